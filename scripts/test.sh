@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# npm test: install what is missing, build, run every test
+# (C++ doctest via ctest, wasm-in-Node, real-browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+bash scripts/build.sh
+echo "== C++ tests (doctest) =="
+(cd build/native && ctest --output-on-failure)
+echo "== Node and browser tests =="
+node --test --test-concurrency=1 tests/node/ tests/e2e/

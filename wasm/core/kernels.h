@@ -1,0 +1,48 @@
+// Forward kernels shared by the session (inference) and the trainer, written
+// with xsimd. One code path for native and wasm: in wasm, xsimd takes its
+// SSE4.1 path and Emscripten maps it onto 128-bit wasm SIMD.
+// Argument order follows llm.c: (out, inputs..., weights..., sizes...).
+#pragma once
+#include <cstddef>
+
+namespace hl {
+
+// ---- GEMM ---------------------------------------------------------------
+// B (K, N) is packed once into column panels so the micro-kernel streams it.
+// packed_b_size returns the number of floats the packed copy needs.
+size_t packed_b_size(int K, int N);
+// B row-major (K, N) with leading dimension ldb (>= N).
+void pack_b(float* packed, const float* B, int K, int N, int ldb);
+// Same, from B transposed: Bt row-major (N, K), e.g. wte (V, C) for the LM head.
+void pack_b_transposed(float* packed, const float* Bt, int K, int N);
+
+// C(M, N) = A(M, K) @ B(K, N) + bias(N) (bias may be nullptr).
+// With accumulate, C += A @ B (+ bias). A has leading dimension K, C has N.
+void gemm_packed(float* C, const float* A, const float* packed_B, const float* bias, int M, int K,
+                 int N, bool accumulate = false);
+
+// Convenience for callers without a packed copy (packs into scratch).
+void gemm(float* C, const float* A, const float* B, const float* bias, int M, int K, int N,
+          bool accumulate = false);
+
+// ---- element-wise and row kernels ---------------------------------------
+// out, inp (N, C); mean, rstd (N) may be nullptr (the trainer keeps them).
+void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                       const float* bias, int N, int C, float eps);
+
+// GPT-2's tanh GELU: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+void gelu_forward(float* out, const float* inp, size_t n);
+
+// exp with the 2^k bit trick (no float->int convert), rel. error ~1e-7.
+void exp_forward(float* out, const float* inp, size_t n);
+
+// Numerically stable softmax over each row of x (rows, n), in place.
+void softmax_rows(float* x, int rows, int n);
+
+// Causal multi-head attention for one layer.
+//   qkv   (T, 3C)   output of c_attn: q | k | v, head h at columns [h*D, (h+1)*D)
+//   probs (H, T, T) attention probabilities, row t zero past column t
+//   z     (T, C)    per-head outputs z[t, h*D:(h+1)*D] = sum_s probs[h,t,s] v[s,h]
+void attention_forward(float* z, float* probs, const float* qkv, int T, int C, int H);
+
+}  // namespace hl

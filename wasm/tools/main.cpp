@@ -1,0 +1,39 @@
+// headlight: the native command line (tokenize, run, bench, train, eval).
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "commands.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: headlight <command> [options]\n"
+    "  tokenize --model DIR            UTF-8 text on stdin -> token ids\n"
+    "  run --model DIR --text TEXT [--edit L.H=GAIN]... [--top-k K] --json\n"
+    "  bench                           kernel and forward-pass benchmarks\n"
+    "  train ...                       train a model (see headlight train --help)\n"
+    "  eval --model DIR                validation loss and per-head scores\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  try {
+    if (command == "tokenize") return cmd_tokenize(argc - 1, argv + 1);
+    if (command == "run") return cmd_run(argc - 1, argv + 1);
+    if (command == "bench") return cmd_bench(argc - 1, argv + 1);
+    if (command == "train") return cmd_train(argc - 1, argv + 1);
+    if (command == "eval") return cmd_eval(argc - 1, argv + 1);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "headlight %s: %s\n", command.c_str(), e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "headlight: unknown command '%s'\n%s", command.c_str(), kUsage);
+  return 2;
+}
