@@ -1,0 +1,66 @@
+/**
+ * The Embind surface of build/wasm/headlight.js (wasm/bindings/embind.cpp).
+ * Every method returns a plain object; failures come back as
+ * `{ ok: false, error: "message that names the problem" }`, never as a thrown
+ * number. Typed arrays are copies owned by JS (safe after memory growth).
+ * Shapes use L = n_layer, H = n_head, T = tokens, K = top-k, V = vocab.
+ */
+export interface HeadlightModuleOptions {
+  /** Pass the .wasm bytes directly (Node tests); the page lets it fetch. */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  locateFile?: (path: string, prefix: string) => string;
+}
+
+export type Fail = { ok: false; error: string };
+
+export interface ModelInfo {
+  n_layer: number;
+  n_head: number;
+  n_embd: number;
+  n_positions: number;
+  vocab_size: number;
+  attn_only: boolean;
+  n_params: number;
+}
+
+export interface TraceResult {
+  ok: true;
+  T: number;
+  n_input_tokens: number;
+  truncated: boolean;
+  n_layer: number;
+  n_head: number;
+  top_k: number;
+  ids: Int32Array;          // [T]
+  tokens: string[];         // [T] display text of each token (partial UTF-8 shown as \xE2)
+  attn: Float32Array;       // [L x H x T x T] attention probabilities (query rows, key cols)
+  loss: Float32Array;       // [T] next-token loss in nats, NaN at T-1
+  mean_loss: number;        // NaN when T < 2
+  top_k_ids: Int32Array;    // [T x K]
+  top_k_probs: Float32Array;// [T x K]
+  top_k_tokens: string[];   // [T x K] display text
+  gains: Float32Array;      // [L x H] current head gains
+}
+
+export interface Engine {
+  loadModel(configJson: string, safetensors: Uint8Array, vocabJson: string, mergesTxt: string):
+    ({ ok: true } & ModelInfo) | Fail;
+  tokenize(text: string): { ok: true; ids: Int32Array } | Fail;
+  /** Full forward pass; ids beyond n_positions are truncated (trace says so). */
+  run(ids: Int32Array, topK: number): { ok: true } | Fail;
+  /** Gain multiplies head z before c_proj; 0 mutes. Takes effect on update(). */
+  setHeadGain(layer: number, head: number, gain: number): { ok: true } | Fail;
+  clearHeadGains(): { ok: true } | Fail;
+  /** Reruns from the lowest edited layer; returns it (n_layer if nothing changed). */
+  update(): { ok: true; from_layer: number } | Fail;
+  getTrace(): TraceResult | Fail;
+  decode(ids: Int32Array): { ok: true; text: string } | Fail;
+  delete(): void;
+}
+
+export interface HeadlightModule {
+  Engine: { new (): Engine };
+}
+
+declare function createHeadlight(options?: HeadlightModuleOptions): Promise<HeadlightModule>;
+export default createHeadlight;
