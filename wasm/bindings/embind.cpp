@@ -1,0 +1,314 @@
+// The JS surface of the engine (web/src/engine/headlight-wasm.d.ts): one
+// Engine object per worker that owns a loaded Model and a Session.
+//
+// Every method returns a plain object, { ok: true, ... } or
+// { ok: false, error }: C++ exceptions never cross into JS as raw pointers.
+// Typed arrays handed to JS are fresh copies, not views into wasm memory,
+// because a view goes stale (detached) the next time memory grows.
+// This is the only file of the project that includes <emscripten/...>.
+#include <emscripten/bind.h>
+#include <emscripten/heap.h>
+#include <emscripten/val.h>
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "error.h"
+#include "model.h"
+#include "session.h"
+
+using emscripten::typed_memory_view;
+using emscripten::val;
+
+namespace {
+
+constexpr int kDefaultTopK = 5;
+
+val failure(const std::string& message) {
+  val result = val::object();
+  result.set("ok", false);
+  result.set("error", message);
+  return result;
+}
+
+val success() {
+  val result = val::object();
+  result.set("ok", true);
+  return result;
+}
+
+// Runs body() and turns any exception into { ok: false, error: "method: what" }.
+template <typename Body>
+val guarded(const char* method, Body&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return failure(std::string(method) + ": out of memory (wasm memory is limited to 4 GB)");
+  } catch (const std::exception& e) {
+    return failure(std::string(method) + ": " + e.what());
+  } catch (...) {
+    return failure(std::string(method) + ": unknown C++ exception");
+  }
+}
+
+// A JS-owned typed array holding a copy of data[0..n). ctor is the typed
+// array constructor name (e.g. "Float32Array") matching T.
+template <typename T>
+val copy_to_js(const char* ctor, const T* data, size_t n) {
+  val array = val::global(ctor).new_(static_cast<double>(n));
+  if (n > 0) array.call<void>("set", val(typed_memory_view(n, data)));
+  return array;
+}
+
+val strings_to_js(const std::vector<std::string>& strings) {
+  val array = val::array();
+  for (size_t i = 0; i < strings.size(); ++i) array.set(static_cast<unsigned>(i), strings[i]);
+  return array;
+}
+
+// Number of elements of a JS array-like (Array, typed array); throws if the
+// value has no numeric length.
+size_t js_length(const val& array_like, const char* what) {
+  const val length = array_like["length"];
+  if (!length.isNumber()) throw hl::Error(std::string(what) + " must be an array or typed array");
+  const double n = length.as<double>();
+  if (n < 0) throw hl::Error(std::string(what) + " has a negative length");
+  return static_cast<size_t>(n);
+}
+
+// Copies a JS array of integers (Int32Array preferred) into C++. Going
+// through TypedArray.set is one bulk copy instead of one call per element.
+std::vector<int> ids_from_js(const val& ids_js) {
+  std::vector<int> ids(js_length(ids_js, "ids"));
+  if (!ids.empty()) val(typed_memory_view(ids.size(), ids.data())).call<void>("set", ids_js);
+  return ids;
+}
+
+class Engine {
+ public:
+  // Parses and checks all four files into a new Model; the loaded model and
+  // session are replaced only once that succeeded, so a bad file leaves the
+  // previous model working.
+  val loadModel(const std::string& config_json, val safetensors_js, const std::string& vocab_json,
+                const std::string& merges_txt) {
+    return guarded("loadModel", [&] {
+      if (safetensors_js.instanceof(val::global("ArrayBuffer"))) {
+        safetensors_js = val::global("Uint8Array").new_(safetensors_js);
+      }
+      if (!safetensors_js.instanceof(val::global("Uint8Array"))) {
+        throw hl::Error("model.safetensors must be given as a Uint8Array");
+      }
+      const size_t n_bytes = js_length(safetensors_js, "model.safetensors");
+      std::shared_ptr<const hl::Model> model;
+      {
+        // The file bytes are needed only while the weights are converted into
+        // the model's own f32 block; new[] skips zero-filling hundreds of MB.
+        std::unique_ptr<uint8_t[]> bytes(new uint8_t[n_bytes > 0 ? n_bytes : 1]);
+        if (n_bytes > 0) {
+          val(typed_memory_view(n_bytes, bytes.get())).call<void>("set", safetensors_js);
+        }
+        model = hl::load_model(config_json, bytes.get(), n_bytes, vocab_json, merges_txt);
+      }
+      auto session = std::make_unique<hl::Session>(model, kDefaultTopK);
+      // Release the previous model before reporting success.
+      session_ = std::move(session);
+      model_ = std::move(model);
+      has_trace_ = false;
+      return model_info();
+    });
+  }
+
+  val tokenize(const std::string& text) {
+    return guarded("tokenize", [&] {
+      const std::vector<int> ids = loaded().tokenizer.encode(text);
+      val result = success();
+      result.set("ids", copy_to_js("Int32Array", ids.data(), ids.size()));
+      return result;
+    });
+  }
+
+  val run(val ids_js, int top_k) {
+    return guarded("run", [&] {
+      const hl::Model& model = loaded();
+      if (top_k < 1 || top_k > model.config.vocab_size) {
+        throw hl::Error("topK " + std::to_string(top_k) + " is outside 1.." +
+                        std::to_string(model.config.vocab_size));
+      }
+      const std::vector<int> ids = ids_from_js(ids_js);
+      if (top_k != session_->trace().top_k && has_trace_) use_top_k(top_k);
+      if (!has_trace_ && top_k != session_top_k_) use_top_k(top_k);
+      has_trace_ = false;  // a failed run leaves no half-written trace readable
+      session_->run(ids);
+      has_trace_ = true;
+      return success();
+    });
+  }
+
+  val setHeadGain(int layer, int head, float gain) {
+    return guarded("setHeadGain", [&] {
+      loaded();
+      session_->set_head_gain(layer, head, gain);
+      return success();
+    });
+  }
+
+  val clearHeadGains() {
+    return guarded("clearHeadGains", [&] {
+      loaded();
+      session_->clear_head_gains();
+      return success();
+    });
+  }
+
+  val update() {
+    return guarded("update", [&] {
+      loaded();
+      if (!has_trace_) throw hl::Error("nothing to update: call run() first");
+      const int from_layer = session_->update();
+      val result = success();
+      result.set("from_layer", from_layer);
+      return result;
+    });
+  }
+
+  val getTrace() {
+    return guarded("getTrace", [&] {
+      const hl::Model& model = loaded();
+      if (!has_trace_) throw hl::Error("no trace yet: call run() first");
+      const hl::Trace& trace = session_->trace();
+      const hl::ModelConfig& config = model.config;
+      const int T = trace.T;
+      const int K = trace.top_k;
+
+      std::vector<std::string> tokens(T);
+      for (int t = 0; t < T; ++t) tokens[t] = model.tokenizer.token_display(trace.ids[t]);
+      std::vector<std::string> top_k_tokens(static_cast<size_t>(T) * K);
+      for (size_t i = 0; i < top_k_tokens.size(); ++i) {
+        top_k_tokens[i] = model.tokenizer.token_display(trace.top_k_ids[i]);
+      }
+
+      val result = success();
+      result.set("T", T);
+      result.set("n_input_tokens", trace.n_input_tokens);
+      result.set("truncated", trace.truncated);
+      result.set("n_layer", config.n_layer);
+      result.set("n_head", config.n_head);
+      result.set("top_k", K);
+      result.set("ids", copy_to_js("Int32Array", trace.ids.data(), trace.ids.size()));
+      result.set("tokens", strings_to_js(tokens));
+      // (L, H, T, T)
+      result.set("attn",
+                 copy_to_js("Float32Array", trace.attn_probs.data(), trace.attn_probs.size()));
+      // (T)
+      result.set("loss",
+                 copy_to_js("Float32Array", trace.token_loss.data(), trace.token_loss.size()));
+      result.set("mean_loss", trace.mean_loss);
+      // (T, K)
+      result.set("top_k_ids",
+                 copy_to_js("Int32Array", trace.top_k_ids.data(), trace.top_k_ids.size()));
+      result.set("top_k_probs",
+                 copy_to_js("Float32Array", trace.top_k_probs.data(), trace.top_k_probs.size()));
+      result.set("top_k_tokens", strings_to_js(top_k_tokens));
+      // (L, H)
+      const std::vector<float>& gains = session_->head_gains();
+      result.set("gains", copy_to_js("Float32Array", gains.data(), gains.size()));
+      return result;
+    });
+  }
+
+  // Logits for every position, (T, V). Separate from getTrace because it is
+  // large (T x 50257 floats for GPT-2) and the page rarely needs it.
+  val getLogits() {
+    return guarded("getLogits", [&] {
+      const hl::Model& model = loaded();
+      if (!has_trace_) throw hl::Error("no trace yet: call run() first");
+      const hl::Trace& trace = session_->trace();
+      val result = success();
+      result.set("T", trace.T);
+      result.set("vocab_size", model.config.vocab_size);
+      result.set("logits", copy_to_js("Float32Array", trace.logits.data(), trace.logits.size()));
+      return result;
+    });
+  }
+
+  val decode(val ids_js) {
+    return guarded("decode", [&] {
+      const hl::Model& model = loaded();
+      const std::vector<int> ids = ids_from_js(ids_js);
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (ids[i] < 0 || ids[i] >= model.tokenizer.vocab_size()) {
+          throw hl::Error("id " + std::to_string(ids[i]) + " at position " + std::to_string(i) +
+                          " is outside the vocabulary (0.." +
+                          std::to_string(model.tokenizer.vocab_size() - 1) + ")");
+        }
+      }
+      val result = success();
+      result.set("text", model.tokenizer.decode(ids));
+      return result;
+    });
+  }
+
+ private:
+  const hl::Model& loaded() const {
+    if (!model_) throw hl::Error("no model loaded: call loadModel() first");
+    return *model_;
+  }
+
+  // The session's top-k is fixed at construction: a new K means a new
+  // session that keeps the head gains.
+  void use_top_k(int top_k) {
+    if (top_k == session_top_k_) return;
+    auto session = std::make_unique<hl::Session>(model_, top_k);
+    const hl::ModelConfig& config = model_->config;
+    for (int layer = 0; layer < config.n_layer; ++layer) {
+      for (int head = 0; head < config.n_head; ++head) {
+        const float gain = session_->head_gain(layer, head);
+        if (gain != 1.0f) session->set_head_gain(layer, head, gain);
+      }
+    }
+    session_ = std::move(session);
+    session_top_k_ = top_k;
+  }
+
+  val model_info() const {
+    const hl::ModelConfig& config = model_->config;
+    val result = success();
+    result.set("n_layer", config.n_layer);
+    result.set("n_head", config.n_head);
+    result.set("n_embd", config.n_embd);
+    result.set("n_positions", config.n_positions);
+    result.set("vocab_size", config.vocab_size);
+    result.set("attn_only", config.attn_only);
+    result.set("n_params", static_cast<double>(model_->weights.num_parameters()));
+    return result;
+  }
+
+  std::shared_ptr<const hl::Model> model_;
+  std::unique_ptr<hl::Session> session_;
+  int session_top_k_ = kDefaultTopK;
+  bool has_trace_ = false;
+};
+
+// Bytes of wasm linear memory. Memory only grows, so this is also the peak.
+double memory_bytes() { return static_cast<double>(emscripten_get_heap_size()); }
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(headlight) {
+  emscripten::class_<Engine>("Engine")
+      .constructor<>()
+      .function("loadModel", &Engine::loadModel)
+      .function("tokenize", &Engine::tokenize)
+      .function("run", &Engine::run)
+      .function("setHeadGain", &Engine::setHeadGain)
+      .function("clearHeadGains", &Engine::clearHeadGains)
+      .function("update", &Engine::update)
+      .function("getTrace", &Engine::getTrace)
+      .function("getLogits", &Engine::getLogits)
+      .function("decode", &Engine::decode);
+  emscripten::function("memoryBytes", &memory_bytes);
+}

@@ -1,0 +1,487 @@
+// Forward kernels in xsimd. One code path: native AVX2+FMA takes 8-lane
+// batches, wasm takes xsimd's SSE4.1 path (4 lanes) which Emscripten lowers to
+// 128-bit wasm SIMD. Everything is written against batch::size.
+#include "kernels.h"
+
+#include <xsimd/xsimd.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <thread>
+#include <vector>
+
+namespace hl {
+namespace {
+
+using batch = xsimd::batch<float>;
+using batch_i32 = xsimd::batch<int32_t>;
+constexpr int kLanes = static_cast<int>(batch::size);
+
+// ---- GEMM blocking --------------------------------------------------------
+// The micro-kernel keeps an (kMR, kNR) tile of C in registers: kMR rows times
+// kNB batches per row. 16 vector registers on x86 (V8 included) hold
+// kMR * kNB accumulators + kNB B loads + one A broadcast (+ one product
+// temporary without FMA), so wasm takes 4 x 8 (8 accumulators) and AVX2 takes
+// 6 x 16 (12 accumulators).
+constexpr int kNB = 2;
+constexpr int kNR = kNB * kLanes;         // packed panel width (columns)
+constexpr int kMR = kLanes == 4 ? 4 : 6;  // rows per micro-tile
+// K block: one panel slice (kKC, kNR) stays in L1 (8 KiB wasm, 16 KiB AVX2)
+// while every row tile of the M block streams past it.
+constexpr int kKC = 256;
+// M block: the A block (kMC, kKC) stays in L2 while the panels stream past it.
+constexpr int kMC = 192;
+
+int panel_count(int N) { return (N + kNR - 1) / kNR; }
+
+// C tile (R, kNR) at C (leading dimension ldc) += A (R, kc) @ panel slice
+// (kc, kNR). n_valid < kNR for the last panel (its padding columns are zero).
+// load_c: start from C (accumulate, or a later K block) instead of zero.
+// bias (kNR values at this panel's columns) is added when non-null.
+template <int R>
+void micro_kernel(float* C, int ldc, const float* A, int lda, const float* panel, int kc,
+                  int n_valid, bool load_c, const float* bias) {
+  batch acc[R][kNB];
+  const bool full = n_valid == kNR;
+  alignas(64) float edge[R][kNR];  // staging for a partial last panel
+  if (load_c && !full) {
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < kNR; ++j) edge[r][j] = j < n_valid ? C[r * ldc + j] : 0.0f;
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int b = 0; b < kNB; ++b) {
+      if (!load_c)
+        acc[r][b] = batch(0.0f);
+      else if (full)
+        acc[r][b] = batch::load_unaligned(C + r * ldc + b * kLanes);
+      else
+        acc[r][b] = batch::load_aligned(&edge[r][b * kLanes]);
+    }
+  }
+  if (bias) {
+    alignas(64) float bias_edge[kNR] = {};
+    const float* bias_src = bias;
+    if (!full) {
+      for (int j = 0; j < n_valid; ++j) bias_edge[j] = bias[j];
+      bias_src = bias_edge;
+    }
+    for (int b = 0; b < kNB; ++b) {
+      const batch bb = batch::load_unaligned(bias_src + b * kLanes);
+      for (int r = 0; r < R; ++r) acc[r][b] += bb;
+    }
+  }
+  for (int k = 0; k < kc; ++k) {
+    batch bk[kNB];
+    for (int b = 0; b < kNB; ++b) bk[b] = batch::load_unaligned(panel + k * kNR + b * kLanes);
+    for (int r = 0; r < R; ++r) {
+      const batch a(A[r * lda + k]);
+      for (int b = 0; b < kNB; ++b) acc[r][b] = xsimd::fma(a, bk[b], acc[r][b]);
+    }
+  }
+  if (full) {
+    for (int r = 0; r < R; ++r)
+      for (int b = 0; b < kNB; ++b) acc[r][b].store_unaligned(C + r * ldc + b * kLanes);
+  } else {
+    for (int r = 0; r < R; ++r)
+      for (int b = 0; b < kNB; ++b) acc[r][b].store_aligned(&edge[r][b * kLanes]);
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < n_valid; ++j) C[r * ldc + j] = edge[r][j];
+  }
+}
+
+using MicroKernel = void (*)(float*, int, const float*, int, const float*, int, int, bool,
+                             const float*);
+
+// Kernels for the row remainder: kRemainder[r] handles r rows (r < kMR).
+template <int... Rs>
+constexpr std::array<MicroKernel, sizeof...(Rs)> make_kernels(std::integer_sequence<int, Rs...>) {
+  return {&micro_kernel<Rs == 0 ? 1 : Rs>...};
+}
+constexpr auto kKernels = make_kernels(std::make_integer_sequence<int, kMR + 1>());
+
+// C rows [m_begin, m_end) x panels [p_begin, p_end): the whole GEMM restricted
+// to a rectangle, so threads can split it without sharing any C element.
+void gemm_block(float* C, const float* A, const float* packed_B, const float* bias, int M, int K,
+                int N, bool accumulate, int m_begin, int m_end, int p_begin, int p_end) {
+  (void)M;
+  // K == 0 still initialises C (bias or zero), hence the do-while.
+  int k0 = 0;
+  do {
+    const int kc = std::min(kKC, K - k0);
+    const bool first = k0 == 0;
+    const bool load_c = accumulate || !first;
+    const float* block_bias = first ? bias : nullptr;
+    for (int m0 = m_begin; m0 < m_end; m0 += kMC) {
+      const int m1 = std::min(m_end, m0 + kMC);
+      for (int p = p_begin; p < p_end; ++p) {
+        const int n0 = p * kNR;
+        const int n_valid = std::min(kNR, N - n0);
+        const float* panel = packed_B + static_cast<size_t>(p) * K * kNR + static_cast<size_t>(k0) * kNR;
+        const float* panel_bias = block_bias ? block_bias + n0 : nullptr;
+        int i = m0;
+        for (; i + kMR <= m1; i += kMR)
+          micro_kernel<kMR>(C + static_cast<size_t>(i) * N + n0, N, A + static_cast<size_t>(i) * K + k0,
+                            K, panel, kc, n_valid, load_c, panel_bias);
+        if (i < m1)
+          kKernels[m1 - i](C + static_cast<size_t>(i) * N + n0, N, A + static_cast<size_t>(i) * K + k0,
+                           K, panel, kc, n_valid, load_c, panel_bias);
+      }
+    }
+    k0 += kKC;
+  } while (k0 < K);
+}
+
+// ---- exp ------------------------------------------------------------------
+// exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2 / 2. n is found without
+// a float->int conversion (scalarised in wasm): adding 1.5 * 2^23 rounds
+// x*log2(e) to an integer held in the low mantissa bits, and those bits shifted
+// into the exponent field give 2^n. Cephes' degree-7 polynomial for exp(r).
+constexpr float kExpMax = 88.72283935546875f;   // ln(FLT_MAX)
+constexpr float kExpMin = -87.33654022216797f;  // ln(FLT_MIN): below it we flush to 0
+
+inline batch exp_batch(batch x) {
+  const batch magic(12582912.0f);  // 1.5 * 2^23
+  const batch xc = xsimd::min(xsimd::max(x, batch(kExpMin)), batch(kExpMax));
+  batch t = xsimd::fma(xc, batch(1.44269504088896341f), magic);
+  // Keep n in [-126, 127] so 2^n is a normal float; r may then reach ln2 near
+  // the top end, where the polynomial is still accurate to ~1e-6.
+  t = xsimd::min(xsimd::max(t, batch(12582912.0f - 126.0f)), batch(12582912.0f + 127.0f));
+  const batch n = t - magic;
+  // Cody-Waite: ln2 = 0.693359375 - 2.12194440e-4; n * 0.693359375 is exact.
+  batch r = xsimd::fnma(n, batch(0.693359375f), xc);
+  r = xsimd::fnma(n, batch(-2.12194440e-4f), r);
+  batch p(1.9875691500e-4f);
+  p = xsimd::fma(p, r, batch(1.3981999507e-3f));
+  p = xsimd::fma(p, r, batch(8.3334519073e-3f));
+  p = xsimd::fma(p, r, batch(4.1665795894e-2f));
+  p = xsimd::fma(p, r, batch(1.6666665459e-1f));
+  p = xsimd::fma(p, r, batch(5.0000001201e-1f));
+  const batch r2 = r * r;
+  p = xsimd::fma(p, r2, r) + batch(1.0f);
+  // t's bits are 0x4B400000 + n; (bits + 127) << 23 drops the 0x4B4 part and
+  // leaves the biased exponent n + 127.
+  const batch_i32 bits = xsimd::bitwise_cast<batch_i32>(t);
+  const batch scale = xsimd::bitwise_cast<batch>((bits + batch_i32(127)) << 23);
+  batch y = p * scale;
+  y = xsimd::select(x < batch(kExpMin), batch(0.0f), y);
+  y = xsimd::select(x > batch(kExpMax), batch(std::numeric_limits<float>::infinity()), y);
+  return y;
+}
+
+float exp_scalar(float x) {
+  alignas(64) float lane[kLanes] = {};
+  lane[0] = x;
+  exp_batch(batch::load_aligned(lane)).store_aligned(lane);
+  return lane[0];
+}
+
+// GELU tanh form rewritten as a logistic: 0.5 (1 + tanh(u)) = 1 / (1 + e^(-2u)).
+// Same function, one exp, and no cancellation in 1 - e^(-2u) near u = 0.
+constexpr float kGeluScale = 0.7978845608028654f;  // sqrt(2 / pi)
+
+inline batch gelu_batch(batch x) {
+  const batch u = batch(kGeluScale) * xsimd::fma(batch(0.044715f) * x, x * x, x);
+  return x / (batch(1.0f) + exp_batch(batch(-2.0f) * u));
+}
+
+inline float hsum(batch v) { return xsimd::hadd(v); }
+
+float row_max(const float* x, int n) {
+  int i = 0;
+  float m = -std::numeric_limits<float>::infinity();
+  if (n >= kLanes) {
+    batch vm = batch::load_unaligned(x);
+    for (i = kLanes; i + kLanes <= n; i += kLanes) vm = xsimd::max(vm, batch::load_unaligned(x + i));
+    alignas(64) float lane[kLanes];
+    vm.store_aligned(lane);
+    for (int j = 0; j < kLanes; ++j) m = std::max(m, lane[j]);
+  }
+  for (; i < n; ++i) m = std::max(m, x[i]);
+  return m;
+}
+
+// x[i] = exp(x[i] - shift), returns the sum.
+float exp_shift_sum(float* x, int n, float shift) {
+  const batch vshift(shift);
+  batch vsum(0.0f);
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const batch e = exp_batch(batch::load_unaligned(x + i) - vshift);
+    e.store_unaligned(x + i);
+    vsum += e;
+  }
+  float sum = hsum(vsum);
+  for (; i < n; ++i) {
+    x[i] = exp_scalar(x[i] - shift);
+    sum += x[i];
+  }
+  return sum;
+}
+
+void scale_inplace(float* x, int n, float s) {
+  const batch vs(s);
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) (batch::load_unaligned(x + i) * vs).store_unaligned(x + i);
+  for (; i < n; ++i) x[i] *= s;
+}
+
+// softmax of one row in place; a row of all -inf gives all zeros, not NaN.
+void softmax_row(float* x, int n) {
+  const float m = row_max(x, n);
+  if (m == -std::numeric_limits<float>::infinity()) {
+    std::fill(x, x + n, 0.0f);
+    return;
+  }
+  const float sum = exp_shift_sum(x, n, m);
+  scale_inplace(x, n, 1.0f / sum);
+}
+
+float dot(const float* a, const float* b, int n) {
+  batch acc0(0.0f), acc1(0.0f);
+  int i = 0;
+  for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+    acc0 = xsimd::fma(batch::load_unaligned(a + i), batch::load_unaligned(b + i), acc0);
+    acc1 = xsimd::fma(batch::load_unaligned(a + i + kLanes), batch::load_unaligned(b + i + kLanes),
+                      acc1);
+  }
+  for (; i + kLanes <= n; i += kLanes)
+    acc0 = xsimd::fma(batch::load_unaligned(a + i), batch::load_unaligned(b + i), acc0);
+  float sum = hsum(acc0 + acc1);
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+// One head of causal attention.
+//   q, k, v rows of stride `stride` (3C), D columns each
+//   probs (T, T) for this head, z rows of stride C.
+void attention_head(float* z, int z_stride, float* probs, const float* q, const float* k,
+                    const float* v, int stride, int T, int D) {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+  for (int t = 0; t < T; ++t) {
+    const float* q_t = q + static_cast<size_t>(t) * stride;
+    float* p_t = probs + static_cast<size_t>(t) * T;
+    // scores for keys s <= t, kLanes keys at a time: kLanes dot products over D
+    // reduced together by haddp.
+    int s = 0;
+    const int n_keys = t + 1;
+    const int d_vec = D - D % kLanes;
+    for (; s + kLanes <= n_keys; s += kLanes) {
+      batch acc[kLanes];
+      for (int j = 0; j < kLanes; ++j) acc[j] = batch(0.0f);
+      for (int d = 0; d < d_vec; d += kLanes) {
+        const batch qd = batch::load_unaligned(q_t + d);
+        for (int j = 0; j < kLanes; ++j)
+          acc[j] = xsimd::fma(qd, batch::load_unaligned(k + static_cast<size_t>(s + j) * stride + d),
+                              acc[j]);
+      }
+      batch scores = xsimd::haddp(acc);
+      if (d_vec < D) {
+        alignas(64) float tail[kLanes];
+        for (int j = 0; j < kLanes; ++j) {
+          const float* k_s = k + static_cast<size_t>(s + j) * stride;
+          float sum = 0.0f;
+          for (int d = d_vec; d < D; ++d) sum += q_t[d] * k_s[d];
+          tail[j] = sum;
+        }
+        scores += batch::load_aligned(tail);
+      }
+      (scores * batch(scale)).store_unaligned(p_t + s);
+    }
+    for (; s < n_keys; ++s) p_t[s] = dot(q_t, k + static_cast<size_t>(s) * stride, D) * scale;
+    softmax_row(p_t, n_keys);
+    std::fill(p_t + n_keys, p_t + T, 0.0f);
+
+    // z_t = sum_s p_t[s] v_s, four batches of D at a time.
+    float* z_t = z + static_cast<size_t>(t) * z_stride;
+    int d = 0;
+    for (; d + 4 * kLanes <= D; d += 4 * kLanes) {
+      batch a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
+      for (int s2 = 0; s2 < n_keys; ++s2) {
+        const batch p(p_t[s2]);
+        const float* v_s = v + static_cast<size_t>(s2) * stride + d;
+        a0 = xsimd::fma(p, batch::load_unaligned(v_s), a0);
+        a1 = xsimd::fma(p, batch::load_unaligned(v_s + kLanes), a1);
+        a2 = xsimd::fma(p, batch::load_unaligned(v_s + 2 * kLanes), a2);
+        a3 = xsimd::fma(p, batch::load_unaligned(v_s + 3 * kLanes), a3);
+      }
+      a0.store_unaligned(z_t + d);
+      a1.store_unaligned(z_t + d + kLanes);
+      a2.store_unaligned(z_t + d + 2 * kLanes);
+      a3.store_unaligned(z_t + d + 3 * kLanes);
+    }
+    for (; d + kLanes <= D; d += kLanes) {
+      batch a0(0.0f);
+      for (int s2 = 0; s2 < n_keys; ++s2)
+        a0 = xsimd::fma(batch(p_t[s2]),
+                        batch::load_unaligned(v + static_cast<size_t>(s2) * stride + d), a0);
+      a0.store_unaligned(z_t + d);
+    }
+    for (; d < D; ++d) {
+      float sum = 0.0f;
+      for (int s2 = 0; s2 < n_keys; ++s2) sum += p_t[s2] * v[static_cast<size_t>(s2) * stride + d];
+      z_t[d] = sum;
+    }
+  }
+}
+
+}  // namespace
+
+// ---- GEMM -----------------------------------------------------------------
+
+size_t packed_b_size(int K, int N) {
+  // At least one K row so that a K == 0 product still has a valid pointer.
+  return static_cast<size_t>(panel_count(N)) * kNR * static_cast<size_t>(std::max(K, 1));
+}
+
+// Panel p holds columns [p*kNR, (p+1)*kNR) as K rows of kNR floats, zero padded.
+void pack_b(float* packed, const float* B, int K, int N, int ldb) {
+  for (int p = 0; p < panel_count(N); ++p) {
+    const int n0 = p * kNR;
+    const int n_valid = std::min(kNR, N - n0);
+    float* panel = packed + static_cast<size_t>(p) * K * kNR;
+    for (int k = 0; k < K; ++k) {
+      const float* src = B + static_cast<size_t>(k) * ldb + n0;
+      float* dst = panel + static_cast<size_t>(k) * kNR;
+      int j = 0;
+      for (; j < n_valid; ++j) dst[j] = src[j];
+      for (; j < kNR; ++j) dst[j] = 0.0f;
+    }
+  }
+}
+
+void pack_b_transposed(float* packed, const float* Bt, int K, int N) {
+  for (int p = 0; p < panel_count(N); ++p) {
+    const int n0 = p * kNR;
+    const int n_valid = std::min(kNR, N - n0);
+    float* panel = packed + static_cast<size_t>(p) * K * kNR;
+    for (int j = 0; j < kNR; ++j) {
+      if (j < n_valid) {
+        const float* src = Bt + static_cast<size_t>(n0 + j) * K;  // row n0 + j of (N, K)
+        for (int k = 0; k < K; ++k) panel[static_cast<size_t>(k) * kNR + j] = src[k];
+      } else {
+        for (int k = 0; k < K; ++k) panel[static_cast<size_t>(k) * kNR + j] = 0.0f;
+      }
+    }
+  }
+}
+
+void gemm_packed(float* C, const float* A, const float* packed_B, const float* bias, int M, int K,
+                 int N, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+  gemm_block(C, A, packed_B, bias, M, K, N, accumulate, 0, M, 0, panel_count(N));
+}
+
+void gemm_packed_mt(float* C, const float* A, const float* packed_B, const float* bias, int M,
+                    int K, int N, bool accumulate, int n_threads) {
+  if (M <= 0 || N <= 0) return;
+  const int n_panels = panel_count(N);
+#if defined(__wasm__)
+  // The wasm module is built without pthreads: one thread, same result.
+  n_threads = 1;
+#endif
+  // Below ~1 MFLOP per thread, starting threads costs more than it saves.
+  const double flops = 2.0 * M * K * N;
+  n_threads = std::max(1, std::min(n_threads, static_cast<int>(flops / 1e6)));
+  if (n_threads == 1) {
+    gemm_block(C, A, packed_B, bias, M, K, N, accumulate, 0, M, 0, n_panels);
+    return;
+  }
+  // Split over panels when there are enough of them (each thread then streams
+  // only its own part of B); otherwise over row tiles.
+  std::vector<std::thread> workers;
+  workers.reserve(n_threads - 1);
+  auto run = [&](int i) {
+    if (n_panels >= 2 * n_threads) {
+      const int p0 = static_cast<int>(static_cast<long long>(n_panels) * i / n_threads);
+      const int p1 = static_cast<int>(static_cast<long long>(n_panels) * (i + 1) / n_threads);
+      gemm_block(C, A, packed_B, bias, M, K, N, accumulate, 0, M, p0, p1);
+    } else {
+      const int tiles = (M + kMR - 1) / kMR;
+      const int m0 = std::min(M, static_cast<int>(static_cast<long long>(tiles) * i / n_threads) * kMR);
+      const int m1 =
+          std::min(M, static_cast<int>(static_cast<long long>(tiles) * (i + 1) / n_threads) * kMR);
+      if (m0 < m1) gemm_block(C, A, packed_B, bias, M, K, N, accumulate, m0, m1, 0, n_panels);
+    }
+  };
+  for (int i = 1; i < n_threads; ++i) workers.emplace_back(run, i);
+  run(0);
+  for (auto& w : workers) w.join();
+}
+
+void gemm(float* C, const float* A, const float* B, const float* bias, int M, int K, int N,
+          bool accumulate) {
+  std::vector<float> packed(packed_b_size(K, N));
+  pack_b(packed.data(), B, K, N, N);
+  gemm_packed(C, A, packed.data(), bias, M, K, N, accumulate);
+}
+
+// ---- element-wise and row kernels ----------------------------------------
+
+void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                       const float* bias, int N, int C, float eps) {
+  for (int i = 0; i < N; ++i) {
+    const float* x = inp + static_cast<size_t>(i) * C;
+    float* y = out + static_cast<size_t>(i) * C;
+    // Two passes: the mean first, then the centred sum of squares, which does
+    // not cancel the way E[x^2] - E[x]^2 does when |mean| >> std.
+    batch vsum(0.0f);
+    int c = 0;
+    for (; c + kLanes <= C; c += kLanes) vsum += batch::load_unaligned(x + c);
+    float sum = hsum(vsum);
+    for (; c < C; ++c) sum += x[c];
+    const float m = sum / C;
+    const batch vm(m);
+    batch vvar(0.0f);
+    for (c = 0; c + kLanes <= C; c += kLanes) {
+      const batch d = batch::load_unaligned(x + c) - vm;
+      vvar = xsimd::fma(d, d, vvar);
+    }
+    float var = hsum(vvar);
+    for (; c < C; ++c) var += (x[c] - m) * (x[c] - m);
+    var /= C;
+    const float s = 1.0f / std::sqrt(var + eps);
+    const batch vs(s);
+    for (c = 0; c + kLanes <= C; c += kLanes) {
+      const batch n = (batch::load_unaligned(x + c) - vm) * vs;
+      xsimd::fma(n, batch::load_unaligned(weight + c), batch::load_unaligned(bias + c))
+          .store_unaligned(y + c);
+    }
+    for (; c < C; ++c) y[c] = (x[c] - m) * s * weight[c] + bias[c];
+    if (mean) mean[i] = m;
+    if (rstd) rstd[i] = s;
+  }
+}
+
+void gelu_forward(float* out, const float* inp, size_t n) {
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) gelu_batch(batch::load_unaligned(inp + i)).store_unaligned(out + i);
+  if (i < n) {
+    alignas(64) float lane[kLanes] = {};
+    for (size_t j = i; j < n; ++j) lane[j - i] = inp[j];
+    gelu_batch(batch::load_aligned(lane)).store_aligned(lane);
+    for (size_t j = i; j < n; ++j) out[j] = lane[j - i];
+  }
+}
+
+void exp_forward(float* out, const float* inp, size_t n) {
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) exp_batch(batch::load_unaligned(inp + i)).store_unaligned(out + i);
+  for (; i < n; ++i) out[i] = exp_scalar(inp[i]);
+}
+
+void softmax_rows(float* x, int rows, int n) {
+  for (int r = 0; r < rows; ++r) softmax_row(x + static_cast<size_t>(r) * n, n);
+}
+
+void attention_forward(float* z, float* probs, const float* qkv, int T, int C, int H) {
+  const int D = C / H;
+  const int stride = 3 * C;
+  for (int h = 0; h < H; ++h) {
+    attention_head(z + h * D, C, probs + static_cast<size_t>(h) * T * T, qkv + h * D,
+                   qkv + C + h * D, qkv + 2 * C + h * D, stride, T, D);
+  }
+}
+
+}  // namespace hl

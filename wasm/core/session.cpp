@@ -1,0 +1,247 @@
+// The GPT-2 forward pass (pre-LN, learned positions, tanh-GELU MLP, tied LM
+// head) with the Trace a visualiser needs, per-head gains, and reruns from
+// the first edited layer.
+//
+// Bit-exact incremental reruns: a full run is "embed, then forward_layers(0),
+// then forward_head()". A rerun from layer l is "forward_layers(l), then
+// forward_head()" starting from the cached residual[l], which a full run with
+// the same gains would have produced identically (layers < l see no edited
+// gain). Both paths run the same kernels in the same order on the same
+// inputs, so the results agree to the last bit.
+#include "session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "error.h"
+#include "kernels.h"
+
+namespace hl {
+
+// Activations of one layer, sized once for n_positions tokens so that a pass
+// never allocates per layer. Trace buffers (which depend on T) are resized
+// once per run, before the layers.
+struct Session::Scratch {
+  std::vector<float> ln_out;    // (P, C)  ln_1 / ln_2 / ln_f output
+  std::vector<float> qkv;       // (P, 3C) q | k | v
+  std::vector<float> z_edit;    // (P, C)  head outputs times their gains
+  std::vector<float> mlp_fc;    // (P, 4C) c_fc output
+  std::vector<float> mlp_gelu;  // (P, 4C) GELU of it
+  std::vector<float> exp_row;   // (V)     exp(logit - max) of one position
+};
+
+Session::Session(std::shared_ptr<const Model> model, int top_k)
+    : model_(std::move(model)), top_k_(top_k), scratch_(std::make_shared<Scratch>()) {
+  if (!model_) throw Error("session needs a loaded model");
+  if (top_k_ < 1) throw Error("top_k must be at least 1, got " + std::to_string(top_k_));
+  const ModelConfig& cfg = model_->config;
+  const size_t P = cfg.n_positions, C = cfg.n_embd;
+  gains_.assign(static_cast<size_t>(cfg.n_layer) * cfg.n_head, 1.0f);
+  dirty_from_ = cfg.n_layer;
+  Scratch& s = *scratch_;
+  s.ln_out.resize(P * C);
+  s.qkv.resize(P * 3 * C);
+  s.z_edit.resize(P * C);
+  if (!cfg.attn_only) {
+    s.mlp_fc.resize(P * cfg.d_mlp());
+    s.mlp_gelu.resize(P * cfg.d_mlp());
+  }
+  s.exp_row.resize(cfg.vocab_size);
+}
+
+void Session::run(const std::vector<int>& ids) {
+  const ModelConfig& cfg = model_->config;
+  if (ids.empty()) throw Error("empty input: nothing to run");
+  for (size_t t = 0; t < ids.size(); t++) {
+    if (ids[t] < 0 || ids[t] >= cfg.vocab_size) {
+      throw Error("token id " + std::to_string(ids[t]) + " at position " + std::to_string(t) +
+                  " is outside the vocabulary (vocab_size " + std::to_string(cfg.vocab_size) +
+                  ")");
+    }
+  }
+  const int T = std::min(static_cast<int>(ids.size()), cfg.n_positions);
+  const size_t L = cfg.n_layer, H = cfg.n_head, C = cfg.n_embd, V = cfg.vocab_size;
+
+  Trace& tr = trace_;
+  tr.T = T;
+  tr.n_input_tokens = static_cast<int>(ids.size());
+  tr.truncated = tr.n_input_tokens > T;
+  tr.top_k = std::min(top_k_, cfg.vocab_size);
+  tr.ids.assign(ids.begin(), ids.begin() + T);
+  tr.residual.resize((L + 1) * T * C);
+  tr.attn_probs.resize(L * H * T * T);
+  tr.head_z.resize(L * T * C);
+  tr.logits.resize(T * V);
+  tr.top_k_ids.resize(static_cast<size_t>(T) * tr.top_k);
+  tr.top_k_probs.resize(static_cast<size_t>(T) * tr.top_k);
+  tr.token_loss.resize(T);
+
+  // residual[0] = wte[id] + wpe[t]   (T, C)
+  const Weights& w = model_->weights;
+  float* x0 = tr.residual.data();
+  for (int t = 0; t < T; t++) {
+    const float* tok = w.wte + static_cast<size_t>(tr.ids[t]) * C;
+    const float* pos = w.wpe + static_cast<size_t>(t) * C;
+    float* x = x0 + t * C;
+    for (size_t i = 0; i < C; i++) x[i] = tok[i] + pos[i];
+  }
+  forward_layers(0);
+  forward_head();
+  dirty_from_ = cfg.n_layer;
+}
+
+void Session::forward_layers(int first_layer) {
+  const ModelConfig& cfg = model_->config;
+  const int T = trace_.T, C = cfg.n_embd, H = cfg.n_head, D = cfg.d_head(), F = cfg.d_mlp();
+  const float eps = cfg.layer_norm_epsilon;
+  Scratch& s = *scratch_;
+  const size_t TC = static_cast<size_t>(T) * C;
+
+  for (int l = first_layer; l < cfg.n_layer; l++) {
+    const LayerWeights& lw = model_->weights.layers[l];
+    const PackedLayer& pw = model_->packed[l];
+    const float* x_in = trace_.residual.data() + l * TC;    // (T, C) input of layer l
+    float* x = trace_.residual.data() + (l + 1) * TC;       // (T, C) becomes its output
+    float* probs = trace_.attn_probs.data() + static_cast<size_t>(l) * H * T * T;  // (H, T, T)
+    float* z = trace_.head_z.data() + l * TC;               // (T, H, D)
+    const float* gain = gains_.data() + static_cast<size_t>(l) * H;  // (H)
+
+    // Attention block: x = x_in + (gain * attention(ln_1(x_in))) @ c_proj + b
+    layernorm_forward(s.ln_out.data(), nullptr, nullptr, x_in, lw.ln_1_w, lw.ln_1_b, T, C, eps);
+    gemm_packed(s.qkv.data(), s.ln_out.data(), pw.c_attn.data(), lw.c_attn_b, T, C, 3 * C);
+    attention_forward(z, probs, s.qkv.data(), T, C, H);
+    for (int t = 0; t < T; t++) {
+      for (int h = 0; h < H; h++) {
+        const float* zh = z + static_cast<size_t>(t) * C + h * D;
+        float* eh = s.z_edit.data() + static_cast<size_t>(t) * C + h * D;
+        for (int d = 0; d < D; d++) eh[d] = zh[d] * gain[h];
+      }
+    }
+    std::memcpy(x, x_in, TC * sizeof(float));
+    gemm_packed(x, s.z_edit.data(), pw.c_proj.data(), lw.c_proj_b, T, C, C, /*accumulate=*/true);
+
+    if (cfg.attn_only) continue;
+    // MLP block: x += gelu(ln_2(x) @ c_fc + b) @ mlp_c_proj + b
+    layernorm_forward(s.ln_out.data(), nullptr, nullptr, x, lw.ln_2_w, lw.ln_2_b, T, C, eps);
+    gemm_packed(s.mlp_fc.data(), s.ln_out.data(), pw.mlp_c_fc.data(), lw.mlp_c_fc_b, T, C, F);
+    gelu_forward(s.mlp_gelu.data(), s.mlp_fc.data(), static_cast<size_t>(T) * F);
+    gemm_packed(x, s.mlp_gelu.data(), pw.mlp_c_proj.data(), lw.mlp_c_proj_b, T, F, C,
+                /*accumulate=*/true);
+  }
+}
+
+void Session::forward_head() {
+  const ModelConfig& cfg = model_->config;
+  const int T = trace_.T, C = cfg.n_embd, V = cfg.vocab_size, K = trace_.top_k;
+  const Weights& w = model_->weights;
+  Scratch& s = *scratch_;
+  Trace& tr = trace_;
+
+  // logits = ln_f(residual[L]) @ wte^T   (T, V)
+  const float* x = tr.residual.data() + static_cast<size_t>(cfg.n_layer) * T * C;
+  layernorm_forward(s.ln_out.data(), nullptr, nullptr, x, w.ln_f_w, w.ln_f_b, T, C,
+                    cfg.layer_norm_epsilon);
+  gemm_packed(tr.logits.data(), s.ln_out.data(), model_->packed_lm_head.data(), nullptr, T, C, V);
+
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  double loss_sum = 0.0;
+  for (int t = 0; t < T; t++) {
+    const float* row = tr.logits.data() + static_cast<size_t>(t) * V;  // (V)
+    // log-softmax: log p(v) = row[v] - max - log(sum exp(row - max))
+    float max = row[0];
+    for (int v = 1; v < V; v++) max = std::max(max, row[v]);
+    float* e = s.exp_row.data();
+    for (int v = 0; v < V; v++) e[v] = row[v] - max;
+    exp_forward(e, e, V);
+    double sum = 0.0;  // V terms: accumulate in double so large vocabularies stay accurate
+    for (int v = 0; v < V; v++) sum += e[v];
+    const float log_sum = static_cast<float>(std::log(sum));
+
+    // Top-k by insertion into a sorted list of K; ties keep the lower id first.
+    int* top_ids = tr.top_k_ids.data() + static_cast<size_t>(t) * K;
+    float* top_probs = tr.top_k_probs.data() + static_cast<size_t>(t) * K;
+    int filled = 0;
+    for (int v = 0; v < V; v++) {
+      const float logit = row[v];
+      if (filled == K && !(logit > row[top_ids[K - 1]])) continue;
+      int i = filled < K ? filled++ : K - 1;
+      while (i > 0 && logit > row[top_ids[i - 1]]) {
+        top_ids[i] = top_ids[i - 1];
+        i--;
+      }
+      top_ids[i] = v;
+    }
+    for (int k = 0; k < K; k++) top_probs[k] = static_cast<float>(e[top_ids[k]] / sum);
+
+    if (t + 1 < T) {
+      const float loss = log_sum - (row[tr.ids[t + 1]] - max);
+      tr.token_loss[t] = loss;
+      loss_sum += loss;
+    } else {
+      tr.token_loss[t] = nan;
+    }
+  }
+  tr.mean_loss = T >= 2 ? static_cast<float>(loss_sum / (T - 1)) : nan;
+}
+
+void Session::set_head_gain(int layer, int head, float gain) {
+  const ModelConfig& cfg = model_->config;
+  const std::string name = std::to_string(layer) + "." + std::to_string(head);
+  if (layer < 0 || layer >= cfg.n_layer || head < 0 || head >= cfg.n_head) {
+    throw Error("head " + name + " out of range: model has " + std::to_string(cfg.n_layer) +
+                " layers x " + std::to_string(cfg.n_head) + " heads");
+  }
+  if (!std::isfinite(gain)) {
+    throw Error("gain for head " + name + " must be a finite number, got " + std::to_string(gain));
+  }
+  float& g = gains_[static_cast<size_t>(layer) * cfg.n_head + head];
+  // Compare bits, not values: 0 and -0 give different signed zeros downstream.
+  if (std::memcmp(&g, &gain, sizeof(float)) != 0) {
+    g = gain;
+    dirty_from_ = std::min(dirty_from_, layer);
+  }
+}
+
+float Session::head_gain(int layer, int head) const {
+  const ModelConfig& cfg = model_->config;
+  if (layer < 0 || layer >= cfg.n_layer || head < 0 || head >= cfg.n_head) {
+    throw Error("head " + std::to_string(layer) + "." + std::to_string(head) +
+                " out of range: model has " + std::to_string(cfg.n_layer) + " layers x " +
+                std::to_string(cfg.n_head) + " heads");
+  }
+  return gains_[static_cast<size_t>(layer) * cfg.n_head + head];
+}
+
+void Session::clear_head_gains() {
+  const ModelConfig& cfg = model_->config;
+  for (int l = 0; l < cfg.n_layer; l++) {
+    for (int h = 0; h < cfg.n_head; h++) set_head_gain(l, h, 1.0f);
+  }
+}
+
+int Session::update() {
+  const int from = dirty_from_;
+  // Before the first run there is no trace to update: the gains apply to the next run.
+  if (trace_.T == 0 || from >= model_->config.n_layer) return model_->config.n_layer;
+  rerun_from(from);
+  return from;
+}
+
+void Session::rerun_from(int layer) {
+  const ModelConfig& cfg = model_->config;
+  if (layer < 0 || layer > cfg.n_layer) {
+    throw Error("rerun from layer " + std::to_string(layer) + " out of range: model has " +
+                std::to_string(cfg.n_layer) + " layers");
+  }
+  if (trace_.T == 0) throw Error("nothing to rerun: run a text first");
+  // Never leave the trace behind the gains: start no later than the lowest edit.
+  const int first = std::min(layer, dirty_from_);
+  forward_layers(first);
+  forward_head();
+  dirty_from_ = cfg.n_layer;
+}
+
+}  // namespace hl
