@@ -117,6 +117,7 @@ class Engine {
       // Release the previous model before reporting success.
       session_ = std::move(session);
       model_ = std::move(model);
+      session_top_k_ = kDefaultTopK;
       has_trace_ = false;
       return model_info();
     });
@@ -139,8 +140,7 @@ class Engine {
                         std::to_string(model.config.vocab_size));
       }
       const std::vector<int> ids = ids_from_js(ids_js);
-      if (top_k != session_->trace().top_k && has_trace_) use_top_k(top_k);
-      if (!has_trace_ && top_k != session_top_k_) use_top_k(top_k);
+      use_top_k(top_k);
       has_trace_ = false;  // a failed run leaves no half-written trace readable
       session_->run(ids);
       has_trace_ = true;

@@ -6,10 +6,12 @@
 #include <xsimd/xsimd.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace hl {
@@ -20,37 +22,63 @@ using batch_i32 = xsimd::batch<int32_t>;
 constexpr int kLanes = static_cast<int>(batch::size);
 
 // ---- GEMM blocking --------------------------------------------------------
-// The micro-kernel keeps an (kMR, kNR) tile of C in registers: kMR rows times
-// kNB batches per row. 16 vector registers on x86 (V8 included) hold
-// kMR * kNB accumulators + kNB B loads + one A broadcast (+ one product
-// temporary without FMA), so wasm takes 4 x 8 (8 accumulators) and AVX2 takes
-// 6 x 16 (12 accumulators).
-constexpr int kNB = 2;
-constexpr int kNR = kNB * kLanes;         // packed panel width (columns)
-constexpr int kMR = kLanes == 4 ? 4 : 6;  // rows per micro-tile
+// The micro-kernel keeps a (kMR, kNR) tile of C in registers: kMR rows times
+// kNB batches per row. x86 has 16 vector registers (V8 included), which must
+// hold kMR * kNB accumulators + kNB B loads + one A broadcast (+ one product
+// temporary without FMA): wasm takes 4 x 8 (8 accumulators), AVX2 6 x 16
+// (12 accumulators).
+#ifndef HL_GEMM_NB
+#define HL_GEMM_NB 2
+#endif
+#ifndef HL_GEMM_MR
+#define HL_GEMM_MR (kLanes == 4 ? 4 : 6)
+#endif
+constexpr int kNB = HL_GEMM_NB;
+constexpr int kNR = kNB * kLanes;  // packed panel width (columns)
+constexpr int kMR = HL_GEMM_MR;    // rows per micro-tile
 // K block: one panel slice (kKC, kNR) stays in L1 (8 KiB wasm, 16 KiB AVX2)
-// while every row tile of the M block streams past it.
+// next to one packed A tile while every row tile of the M block streams past.
 constexpr int kKC = 256;
-// M block: the A block (kMC, kKC) stays in L2 while the panels stream past it.
-constexpr int kMC = 192;
+// M block: the packed A block (kMC, kKC) stays in L2 while the panels stream.
+constexpr int kMC = 120;
+static_assert(kMC % kMR == 0, "the M block holds whole row tiles");
 
 int panel_count(int N) { return (N + kNR - 1) / kNR; }
 
-// C tile (R, kNR) at C (leading dimension ldc) += A (R, kc) @ panel slice
-// (kc, kNR). n_valid < kNR for the last panel (its padding columns are zero).
-// load_c: start from C (accumulate, or a later K block) instead of zero.
-// bias (kNR values at this panel's columns) is added when non-null.
-template <int R>
-void micro_kernel(float* C, int ldc, const float* A, int lda, const float* panel, int kc,
-                  int n_valid, bool load_c, const float* bias) {
-  batch acc[R][kNB];
-  const bool full = n_valid == kNR;
-  alignas(64) float edge[R][kNR];  // staging for a partial last panel
-  if (load_c && !full) {
-    for (int r = 0; r < R; ++r)
-      for (int j = 0; j < kNR; ++j) edge[r][j] = j < n_valid ? C[r * ldc + j] : 0.0f;
+// A rows [m0, m0 + mc) x columns [k0, k0 + kc) into row tiles of kMR rows,
+// each stored k-major: tile[k * kMR + r] = A[m0 + r, k0 + k]. The micro-kernel
+// then reads its A values at fixed offsets from one pointer, and the rows of
+// the last partial tile are zero.
+void pack_a_block(float* packed, const float* A, int lda, int m0, int mc, int k0, int kc) {
+  for (int i = 0; i < mc; i += kMR) {
+    float* tile = packed + static_cast<size_t>(i) * kc;
+    const int rows = std::min(kMR, mc - i);
+    for (int r = 0; r < kMR; ++r) {
+      if (r < rows) {
+        const float* src = A + static_cast<size_t>(m0 + i + r) * lda + k0;
+        for (int k = 0; k < kc; ++k) tile[k * kMR + r] = src[k];
+      } else {
+        for (int k = 0; k < kc; ++k) tile[k * kMR + r] = 0.0f;
+      }
+    }
   }
-  for (int r = 0; r < R; ++r) {
+}
+
+// C tile (m_valid, n_valid) at C (leading dimension ldc) = init + a_tile @ b_slice
+//   a_tile  (kc, kMR) packed, b_slice (kc, kNR) one panel's K block.
+//   init: C itself when load_c (accumulate, or a later K block), else 0;
+//   plus bias (this panel's columns) when non-null.
+void micro_kernel(float* C, int ldc, const float* a_tile, const float* b_slice, int kc,
+                  int m_valid, int n_valid, bool load_c, const float* bias) {
+  batch acc[kMR][kNB];
+  const bool full = m_valid == kMR && n_valid == kNR;
+  alignas(64) float edge[kMR][kNR];  // staging for a partial tile
+  if (load_c && !full) {
+    for (int r = 0; r < kMR; ++r)
+      for (int j = 0; j < kNR; ++j)
+        edge[r][j] = (r < m_valid && j < n_valid) ? C[r * ldc + j] : 0.0f;
+  }
+  for (int r = 0; r < kMR; ++r) {
     for (int b = 0; b < kNB; ++b) {
       if (!load_c)
         acc[r][b] = batch(0.0f);
@@ -63,49 +91,57 @@ void micro_kernel(float* C, int ldc, const float* A, int lda, const float* panel
   if (bias) {
     alignas(64) float bias_edge[kNR] = {};
     const float* bias_src = bias;
-    if (!full) {
+    if (n_valid != kNR) {
       for (int j = 0; j < n_valid; ++j) bias_edge[j] = bias[j];
       bias_src = bias_edge;
     }
     for (int b = 0; b < kNB; ++b) {
       const batch bb = batch::load_unaligned(bias_src + b * kLanes);
-      for (int r = 0; r < R; ++r) acc[r][b] += bb;
+      for (int r = 0; r < kMR; ++r) acc[r][b] += bb;
     }
   }
+  const float* a = a_tile;
+  const float* bp = b_slice;
+#if defined(__clang__) && defined(HL_GEMM_UNROLL)
+#pragma clang loop unroll_count(HL_GEMM_UNROLL)
+#endif
   for (int k = 0; k < kc; ++k) {
     batch bk[kNB];
-    for (int b = 0; b < kNB; ++b) bk[b] = batch::load_unaligned(panel + k * kNR + b * kLanes);
-    for (int r = 0; r < R; ++r) {
-      const batch a(A[r * lda + k]);
-      for (int b = 0; b < kNB; ++b) acc[r][b] = xsimd::fma(a, bk[b], acc[r][b]);
+    for (int b = 0; b < kNB; ++b) bk[b] = batch::load_unaligned(bp + b * kLanes);
+    for (int r = 0; r < kMR; ++r) {
+      const batch ar(a[r]);
+      for (int b = 0; b < kNB; ++b) acc[r][b] = xsimd::fma(ar, bk[b], acc[r][b]);
     }
+    a += kMR;
+    bp += kNR;
   }
   if (full) {
-    for (int r = 0; r < R; ++r)
+    for (int r = 0; r < kMR; ++r)
       for (int b = 0; b < kNB; ++b) acc[r][b].store_unaligned(C + r * ldc + b * kLanes);
   } else {
-    for (int r = 0; r < R; ++r)
+    for (int r = 0; r < kMR; ++r)
       for (int b = 0; b < kNB; ++b) acc[r][b].store_aligned(&edge[r][b * kLanes]);
-    for (int r = 0; r < R; ++r)
+    for (int r = 0; r < m_valid; ++r)
       for (int j = 0; j < n_valid; ++j) C[r * ldc + j] = edge[r][j];
   }
 }
 
-using MicroKernel = void (*)(float*, int, const float*, int, const float*, int, int, bool,
-                             const float*);
-
-// Kernels for the row remainder: kRemainder[r] handles r rows (r < kMR).
-template <int... Rs>
-constexpr std::array<MicroKernel, sizeof...(Rs)> make_kernels(std::integer_sequence<int, Rs...>) {
-  return {&micro_kernel<Rs == 0 ? 1 : Rs>...};
+// Scratch for one packed A block, per thread (std::vector: no size limit on
+// the stack, reused across calls).
+float* a_block_scratch() {
+  thread_local std::vector<float> scratch;
+  const size_t need = static_cast<size_t>(kMC + kMR) * kKC + 16;
+  if (scratch.size() < need) scratch.resize(need);
+  // 64-byte alignment for the packed tiles
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(scratch.data());
+  return scratch.data() + ((64 - addr % 64) % 64) / sizeof(float);
 }
-constexpr auto kKernels = make_kernels(std::make_integer_sequence<int, kMR + 1>());
 
 // C rows [m_begin, m_end) x panels [p_begin, p_end): the whole GEMM restricted
 // to a rectangle, so threads can split it without sharing any C element.
-void gemm_block(float* C, const float* A, const float* packed_B, const float* bias, int M, int K,
-                int N, bool accumulate, int m_begin, int m_end, int p_begin, int p_end) {
-  (void)M;
+void gemm_block(float* C, const float* A, const float* packed_B, const float* bias, int K, int N,
+                bool accumulate, int m_begin, int m_end, int p_begin, int p_end) {
+  float* a_block = a_block_scratch();
   // K == 0 still initialises C (bias or zero), hence the do-while.
   int k0 = 0;
   do {
@@ -114,19 +150,19 @@ void gemm_block(float* C, const float* A, const float* packed_B, const float* bi
     const bool load_c = accumulate || !first;
     const float* block_bias = first ? bias : nullptr;
     for (int m0 = m_begin; m0 < m_end; m0 += kMC) {
-      const int m1 = std::min(m_end, m0 + kMC);
+      const int mc = std::min(m_end - m0, kMC);
+      pack_a_block(a_block, A, K, m0, mc, k0, kc);
       for (int p = p_begin; p < p_end; ++p) {
         const int n0 = p * kNR;
         const int n_valid = std::min(kNR, N - n0);
-        const float* panel = packed_B + static_cast<size_t>(p) * K * kNR + static_cast<size_t>(k0) * kNR;
+        const float* b_slice =
+            packed_B + static_cast<size_t>(p) * K * kNR + static_cast<size_t>(k0) * kNR;
         const float* panel_bias = block_bias ? block_bias + n0 : nullptr;
-        int i = m0;
-        for (; i + kMR <= m1; i += kMR)
-          micro_kernel<kMR>(C + static_cast<size_t>(i) * N + n0, N, A + static_cast<size_t>(i) * K + k0,
-                            K, panel, kc, n_valid, load_c, panel_bias);
-        if (i < m1)
-          kKernels[m1 - i](C + static_cast<size_t>(i) * N + n0, N, A + static_cast<size_t>(i) * K + k0,
-                           K, panel, kc, n_valid, load_c, panel_bias);
+        for (int i = 0; i < mc; i += kMR) {
+          micro_kernel(C + static_cast<size_t>(m0 + i) * N + n0, N,
+                       a_block + static_cast<size_t>(i) * kc, b_slice, kc,
+                       std::min(kMR, mc - i), n_valid, load_c, panel_bias);
+        }
       }
     }
     k0 += kKC;
@@ -370,7 +406,7 @@ void pack_b_transposed(float* packed, const float* Bt, int K, int N) {
 void gemm_packed(float* C, const float* A, const float* packed_B, const float* bias, int M, int K,
                  int N, bool accumulate) {
   if (M <= 0 || N <= 0) return;
-  gemm_block(C, A, packed_B, bias, M, K, N, accumulate, 0, M, 0, panel_count(N));
+  gemm_block(C, A, packed_B, bias, K, N, accumulate, 0, M, 0, panel_count(N));
 }
 
 void gemm_packed_mt(float* C, const float* A, const float* packed_B, const float* bias, int M,
@@ -385,7 +421,7 @@ void gemm_packed_mt(float* C, const float* A, const float* packed_B, const float
   const double flops = 2.0 * M * K * N;
   n_threads = std::max(1, std::min(n_threads, static_cast<int>(flops / 1e6)));
   if (n_threads == 1) {
-    gemm_block(C, A, packed_B, bias, M, K, N, accumulate, 0, M, 0, n_panels);
+    gemm_block(C, A, packed_B, bias, K, N, accumulate, 0, M, 0, n_panels);
     return;
   }
   // Split over panels when there are enough of them (each thread then streams
@@ -396,13 +432,13 @@ void gemm_packed_mt(float* C, const float* A, const float* packed_B, const float
     if (n_panels >= 2 * n_threads) {
       const int p0 = static_cast<int>(static_cast<long long>(n_panels) * i / n_threads);
       const int p1 = static_cast<int>(static_cast<long long>(n_panels) * (i + 1) / n_threads);
-      gemm_block(C, A, packed_B, bias, M, K, N, accumulate, 0, M, p0, p1);
+      gemm_block(C, A, packed_B, bias, K, N, accumulate, 0, M, p0, p1);
     } else {
       const int tiles = (M + kMR - 1) / kMR;
       const int m0 = std::min(M, static_cast<int>(static_cast<long long>(tiles) * i / n_threads) * kMR);
       const int m1 =
           std::min(M, static_cast<int>(static_cast<long long>(tiles) * (i + 1) / n_threads) * kMR);
-      if (m0 < m1) gemm_block(C, A, packed_B, bias, M, K, N, accumulate, m0, m1, 0, n_panels);
+      if (m0 < m1) gemm_block(C, A, packed_B, bias, K, N, accumulate, m0, m1, 0, n_panels);
     }
   };
   for (int i = 1; i < n_threads; ++i) workers.emplace_back(run, i);
@@ -425,30 +461,35 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, c
     const float* x = inp + static_cast<size_t>(i) * C;
     float* y = out + static_cast<size_t>(i) * C;
     // Two passes: the mean first, then the centred sum of squares, which does
-    // not cancel the way E[x^2] - E[x]^2 does when |mean| >> std.
+    // not cancel the way E[x^2] - E[x]^2 does when |mean| >> std. Both work on
+    // x - x[0] (exact when the row's values are within a factor 2 of each
+    // other), so a row sitting at 1000 +- 1 keeps its low digits.
+    const float shift = x[0];
+    const batch vshift(shift);
     batch vsum(0.0f);
     int c = 0;
-    for (; c + kLanes <= C; c += kLanes) vsum += batch::load_unaligned(x + c);
+    for (; c + kLanes <= C; c += kLanes) vsum += batch::load_unaligned(x + c) - vshift;
     float sum = hsum(vsum);
-    for (; c < C; ++c) sum += x[c];
-    const float m = sum / C;
-    const batch vm(m);
+    for (; c < C; ++c) sum += x[c] - shift;
+    const float m_shifted = sum / C;  // mean - shift
+    const batch vm(m_shifted);
     batch vvar(0.0f);
     for (c = 0; c + kLanes <= C; c += kLanes) {
-      const batch d = batch::load_unaligned(x + c) - vm;
+      const batch d = (batch::load_unaligned(x + c) - vshift) - vm;
       vvar = xsimd::fma(d, d, vvar);
     }
     float var = hsum(vvar);
-    for (; c < C; ++c) var += (x[c] - m) * (x[c] - m);
+    for (; c < C; ++c) var += (x[c] - shift - m_shifted) * (x[c] - shift - m_shifted);
     var /= C;
     const float s = 1.0f / std::sqrt(var + eps);
     const batch vs(s);
     for (c = 0; c + kLanes <= C; c += kLanes) {
-      const batch n = (batch::load_unaligned(x + c) - vm) * vs;
+      const batch n = ((batch::load_unaligned(x + c) - vshift) - vm) * vs;
       xsimd::fma(n, batch::load_unaligned(weight + c), batch::load_unaligned(bias + c))
           .store_unaligned(y + c);
     }
-    for (; c < C; ++c) y[c] = (x[c] - m) * s * weight[c] + bias[c];
+    for (; c < C; ++c) y[c] = (x[c] - shift - m_shifted) * s * weight[c] + bias[c];
+    const float m = shift + m_shifted;
     if (mean) mean[i] = m;
     if (rstd) rstd[i] = s;
   }

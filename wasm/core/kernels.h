@@ -21,6 +21,12 @@ void pack_b_transposed(float* packed, const float* Bt, int K, int N);
 void gemm_packed(float* C, const float* A, const float* packed_B, const float* bias, int M, int K,
                  int N, bool accumulate = false);
 
+// Same product split over n_threads native threads (by column panels, or by
+// rows when N is narrow); each thread writes its own part of C, so the result
+// equals gemm_packed's bit for bit. Small products and wasm run on one thread.
+void gemm_packed_mt(float* C, const float* A, const float* packed_B, const float* bias, int M,
+                    int K, int N, bool accumulate, int n_threads);
+
 // Convenience for callers without a packed copy (packs into scratch).
 void gemm(float* C, const float* A, const float* B, const float* bias, int M, int K, int N,
           bool accumulate = false);

@@ -59,19 +59,21 @@ std::shared_ptr<const Model> load_model(const std::string& config_json, const ui
     rethrow_naming("config.json", e);
   }
 
+  // The tokenizer names vocab.json / merges.txt itself. It is checked before
+  // the weights so that a vocabulary mismatch is reported as such, not as a
+  // wte shape error.
+  Tokenizer tokenizer(vocab_json, merges_txt);
+  if (tokenizer.vocab_size() > config.vocab_size) {
+    throw Error("vocab.json: tokenizer has " + std::to_string(tokenizer.vocab_size()) +
+                " tokens but config.json vocab_size is " + std::to_string(config.vocab_size));
+  }
+
   Weights weights;
   try {
     const SafeTensors st = parse_safetensors(safetensors, safetensors_size);
     weights = load_weights(config, st);
   } catch (const std::exception& e) {
     rethrow_naming("model.safetensors", e);
-  }
-
-  // The tokenizer names vocab.json / merges.txt itself.
-  Tokenizer tokenizer(vocab_json, merges_txt);
-  if (tokenizer.vocab_size() > config.vocab_size) {
-    throw Error("vocab.json: tokenizer has " + std::to_string(tokenizer.vocab_size()) +
-                " tokens but config.json vocab_size is " + std::to_string(config.vocab_size));
   }
   return std::make_shared<const Model>(config, std::move(weights), std::move(tokenizer));
 }

@@ -1,7 +1,282 @@
-// Placeholder until this subcommand lands; replaced by its owner.
+// headlight run: one forward pass over a text (or ids) with head edits, printed
+// as one JSON object (--json) or as a table for reading in a terminal.
+//
+//   headlight run --model DIR (--text TEXT | --text-file PATH | --ids 1,2,3)
+//                 [--edit L.H=GAIN]... [--top-k K] [--json]
+//
+// --dump-logits (not in the usage text) adds the full (T, V) logits to the
+// JSON, at float precision, for the tests that compare with the reference.
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 #include "commands.h"
-int cmd_run(int, char**) {
-  std::fputs("headlight run: not built yet\n", stderr);
-  return 1;
+#include "error.h"
+#include "model.h"
+#include "model_dir.h"
+#include "session.h"
+
+namespace {
+
+struct HeadEdit {
+  int layer, head;
+  float gain;
+};
+
+struct RunOptions {
+  std::string model_dir;
+  std::string text;
+  bool has_text = false;
+  std::vector<int> ids;
+  bool has_ids = false;
+  std::vector<HeadEdit> edits;
+  int top_k = 5;
+  bool json = false;
+  bool dump_logits = false;
+};
+
+// Whole-string integer parse; false on anything else (sign, spaces, overflow).
+bool parse_int(const std::string& s, long min, long max, int* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0' || v < min || v > max) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+// "L.H=GAIN", e.g. "1.3=0" mutes head 3 of layer 1.
+HeadEdit parse_edit(const std::string& s) {
+  const auto bad = [&](const std::string& why) {
+    return hl::Error("bad --edit '" + s + "': " + why + " (expected LAYER.HEAD=GAIN, e.g. 0.3=0)");
+  };
+  const size_t dot = s.find('.');
+  const size_t eq = s.find('=');
+  if (dot == std::string::npos || eq == std::string::npos || dot > eq) throw bad("no LAYER.HEAD=");
+  HeadEdit e{};
+  if (!parse_int(s.substr(0, dot), 0, 1 << 20, &e.layer)) throw bad("layer is not a whole number");
+  if (!parse_int(s.substr(dot + 1, eq - dot - 1), 0, 1 << 20, &e.head)) {
+    throw bad("head is not a whole number");
+  }
+  const std::string g = s.substr(eq + 1);
+  char* end = nullptr;
+  e.gain = g.empty() ? NAN : std::strtof(g.c_str(), &end);
+  if (g.empty() || *end != '\0' || !std::isfinite(e.gain)) throw bad("gain is not a finite number");
+  return e;
+}
+
+std::vector<int> parse_ids(const std::string& s) {
+  std::vector<int> ids;
+  size_t begin = 0;
+  while (true) {
+    const size_t comma = s.find(',', begin);
+    const std::string item = s.substr(begin, comma == std::string::npos ? comma : comma - begin);
+    int id = 0;
+    if (!parse_int(item, 0, 0x7fffffff, &id)) {
+      throw hl::Error("bad --ids '" + s + "': '" + item +
+                      "' is not a token id (expected comma-separated whole numbers)");
+    }
+    ids.push_back(id);
+    if (comma == std::string::npos) break;
+    begin = comma + 1;
+  }
+  return ids;
+}
+
+// Throws hl::Error for bad values; returns false (after printing) for a usage error.
+bool parse_args(int argc, char** argv, RunOptions* o) {
+  int n_inputs = 0;
+  for (int i = 1; i < argc; i++) {
+    const std::string arg = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw hl::Error("option " + arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--model") {
+      o->model_dir = value();
+    } else if (arg == "--text") {
+      o->text = value();
+      o->has_text = true;
+      n_inputs++;
+    } else if (arg == "--text-file") {
+      const std::string path = value();
+      o->text = hl::read_file(path);
+      o->has_text = true;
+      n_inputs++;
+    } else if (arg == "--ids") {
+      o->ids = parse_ids(value());
+      o->has_ids = true;
+      n_inputs++;
+    } else if (arg == "--edit") {
+      o->edits.push_back(parse_edit(value()));
+    } else if (arg == "--top-k") {
+      const std::string k = value();
+      if (!parse_int(k, 1, 1 << 20, &o->top_k)) {
+        throw hl::Error("bad --top-k '" + k + "': expected a whole number >= 1");
+      }
+    } else if (arg == "--json") {
+      o->json = true;
+    } else if (arg == "--dump-logits") {
+      o->dump_logits = true;
+    } else {
+      std::fprintf(stderr, "headlight run: unknown option '%s'\n", arg.c_str());
+      return false;
+    }
+  }
+  if (o->model_dir.empty()) {
+    std::fputs("headlight run: --model DIR is required\n", stderr);
+    return false;
+  }
+  if (n_inputs != 1) {
+    std::fputs("headlight run: give exactly one of --text, --text-file, --ids\n", stderr);
+    return false;
+  }
+  return true;
+}
+
+std::shared_ptr<const hl::Model> load_model_dir(const std::string& dir) {
+  const std::string config = hl::read_file(hl::model_file(dir, "config.json"));
+  const std::string safetensors = hl::read_file(hl::model_file(dir, "model.safetensors"));
+  const std::string vocab = hl::read_file(hl::model_file(dir, "vocab.json"));
+  const std::string merges = hl::read_file(hl::model_file(dir, "merges.txt"));
+  return hl::load_model(config, reinterpret_cast<const uint8_t*>(safetensors.data()),
+                        safetensors.size(), vocab, merges);
+}
+
+// Ids past the tokenizer's vocabulary (a config may pad vocab_size) have no text.
+std::string display(const hl::Model& model, int id) {
+  if (id < model.tokenizer.vocab_size()) return model.tokenizer.token_display(id);
+  return "<unused id " + std::to_string(id) + ">";
+}
+
+// Compact numbers keep the JSON small (T=64 attention is 4k numbers per head).
+void put_number(std::string& out, float v, const char* format = "%.6g") {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, format, v);
+  out += buf;
+}
+
+template <typename F>
+void put_array(std::string& out, int n, F&& put_item) {
+  out += '[';
+  for (int i = 0; i < n; i++) {
+    if (i) out += ',';
+    put_item(i);
+  }
+  out += ']';
+}
+
+void put_string(std::string& out, const std::string& s) { out += nlohmann::json(s).dump(); }
+
+// The JSON is written by hand so that attention and logits stream as compact
+// numbers instead of going through a tree of json values.
+std::string trace_json(const hl::Model& model, const hl::Trace& tr, bool dump_logits) {
+  const hl::ModelConfig& cfg = model.config;
+  const int T = tr.T, H = cfg.n_head, K = tr.top_k, V = cfg.vocab_size;
+  std::string out;
+  out.reserve(static_cast<size_t>(cfg.n_layer) * H * T * T * 4 + 256);
+  out += "{\"tokens\":";
+  put_array(out, T, [&](int t) { put_string(out, display(model, tr.ids[t])); });
+  out += ",\"ids\":";
+  put_array(out, T, [&](int t) { out += std::to_string(tr.ids[t]); });
+  out += ",\"loss\":";
+  put_array(out, T, [&](int t) { put_number(out, tr.token_loss[t]); });
+  out += ",\"mean_loss\":";
+  put_number(out, tr.mean_loss);
+  out += ",\"truncated\":";
+  out += tr.truncated ? "true" : "false";
+  out += ",\"n_input_tokens\":" + std::to_string(tr.n_input_tokens);
+  out += ",\"n_layer\":" + std::to_string(cfg.n_layer);
+  out += ",\"n_head\":" + std::to_string(H);
+  out += ",\"attn\":";  // (L, H, T, T)
+  put_array(out, cfg.n_layer, [&](int l) {
+    put_array(out, H, [&](int h) {
+      const float* p = tr.attn_probs.data() + (static_cast<size_t>(l) * H + h) * T * T;
+      put_array(out, T, [&](int t) {
+        put_array(out, T, [&](int s) { put_number(out, p[static_cast<size_t>(t) * T + s]); });
+      });
+    });
+  });
+  out += ",\"top_k\":";  // (T, K)
+  put_array(out, T, [&](int t) {
+    put_array(out, K, [&](int k) {
+      const size_t i = static_cast<size_t>(t) * K + k;
+      out += "{\"id\":" + std::to_string(tr.top_k_ids[i]) + ",\"token\":";
+      put_string(out, display(model, tr.top_k_ids[i]));
+      out += ",\"prob\":";
+      put_number(out, tr.top_k_probs[i]);
+      out += '}';
+    });
+  });
+  if (dump_logits) {
+    out += ",\"logits\":";  // (T, V), float precision: the tests compare to 1e-4
+    put_array(out, T, [&](int t) {
+      put_array(out, V, [&](int v) {
+        put_number(out, tr.logits[static_cast<size_t>(t) * V + v], "%.9g");
+      });
+    });
+  }
+  out += "}\n";
+  return out;
+}
+
+void print_table(const hl::Model& model, const hl::Trace& tr) {
+  std::printf("%4s  %-16s %8s  %s\n", "pos", "token", "loss", "top next tokens");
+  for (int t = 0; t < tr.T; t++) {
+    const std::string tok = nlohmann::json(display(model, tr.ids[t])).dump();
+    std::printf("%4d  %-16s ", t, tok.c_str());
+    if (std::isfinite(tr.token_loss[t])) {
+      std::printf("%8.3f  ", tr.token_loss[t]);
+    } else {
+      std::printf("%8s  ", "-");
+    }
+    for (int k = 0; k < tr.top_k; k++) {
+      const size_t i = static_cast<size_t>(t) * tr.top_k + k;
+      std::printf("%s %.3f  ", nlohmann::json(display(model, tr.top_k_ids[i])).dump().c_str(),
+                  tr.top_k_probs[i]);
+    }
+    std::printf("\n");
+  }
+  if (std::isfinite(tr.mean_loss)) std::printf("mean loss %.4f nats/token\n", tr.mean_loss);
+}
+
+}  // namespace
+
+int cmd_run(int argc, char** argv) {
+  RunOptions o;
+  if (!parse_args(argc, argv, &o)) return 2;
+  if (o.has_text && o.text.empty()) throw hl::Error("empty text: nothing to run");
+
+  const std::shared_ptr<const hl::Model> model = load_model_dir(o.model_dir);
+  const std::vector<int> ids = o.has_ids ? o.ids : model->tokenizer.encode(o.text);
+
+  hl::Session session(model, o.top_k);
+  for (const HeadEdit& e : o.edits) session.set_head_gain(e.layer, e.head, e.gain);
+  session.run(ids);
+  const hl::Trace& tr = session.trace();
+  if (tr.truncated) {
+    std::fprintf(stderr,
+                 "headlight run: input has %d tokens; the model reads at most %d (n_positions), "
+                 "so only the first %d were run\n",
+                 tr.n_input_tokens, model->config.n_positions, tr.T);
+  }
+  if (o.json) {
+    const std::string out = trace_json(*model, tr, o.dump_logits);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  } else {
+    print_table(*model, tr);
+  }
+  return 0;
 }

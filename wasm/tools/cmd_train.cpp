@@ -1,7 +1,549 @@
-// Placeholder until this subcommand lands; replaced by its owner.
+// headlight train: trains a GPT-2 from scratch on a text file and writes a
+// model folder (DESIGN.md), log-spaced checkpoints and a training log.
+//
+//   headlight train --train FILE --val FILE --tokenizer DIR --out DIR
+//                   [--n-layer 4] [--n-head 8] [--n-embd 256] [--n-positions 128] [--attn-only]
+//                   [--batch 16] [--steps 2000] [--lr 1e-3] [--min-lr-frac 0.1] [--warmup 100]
+//                   [--weight-decay 0.1] [--grad-clip 1.0] [--seed 1] [--threads N]
+//                   [--eval-every 200] [--eval-tokens 65536] [--log-every 10]
+//                   [--induction-frac 0] [--repeat-text-frac 0] [--checkpoints 0]
+//                   [--dtype f16|f32] [--time-limit-min 0]
+//
+// Every training sequence is T + 1 = n_positions + 1 tokens (inputs and the
+// next-token targets). A sequence is, independently and at random:
+//   - with probability induction-frac: a span of (T + 1) / 2 uniformly random
+//     token ids, then the same span again (the standard induction-head probe
+//     data: only in-context copying predicts the second half);
+//   - with probability repeat-text-frac: a natural-text span of (T + 1) / 2
+//     tokens from the training text, then the same span again;
+//   - otherwise: T + 1 consecutive tokens of the training text at a random offset.
+// The logged train loss is over this mixture; the validation loss and bits per
+// byte are over plain consecutive validation text only.
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <sys/stat.h>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 #include "commands.h"
-int cmd_train(int, char**) {
-  std::fputs("headlight train: not built yet\n", stderr);
-  return 1;
+#include "config.h"
+#include "error.h"
+#include "model_dir.h"
+#include "safetensors.h"
+#include "tokenizer.h"
+#include "train.h"
+#include "weights.h"
+
+namespace {
+
+const char* kTrainUsage =
+    "usage: headlight train --train FILE --val FILE --tokenizer DIR --out DIR [options]\n"
+    "  model:    --n-layer 4 --n-head 8 --n-embd 256 --n-positions 128 [--attn-only]\n"
+    "  schedule: --batch 16 --steps 2000 --lr 1e-3 --min-lr-frac 0.1 --warmup 100\n"
+    "            --weight-decay 0.1 --grad-clip 1.0 --seed 1 --threads N --time-limit-min 0\n"
+    "  data:     --induction-frac 0 (random-token span, repeated)\n"
+    "            --repeat-text-frac 0 (natural-text span, repeated)\n"
+    "  output:   --eval-every 200 --eval-tokens 65536 --log-every 10 --checkpoints 0\n"
+    "            --dtype f16|f32\n";
+
+struct TrainOptions {
+  std::string train_path, val_path, tokenizer_dir, out_dir;
+  hl::ModelConfig model;
+  int batch = 16;
+  int steps = 2000;
+  hl::OptimizerConfig opt;
+  uint64_t seed = 1;
+  int threads = 0;
+  int eval_every = 200;
+  int eval_tokens = 65536;
+  int log_every = 10;
+  float induction_frac = 0.0f;
+  float repeat_text_frac = 0.0f;
+  int checkpoints = 0;
+  hl::DType dtype = hl::DType::F16;
+  double time_limit_min = 0.0;
+};
+
+double parse_number(const std::string& flag, const std::string& text, double min, double max) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !std::isfinite(v) || v < min || v > max) {
+    throw hl::Error("bad value '" + text + "' for " + flag + " (expected a number in [" +
+                    std::to_string(min) + ", " + std::to_string(max) + "])");
+  }
+  return v;
+}
+
+int parse_count(const std::string& flag, const std::string& text, int min, int max) {
+  const double v = parse_number(flag, text, min, max);
+  if (v != std::floor(v)) throw hl::Error("bad value '" + text + "' for " + flag + " (expected an integer)");
+  return static_cast<int>(v);
+}
+
+TrainOptions parse_options(int argc, char** argv) {
+  TrainOptions o;
+  o.model.n_layer = 4;
+  o.model.n_head = 8;
+  o.model.n_embd = 256;
+  o.model.n_positions = 128;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--attn-only") {
+      o.model.attn_only = true;
+      continue;
+    }
+    if (i + 1 >= argc) throw hl::Error("missing value after " + flag);
+    const std::string v = argv[++i];
+    if (flag == "--train") o.train_path = v;
+    else if (flag == "--val") o.val_path = v;
+    else if (flag == "--tokenizer") o.tokenizer_dir = v;
+    else if (flag == "--out") o.out_dir = v;
+    else if (flag == "--n-layer") o.model.n_layer = parse_count(flag, v, 1, 64);
+    else if (flag == "--n-head") o.model.n_head = parse_count(flag, v, 1, 64);
+    else if (flag == "--n-embd") o.model.n_embd = parse_count(flag, v, 1, 4096);
+    else if (flag == "--n-positions" || flag == "--ctx") o.model.n_positions = parse_count(flag, v, 2, 4096);
+    else if (flag == "--batch") o.batch = parse_count(flag, v, 1, 4096);
+    else if (flag == "--steps") o.steps = parse_count(flag, v, 1, 10000000);
+    else if (flag == "--lr") o.opt.lr = static_cast<float>(parse_number(flag, v, 0, 10));
+    else if (flag == "--min-lr-frac") o.opt.min_lr_frac = static_cast<float>(parse_number(flag, v, 0, 1));
+    else if (flag == "--warmup") o.opt.warmup_steps = parse_count(flag, v, 0, 10000000);
+    else if (flag == "--weight-decay") o.opt.weight_decay = static_cast<float>(parse_number(flag, v, 0, 10));
+    else if (flag == "--grad-clip") o.opt.grad_clip = static_cast<float>(parse_number(flag, v, 0, 1e6));
+    else if (flag == "--seed") o.seed = static_cast<uint64_t>(parse_number(flag, v, 0, 9e15));
+    else if (flag == "--threads") o.threads = parse_count(flag, v, 1, 256);
+    else if (flag == "--eval-every") o.eval_every = parse_count(flag, v, 1, 10000000);
+    else if (flag == "--eval-tokens") o.eval_tokens = parse_count(flag, v, 1, 1 << 30);
+    else if (flag == "--log-every") o.log_every = parse_count(flag, v, 1, 10000000);
+    else if (flag == "--induction-frac") o.induction_frac = static_cast<float>(parse_number(flag, v, 0, 1));
+    else if (flag == "--repeat-text-frac") o.repeat_text_frac = static_cast<float>(parse_number(flag, v, 0, 1));
+    else if (flag == "--checkpoints") o.checkpoints = parse_count(flag, v, 0, 1000);
+    else if (flag == "--time-limit-min") o.time_limit_min = parse_number(flag, v, 0, 1e6);
+    else if (flag == "--dtype") {
+      if (v == "f16") o.dtype = hl::DType::F16;
+      else if (v == "f32") o.dtype = hl::DType::F32;
+      else if (v == "bf16") o.dtype = hl::DType::BF16;
+      else throw hl::Error("bad value '" + v + "' for --dtype (expected f16, bf16 or f32)");
+    } else {
+      throw hl::Error("unknown option " + flag);
+    }
+  }
+  if (o.train_path.empty()) throw hl::Error("missing --train FILE");
+  if (o.val_path.empty()) throw hl::Error("missing --val FILE");
+  if (o.tokenizer_dir.empty()) throw hl::Error("missing --tokenizer DIR");
+  if (o.out_dir.empty()) throw hl::Error("missing --out DIR");
+  if (o.model.n_embd % o.model.n_head != 0)
+    throw hl::Error("--n-embd " + std::to_string(o.model.n_embd) + " is not divisible by --n-head " +
+                    std::to_string(o.model.n_head));
+  if (o.induction_frac + o.repeat_text_frac > 1.0f)
+    throw hl::Error("--induction-frac + --repeat-text-frac must be <= 1");
+  if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
+  o.opt.total_steps = o.steps;
+  return o;
+}
+
+void make_dirs(const std::string& path) {
+  std::string partial;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!partial.empty() && partial != ".") {
+        if (mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+          throw hl::Error("cannot create directory " + partial + ": " + std::strerror(errno));
+      }
+    }
+    if (i < path.size()) partial += path[i];
+  }
+}
+
+void write_file(const std::string& path, const void* data, size_t size) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) throw hl::Error("cannot write " + path);
+  f.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+  if (!f) throw hl::Error("error writing " + path);
+}
+
+uint64_t fnv1a(const std::string& s, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// Token ids of a text file, cached next to it as FILE.ids-<hash>.bin (int32
+// little-endian), the hash covering the text and the tokenizer files.
+std::vector<int> encode_file_cached(const std::string& path, const hl::Tokenizer& tokenizer,
+                                    uint64_t tokenizer_hash) {
+  const std::string text = read_file(path);
+  if (text.empty()) throw hl::Error(path + ": file is empty");
+  char tag[32];
+  std::snprintf(tag, sizeof tag, "%016llx",
+                static_cast<unsigned long long>(fnv1a(text, tokenizer_hash)));
+  const std::string cache_path = path + ".ids-" + tag + ".bin";
+  std::vector<int> ids;
+  {
+    std::ifstream f(cache_path, std::ios::binary | std::ios::ate);
+    if (f) {
+      const std::streamsize size = f.tellg();
+      if (size > 0 && size % 4 == 0) {
+        ids.resize(static_cast<size_t>(size) / 4);
+        f.seekg(0);
+        f.read(reinterpret_cast<char*>(ids.data()), size);
+        if (f) {
+          std::fprintf(stderr, "%s: %zu tokens (cached in %s)\n", path.c_str(), ids.size(),
+                       cache_path.c_str());
+          return ids;
+        }
+      }
+      ids.clear();
+    }
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  // Documents are separated by blank lines; encode them one at a time (the
+  // pre-tokeniser never merges across "\n\n" anyway) to bound the memory.
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t end = text.find("\n\n", begin + 1 < text.size() ? begin + 1 : text.size());
+    end = end == std::string::npos ? text.size() : end;
+    // Keep runs of newlines with the preceding document.
+    while (end < text.size() && text[end] == '\n') ++end;
+    const std::vector<int> part = tokenizer.encode(text.substr(begin, end - begin));
+    ids.insert(ids.end(), part.begin(), part.end());
+    begin = end;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "%s: %zu bytes -> %zu tokens (%.2f bytes/token) in %.1f s\n", path.c_str(),
+               text.size(), ids.size(), static_cast<double>(text.size()) / ids.size(), seconds);
+  try {
+    write_file(cache_path, ids.data(), ids.size() * 4);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warning: token cache not written: %s\n", e.what());
+  }
+  return ids;
+}
+
+// Checkpoint steps: n log-spaced steps in [1, total], strictly increasing,
+// the last one being total.
+std::set<int> log_spaced_steps(int n, int total) {
+  std::set<int> steps;
+  if (n <= 0) return steps;
+  int prev = 0;
+  for (int k = 0; k < n; ++k) {
+    const double frac = n == 1 ? 1.0 : static_cast<double>(k) / (n - 1);
+    int s = static_cast<int>(std::lround(std::pow(static_cast<double>(total), frac)));
+    s = std::max(s, prev + 1);
+    if (s > total) break;
+    steps.insert(s);
+    prev = s;
+  }
+  steps.insert(total);
+  return steps;
+}
+
+void write_model_folder(const std::string& dir, hl::Weights& w, hl::DType dtype,
+                        const std::string& vocab_json, const std::string& merges_txt,
+                        const std::map<std::string, std::string>& metadata) {
+  make_dirs(dir);
+  const std::string config = hl::config_to_json(w.config);
+  write_file(model_file(dir, "config.json"), config.data(), config.size());
+  std::vector<hl::TensorToWrite> tensors;
+  for (const hl::ParamEntry& p : hl::param_table(w)) tensors.push_back({p.name, p.shape, p.data});
+  const std::vector<uint8_t> bytes = hl::write_safetensors(tensors, dtype, metadata);
+  write_file(model_file(dir, "model.safetensors"), bytes.data(), bytes.size());
+  write_file(model_file(dir, "vocab.json"), vocab_json.data(), vocab_json.size());
+  write_file(model_file(dir, "merges.txt"), merges_txt.data(), merges_txt.size());
+}
+
+// Builds one batch of B sequences of T + 1 tokens into inputs/targets (B, T).
+class BatchSampler {
+ public:
+  BatchSampler(const std::vector<int>& ids, int vocab_size, const TrainOptions& o)
+      : ids_(ids), vocab_size_(vocab_size), o_(o), rng_(o.seed ^ 0x5A5A5A5A12345678ull) {}
+
+  void next(int B, int T, std::vector<int>& inputs, std::vector<int>& targets) {
+    std::vector<int> seq(static_cast<size_t>(T) + 1);
+    const int span = (T + 1 + 1) / 2;  // the repeated span: half the sequence (rounded up)
+    for (int b = 0; b < B; ++b) {
+      const float kind = rng_.uniform();
+      if (kind < o_.induction_frac) {
+        for (int i = 0; i < span; ++i) seq[i] = static_cast<int>(rng_.below(vocab_size_));
+        for (int i = span; i <= T; ++i) seq[i] = seq[i - span];
+      } else if (kind < o_.induction_frac + o_.repeat_text_frac) {
+        const size_t start = rng_.below(static_cast<uint32_t>(ids_.size() - span));
+        for (int i = 0; i < span; ++i) seq[i] = ids_[start + i];
+        for (int i = span; i <= T; ++i) seq[i] = seq[i - span];
+      } else {
+        const size_t start = rng_.below(static_cast<uint32_t>(ids_.size() - T - 1));
+        for (int i = 0; i <= T; ++i) seq[i] = ids_[start + i];
+      }
+      std::copy(seq.begin(), seq.begin() + T, inputs.begin() + static_cast<size_t>(b) * T);
+      std::copy(seq.begin() + 1, seq.end(), targets.begin() + static_cast<size_t>(b) * T);
+    }
+  }
+
+ private:
+  const std::vector<int>& ids_;
+  int vocab_size_;
+  const TrainOptions& o_;
+  hl::Rng rng_;
+};
+
+struct EvalResult {
+  double loss_nats = 0.0;  // mean per token
+  double bits_per_byte = 0.0;
+  size_t tokens = 0;
+  size_t bytes = 0;
+};
+
+// Mean next-token loss over the first eval_tokens targets of the validation
+// ids, in windows of T + 1 consecutive tokens (stride T), and bits per byte:
+// total nats / bytes of the predicted tokens / ln 2.
+EvalResult evaluate(hl::Trainer& trainer, const std::vector<int>& val, int eval_tokens,
+                    const hl::Tokenizer& tokenizer) {
+  const int B = trainer.batch_size(), T = trainer.seq_len();
+  const size_t n_windows_avail = (val.size() - 1) / T;
+  const size_t n_windows = std::min(n_windows_avail, static_cast<size_t>((eval_tokens + T - 1) / T));
+  std::vector<int> inputs(static_cast<size_t>(B) * T), targets(inputs.size());
+  double nats = 0.0;
+  EvalResult r;
+  for (size_t w0 = 0; w0 < n_windows; w0 += B) {
+    const int used = static_cast<int>(std::min<size_t>(B, n_windows - w0));
+    for (int b = 0; b < B; ++b) {
+      const size_t start = (w0 + std::min(b, used - 1)) * T;  // pad with the last window
+      for (int t = 0; t < T; ++t) {
+        inputs[static_cast<size_t>(b) * T + t] = val[start + t];
+        targets[static_cast<size_t>(b) * T + t] = val[start + t + 1];
+      }
+    }
+    trainer.forward(inputs.data(), targets.data());
+    const float* losses = trainer.token_losses();
+    for (int i = 0; i < used * T; ++i) {
+      nats += losses[i];
+      r.bytes += tokenizer.token_bytes(targets[i]).size();
+    }
+    r.tokens += static_cast<size_t>(used) * T;
+  }
+  r.loss_nats = r.tokens ? nats / r.tokens : 0.0;
+  r.bits_per_byte = r.bytes ? nats / r.bytes / std::log(2.0) : 0.0;
+  return r;
+}
+
+}  // namespace
+
+int cmd_train(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      std::fputs(kTrainUsage, stdout);
+      return 0;
+    }
+  }
+  TrainOptions o;
+  try {
+    o = parse_options(argc, argv);
+  } catch (const hl::Error& e) {
+    std::fprintf(stderr, "headlight train: %s\n", e.what());
+    return 2;
+  }
+  std::string command_line = "headlight";
+  for (int i = 0; i < argc; ++i) command_line += std::string(" ") + argv[i];
+
+  const std::string vocab_json = read_file(model_file(o.tokenizer_dir, "vocab.json"));
+  const std::string merges_txt = read_file(model_file(o.tokenizer_dir, "merges.txt"));
+  const hl::Tokenizer tokenizer(vocab_json, merges_txt);
+  const uint64_t tok_hash = fnv1a(merges_txt, fnv1a(vocab_json));
+  const std::vector<int> train_ids = encode_file_cached(o.train_path, tokenizer, tok_hash);
+  const std::vector<int> val_ids = encode_file_cached(o.val_path, tokenizer, tok_hash);
+  const int T = o.model.n_positions;
+  if (train_ids.size() < static_cast<size_t>(T) + 2)
+    throw hl::Error(o.train_path + ": only " + std::to_string(train_ids.size()) +
+                    " tokens, fewer than n_positions + 2");
+  if (val_ids.size() < static_cast<size_t>(T) + 1)
+    throw hl::Error(o.val_path + ": only " + std::to_string(val_ids.size()) +
+                    " tokens, fewer than n_positions + 1");
+
+  o.model.vocab_size = tokenizer.vocab_size();
+  hl::Weights params = hl::allocate_weights(o.model);
+  hl::init_gpt2_weights(params, o.seed);
+  hl::Trainer trainer(params, o.batch, T, o.threads);
+  BatchSampler sampler(train_ids, tokenizer.vocab_size(), o);
+
+  std::fprintf(stderr,
+               "model: %d layers, %d heads, d=%d, ctx=%d, vocab=%d%s: %zu parameters\n"
+               "batch %d x %d tokens, %d steps, lr %g (warm-up %d, cosine to %g), %d threads\n",
+               o.model.n_layer, o.model.n_head, o.model.n_embd, T, o.model.vocab_size,
+               o.model.attn_only ? ", attention only" : "", params.num_parameters(), o.batch, T,
+               o.steps, o.opt.lr, o.opt.warmup_steps, o.opt.lr * o.opt.min_lr_frac, o.threads);
+
+  make_dirs(o.out_dir);
+  std::set<int> checkpoint_steps = log_spaced_steps(o.checkpoints, o.steps);
+  nlohmann::json log;
+  log["command"] = command_line;
+  log["model"] = nlohmann::json::parse(hl::config_to_json(o.model));
+  log["parameters"] = params.num_parameters();
+  log["train_tokens"] = train_ids.size();
+  log["val_tokens"] = val_ids.size();
+  log["data_mix"] = {{"induction_frac", o.induction_frac},
+                     {"repeat_text_frac", o.repeat_text_frac},
+                     {"note",
+                      "induction: random-token span of (T+1)/2 then the same span; repeat_text: "
+                      "natural-text span then the same span; rest: consecutive training text. "
+                      "train_loss is over this mix, val_loss over plain validation text."}};
+  log["optimizer"] = {{"lr", o.opt.lr},           {"min_lr_frac", o.opt.min_lr_frac},
+                      {"warmup", o.opt.warmup_steps}, {"beta1", o.opt.beta1},
+                      {"beta2", o.opt.beta2},     {"eps", o.opt.eps},
+                      {"weight_decay", o.opt.weight_decay},
+                      {"grad_clip", o.opt.grad_clip}, {"batch", o.batch},
+                      {"seed", o.seed},           {"threads", o.threads}};
+  log["evals"] = nlohmann::json::array();
+  log["checkpoints"] = nlohmann::json::array();
+  const std::string log_path = model_file(o.out_dir, "train_log.json");
+  auto write_log = [&] {
+    const std::string text = log.dump(1);
+    write_file(log_path, text.data(), text.size());
+  };
+
+  const auto t_start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  };
+  const double tokens_per_step = static_cast<double>(o.batch) * T;
+  const double flops_per_step = trainer.flops_per_step();
+  double train_seconds = 0.0;  // time in training steps only (not eval/checkpoints)
+  double eval_seconds = 0.0;
+  double loss_sum_since_eval = 0.0;
+  int steps_since_eval = 0;
+  double window_seconds = 0.0;
+  int window_steps = 0;
+  const double time_limit_s = o.time_limit_min * 60.0;
+  bool stopped_by_time = false;
+
+  auto run_eval = [&](int step, float lr) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const EvalResult r = evaluate(trainer, val_ids, o.eval_tokens, tokenizer);
+    eval_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double train_loss = steps_since_eval ? loss_sum_since_eval / steps_since_eval : NAN;
+    const double tok_s = train_seconds > 0 ? step * tokens_per_step / train_seconds : 0.0;
+    const double gflops = train_seconds > 0 ? step * flops_per_step / train_seconds / 1e9 : 0.0;
+    nlohmann::json e = {{"step", step},
+                        {"tokens_seen", static_cast<double>(step) * tokens_per_step},
+                        {"train_loss", std::isfinite(train_loss) ? nlohmann::json(train_loss) : nlohmann::json()},
+                        {"val_loss", r.loss_nats},
+                        {"val_bits_per_byte", r.bits_per_byte},
+                        {"val_eval_tokens", r.tokens},
+                        {"val_eval_bytes", r.bytes},
+                        {"lr", lr},
+                        {"elapsed_s", elapsed()},
+                        {"tokens_per_s", tok_s},
+                        {"gflops", gflops}};
+    log["evals"].push_back(e);
+    std::fprintf(stderr,
+                 "eval step %6d | train loss %.4f | val loss %.4f nats/token, %.4f bits/byte "
+                 "(%zu tokens) | %.0f s\n",
+                 step, train_loss, r.loss_nats, r.bits_per_byte, r.tokens, elapsed());
+    loss_sum_since_eval = 0.0;
+    steps_since_eval = 0;
+    write_log();
+  };
+
+  std::vector<int> inputs(static_cast<size_t>(o.batch) * T), targets(inputs.size());
+  run_eval(0, 0.0f);
+  int step = 0;
+  float last_lr = 0.0f;
+  while (step < o.steps) {
+    const auto t0 = std::chrono::steady_clock::now();
+    sampler.next(o.batch, T, inputs, targets);
+    const float loss = trainer.forward(inputs.data(), targets.data());
+    if (!std::isfinite(loss))
+      throw hl::Error("loss is " + std::to_string(loss) + " at step " + std::to_string(step) +
+                      " (diverged: lower --lr)");
+    trainer.backward();
+    last_lr = hl::learning_rate(o.opt, step);
+    const float grad_norm = trainer.step(o.opt);
+    ++step;
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    train_seconds += dt;
+    window_seconds += dt;
+    ++window_steps;
+    loss_sum_since_eval += loss;
+    ++steps_since_eval;
+
+    // With a time limit, shrink the schedule once the step time is known, so
+    // the cosine still ends at min_lr when the time runs out.
+    if (time_limit_s > 0 && (step == 10 || step == 100 || step == 500)) {
+      const double per_step = train_seconds / step;
+      const double evals_left = std::max(0.0, static_cast<double>(o.steps - step) / o.eval_every);
+      const double eval_cost = eval_seconds / std::max<size_t>(1, log["evals"].size());
+      const double budget = time_limit_s * 0.97 - elapsed() - evals_left * eval_cost;
+      const int affordable = step + static_cast<int>(std::max(0.0, budget / per_step));
+      if (affordable < o.steps) {
+        std::fprintf(stderr, "time limit %.1f min: %d steps instead of %d (%.3f s/step)\n",
+                     o.time_limit_min, affordable, o.steps, per_step);
+        o.steps = std::max(step, affordable);
+        o.opt.total_steps = o.steps;
+        std::set<int> kept;
+        for (int s : checkpoint_steps)
+          if (s <= step) kept.insert(s);
+        for (int s : log_spaced_steps(o.checkpoints, o.steps))
+          if (s > step) kept.insert(s);
+        checkpoint_steps = kept;
+        log["steps_shrunk_by_time_limit"] = o.steps;
+      }
+    }
+
+    if (step % o.log_every == 0 || step == o.steps) {
+      std::fprintf(stderr,
+                   "step %6d/%d | loss %.4f | lr %.2e | grad norm %.3f | %.0f tok/s | %.1f GFLOPS "
+                   "| %.0f s\n",
+                   step, o.steps, loss, last_lr, grad_norm, window_steps * tokens_per_step / window_seconds,
+                   window_steps * flops_per_step / window_seconds / 1e9, elapsed());
+      window_seconds = 0.0;
+      window_steps = 0;
+    }
+    if (checkpoint_steps.count(step)) {
+      char name[32];
+      std::snprintf(name, sizeof name, "step-%05d", step);
+      const std::string dir = model_file(model_file(o.out_dir, "checkpoints"), name);
+      write_model_folder(dir, params, o.dtype, vocab_json, merges_txt,
+                         {{"format", "pt"}, {"step", std::to_string(step)}});
+      log["checkpoints"].push_back({{"step", step},
+                                    {"dir", std::string("checkpoints/") + name},
+                                    {"tokens_seen", step * tokens_per_step},
+                                    {"train_loss", loss}});
+    }
+    if (time_limit_s > 0 && elapsed() > time_limit_s && step < o.steps) {
+      std::fprintf(stderr, "time limit reached at step %d\n", step);
+      stopped_by_time = true;
+      break;
+    }
+    if (step % o.eval_every == 0 && step < o.steps) run_eval(step, last_lr);
+  }
+  run_eval(step, last_lr);
+
+  log["steps"] = step;
+  log["stopped_by_time_limit"] = stopped_by_time;
+  log["train_seconds"] = train_seconds;
+  log["total_seconds"] = elapsed();
+  log["tokens_seen"] = step * tokens_per_step;
+  log["tokens_per_s"] = step * tokens_per_step / train_seconds;
+  log["gflops"] = step * flops_per_step / train_seconds / 1e9;
+  log["flops_per_step"] = flops_per_step;
+  write_model_folder(o.out_dir, params, o.dtype, vocab_json, merges_txt,
+                     {{"format", "pt"}, {"step", std::to_string(step)}});
+  write_log();
+  std::fprintf(stderr, "done: %d steps, %.0f tokens/s, %.1f GFLOPS, %.0f s; wrote %s\n", step,
+               step * tokens_per_step / train_seconds, step * flops_per_step / train_seconds / 1e9,
+               elapsed(), o.out_dir.c_str());
+  return 0;
 }

@@ -1,0 +1,349 @@
+// Session: head edits, incremental reruns (bit-exact), truncation, errors,
+// top-k and losses, on the two fixture models (MLP and attention-only).
+// The comparison with the float64 reference is tests/node/forward.test.mjs.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "error.h"
+#include "model.h"
+#include "session.h"
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  REQUIRE_MESSAGE(f.good(), "cannot open " << path);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string fixture_dir(const char* name) {
+  return std::string(HL_SOURCE_DIR) + "/tests/fixtures/" + name;
+}
+
+std::shared_ptr<const hl::Model> load_fixture(const char* name, std::string config_json = "") {
+  const std::string dir = fixture_dir(name);
+  if (config_json.empty()) config_json = slurp(dir + "/config.json");
+  const std::string st = slurp(dir + "/model.safetensors");
+  return hl::load_model(config_json, reinterpret_cast<const uint8_t*>(st.data()), st.size(),
+                        slurp(dir + "/vocab.json"), slurp(dir + "/merges.txt"));
+}
+
+// Deterministic token ids in [0, vocab) (a 32-bit LCG; no <random> so the
+// sequence is the same on every standard library).
+std::vector<int> make_ids(int n, int vocab, uint32_t seed) {
+  std::vector<int> ids(n);
+  for (int& id : ids) {
+    seed = seed * 1664525u + 1013904223u;
+    id = static_cast<int>((seed >> 8) % static_cast<uint32_t>(vocab));
+  }
+  return ids;
+}
+
+template <typename T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+// Every buffer of the trace, compared bit for bit.
+void check_traces_identical(const hl::Trace& a, const hl::Trace& b) {
+  CHECK(a.T == b.T);
+  CHECK(same_bits(a.ids, b.ids));
+  CHECK(same_bits(a.residual, b.residual));
+  CHECK(same_bits(a.attn_probs, b.attn_probs));
+  CHECK(same_bits(a.head_z, b.head_z));
+  CHECK(same_bits(a.logits, b.logits));
+  CHECK(same_bits(a.top_k_ids, b.top_k_ids));
+  CHECK(same_bits(a.top_k_probs, b.top_k_probs));
+  CHECK(same_bits(a.token_loss, b.token_loss));
+  CHECK(std::memcmp(&a.mean_loss, &b.mean_loss, sizeof(float)) == 0);
+}
+
+float max_abs_diff(const float* a, const float* b, size_t n) {
+  float m = 0.0f;
+  for (size_t i = 0; i < n; i++) m = std::max(m, std::fabs(a[i] - b[i]));
+  return m;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const hl::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+const char* const kFixtures[] = {"tiny-gpt", "tiny-attn-only"};
+
+}  // namespace
+
+TEST_CASE("session: gain 1 is a no-op, bit for bit") {
+  for (const char* name : kFixtures) {
+    CAPTURE(name);
+    const auto model = load_fixture(name);
+    const hl::ModelConfig& cfg = model->config;
+    const std::vector<int> ids = make_ids(std::min(cfg.n_positions, 24), cfg.vocab_size, 7);
+
+    hl::Session plain(model);
+    plain.run(ids);
+
+    hl::Session edited(model);
+    for (int l = 0; l < cfg.n_layer; l++)
+      for (int h = 0; h < cfg.n_head; h++) edited.set_head_gain(l, h, 1.0f);
+    edited.run(ids);
+    check_traces_identical(plain.trace(), edited.trace());
+
+    // Away and back: 0.5 then 1 again must restore the unedited trace exactly.
+    edited.set_head_gain(0, cfg.n_head - 1, 0.5f);
+    CHECK(edited.update() == 0);
+    const float moved = max_abs_diff(edited.trace().logits.data(), plain.trace().logits.data(),
+                                     plain.trace().logits.size());
+    edited.set_head_gain(0, cfg.n_head - 1, 1.0f);
+    CHECK(edited.update() == 0);
+    check_traces_identical(plain.trace(), edited.trace());
+    std::printf("[session] %s: gain 0.5 on head 0.%d moved logits by %.3g; gain 1 restores them "
+                "bit for bit\n",
+                name, cfg.n_head - 1, moved);
+    CHECK(moved > 0.0f);  // the edit is real, so the restore above is a real check
+
+    // Setting a gain to its current value marks nothing dirty.
+    edited.set_head_gain(cfg.n_layer - 1, 0, 1.0f);
+    CHECK(edited.update() == cfg.n_layer);
+  }
+}
+
+TEST_CASE("session: rerun from the edited layer equals a full run bit for bit") {
+  for (const char* name : kFixtures) {
+    CAPTURE(name);
+    const auto model = load_fixture(name);
+    const hl::ModelConfig& cfg = model->config;
+    const std::vector<int> ids = make_ids(std::min(cfg.n_positions, 33), cfg.vocab_size, 11);
+
+    for (int l = 0; l < cfg.n_layer; l++) {
+      for (float gain : {0.0f, 0.5f, -1.25f}) {
+        CAPTURE(l);
+        CAPTURE(gain);
+        const int h = (l * 3 + 1) % cfg.n_head;
+        hl::Session incremental(model);
+        incremental.run(ids);
+        const std::vector<float> before = incremental.trace().logits;
+        incremental.set_head_gain(l, h, gain);
+        CHECK(incremental.update() == l);
+        CHECK(!same_bits(before, incremental.trace().logits));
+
+        hl::Session full(model);
+        full.set_head_gain(l, h, gain);
+        full.run(ids);
+        check_traces_identical(full.trace(), incremental.trace());
+      }
+    }
+
+    // Edits in several layers, rerun explicitly from a later layer: the rerun
+    // still starts at the lowest edit, so the trace never lags the gains.
+    hl::Session incremental(model);
+    incremental.run(ids);
+    hl::Session full(model);
+    for (int l = 0; l < cfg.n_layer; l++) {
+      incremental.set_head_gain(l, l % cfg.n_head, 0.25f);
+      full.set_head_gain(l, l % cfg.n_head, 0.25f);
+    }
+    incremental.rerun_from(cfg.n_layer);
+    full.run(ids);
+    check_traces_identical(full.trace(), incremental.trace());
+
+    // rerun_from with nothing edited recomputes identically.
+    incremental.rerun_from(0);
+    check_traces_identical(full.trace(), incremental.trace());
+    std::printf("[session] %s: rerun from each of %d layers == full run (memcmp of residual, "
+                "attn, z, logits, top-k, loss)\n",
+                name, cfg.n_layer);
+  }
+}
+
+TEST_CASE("session: muting every head of the attention-only model leaves a bigram model") {
+  const auto model = load_fixture("tiny-attn-only");
+  const hl::ModelConfig& cfg = model->config;
+  REQUIRE(cfg.attn_only);
+  const int T = std::min(cfg.n_positions, 12);
+  const int V = cfg.vocab_size;
+  // Two sequences that share the token at every third position and differ elsewhere.
+  std::vector<int> a = make_ids(T, V, 101), b = make_ids(T, V, 202);
+  for (int t = 0; t < T; t += 3) b[t] = a[t];
+  for (int t = 1; t < T; t += 3) {
+    if (b[t] == a[t]) b[t] = (a[t] + 1) % V;
+  }
+
+  const auto logits_at = [&](const hl::Session& s, int t) {
+    return s.trace().logits.data() + static_cast<size_t>(t) * V;
+  };
+
+  hl::Session sa(model), sb(model);
+  for (int l = 0; l < cfg.n_layer; l++) {
+    for (int h = 0; h < cfg.n_head; h++) {
+      sa.set_head_gain(l, h, 0.0f);
+      sb.set_head_gain(l, h, 0.0f);
+    }
+  }
+  sa.run(a);
+  sb.run(b);
+  float worst_shared = 0.0f;
+  for (int t = 3; t < T; t += 3) {
+    worst_shared = std::max(worst_shared, max_abs_diff(logits_at(sa, t), logits_at(sb, t), V));
+  }
+  // Same check without the edit: the prefix must matter, or the test proves nothing.
+  hl::Session ua(model), ub(model);
+  ua.run(a);
+  ub.run(b);
+  float unmuted = 0.0f;
+  for (int t = 3; t < T; t += 3) {
+    unmuted = std::max(unmuted, max_abs_diff(logits_at(ua, t), logits_at(ub, t), V));
+  }
+  std::printf("[session] all heads muted: logits at shared (token, position) differ by %.3g "
+              "(unmuted: %.3g)\n",
+              worst_shared, unmuted);
+  CHECK(worst_shared == 0.0f);
+  CHECK(unmuted > 1e-3f);
+
+  // And a differing token at the same position does change them.
+  CHECK(max_abs_diff(logits_at(sa, 1), logits_at(sb, 1), V) > 0.0f);
+}
+
+TEST_CASE("session: input longer than n_positions is truncated and says so") {
+  const auto model = load_fixture("tiny-gpt");
+  const hl::ModelConfig& cfg = model->config;
+  const int P = cfg.n_positions;
+  const std::vector<int> long_ids = make_ids(P + 5, cfg.vocab_size, 5);
+  hl::Session s(model);
+  s.run(long_ids);
+  CHECK(s.trace().T == P);
+  CHECK(s.trace().truncated);
+  CHECK(s.trace().n_input_tokens == P + 5);
+  CHECK(s.trace().ids == std::vector<int>(long_ids.begin(), long_ids.begin() + P));
+
+  hl::Session exact(model);
+  exact.run(std::vector<int>(long_ids.begin(), long_ids.begin() + P));
+  CHECK(!exact.trace().truncated);
+  CHECK(exact.trace().n_input_tokens == P);
+  check_traces_identical(exact.trace(), s.trace());
+  // The next run is shorter: buffers shrink to its T.
+  s.run({1, 2, 3});
+  CHECK(s.trace().T == 3);
+  CHECK(!s.trace().truncated);
+  CHECK(s.trace().attn_probs.size() ==
+        static_cast<size_t>(cfg.n_layer) * cfg.n_head * 3 * 3);
+}
+
+TEST_CASE("session: errors name the problem") {
+  const auto model = load_fixture("tiny-attn-only");
+  const hl::ModelConfig& cfg = model->config;
+  const std::string shape = "model has " + std::to_string(cfg.n_layer) + " layers x " +
+                            std::to_string(cfg.n_head) + " heads";
+  hl::Session s(model);
+
+  CHECK(error_of([&] { s.run({}); }) == "empty input: nothing to run");
+  const std::string bad_id = error_of([&] { s.run({1, 2, cfg.vocab_size}); });
+  CHECK(bad_id.find("position 2") != std::string::npos);
+  CHECK(bad_id.find(std::to_string(cfg.vocab_size)) != std::string::npos);
+  CHECK(error_of([&] { s.run({-1}); }).find("position 0") != std::string::npos);
+
+  const std::string over = std::to_string(cfg.n_layer) + ".0";
+  CHECK(error_of([&] { s.set_head_gain(cfg.n_layer, 0, 0.0f); }) ==
+        "head " + over + " out of range: " + shape);
+  const std::string head_over = "0." + std::to_string(cfg.n_head);
+  CHECK(error_of([&] { s.set_head_gain(0, cfg.n_head, 0.0f); }) ==
+        "head " + head_over + " out of range: " + shape);
+  CHECK(error_of([&] { s.set_head_gain(-1, 0, 0.0f); }).find("head -1.0 out of range") == 0);
+  CHECK(error_of([&] { s.head_gain(0, -2); }).find("head 0.-2 out of range") == 0);
+  CHECK(error_of([&] { s.set_head_gain(1, 1, NAN); }).find("head 1.1") != std::string::npos);
+  CHECK(error_of([&] { s.set_head_gain(1, 1, INFINITY); }).find("finite") != std::string::npos);
+  CHECK(error_of([&] { s.rerun_from(0); }).find("run a text first") != std::string::npos);
+  s.run({1, 2, 3});
+  CHECK(error_of([&] { s.rerun_from(cfg.n_layer + 1); }).find("layer") != std::string::npos);
+  CHECK(error_of([&] { hl::Session(model, 0); }).find("top_k") != std::string::npos);
+  // A rejected edit leaves the gains unchanged.
+  for (float g : s.head_gains()) CHECK(g == 1.0f);
+
+  // A tokenizer larger than config vocab_size is refused, naming both.
+  std::string config = slurp(fixture_dir("tiny-attn-only") + "/config.json");
+  const std::string key = "\"vocab_size\": " + std::to_string(cfg.vocab_size);
+  const size_t at = config.find(key);
+  if (at != std::string::npos) {
+    config.replace(at, key.size(), "\"vocab_size\": 8");
+    const std::string msg = error_of([&] { load_fixture("tiny-attn-only", config); });
+    std::printf("[session] small vocab_size: %s\n", msg.c_str());
+    CHECK(msg.find("vocab_size") != std::string::npos);
+    CHECK(msg.find("vocab.json") != std::string::npos);
+  } else {
+    FAIL_CHECK("fixture config.json does not spell '" << key << "'");
+  }
+}
+
+TEST_CASE("session: top-k is sorted, probabilities agree with the logits, loss is -log p") {
+  for (const char* name : kFixtures) {
+    CAPTURE(name);
+    const auto model = load_fixture(name);
+    const hl::ModelConfig& cfg = model->config;
+    const int V = cfg.vocab_size;
+    const std::vector<int> ids = make_ids(std::min(cfg.n_positions, 20), V, 3);
+    hl::Session s(model, 7);
+    s.run(ids);
+    const hl::Trace& tr = s.trace();
+    const int T = tr.T, K = tr.top_k;
+    REQUIRE(K == std::min(7, V));
+
+    double worst_prob = 0.0, worst_loss = 0.0, loss_sum = 0.0;
+    for (int t = 0; t < T; t++) {
+      const float* row = tr.logits.data() + static_cast<size_t>(t) * V;
+      double max = row[0];
+      for (int v = 0; v < V; v++) max = std::max(max, static_cast<double>(row[v]));
+      double sum = 0.0;
+      for (int v = 0; v < V; v++) sum += std::exp(row[v] - max);
+      const double log_z = max + std::log(sum);
+
+      const int* top_ids = tr.top_k_ids.data() + static_cast<size_t>(t) * K;
+      const float* top_probs = tr.top_k_probs.data() + static_cast<size_t>(t) * K;
+      double prob_sum = 0.0;
+      for (int k = 0; k < K; k++) {
+        if (k > 0) CHECK(top_probs[k] <= top_probs[k - 1]);
+        if (k > 0) CHECK(row[top_ids[k]] <= row[top_ids[k - 1]]);
+        worst_prob = std::max(worst_prob, std::fabs(top_probs[k] - std::exp(row[top_ids[k]] - log_z)));
+        prob_sum += top_probs[k];
+      }
+      CHECK(prob_sum <= 1.0 + 1e-6);
+      // Nothing outside the top-k beats its last entry.
+      for (int v = 0; v < V; v++) {
+        if (std::find(top_ids, top_ids + K, v) == top_ids + K) CHECK(row[v] <= row[top_ids[K - 1]]);
+      }
+      if (t + 1 < T) {
+        const double loss = log_z - row[ids[t + 1]];
+        worst_loss = std::max(worst_loss, std::fabs(tr.token_loss[t] - loss));
+        loss_sum += loss;
+      } else {
+        CHECK(std::isnan(tr.token_loss[t]));
+      }
+    }
+    const double mean_err = std::fabs(tr.mean_loss - loss_sum / (T - 1));
+    std::printf("[session] %s: top-k prob max abs error %.3g, loss max abs error %.3g, mean loss "
+                "%.4f (error %.3g)\n",
+                name, worst_prob, worst_loss, tr.mean_loss, mean_err);
+    CHECK(worst_prob <= 1e-6);
+    CHECK(worst_loss <= 1e-5);
+    CHECK(mean_err <= 1e-5);
+
+    s.run({ids[0]});  // one token: no next-token loss
+    CHECK(std::isnan(s.trace().mean_loss));
+    CHECK(std::isnan(s.trace().token_loss[0]));
+  }
+}

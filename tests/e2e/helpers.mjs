@@ -1,0 +1,140 @@
+// Shared pieces of the browser tests: a static file server for web/dist/
+// (node:http, 127.0.0.1, random port), Debian's Chromium through
+// playwright-core, and a watcher that records every console error, page
+// error and request that leaves the origin.
+import { createServer } from 'node:http';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const DIST_DIR = join(REPO_ROOT, 'web', 'dist');
+export const ARTIFACTS_DIR = join(REPO_ROOT, 'test-artifacts');
+
+const MIME_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.safetensors': 'application/octet-stream',
+};
+
+/**
+ * Serves `root` under `prefix` (e.g. '/headlight/', to prove the page works
+ * under a sub-path). `overrides` maps a URL path to bytes served instead of
+ * the file (to feed the page a broken model). Returns { origin, url, close }.
+ */
+export async function serveStatic(root, { prefix = '/', overrides = {} } = {}) {
+  const rootDir = resolve(root);
+  const server = createServer((request, response) => {
+    const send = (status, body, type = 'text/plain; charset=utf-8') => {
+      response.writeHead(status, { 'content-type': type, 'content-length': body.length });
+      response.end(request.method === 'HEAD' ? undefined : body);
+    };
+    const path = decodeURIComponent(new URL(request.url, 'http://x').pathname);
+    if (overrides[path] !== undefined) {
+      const body = Buffer.from(overrides[path]);
+      return send(200, body, MIME_TYPES[extname(path)] ?? 'application/octet-stream');
+    }
+    if (!path.startsWith(prefix)) return send(404, Buffer.from(`not under ${prefix}: ${path}`));
+    let file = normalize(join(rootDir, path.slice(prefix.length)));
+    if (file !== rootDir && !file.startsWith(rootDir + sep)) return send(403, Buffer.from('outside root'));
+    try {
+      if (statSync(file).isDirectory()) file = join(file, 'index.html');
+      const body = readFileSync(file);
+      send(200, body, MIME_TYPES[extname(file)] ?? 'application/octet-stream');
+    } catch {
+      send(404, Buffer.from(`not found: ${path}`));
+    }
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address();
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    origin,
+    url: `${origin}${prefix}`,
+    close: () => new Promise((done) => server.close(done)),
+  };
+}
+
+export async function launchChromium() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/**
+ * Records what must never happen: console errors, uncaught page errors,
+ * dialogs (an executed alert()), and requests to any origin but `origin`
+ * (workers' requests included: they go through the context).
+ */
+export function watchPage(context, page, origin) {
+  const problems = { consoleErrors: [], pageErrors: [], dialogs: [], foreignRequests: [], requests: [] };
+  context.on('request', (request) => {
+    const url = request.url();
+    problems.requests.push(url);
+    if (!url.startsWith('data:') && new URL(url).origin !== origin) problems.foreignRequests.push(url);
+  });
+  const onConsole = (message) => {
+    if (message.type() === 'error') problems.consoleErrors.push(message.text());
+  };
+  page.on('console', onConsole);
+  page.on('worker', (worker) => worker.on('console', onConsole));
+  page.on('pageerror', (error) => problems.pageErrors.push(String(error)));
+  page.on('dialog', (dialog) => {
+    problems.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  return problems;
+}
+
+export function artifactPath(name) {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  return join(ARTIFACTS_DIR, name);
+}
+
+/** Runs `fn`, prints "name: N ms", returns fn's result. */
+export async function timed(name, fn) {
+  const t0 = performance.now();
+  const result = await fn();
+  console.log(`  ${name}: ${(performance.now() - t0).toFixed(0)} ms`);
+  return result;
+}
+
+/**
+ * Canvas statistics read in the page: per canvas, how many pixels are
+ * painted (alpha > 0) and how many distinct colours they hold.
+ */
+export async function canvasStats(page, selector) {
+  return page.$$eval(selector, (canvases) =>
+    canvases.map((canvas) => {
+      const { width, height } = canvas;
+      const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+      let painted = 0;
+      const colours = new Set();
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] === 0) continue;
+        painted++;
+        colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      }
+      return { width, height, painted, colours: colours.size };
+    }),
+  );
+}

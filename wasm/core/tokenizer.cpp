@@ -1,0 +1,521 @@
+// GPT-2 byte-level BPE. Three stages, each matching the reference encoder
+// (OpenAI's encoder.py, npm gpt-3-encoder) exactly:
+//   1. pre-tokenisation: GPT-2's regex, run by hand over decoded code points
+//      with the generated Unicode class tables (unicode_tables.cpp);
+//   2. every pre-token's UTF-8 bytes start as single-byte tokens;
+//   3. BPE: repeatedly merge the adjacent pair of lowest merge rank, all of
+//      its occurrences left to right, until no adjacent pair has a rank.
+// Stage 3 runs on token ids with a min-heap keyed by (rank, position), which
+// gives the same merges as the reference's rescan-per-rank loop in
+// O(n log n), so a pathological 1 MB "word" stays fast.
+#include "tokenizer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <string_view>
+
+#include "error.h"
+#include "unicode_tables.h"
+
+namespace hl {
+namespace {
+
+constexpr const char* kVocabFile = "vocab.json";
+constexpr const char* kMergesFile = "merges.txt";
+
+// ---------------------------------------------------------------- UTF-8 ----
+
+// Length of the valid UTF-8 character starting at s[i], or 0 if the bytes
+// there are not one (bad lead byte, truncated, overlong, surrogate, > U+10FFFF).
+size_t utf8_char_length(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // overlong
+    if (b0 == 0xED) hi = 0x9F;  // UTF-16 surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    if (b0 == 0xF0) lo = 0x90;  // overlong
+    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  }
+  return len;
+}
+
+// Code point of the valid UTF-8 character of length len at s[i].
+char32_t utf8_decode(std::string_view s, size_t i, size_t len) {
+  const auto byte = [&](size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[k])); };
+  switch (len) {
+    case 1: return byte(i);
+    case 2: return ((byte(i) & 0x1F) << 6) | (byte(i + 1) & 0x3F);
+    case 3: return ((byte(i) & 0x0F) << 12) | ((byte(i + 1) & 0x3F) << 6) | (byte(i + 2) & 0x3F);
+    default:
+      return ((byte(i) & 0x07) << 18) | ((byte(i + 1) & 0x3F) << 12) |
+             ((byte(i + 2) & 0x3F) << 6) | (byte(i + 3) & 0x3F);
+  }
+}
+
+void utf8_append(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+std::string hex_byte(unsigned char b) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%02X", b);
+  return buf;
+}
+
+// ------------------------------------------------------ pre-tokenisation ----
+
+// GPT-2's pattern, tried alternative by alternative at each position as a
+// backtracking regex engine would:
+//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// Every code point is in exactly one of letter / number / space / other, so
+// some alternative always matches and the pre-tokens tile the text.
+class PreTokenizer {
+ public:
+  explicit PreTokenizer(std::string_view text) : text_(text) {}
+
+  // Next pre-token as [begin, end) byte offsets; false at the end of the text.
+  bool next(size_t* begin, size_t* end) {
+    if (pos_ >= text_.size()) return false;
+    *begin = pos_;
+    pos_ = match_at(pos_);
+    *end = pos_;
+    return true;
+  }
+
+ private:
+  struct CodePoint {
+    char32_t value;
+    size_t length;  // bytes
+    CharClass char_class;
+  };
+
+  // The text is valid UTF-8 (checked before), so every lead byte decodes.
+  CodePoint at(size_t i) const {
+    const unsigned char b0 = static_cast<unsigned char>(text_[i]);
+    if (b0 < 0x80) return {b0, 1, ascii_class(b0)};
+    const size_t len = utf8_char_length(text_, i);
+    const char32_t cp = utf8_decode(text_, i, len);
+    return {cp, len, char_class_of(cp)};
+  }
+
+  static CharClass ascii_class(unsigned char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return CharClass::kLetter;
+    if (c >= '0' && c <= '9') return CharClass::kNumber;
+    if (c == ' ' || (c >= '\t' && c <= '\r')) return CharClass::kSpace;
+    return CharClass::kOther;
+  }
+
+  // End of the run of code points of class cls starting at i.
+  size_t run_end(size_t i, CharClass cls) const {
+    while (i < text_.size()) {
+      const CodePoint cp = at(i);
+      if (cp.char_class != cls) break;
+      i += cp.length;
+    }
+    return i;
+  }
+
+  // End of the match that starts at i.
+  size_t match_at(size_t i) const {
+    const size_t n = text_.size();
+    // 's|'t|'re|'ve|'m|'ll|'d (lower case only, as in GPT-2)
+    if (text_[i] == '\'' && i + 1 < n) {
+      const char c1 = text_[i + 1];
+      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return i + 2;
+      if (i + 2 < n) {
+        const char c2 = text_[i + 2];
+        if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
+          return i + 3;
+        }
+      }
+    }
+    // ' ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+': an optional ASCII space, then a
+    // run of one class. The space only helps if a non-space follows it.
+    const size_t body = (text_[i] == ' ' && i + 1 < n) ? i + 1 : i;
+    const CharClass body_class = at(body).char_class;
+    if (body_class != CharClass::kSpace) return run_end(body, body_class);
+    // \s+(?!\S): the whole whitespace run if it ends the text, else the run
+    // minus its last code point (which goes with the next pre-token, as the
+    // space of ' ?\p{L}+' etc.). A lone whitespace before a non-space falls
+    // through to \s+ and is its own pre-token.
+    size_t last = i;
+    size_t end = i;
+    while (end < n) {
+      const CodePoint cp = at(end);
+      if (cp.char_class != CharClass::kSpace) break;
+      last = end;
+      end += cp.length;
+    }
+    if (end == n || last == i) return end;
+    return last;
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+// ------------------------------------------------------ bytes_to_unicode ----
+
+// GPT-2's reversible map from bytes to printable code points: printable
+// Latin-1 bytes map to themselves, the other 68 to U+0100.. in byte order.
+std::vector<char32_t> bytes_to_unicode() {
+  std::vector<char32_t> byte_to_cp(256);
+  int n_shifted = 0;
+  for (int b = 0; b < 256; ++b) {
+    const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
+    byte_to_cp[b] = printable ? static_cast<char32_t>(b) : static_cast<char32_t>(256 + n_shifted++);
+  }
+  return byte_to_cp;
+}
+
+uint64_t pair_key(int left, int right) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ Impl ----
+
+struct Tokenizer::Impl {
+  struct Merge {
+    int rank;       // line order in merges.txt, 0 = merged first
+    int merged_id;  // id of left + right
+  };
+
+  int byte_token[256];                          // id of each single-byte token, -1 if absent
+  std::unordered_map<uint64_t, Merge> merges;  // (left id, right id) -> merge
+
+  // Pre-token bytes -> ids. Shared by all encode calls; guarded because a
+  // Tokenizer may be used from several threads (native training).
+  mutable std::mutex cache_mutex;
+  mutable std::unordered_map<std::string, std::vector<int>> cache;
+  static constexpr size_t kMaxCacheEntries = 1 << 20;
+
+  void bpe(std::string_view word, std::vector<int>& out) const;
+  void encode_word(std::string_view word, std::vector<int>& out) const;
+};
+
+void Tokenizer::Impl::bpe(std::string_view word, std::vector<int>& out) const {
+  // Symbols form a linked list over the word's bytes; a merge folds the right
+  // symbol into the left one, so a symbol's index is the byte position where
+  // it starts and orders candidates left to right.
+  struct Symbol {
+    int id;    // -1 once merged into its left neighbour
+    int prev;  // -1 at the start
+    int next;  // -1 at the end
+  };
+  const int n = static_cast<int>(word.size());
+  std::vector<Symbol> symbols(n);
+  for (int i = 0; i < n; ++i) {
+    const unsigned char b = static_cast<unsigned char>(word[i]);
+    if (byte_token[b] < 0) {
+      throw Error("cannot encode byte " + hex_byte(b) + ": " + kVocabFile +
+                  " has no token for it");
+    }
+    symbols[i] = {byte_token[b], i - 1, i + 1 < n ? i + 1 : -1};
+  }
+  // The merge of the pair starting at symbol `left`, or null.
+  const auto merge_at = [&](int left) -> const Merge* {
+    if (left < 0 || symbols[left].id < 0 || symbols[left].next < 0) return nullptr;
+    const auto it = merges.find(pair_key(symbols[left].id, symbols[symbols[left].next].id));
+    return it == merges.end() ? nullptr : &it->second;
+  };
+  // Min-heap of candidates (rank << 32 | left): lowest rank first, then
+  // leftmost, which is the reference's order of merges.
+  std::vector<uint64_t> heap;
+  const auto candidate = [](int rank, int left) {
+    return (static_cast<uint64_t>(rank) << 32) | static_cast<uint32_t>(left);
+  };
+  for (int i = 0; i + 1 < n; ++i) {
+    if (const Merge* merge = merge_at(i)) heap.push_back(candidate(merge->rank, i));
+  }
+  const std::greater<uint64_t> later;
+  std::make_heap(heap.begin(), heap.end(), later);
+  const auto push = [&](int left) {
+    if (const Merge* merge = merge_at(left)) {
+      heap.push_back(candidate(merge->rank, left));
+      std::push_heap(heap.begin(), heap.end(), later);
+    }
+  };
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    const uint64_t top = heap.back();
+    heap.pop_back();
+    const int rank = static_cast<int>(top >> 32);
+    const int left = static_cast<int>(top & 0xFFFFFFFFu);
+    // Stale if the pair there changed since it was queued; a pair's rank
+    // identifies it, so an unchanged rank means the same pair.
+    const Merge* merge = merge_at(left);
+    if (!merge || merge->rank != rank) continue;
+    Symbol& right = symbols[symbols[left].next];
+    symbols[left].id = merge->merged_id;
+    symbols[left].next = right.next;
+    if (right.next >= 0) symbols[right.next].prev = left;
+    right.id = -1;
+    push(symbols[left].prev);
+    push(left);
+  }
+  for (int i = 0; i >= 0 && n > 0; i = symbols[i].next) out.push_back(symbols[i].id);
+}
+
+void Tokenizer::Impl::encode_word(std::string_view word, std::vector<int>& out) const {
+  if (word.size() == 1) {
+    const unsigned char b = static_cast<unsigned char>(word[0]);
+    if (byte_token[b] >= 0) {
+      out.push_back(byte_token[b]);
+      return;
+    }
+  }
+  std::string key(word);
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    const auto it = cache.find(key);
+    if (it != cache.end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
+      return;
+    }
+  }
+  const size_t first = out.size();
+  bpe(word, out);
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  if (cache.size() >= kMaxCacheEntries) cache.clear();  // bound memory on huge corpora
+  cache.emplace(std::move(key), std::vector<int>(out.begin() + first, out.end()));
+}
+
+// --------------------------------------------------------------- loading ----
+
+Tokenizer::Tokenizer(const std::string& vocab_json, const std::string& merges_txt) {
+  auto impl = std::make_shared<Impl>();
+  const std::vector<char32_t> byte_to_cp = bytes_to_unicode();
+  std::unordered_map<char32_t, unsigned char> cp_to_byte;
+  for (int b = 0; b < 256; ++b) cp_to_byte[byte_to_cp[b]] = static_cast<unsigned char>(b);
+
+  // vocab.json: {"token": id, ...}, ids exactly 0..n-1.
+  nlohmann::json vocab;
+  try {
+    vocab = nlohmann::json::parse(vocab_json);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string(kVocabFile) + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!vocab.is_object()) {
+    throw Error(std::string(kVocabFile) + ": expected a JSON object of token -> id, got " +
+                vocab.type_name());
+  }
+  if (vocab.empty()) throw Error(std::string(kVocabFile) + ": the vocabulary is empty");
+  const size_t n_vocab = vocab.size();
+  id_to_bytes_.assign(n_vocab, std::string());
+  std::vector<bool> seen(n_vocab, false);
+  std::vector<std::string> id_to_token(n_vocab);
+  std::unordered_map<std::string, int> token_to_id;
+  token_to_id.reserve(n_vocab);
+  for (const auto& [token, value] : vocab.items()) {
+    if (!value.is_number_integer()) {
+      throw Error(std::string(kVocabFile) + ": the id of token \"" + token +
+                  "\" is not an integer (" + value.dump() + ")");
+    }
+    const long long id = value.get<long long>();
+    if (id < 0 || id >= static_cast<long long>(n_vocab)) {
+      throw Error(std::string(kVocabFile) + ": token \"" + token + "\" has id " +
+                  std::to_string(id) + ", outside 0.." + std::to_string(n_vocab - 1) +
+                  " (ids must be dense)");
+    }
+    if (seen[id]) {
+      throw Error(std::string(kVocabFile) + ": id " + std::to_string(id) +
+                  " is used by both \"" + id_to_token[id] + "\" and \"" + token + "\"");
+    }
+    seen[id] = true;
+    id_to_token[id] = token;
+    token_to_id.emplace(token, static_cast<int>(id));
+    // Token text -> bytes through the inverse of bytes_to_unicode.
+    std::string& bytes = id_to_bytes_[id];
+    for (size_t i = 0; i < token.size();) {
+      const size_t len = utf8_char_length(token, i);
+      const char32_t cp = utf8_decode(token, i, len);
+      const auto it = cp_to_byte.find(cp);
+      if (len == 0 || it == cp_to_byte.end()) {
+        throw Error(std::string(kVocabFile) + ": token \"" + token +
+                    "\" holds a character that is not one of GPT-2's 256 byte symbols");
+      }
+      bytes += static_cast<char>(it->second);
+      i += len;
+    }
+    if (bytes.empty()) throw Error(std::string(kVocabFile) + ": the empty string is a token");
+  }
+  for (int b = 0; b < 256; ++b) {
+    std::string symbol;
+    utf8_append(symbol, byte_to_cp[b]);
+    const auto it = token_to_id.find(symbol);
+    impl->byte_token[b] = it == token_to_id.end() ? -1 : it->second;
+  }
+
+  // merges.txt: optional "#version" line, then "left right" per line, rank =
+  // line order. Blank lines are allowed only at the end.
+  size_t line_start = 0;
+  int line_number = 0;
+  int rank = 0;
+  std::unordered_map<uint64_t, int> merge_line;  // for the duplicate message
+  bool blank_seen = false;
+  int first_blank_line = 0;
+  while (line_start < merges_txt.size()) {
+    size_t line_end = merges_txt.find('\n', line_start);
+    if (line_end == std::string::npos) line_end = merges_txt.size();
+    std::string_view line(merges_txt.data() + line_start, line_end - line_start);
+    line_start = line_end + 1;
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const std::string where =
+        std::string(kMergesFile) + " line " + std::to_string(line_number) + ": ";
+    if (line_number == 1 && line.substr(0, 8) == "#version") continue;
+    if (line.find_first_not_of(" \t") == std::string_view::npos) {
+      if (!blank_seen) first_blank_line = line_number;
+      blank_seen = true;
+      continue;
+    }
+    if (blank_seen) {
+      throw Error(std::string(kMergesFile) + " line " + std::to_string(first_blank_line) +
+                  ": blank line before the last merge");
+    }
+    std::vector<std::string_view> parts;
+    for (size_t i = 0; i < line.size();) {
+      if (line[i] == ' ' || line[i] == '\t') {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+      parts.push_back(line.substr(i, j - i));
+      i = j;
+    }
+    if (parts.size() != 2) {
+      throw Error(where + "expected two tokens separated by a space, got " +
+                  std::to_string(parts.size()) + " (\"" + std::string(line) + "\")");
+    }
+    const std::string left(parts[0]), right(parts[1]);
+    const auto find = [&](const std::string& token, const char* role) {
+      const auto it = token_to_id.find(token);
+      if (it == token_to_id.end()) {
+        throw Error(where + "the " + std::string(role) + " \"" + token + "\" is not in " +
+                    kVocabFile);
+      }
+      return it->second;
+    };
+    const int left_id = find(left, "left part");
+    const int right_id = find(right, "right part");
+    const int merged_id = find(left + right, "merged token");
+    const uint64_t key = pair_key(left_id, right_id);
+    const auto [it, inserted] = merge_line.emplace(key, line_number);
+    if (!inserted) {
+      throw Error(where + "duplicate merge \"" + left + " " + right + "\" (first on line " +
+                  std::to_string(it->second) + ")");
+    }
+    impl->merges.emplace(key, Impl::Merge{rank++, merged_id});
+  }
+  impl_ = std::move(impl);
+}
+
+// --------------------------------------------------------------- encoding ----
+
+std::vector<int> Tokenizer::encode(const std::string& text) const {
+  size_t bad = 0;
+  if (!is_valid_utf8(text, &bad)) {
+    throw Error("text is not valid UTF-8: byte " +
+                hex_byte(static_cast<unsigned char>(text[bad])) + " at offset " +
+                std::to_string(bad));
+  }
+  std::vector<int> ids;
+  ids.reserve(text.size() / 3 + 1);
+  PreTokenizer pre(text);
+  size_t begin, end;
+  while (pre.next(&begin, &end)) {
+    impl_->encode_word(std::string_view(text).substr(begin, end - begin), ids);
+  }
+  return ids;
+}
+
+std::string Tokenizer::decode(const std::vector<int>& ids) const {
+  std::string out;
+  for (int id : ids) out += token_bytes(id);
+  return out;
+}
+
+std::string Tokenizer::token_bytes(int id) const {
+  if (id < 0 || id >= vocab_size()) {
+    throw Error("token id " + std::to_string(id) + " is outside the vocabulary (0.." +
+                std::to_string(vocab_size() - 1) + ")");
+  }
+  return id_to_bytes_[id];
+}
+
+std::string Tokenizer::token_display(int id) const {
+  const std::string bytes = token_bytes(id);
+  std::string out;
+  for (size_t i = 0; i < bytes.size();) {
+    const size_t len = utf8_char_length(bytes, i);
+    if (len > 0) {
+      out.append(bytes, i, len);
+      i += len;
+    } else {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X", static_cast<unsigned char>(bytes[i]));
+      out += escaped;
+      ++i;
+    }
+  }
+  return out;
+}
+
+bool is_valid_utf8(const std::string& s, size_t* bad_offset) {
+  for (size_t i = 0; i < s.size();) {
+    // ASCII fast path: 8 bytes at a time.
+    while (i + 8 <= s.size()) {
+      uint64_t chunk;
+      std::memcpy(&chunk, s.data() + i, 8);
+      if (chunk & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
+    const size_t len = utf8_char_length(s, i);
+    if (len == 0) {
+      if (bad_offset) *bad_offset = i;
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace hl

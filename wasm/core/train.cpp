@@ -1,0 +1,626 @@
+// The trainer: forward with activations kept, backward through every op,
+// AdamW. See train.h for the layout and the conventions.
+#include "train.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "error.h"
+#include "kernels.h"
+#include "kernels_backward.h"
+
+namespace hl {
+
+// ---- Rng ------------------------------------------------------------------
+
+namespace {
+uint64_t splitmix64(uint64_t& x) {
+  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+}  // namespace
+
+Rng::Rng(uint64_t seed) {
+  for (uint64_t& s : s_) s = splitmix64(seed);
+}
+
+uint64_t Rng::next_u64() {  // xoshiro256**
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+uint32_t Rng::below(uint32_t n) {
+  // Lemire's multiply-shift; the bias (< n / 2^32) is irrelevant here.
+  return static_cast<uint32_t>(((next_u64() >> 32) * static_cast<uint64_t>(n)) >> 32);
+}
+
+float Rng::uniform() { return static_cast<float>(next_u64() >> 40) * (1.0f / 16777216.0f); }
+
+float Rng::normal() {
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_;
+  }
+  // Box-Muller in double; u1 in (0, 1] so the log is finite.
+  const double u1 = (static_cast<double>(next_u64() >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+  const double u2 = static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0);
+  const double r = std::sqrt(-2.0 * std::log(u1));
+  const double angle = 6.283185307179586 * u2;
+  spare_ = static_cast<float>(r * std::sin(angle));
+  has_spare_ = true;
+  return static_cast<float>(r * std::cos(angle));
+}
+
+void init_gpt2_weights(Weights& w, uint64_t seed) {
+  Rng rng(seed);
+  const float residual_std = 0.02f / std::sqrt(2.0f * static_cast<float>(w.config.n_layer));
+  for (ParamEntry& p : param_table(w)) {
+    size_t n = 1;
+    for (int64_t d : p.shape) n *= static_cast<size_t>(d);
+    const bool is_ln = p.name.find("ln_") != std::string::npos;
+    if (p.shape.size() >= 2) {
+      const bool residual_proj = p.name.find("c_proj.weight") != std::string::npos;
+      const float std_dev = residual_proj ? residual_std : 0.02f;
+      for (size_t i = 0; i < n; ++i) p.data[i] = std_dev * rng.normal();
+    } else {
+      const bool ln_gain = is_ln && p.name.size() >= 7 &&
+                           p.name.compare(p.name.size() - 7, 7, ".weight") == 0;
+      std::fill(p.data, p.data + n, ln_gain ? 1.0f : 0.0f);
+    }
+  }
+}
+
+// ---- schedule -------------------------------------------------------------
+
+float learning_rate(const OptimizerConfig& opt, int step) {
+  if (opt.warmup_steps > 0 && step < opt.warmup_steps)
+    return opt.lr * static_cast<float>(step + 1) / static_cast<float>(opt.warmup_steps);
+  const float min_lr = opt.lr * opt.min_lr_frac;
+  const int decay_steps = std::max(1, opt.total_steps - opt.warmup_steps);
+  const float progress =
+      std::min(1.0f, static_cast<float>(step - opt.warmup_steps) / static_cast<float>(decay_steps));
+  const float cosine = 0.5f * (1.0f + std::cos(3.14159265358979f * progress));
+  return min_lr + (opt.lr - min_lr) * cosine;
+}
+
+bool decays_weight(const ParamEntry& p) { return p.shape.size() >= 2; }
+
+// ---- thread pool ----------------------------------------------------------
+
+namespace {
+
+// A fixed set of native threads that run the tasks of one parallel region.
+// In wasm (built without pthreads) it holds no worker and runs tasks inline.
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n_threads) {
+#ifndef __EMSCRIPTEN__
+    for (int i = 1; i < n_threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+#else
+    (void)n_threads;
+#endif
+  }
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& t : workers_) t.join();
+  }
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Runs fn(task, thread) for every task in [0, n_tasks) and returns when all
+  // are done. Tasks must not throw. Which thread runs a task never changes
+  // what the task computes.
+  void run(int n_tasks, const std::function<void(int, int)>& fn) {
+    if (workers_.empty() || n_tasks <= 1) {
+      for (int t = 0; t < n_tasks; ++t) fn(t, 0);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      fn_ = &fn;
+      n_tasks_ = n_tasks;
+      next_task_.store(0);
+      busy_workers_ = static_cast<int>(workers_.size());
+      ++generation_;
+    }
+    wake_.notify_all();
+    drain(0);
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [this] { return busy_workers_ == 0; });
+    fn_ = nullptr;
+  }
+
+ private:
+  void drain(int thread) {
+    for (;;) {
+      const int task = next_task_.fetch_add(1);
+      if (task >= n_tasks_) return;
+      (*fn_)(task, thread);
+    }
+  }
+  void worker_loop(int thread) {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+      }
+      drain(thread);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (--busy_workers_ == 0) done_.notify_one();
+      }
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int, int)>* fn_ = nullptr;
+  int n_tasks_ = 0;
+  std::atomic<int> next_task_{0};
+  int busy_workers_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+// Row blocks of the layernorm backward: each block sums its own partial
+// dweight/dbias, then the blocks are added in order, so the result is the same
+// for any thread count.
+constexpr int kLnBlocks = 16;
+// GEMM row chunks are multiples of this (a multiple of every micro-tile height).
+constexpr int kRowGrain = 24;
+
+size_t numel(const std::vector<int64_t>& shape) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
+  return n;
+}
+
+}  // namespace
+
+// ---- scratch ----------------------------------------------------------------
+
+struct Trainer::Scratch {
+  explicit Scratch(int n_threads) : pool(n_threads) {}
+  ThreadPool pool;
+
+  struct PackedLayer {
+    std::vector<float> c_attn, c_proj, mlp_c_fc, mlp_c_proj;
+  };
+  std::vector<PackedLayer> packed;  // (L) forward operands, repacked after each step
+  std::vector<float> packed_lm_head;  // wte^T packed as (C, V)
+  std::vector<float> packed_w;        // W^T packed for a dX product
+  std::vector<float> packed_dy;       // dY packed for a dW product
+  std::vector<float> x_t;             // X^T (K, N) for a dW product
+  std::vector<float> dwte_t;          // (C, V) LM-head part of dwte, transposed
+  std::vector<float> d_residual;      // (N, C) gradient flowing down the residual stream
+  std::vector<float> d_ln;            // (N, C) gradient of a layernorm output
+  std::vector<float> d_z;             // (N, C)
+  std::vector<float> d_qkv;           // (N, 3C)
+  std::vector<float> d_fc_gelu;       // (N, F)
+  std::vector<float> d_fc;            // (N, F)
+  std::vector<float> d_scores;        // (threads, T) attention backward row scratch
+  std::vector<float> ln_partials;     // (kLnBlocks, 2C) partial dweight | dbias
+  std::vector<double> sumsq_partials;
+
+  // Calls fn(begin, end) on about 4 chunks per thread of [0, n), chunk
+  // boundaries multiples of grain.
+  void parallel_for(int n, int grain, const std::function<void(int, int)>& fn) {
+    if (n <= 0) return;
+    const int n_grains = (n + grain - 1) / grain;
+    const int n_chunks = std::max(1, std::min(n_grains, 4 * pool.size()));
+    pool.run(n_chunks, [&](int task, int) {
+      const int g0 = static_cast<int>(static_cast<long long>(n_grains) * task / n_chunks);
+      const int g1 = static_cast<int>(static_cast<long long>(n_grains) * (task + 1) / n_chunks);
+      const int begin = std::min(n, g0 * grain);
+      const int end = std::min(n, g1 * grain);
+      if (begin < end) fn(begin, end);
+    });
+  }
+
+  // C (M, N) = A (M, K) @ packed B (K, N) (+ bias) (+ C when accumulate),
+  // split by rows: every row is computed exactly as by one gemm_packed call.
+  void matmul(float* C, const float* A, const float* packed_B, const float* bias, int M, int K,
+              int N, bool accumulate) {
+    parallel_for(M, kRowGrain, [&](int m0, int m1) {
+      gemm_packed(C + static_cast<size_t>(m0) * N, A + static_cast<size_t>(m0) * K, packed_B, bias,
+                  m1 - m0, K, N, accumulate);
+    });
+  }
+
+  // Backward of Y (M, OC) = X (M, IC) @ W (IC, OC) + b:
+  //   dX = dY @ W^T (overwritten), dW += X^T @ dY, db += column sums of dY.
+  void matmul_backward(float* dX, float* dW, float* db, const float* dY, const float* X,
+                       const float* W, int M, int IC, int OC) {
+    if (dX) {
+      packed_w.resize(packed_b_size(OC, IC));
+      pack_b_transposed(packed_w.data(), W, OC, IC);  // W^T (OC, IC) from W (IC, OC)
+      matmul(dX, dY, packed_w.data(), nullptr, M, OC, IC, false);
+    }
+    weight_gradient(dW, X, dY, M, IC, OC);
+    if (db) {
+      parallel_for(OC, 64, [&](int j0, int j1) { bias_backward(db, dY, M, OC, j0, j1); });
+    }
+  }
+
+  // dW (IC, OC) += X (M, IC)^T @ dY (M, OC).
+  void weight_gradient(float* dW, const float* X, const float* dY, int M, int IC, int OC) {
+    x_t.resize(static_cast<size_t>(IC) * M);
+    parallel_for(IC, 32, [&](int r0, int r1) { transpose(x_t.data(), X, M, IC, r0, r1); });
+    packed_dy.resize(packed_b_size(M, OC));
+    pack_b(packed_dy.data(), dY, M, OC, OC);
+    matmul(dW, x_t.data(), packed_dy.data(), nullptr, IC, M, OC, true);
+  }
+
+  // dinp (N, C) += layernorm backward; dweight, dbias (C) += their gradients.
+  void layernorm_backward_mt(float* dinp, float* dweight, float* dbias, const float* dout,
+                             const float* inp, const float* weight, const float* mean,
+                             const float* rstd, int N, int C) {
+    ln_partials.assign(static_cast<size_t>(kLnBlocks) * 2 * C, 0.0f);
+    pool.run(kLnBlocks, [&](int block, int) {
+      const int i0 = static_cast<int>(static_cast<long long>(N) * block / kLnBlocks);
+      const int i1 = static_cast<int>(static_cast<long long>(N) * (block + 1) / kLnBlocks);
+      if (i0 >= i1) return;
+      float* part = ln_partials.data() + static_cast<size_t>(block) * 2 * C;
+      const size_t off = static_cast<size_t>(i0) * C;
+      layernorm_backward(dinp + off, part, part + C, dout + off, inp + off, weight, mean + i0,
+                         rstd + i0, i1 - i0, C);
+    });
+    for (int block = 0; block < kLnBlocks; ++block) {
+      const float* part = ln_partials.data() + static_cast<size_t>(block) * 2 * C;
+      for (int c = 0; c < C; ++c) {
+        dweight[c] += part[c];
+        dbias[c] += part[C + c];
+      }
+    }
+  }
+
+  void layernorm_forward_mt(float* out, float* mean, float* rstd, const float* inp,
+                            const float* weight, const float* bias, int N, int C, float eps) {
+    parallel_for(N, 16, [&](int i0, int i1) {
+      const size_t off = static_cast<size_t>(i0) * C;
+      layernorm_forward(out + off, mean + i0, rstd + i0, inp + off, weight, bias, i1 - i0, C, eps);
+    });
+  }
+};
+
+// ---- Trainer ----------------------------------------------------------------
+
+Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
+    : params_(params), cfg_(params.config), B_(batch_size), T_(seq_len) {
+  if (B_ < 1) throw Error("trainer: batch size must be >= 1, got " + std::to_string(B_));
+  if (T_ < 1 || T_ > cfg_.n_positions)
+    throw Error("trainer: sequence length " + std::to_string(T_) + " outside [1, n_positions=" +
+                std::to_string(cfg_.n_positions) + "]");
+  if (n_threads < 1) n_threads = 1;
+  grads_ = allocate_weights(cfg_);
+  adam_m_.assign(params_.block.size(), 0.0f);
+  adam_v_.assign(params_.block.size(), 0.0f);
+
+  const int L = cfg_.n_layer, C = cfg_.n_embd, H = cfg_.n_head, V = cfg_.vocab_size;
+  const int F = cfg_.d_mlp();
+  const size_t N = static_cast<size_t>(B_) * T_;
+  const size_t att = static_cast<size_t>(B_) * H * T_ * T_;
+  const bool mlp = !cfg_.attn_only;
+
+  // One flat block; first count, then hand out the views in the same order.
+  size_t per_layer = 3 * N * C /*ln_1, z, residual_2*/ + 2 * N /*ln_1 stats*/ + 3 * N * C /*qkv*/ +
+                     att;
+  if (mlp) per_layer += 2 * N * C /*ln_2, residual_3*/ + 2 * N + 2 * N * F;
+  const size_t total = N * C + L * per_layer + N * C + 2 * N + N * V + N;
+  acts_.block.assign(total, 0.0f);
+  float* p = acts_.block.data();
+  auto take = [&p](size_t n) {
+    float* view = p;
+    p += n;
+    return view;
+  };
+  acts_.encoded = take(N * C);
+  acts_.layers.resize(L);
+  for (LayerActivations& a : acts_.layers) {
+    a = LayerActivations{};
+    a.ln_1 = take(N * C);
+    a.ln_1_mean = take(N);
+    a.ln_1_rstd = take(N);
+    a.qkv = take(3 * N * C);
+    a.attn_probs = take(att);
+    a.z = take(N * C);
+    a.residual_2 = take(N * C);
+    a.output = a.residual_2;
+    if (mlp) {
+      a.ln_2 = take(N * C);
+      a.ln_2_mean = take(N);
+      a.ln_2_rstd = take(N);
+      a.fc = take(N * F);
+      a.fc_gelu = take(N * F);
+      a.residual_3 = take(N * C);
+      a.output = a.residual_3;
+    }
+  }
+  acts_.ln_f = take(N * C);
+  acts_.ln_f_mean = take(N);
+  acts_.ln_f_rstd = take(N);
+  acts_.probs = take(N * V);
+  acts_.losses = take(N);
+
+  scratch_ = std::make_unique<Scratch>(n_threads);
+  Scratch& s = *scratch_;
+  s.packed.resize(L);
+  s.d_residual.resize(N * C);
+  s.d_ln.resize(N * C);
+  s.d_z.resize(N * C);
+  s.d_qkv.resize(3 * N * C);
+  if (mlp) {
+    s.d_fc_gelu.resize(N * F);
+    s.d_fc.resize(N * F);
+  }
+  s.d_scores.resize(static_cast<size_t>(s.pool.size()) * T_);
+  s.dwte_t.resize(static_cast<size_t>(C) * V);
+  inputs_.resize(N);
+  targets_.resize(N);
+}
+
+Trainer::~Trainer() = default;
+
+double Trainer::flops_per_step() const {
+  const double C = cfg_.n_embd, L = cfg_.n_layer, V = cfg_.vocab_size;
+  double matmul_weights = L * (3 * C * C + C * C);
+  if (!cfg_.attn_only) matmul_weights += L * (2 * C * cfg_.d_mlp());
+  matmul_weights += V * C;  // tied LM head
+  const double tokens = static_cast<double>(B_) * T_;
+  return tokens * (6.0 * matmul_weights + 12.0 * L * T_ * C);
+}
+
+void Trainer::pack_forward_weights() {
+  Scratch& s = *scratch_;
+  const int C = cfg_.n_embd, F = cfg_.d_mlp(), V = cfg_.vocab_size;
+  auto pack = [](std::vector<float>& dst, const float* W, int K, int N) {
+    dst.resize(packed_b_size(K, N));
+    pack_b(dst.data(), W, K, N, N);
+  };
+  for (int l = 0; l < cfg_.n_layer; ++l) {
+    const LayerWeights& w = params_.layers[l];
+    Scratch::PackedLayer& pl = s.packed[l];
+    pack(pl.c_attn, w.c_attn_w, C, 3 * C);
+    pack(pl.c_proj, w.c_proj_w, C, C);
+    if (!cfg_.attn_only) {
+      pack(pl.mlp_c_fc, w.mlp_c_fc_w, C, F);
+      pack(pl.mlp_c_proj, w.mlp_c_proj_w, F, C);
+    }
+  }
+  s.packed_lm_head.resize(packed_b_size(C, V));
+  pack_b_transposed(s.packed_lm_head.data(), params_.wte, C, V);
+}
+
+float Trainer::forward(const int* inputs, const int* targets) {
+  Scratch& s = *scratch_;
+  const int L = cfg_.n_layer, C = cfg_.n_embd, H = cfg_.n_head, V = cfg_.vocab_size;
+  const int F = cfg_.d_mlp();
+  const int N = B_ * T_;
+  const float eps = cfg_.layer_norm_epsilon;
+  for (int i = 0; i < N; ++i) {
+    if (inputs[i] < 0 || inputs[i] >= V || targets[i] < 0 || targets[i] >= V)
+      throw Error("trainer: token id " + std::to_string(inputs[i] < 0 || inputs[i] >= V
+                                                            ? inputs[i]
+                                                            : targets[i]) +
+                  " outside the vocabulary [0, " + std::to_string(V) + ")");
+  }
+  std::copy(inputs, inputs + N, inputs_.begin());
+  std::copy(targets, targets + N, targets_.begin());
+  pack_forward_weights();
+
+  // Embedding: encoded[b, t] = wte[token] + wpe[t].
+  s.parallel_for(N, 16, [&](int i0, int i1) {
+    for (int i = i0; i < i1; ++i) {
+      const float* te = params_.wte + static_cast<size_t>(inputs_[i]) * C;
+      const float* pe = params_.wpe + static_cast<size_t>(i % T_) * C;
+      float* out = acts_.encoded + static_cast<size_t>(i) * C;
+      for (int c = 0; c < C; ++c) out[c] = te[c] + pe[c];
+    }
+  });
+
+  const size_t NC = static_cast<size_t>(N) * C;
+  for (int l = 0; l < L; ++l) {
+    const LayerWeights& w = params_.layers[l];
+    const Scratch::PackedLayer& pl = s.packed[l];
+    LayerActivations& a = acts_.layers[l];
+    const float* residual = l == 0 ? acts_.encoded : acts_.layers[l - 1].output;
+
+    s.layernorm_forward_mt(a.ln_1, a.ln_1_mean, a.ln_1_rstd, residual, w.ln_1_w, w.ln_1_b, N, C,
+                           eps);
+    s.matmul(a.qkv, a.ln_1, pl.c_attn.data(), w.c_attn_b, N, C, 3 * C, false);
+    s.pool.run(B_, [&](int b, int) {
+      const size_t tok = static_cast<size_t>(b) * T_;
+      attention_forward(a.z + tok * C, a.attn_probs + static_cast<size_t>(b) * H * T_ * T_,
+                        a.qkv + tok * 3 * C, T_, C, H);
+    });
+    // residual_2 = residual + z @ c_proj + b
+    std::memcpy(a.residual_2, residual, NC * sizeof(float));
+    s.matmul(a.residual_2, a.z, pl.c_proj.data(), w.c_proj_b, N, C, C, true);
+    if (cfg_.attn_only) continue;
+
+    s.layernorm_forward_mt(a.ln_2, a.ln_2_mean, a.ln_2_rstd, a.residual_2, w.ln_2_w, w.ln_2_b, N,
+                           C, eps);
+    s.matmul(a.fc, a.ln_2, pl.mlp_c_fc.data(), w.mlp_c_fc_b, N, C, F, false);
+    s.parallel_for(N, 16, [&](int i0, int i1) {
+      const size_t off = static_cast<size_t>(i0) * F;
+      gelu_forward(a.fc_gelu + off, a.fc + off, static_cast<size_t>(i1 - i0) * F);
+    });
+    std::memcpy(a.residual_3, a.residual_2, NC * sizeof(float));
+    s.matmul(a.residual_3, a.fc_gelu, pl.mlp_c_proj.data(), w.mlp_c_proj_b, N, F, C, true);
+  }
+
+  const float* last = L > 0 ? acts_.layers[L - 1].output : acts_.encoded;
+  s.layernorm_forward_mt(acts_.ln_f, acts_.ln_f_mean, acts_.ln_f_rstd, last, params_.ln_f_w,
+                         params_.ln_f_b, N, C, eps);
+  // Tied LM head: logits = ln_f @ wte^T, then softmax in place.
+  s.matmul(acts_.probs, acts_.ln_f, s.packed_lm_head.data(), nullptr, N, C, V, false);
+  s.parallel_for(N, 8, [&](int i0, int i1) {
+    float* rows = acts_.probs + static_cast<size_t>(i0) * V;
+    softmax_rows(rows, i1 - i0, V);
+    for (int i = i0; i < i1; ++i) {
+      const float p = acts_.probs[static_cast<size_t>(i) * V + targets_[i]];
+      // p underflows to 0 only for a hopeless prediction; cap the loss at ~87.
+      acts_.losses[i] = -std::log(std::max(p, 1e-38f));
+    }
+  });
+  double sum = 0.0;
+  for (int i = 0; i < N; ++i) sum += acts_.losses[i];
+  return static_cast<float>(sum / N);
+}
+
+void Trainer::backward() {
+  Scratch& s = *scratch_;
+  const int L = cfg_.n_layer, C = cfg_.n_embd, H = cfg_.n_head, V = cfg_.vocab_size;
+  const int F = cfg_.d_mlp();
+  const int N = B_ * T_;
+  std::fill(grads_.block.begin(), grads_.block.end(), 0.0f);
+
+  // Loss = mean over the N tokens: dlogits = (probs - onehot) / N, in place.
+  const float loss_scale = 1.0f / static_cast<float>(N);
+  s.parallel_for(N, 8, [&](int i0, int i1) {
+    crossentropy_softmax_backward(acts_.probs + static_cast<size_t>(i0) * V, targets_.data() + i0,
+                                  i1 - i0, V, loss_scale);
+  });
+  const float* dlogits = acts_.probs;
+
+  // LM head (tied): d_ln_f = dlogits @ wte; dwte += (ln_f^T @ dlogits)^T.
+  s.packed_w.resize(packed_b_size(V, C));
+  pack_b(s.packed_w.data(), params_.wte, V, C, C);
+  s.matmul(s.d_ln.data(), dlogits, s.packed_w.data(), nullptr, N, V, C, false);
+  std::fill(s.dwte_t.begin(), s.dwte_t.end(), 0.0f);
+  s.weight_gradient(s.dwte_t.data(), acts_.ln_f, dlogits, N, C, V);
+  s.parallel_for(V, 64, [&](int v0, int v1) {
+    for (int v = v0; v < v1; ++v) {
+      float* row = grads_.wte + static_cast<size_t>(v) * C;
+      for (int c = 0; c < C; ++c) row[c] += s.dwte_t[static_cast<size_t>(c) * V + v];
+    }
+  });
+
+  // ln_f
+  float* d_residual = s.d_residual.data();
+  std::fill(s.d_residual.begin(), s.d_residual.end(), 0.0f);
+  const float* last = L > 0 ? acts_.layers[L - 1].output : acts_.encoded;
+  s.layernorm_backward_mt(d_residual, grads_.ln_f_w, grads_.ln_f_b, s.d_ln.data(), last,
+                          params_.ln_f_w, acts_.ln_f_mean, acts_.ln_f_rstd, N, C);
+
+  for (int l = L - 1; l >= 0; --l) {
+    const LayerWeights& w = params_.layers[l];
+    LayerWeights& g = grads_.layers[l];
+    const LayerActivations& a = acts_.layers[l];
+    const float* residual = l == 0 ? acts_.encoded : acts_.layers[l - 1].output;
+
+    if (!cfg_.attn_only) {
+      // residual_3 = residual_2 + gelu(ln_2(residual_2) @ c_fc + b) @ c_proj + b
+      s.matmul_backward(s.d_fc_gelu.data(), g.mlp_c_proj_w, g.mlp_c_proj_b, d_residual, a.fc_gelu,
+                        w.mlp_c_proj_w, N, F, C);
+      s.parallel_for(N, 16, [&](int i0, int i1) {
+        const size_t off = static_cast<size_t>(i0) * F;
+        gelu_backward(s.d_fc.data() + off, a.fc + off, s.d_fc_gelu.data() + off,
+                      static_cast<size_t>(i1 - i0) * F);
+      });
+      s.matmul_backward(s.d_ln.data(), g.mlp_c_fc_w, g.mlp_c_fc_b, s.d_fc.data(), a.ln_2,
+                        w.mlp_c_fc_w, N, C, F);
+      // The residual path passes d_residual through unchanged; ln_2 adds to it.
+      s.layernorm_backward_mt(d_residual, g.ln_2_w, g.ln_2_b, s.d_ln.data(), a.residual_2,
+                              w.ln_2_w, a.ln_2_mean, a.ln_2_rstd, N, C);
+    }
+    // residual_2 = residual + attention(ln_1(residual)) @ c_proj + b
+    s.matmul_backward(s.d_z.data(), g.c_proj_w, g.c_proj_b, d_residual, a.z, w.c_proj_w, N, C, C);
+    // One task per (sequence, head): each writes only its head's q/k/v columns.
+    s.pool.run(B_ * H, [&](int task, int thread) {
+      const int b = task / H, h = task % H;
+      const size_t tok = static_cast<size_t>(b) * T_;
+      attention_backward(s.d_qkv.data() + tok * 3 * C, s.d_scores.data() + thread * T_,
+                         s.d_z.data() + tok * C, a.qkv + tok * 3 * C,
+                         a.attn_probs + static_cast<size_t>(b) * H * T_ * T_, T_, C, H, h, h + 1);
+    });
+    s.matmul_backward(s.d_ln.data(), g.c_attn_w, g.c_attn_b, s.d_qkv.data(), a.ln_1, w.c_attn_w, N,
+                      C, 3 * C);
+    s.layernorm_backward_mt(d_residual, g.ln_1_w, g.ln_1_b, s.d_ln.data(), residual, w.ln_1_w,
+                            a.ln_1_mean, a.ln_1_rstd, N, C);
+  }
+
+  // Embeddings: each token's residual gradient goes to its wte row and its
+  // position's wpe row. Columns split across threads; rows in token order.
+  s.parallel_for(C, 16, [&](int c0, int c1) {
+    for (int i = 0; i < N; ++i) {
+      const float* d = d_residual + static_cast<size_t>(i) * C;
+      float* te = grads_.wte + static_cast<size_t>(inputs_[i]) * C;
+      float* pe = grads_.wpe + static_cast<size_t>(i % T_) * C;
+      for (int c = c0; c < c1; ++c) {
+        te[c] += d[c];
+        pe[c] += d[c];
+      }
+    }
+  });
+}
+
+float Trainer::step(const OptimizerConfig& opt) {
+  Scratch& s = *scratch_;
+  // Global gradient norm, in fixed chunks summed in order (thread-count independent).
+  const size_t n = grads_.block.size();
+  constexpr size_t kChunk = 1 << 16;
+  const int n_chunks = static_cast<int>((n + kChunk - 1) / kChunk);
+  s.sumsq_partials.assign(n_chunks, 0.0);
+  s.pool.run(n_chunks, [&](int chunk, int) {
+    const size_t i0 = chunk * kChunk, i1 = std::min(n, i0 + kChunk);
+    double sum = 0.0;
+    for (size_t i = i0; i < i1; ++i) sum += static_cast<double>(grads_.block[i]) * grads_.block[i];
+    s.sumsq_partials[chunk] = sum;
+  });
+  double sumsq = 0.0;
+  for (double part : s.sumsq_partials) sumsq += part;
+  const float norm = static_cast<float>(std::sqrt(sumsq));
+  const float clip_scale =
+      (opt.grad_clip > 0.0f && norm > opt.grad_clip) ? opt.grad_clip / norm : 1.0f;
+
+  const float lr = learning_rate(opt, step_);
+  ++step_;
+  const float bias1 = 1.0f - std::pow(opt.beta1, static_cast<float>(step_));
+  const float bias2 = 1.0f - std::pow(opt.beta2, static_cast<float>(step_));
+  float* const base = params_.block.data();
+  for (const ParamEntry& p : param_table(params_)) {
+    const size_t off = static_cast<size_t>(p.data - base);
+    const size_t count = numel(p.shape);
+    const float wd = decays_weight(p) ? opt.weight_decay : 0.0f;
+    s.parallel_for(static_cast<int>(count), 4096, [&](int i0, int i1) {
+      for (size_t i = off + i0; i < off + i1; ++i) {
+        const float g = grads_.block[i] * clip_scale;
+        float& m = adam_m_[i];
+        float& v = adam_v_[i];
+        m = opt.beta1 * m + (1.0f - opt.beta1) * g;
+        v = opt.beta2 * v + (1.0f - opt.beta2) * g * g;
+        const float m_hat = m / bias1;
+        const float v_hat = v / bias2;
+        base[i] -= lr * (m_hat / (std::sqrt(v_hat) + opt.eps) + wd * base[i]);
+      }
+    });
+  }
+  return norm;
+}
+
+}  // namespace hl

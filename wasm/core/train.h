@@ -1,0 +1,153 @@
+// Training a GPT-2 from scratch, llm.c style: parameters, gradients and the
+// AdamW moments are four flat blocks with the same layout (hl::Weights), the
+// activations kept for the backward pass are one flat block with named views.
+// The forward pass is the inference session's math (pre-LN, learned
+// positions, tanh-GELU MLP unless attn_only, causal attention scaled by
+// 1/sqrt(D), ln_f, LM head tied to wte) on the same kernels.
+//
+// Dimension letters (config.h): L, H, C, D = C / H, V, P; plus
+//   B = sequences in a batch, T = tokens per sequence (T <= P), N = B * T,
+//   F = 4C (MLP width).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "config.h"
+#include "weights.h"
+
+namespace hl {
+
+// ---- deterministic randomness -------------------------------------------
+// A small PRNG of our own (splitmix64 seeding xoshiro256**) and a Box-Muller
+// normal: std::normal_distribution differs between libstdc++ and libc++, and
+// the same seed must give the same model natively and in wasm.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed);
+  uint64_t next_u64();
+  uint32_t below(uint32_t n);  // uniform in [0, n)
+  float uniform();             // uniform in [0, 1)
+  float normal();              // standard normal
+
+ private:
+  uint64_t s_[4];
+  bool has_spare_ = false;
+  float spare_ = 0.0f;
+};
+
+// GPT-2 initialisation (as nanoGPT): every 2-D weight ~ N(0, 0.02), the two
+// residual projections (attn.c_proj, mlp.c_proj) ~ N(0, 0.02 / sqrt(2L)),
+// biases 0, layernorm weight 1 / bias 0.
+void init_gpt2_weights(Weights& w, uint64_t seed);
+
+// ---- optimiser settings and schedule ------------------------------------
+struct OptimizerConfig {
+  float lr = 1e-3f;            // peak learning rate
+  float min_lr_frac = 0.1f;    // cosine decays to lr * min_lr_frac
+  int warmup_steps = 100;      // linear warm-up from lr / warmup_steps
+  int total_steps = 1000;      // cosine ends here
+  float beta1 = 0.9f;
+  float beta2 = 0.95f;
+  float eps = 1e-8f;
+  float weight_decay = 0.1f;   // decoupled; 2-D tensors only (see decays_weight)
+  float grad_clip = 1.0f;      // global L2 norm; <= 0 disables clipping
+};
+
+// Linear warm-up to lr over warmup_steps, then cosine decay to
+// lr * min_lr_frac at total_steps (and flat after). step counts from 0.
+float learning_rate(const OptimizerConfig& opt, int step);
+
+// nanoGPT's convention: decay every tensor with two or more dimensions (the
+// Conv1D weights and both embeddings, wte being the tied LM head), never the
+// biases or layernorm parameters.
+bool decays_weight(const ParamEntry& p);
+
+// ---- activations ---------------------------------------------------------
+// Everything the backward pass needs from the forward pass, for batch (B, T).
+struct LayerActivations {
+  float* ln_1;        // (N, C)  ln_1 output
+  float* ln_1_mean;   // (N)
+  float* ln_1_rstd;   // (N)
+  float* qkv;         // (N, 3C) c_attn output
+  float* attn_probs;  // (B, H, T, T) causal softmax, zero above the diagonal
+  float* z;           // (N, C)  head outputs, head h at columns [h*D, (h+1)*D)
+  float* residual_2;  // (N, C)  residual after the attention block
+  float* ln_2;        // (N, C)  nullptr when attn_only (as are the MLP rows below)
+  float* ln_2_mean;   // (N)
+  float* ln_2_rstd;   // (N)
+  float* fc;          // (N, F)  c_fc output, before GELU
+  float* fc_gelu;     // (N, F)
+  float* residual_3;  // (N, C)  residual after the MLP block (= layer output)
+  // The layer's output: residual_3, or residual_2 when attn_only.
+  float* output;
+};
+
+struct Activations {
+  float* encoded;  // (N, C) wte[token] + wpe[position]: input of layer 0
+  std::vector<LayerActivations> layers;  // (L)
+  float* ln_f;       // (N, C)
+  float* ln_f_mean;  // (N)
+  float* ln_f_rstd;  // (N)
+  float* probs;      // (N, V) softmax of the logits; overwritten by dlogits in backward
+  float* losses;     // (N) -log p(target)
+  std::vector<float> block;
+};
+
+// ---- the trainer ----------------------------------------------------------
+class Trainer {
+ public:
+  // Trains params in place. batch_size B and seq_len T (<= n_positions) fix
+  // the shape of every forward/backward; n_threads > 1 splits the work over
+  // native threads (ignored in wasm). The result does not depend on
+  // n_threads: every reduction runs in a fixed order.
+  Trainer(Weights& params, int batch_size, int seq_len, int n_threads = 1);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  // inputs, targets (B, T) token ids. Returns the mean cross-entropy loss
+  // (nats/token) and keeps the activations for backward(). Throws hl::Error
+  // for an id outside the vocabulary.
+  float forward(const int* inputs, const int* targets);
+  // Per-token losses of the last forward (N).
+  const float* token_losses() const { return acts_.losses; }
+
+  // Gradients of the mean loss of the last forward with respect to every
+  // parameter, written (not accumulated) into grads().
+  void backward();
+
+  // Clips the global gradient norm to opt.grad_clip and applies one AdamW
+  // step at learning_rate(opt, step_). Returns the norm before clipping.
+  float step(const OptimizerConfig& opt);
+  int steps_done() const { return step_; }
+
+  Weights& params() { return params_; }
+  Weights& grads() { return grads_; }
+  const Activations& activations() const { return acts_; }
+  int batch_size() const { return B_; }
+  int seq_len() const { return T_; }
+
+  // Floating-point operations of one training step (forward + backward):
+  // 6 per matmul weight per token (the LM head counted through wte) plus the
+  // attention scores and weighted sums, 12 * L * T * C per token (the causal
+  // mask halves the useful part; counted in full, as PaLM's formula does).
+  double flops_per_step() const;
+
+ private:
+  void pack_forward_weights();
+
+  Weights& params_;
+  Weights grads_;
+  std::vector<float> adam_m_;  // same layout as params_.block
+  std::vector<float> adam_v_;
+  ModelConfig cfg_;
+  int B_, T_;
+  int step_ = 0;
+  Activations acts_;
+  std::vector<int> inputs_, targets_;  // (B, T) copies of the last forward's ids
+  struct Scratch;
+  std::unique_ptr<Scratch> scratch_;
+};
+
+}  // namespace hl

@@ -1,0 +1,69 @@
+/**
+ * The messages between the page (client.ts) and the engine worker (worker.ts).
+ * Types only: the worker is a classic script and imports nothing at run time.
+ * Shapes use L = n_layer, H = n_head, T = tokens, K = top-k.
+ */
+import type { ModelInfo } from './headlight-wasm';
+
+export interface Progress {
+  /** What is being read, e.g. "engine" or "model.safetensors". */
+  label: string;
+  loaded: number;
+  /** Bytes expected; 0 when the server did not say. */
+  total: number;
+}
+
+/** One forward pass (or incremental rerun) as the views need it. */
+export interface Analysis {
+  model: string;
+  T: number;
+  n_input_tokens: number;
+  truncated: boolean;
+  n_layer: number;
+  n_head: number;
+  top_k: number;
+  ids: Int32Array;           // [T]
+  tokens: string[];          // [T] display text (partial UTF-8 shown as \xE2)
+  attn: Float32Array;        // [L x H x T x T] query rows, key columns
+  loss: Float32Array;        // [T] next-token loss in nats, NaN at T-1
+  mean_loss: number;
+  top_k_ids: Int32Array;     // [T x K]
+  top_k_probs: Float32Array; // [T x K]
+  top_k_tokens: string[];    // [T x K]
+  gains: Float32Array;       // [L x H] the gains this pass used
+  /** First layer recomputed: 0 for a full pass, L when only the text was re-read. */
+  rerun_from_layer: number;
+  /** Worker-side time of each step, ms. */
+  timing: { tokenize_ms: number; forward_ms: number; trace_ms: number };
+}
+
+export interface LoadedModel extends ModelInfo {
+  name: string;
+  bytes: number;
+  load_ms: number;
+}
+
+/** Method name -> parameters and result. One table drives client and worker. */
+export interface Methods {
+  /** Loads the Emscripten module: scriptUrl is headlight.js, wasmUrl headlight.wasm. */
+  init: { params: { scriptUrl: string; wasmUrl: string }; result: { init_ms: number } };
+  /** Reads config.json, model.safetensors, vocab.json, merges.txt under baseUrl. */
+  loadModel: { params: { name: string; baseUrl: string }; result: LoadedModel };
+  /**
+   * Runs text with the given head gains ([L x H], 1 = unchanged, 0 = muted).
+   * The worker reruns only what changed: new text -> full pass; same text and
+   * new gains -> rerun from the lowest edited layer.
+   */
+  analyze: { params: { text: string; gains: Float32Array; topK: number }; result: Analysis };
+}
+
+export type Method = keyof Methods;
+
+export type RequestMessage = {
+  [M in Method]: { id: number; method: M; params: Methods[M]['params'] };
+}[Method];
+
+export type ResponseMessage =
+  | { id: number; kind: 'progress'; progress: Progress }
+  | { id: number; kind: 'result'; result: Methods[Method]['result'] }
+  | { id: number; kind: 'error'; error: string };

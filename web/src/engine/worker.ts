@@ -1,0 +1,252 @@
+/**
+ * The engine worker: owns the wasm module and the one loaded model, answers
+ * the requests of protocol.ts in arrival order. Everything slow (downloads,
+ * forward passes) happens here, so the page never blocks.
+ *
+ * A classic worker on purpose: build/wasm/headlight.js is a MODULARIZE'd
+ * script (not an ES module) and the page's CSP forbids eval, so importScripts
+ * is the CSP-safe way to load it. Only type imports below.
+ */
+import type { Engine, HeadlightModule, HeadlightModuleOptions, TraceResult } from './headlight-wasm';
+import type {
+  Analysis,
+  LoadedModel,
+  Method,
+  Methods,
+  Progress,
+  RequestMessage,
+  ResponseMessage,
+} from './protocol';
+
+// The parts of DedicatedWorkerGlobalScope used here (the page's tsconfig has
+// the DOM lib, not the WebWorker lib).
+interface WorkerScope {
+  importScripts(...urls: string[]): void;
+  postMessage(message: ResponseMessage, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<RequestMessage>) => void): void;
+  createHeadlight?: (options?: HeadlightModuleOptions) => Promise<HeadlightModule>;
+}
+const scope = self as unknown as WorkerScope;
+
+const PROGRESS_INTERVAL_MS = 50;
+
+let headlight: HeadlightModule | null = null;
+let engine: Engine | null = null;
+let model: LoadedModel | null = null;
+// What the engine holds now, so analyze() redoes only what changed.
+let lastText: string | null = null;
+let lastIds: Int32Array | null = null;
+let lastTopK = 0;
+let engineGains: Float32Array | null = null;  // [L x H]
+
+type Handler<M extends Method> = (
+  params: Methods[M]['params'],
+  report: (progress: Progress) => void,
+) => Promise<Methods[M]['result']> | Methods[M]['result'];
+
+function unwrap<T extends { ok: boolean }>(result: T | { ok: false; error: string }, what: string) {
+  if (!result.ok) throw new Error(`${what}: ${(result as { error: string }).error}`);
+  return result as Exclude<T, { ok: false }>;
+}
+
+async function fetchBytes(url: string, label: string, report: (p: Progress) => void) {
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new Error(`could not download ${label} (${url}): HTTP ${response.status}`);
+  }
+  const total = Number(response.headers.get('content-length')) || 0;
+  if (!response.body) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    report({ label, loaded: bytes.length, total: bytes.length });
+    return bytes;
+  }
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  let lastReport = 0;
+  report({ label, loaded: 0, total });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    const now = performance.now();
+    if (now - lastReport >= PROGRESS_INTERVAL_MS) {
+      lastReport = now;
+      report({ label, loaded, total });
+    }
+  }
+  report({ label, loaded, total: Math.max(total, loaded) });
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
+async function fetchText(url: string, label: string, report: (p: Progress) => void) {
+  return new TextDecoder('utf-8', { fatal: true }).decode(await fetchBytes(url, label, report));
+}
+
+// Typed arrays from Embind are JS-owned copies; transfer each buffer once, and
+// copy anything that is only a view of a larger buffer (never move wasm memory).
+function owned<T extends Int32Array | Float32Array>(array: T): T {
+  const whole = array.byteOffset === 0 && array.buffer.byteLength === array.byteLength;
+  return whole && array.buffer instanceof ArrayBuffer ? array : (array.slice() as T);
+}
+
+const handlers: { [M in Method]: Handler<M> } = {
+  async init({ scriptUrl, wasmUrl }, report) {
+    const t0 = performance.now();
+    if (!headlight) {
+      const wasmBinary = await fetchBytes(wasmUrl, 'engine (headlight.wasm)', report);
+      scope.importScripts(scriptUrl);
+      const create = scope.createHeadlight;
+      if (typeof create !== 'function') {
+        throw new Error(`${scriptUrl} did not define createHeadlight`);
+      }
+      headlight = await create({
+        wasmBinary,
+        locateFile: (path) => new URL(path, wasmUrl).href,
+      });
+    }
+    return { init_ms: performance.now() - t0 };
+  },
+
+  async loadModel({ name, baseUrl }, report) {
+    if (!headlight) throw new Error('the engine is not loaded yet');
+    const t0 = performance.now();
+    const file = (f: string) => new URL(f, baseUrl).href;
+    const configJson = await fetchText(file('config.json'), 'config.json', report);
+    const safetensors = await fetchBytes(file('model.safetensors'), 'model.safetensors', report);
+    const vocabJson = await fetchText(file('vocab.json'), 'vocab.json', report);
+    const mergesTxt = await fetchText(file('merges.txt'), 'merges.txt', report);
+    // A fresh engine: if this model is bad, the one already loaded keeps working.
+    const fresh = new headlight.Engine();
+    let info;
+    try {
+      info = unwrap(
+        fresh.loadModel(configJson, safetensors, vocabJson, mergesTxt),
+        `model "${name}" could not be loaded`,
+      );
+    } catch (error) {
+      fresh.delete();
+      throw error;
+    }
+    engine?.delete();
+    engine = fresh;
+    lastText = null;
+    lastIds = null;
+    engineGains = new Float32Array(info.n_layer * info.n_head).fill(1);
+    const bytes = safetensors.length + configJson.length + vocabJson.length + mergesTxt.length;
+    model = {
+      name,
+      bytes,
+      load_ms: performance.now() - t0,
+      n_layer: info.n_layer,
+      n_head: info.n_head,
+      n_embd: info.n_embd,
+      n_positions: info.n_positions,
+      vocab_size: info.vocab_size,
+      attn_only: info.attn_only,
+      n_params: info.n_params,
+    };
+    return model;
+  },
+
+  analyze({ text, gains, topK }) {
+    if (!engine || !model || !engineGains) throw new Error('no model is loaded');
+    const { n_layer, n_head } = model;
+    if (gains.length !== n_layer * n_head) {
+      throw new Error(`expected ${n_layer * n_head} head gains (${n_layer} x ${n_head}), got ${gains.length}`);
+    }
+    if (text.length === 0) throw new Error('the text is empty: type something to run the model');
+
+    const t0 = performance.now();
+    let ids = lastIds;
+    if (text !== lastText || !ids) {
+      ids = unwrap(engine.tokenize(text), 'tokenizer').ids;
+      if (ids.length === 0) throw new Error('the text gave no tokens');
+    }
+    const t1 = performance.now();
+
+    for (let i = 0; i < gains.length; i++) {
+      const gain = gains[i]!;
+      if (engineGains[i] === gain) continue;
+      const layer = Math.floor(i / n_head);
+      const head = i % n_head;
+      unwrap(engine.setHeadGain(layer, head, gain), `head ${layer}.${head}`);
+      engineGains[i] = gain;
+    }
+
+    let rerunFrom: number;
+    if (ids !== lastIds || topK !== lastTopK) {
+      lastText = null;
+      lastIds = null;
+      unwrap(engine.run(ids, topK), 'forward pass');
+      lastText = text;
+      lastIds = ids;
+      lastTopK = topK;
+      rerunFrom = 0;
+    } else {
+      rerunFrom = unwrap(engine.update(), 'rerun after head edit').from_layer;
+    }
+    const t2 = performance.now();
+    const trace: TraceResult = unwrap(engine.getTrace(), 'trace');
+    const t3 = performance.now();
+
+    return {
+      model: model.name,
+      T: trace.T,
+      n_input_tokens: trace.n_input_tokens,
+      truncated: trace.truncated,
+      n_layer: trace.n_layer,
+      n_head: trace.n_head,
+      top_k: trace.top_k,
+      ids: owned(trace.ids),
+      tokens: trace.tokens,
+      attn: owned(trace.attn),
+      loss: owned(trace.loss),
+      mean_loss: trace.mean_loss,
+      top_k_ids: owned(trace.top_k_ids),
+      top_k_probs: owned(trace.top_k_probs),
+      top_k_tokens: trace.top_k_tokens,
+      gains: owned(trace.gains),
+      rerun_from_layer: rerunFrom,
+      timing: { tokenize_ms: t1 - t0, forward_ms: t2 - t1, trace_ms: t3 - t2 },
+    } satisfies Analysis;
+  },
+};
+
+function transferables(result: unknown): Transferable[] {
+  if (!result || typeof result !== 'object') return [];
+  const buffers = new Set<ArrayBuffer>();
+  for (const value of Object.values(result)) {
+    if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) buffers.add(value.buffer);
+  }
+  return [...buffers];
+}
+
+async function handle(message: RequestMessage): Promise<void> {
+  const { id } = message;
+  const report = (progress: Progress) => scope.postMessage({ id, kind: 'progress', progress });
+  try {
+    const handler = handlers[message.method] as Handler<Method>;
+    if (typeof handler !== 'function') throw new Error(`unknown method ${String(message.method)}`);
+    const result = await handler(message.params as never, report);
+    scope.postMessage({ id, kind: 'result', result }, transferables(result));
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    scope.postMessage({ id, kind: 'error', error: text || 'unknown engine error' });
+  }
+}
+
+// One request at a time, in order: a model load that awaits downloads must
+// not interleave with a forward pass.
+let queue: Promise<void> = Promise.resolve();
+scope.addEventListener('message', (event) => {
+  const message = event.data;
+  queue = queue.then(() => handle(message));
+});

@@ -1,0 +1,5 @@
+// The part of d3-scale-chromatic the page uses (the package ships no types).
+declare module 'd3-scale-chromatic' {
+  /** t in [0, 1] -> a CSS colour string ("#rrggbb" or "rgb(r, g, b)"). */
+  export function interpolateViridis(t: number): string;
+}

@@ -1,0 +1,38 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+import { headlightModels } from './config/models-plugin';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+// The dev server injects CSS as <style> elements, which the page's CSP
+// (style-src 'self') forbids; relax style-src for `vite` (serve) only. The
+// built page keeps the strict policy.
+function devStyleCsp(): Plugin {
+  return {
+    name: 'headlight-dev-style-csp',
+    apply: 'serve',
+    transformIndexHtml(html) {
+      return html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+    },
+  };
+}
+
+export default defineConfig({
+  root,
+  // Relative asset URLs: dist/ works under any sub-path and from any static host.
+  base: './',
+  publicDir: 'public',
+  plugins: [headlightModels(), devStyleCsp()],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    // The model and wasm files are fetched, never inlined.
+    assetsInlineLimit: 0,
+  },
+  worker: {
+    // worker.ts is a classic worker: it loads the Emscripten module with
+    // importScripts (the module is not an ES module, and eval is forbidden).
+    format: 'iife',
+  },
+});
