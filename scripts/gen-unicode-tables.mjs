@@ -72,11 +72,13 @@ lines.push('  CharClass char_class;');
 lines.push('};');
 lines.push('');
 lines.push(`// ${ranges.length} ranges, sorted and disjoint; code points in no range are kOther.`);
+lines.push('// clang-format off');
 lines.push('constexpr CodePointRange kRanges[] = {');
 for (const [lo, hi, c] of ranges) {
   lines.push(`    {${hex(lo)}, ${hex(hi)}, CharClass::${classes[c].name}},`);
 }
 lines.push('};');
+lines.push('// clang-format on');
 lines.push('');
 lines.push('}  // namespace');
 lines.push('');

@@ -116,7 +116,8 @@ function readBrownDocument(file) {
       continue;
     }
     const tokens = line.trim().split(/\s+/).map(splitTagged);
-    const headline = tokens.every((t) => t.tag.endsWith('-hl'));
+    const headline =
+      tokens.every((t) => t.tag.endsWith('-hl')) && tokens.some((t) => /[\p{L}\p{N}]/u.test(t.word));
     if (line.startsWith('\t') || current === null || headline) {
       current = [];
       paragraphs.push(current);

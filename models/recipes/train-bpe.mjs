@@ -3,7 +3,7 @@
 // vocab.json + merges.txt (GPT-2 format) for one or more vocabulary sizes.
 //
 // usage: node models/recipes/train-bpe.mjs --input build/corpus/train.txt \
-//          --vocab-sizes 4096,8192 [--out-prefix models/tokenizer-]
+//          --vocab-sizes 3584,4096,8192 [--out-prefix models/tokenizer-]
 //
 // Vocabulary = 256 byte tokens (GPT-2's order) + one token per merge +
 // <|endoftext|> last, so --vocab-sizes counts all of them. Training is greedy,
@@ -28,7 +28,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 function parseArgs(argv) {
   const args = {
     input: path.join(repoRoot, 'build/corpus/train.txt'),
-    sizes: [4096, 8192],
+    sizes: [3584, 4096, 8192],
     outPrefix: path.join(repoRoot, 'models/tokenizer-'),
   };
   for (let i = 0; i < argv.length; i++) {

@@ -113,9 +113,10 @@ TEST_CASE("session: gain 1 is a no-op, bit for bit") {
     edited.set_head_gain(0, cfg.n_head - 1, 1.0f);
     CHECK(edited.update() == 0);
     check_traces_identical(plain.trace(), edited.trace());
-    std::printf("[session] %s: gain 0.5 on head 0.%d moved logits by %.3g; gain 1 restores them "
-                "bit for bit\n",
-                name, cfg.n_head - 1, moved);
+    std::printf(
+        "[session] %s: gain 0.5 on head 0.%d moved logits by %.3g; gain 1 restores them "
+        "bit for bit\n",
+        name, cfg.n_head - 1, moved);
     CHECK(moved > 0.0f);  // the edit is real, so the restore above is a real check
 
     // Setting a gain to its current value marks nothing dirty.
@@ -166,9 +167,10 @@ TEST_CASE("session: rerun from the edited layer equals a full run bit for bit") 
     // rerun_from with nothing edited recomputes identically.
     incremental.rerun_from(0);
     check_traces_identical(full.trace(), incremental.trace());
-    std::printf("[session] %s: rerun from each of %d layers == full run (memcmp of residual, "
-                "attn, z, logits, top-k, loss)\n",
-                name, cfg.n_layer);
+    std::printf(
+        "[session] %s: rerun from each of %d layers == full run (memcmp of residual, "
+        "attn, z, logits, top-k, loss)\n",
+        name, cfg.n_layer);
   }
 }
 
@@ -210,9 +212,10 @@ TEST_CASE("session: muting every head of the attention-only model leaves a bigra
   for (int t = 3; t < T; t += 3) {
     unmuted = std::max(unmuted, max_abs_diff(logits_at(ua, t), logits_at(ub, t), V));
   }
-  std::printf("[session] all heads muted: logits at shared (token, position) differ by %.3g "
-              "(unmuted: %.3g)\n",
-              worst_shared, unmuted);
+  std::printf(
+      "[session] all heads muted: logits at shared (token, position) differ by %.3g "
+      "(unmuted: %.3g)\n",
+      worst_shared, unmuted);
   CHECK(worst_shared == 0.0f);
   CHECK(unmuted > 1e-3f);
 
@@ -241,8 +244,7 @@ TEST_CASE("session: input longer than n_positions is truncated and says so") {
   s.run({1, 2, 3});
   CHECK(s.trace().T == 3);
   CHECK(!s.trace().truncated);
-  CHECK(s.trace().attn_probs.size() ==
-        static_cast<size_t>(cfg.n_layer) * cfg.n_head * 3 * 3);
+  CHECK(s.trace().attn_probs.size() == static_cast<size_t>(cfg.n_layer) * cfg.n_head * 3 * 3);
 }
 
 TEST_CASE("session: errors name the problem") {
@@ -318,7 +320,8 @@ TEST_CASE("session: top-k is sorted, probabilities agree with the logits, loss i
       for (int k = 0; k < K; k++) {
         if (k > 0) CHECK(top_probs[k] <= top_probs[k - 1]);
         if (k > 0) CHECK(row[top_ids[k]] <= row[top_ids[k - 1]]);
-        worst_prob = std::max(worst_prob, std::fabs(top_probs[k] - std::exp(row[top_ids[k]] - log_z)));
+        worst_prob =
+            std::max(worst_prob, std::fabs(top_probs[k] - std::exp(row[top_ids[k]] - log_z)));
         prob_sum += top_probs[k];
       }
       CHECK(prob_sum <= 1.0 + 1e-6);
@@ -335,9 +338,10 @@ TEST_CASE("session: top-k is sorted, probabilities agree with the logits, loss i
       }
     }
     const double mean_err = std::fabs(tr.mean_loss - loss_sum / (T - 1));
-    std::printf("[session] %s: top-k prob max abs error %.3g, loss max abs error %.3g, mean loss "
-                "%.4f (error %.3g)\n",
-                name, worst_prob, worst_loss, tr.mean_loss, mean_err);
+    std::printf(
+        "[session] %s: top-k prob max abs error %.3g, loss max abs error %.3g, mean loss "
+        "%.4f (error %.3g)\n",
+        name, worst_prob, worst_loss, tr.mean_loss, mean_err);
     CHECK(worst_prob <= 1e-6);
     CHECK(worst_loss <= 1e-5);
     CHECK(mean_err <= 1e-5);

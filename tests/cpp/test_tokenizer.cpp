@@ -5,13 +5,14 @@
 // (The 1 MB comparison with the JS encoder is tests/node/tokenizer.test.mjs.)
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
@@ -119,9 +120,9 @@ TEST_CASE("tokenizer: ids of the reference encoder (gpt-3-encoder) on small case
   const std::vector<std::pair<std::string, std::vector<int>>> cases = {
       {"Hello world", {15496, 995}},
       {" \n\n  ", {220, 628, 220, 220}},  // \s+(?!\S) leaves the last space for \s+
-      {"   a", {220, 220, 257}},           // the last space goes with the letter
+      {"   a", {220, 220, 257}},          // the last space goes with the letter
       {"It's", {1026, 338}},
-      {"\xC3\xA9", {2634}},                                                 // é
+      {"\xC3\xA9", {2634}},                                                // é
       {"\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD", {41840, 235, 8582, 237, 121}},  // thumbs up, skin tone
   };
   for (const auto& [text, expected] : cases) {
@@ -158,9 +159,11 @@ TEST_CASE("tokenizer: the heap merge loop equals plain BPE on long random words"
                                : std::string{static_cast<char>(0xC0 | (cp >> 6)),
                                              static_cast<char>(0x80 | (cp & 0x3F))};
   }
-  const std::vector<std::string> ascii = {"a", "b", "c", "d", "e", "i", "l", "n", "o", "r", "s", "t"};
-  const std::vector<std::string> mixed = {"e", "n", "\xC3\xA9", "\xC3\xB1", "\xC3\x9F", "\xD0\xB4",
-                                          "\xD0\xB0", "\xE6\xBC\xA2", "\xE5\xAD\x97", "\xF0\x9D\x92\x9C"};
+  const std::vector<std::string> ascii = {"a", "b", "c", "d", "e", "i",
+                                          "l", "n", "o", "r", "s", "t"};
+  const std::vector<std::string> mixed = {
+      "e",        "n",        "\xC3\xA9",     "\xC3\xB1",     "\xC3\x9F",
+      "\xD0\xB4", "\xD0\xB0", "\xE6\xBC\xA2", "\xE5\xAD\x97", "\xF0\x9D\x92\x9C"};
   std::mt19937 rng(7);
   size_t total_tokens = 0, total_bytes = 0;
   const int n_words = 40;
@@ -188,14 +191,14 @@ TEST_CASE("tokenizer: UTF-8 validation names the offset of the first bad byte") 
     size_t offset;
   };
   const Case cases[] = {
-      {"ab\x80", 2},                  // lone continuation byte
-      {"a\xC0\xAF", 1},               // overlong '/'
-      {"ok\xE0\x80\xAF", 2},          // overlong 3-byte
-      {"abc\xED\xA0\x80", 3},         // UTF-16 surrogate
-      {"\xF4\x90\x80\x80", 0},        // above U+10FFFF
-      {"12345678\xE2\x82", 8},        // truncated at the end (after the ASCII fast path)
-      {"x\xE2\x82\x41", 1},           // truncated before ASCII
-      {"\xC3\xA9\xFF", 2},            // 0xFF never appears in UTF-8
+      {"ab\x80", 2},            // lone continuation byte
+      {"a\xC0\xAF", 1},         // overlong '/'
+      {"ok\xE0\x80\xAF", 2},    // overlong 3-byte
+      {"abc\xED\xA0\x80", 3},   // UTF-16 surrogate
+      {"\xF4\x90\x80\x80", 0},  // above U+10FFFF
+      {"12345678\xE2\x82", 8},  // truncated at the end (after the ASCII fast path)
+      {"x\xE2\x82\x41", 1},     // truncated before ASCII
+      {"\xC3\xA9\xFF", 2},      // 0xFF never appears in UTF-8
   };
   for (const Case& c : cases) {
     CAPTURE(c.bytes);
@@ -246,7 +249,12 @@ TEST_CASE("tokenizer: malformed vocab.json and merges.txt, each with its own mes
   const Case cases[] = {
       {"vocab not JSON", "{\"a\": 0,", merges, "vocab.json: not valid JSON"},
       {"vocab an array", "[\"a\", \"b\"]", merges, "vocab.json: expected a JSON object"},
+      {"vocab a number", "50257", merges,
+       "vocab.json: expected a JSON object of token -> id, got a number"},
       {"vocab empty", "{}", "", "vocab.json: the vocabulary is empty"},
+      {"id an object", R"({"a": 0, "b": {"id": 1}})", "",
+       "id of token \"b\" is not an integer (an object)"},
+      {"duplicate token", R"({"a": 0, "a": 1})", "", "token \"a\" appears twice"},
       {"id not an integer", R"({"a": 0, "b": "1"})", "", "id of token \"b\" is not an integer"},
       {"id fractional", R"({"a": 0, "b": 1.5})", "", "id of token \"b\" is not an integer"},
       {"duplicate id", R"({"a": 0, "b": 0})", "", "id 0 is used by both"},
@@ -259,7 +267,8 @@ TEST_CASE("tokenizer: malformed vocab.json and merges.txt, each with its own mes
       {"left not in vocab", vocab, "a b\nx c\n", "merges.txt line 2: the left part \"x\""},
       {"right not in vocab", vocab, "a x\n", "merges.txt line 1: the right part \"x\""},
       {"result not in vocab", vocab, "a b\nb c\n", "merges.txt line 2: the merged token \"bc\""},
-      {"duplicate merge", vocab, "a b\na b\n", "merges.txt line 2: duplicate merge \"a b\" (first on line 1)"},
+      {"duplicate merge", vocab, "a b\na b\n",
+       "merges.txt line 2: duplicate merge \"a b\" (first on line 1)"},
       {"blank line inside", vocab, "#version: 0.2\n\na b\n", "merges.txt line 2: blank line"},
   };
   std::map<std::string, int> seen_messages;
@@ -275,40 +284,52 @@ TEST_CASE("tokenizer: malformed vocab.json and merges.txt, each with its own mes
   hl::Tokenizer tiny(vocab, "a b\n\n");
   CHECK(tiny.encode("abc") == std::vector<int>({2, 3}));
   // A byte with no token in a vocabulary is an error at encode time.
-  CHECK(error_of([&] { tiny.encode("abd"); }).find("cannot encode byte 0x64") !=
-        std::string::npos);
+  CHECK(error_of([&] { tiny.encode("abd"); }).find("cannot encode byte 0x64") != std::string::npos);
+}
+
+// Wall and CPU milliseconds of body(): the machine may be shared, and CPU
+// time shows the cost when other jobs steal the cores.
+template <typename F>
+std::pair<double, double> time_ms(F body) {
+  const auto wall = std::chrono::steady_clock::now();
+  const std::clock_t cpu = std::clock();
+  body();
+  return {
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall).count(),
+      1000.0 * static_cast<double>(std::clock() - cpu) / CLOCKS_PER_SEC};
 }
 
 TEST_CASE("tokenizer: speed on 1 MB (printed, not asserted)") {
-  std::mt19937 rng(11);
-  const char* words[] = {"the ", "quick ", "brown ", "fox ", "jumps ", "over ", "lazy ", "dog's ",
-                         "1999 ", "caf\xC3\xA9 ", "\xE6\xBC\xA2\xE5\xAD\x97 ", "!? ", "\n\n",
-                         "  ", "Transformer ", "attention "};
+  // 1 MB of real English: nlp-corpus sentences, one per line.
   std::string text;
-  while (text.size() < (1 << 20)) text += words[rng() % 16];
-  for (int i = 0; i < 2000; ++i) text += std::to_string(rng()) + " ";  // many distinct pre-tokens
+  for (int doc = 0; text.size() < 1000000; ++doc) {
+    const std::string path =
+        HL_SOURCE_DIR "/node_modules/nlp-corpus/builds/doc-" + std::to_string(doc) + ".json";
+    for (const auto& sentence : nlohmann::json::parse(slurp(path))) {
+      text += sentence.get<std::string>() + "\n";
+    }
+  }
+  std::vector<int> ids, again, word_ids;
+  std::unique_ptr<hl::Tokenizer> tokenizer;  // fresh: empty pre-token cache
+  const auto [load_wall, load_cpu] =
+      time_ms([&] { tokenizer = std::make_unique<hl::Tokenizer>(gpt2_vocab(), gpt2_merges()); });
+  const auto [cold_wall, cold_cpu] = time_ms([&] { ids = tokenizer->encode(text); });
+  const auto [warm_wall, warm_cpu] = time_ms([&] { again = tokenizer->encode(text); });
+  CHECK(again == ids);
+  CHECK(tokenizer->decode(ids) == text);
 
-  // A fresh tokenizer so that the pre-token cache starts empty.
-  const hl::Tokenizer tokenizer(gpt2_vocab(), gpt2_merges());
-  auto start = std::chrono::steady_clock::now();
-  const std::vector<int> ids = tokenizer.encode(text);
-  const double cold_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  start = std::chrono::steady_clock::now();
-  CHECK(tokenizer.encode(text) == ids);
-  const double warm_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  CHECK(tokenizer.decode(ids) == text);
-
-  // One 1 MB pre-token (letters only): the worst case for the merge loop.
+  // One 1 MB pre-token (random letters): the worst case for the merge loop.
+  std::mt19937 rng(11);
   std::string word;
-  while (word.size() < (1 << 20)) word += static_cast<char>('a' + rng() % 26);
-  start = std::chrono::steady_clock::now();
-  const std::vector<int> word_ids = tokenizer.encode(word);
-  const double word_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  CHECK(tokenizer.decode(word_ids) == word);
-  std::printf("tokenizer: encode %.2f MB -> %zu tokens: %.1f ms cold cache, %.1f ms warm; "
-              "one 1 MB word -> %zu tokens: %.1f ms\n",
-              text.size() / 1e6, ids.size(), cold_ms, warm_ms, word_ids.size(), word_ms);
+  while (word.size() < 1000000) word += static_cast<char>('a' + rng() % 26);
+  const auto [word_wall, word_cpu] = time_ms([&] { word_ids = tokenizer->encode(word); });
+  CHECK(tokenizer->decode(word_ids) == word);
+  std::printf("tokenizer: load GPT-2 vocab+merges %.1f ms wall (%.1f ms CPU)\n", load_wall,
+              load_cpu);
+  std::printf(
+      "tokenizer: encode %.2f MB of English -> %zu tokens: %.1f ms wall (%.1f CPU) cold "
+      "cache, %.1f ms (%.1f) warm\n",
+      text.size() / 1e6, ids.size(), cold_wall, cold_cpu, warm_wall, warm_cpu);
+  std::printf("tokenizer: encode one 1 MB word -> %zu tokens: %.1f ms wall (%.1f CPU)\n",
+              word_ids.size(), word_wall, word_cpu);
 }

@@ -70,6 +70,14 @@ val strings_to_js(const std::vector<std::string>& strings) {
   return array;
 }
 
+// A JS string from bytes that may not be valid UTF-8 (ids cut inside a
+// character): TextDecoder shows such bytes as U+FFFD, where Embind's
+// std::string conversion would not check them.
+val utf8_to_js(const std::string& bytes) {
+  const val view(typed_memory_view(bytes.size(), reinterpret_cast<const uint8_t*>(bytes.data())));
+  return val::global("TextDecoder").new_(std::string("utf-8")).call<val>("decode", view);
+}
+
 // Number of elements of a JS array-like (Array, typed array); throws if the
 // value has no numeric length.
 size_t js_length(const val& array_like, const char* what) {
@@ -86,6 +94,14 @@ std::vector<int> ids_from_js(const val& ids_js) {
   std::vector<int> ids(js_length(ids_js, "ids"));
   if (!ids.empty()) val(typed_memory_view(ids.size(), ids.data())).call<void>("set", ids_js);
   return ids;
+}
+
+// Display text of a token. A checkpoint's vocab_size may exceed the
+// tokenizer's (GPT-2 vocabularies padded to a multiple of 64): those ids can
+// still win a top-k and are shown as such, as the command line does.
+std::string display(const hl::Model& model, int id) {
+  if (id < model.tokenizer.vocab_size()) return model.tokenizer.token_display(id);
+  return "<unused id " + std::to_string(id) + ">";
 }
 
 class Engine {
@@ -185,10 +201,10 @@ class Engine {
       const int K = trace.top_k;
 
       std::vector<std::string> tokens(T);
-      for (int t = 0; t < T; ++t) tokens[t] = model.tokenizer.token_display(trace.ids[t]);
+      for (int t = 0; t < T; ++t) tokens[t] = display(model, trace.ids[t]);
       std::vector<std::string> top_k_tokens(static_cast<size_t>(T) * K);
       for (size_t i = 0; i < top_k_tokens.size(); ++i) {
-        top_k_tokens[i] = model.tokenizer.token_display(trace.top_k_ids[i]);
+        top_k_tokens[i] = display(model, trace.top_k_ids[i]);
       }
 
       val result = success();
@@ -238,16 +254,9 @@ class Engine {
   val decode(val ids_js) {
     return guarded("decode", [&] {
       const hl::Model& model = loaded();
-      const std::vector<int> ids = ids_from_js(ids_js);
-      for (size_t i = 0; i < ids.size(); ++i) {
-        if (ids[i] < 0 || ids[i] >= model.tokenizer.vocab_size()) {
-          throw hl::Error("id " + std::to_string(ids[i]) + " at position " + std::to_string(i) +
-                          " is outside the vocabulary (0.." +
-                          std::to_string(model.tokenizer.vocab_size() - 1) + ")");
-        }
-      }
+      const std::string text = model.tokenizer.decode(ids_from_js(ids_js));
       val result = success();
-      result.set("text", model.tokenizer.decode(ids));
+      result.set("text", utf8_to_js(text));
       return result;
     });
   }

@@ -38,9 +38,16 @@ constexpr int kNR = kNB * kLanes;  // packed panel width (columns)
 constexpr int kMR = HL_GEMM_MR;    // rows per micro-tile
 // K block: one panel slice (kKC, kNR) stays in L1 (8 KiB wasm, 16 KiB AVX2)
 // next to one packed A tile while every row tile of the M block streams past.
-constexpr int kKC = 256;
-// M block: the packed A block (kMC, kKC) stays in L2 while the panels stream.
-constexpr int kMC = 120;
+#ifndef HL_GEMM_KC
+#define HL_GEMM_KC 256
+#endif
+constexpr int kKC = HL_GEMM_KC;
+// M block: the packed A block (kMC, kKC) stays in L2 while the panels stream
+// (128 rows in wasm, 132 on AVX2).
+#ifndef HL_GEMM_MC
+#define HL_GEMM_MC (kMR * (kLanes == 4 ? 32 : 22))
+#endif
+constexpr int kMC = HL_GEMM_MC;
 static_assert(kMC % kMR == 0, "the M block holds whole row tiles");
 
 int panel_count(int N) { return (N + kNR - 1) / kNR; }
@@ -64,42 +71,23 @@ void pack_a_block(float* packed, const float* A, int lda, int m0, int mc, int k0
   }
 }
 
-// C tile (m_valid, n_valid) at C (leading dimension ldc) = init + a_tile @ b_slice
+// C tile (m_valid, n_valid) at C (leading dimension ldc) = a_tile @ b_slice + init
 //   a_tile  (kc, kMR) packed, b_slice (kc, kNR) one panel's K block.
 //   init: C itself when load_c (accumulate, or a later K block), else 0;
 //   plus bias (this panel's columns) when non-null.
+// The product is summed from zero and C is added at the end, so the C tile,
+// prefetched at the start, arrives from L2/L3 while the k loop runs.
 void micro_kernel(float* C, int ldc, const float* a_tile, const float* b_slice, int kc,
                   int m_valid, int n_valid, bool load_c, const float* bias) {
+  if (load_c) {
+    for (int r = 0; r < m_valid; ++r) {
+      __builtin_prefetch(C + r * ldc, 1);
+      __builtin_prefetch(C + r * ldc + n_valid - 1, 1);
+    }
+  }
   batch acc[kMR][kNB];
-  const bool full = m_valid == kMR && n_valid == kNR;
-  alignas(64) float edge[kMR][kNR];  // staging for a partial tile
-  if (load_c && !full) {
-    for (int r = 0; r < kMR; ++r)
-      for (int j = 0; j < kNR; ++j)
-        edge[r][j] = (r < m_valid && j < n_valid) ? C[r * ldc + j] : 0.0f;
-  }
-  for (int r = 0; r < kMR; ++r) {
-    for (int b = 0; b < kNB; ++b) {
-      if (!load_c)
-        acc[r][b] = batch(0.0f);
-      else if (full)
-        acc[r][b] = batch::load_unaligned(C + r * ldc + b * kLanes);
-      else
-        acc[r][b] = batch::load_aligned(&edge[r][b * kLanes]);
-    }
-  }
-  if (bias) {
-    alignas(64) float bias_edge[kNR] = {};
-    const float* bias_src = bias;
-    if (n_valid != kNR) {
-      for (int j = 0; j < n_valid; ++j) bias_edge[j] = bias[j];
-      bias_src = bias_edge;
-    }
-    for (int b = 0; b < kNB; ++b) {
-      const batch bb = batch::load_unaligned(bias_src + b * kLanes);
-      for (int r = 0; r < kMR; ++r) acc[r][b] += bb;
-    }
-  }
+  for (int r = 0; r < kMR; ++r)
+    for (int b = 0; b < kNB; ++b) acc[r][b] = batch(0.0f);
   const float* a = a_tile;
   const float* bp = b_slice;
 #if defined(__clang__) && defined(HL_GEMM_UNROLL)
@@ -115,15 +103,33 @@ void micro_kernel(float* C, int ldc, const float* a_tile, const float* b_slice, 
     a += kMR;
     bp += kNR;
   }
+  const bool full = m_valid == kMR && n_valid == kNR;
+  if (bias) {
+    alignas(64) float bias_edge[kNR] = {};
+    const float* bias_src = bias;
+    if (n_valid != kNR) {
+      for (int j = 0; j < n_valid; ++j) bias_edge[j] = bias[j];
+      bias_src = bias_edge;
+    }
+    for (int b = 0; b < kNB; ++b) {
+      const batch bb = batch::load_unaligned(bias_src + b * kLanes);
+      for (int r = 0; r < kMR; ++r) acc[r][b] += bb;
+    }
+  }
   if (full) {
     for (int r = 0; r < kMR; ++r)
-      for (int b = 0; b < kNB; ++b) acc[r][b].store_unaligned(C + r * ldc + b * kLanes);
-  } else {
-    for (int r = 0; r < kMR; ++r)
-      for (int b = 0; b < kNB; ++b) acc[r][b].store_aligned(&edge[r][b * kLanes]);
-    for (int r = 0; r < m_valid; ++r)
-      for (int j = 0; j < n_valid; ++j) C[r * ldc + j] = edge[r][j];
+      for (int b = 0; b < kNB; ++b) {
+        float* c = C + r * ldc + b * kLanes;
+        if (load_c) acc[r][b] += batch::load_unaligned(c);
+        acc[r][b].store_unaligned(c);
+      }
+    return;
   }
+  alignas(64) float edge[kMR][kNR];  // staging for a partial tile
+  for (int r = 0; r < kMR; ++r)
+    for (int b = 0; b < kNB; ++b) acc[r][b].store_aligned(&edge[r][b * kLanes]);
+  for (int r = 0; r < m_valid; ++r)
+    for (int j = 0; j < n_valid; ++j) C[r * ldc + j] = load_c ? C[r * ldc + j] + edge[r][j] : edge[r][j];
 }
 
 // Scratch for one packed A block, per thread (std::vector: no size limit on
@@ -139,18 +145,21 @@ float* a_block_scratch() {
 
 // C rows [m_begin, m_end) x panels [p_begin, p_end): the whole GEMM restricted
 // to a rectangle, so threads can split it without sharing any C element.
+// Loop order M block -> K block -> panel -> row tile: the C rows of one M block
+// stay in L2 across its K blocks, the packed A block stays in L2 across the
+// panels, and one panel slice stays in L1 across the row tiles.
 void gemm_block(float* C, const float* A, const float* packed_B, const float* bias, int K, int N,
                 bool accumulate, int m_begin, int m_end, int p_begin, int p_end) {
   float* a_block = a_block_scratch();
-  // K == 0 still initialises C (bias or zero), hence the do-while.
-  int k0 = 0;
-  do {
-    const int kc = std::min(kKC, K - k0);
-    const bool first = k0 == 0;
-    const bool load_c = accumulate || !first;
-    const float* block_bias = first ? bias : nullptr;
-    for (int m0 = m_begin; m0 < m_end; m0 += kMC) {
-      const int mc = std::min(m_end - m0, kMC);
+  for (int m0 = m_begin; m0 < m_end; m0 += kMC) {
+    const int mc = std::min(m_end - m0, kMC);
+    // K == 0 still initialises C (bias or zero), hence the do-while.
+    int k0 = 0;
+    do {
+      const int kc = std::min(kKC, K - k0);
+      const bool first = k0 == 0;
+      const bool load_c = accumulate || !first;
+      const float* block_bias = first ? bias : nullptr;
       pack_a_block(a_block, A, K, m0, mc, k0, kc);
       for (int p = p_begin; p < p_end; ++p) {
         const int n0 = p * kNR;
@@ -164,9 +173,9 @@ void gemm_block(float* C, const float* A, const float* packed_B, const float* bi
                        std::min(kMR, mc - i), n_valid, load_c, panel_bias);
         }
       }
-    }
-    k0 += kKC;
-  } while (k0 < K);
+      k0 += kKC;
+    } while (k0 < K);
+  }
 }
 
 // ---- exp ------------------------------------------------------------------
@@ -424,21 +433,24 @@ void gemm_packed_mt(float* C, const float* A, const float* packed_B, const float
     gemm_block(C, A, packed_B, bias, K, N, accumulate, 0, M, 0, n_panels);
     return;
   }
-  // Split over panels when there are enough of them (each thread then streams
-  // only its own part of B); otherwise over row tiles.
+  // Split over rows when every thread gets at least a whole M block: each then
+  // packs only its own rows of A and reads B, which is shared. Otherwise (the
+  // short M of inference) over panels, each thread streaming its part of B;
+  // with too few panels, over row tiles after all.
+  const bool split_rows = M >= kMC * n_threads || n_panels < 2 * n_threads;
   std::vector<std::thread> workers;
   workers.reserve(n_threads - 1);
   auto run = [&](int i) {
-    if (n_panels >= 2 * n_threads) {
-      const int p0 = static_cast<int>(static_cast<long long>(n_panels) * i / n_threads);
-      const int p1 = static_cast<int>(static_cast<long long>(n_panels) * (i + 1) / n_threads);
-      gemm_block(C, A, packed_B, bias, K, N, accumulate, 0, M, p0, p1);
-    } else {
+    if (split_rows) {
       const int tiles = (M + kMR - 1) / kMR;
       const int m0 = std::min(M, static_cast<int>(static_cast<long long>(tiles) * i / n_threads) * kMR);
       const int m1 =
           std::min(M, static_cast<int>(static_cast<long long>(tiles) * (i + 1) / n_threads) * kMR);
       if (m0 < m1) gemm_block(C, A, packed_B, bias, K, N, accumulate, m0, m1, 0, n_panels);
+    } else {
+      const int p0 = static_cast<int>(static_cast<long long>(n_panels) * i / n_threads);
+      const int p1 = static_cast<int>(static_cast<long long>(n_panels) * (i + 1) / n_threads);
+      if (p0 < p1) gemm_block(C, A, packed_B, bias, K, N, accumulate, 0, M, p0, p1);
     }
   };
   for (int i = 1; i < n_threads; ++i) workers.emplace_back(run, i);

@@ -3,10 +3,9 @@
 // SSE4.1 -> 128-bit wasm SIMD in the browser.
 #include "kernels_backward.h"
 
-#include <xsimd/xsimd.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <xsimd/xsimd.hpp>
 
 #include "kernels.h"
 
@@ -31,7 +30,8 @@ void axpy(float* y, float alpha, const float* x, int n) {
   const batch va(alpha);
   int i = 0;
   for (; i + kLanes <= n; i += kLanes)
-    xsimd::fma(va, batch::load_unaligned(x + i), batch::load_unaligned(y + i)).store_unaligned(y + i);
+    xsimd::fma(va, batch::load_unaligned(x + i), batch::load_unaligned(y + i))
+        .store_unaligned(y + i);
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 

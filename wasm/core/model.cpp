@@ -20,10 +20,16 @@ std::vector<float> packed_copy(const float* W, int K, int N) {
   return packed;
 }
 
-// Errors from the parsers may or may not name the file; make sure they do.
-[[noreturn]] void rethrow_naming(const std::string& file, const std::exception& e) {
-  const std::string what = e.what();
+// Errors from the parsers may or may not name the file; make sure they do,
+// once ("safetensors: x" from the container parser becomes "model.safetensors: x").
+[[noreturn]] void rethrow_naming(const std::string& file, const std::string& parser,
+                                 const std::exception& e) {
+  std::string what = e.what();
   if (what.find(file) != std::string::npos) throw Error(what);
+  const std::string parser_prefix = parser + ": ";
+  if (what.compare(0, parser_prefix.size(), parser_prefix) == 0) {
+    what.erase(0, parser_prefix.size());
+  }
   throw Error(file + ": " + what);
 }
 
@@ -56,7 +62,7 @@ std::shared_ptr<const Model> load_model(const std::string& config_json, const ui
   try {
     config = parse_config(config_json);
   } catch (const std::exception& e) {
-    rethrow_naming("config.json", e);
+    rethrow_naming("config.json", "config", e);
   }
 
   // The tokenizer names vocab.json / merges.txt itself. It is checked before
@@ -69,11 +75,16 @@ std::shared_ptr<const Model> load_model(const std::string& config_json, const ui
   }
 
   Weights weights;
+  SafeTensors st;
   try {
-    const SafeTensors st = parse_safetensors(safetensors, safetensors_size);
+    st = parse_safetensors(safetensors, safetensors_size);
+  } catch (const std::exception& e) {
+    rethrow_naming("model.safetensors", "safetensors", e);
+  }
+  try {
     weights = load_weights(config, st);
   } catch (const std::exception& e) {
-    rethrow_naming("model.safetensors", e);
+    rethrow_naming("model.safetensors", "weights", e);
   }
   return std::make_shared<const Model>(config, std::move(weights), std::move(tokenizer));
 }

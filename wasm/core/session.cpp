@@ -25,12 +25,11 @@ namespace hl {
 // never allocates per layer. Trace buffers (which depend on T) are resized
 // once per run, before the layers.
 struct Session::Scratch {
-  std::vector<float> ln_out;    // (P, C)  ln_1 / ln_2 / ln_f output
-  std::vector<float> qkv;       // (P, 3C) q | k | v
-  std::vector<float> z_edit;    // (P, C)  head outputs times their gains
-  std::vector<float> mlp_fc;    // (P, 4C) c_fc output
-  std::vector<float> mlp_gelu;  // (P, 4C) GELU of it
-  std::vector<float> exp_row;   // (V)     exp(logit - max) of one position
+  std::vector<float> ln_out;   // (P, C)  ln_1 / ln_2 / ln_f output
+  std::vector<float> qkv;      // (P, 3C) q | k | v
+  std::vector<float> z_edit;   // (P, C)  head outputs times their gains
+  std::vector<float> mlp_fc;   // (P, 4C) c_fc output, then GELU of it (in place)
+  std::vector<float> exp_row;  // (V)     exp(logit - max) of one position
 };
 
 Session::Session(std::shared_ptr<const Model> model, int top_k)
@@ -47,7 +46,6 @@ Session::Session(std::shared_ptr<const Model> model, int top_k)
   s.z_edit.resize(P * C);
   if (!cfg.attn_only) {
     s.mlp_fc.resize(P * cfg.d_mlp());
-    s.mlp_gelu.resize(P * cfg.d_mlp());
   }
   s.exp_row.resize(cfg.vocab_size);
 }
@@ -58,26 +56,28 @@ void Session::run(const std::vector<int>& ids) {
   for (size_t t = 0; t < ids.size(); t++) {
     if (ids[t] < 0 || ids[t] >= cfg.vocab_size) {
       throw Error("token id " + std::to_string(ids[t]) + " at position " + std::to_string(t) +
-                  " is outside the vocabulary (vocab_size " + std::to_string(cfg.vocab_size) +
-                  ")");
+                  " is outside the vocabulary (vocab_size " + std::to_string(cfg.vocab_size) + ")");
     }
   }
   const int T = std::min(static_cast<int>(ids.size()), cfg.n_positions);
   const size_t L = cfg.n_layer, H = cfg.n_head, C = cfg.n_embd, V = cfg.vocab_size;
 
+  // Buffers first, then the sizes: if an allocation fails, the old trace
+  // still describes itself. (Resizing within capacity never allocates.)
   Trace& tr = trace_;
-  tr.T = T;
-  tr.n_input_tokens = static_cast<int>(ids.size());
-  tr.truncated = tr.n_input_tokens > T;
-  tr.top_k = std::min(top_k_, cfg.vocab_size);
-  tr.ids.assign(ids.begin(), ids.begin() + T);
+  const size_t K = std::min(top_k_, cfg.vocab_size);
   tr.residual.resize((L + 1) * T * C);
   tr.attn_probs.resize(L * H * T * T);
   tr.head_z.resize(L * T * C);
   tr.logits.resize(T * V);
-  tr.top_k_ids.resize(static_cast<size_t>(T) * tr.top_k);
-  tr.top_k_probs.resize(static_cast<size_t>(T) * tr.top_k);
+  tr.top_k_ids.resize(T * K);
+  tr.top_k_probs.resize(T * K);
   tr.token_loss.resize(T);
+  tr.ids.assign(ids.begin(), ids.begin() + T);
+  tr.T = T;
+  tr.n_input_tokens = static_cast<int>(ids.size());
+  tr.truncated = tr.n_input_tokens > T;
+  tr.top_k = static_cast<int>(K);
 
   // residual[0] = wte[id] + wpe[t]   (T, C)
   const Weights& w = model_->weights;
@@ -103,11 +103,11 @@ void Session::forward_layers(int first_layer) {
   for (int l = first_layer; l < cfg.n_layer; l++) {
     const LayerWeights& lw = model_->weights.layers[l];
     const PackedLayer& pw = model_->packed[l];
-    const float* x_in = trace_.residual.data() + l * TC;    // (T, C) input of layer l
-    float* x = trace_.residual.data() + (l + 1) * TC;       // (T, C) becomes its output
+    const float* x_in = trace_.residual.data() + l * TC;  // (T, C) input of layer l
+    float* x = trace_.residual.data() + (l + 1) * TC;     // (T, C) becomes its output
     float* probs = trace_.attn_probs.data() + static_cast<size_t>(l) * H * T * T;  // (H, T, T)
-    float* z = trace_.head_z.data() + l * TC;               // (T, H, D)
-    const float* gain = gains_.data() + static_cast<size_t>(l) * H;  // (H)
+    float* z = trace_.head_z.data() + l * TC;                                      // (T, H, D)
+    const float* gain = gains_.data() + static_cast<size_t>(l) * H;                // (H)
 
     // Attention block: x = x_in + (gain * attention(ln_1(x_in))) @ c_proj + b
     layernorm_forward(s.ln_out.data(), nullptr, nullptr, x_in, lw.ln_1_w, lw.ln_1_b, T, C, eps);
@@ -127,8 +127,9 @@ void Session::forward_layers(int first_layer) {
     // MLP block: x += gelu(ln_2(x) @ c_fc + b) @ mlp_c_proj + b
     layernorm_forward(s.ln_out.data(), nullptr, nullptr, x, lw.ln_2_w, lw.ln_2_b, T, C, eps);
     gemm_packed(s.mlp_fc.data(), s.ln_out.data(), pw.mlp_c_fc.data(), lw.mlp_c_fc_b, T, C, F);
-    gelu_forward(s.mlp_gelu.data(), s.mlp_fc.data(), static_cast<size_t>(T) * F);
-    gemm_packed(x, s.mlp_gelu.data(), pw.mlp_c_proj.data(), lw.mlp_c_proj_b, T, F, C,
+    // GELU is element-wise, so it runs in place: one (P, 4C) buffer instead of two.
+    gelu_forward(s.mlp_fc.data(), s.mlp_fc.data(), static_cast<size_t>(T) * F);
+    gemm_packed(x, s.mlp_fc.data(), pw.mlp_c_proj.data(), lw.mlp_c_proj_b, T, F, C,
                 /*accumulate=*/true);
   }
 }

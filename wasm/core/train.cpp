@@ -80,8 +80,8 @@ void init_gpt2_weights(Weights& w, uint64_t seed) {
       const float std_dev = residual_proj ? residual_std : 0.02f;
       for (size_t i = 0; i < n; ++i) p.data[i] = std_dev * rng.normal();
     } else {
-      const bool ln_gain = is_ln && p.name.size() >= 7 &&
-                           p.name.compare(p.name.size() - 7, 7, ".weight") == 0;
+      const bool ln_gain =
+          is_ln && p.name.size() >= 7 && p.name.compare(p.name.size() - 7, 7, ".weight") == 0;
       std::fill(p.data, p.data + n, ln_gain ? 1.0f : 0.0f);
     }
   }
@@ -192,6 +192,7 @@ class ThreadPool {
 constexpr int kLnBlocks = 16;
 // GEMM row chunks are multiples of this (a multiple of every micro-tile height).
 constexpr int kRowGrain = 24;
+constexpr int kMaxRowChunk = 192;
 
 size_t numel(const std::vector<int64_t>& shape) {
   size_t n = 1;
@@ -210,7 +211,7 @@ struct Trainer::Scratch {
   struct PackedLayer {
     std::vector<float> c_attn, c_proj, mlp_c_fc, mlp_c_proj;
   };
-  std::vector<PackedLayer> packed;  // (L) forward operands, repacked after each step
+  std::vector<PackedLayer> packed;    // (L) forward operands, repacked after each step
   std::vector<float> packed_lm_head;  // wte^T packed as (C, V)
   std::vector<float> packed_w;        // W^T packed for a dX product
   std::vector<float> packed_dy;       // dY packed for a dW product
@@ -243,9 +244,14 @@ struct Trainer::Scratch {
 
   // C (M, N) = A (M, K) @ packed B (K, N) (+ bias) (+ C when accumulate),
   // split by rows: every row is computed exactly as by one gemm_packed call.
+  // Each row chunk streams all of packed B, so chunks are as tall as the
+  // kernel's M block (kMaxRowChunk) when there are rows enough for every thread.
   void matmul(float* C, const float* A, const float* packed_B, const float* bias, int M, int K,
               int N, bool accumulate) {
-    parallel_for(M, kRowGrain, [&](int m0, int m1) {
+    const int rows_per_thread = (M + pool.size() - 1) / pool.size();
+    const int grain = std::max(kRowGrain, std::min(kMaxRowChunk, (rows_per_thread + kRowGrain - 1) /
+                                                                     kRowGrain * kRowGrain));
+    parallel_for(M, grain, [&](int m0, int m1) {
       gemm_packed(C + static_cast<size_t>(m0) * N, A + static_cast<size_t>(m0) * K, packed_B, bias,
                   m1 - m0, K, N, accumulate);
     });
@@ -313,8 +319,8 @@ Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
     : params_(params), cfg_(params.config), B_(batch_size), T_(seq_len) {
   if (B_ < 1) throw Error("trainer: batch size must be >= 1, got " + std::to_string(B_));
   if (T_ < 1 || T_ > cfg_.n_positions)
-    throw Error("trainer: sequence length " + std::to_string(T_) + " outside [1, n_positions=" +
-                std::to_string(cfg_.n_positions) + "]");
+    throw Error("trainer: sequence length " + std::to_string(T_) +
+                " outside [1, n_positions=" + std::to_string(cfg_.n_positions) + "]");
   if (n_threads < 1) n_threads = 1;
   grads_ = allocate_weights(cfg_);
   adam_m_.assign(params_.block.size(), 0.0f);
@@ -327,8 +333,8 @@ Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
   const bool mlp = !cfg_.attn_only;
 
   // One flat block; first count, then hand out the views in the same order.
-  size_t per_layer = 3 * N * C /*ln_1, z, residual_2*/ + 2 * N /*ln_1 stats*/ + 3 * N * C /*qkv*/ +
-                     att;
+  size_t per_layer =
+      3 * N * C /*ln_1, z, residual_2*/ + 2 * N /*ln_1 stats*/ + 3 * N * C /*qkv*/ + att;
   if (mlp) per_layer += 2 * N * C /*ln_2, residual_3*/ + 2 * N + 2 * N * F;
   const size_t total = N * C + L * per_layer + N * C + 2 * N + N * V + N;
   acts_.block.assign(total, 0.0f);
@@ -423,9 +429,8 @@ float Trainer::forward(const int* inputs, const int* targets) {
   const float eps = cfg_.layer_norm_epsilon;
   for (int i = 0; i < N; ++i) {
     if (inputs[i] < 0 || inputs[i] >= V || targets[i] < 0 || targets[i] >= V)
-      throw Error("trainer: token id " + std::to_string(inputs[i] < 0 || inputs[i] >= V
-                                                            ? inputs[i]
-                                                            : targets[i]) +
+      throw Error("trainer: token id " +
+                  std::to_string(inputs[i] < 0 || inputs[i] >= V ? inputs[i] : targets[i]) +
                   " outside the vocabulary [0, " + std::to_string(V) + ")");
   }
   std::copy(inputs, inputs + N, inputs_.begin());
@@ -462,8 +467,8 @@ float Trainer::forward(const int* inputs, const int* targets) {
     s.matmul(a.residual_2, a.z, pl.c_proj.data(), w.c_proj_b, N, C, C, true);
     if (cfg_.attn_only) continue;
 
-    s.layernorm_forward_mt(a.ln_2, a.ln_2_mean, a.ln_2_rstd, a.residual_2, w.ln_2_w, w.ln_2_b, N,
-                           C, eps);
+    s.layernorm_forward_mt(a.ln_2, a.ln_2_mean, a.ln_2_rstd, a.residual_2, w.ln_2_w, w.ln_2_b, N, C,
+                           eps);
     s.matmul(a.fc, a.ln_2, pl.mlp_c_fc.data(), w.mlp_c_fc_b, N, C, F, false);
     s.parallel_for(N, 16, [&](int i0, int i1) {
       const size_t off = static_cast<size_t>(i0) * F;
@@ -545,8 +550,8 @@ void Trainer::backward() {
       s.matmul_backward(s.d_ln.data(), g.mlp_c_fc_w, g.mlp_c_fc_b, s.d_fc.data(), a.ln_2,
                         w.mlp_c_fc_w, N, C, F);
       // The residual path passes d_residual through unchanged; ln_2 adds to it.
-      s.layernorm_backward_mt(d_residual, g.ln_2_w, g.ln_2_b, s.d_ln.data(), a.residual_2,
-                              w.ln_2_w, a.ln_2_mean, a.ln_2_rstd, N, C);
+      s.layernorm_backward_mt(d_residual, g.ln_2_w, g.ln_2_b, s.d_ln.data(), a.residual_2, w.ln_2_w,
+                              a.ln_2_mean, a.ln_2_rstd, N, C);
     }
     // residual_2 = residual + attention(ln_1(residual)) @ c_proj + b
     s.matmul_backward(s.d_z.data(), g.c_proj_w, g.c_proj_b, d_residual, a.z, w.c_proj_w, N, C, C);

@@ -43,15 +43,15 @@ void init_gpt2_weights(Weights& w, uint64_t seed);
 
 // ---- optimiser settings and schedule ------------------------------------
 struct OptimizerConfig {
-  float lr = 1e-3f;            // peak learning rate
-  float min_lr_frac = 0.1f;    // cosine decays to lr * min_lr_frac
-  int warmup_steps = 100;      // linear warm-up from lr / warmup_steps
-  int total_steps = 1000;      // cosine ends here
+  float lr = 1e-3f;          // peak learning rate
+  float min_lr_frac = 0.1f;  // cosine decays to lr * min_lr_frac
+  int warmup_steps = 100;    // linear warm-up from lr / warmup_steps
+  int total_steps = 1000;    // cosine ends here
   float beta1 = 0.9f;
   float beta2 = 0.95f;
   float eps = 1e-8f;
-  float weight_decay = 0.1f;   // decoupled; 2-D tensors only (see decays_weight)
-  float grad_clip = 1.0f;      // global L2 norm; <= 0 disables clipping
+  float weight_decay = 0.1f;  // decoupled; 2-D tensors only (see decays_weight)
+  float grad_clip = 1.0f;     // global L2 norm; <= 0 disables clipping
 };
 
 // Linear warm-up to lr over warmup_steps, then cosine decay to
@@ -84,13 +84,13 @@ struct LayerActivations {
 };
 
 struct Activations {
-  float* encoded;  // (N, C) wte[token] + wpe[position]: input of layer 0
+  float* encoded;                        // (N, C) wte[token] + wpe[position]: input of layer 0
   std::vector<LayerActivations> layers;  // (L)
-  float* ln_f;       // (N, C)
-  float* ln_f_mean;  // (N)
-  float* ln_f_rstd;  // (N)
-  float* probs;      // (N, V) softmax of the logits; overwritten by dlogits in backward
-  float* losses;     // (N) -log p(target)
+  float* ln_f;                           // (N, C)
+  float* ln_f_mean;                      // (N)
+  float* ln_f_rstd;                      // (N)
+  float* probs;   // (N, V) softmax of the logits; overwritten by dlogits in backward
+  float* losses;  // (N) -log p(target)
   std::vector<float> block;
 };
 

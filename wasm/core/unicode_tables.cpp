@@ -21,6 +21,7 @@ struct CodePointRange {
 };
 
 // 840 ranges, sorted and disjoint; code points in no range are kOther.
+// clang-format off
 constexpr CodePointRange kRanges[] = {
     {0x0009, 0x000D, CharClass::kSpace},
     {0x0020, 0x0020, CharClass::kSpace},
@@ -863,6 +864,7 @@ constexpr CodePointRange kRanges[] = {
     {0x30000, 0x3134A, CharClass::kLetter},
     {0x31350, 0x33479, CharClass::kLetter},
 };
+// clang-format on
 
 }  // namespace
 

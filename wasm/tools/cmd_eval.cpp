@@ -194,6 +194,7 @@ int cmd_eval(int argc, char** argv) {
                         {"window", cfg.n_positions},
                         {"predicted_tokens", val.predicted_tokens},
                         {"predicted_bytes", val.predicted_bytes},
+                        {"covered_tokens", val.covered_tokens},
                         {"covered_bytes", val.covered_bytes},
                         {"nats_per_token", val.nats_per_token},
                         {"bits_per_byte", val.bits_per_byte}};

@@ -12,10 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "error.h"
@@ -62,8 +61,9 @@ HeadEdit parse_edit(const std::string& s) {
   const size_t eq = s.find('=');
   if (dot == std::string::npos || eq == std::string::npos || dot > eq) throw bad("no LAYER.HEAD=");
   HeadEdit e{};
-  if (!parse_int(s.substr(0, dot), 0, 1 << 20, &e.layer)) throw bad("layer is not a whole number");
-  if (!parse_int(s.substr(dot + 1, eq - dot - 1), 0, 1 << 20, &e.head)) {
+  if (!parse_int(s.substr(0, dot), -(1 << 20), 1 << 20, &e.layer))
+    throw bad("layer is not a whole number");
+  if (!parse_int(s.substr(dot + 1, eq - dot - 1), -(1 << 20), 1 << 20, &e.head)) {
     throw bad("head is not a whole number");
   }
   const std::string g = s.substr(eq + 1);
@@ -157,7 +157,8 @@ std::string display(const hl::Model& model, int id) {
   return "<unused id " + std::to_string(id) + ">";
 }
 
-// Compact numbers keep the JSON small (T=64 attention is 4k numbers per head).
+// Compact numbers keep the JSON small (T=64 attention is 4k numbers per head);
+// probabilities in [0, 1] keep an absolute precision of 5e-7 with %.6g.
 void put_number(std::string& out, float v, const char* format = "%.6g") {
   if (!std::isfinite(v)) {
     out += "null";
@@ -191,10 +192,11 @@ std::string trace_json(const hl::Model& model, const hl::Trace& tr, bool dump_lo
   put_array(out, T, [&](int t) { put_string(out, display(model, tr.ids[t])); });
   out += ",\"ids\":";
   put_array(out, T, [&](int t) { out += std::to_string(tr.ids[t]); });
+  // Losses are a handful of numbers of size ~10: full float precision.
   out += ",\"loss\":";
-  put_array(out, T, [&](int t) { put_number(out, tr.token_loss[t]); });
+  put_array(out, T, [&](int t) { put_number(out, tr.token_loss[t], "%.9g"); });
   out += ",\"mean_loss\":";
-  put_number(out, tr.mean_loss);
+  put_number(out, tr.mean_loss, "%.9g");
   out += ",\"truncated\":";
   out += tr.truncated ? "true" : "false";
   out += ",\"n_input_tokens\":" + std::to_string(tr.n_input_tokens);
@@ -223,9 +225,8 @@ std::string trace_json(const hl::Model& model, const hl::Trace& tr, bool dump_lo
   if (dump_logits) {
     out += ",\"logits\":";  // (T, V), float precision: the tests compare to 1e-4
     put_array(out, T, [&](int t) {
-      put_array(out, V, [&](int v) {
-        put_number(out, tr.logits[static_cast<size_t>(t) * V + v], "%.9g");
-      });
+      put_array(out, V,
+                [&](int v) { put_number(out, tr.logits[static_cast<size_t>(t) * V + v], "%.9g"); });
     });
   }
   out += "}\n";

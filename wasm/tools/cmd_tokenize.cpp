@@ -43,8 +43,8 @@ std::vector<int> parse_ids(const std::string& text) {
     if (j == i || j - i > 9 || (j < text.size() && !std::strchr(" \t\r\n", text[j]))) {
       size_t k = i;
       while (k < text.size() && !std::strchr(" \t\r\n", text[k])) ++k;
-      throw hl::Error("stdin: \"" + text.substr(i, std::min<size_t>(k - i, 20)) +
-                      "\" at offset " + std::to_string(i) + " is not a token id");
+      throw hl::Error("stdin: \"" + text.substr(i, std::min<size_t>(k - i, 20)) + "\" at offset " +
+                      std::to_string(i) + " is not a token id");
     }
     ids.push_back(std::stoi(text.substr(i, j - i)));
     i = j;
@@ -76,8 +76,10 @@ int cmd_tokenize(int argc, char** argv) {
     std::fprintf(stderr, "headlight tokenize: --model DIR is required\n%s", kTokenizeUsage);
     return 2;
   }
-  const hl::Tokenizer tokenizer(read_file(model_file(model_dir, "vocab.json")),
-                                read_file(model_file(model_dir, "merges.txt")));
+  // Read in this order so a folder missing both names vocab.json first.
+  const std::string vocab_json = read_file(model_file(model_dir, "vocab.json"));
+  const std::string merges_txt = read_file(model_file(model_dir, "merges.txt"));
+  const hl::Tokenizer tokenizer(vocab_json, merges_txt);
   const std::string input = read_stdin();
 
   if (decode) {
@@ -87,7 +89,8 @@ int cmd_tokenize(int argc, char** argv) {
   }
   size_t bad = 0;
   if (!hl::is_valid_utf8(input, &bad)) {
-    std::fprintf(stderr, "headlight tokenize: stdin is not valid UTF-8: byte 0x%02X at offset %zu\n",
+    std::fprintf(stderr,
+                 "headlight tokenize: stdin is not valid UTF-8: byte 0x%02X at offset %zu\n",
                  static_cast<unsigned char>(input[bad]), bad);
     return 1;
   }

@@ -19,6 +19,8 @@
 //   - otherwise: T + 1 consecutive tokens of the training text at a random offset.
 // The logged train loss is over this mixture; the validation loss and bits per
 // byte are over plain consecutive validation text only.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -29,13 +31,11 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-#include <sys/stat.h>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "config.h"
@@ -88,7 +88,8 @@ double parse_number(const std::string& flag, const std::string& text, double min
 
 int parse_count(const std::string& flag, const std::string& text, int min, int max) {
   const double v = parse_number(flag, text, min, max);
-  if (v != std::floor(v)) throw hl::Error("bad value '" + text + "' for " + flag + " (expected an integer)");
+  if (v != std::floor(v))
+    throw hl::Error("bad value '" + text + "' for " + flag + " (expected an integer)");
   return static_cast<int>(v);
 }
 
@@ -106,35 +107,63 @@ TrainOptions parse_options(int argc, char** argv) {
     }
     if (i + 1 >= argc) throw hl::Error("missing value after " + flag);
     const std::string v = argv[++i];
-    if (flag == "--train") o.train_path = v;
-    else if (flag == "--val") o.val_path = v;
-    else if (flag == "--tokenizer") o.tokenizer_dir = v;
-    else if (flag == "--out") o.out_dir = v;
-    else if (flag == "--n-layer") o.model.n_layer = parse_count(flag, v, 1, 64);
-    else if (flag == "--n-head") o.model.n_head = parse_count(flag, v, 1, 64);
-    else if (flag == "--n-embd") o.model.n_embd = parse_count(flag, v, 1, 4096);
-    else if (flag == "--n-positions" || flag == "--ctx") o.model.n_positions = parse_count(flag, v, 2, 4096);
-    else if (flag == "--batch") o.batch = parse_count(flag, v, 1, 4096);
-    else if (flag == "--steps") o.steps = parse_count(flag, v, 1, 10000000);
-    else if (flag == "--lr") o.opt.lr = static_cast<float>(parse_number(flag, v, 0, 10));
-    else if (flag == "--min-lr-frac") o.opt.min_lr_frac = static_cast<float>(parse_number(flag, v, 0, 1));
-    else if (flag == "--warmup") o.opt.warmup_steps = parse_count(flag, v, 0, 10000000);
-    else if (flag == "--weight-decay") o.opt.weight_decay = static_cast<float>(parse_number(flag, v, 0, 10));
-    else if (flag == "--grad-clip") o.opt.grad_clip = static_cast<float>(parse_number(flag, v, 0, 1e6));
-    else if (flag == "--seed") o.seed = static_cast<uint64_t>(parse_number(flag, v, 0, 9e15));
-    else if (flag == "--threads") o.threads = parse_count(flag, v, 1, 256);
-    else if (flag == "--eval-every") o.eval_every = parse_count(flag, v, 1, 10000000);
-    else if (flag == "--eval-tokens") o.eval_tokens = parse_count(flag, v, 1, 1 << 30);
-    else if (flag == "--log-every") o.log_every = parse_count(flag, v, 1, 10000000);
-    else if (flag == "--induction-frac") o.induction_frac = static_cast<float>(parse_number(flag, v, 0, 1));
-    else if (flag == "--repeat-text-frac") o.repeat_text_frac = static_cast<float>(parse_number(flag, v, 0, 1));
-    else if (flag == "--checkpoints") o.checkpoints = parse_count(flag, v, 0, 1000);
-    else if (flag == "--time-limit-min") o.time_limit_min = parse_number(flag, v, 0, 1e6);
+    if (flag == "--train")
+      o.train_path = v;
+    else if (flag == "--val")
+      o.val_path = v;
+    else if (flag == "--tokenizer")
+      o.tokenizer_dir = v;
+    else if (flag == "--out")
+      o.out_dir = v;
+    else if (flag == "--n-layer")
+      o.model.n_layer = parse_count(flag, v, 1, 64);
+    else if (flag == "--n-head")
+      o.model.n_head = parse_count(flag, v, 1, 64);
+    else if (flag == "--n-embd")
+      o.model.n_embd = parse_count(flag, v, 1, 4096);
+    else if (flag == "--n-positions" || flag == "--ctx")
+      o.model.n_positions = parse_count(flag, v, 2, 4096);
+    else if (flag == "--batch")
+      o.batch = parse_count(flag, v, 1, 4096);
+    else if (flag == "--steps")
+      o.steps = parse_count(flag, v, 1, 10000000);
+    else if (flag == "--lr")
+      o.opt.lr = static_cast<float>(parse_number(flag, v, 0, 10));
+    else if (flag == "--min-lr-frac")
+      o.opt.min_lr_frac = static_cast<float>(parse_number(flag, v, 0, 1));
+    else if (flag == "--warmup")
+      o.opt.warmup_steps = parse_count(flag, v, 0, 10000000);
+    else if (flag == "--weight-decay")
+      o.opt.weight_decay = static_cast<float>(parse_number(flag, v, 0, 10));
+    else if (flag == "--grad-clip")
+      o.opt.grad_clip = static_cast<float>(parse_number(flag, v, 0, 1e6));
+    else if (flag == "--seed")
+      o.seed = static_cast<uint64_t>(parse_number(flag, v, 0, 9e15));
+    else if (flag == "--threads")
+      o.threads = parse_count(flag, v, 1, 256);
+    else if (flag == "--eval-every")
+      o.eval_every = parse_count(flag, v, 1, 10000000);
+    else if (flag == "--eval-tokens")
+      o.eval_tokens = parse_count(flag, v, 1, 1 << 30);
+    else if (flag == "--log-every")
+      o.log_every = parse_count(flag, v, 1, 10000000);
+    else if (flag == "--induction-frac")
+      o.induction_frac = static_cast<float>(parse_number(flag, v, 0, 1));
+    else if (flag == "--repeat-text-frac")
+      o.repeat_text_frac = static_cast<float>(parse_number(flag, v, 0, 1));
+    else if (flag == "--checkpoints")
+      o.checkpoints = parse_count(flag, v, 0, 1000);
+    else if (flag == "--time-limit-min")
+      o.time_limit_min = parse_number(flag, v, 0, 1e6);
     else if (flag == "--dtype") {
-      if (v == "f16") o.dtype = hl::DType::F16;
-      else if (v == "f32") o.dtype = hl::DType::F32;
-      else if (v == "bf16") o.dtype = hl::DType::BF16;
-      else throw hl::Error("bad value '" + v + "' for --dtype (expected f16, bf16 or f32)");
+      if (v == "f16")
+        o.dtype = hl::DType::F16;
+      else if (v == "f32")
+        o.dtype = hl::DType::F32;
+      else if (v == "bf16")
+        o.dtype = hl::DType::BF16;
+      else
+        throw hl::Error("bad value '" + v + "' for --dtype (expected f16, bf16 or f32)");
     } else {
       throw hl::Error("unknown option " + flag);
     }
@@ -144,8 +173,8 @@ TrainOptions parse_options(int argc, char** argv) {
   if (o.tokenizer_dir.empty()) throw hl::Error("missing --tokenizer DIR");
   if (o.out_dir.empty()) throw hl::Error("missing --out DIR");
   if (o.model.n_embd % o.model.n_head != 0)
-    throw hl::Error("--n-embd " + std::to_string(o.model.n_embd) + " is not divisible by --n-head " +
-                    std::to_string(o.model.n_head));
+    throw hl::Error("--n-embd " + std::to_string(o.model.n_embd) +
+                    " is not divisible by --n-head " + std::to_string(o.model.n_head));
   if (o.induction_frac + o.repeat_text_frac > 1.0f)
     throw hl::Error("--induction-frac + --repeat-text-frac must be <= 1");
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
@@ -275,9 +304,12 @@ class BatchSampler {
   void next(int B, int T, std::vector<int>& inputs, std::vector<int>& targets) {
     std::vector<int> seq(static_cast<size_t>(T) + 1);
     const int span = (T + 1 + 1) / 2;  // the repeated span: half the sequence (rounded up)
+    span_ = span;
+    is_induction_.assign(B, false);
     for (int b = 0; b < B; ++b) {
       const float kind = rng_.uniform();
       if (kind < o_.induction_frac) {
+        is_induction_[b] = true;
         for (int i = 0; i < span; ++i) seq[i] = static_cast<int>(rng_.below(vocab_size_));
         for (int i = span; i <= T; ++i) seq[i] = seq[i - span];
       } else if (kind < o_.induction_frac + o_.repeat_text_frac) {
@@ -293,7 +325,22 @@ class BatchSampler {
     }
   }
 
+  // Sums the per-token losses of the random-token sequences of the last batch:
+  // first half (targets 1 .. span-1: unpredictable, ~ln V) and repeated half
+  // (targets span+1 .. T: predictable by copying from context).
+  void induction_losses(const float* losses, int T, double* first, double* second, long* n_first,
+                        long* n_second) const {
+    for (size_t b = 0; b < is_induction_.size(); ++b) {
+      if (!is_induction_[b]) continue;
+      const float* l = losses + b * static_cast<size_t>(T);
+      for (int t = 0; t < span_ - 1; ++t, ++*n_first) *first += l[t];
+      for (int t = span_; t < T; ++t, ++*n_second) *second += l[t];
+    }
+  }
+
  private:
+  std::vector<bool> is_induction_;  // (B) of the last batch
+  int span_ = 0;
   const std::vector<int>& ids_;
   int vocab_size_;
   const TrainOptions& o_;
@@ -314,7 +361,8 @@ EvalResult evaluate(hl::Trainer& trainer, const std::vector<int>& val, int eval_
                     const hl::Tokenizer& tokenizer) {
   const int B = trainer.batch_size(), T = trainer.seq_len();
   const size_t n_windows_avail = (val.size() - 1) / T;
-  const size_t n_windows = std::min(n_windows_avail, static_cast<size_t>((eval_tokens + T - 1) / T));
+  const size_t n_windows =
+      std::min(n_windows_avail, static_cast<size_t>((eval_tokens + T - 1) / T));
   std::vector<int> inputs(static_cast<size_t>(B) * T), targets(inputs.size());
   double nats = 0.0;
   EvalResult r;
@@ -400,12 +448,17 @@ int cmd_train(int argc, char** argv) {
                       "induction: random-token span of (T+1)/2 then the same span; repeat_text: "
                       "natural-text span then the same span; rest: consecutive training text. "
                       "train_loss is over this mix, val_loss over plain validation text."}};
-  log["optimizer"] = {{"lr", o.opt.lr},           {"min_lr_frac", o.opt.min_lr_frac},
-                      {"warmup", o.opt.warmup_steps}, {"beta1", o.opt.beta1},
-                      {"beta2", o.opt.beta2},     {"eps", o.opt.eps},
+  log["optimizer"] = {{"lr", o.opt.lr},
+                      {"min_lr_frac", o.opt.min_lr_frac},
+                      {"warmup", o.opt.warmup_steps},
+                      {"beta1", o.opt.beta1},
+                      {"beta2", o.opt.beta2},
+                      {"eps", o.opt.eps},
                       {"weight_decay", o.opt.weight_decay},
-                      {"grad_clip", o.opt.grad_clip}, {"batch", o.batch},
-                      {"seed", o.seed},           {"threads", o.threads}};
+                      {"grad_clip", o.opt.grad_clip},
+                      {"batch", o.batch},
+                      {"seed", o.seed},
+                      {"threads", o.threads}};
   log["evals"] = nlohmann::json::array();
   log["checkpoints"] = nlohmann::json::array();
   const std::string log_path = model_file(o.out_dir, "train_log.json");
@@ -423,6 +476,9 @@ int cmd_train(int argc, char** argv) {
   double train_seconds = 0.0;  // time in training steps only (not eval/checkpoints)
   double eval_seconds = 0.0;
   double loss_sum_since_eval = 0.0;
+  // Loss on the random-token (induction) sequences since the last eval/log line.
+  double ind_first = 0.0, ind_second = 0.0, log_ind_first = 0.0, log_ind_second = 0.0;
+  long n_ind_first = 0, n_ind_second = 0, log_n_ind_first = 0, log_n_ind_second = 0;
   int steps_since_eval = 0;
   double window_seconds = 0.0;
   int window_steps = 0;
@@ -436,17 +492,24 @@ int cmd_train(int argc, char** argv) {
     const double train_loss = steps_since_eval ? loss_sum_since_eval / steps_since_eval : NAN;
     const double tok_s = train_seconds > 0 ? step * tokens_per_step / train_seconds : 0.0;
     const double gflops = train_seconds > 0 ? step * flops_per_step / train_seconds / 1e9 : 0.0;
-    nlohmann::json e = {{"step", step},
-                        {"tokens_seen", static_cast<double>(step) * tokens_per_step},
-                        {"train_loss", std::isfinite(train_loss) ? nlohmann::json(train_loss) : nlohmann::json()},
-                        {"val_loss", r.loss_nats},
-                        {"val_bits_per_byte", r.bits_per_byte},
-                        {"val_eval_tokens", r.tokens},
-                        {"val_eval_bytes", r.bytes},
-                        {"lr", lr},
-                        {"elapsed_s", elapsed()},
-                        {"tokens_per_s", tok_s},
-                        {"gflops", gflops}};
+    nlohmann::json e = {
+        {"step", step},
+        {"tokens_seen", static_cast<double>(step) * tokens_per_step},
+        {"train_loss", std::isfinite(train_loss) ? nlohmann::json(train_loss) : nlohmann::json()},
+        {"val_loss", r.loss_nats},
+        {"val_bits_per_byte", r.bits_per_byte},
+        {"val_eval_tokens", r.tokens},
+        {"val_eval_bytes", r.bytes},
+        {"lr", lr},
+        {"elapsed_s", elapsed()},
+        {"tokens_per_s", tok_s},
+        {"gflops", gflops}};
+    if (n_ind_first > 0 && n_ind_second > 0) {
+      e["induction_loss_first_half"] = ind_first / n_ind_first;
+      e["induction_loss_repeated_half"] = ind_second / n_ind_second;
+    }
+    ind_first = ind_second = 0.0;
+    n_ind_first = n_ind_second = 0;
     log["evals"].push_back(e);
     std::fprintf(stderr,
                  "eval step %6d | train loss %.4f | val loss %.4f nats/token, %.4f bits/byte "
@@ -468,6 +531,12 @@ int cmd_train(int argc, char** argv) {
     if (!std::isfinite(loss))
       throw hl::Error("loss is " + std::to_string(loss) + " at step " + std::to_string(step) +
                       " (diverged: lower --lr)");
+    if (o.induction_frac > 0) {
+      sampler.induction_losses(trainer.token_losses(), T, &ind_first, &ind_second, &n_ind_first,
+                               &n_ind_second);
+      sampler.induction_losses(trainer.token_losses(), T, &log_ind_first, &log_ind_second,
+                               &log_n_ind_first, &log_n_ind_second);
+    }
     trainer.backward();
     last_lr = hl::learning_rate(o.opt, step);
     const float grad_norm = trainer.step(o.opt);
@@ -503,11 +572,19 @@ int cmd_train(int argc, char** argv) {
     }
 
     if (step % o.log_every == 0 || step == o.steps) {
+      char induction[96] = "";
+      if (log_n_ind_first > 0 && log_n_ind_second > 0) {
+        std::snprintf(induction, sizeof induction, " | random-span loss %.2f -> repeat %.2f",
+                      log_ind_first / log_n_ind_first, log_ind_second / log_n_ind_second);
+      }
+      log_ind_first = log_ind_second = 0.0;
+      log_n_ind_first = log_n_ind_second = 0;
       std::fprintf(stderr,
                    "step %6d/%d | loss %.4f | lr %.2e | grad norm %.3f | %.0f tok/s | %.1f GFLOPS "
-                   "| %.0f s\n",
-                   step, o.steps, loss, last_lr, grad_norm, window_steps * tokens_per_step / window_seconds,
-                   window_steps * flops_per_step / window_seconds / 1e9, elapsed());
+                   "| %.0f s%s\n",
+                   step, o.steps, loss, last_lr, grad_norm,
+                   window_steps * tokens_per_step / window_seconds,
+                   window_steps * flops_per_step / window_seconds / 1e9, elapsed(), induction);
       window_seconds = 0.0;
       window_steps = 0;
     }

@@ -54,12 +54,16 @@ export interface Engine {
   /** Reruns from the lowest edited layer; returns it (n_layer if nothing changed). */
   update(): { ok: true; from_layer: number } | Fail;
   getTrace(): TraceResult | Fail;
+  /** Logits of the last pass, [T x V]. Separate from getTrace: T x 50257 floats for GPT-2. */
+  getLogits(): { ok: true; T: number; vocab_size: number; logits: Float32Array } | Fail;
   decode(ids: Int32Array): { ok: true; text: string } | Fail;
   delete(): void;
 }
 
 export interface HeadlightModule {
   Engine: { new (): Engine };
+  /** Bytes of wasm linear memory; memory only grows, so this is also the peak. */
+  memoryBytes(): number;
 }
 
 declare function createHeadlight(options?: HeadlightModuleOptions): Promise<HeadlightModule>;

@@ -1,0 +1,29 @@
+# Shared steps of the train-<name>.sh recipes (sourced, not run):
+#   1. the corpus (build/corpus/, seconds) and the native binary, if missing;
+#   2. `headlight train` with the recipe's flags, into models/<name>/;
+#   3. `headlight eval` + model card (models/<name>/eval.json, README.md).
+# Environment: HEADLIGHT_BIN (default build/native/headlight), THREADS
+# (default: all cores), TIME_LIMIT_MIN (training minutes, default per recipe).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+HEADLIGHT_BIN=${HEADLIGHT_BIN:-build/native/headlight}
+THREADS=${THREADS:-$(nproc)}
+export HEADLIGHT_BIN
+
+prepare() {
+  [ -f build/corpus/train.txt ] || node models/recipes/build-corpus.mjs > /dev/null
+  [ -x "$HEADLIGHT_BIN" ] || bash scripts/build-native.sh
+}
+
+# train_model NAME TOKENIZER_DIR [headlight train flags...]
+train_model() {
+  local name=$1 tokenizer=$2
+  shift 2
+  local out=models/$name
+  rm -rf "$out"
+  mkdir -p "$out"
+  "$HEADLIGHT_BIN" train --train build/corpus/train.txt --val build/corpus/val.txt \
+    --tokenizer "$tokenizer" --out "$out" --threads "$THREADS" --dtype f16 "$@" \
+    2>&1 | tee "build/train-$name.log"
+  node models/recipes/model-card.mjs --model "$out" --name "$name"
+}
