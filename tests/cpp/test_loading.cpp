@@ -87,9 +87,12 @@ uint16_t le16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
 double half_value(uint16_t h) {
   const int sign = h >> 15, exponent = (h >> 10) & 31, mantissa = h & 1023;
   double magnitude;
-  if (exponent == 0) magnitude = std::ldexp(mantissa, -24);
-  else if (exponent == 31) magnitude = mantissa ? std::nan("") : INFINITY;
-  else magnitude = std::ldexp(1024 + mantissa, exponent - 25);
+  if (exponent == 0)
+    magnitude = std::ldexp(mantissa, -24);
+  else if (exponent == 31)
+    magnitude = mantissa ? std::nan("") : INFINITY;
+  else
+    magnitude = std::ldexp(1024 + mantissa, exponent - 25);
   return sign ? -magnitude : magnitude;
 }
 
@@ -97,9 +100,12 @@ double half_value(uint16_t h) {
 double bf16_value(uint16_t b) {
   const int sign = b >> 15, exponent = (b >> 7) & 255, mantissa = b & 127;
   double magnitude;
-  if (exponent == 0) magnitude = std::ldexp(mantissa, -133);
-  else if (exponent == 255) magnitude = mantissa ? std::nan("") : INFINITY;
-  else magnitude = std::ldexp(128 + mantissa, exponent - 134);
+  if (exponent == 0)
+    magnitude = std::ldexp(mantissa, -133);
+  else if (exponent == 255)
+    magnitude = mantissa ? std::nan("") : INFINITY;
+  else
+    magnitude = std::ldexp(128 + mantissa, exponent - 134);
   return sign ? -magnitude : magnitude;
 }
 
@@ -210,13 +216,12 @@ TEST_SUITE("safetensors") {
         {"header not JSON", make_file("{\"a\": [1, 2", kData40), "header is not JSON"},
         {"header JSON array", make_file("[1,2,3]", {}), "header is not a JSON object"},
         {"unknown dtype",
-         make_file(two_tensor_header(R"({"dtype":"I64","shape":[3],"data_offsets":[0,24]})",
-                                     kGoodB),
-                   kData40),
+         make_file(
+             two_tensor_header(R"({"dtype":"I64","shape":[3],"data_offsets":[0,24]})", kGoodB),
+             kData40),
          "tensor 'a': unsupported dtype 'I64'"},
         {"dtype not a string",
-         make_file(two_tensor_header(R"({"dtype":4,"shape":[2,3],"data_offsets":[0,24]})",
-                                     kGoodB),
+         make_file(two_tensor_header(R"({"dtype":4,"shape":[2,3],"data_offsets":[0,24]})", kGoodB),
                    kData40),
          "tensor 'a': dtype must be a string"},
         {"no shape",
@@ -228,9 +233,9 @@ TEST_SUITE("safetensors") {
         {"entry not an object", make_file(two_tensor_header("17", kGoodB), kData40),
          "tensor 'a': entry must be an object"},
         {"negative dimension",
-         make_file(two_tensor_header(R"({"dtype":"F32","shape":[-2,3],"data_offsets":[0,24]})",
-                                     kGoodB),
-                   kData40),
+         make_file(
+             two_tensor_header(R"({"dtype":"F32","shape":[-2,3],"data_offsets":[0,24]})", kGoodB),
+             kData40),
          "tensor 'a': shape has negative value -2"},
         {"huge dimension",
          make_file(two_tensor_header(
@@ -239,26 +244,30 @@ TEST_SUITE("safetensors") {
                    kData40),
          "tensor 'a': absurd shape dimension"},
         {"offsets outside the data",
-         make_file(two_tensor_header(kGoodA,
-                                     R"({"dtype":"F32","shape":[4],"data_offsets":[40,56]})"),
-                   kData40),
+         make_file(
+             two_tensor_header(kGoodA, R"({"dtype":"F32","shape":[4],"data_offsets":[40,56]})"),
+             kData40),
          "tensor 'b': data_offsets [40, 56] outside the data section of 40 bytes"},
         {"data section cut short", data_cut, "tensor 'b': data_offsets [24, 40] outside"},
         {"begin after end",
-         make_file(two_tensor_header(kGoodA, R"({"dtype":"F32","shape":[4],"data_offsets":[40,24]})"),
-                   kData40),
+         make_file(
+             two_tensor_header(kGoodA, R"({"dtype":"F32","shape":[4],"data_offsets":[40,24]})"),
+             kData40),
          "tensor 'b': data_offsets begin 40 > end 24"},
         {"size disagrees with shape",
-         make_file(two_tensor_header(kGoodA, R"({"dtype":"F32","shape":[3],"data_offsets":[24,40]})"),
-                   kData40),
+         make_file(
+             two_tensor_header(kGoodA, R"({"dtype":"F32","shape":[3],"data_offsets":[24,40]})"),
+             kData40),
          "tensor 'b': F32 shape [3] needs 12 bytes but data_offsets span 16"},
         {"overlapping tensors",
-         make_file(two_tensor_header(kGoodA, R"({"dtype":"F32","shape":[4],"data_offsets":[16,32]})"),
-                   kData40),
+         make_file(
+             two_tensor_header(kGoodA, R"({"dtype":"F32","shape":[4],"data_offsets":[16,32]})"),
+             kData40),
          "tensors 'a' [0, 24) and 'b' [16, 32) overlap"},
         {"misaligned tensor",
-         make_file(two_tensor_header(kGoodA, R"({"dtype":"F32","shape":[3],"data_offsets":[26,38]})"),
-                   kData40),
+         make_file(
+             two_tensor_header(kGoodA, R"({"dtype":"F32","shape":[3],"data_offsets":[26,38]})"),
+             kData40),
          "tensor 'b': misaligned: offset 26 is not a multiple of the F32 size 4"},
         {"duplicate tensor name",
          make_file("{\"a\":" + std::string(kGoodA) + ",\"a\":" + kGoodA + "}", kData40),
@@ -278,9 +287,8 @@ TEST_SUITE("safetensors") {
   TEST_CASE("causal-mask buffers of other dtypes are checked but not exposed") {
     // Older GPT-2 checkpoints store h.{i}.attn.bias as BOOL or U8.
     const std::string mask = R"({"dtype":"BOOL","shape":[1,1,4,4],"data_offsets":[24,40]})";
-    const Bytes with_mask =
-        make_file("{\"a\":" + std::string(kGoodA) + ",\"transformer.h.0.attn.bias\":" + mask + "}",
-                  kData40);
+    const Bytes with_mask = make_file(
+        "{\"a\":" + std::string(kGoodA) + ",\"transformer.h.0.attn.bias\":" + mask + "}", kData40);
     const hl::SafeTensors st = hl::parse_safetensors(with_mask.data(), with_mask.size());
     CHECK(st.tensors.size() == 1);
     CHECK(st.has("a"));
@@ -290,16 +298,16 @@ TEST_SUITE("safetensors") {
     CHECK(parse_error(bool_weight).find("tensor 'h.0.ln_1.weight': unsupported dtype 'BOOL'") !=
           std::string::npos);
     // ...a mask buffer is still checked for placement...
-    const Bytes overlapping_mask = make_file(
-        "{\"a\":" + std::string(kGoodA) +
-            R"(,"h.3.attn.bias":{"dtype":"U8","shape":[16],"data_offsets":[20,36]}})",
-        kData40);
+    const Bytes overlapping_mask =
+        make_file("{\"a\":" + std::string(kGoodA) +
+                      R"(,"h.3.attn.bias":{"dtype":"U8","shape":[16],"data_offsets":[20,36]}})",
+                  kData40);
     CHECK(parse_error(overlapping_mask).find("overlap") != std::string::npos);
     // ...and a dtype that safetensors does not define is refused whatever the name.
-    const Bytes unknown = make_file(
-        "{\"a\":" + std::string(kGoodA) +
-            R"(,"h.0.attn.bias":{"dtype":"Q4_0","shape":[16],"data_offsets":[24,40]}})",
-        kData40);
+    const Bytes unknown =
+        make_file("{\"a\":" + std::string(kGoodA) +
+                      R"(,"h.0.attn.bias":{"dtype":"Q4_0","shape":[16],"data_offsets":[24,40]}})",
+                  kData40);
     CHECK(parse_error(unknown).find("tensor 'h.0.attn.bias': unsupported dtype 'Q4_0'") !=
           std::string::npos);
   }
@@ -322,11 +330,14 @@ TEST_SUITE("safetensors") {
       st.read_f32(st.at("all"), values.data());
       int mismatches = 0;
       for (uint32_t code = 0; code < 65536; ++code) {
-        const double expected = dtype[0] == 'F' ? half_value(uint16_t(code)) : bf16_value(uint16_t(code));
+        const double expected =
+            dtype[0] == 'F' ? half_value(uint16_t(code)) : bf16_value(uint16_t(code));
         const double got = values[code];
-        const bool same = std::isnan(expected) ? std::isnan(got)
-                                               : got == expected && std::signbit(got) == std::signbit(expected);
-        if (!same && ++mismatches <= 5) MESSAGE("code " << code << ": " << got << " != " << expected);
+        const bool same = std::isnan(expected)
+                              ? std::isnan(got)
+                              : got == expected && std::signbit(got) == std::signbit(expected);
+        if (!same && ++mismatches <= 5)
+          MESSAGE("code " << code << ": " << got << " != " << expected);
       }
       MESSAGE(dtype << ": " << mismatches << " of 65536 codes decode differently");
       CHECK(mismatches == 0);
@@ -339,9 +350,9 @@ TEST_SUITE("safetensors") {
     CHECK(v[0x3c00] == 1.0f);
     CHECK(v[0xc000] == -2.0f);
     CHECK(v[0x7bff] == 65504.0f);
-    CHECK(v[0x0001] == std::ldexp(1.0f, -24));  // smallest subnormal
+    CHECK(v[0x0001] == std::ldexp(1.0f, -24));            // smallest subnormal
     CHECK(v[0x03ff] == 1023.0f * std::ldexp(1.0f, -24));  // largest subnormal
-    CHECK(v[0x0400] == std::ldexp(1.0f, -14));  // smallest normal
+    CHECK(v[0x0400] == std::ldexp(1.0f, -14));            // smallest normal
     CHECK(v[0x3555] == 0.333251953125f);
     CHECK(std::isinf(v[0x7c00]));
     CHECK(v[0xfc00] == -INFINITY);
@@ -366,7 +377,8 @@ TEST_SUITE("safetensors") {
           ++mismatches;
         }
       }
-      MESSAGE(std::string(is_f16 ? "F16" : "BF16") << " decode->encode: " << mismatches << " codes changed");
+      MESSAGE(std::string(is_f16 ? "F16" : "BF16")
+              << " decode->encode: " << mismatches << " codes changed");
       CHECK(mismatches == 0);
     }
     const float tiny = std::ldexp(1.0f, -24);
@@ -378,18 +390,20 @@ TEST_SUITE("safetensors") {
          1e-9f, -0.0f, NAN, 1023.5f * tiny,  // underflow; sign of zero; NaN; subnormal tie
          std::ldexp(1.0f, -14) - std::ldexp(1.0f, -26)},  // rounds up into the normals
         hl::DType::F16);
-    const std::vector<uint16_t> expected_f16 = {0x3c00, 0x3c02, 0x7bff, 0x7c00, 0x7c00, 0xfc00,
-                                                0x0001, 0x0000, 0x0001, 0x0000, 0x8000, 0x7e00,
-                                                0x0400, 0x0400};
+    const std::vector<uint16_t> expected_f16 = {0x3c00, 0x3c02, 0x7bff, 0x7c00, 0x7c00,
+                                                0xfc00, 0x0001, 0x0000, 0x0001, 0x0000,
+                                                0x8000, 0x7e00, 0x0400, 0x0400};
     for (size_t i = 0; i < expected_f16.size(); ++i) {
       CAPTURE(i);
-      if (i == 11) CHECK(((f16[i] & 0x7c00) == 0x7c00 && (f16[i] & 0x3ff) != 0));
-      else CHECK(f16[i] == expected_f16[i]);
+      if (i == 11)
+        CHECK(((f16[i] & 0x7c00) == 0x7c00 && (f16[i] & 0x3ff) != 0));
+      else
+        CHECK(f16[i] == expected_f16[i]);
     }
-    const std::vector<uint16_t> bf16 = written_codes(
-        {1.0f + std::ldexp(1.0f, -8), 1.0f + 3 * std::ldexp(1.0f, -8), -3.14159265f, 3.4e38f,
-         INFINITY},
-        hl::DType::BF16);
+    const std::vector<uint16_t> bf16 =
+        written_codes({1.0f + std::ldexp(1.0f, -8), 1.0f + 3 * std::ldexp(1.0f, -8), -3.14159265f,
+                       3.4e38f, INFINITY},
+                      hl::DType::BF16);
     CHECK(bf16[0] == 0x3f80);
     CHECK(bf16[1] == 0x3f82);
     CHECK(bf16[2] == 0xc049);
@@ -401,8 +415,9 @@ TEST_SUITE("safetensors") {
     std::vector<float> a(6), b(1000), empty;
     for (size_t i = 0; i < a.size(); ++i) a[i] = float(i) * 0.25f - 1.0f;
     for (size_t i = 0; i < b.size(); ++i) b[i] = std::sin(float(i)) * 3.0f;
-    const std::vector<hl::TensorToWrite> tensors = {
-        {"layer.a", {2, 3}, a.data()}, {"layer.b", {10, 10, 10}, b.data()}, {"none", {0, 4}, nullptr}};
+    const std::vector<hl::TensorToWrite> tensors = {{"layer.a", {2, 3}, a.data()},
+                                                    {"layer.b", {10, 10, 10}, b.data()},
+                                                    {"none", {0, 4}, nullptr}};
     for (hl::DType dtype : {hl::DType::F32, hl::DType::F16, hl::DType::BF16}) {
       CAPTURE(int(dtype));
       const Bytes file = hl::write_safetensors(tensors, dtype, {{"format", "pt"}});
@@ -418,10 +433,13 @@ TEST_SUITE("safetensors") {
       std::vector<float> got(1000);
       st.read_f32(st.at("layer.b"), got.data());
       // Relative precision: half ulp of 11 (F16) or 8 (BF16) significant bits.
-      const double tolerance = dtype == hl::DType::F32 ? 0.0 : dtype == hl::DType::F16 ? 0x1p-11 : 0x1p-8;
+      const double tolerance = dtype == hl::DType::F32   ? 0.0
+                               : dtype == hl::DType::F16 ? 0x1p-11
+                                                         : 0x1p-8;
       double max_rel = 0;
       for (size_t i = 0; i < b.size(); ++i) {
-        if (b[i] != 0) max_rel = std::max(max_rel, std::fabs(double(got[i]) - b[i]) / std::fabs(b[i]));
+        if (b[i] != 0)
+          max_rel = std::max(max_rel, std::fabs(double(got[i]) - b[i]) / std::fabs(b[i]));
       }
       MESSAGE("max relative error " << max_rel << " (bound " << tolerance << ")");
       CHECK(max_rel <= tolerance);
@@ -455,88 +473,96 @@ TEST_SUITE("config") {
       "summary_type": "cls_index", "vocab_size": 50257})");
     CHECK(c.n_positions == 1024);
     CHECK(c.vocab_size == 50257);
-    CHECK(c.d_head() == 64);
-    CHECK(hl::parse_config(R"({"n_layer":1,"n_head":1,"n_embd":8,"n_positions":8,"vocab_size":9,
-                             "layer_norm_epsilon":0.001})")
-              .layer_norm_epsilon == 0.001f);
-  }
-
-  TEST_CASE("bad configs are rejected naming the key") {
-    struct Case {
-      std::string json;
-      const char* message;
-    };
-    const std::string base = R"("n_head":4,"n_embd":48,"n_positions":64,"vocab_size":443)";
-    const std::vector<Case> cases = {
-        {"", "config.json: file is empty"},
-        {"  \n", "config.json: file is empty"},
-        {"{\"n_layer\": 2,", "config.json: not valid JSON"},
-        {"[2, 4]", "expected a JSON object"},
-        {"{" + base + "}", "missing n_layer"},
-        {R"({"n_layer":2,"n_head":4,"n_embd":48,"vocab_size":443})", "missing n_positions (or n_ctx)"},
-        {R"({"n_layer":0,)" + base + "}", "n_layer must be positive, found 0"},
-        {R"({"n_layer":-3,)" + base + "}", "n_layer must be positive, found -3"},
-        {R"({"n_layer":"2",)" + base + "}", "n_layer must be an integer"},
-        {R"({"n_layer":2.5,)" + base + "}", "n_layer must be an integer"},
-        {R"({"n_layer":1000,)" + base + "}", "n_layer = 1000 is absurd"},
-        {R"({"n_layer":2,"n_head":4,"n_embd":100000,"n_positions":64,"vocab_size":443})",
-         "n_embd = 100000 is absurd"},
-        {R"({"n_layer":2,"n_head":0,"n_embd":48,"n_positions":64,"vocab_size":443})",
-         "n_head must be positive"},
-        {R"({"n_layer":2,"n_head":4,"n_embd":48,"n_positions":64,"vocab_size":5000000})",
-         "vocab_size = 5000000 is absurd"},
-        {R"({"n_layer":2,"n_head":4,"n_embd":48,"n_positions":1000000,"vocab_size":443})",
-         "n_positions = 1000000 is absurd"},
-        {R"({"n_layer":2,"n_head":4,"n_embd":48,"n_ctx":0,"vocab_size":443})",
-         "n_ctx must be positive"},
-        {R"({"n_layer":2,"n_head":5,"n_embd":48,"n_positions":64,"vocab_size":443})",
-         "n_embd 48 is not divisible by n_head 5"},
-        {R"({"n_layer":2,)" + base + R"(,"layer_norm_epsilon":0})", "layer_norm_epsilon 0 must be in (0, 1)"},
-        {R"({"n_layer":2,)" + base + R"(,"layer_norm_epsilon":-1e-5})", "layer_norm_epsilon"},
-        {R"({"n_layer":2,)" + base + R"(,"layer_norm_epsilon":"small"})",
-         "layer_norm_epsilon must be a number"},
-        {R"({"n_layer":2,)" + base + R"(,"attn_only":"yes"})", "attn_only must be true or false"},
-        {R"({"n_layer":2,)" + base + R"(,"activation_function":"relu"})",
-         "activation_function \"relu\" is not supported"},
-        {R"({"n_layer":2,)" + base + R"(,"n_inner":100})", "n_inner 100 is not supported"},
-        {R"({"n_layer":2,)" + base + R"(,"scale_attn_by_inverse_layer_idx":true})",
-         "scale_attn_by_inverse_layer_idx"},
-    };
-    for (const Case& c : cases) {
-      CAPTURE(c.json);
-      const std::string message = error_of([&] { hl::parse_config(c.json); });
-      CHECK_MESSAGE(message.find(c.message) != std::string::npos,
-                    "expected '" << c.message << "' in '" << message << "'");
+    for (const char* act : {"gelu", "gelu_pytorch_tanh", "gelu_fast"}) {
+      CHECK_NOTHROW(hl::parse_config(std::string(R"({"n_layer":1,"n_head":1,"n_embd":8,"n_ctx":8,)") +
+                                     R"("vocab_size":9,"activation_function":")" + act + ""
     }
+    "));
   }
+  CHECK(c.d_head() == 64);
+  CHECK(hl::parse_config(R"({"n_layer":1,"n_head":1,"n_embd":8,"n_positions":8,"vocab_size":9,
+                             "layer_norm_epsilon":0.001})")
+            .layer_norm_epsilon == 0.001f);
+}
 
-  TEST_CASE("config_to_json writes a Hugging Face GPT-2 config that parses back") {
-    hl::ModelConfig c;
-    c.n_layer = 4;
-    c.n_head = 8;
-    c.n_embd = 256;
-    c.n_positions = 512;
-    c.vocab_size = 6000;
-    c.layer_norm_epsilon = 1e-5f;
-    c.attn_only = true;
-    const std::string text = hl::config_to_json(c);
-    INFO(text);
-    CHECK(text.find("\"model_type\": \"gpt2\"") != std::string::npos);
-    CHECK(text.find("\"GPT2LMHeadModel\"") != std::string::npos);
-    CHECK(text.find("\"activation_function\": \"gelu_new\"") != std::string::npos);
-    CHECK(text.find("\"layer_norm_epsilon\": 1e-05") != std::string::npos);
-    CHECK(text.find("\"attn_only\": true") != std::string::npos);
-    const hl::ModelConfig back = hl::parse_config(text);
-    CHECK(back.n_layer == 4);
-    CHECK(back.n_head == 8);
-    CHECK(back.n_embd == 256);
-    CHECK(back.n_positions == 512);
-    CHECK(back.vocab_size == 6000);
-    CHECK(back.layer_norm_epsilon == 1e-5f);
-    CHECK(back.attn_only);
-    c.attn_only = false;
-    CHECK(hl::config_to_json(c).find("attn_only") == std::string::npos);
+TEST_CASE("bad configs are rejected naming the key") {
+  struct Case {
+    std::string json;
+    const char* message;
+  };
+  const std::string base = R"("n_head":4,"n_embd":48,"n_positions":64,"vocab_size":443)";
+  const std::vector<Case> cases = {
+      {"", "config.json: file is empty"},
+      {"  \n", "config.json: file is empty"},
+      {"{\"n_layer\": 2,", "config.json: not valid JSON"},
+      {"[2, 4]", "expected a JSON object"},
+      {"{" + base + "}", "missing n_layer"},
+      {R"({"n_layer":2,"n_head":4,"n_embd":48,"vocab_size":443})",
+       "missing n_positions (or n_ctx)"},
+      {R"({"n_layer":0,)" + base + "}", "n_layer must be positive, found 0"},
+      {R"({"n_layer":-3,)" + base + "}", "n_layer must be positive, found -3"},
+      {R"({"n_layer":"2",)" + base + "}", "n_layer must be an integer"},
+      {R"({"n_layer":2.5,)" + base + "}", "n_layer must be an integer"},
+      {R"({"n_layer":1000,)" + base + "}", "n_layer = 1000 is absurd"},
+      {R"({"n_layer":2,"n_head":4,"n_embd":100000,"n_positions":64,"vocab_size":443})",
+       "n_embd = 100000 is absurd"},
+      {R"({"n_layer":2,"n_head":0,"n_embd":48,"n_positions":64,"vocab_size":443})",
+       "n_head must be positive"},
+      {R"({"n_layer":2,"n_head":4,"n_embd":48,"n_positions":64,"vocab_size":5000000})",
+       "vocab_size = 5000000 is absurd"},
+      {R"({"n_layer":2,"n_head":4,"n_embd":48,"n_positions":1000000,"vocab_size":443})",
+       "n_positions = 1000000 is absurd"},
+      {R"({"n_layer":2,"n_head":4,"n_embd":48,"n_ctx":0,"vocab_size":443})",
+       "n_ctx must be positive"},
+      {R"({"n_layer":2,"n_head":5,"n_embd":48,"n_positions":64,"vocab_size":443})",
+       "n_embd 48 is not divisible by n_head 5"},
+      {R"({"n_layer":2,)" + base + R"(,"layer_norm_epsilon":0})",
+       "layer_norm_epsilon 0 must be in (0, 1)"},
+      {R"({"n_layer":2,)" + base + R"(,"layer_norm_epsilon":-1e-5})", "layer_norm_epsilon"},
+      {R"({"n_layer":2,)" + base + R"(,"layer_norm_epsilon":"small"})",
+       "layer_norm_epsilon must be a number"},
+      {R"({"n_layer":2,)" + base + R"(,"attn_only":"yes"})", "attn_only must be true or false"},
+      {R"({"n_layer":2,)" + base + R"(,"activation_function":"relu"})",
+       "activation_function \"relu\" is not supported"},
+      {R"({"n_layer":2,)" + base + R"(,"n_inner":100})", "n_inner 100 is not supported"},
+      {R"({"n_layer":2,)" + base + R"(,"scale_attn_by_inverse_layer_idx":true})",
+       "scale_attn_by_inverse_layer_idx"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.json);
+    const std::string message = error_of([&] { hl::parse_config(c.json); });
+    CHECK_MESSAGE(message.find(c.message) != std::string::npos,
+                  "expected '" << c.message << "' in '" << message << "'");
   }
+}
+
+TEST_CASE("config_to_json writes a Hugging Face GPT-2 config that parses back") {
+  hl::ModelConfig c;
+  c.n_layer = 4;
+  c.n_head = 8;
+  c.n_embd = 256;
+  c.n_positions = 512;
+  c.vocab_size = 6000;
+  c.layer_norm_epsilon = 1e-5f;
+  c.attn_only = true;
+  const std::string text = hl::config_to_json(c);
+  INFO(text);
+  CHECK(text.find("\"model_type\": \"gpt2\"") != std::string::npos);
+  CHECK(text.find("\"GPT2LMHeadModel\"") != std::string::npos);
+  CHECK(text.find("\"activation_function\": \"gelu_new\"") != std::string::npos);
+  CHECK(text.find("\"layer_norm_epsilon\": 1e-05") != std::string::npos);
+  CHECK(text.find("\"attn_only\": true") != std::string::npos);
+  const hl::ModelConfig back = hl::parse_config(text);
+  CHECK(back.n_layer == 4);
+  CHECK(back.n_head == 8);
+  CHECK(back.n_embd == 256);
+  CHECK(back.n_positions == 512);
+  CHECK(back.vocab_size == 6000);
+  CHECK(back.layer_norm_epsilon == 1e-5f);
+  CHECK(back.attn_only);
+  c.attn_only = false;
+  CHECK(hl::config_to_json(c).find("attn_only") == std::string::npos);
+}
 }
 
 TEST_SUITE("weights") {
@@ -577,7 +603,8 @@ TEST_SUITE("weights") {
   TEST_CASE("the fixtures load, with and without the transformer. prefix") {
     for (const std::string name : {"tiny-gpt", "tiny-attn-only"}) {
       CAPTURE(name);
-      const hl::ModelConfig c = hl::parse_config(read_text(fixture_path(std::string(name) + "/config.json")));
+      const hl::ModelConfig c =
+          hl::parse_config(read_text(fixture_path(std::string(name) + "/config.json")));
       const Bytes file = read_bytes(fixture_path(std::string(name) + "/model.safetensors"));
       const hl::SafeTensors st = hl::parse_safetensors(file.data(), file.size());
       hl::Weights w = hl::load_weights(c, st);
@@ -595,17 +622,20 @@ TEST_SUITE("weights") {
     const hl::ModelConfig c = hl::parse_config(read_text(fixture_path("tiny-gpt/config.json")));
     const Bytes f32_file = read_bytes(fixture_path("tiny-gpt/model.safetensors"));
     hl::Weights f32 = hl::load_weights(c, hl::parse_safetensors(f32_file.data(), f32_file.size()));
-    for (const std::string file_name : {"dtypes/model.f16.safetensors", "dtypes/model.bf16.safetensors"}) {
+    for (const std::string file_name :
+         {"dtypes/model.f16.safetensors", "dtypes/model.bf16.safetensors"}) {
       CAPTURE(file_name);
       const Bytes file = read_bytes(fixture_path(file_name));
       hl::Weights w = hl::load_weights(c, hl::parse_safetensors(file.data(), file.size()));
       double max_rel = 0;
       for (size_t i = 0; i < w.block.size(); ++i) {
         const double ref = f32.block[i];
-        if (std::fabs(ref) > 1e-4) max_rel = std::max(max_rel, std::fabs(w.block[i] - ref) / std::fabs(ref));
+        if (std::fabs(ref) > 1e-4)
+          max_rel = std::max(max_rel, std::fabs(w.block[i] - ref) / std::fabs(ref));
       }
       const double bound = file_name.find("bf16") != std::string::npos ? 0x1p-8 : 0x1p-11;
-      MESSAGE(file_name << ": max relative difference to F32 " << max_rel << " (bound " << bound << ")");
+      MESSAGE(file_name << ": max relative difference to F32 " << max_rel << " (bound " << bound
+                        << ")");
       CHECK(max_rel <= bound);
       CHECK(max_rel > 0);
     }
@@ -675,7 +705,8 @@ TEST_SUITE("weights") {
     hl::ModelConfig wider_vocab = c;
     wider_vocab.vocab_size = 500;
     message = load_error(wider_vocab, file_of(image.tensors));
-    CHECK(message.find("tensor 'wte.weight': shape [443, 48] disagrees with config, expected [500, 48]") !=
+    CHECK(message.find(
+              "tensor 'wte.weight': shape [443, 48] disagrees with config, expected [500, 48]") !=
           std::string::npos);
 
     // Both spellings of one name; an untied lm_head.
@@ -708,10 +739,11 @@ TEST_SUITE("weights") {
       const hl::SafeTensors st = hl::parse_safetensors(file.data(), file.size());
       hl::Weights w = hl::load_weights(c, st);
       const double ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-      MESSAGE("GPT-2 small, " << w.num_parameters() << " parameters, " << file.size() / 1e6 << " MB "
-                              << dtype << ": parse + load " << ms << " ms, " << file.size() / 1e3 / ms
-                              << " MB/s");
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
+      MESSAGE("GPT-2 small, " << w.num_parameters() << " parameters, " << file.size() / 1e6
+                              << " MB " << dtype << ": parse + load " << ms << " ms, "
+                              << file.size() / 1e3 / ms << " MB/s");
       CHECK(w.num_parameters() == 124439808);
       size_t mismatches = 0;  // the pattern is exact in F16 too (multiples of 1/1024 below 1)
       for (size_t i = 0; i < w.block.size(); i += 997) {

@@ -135,7 +135,7 @@ describe('shipped tokenizers', () => {
     const built = path.join(tmp, 'corpus-a/val.txt');
     return fs.readFileSync(fs.existsSync(built) ? built : path.join(root, 'build/corpus/val.txt'), 'utf8');
   };
-  for (const n of [4096, 8192]) {
+  for (const n of [3584, 4096, 8192]) {
     const dir = path.join(root, `models/tokenizer-${n}`);
     test(`tokenizer-${n}: GPT-2 format, C++ encoding == JS encoding on val, round-trip`, () => {
       const merges = fs.readFileSync(path.join(dir, 'merges.txt'), 'utf8').split('\n');

@@ -10,11 +10,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "error.h"
 
@@ -27,17 +26,19 @@ constexpr size_t kLengthPrefixBytes = 8;
 // The reference implementation refuses headers above 100 MB; a header that
 // large is an attack or a corrupt file, never a model.
 constexpr uint64_t kMaxHeaderBytes = 100ull * 1000 * 1000;
-// No real tensor dimension comes near 2^40; refusing them early keeps every
-// product below in range.
+// No real tensor dimension comes near 2^40: such a value is a corrupt file.
 constexpr int64_t kMaxDim = int64_t{1} << 40;
 
 size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::F32: return "F32";
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
+    case DType::F32:
+      return "F32";
+    case DType::F16:
+      return "F16";
+    case DType::BF16:
+      return "BF16";
   }
   return "?";
 }
@@ -134,13 +135,13 @@ struct DTypeSpec {
   DType dtype;
 };
 constexpr DTypeSpec kDTypes[] = {
-    {"F32", 4, true, DType::F32},        {"F16", 2, true, DType::F16},
-    {"BF16", 2, true, DType::BF16},      {"F64", 8, false, DType::F32},
-    {"I64", 8, false, DType::F32},       {"U64", 8, false, DType::F32},
-    {"I32", 4, false, DType::F32},       {"U32", 4, false, DType::F32},
-    {"I16", 2, false, DType::F32},       {"U16", 2, false, DType::F32},
-    {"I8", 1, false, DType::F32},        {"U8", 1, false, DType::F32},
-    {"BOOL", 1, false, DType::F32},      {"F8_E4M3", 1, false, DType::F32},
+    {"F32", 4, true, DType::F32},      {"F16", 2, true, DType::F16},
+    {"BF16", 2, true, DType::BF16},    {"F64", 8, false, DType::F32},
+    {"I64", 8, false, DType::F32},     {"U64", 8, false, DType::F32},
+    {"I32", 4, false, DType::F32},     {"U32", 4, false, DType::F32},
+    {"I16", 2, false, DType::F32},     {"U16", 2, false, DType::F32},
+    {"I8", 1, false, DType::F32},      {"U8", 1, false, DType::F32},
+    {"BOOL", 1, false, DType::F32},    {"F8_E4M3", 1, false, DType::F32},
     {"F8_E5M2", 1, false, DType::F32},
 };
 
@@ -269,8 +270,8 @@ void check_placement(const Entry& e, size_t data_size) {
   }
   if (t.begin % e.spec->size != 0) {
     throw Error("safetensors: tensor " + in_quotes(t.name) + ": misaligned: offset " +
-                std::to_string(t.begin) + " is not a multiple of the " + e.spec->name +
-                " size " + std::to_string(e.spec->size));
+                std::to_string(t.begin) + " is not a multiple of the " + e.spec->name + " size " +
+                std::to_string(e.spec->size));
   }
 }
 
@@ -302,7 +303,8 @@ const TensorInfo& SafeTensors::at(const std::string& name) const {
 
 void SafeTensors::read_f32(const TensorInfo& t, float* out) const {
   // The TensorInfo may not come from this file: check it still fits.
-  if (t.begin > t.end || t.end > data_size || t.end - t.begin != tensor_bytes(t, dtype_size(t.dtype))) {
+  if (t.begin > t.end || t.end > data_size ||
+      t.end - t.begin != tensor_bytes(t, dtype_size(t.dtype))) {
     throw Error("safetensors: tensor " + in_quotes(t.name) + " does not fit this file's data");
   }
   const uint8_t* src = data + t.begin;
@@ -331,8 +333,8 @@ SafeTensors parse_safetensors(const uint8_t* bytes, size_t size) {
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];
   const size_t after_prefix = size - kLengthPrefixBytes;
   if (header_len > after_prefix) {
-    throw Error("safetensors: header length " + std::to_string(header_len) +
-                " past end of file (" + std::to_string(after_prefix) +
+    throw Error("safetensors: header length " + std::to_string(header_len) + " past end of file (" +
+                std::to_string(after_prefix) +
                 " bytes follow the length; file truncated or not safetensors)");
   }
   if (header_len > kMaxHeaderBytes) {
@@ -365,7 +367,8 @@ SafeTensors parse_safetensors(const uint8_t* bytes, size_t size) {
     throw Error("safetensors: header is not a JSON object (found " +
                 std::string(header.type_name()) + ")");
   }
-  if (!duplicate.empty()) throw Error("safetensors: tensor " + in_quotes(duplicate) + " appears twice");
+  if (!duplicate.empty())
+    throw Error("safetensors: tensor " + in_quotes(duplicate) + " appears twice");
 
   SafeTensors st;
   st.data = bytes + kLengthPrefixBytes + header_len;

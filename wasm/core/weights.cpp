@@ -76,8 +76,7 @@ std::string shape_string(const std::vector<int64_t>& shape) {
 // parse_config already refuses these; the check here protects callers that
 // build a ModelConfig by hand (the trainer, tests) from a silent overflow.
 void check_config(const ModelConfig& c) {
-  if (c.n_layer <= 0 || c.n_head <= 0 || c.n_embd <= 0 || c.n_positions <= 0 ||
-      c.vocab_size <= 0) {
+  if (c.n_layer <= 0 || c.n_head <= 0 || c.n_embd <= 0 || c.n_positions <= 0 || c.vocab_size <= 0) {
     throw Error("weights: config sizes must be positive (n_layer " + std::to_string(c.n_layer) +
                 ", n_head " + std::to_string(c.n_head) + ", n_embd " + std::to_string(c.n_embd) +
                 ", n_positions " + std::to_string(c.n_positions) + ", vocab_size " +
@@ -114,15 +113,17 @@ void check_tied_head(const SafeTensors& st, const TensorInfo& lm_head, const Ten
   }
   bool same = false;
   if (lm_head.dtype == wte.dtype) {
-    same = std::memcmp(st.data + lm_head.begin, st.data + wte.begin, lm_head.end - lm_head.begin) == 0;
+    same =
+        std::memcmp(st.data + lm_head.begin, st.data + wte.begin, lm_head.end - lm_head.begin) == 0;
   } else {
     std::vector<float> head(numel(lm_head.shape));
     st.read_f32(lm_head, head.data());
     same = std::memcmp(head.data(), wte_values, head.size() * sizeof(float)) == 0;
   }
   if (!same) {
-    throw Error("weights: tensor 'lm_head.weight' differs from wte.weight; Headlight ties the "
-                "LM head to the token embedding and cannot run an untied head");
+    throw Error(
+        "weights: tensor 'lm_head.weight' differs from wte.weight; Headlight ties the "
+        "LM head to the token embedding and cannot run an untied head");
   }
 }
 
