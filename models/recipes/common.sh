@@ -21,7 +21,7 @@ train_model() {
   shift 2
   local out=models/$name
   rm -rf "$out"
-  mkdir -p "$out"
+  mkdir -p "$out" build
   "$HEADLIGHT_BIN" train --train build/corpus/train.txt --val build/corpus/val.txt \
     --tokenizer "$tokenizer" --out "$out" --threads "$THREADS" --dtype f16 "$@" \
     2>&1 | tee "build/train-$name.log"

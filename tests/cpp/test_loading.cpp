@@ -473,96 +473,97 @@ TEST_SUITE("config") {
       "summary_type": "cls_index", "vocab_size": 50257})");
     CHECK(c.n_positions == 1024);
     CHECK(c.vocab_size == 50257);
-    for (const char* act : {"gelu", "gelu_pytorch_tanh", "gelu_fast"}) {
-      CHECK_NOTHROW(hl::parse_config(std::string(R"({"n_layer":1,"n_head":1,"n_embd":8,"n_ctx":8,)") +
-                                     R"("vocab_size":9,"activation_function":")" + act + ""
+    for (const std::string act : {"gelu", "gelu_pytorch_tanh", "gelu_fast"}) {
+      const std::string json =
+          "{\"n_layer\":1,\"n_head\":1,\"n_embd\":8,\"n_ctx\":8,"
+          "\"vocab_size\":9,\"activation_function\":\"" +
+          act + "\"}";
+      CHECK_NOTHROW(hl::parse_config(json));
     }
-    "));
-  }
-  CHECK(c.d_head() == 64);
-  CHECK(hl::parse_config(R"({"n_layer":1,"n_head":1,"n_embd":8,"n_positions":8,"vocab_size":9,
+    CHECK(c.d_head() == 64);
+    CHECK(hl::parse_config(R"({"n_layer":1,"n_head":1,"n_embd":8,"n_positions":8,"vocab_size":9,
                              "layer_norm_epsilon":0.001})")
-            .layer_norm_epsilon == 0.001f);
-}
-
-TEST_CASE("bad configs are rejected naming the key") {
-  struct Case {
-    std::string json;
-    const char* message;
-  };
-  const std::string base = R"("n_head":4,"n_embd":48,"n_positions":64,"vocab_size":443)";
-  const std::vector<Case> cases = {
-      {"", "config.json: file is empty"},
-      {"  \n", "config.json: file is empty"},
-      {"{\"n_layer\": 2,", "config.json: not valid JSON"},
-      {"[2, 4]", "expected a JSON object"},
-      {"{" + base + "}", "missing n_layer"},
-      {R"({"n_layer":2,"n_head":4,"n_embd":48,"vocab_size":443})",
-       "missing n_positions (or n_ctx)"},
-      {R"({"n_layer":0,)" + base + "}", "n_layer must be positive, found 0"},
-      {R"({"n_layer":-3,)" + base + "}", "n_layer must be positive, found -3"},
-      {R"({"n_layer":"2",)" + base + "}", "n_layer must be an integer"},
-      {R"({"n_layer":2.5,)" + base + "}", "n_layer must be an integer"},
-      {R"({"n_layer":1000,)" + base + "}", "n_layer = 1000 is absurd"},
-      {R"({"n_layer":2,"n_head":4,"n_embd":100000,"n_positions":64,"vocab_size":443})",
-       "n_embd = 100000 is absurd"},
-      {R"({"n_layer":2,"n_head":0,"n_embd":48,"n_positions":64,"vocab_size":443})",
-       "n_head must be positive"},
-      {R"({"n_layer":2,"n_head":4,"n_embd":48,"n_positions":64,"vocab_size":5000000})",
-       "vocab_size = 5000000 is absurd"},
-      {R"({"n_layer":2,"n_head":4,"n_embd":48,"n_positions":1000000,"vocab_size":443})",
-       "n_positions = 1000000 is absurd"},
-      {R"({"n_layer":2,"n_head":4,"n_embd":48,"n_ctx":0,"vocab_size":443})",
-       "n_ctx must be positive"},
-      {R"({"n_layer":2,"n_head":5,"n_embd":48,"n_positions":64,"vocab_size":443})",
-       "n_embd 48 is not divisible by n_head 5"},
-      {R"({"n_layer":2,)" + base + R"(,"layer_norm_epsilon":0})",
-       "layer_norm_epsilon 0 must be in (0, 1)"},
-      {R"({"n_layer":2,)" + base + R"(,"layer_norm_epsilon":-1e-5})", "layer_norm_epsilon"},
-      {R"({"n_layer":2,)" + base + R"(,"layer_norm_epsilon":"small"})",
-       "layer_norm_epsilon must be a number"},
-      {R"({"n_layer":2,)" + base + R"(,"attn_only":"yes"})", "attn_only must be true or false"},
-      {R"({"n_layer":2,)" + base + R"(,"activation_function":"relu"})",
-       "activation_function \"relu\" is not supported"},
-      {R"({"n_layer":2,)" + base + R"(,"n_inner":100})", "n_inner 100 is not supported"},
-      {R"({"n_layer":2,)" + base + R"(,"scale_attn_by_inverse_layer_idx":true})",
-       "scale_attn_by_inverse_layer_idx"},
-  };
-  for (const Case& c : cases) {
-    CAPTURE(c.json);
-    const std::string message = error_of([&] { hl::parse_config(c.json); });
-    CHECK_MESSAGE(message.find(c.message) != std::string::npos,
-                  "expected '" << c.message << "' in '" << message << "'");
+              .layer_norm_epsilon == 0.001f);
   }
-}
 
-TEST_CASE("config_to_json writes a Hugging Face GPT-2 config that parses back") {
-  hl::ModelConfig c;
-  c.n_layer = 4;
-  c.n_head = 8;
-  c.n_embd = 256;
-  c.n_positions = 512;
-  c.vocab_size = 6000;
-  c.layer_norm_epsilon = 1e-5f;
-  c.attn_only = true;
-  const std::string text = hl::config_to_json(c);
-  INFO(text);
-  CHECK(text.find("\"model_type\": \"gpt2\"") != std::string::npos);
-  CHECK(text.find("\"GPT2LMHeadModel\"") != std::string::npos);
-  CHECK(text.find("\"activation_function\": \"gelu_new\"") != std::string::npos);
-  CHECK(text.find("\"layer_norm_epsilon\": 1e-05") != std::string::npos);
-  CHECK(text.find("\"attn_only\": true") != std::string::npos);
-  const hl::ModelConfig back = hl::parse_config(text);
-  CHECK(back.n_layer == 4);
-  CHECK(back.n_head == 8);
-  CHECK(back.n_embd == 256);
-  CHECK(back.n_positions == 512);
-  CHECK(back.vocab_size == 6000);
-  CHECK(back.layer_norm_epsilon == 1e-5f);
-  CHECK(back.attn_only);
-  c.attn_only = false;
-  CHECK(hl::config_to_json(c).find("attn_only") == std::string::npos);
-}
+  TEST_CASE("bad configs are rejected naming the key") {
+    struct Case {
+      std::string json;
+      const char* message;
+    };
+    const std::string base = R"("n_head":4,"n_embd":48,"n_positions":64,"vocab_size":443)";
+    const std::vector<Case> cases = {
+        {"", "config.json: file is empty"},
+        {"  \n", "config.json: file is empty"},
+        {"{\"n_layer\": 2,", "config.json: not valid JSON"},
+        {"[2, 4]", "expected a JSON object"},
+        {"{" + base + "}", "missing n_layer"},
+        {R"({"n_layer":2,"n_head":4,"n_embd":48,"vocab_size":443})",
+         "missing n_positions (or n_ctx)"},
+        {R"({"n_layer":0,)" + base + "}", "n_layer must be positive, found 0"},
+        {R"({"n_layer":-3,)" + base + "}", "n_layer must be positive, found -3"},
+        {R"({"n_layer":"2",)" + base + "}", "n_layer must be an integer"},
+        {R"({"n_layer":2.5,)" + base + "}", "n_layer must be an integer"},
+        {R"({"n_layer":1000,)" + base + "}", "n_layer = 1000 is absurd"},
+        {R"({"n_layer":2,"n_head":4,"n_embd":100000,"n_positions":64,"vocab_size":443})",
+         "n_embd = 100000 is absurd"},
+        {R"({"n_layer":2,"n_head":0,"n_embd":48,"n_positions":64,"vocab_size":443})",
+         "n_head must be positive"},
+        {R"({"n_layer":2,"n_head":4,"n_embd":48,"n_positions":64,"vocab_size":5000000})",
+         "vocab_size = 5000000 is absurd"},
+        {R"({"n_layer":2,"n_head":4,"n_embd":48,"n_positions":1000000,"vocab_size":443})",
+         "n_positions = 1000000 is absurd"},
+        {R"({"n_layer":2,"n_head":4,"n_embd":48,"n_ctx":0,"vocab_size":443})",
+         "n_ctx must be positive"},
+        {R"({"n_layer":2,"n_head":5,"n_embd":48,"n_positions":64,"vocab_size":443})",
+         "n_embd 48 is not divisible by n_head 5"},
+        {R"({"n_layer":2,)" + base + R"(,"layer_norm_epsilon":0})",
+         "layer_norm_epsilon 0 must be in (0, 1)"},
+        {R"({"n_layer":2,)" + base + R"(,"layer_norm_epsilon":-1e-5})", "layer_norm_epsilon"},
+        {R"({"n_layer":2,)" + base + R"(,"layer_norm_epsilon":"small"})",
+         "layer_norm_epsilon must be a number"},
+        {R"({"n_layer":2,)" + base + R"(,"attn_only":"yes"})", "attn_only must be true or false"},
+        {R"({"n_layer":2,)" + base + R"(,"activation_function":"relu"})",
+         "activation_function \"relu\" is not supported"},
+        {R"({"n_layer":2,)" + base + R"(,"n_inner":100})", "n_inner 100 is not supported"},
+        {R"({"n_layer":2,)" + base + R"(,"scale_attn_by_inverse_layer_idx":true})",
+         "scale_attn_by_inverse_layer_idx"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.json);
+      const std::string message = error_of([&] { hl::parse_config(c.json); });
+      CHECK_MESSAGE(message.find(c.message) != std::string::npos,
+                    "expected '" << c.message << "' in '" << message << "'");
+    }
+  }
+
+  TEST_CASE("config_to_json writes a Hugging Face GPT-2 config that parses back") {
+    hl::ModelConfig c;
+    c.n_layer = 4;
+    c.n_head = 8;
+    c.n_embd = 256;
+    c.n_positions = 512;
+    c.vocab_size = 6000;
+    c.layer_norm_epsilon = 1e-5f;
+    c.attn_only = true;
+    const std::string text = hl::config_to_json(c);
+    INFO(text);
+    CHECK(text.find("\"model_type\": \"gpt2\"") != std::string::npos);
+    CHECK(text.find("\"GPT2LMHeadModel\"") != std::string::npos);
+    CHECK(text.find("\"activation_function\": \"gelu_new\"") != std::string::npos);
+    CHECK(text.find("\"layer_norm_epsilon\": 1e-05") != std::string::npos);
+    CHECK(text.find("\"attn_only\": true") != std::string::npos);
+    const hl::ModelConfig back = hl::parse_config(text);
+    CHECK(back.n_layer == 4);
+    CHECK(back.n_head == 8);
+    CHECK(back.n_embd == 256);
+    CHECK(back.n_positions == 512);
+    CHECK(back.vocab_size == 6000);
+    CHECK(back.layer_norm_epsilon == 1e-5f);
+    CHECK(back.attn_only);
+    c.attn_only = false;
+    CHECK(hl::config_to_json(c).find("attn_only") == std::string::npos);
+  }
 }
 
 TEST_SUITE("weights") {

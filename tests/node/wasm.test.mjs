@@ -110,7 +110,10 @@ for (const fixture of FIXTURES) {
 }
 
 test('shapes and invariants of the trace', () => {
-  const info = expectOk(loadFolder(engine, readModelFolder(FIXTURES[0].dir)), 'loadModel');
+  const files = readModelFolder(FIXTURES[0].dir);
+  // An ArrayBuffer is taken as well as a Uint8Array.
+  const info = expectOk(engine.loadModel(files.configJson, files.safetensors.slice().buffer,
+    files.vocabJson, files.mergesTxt), 'loadModel');
   const { ids } = expectOk(engine.tokenize(TEXT), 'tokenize');
   expectOk(engine.run(ids, 3), 'run');
   const trace = expectOk(engine.getTrace(), 'getTrace');

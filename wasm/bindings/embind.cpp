@@ -78,6 +78,9 @@ val utf8_to_js(const std::string& bytes) {
   return val::global("TextDecoder").new_(std::string("utf-8")).call<val>("decode", view);
 }
 
+// value instanceof globalThis[ctor]
+bool is_a(const val& value, const char* ctor) { return value.instanceof (val::global(ctor)); }
+
 // Number of elements of a JS array-like (Array, typed array); throws if the
 // value has no numeric length.
 size_t js_length(const val& array_like, const char* what) {
@@ -97,8 +100,8 @@ std::vector<int> ids_from_js(const val& ids_js) {
 }
 
 // Display text of a token. A checkpoint's vocab_size may exceed the
-// tokenizer's (GPT-2 vocabularies padded to a multiple of 64): those ids can
-// still win a top-k and are shown as such, as the command line does.
+// tokenizer's (nanoGPT pads GPT-2's 50257 to 50304): those ids can still win
+// a top-k and are shown as such, as the command line does.
 std::string display(const hl::Model& model, int id) {
   if (id < model.tokenizer.vocab_size()) return model.tokenizer.token_display(id);
   return "<unused id " + std::to_string(id) + ">";
@@ -112,10 +115,10 @@ class Engine {
   val loadModel(const std::string& config_json, val safetensors_js, const std::string& vocab_json,
                 const std::string& merges_txt) {
     return guarded("loadModel", [&] {
-      if (safetensors_js.instanceof(val::global("ArrayBuffer"))) {
+      if (is_a(safetensors_js, "ArrayBuffer")) {
         safetensors_js = val::global("Uint8Array").new_(safetensors_js);
       }
-      if (!safetensors_js.instanceof(val::global("Uint8Array"))) {
+      if (!is_a(safetensors_js, "Uint8Array")) {
         throw hl::Error("model.safetensors must be given as a Uint8Array");
       }
       const size_t n_bytes = js_length(safetensors_js, "model.safetensors");
@@ -130,7 +133,7 @@ class Engine {
         model = hl::load_model(config_json, bytes.get(), n_bytes, vocab_json, merges_txt);
       }
       auto session = std::make_unique<hl::Session>(model, kDefaultTopK);
-      // Release the previous model before reporting success.
+      // Swap in the new model; the previous one and its session are freed here.
       session_ = std::move(session);
       model_ = std::move(model);
       session_top_k_ = kDefaultTopK;

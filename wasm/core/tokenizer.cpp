@@ -8,6 +8,11 @@
 // Stage 3 runs on token ids with a min-heap keyed by (rank, position), which
 // gives the same merges as the reference's rescan-per-rank loop in
 // O(n log n), so a pathological 1 MB "word" stays fast.
+//
+// Merge ranks are keyed by the pair (left id, right id), as encoder.py keys
+// them by tuple. gpt-3-encoder keys them by the string "left,right", so 11
+// pairs of GPT-2's vocabulary (e.g. `",` + `"` against `"` + `,"`) share a key
+// there; on every text tested both give the same ids.
 #include "tokenizer.h"
 
 #include <algorithm>

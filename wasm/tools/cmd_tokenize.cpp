@@ -16,6 +16,7 @@
 
 namespace {
 
+const char* kUsageLine = "usage: headlight tokenize --model DIR [--decode]";
 const char* kTokenizeUsage =
     "usage: headlight tokenize --model DIR [--decode]\n"
     "  reads UTF-8 text on stdin, prints the token ids space-separated on one line\n"
@@ -67,13 +68,13 @@ int cmd_tokenize(int argc, char** argv) {
       std::fputs(kTokenizeUsage, stdout);
       return 0;
     } else {
-      std::fprintf(stderr, "headlight tokenize: unexpected argument '%s'\n%s", arg.c_str(),
-                   kTokenizeUsage);
+      std::fprintf(stderr, "headlight tokenize: unexpected argument '%s' (%s)\n", arg.c_str(),
+                   kUsageLine);
       return 2;
     }
   }
   if (model_dir.empty()) {
-    std::fprintf(stderr, "headlight tokenize: --model DIR is required\n%s", kTokenizeUsage);
+    std::fprintf(stderr, "headlight tokenize: --model DIR is required (%s)\n", kUsageLine);
     return 2;
   }
   // Read in this order so a folder missing both names vocab.json first.

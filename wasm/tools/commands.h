@@ -8,4 +8,3 @@ int cmd_run(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
-int cmd_train_bpe(int argc, char** argv);
