@@ -150,7 +150,8 @@ TEST_CASE("exp_forward: relative error over [-80, 80], underflow to 0, overflow 
   MESSAGE("exp_forward: max rel error " << worst << " on [-80, 80]");
 
   const float inf = std::numeric_limits<float>::infinity();
-  const std::vector<float> edge = {0.0f, -88.0f, -100.0f, -1e30f, -inf, 89.0f, inf, 1.0f, -0.5f};
+  const std::vector<float> edge = {0.0f, -88.0f, -100.0f, -1e30f, -inf, 89.0f,
+                                   inf,  1.0f,   -0.5f,   std::nanf("")};
   std::vector<float> e(edge.size());
   hl::exp_forward(e.data(), edge.data(), edge.size());
   CHECK(e[0] == 1.0f);
@@ -163,6 +164,7 @@ TEST_CASE("exp_forward: relative error over [-80, 80], underflow to 0, overflow 
   CHECK(e[6] == inf);
   CHECK(std::fabs(e[7] - std::exp(1.0)) / std::exp(1.0) < 2e-7);
   CHECK(std::fabs(e[8] - std::exp(-0.5)) / std::exp(-0.5) < 2e-7);
+  CHECK(std::isnan(e[9]));
   // Near the top of the range (n is clamped to 127 there) it stays accurate.
   const float top[4] = {88.0f, 88.5f, 88.7f, 87.9f};
   float etop[4];

@@ -109,9 +109,40 @@ function randomUnicodeText(bytes, seed) {
   return pieces.join('');
 }
 
+// Every code point next to a change of class (letter / number / space /
+// other, as the JS regex sees them) and every whitespace code point, each in
+// contexts whose pre-tokens differ by its class: a table error at any range
+// end shows up as a different split.
+function classBoundaryText() {
+  const classOf = (c) => (/\p{L}/u.test(c) ? 'L' : /\p{N}/u.test(c) ? 'N' : /\s/u.test(c) ? 'S' : 'O');
+  const picked = new Set();
+  let previous = classOf('\0');
+  for (let cp = 1; cp <= 0x10ffff; cp++) {
+    if (cp === 0xd800) cp = 0xe000;  // no surrogates in UTF-8
+    const cls = classOf(String.fromCodePoint(cp));
+    if (cls !== previous || cls === 'S') {
+      picked.add(cp - 1 === 0xdfff ? 0xd7ff : cp - 1);
+      picked.add(cp);
+    }
+    previous = cls;
+  }
+  let text = '';
+  for (const cp of picked) {
+    const c = String.fromCodePoint(cp);
+    text += `a${c}b 1${c}2 .${c}. ${c}${c}x ${c} x${c}  y\n`;
+  }
+  return text;
+}
+
 // > 1 MB: nlp-corpus sentences grouped into paragraphs, the edge cases, and
 // random Unicode, with varied separators between documents.
+let corpus;
 function buildCorpus() {
+  corpus ??= buildCorpusOnce();
+  return corpus;
+}
+
+function buildCorpusOnce() {
   const random = rng(2);
   const sentences = nlpCorpus.all();
   const separators = ['\n', '\n\n', ' ', '  \n', '\r\n', '\n\n\n', '\t'];
@@ -126,6 +157,7 @@ function buildCorpus() {
   }
   for (const edge of edgeCases) documents.splice(Math.floor(random() * documents.length), 0, edge);
   documents.push(randomUnicodeText(200_000, 3));
+  documents.push(classBoundaryText());
   let text = '';
   for (const doc of documents) text += doc + separators[Math.floor(random() * separators.length)];
   return text + edgeCases.join('');  // ends without a trailing separator
@@ -220,6 +252,56 @@ test('headlight tokenize gives the ids of gpt-3-encoder on > 1 MB, and decodes b
     }
     console.log(`tokenizer: decode(encode(x)) == x on all ${textBytes.length} bytes`);
   });
+});
+
+// Every code point of planes 0-3 and 14, and a sample of the rest, in
+// contexts whose pre-token split depends on its class (letter, number,
+// space, other): the pre-tokeniser alone, against the JS regex itself.
+function everyCodePointText() {
+  let text = '';
+  for (let cp = 0; cp <= 0x10ffff; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    const plane = cp >> 16;
+    const inner = (cp & 0xffff) !== 0 && (cp & 0xffff) !== 0xffff;
+    if (plane >= 4 && plane !== 14 && inner && cp % 251 !== 0) continue;
+    const c = String.fromCodePoint(cp);
+    text += `a${c}a 1${c}1 .${c}. x ${c}y\n`;
+  }
+  return text;
+}
+
+function regexEnds(text) {
+  const ends = [];
+  let offset = 0;
+  for (const match of text.matchAll(gpt2Pattern)) {
+    offset += Buffer.byteLength(match[0]);
+    ends.push(offset);
+  }
+  return ends;
+}
+
+test('headlight tokenize --pretokens cuts as the JS regex does, on every code point', {
+  skip: !existsSync(headlight) && `no native binary at ${headlight}`,
+}, () => {
+  for (const [name, text] of [['every code point', everyCodePointText()], ['corpus', buildCorpus()]]) {
+    const bytes = Buffer.from(text, 'utf8');
+    const start = performance.now();
+    const result = runHeadlight(['--pretokens'], bytes);
+    assert.equal(result.status, 0, result.stderr);
+    const ms = performance.now() - start;
+    const ends = parseIds(result.stdout);
+    const expected = regexEnds(text);
+    let i = 0;
+    while (i < expected.length && ends[i] === expected[i]) i++;
+    if (i < expected.length || ends.length !== expected.length) {
+      const from = i > 0 ? expected[i - 1] : 0;
+      const around = bytes.subarray(Math.max(0, from - 12), from + 16).toString('utf8');
+      assert.fail(`${name}: pre-token ${i} ends at byte ${ends[i]}, the regex says ` +
+                  `${expected[i]}; text from byte ${from}: ${JSON.stringify(around)}`);
+    }
+    console.log(`tokenizer: pre-tokens identical to the regex on ${name}: ` +
+                `${(bytes.length / 1e6).toFixed(2)} MB, ${ends.length} pre-tokens, ${ms.toFixed(0)} ms`);
+  }
 });
 
 test('headlight tokenize: empty input, whitespace only, invalid UTF-8, missing files', {

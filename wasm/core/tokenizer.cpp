@@ -1,7 +1,7 @@
 // GPT-2 byte-level BPE. Three stages, each matching the reference encoder
 // (OpenAI's encoder.py, npm gpt-3-encoder) exactly:
 //   1. pre-tokenisation: GPT-2's regex, run by hand over decoded code points
-//      with the generated Unicode class tables (unicode_tables.cpp);
+//      with the generated Unicode class tables (pretokenizer.cpp);
 //   2. every pre-token's UTF-8 bytes start as single-byte tokens;
 //   3. BPE: repeatedly merge the adjacent pair of lowest merge rank, all of
 //      its occurrences left to right, until no adjacent pair has a rank.
@@ -26,7 +26,8 @@
 #include <string_view>
 
 #include "error.h"
-#include "unicode_tables.h"
+#include "pretokenizer.h"
+#include "utf8.h"
 
 namespace hl {
 namespace {
@@ -34,170 +35,11 @@ namespace {
 constexpr const char* kVocabFile = "vocab.json";
 constexpr const char* kMergesFile = "merges.txt";
 
-// ---------------------------------------------------------------- UTF-8 ----
-
-// Length of the valid UTF-8 character starting at s[i], or 0 if the bytes
-// there are not one (bad lead byte, truncated, overlong, surrogate, > U+10FFFF).
-size_t utf8_char_length(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char b0 = byte(i);
-  if (b0 < 0x80) return 1;
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // UTF-16 surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (size_t k = 2; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  }
-  return len;
-}
-
-// Code point of the valid UTF-8 character of length len at s[i].
-char32_t utf8_decode(std::string_view s, size_t i, size_t len) {
-  const auto byte = [&](size_t k) {
-    return static_cast<char32_t>(static_cast<unsigned char>(s[k]));
-  };
-  switch (len) {
-    case 1:
-      return byte(i);
-    case 2:
-      return ((byte(i) & 0x1F) << 6) | (byte(i + 1) & 0x3F);
-    case 3:
-      return ((byte(i) & 0x0F) << 12) | ((byte(i + 1) & 0x3F) << 6) | (byte(i + 2) & 0x3F);
-    default:
-      return ((byte(i) & 0x07) << 18) | ((byte(i + 1) & 0x3F) << 12) | ((byte(i + 2) & 0x3F) << 6) |
-             (byte(i + 3) & 0x3F);
-  }
-}
-
-void utf8_append(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 std::string hex_byte(unsigned char b) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "0x%02X", b);
   return buf;
 }
-
-// ------------------------------------------------------ pre-tokenisation ----
-
-// GPT-2's pattern, tried alternative by alternative at each position as a
-// backtracking regex engine would:
-//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-// Every code point is in exactly one of letter / number / space / other, so
-// some alternative always matches and the pre-tokens tile the text.
-class PreTokenizer {
- public:
-  explicit PreTokenizer(std::string_view text) : text_(text) {}
-
-  // Next pre-token as [begin, end) byte offsets; false at the end of the text.
-  bool next(size_t* begin, size_t* end) {
-    if (pos_ >= text_.size()) return false;
-    *begin = pos_;
-    pos_ = match_at(pos_);
-    *end = pos_;
-    return true;
-  }
-
- private:
-  struct CodePoint {
-    char32_t value;
-    size_t length;  // bytes
-    CharClass char_class;
-  };
-
-  // The text is valid UTF-8 (checked before), so every lead byte decodes.
-  CodePoint at(size_t i) const {
-    const unsigned char b0 = static_cast<unsigned char>(text_[i]);
-    if (b0 < 0x80) return {b0, 1, ascii_class(b0)};
-    const size_t len = utf8_char_length(text_, i);
-    const char32_t cp = utf8_decode(text_, i, len);
-    return {cp, len, char_class_of(cp)};
-  }
-
-  static CharClass ascii_class(unsigned char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return CharClass::kLetter;
-    if (c >= '0' && c <= '9') return CharClass::kNumber;
-    if (c == ' ' || (c >= '\t' && c <= '\r')) return CharClass::kSpace;
-    return CharClass::kOther;
-  }
-
-  // End of the run of code points of class cls starting at i.
-  size_t run_end(size_t i, CharClass cls) const {
-    while (i < text_.size()) {
-      const CodePoint cp = at(i);
-      if (cp.char_class != cls) break;
-      i += cp.length;
-    }
-    return i;
-  }
-
-  // End of the match that starts at i.
-  size_t match_at(size_t i) const {
-    const size_t n = text_.size();
-    // 's|'t|'re|'ve|'m|'ll|'d (lower case only, as in GPT-2)
-    if (text_[i] == '\'' && i + 1 < n) {
-      const char c1 = text_[i + 1];
-      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return i + 2;
-      if (i + 2 < n) {
-        const char c2 = text_[i + 2];
-        if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
-          return i + 3;
-        }
-      }
-    }
-    // ' ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+': an optional ASCII space, then a
-    // run of one class. The space only helps if a non-space follows it.
-    const size_t body = (text_[i] == ' ' && i + 1 < n) ? i + 1 : i;
-    const CharClass body_class = at(body).char_class;
-    if (body_class != CharClass::kSpace) return run_end(body, body_class);
-    // \s+(?!\S): the whole whitespace run if it ends the text, else the run
-    // minus its last code point (which goes with the next pre-token, as the
-    // space of ' ?\p{L}+' etc.). A lone whitespace before a non-space falls
-    // through to \s+ and is its own pre-token.
-    size_t last = i;
-    size_t end = i;
-    while (end < n) {
-      const CodePoint cp = at(end);
-      if (cp.char_class != CharClass::kSpace) break;
-      last = end;
-      end += cp.length;
-    }
-    if (end == n || last == i) return end;
-    return last;
-  }
-
-  std::string_view text_;
-  size_t pos_ = 0;
-};
 
 // ------------------------------------------------------ bytes_to_unicode ----
 

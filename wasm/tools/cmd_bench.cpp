@@ -37,6 +37,9 @@ const Shape kShapes[] = {
     {2048, 256, 768, "train c_attn"}, {2048, 256, 256, "train c_proj"},
     {2048, 256, 1024, "train c_fc"},  {2048, 1024, 256, "train mlp c_proj"},
     {2048, 768, 256, "train dX"},     {2048, 256, 4096, "train lm head"},
+    // weight gradients dW (IC, OC) += X^T (IC, B*T) @ dY (B*T, OC)
+    {256, 2048, 768, "train dW c_attn"}, {256, 2048, 1024, "train dW c_fc"},
+    {1024, 2048, 256, "train dW mlp proj"},
 };
 
 double now_seconds(bool thread_cpu) {

@@ -12,6 +12,7 @@ const char* kUsage =
     "usage: headlight <command> [options]\n"
     "  tokenize --model DIR            UTF-8 text on stdin -> token ids\n"
     "  tokenize --model DIR --decode   token ids on stdin -> the exact bytes\n"
+    "  tokenize --pretokens            UTF-8 text on stdin -> GPT-2 pre-token end offsets\n"
     "  run --model DIR --text TEXT [--edit L.H=GAIN]... [--top-k K] --json\n"
     "  bench                           kernel and forward-pass benchmarks\n"
     "  train ...                       train a model (see headlight train --help)\n"
