@@ -182,22 +182,43 @@ async function main() {
 
     let maxDiff = 0;
     for (let i = 0; i < M * N; ++i) maxDiff = Math.max(maxDiff, Math.abs(hlOut[i] - ortOut[i]));
+    // Both against a double-precision dot product on a sample of entries,
+    // relative to sum |a||b| (the scale of float rounding error).
+    let hlErr = 0;
+    let ortErr = 0;
+    for (let s = 0; s < 256; ++s) {
+      const i = (s * 7919) % M;
+      const j = (s * 104729) % N;
+      let ref = 0;
+      let mag = 0;
+      for (let k = 0; k < K; ++k) {
+        ref += A[i * K + k] * B[k * N + j];
+        mag += Math.abs(A[i * K + k] * B[k * N + j]);
+      }
+      hlErr = Math.max(hlErr, Math.abs(hlOut[i * N + j] - ref) / mag);
+      ortErr = Math.max(ortErr, Math.abs(ortOut[i * N + j] - ref) / mag);
+    }
     const hlGflops = flops / (median(hlTimes) * 1e6);
     const ortGflops = flops / (median(ortTimes) * 1e6);
-    rows.push({ shape: `${M}x${K}x${N}`, hlGflops, ortGflops, maxDiff });
+    rows.push({ shape: `${M}x${K}x${N}`, hlGflops, ortGflops, maxDiff, hlErr, ortErr });
   }
 
   console.log(
     `GEMM, wasm in Node ${process.version}, 1 thread, median of ${REPS} reps, ` +
       `${useWall ? 'wall-clock' : 'process CPU'} time`,
   );
-  console.log('shape (MxKxN)  | headlight GFLOPS | ort GFLOPS | ratio | max |diff|');
-  console.log('---------------|------------------|------------|-------|----------');
+  console.log(
+    'shape (MxKxN)  | headlight GFLOPS | ort GFLOPS | ratio | max |hl - ort| | rel err vs f64 hl / ort',
+  );
+  console.log(
+    '---------------|------------------|------------|-------|-------------|------------------------',
+  );
   for (const r of rows) {
     console.log(
       `${r.shape.padEnd(14)} | ${r.hlGflops.toFixed(1).padStart(16)} | ` +
         `${r.ortGflops.toFixed(1).padStart(10)} | ${(r.hlGflops / r.ortGflops).toFixed(2).padStart(5)} | ` +
-        `${r.maxDiff.toExponential(1)}`,
+        `${r.maxDiff.toExponential(1).padStart(11)} | ` +
+        `${r.hlErr.toExponential(1)} / ${r.ortErr.toExponential(1)}`,
     );
   }
 }

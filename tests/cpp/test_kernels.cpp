@@ -107,7 +107,9 @@ TEST_CASE("pack_b_transposed packs the same panels as pack_b of the transpose") 
 
 TEST_CASE("gemm and gemm_packed_mt equal gemm_packed bit for bit") {
   std::mt19937 rng(7);
-  struct Shape { int M, K, N; };
+  struct Shape {
+    int M, K, N;
+  };
   for (Shape s : {Shape{5, 33, 9}, Shape{130, 70, 200}, Shape{301, 260, 24}, Shape{64, 96, 520}}) {
     auto A = random_vector(static_cast<size_t>(s.M) * s.K, rng);
     auto B = random_vector(static_cast<size_t>(s.K) * s.N, rng);
@@ -122,7 +124,8 @@ TEST_CASE("gemm and gemm_packed_mt equal gemm_packed bit for bit") {
       std::fill(C3.begin(), C3.end(), 0.0f);
       hl::gemm_packed_mt(C3.data(), A.data(), packed.data(), bias.data(), s.M, s.K, s.N, false,
                          threads);
-      CHECK_MESSAGE(C1 == C3, "M=" << s.M << " K=" << s.K << " N=" << s.N << " threads=" << threads);
+      CHECK_MESSAGE(C1 == C3,
+                    "M=" << s.M << " K=" << s.K << " N=" << s.N << " threads=" << threads);
     }
   }
 }
@@ -150,8 +153,8 @@ TEST_CASE("exp_forward: relative error over [-80, 80], underflow to 0, overflow 
   MESSAGE("exp_forward: max rel error " << worst << " on [-80, 80]");
 
   const float inf = std::numeric_limits<float>::infinity();
-  const std::vector<float> edge = {0.0f, -88.0f, -100.0f, -1e30f, -inf, 89.0f,
-                                   inf,  1.0f,   -0.5f,   std::nanf("")};
+  const std::vector<float> edge = {0.0f,  -88.0f, -100.0f, -1e30f, -inf,
+                                   89.0f, inf,    1.0f,    -0.5f,  std::nanf("")};
   std::vector<float> e(edge.size());
   hl::exp_forward(e.data(), edge.data(), edge.size());
   CHECK(e[0] == 1.0f);
@@ -171,7 +174,8 @@ TEST_CASE("exp_forward: relative error over [-80, 80], underflow to 0, overflow 
   hl::exp_forward(etop, top, 4);
   double worst_top = 0.0;
   for (int i = 0; i < 4; ++i)
-    worst_top = std::max(worst_top, std::fabs(etop[i] - std::exp(double(top[i]))) / std::exp(double(top[i])));
+    worst_top = std::max(worst_top,
+                         std::fabs(etop[i] - std::exp(double(top[i]))) / std::exp(double(top[i])));
   MESSAGE("exp_forward: max rel error " << worst_top << " on [87.9, 88.7]");
   CHECK(worst_top < 2e-6);
 }
@@ -261,13 +265,16 @@ TEST_CASE("gelu_forward: tanh GELU against double") {
 
 TEST_CASE("attention_forward: causal probs and z against double") {
   std::mt19937 rng(21);
-  struct Shape { int T, C, H; };
+  struct Shape {
+    int T, C, H;
+  };
   double worst_p = 0.0, worst_z = 0.0;
-  for (Shape s : {Shape{1, 8, 2}, Shape{7, 12, 3}, Shape{33, 36, 3}, Shape{70, 128, 2},
-                  Shape{19, 40, 8}}) {
+  for (Shape s :
+       {Shape{1, 8, 2}, Shape{7, 12, 3}, Shape{33, 36, 3}, Shape{70, 128, 2}, Shape{19, 40, 8}}) {
     const int T = s.T, C = s.C, H = s.H, D = C / H;
     auto qkv = random_vector(static_cast<size_t>(T) * 3 * C, rng, -2.0f, 2.0f);
-    std::vector<float> z(static_cast<size_t>(T) * C, 5.0f), probs(static_cast<size_t>(H) * T * T, 5.0f);
+    std::vector<float> z(static_cast<size_t>(T) * C, 5.0f),
+        probs(static_cast<size_t>(H) * T * T, 5.0f);
     hl::attention_forward(z.data(), probs.data(), qkv.data(), T, C, H);
     for (int h = 0; h < H; ++h)
       for (int t = 0; t < T; ++t) {

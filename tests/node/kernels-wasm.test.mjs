@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -155,4 +156,18 @@ test('wasm softmax_rows: rows sum to 1', () => {
   console.log(`wasm softmax_rows: max |row sum - 1| ${worst.toExponential(2)}`);
   assert.ok(worst < 1e-5);
   hl.free(px);
+});
+
+test('wasm kernels hold no float->int conversion (scalarised in wasm SIMD) and do use f32x4', () => {
+  // exp finds 2^n by the 1.5 * 2^23 bit trick precisely to avoid
+  // i32x4.trunc_sat_f32x4_s, which V8 on x64 lowers to a long sequence.
+  const listing = execFileSync('wasm-objdump', ['-d', path.join(WASM_DIR, 'headlight_bench.wasm')], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  const truncs = listing.split('\n').filter((line) => /trunc/.test(line));
+  const simd = listing.split('\n').filter((line) => /f32x4\.(mul|add)/.test(line)).length;
+  console.log(`headlight_bench.wasm: ${truncs.length} trunc instructions, ${simd} f32x4 mul/add`);
+  assert.deepEqual(truncs, []);
+  assert.ok(simd > 50);
 });

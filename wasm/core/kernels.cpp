@@ -3,14 +3,13 @@
 // 128-bit wasm SIMD. Everything is written against batch::size.
 #include "kernels.h"
 
-#include <xsimd/xsimd.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <thread>
 #include <vector>
+#include <xsimd/xsimd.hpp>
 
 namespace hl {
 namespace {
@@ -77,8 +76,8 @@ void pack_a_block(float* packed, const float* A, int lda, int m0, int mc, int k0
 //   plus bias (this panel's columns) when non-null.
 // The product is summed from zero and C is added at the end, so the C tile,
 // prefetched at the start, arrives from L2/L3 while the k loop runs.
-void micro_kernel(float* C, int ldc, const float* a_tile, const float* b_slice, int kc,
-                  int m_valid, int n_valid, bool load_c, const float* bias) {
+void micro_kernel(float* C, int ldc, const float* a_tile, const float* b_slice, int kc, int m_valid,
+                  int n_valid, bool load_c, const float* bias) {
   if (load_c) {
     for (int r = 0; r < m_valid; ++r) {
       __builtin_prefetch(C + r * ldc, 1);
@@ -126,7 +125,8 @@ void micro_kernel(float* C, int ldc, const float* a_tile, const float* b_slice, 
   for (int r = 0; r < kMR; ++r)
     for (int b = 0; b < kNB; ++b) acc[r][b].store_aligned(&edge[r][b * kLanes]);
   for (int r = 0; r < m_valid; ++r)
-    for (int j = 0; j < n_valid; ++j) C[r * ldc + j] = load_c ? C[r * ldc + j] + edge[r][j] : edge[r][j];
+    for (int j = 0; j < n_valid; ++j)
+      C[r * ldc + j] = load_c ? C[r * ldc + j] + edge[r][j] : edge[r][j];
 }
 
 // Scratch for one packed A block, per thread (std::vector: no size limit on
@@ -166,8 +166,8 @@ void gemm_block(float* C, const float* A, const float* packed_B, const float* bi
         const float* panel_bias = block_bias ? block_bias + n0 : nullptr;
         for (int i = 0; i < mc; i += kMR) {
           micro_kernel(C + static_cast<size_t>(m0 + i) * N + n0, N,
-                       a_block + static_cast<size_t>(i) * kc, b_slice, kc,
-                       std::min(kMR, mc - i), n_valid, load_c, panel_bias);
+                       a_block + static_cast<size_t>(i) * kc, b_slice, kc, std::min(kMR, mc - i),
+                       n_valid, load_c, panel_bias);
         }
       }
       k0 += kKC;
@@ -236,7 +236,8 @@ float row_max(const float* x, int n) {
   float m = -std::numeric_limits<float>::infinity();
   if (n >= kLanes) {
     batch vm = batch::load_unaligned(x);
-    for (i = kLanes; i + kLanes <= n; i += kLanes) vm = xsimd::max(vm, batch::load_unaligned(x + i));
+    for (i = kLanes; i + kLanes <= n; i += kLanes)
+      vm = xsimd::max(vm, batch::load_unaligned(x + i));
     alignas(64) float lane[kLanes];
     vm.store_aligned(lane);
     for (int j = 0; j < kLanes; ++j) m = std::max(m, lane[j]);
@@ -316,8 +317,8 @@ void attention_head(float* z, int z_stride, float* probs, const float* q, const 
       for (int d = 0; d < d_vec; d += kLanes) {
         const batch qd = batch::load_unaligned(q_t + d);
         for (int j = 0; j < kLanes; ++j)
-          acc[j] = xsimd::fma(qd, batch::load_unaligned(k + static_cast<size_t>(s + j) * stride + d),
-                              acc[j]);
+          acc[j] = xsimd::fma(
+              qd, batch::load_unaligned(k + static_cast<size_t>(s + j) * stride + d), acc[j]);
       }
       batch scores = xsimd::haddp(acc);
       if (d_vec < D) {
@@ -441,7 +442,8 @@ void gemm_packed_mt(float* C, const float* A, const float* packed_B, const float
   auto run = [&](int i) {
     if (split_rows) {
       const int tiles = (M + kMR - 1) / kMR;
-      const int m0 = std::min(M, static_cast<int>(static_cast<long long>(tiles) * i / n_threads) * kMR);
+      const int m0 =
+          std::min(M, static_cast<int>(static_cast<long long>(tiles) * i / n_threads) * kMR);
       const int m1 =
           std::min(M, static_cast<int>(static_cast<long long>(tiles) * (i + 1) / n_threads) * kMR);
       if (m0 < m1) gemm_block(C, A, packed_B, bias, K, N, accumulate, m0, m1, 0, n_panels);
@@ -507,7 +509,8 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, c
 
 void gelu_forward(float* out, const float* inp, size_t n) {
   size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) gelu_batch(batch::load_unaligned(inp + i)).store_unaligned(out + i);
+  for (; i + kLanes <= n; i += kLanes)
+    gelu_batch(batch::load_unaligned(inp + i)).store_unaligned(out + i);
   if (i < n) {
     alignas(64) float lane[kLanes] = {};
     for (size_t j = i; j < n; ++j) lane[j - i] = inp[j];
@@ -518,7 +521,8 @@ void gelu_forward(float* out, const float* inp, size_t n) {
 
 void exp_forward(float* out, const float* inp, size_t n) {
   size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) exp_batch(batch::load_unaligned(inp + i)).store_unaligned(out + i);
+  for (; i + kLanes <= n; i += kLanes)
+    exp_batch(batch::load_unaligned(inp + i)).store_unaligned(out + i);
   for (; i < n; ++i) out[i] = exp_scalar(inp[i]);
 }
 

@@ -128,6 +128,9 @@ struct Tokenizer::Impl {
   mutable std::mutex cache_mutex;
   mutable std::unordered_map<std::string, std::vector<int>> cache;
   static constexpr size_t kMaxCacheEntries = 1 << 20;
+  // Longer pre-tokens (runs of digits, long URLs, pathological input) rarely
+  // repeat; caching them would only hold memory.
+  static constexpr size_t kMaxCachedWordBytes = 64;
 
   void bpe(std::string_view word, std::vector<int>& out) const;
   void encode_word(std::string_view word, std::vector<int>& out) const;
@@ -201,6 +204,10 @@ void Tokenizer::Impl::encode_word(std::string_view word, std::vector<int>& out) 
       out.push_back(byte_token[b]);
       return;
     }
+  }
+  if (word.size() > kMaxCachedWordBytes) {
+    bpe(word, out);
+    return;
   }
   std::string key(word);
   {

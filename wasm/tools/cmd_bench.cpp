@@ -31,14 +31,21 @@ struct Shape {
 };
 
 const Shape kShapes[] = {
-    {128, 256, 768, "inference"},   {128, 256, 1024, "inference"},
-    {128, 1024, 256, "inference"},  {64, 768, 2304, "inference"},
-    {64, 768, 3072, "inference"},   {64, 3072, 768, "inference"},
-    {2048, 256, 768, "train c_attn"}, {2048, 256, 256, "train c_proj"},
-    {2048, 256, 1024, "train c_fc"},  {2048, 1024, 256, "train mlp c_proj"},
-    {2048, 768, 256, "train dX"},     {2048, 256, 4096, "train lm head"},
+    {128, 256, 768, "inference"},
+    {128, 256, 1024, "inference"},
+    {128, 1024, 256, "inference"},
+    {64, 768, 2304, "inference"},
+    {64, 768, 3072, "inference"},
+    {64, 3072, 768, "inference"},
+    {2048, 256, 768, "train c_attn"},
+    {2048, 256, 256, "train c_proj"},
+    {2048, 256, 1024, "train c_fc"},
+    {2048, 1024, 256, "train mlp c_proj"},
+    {2048, 768, 256, "train dX"},
+    {2048, 256, 4096, "train lm head"},
     // weight gradients dW (IC, OC) += X^T (IC, B*T) @ dY (B*T, OC)
-    {256, 2048, 768, "train dW c_attn"}, {256, 2048, 1024, "train dW c_fc"},
+    {256, 2048, 768, "train dW c_attn"},
+    {256, 2048, 1024, "train dW c_fc"},
     {1024, 2048, 256, "train dW mlp proj"},
 };
 
@@ -91,7 +98,11 @@ int cmd_bench(int argc, char** argv) {
   int reps = 9;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if ((arg == "--threads" || arg == "--reps") && i + 1 < argc) {
+    if (arg == "--threads" || arg == "--reps") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "headlight bench: %s needs a value\n", arg.c_str());
+        return 2;
+      }
       const int v = std::atoi(argv[++i]);
       if (v < 1) {
         std::fprintf(stderr, "headlight bench: %s must be a positive integer, got '%s'\n",
@@ -117,7 +128,8 @@ int cmd_bench(int argc, char** argv) {
   std::printf("GEMM C(M,N) = A(M,K) @ B(K,N), float32, B prepacked; median of %d reps\n", reps);
   std::printf("1 thread: thread CPU time; %d threads: wall time\n\n", n_threads);
   std::printf("%-16s %-17s | %9s %9s %6s | %9s %9s %6s | %s\n", "shape MxKxN", "use", "hl 1t",
-              (std::string(peer) + " 1t").c_str(), "ratio", ("hl " + std::to_string(n_threads) + "t").c_str(),
+              (std::string(peer) + " 1t").c_str(), "ratio",
+              ("hl " + std::to_string(n_threads) + "t").c_str(),
               (std::string(peer) + " " + std::to_string(n_threads) + "t").c_str(), "ratio",
               "max|diff|");
   std::printf("%s\n", std::string(118, '-').c_str());
@@ -145,8 +157,8 @@ int cmd_bench(int argc, char** argv) {
 #ifdef HL_HAVE_OPENBLAS
       openblas_set_num_threads(threads);
       auto run_peer = [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A.data(), K,
-                    B.data(), N, 0.0f, C_peer.data(), N);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A.data(), K, B.data(),
+                    N, 0.0f, C_peer.data(), N);
       };
 #else
       auto run_peer = [] {};
@@ -166,8 +178,8 @@ int cmd_bench(int argc, char** argv) {
     char shape[32];
     std::snprintf(shape, sizeof shape, "%dx%dx%d", M, K, N);
     std::printf("%-16s %-17s | %9.1f %9.1f %6.2f | %9.1f %9.1f %6.2f | %.1e\n", shape, s.use,
-                gflops[0][0], gflops[0][1], gflops[0][0] / gflops[0][1], gflops[1][0],
-                gflops[1][1], gflops[1][0] / gflops[1][1], max_diff);
+                gflops[0][0], gflops[0][1], gflops[0][0] / gflops[0][1], gflops[1][0], gflops[1][1],
+                gflops[1][0] / gflops[1][1], max_diff);
     std::fflush(stdout);
   }
   return 0;
