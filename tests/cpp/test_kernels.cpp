@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <limits>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "kernels.h"
@@ -128,6 +129,30 @@ TEST_CASE("gemm and gemm_packed_mt equal gemm_packed bit for bit") {
                     "M=" << s.M << " K=" << s.K << " N=" << s.N << " threads=" << threads);
     }
   }
+}
+
+TEST_CASE("gemm_packed_mt called from several threads at once stays exact") {
+  std::mt19937 rng(8);
+  const int M = 150, K = 90, N = 70;
+  auto A = random_vector(static_cast<size_t>(M) * K, rng);
+  auto B = random_vector(static_cast<size_t>(K) * N, rng);
+  std::vector<float> packed(hl::packed_b_size(K, N));
+  hl::pack_b(packed.data(), B.data(), K, N, N);
+  std::vector<float> expected(static_cast<size_t>(M) * N);
+  hl::gemm_packed(expected.data(), A.data(), packed.data(), nullptr, M, K, N);
+  int mismatches[3] = {0, 0, 0};
+  std::vector<std::thread> callers;
+  for (int c = 0; c < 3; ++c) {
+    callers.emplace_back([&, c] {
+      std::vector<float> C(expected.size());
+      for (int rep = 0; rep < 20; ++rep) {
+        hl::gemm_packed_mt(C.data(), A.data(), packed.data(), nullptr, M, K, N, false, 2 + rep % 3);
+        if (C != expected) ++mismatches[c];
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  CHECK(mismatches[0] + mismatches[1] + mismatches[2] == 0);
 }
 
 TEST_CASE("gemm with K = 0 gives the bias (or leaves C + bias when accumulating)") {

@@ -30,14 +30,29 @@ const MIME_TYPES = {
 /**
  * Serves `root` under `prefix` (e.g. '/headlight/', to prove the page works
  * under a sub-path). `overrides` maps a URL path to bytes served instead of
- * the file (to feed the page a broken model). Returns { origin, url, close }.
+ * the file (to feed the page a broken model); `slow` maps a URL path to a
+ * duration in ms over which that file trickles out in 20 chunks (to see the
+ * download progress). Returns { origin, url, close }.
  */
-export async function serveStatic(root, { prefix = '/', overrides = {} } = {}) {
+export async function serveStatic(root, { prefix = '/', overrides = {}, slow = {} } = {}) {
   const rootDir = resolve(root);
   const server = createServer((request, response) => {
     const send = (status, body, type = 'text/plain; charset=utf-8') => {
       response.writeHead(status, { 'content-type': type, 'content-length': body.length });
-      response.end(request.method === 'HEAD' ? undefined : body);
+      if (request.method === 'HEAD') return response.end();
+      const duration = slow[new URL(request.url, 'http://x').pathname];
+      if (!duration || status !== 200) return response.end(body);
+      const chunk = Math.ceil(body.length / 20);
+      let offset = 0;
+      const timer = setInterval(() => {
+        response.write(body.subarray(offset, offset + chunk));
+        offset += chunk;
+        if (offset >= body.length) {
+          clearInterval(timer);
+          response.end();
+        }
+      }, duration / 20);
+      response.on('close', () => clearInterval(timer));
     };
     const path = decodeURIComponent(new URL(request.url, 'http://x').pathname);
     if (overrides[path] !== undefined) {

@@ -226,7 +226,7 @@ test('a broken model file gives a clear message and the page stays usable', asyn
       return page.textContent('[data-role="message"]');
     });
     console.log(`  shown: "${message}"`);
-    assert.match(message, new RegExp(`model "${index.default}" could not be loaded: .+`));
+    assert.match(message, new RegExp(`Model "${index.default}" could not be loaded: .+`));
     assert.ok(await page.isEditable('[data-role="text-input"]'), 'the text box still works');
     await page.fill('[data-role="text-input"]', 'still alive');
     assert.deepEqual(problems.pageErrors, []);
@@ -236,5 +236,39 @@ test('a broken model file gives a clear message and the page stays usable', asyn
   } finally {
     await context.close();
     await broken.close();
+  }
+});
+
+test('the model download shows its progress', async () => {
+  const index = JSON.parse(readDist('models/index.json'));
+  const weights = `${PREFIX}models/${index.default}/model.safetensors`;
+  const slow = await serveStatic(DIST_DIR, { prefix: PREFIX, slow: { [weights]: 3000 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = watchPage(context, page, slow.origin);
+  try {
+    await page.goto(slow.url);
+    // Wait for a partly filled bar: the download is under way.
+    const shown = await timed('navigation to a partly filled progress bar', async () => {
+      const handle = await page.waitForFunction(() => {
+        const bar = document.querySelector('[data-role="progress"] progress');
+        const label = document.querySelector('[data-role="progress-label"]')?.textContent ?? '';
+        return bar && !bar.closest('[hidden]') && bar.value > 0 && bar.value < bar.max && label.includes('model.safetensors')
+          ? { value: bar.value, max: bar.max, label }
+          : null;
+      }, null, { timeout: READY_TIMEOUT_MS });
+      return handle.jsonValue();
+    });
+    console.log(`  progress: ${shown.value} of ${shown.max} bytes, label "${shown.label}"`);
+    await page.screenshot({ path: artifactPath('page-progress.png'), clip: { x: 0, y: 0, width: 1280, height: 220 } });
+    await timed('then to the interactive grid', () =>
+      page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS }),
+    );
+    assert.ok(await page.isHidden('[data-role="progress"]'), 'the bar goes away when the model is in');
+    assert.deepEqual(problems.consoleErrors, []);
+    assert.deepEqual(problems.pageErrors, []);
+  } finally {
+    await context.close();
+    await slow.close();
   }
 });

@@ -7,9 +7,10 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <thread>
 #include <vector>
 #include <xsimd/xsimd.hpp>
+
+#include "gemm_threads.h"
 
 namespace hl {
 namespace {
@@ -425,7 +426,7 @@ void gemm_packed_mt(float* C, const float* A, const float* packed_B, const float
   // The wasm module is built without pthreads: one thread, same result.
   n_threads = 1;
 #endif
-  // Below ~1 MFLOP per thread, starting threads costs more than it saves.
+  // Below ~1 MFLOP per thread, waking workers costs more than it saves.
   const double flops = 2.0 * M * K * N;
   n_threads = std::max(1, std::min(n_threads, static_cast<int>(flops / 1e6)));
   if (n_threads == 1) {
@@ -437,9 +438,7 @@ void gemm_packed_mt(float* C, const float* A, const float* packed_B, const float
   // short M of inference) over panels, each thread streaming its part of B;
   // with too few panels, over row tiles after all.
   const bool split_rows = M >= kMC * n_threads || n_panels < 2 * n_threads;
-  std::vector<std::thread> workers;
-  workers.reserve(n_threads - 1);
-  auto run = [&](int i) {
+  auto part = [&](int i) {
     if (split_rows) {
       const int tiles = (M + kMR - 1) / kMR;
       const int m0 =
@@ -453,9 +452,11 @@ void gemm_packed_mt(float* C, const float* A, const float* packed_B, const float
       if (p0 < p1) gemm_block(C, A, packed_B, bias, K, N, accumulate, 0, M, p0, p1);
     }
   };
-  for (int i = 1; i < n_threads; ++i) workers.emplace_back(run, i);
-  run(0);
-  for (auto& w : workers) w.join();
+#if defined(__wasm__)
+  part(0);  // unreachable: n_threads is 1 in wasm
+#else
+  GemmThreads::instance().run(n_threads, part);
+#endif
 }
 
 void gemm(float* C, const float* A, const float* B, const float* bias, int M, int K, int N,

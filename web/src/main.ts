@@ -80,6 +80,7 @@ function render(analysis: Analysis, roundTripMs: number): void {
       (muted > 0 ? ` · ${muted} head${muted === 1 ? '' : 's'} muted` : ''),
   );
   document.documentElement.dataset['ready'] = 'true';
+  delete document.documentElement.dataset['stale'];
 }
 
 // Always analyses the newest text and gains; see LatestRunner.
@@ -87,6 +88,7 @@ const runner = new LatestRunner(async () => {
   const model = state.model;
   if (!model) return;
   if (state.text.length === 0) {
+    document.documentElement.dataset['stale'] = 'true';
     tokens.clear('Type some text to see its tokens.');
     status.showNotice('The text is empty: type something and the model will read it.');
     return;
@@ -124,11 +126,12 @@ textInput.addEventListener('input', () => {
 
 async function switchModel(name: string): Promise<void> {
   picker.setBusy(true);
+  status.setSummary(`Loading model ${name}…`);
   try {
     const loaded = await client.call(
       'loadModel',
       { name, baseUrl: new URL(`${name}/`, modelsBaseUrl()).href },
-      (progress) => status.showProgress(`Loading model ${name}`, progress),
+      (progress) => status.showProgress('Downloading', progress),
     );
     setModel(state, loaded);
     grid.setShape(loaded.n_layer, loaded.n_head);
@@ -139,7 +142,7 @@ async function switchModel(name: string): Promise<void> {
     // The worker keeps the previous model: say what went wrong and carry on with it.
     status.showError(messageOf(error));
     picker.show(state.model?.name ?? null);
-    if (!state.model) status.setSummary('No model loaded.');
+    status.setSummary(state.model ? describeModel(state.model) : 'No model loaded.');
   } finally {
     status.hideProgress();
     picker.setBusy(false);
@@ -155,7 +158,7 @@ async function start(): Promise<void> {
         scriptUrl: new URL('wasm/headlight.js', document.baseURI).href,
         wasmUrl: new URL('wasm/headlight.wasm', document.baseURI).href,
       },
-      (progress) => status.showProgress('Loading the engine', progress),
+      (progress) => status.showProgress('Downloading', progress),
     );
   } catch (error) {
     status.hideProgress();

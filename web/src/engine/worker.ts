@@ -129,7 +129,7 @@ const handlers: { [M in Method]: Handler<M> } = {
     try {
       info = unwrap(
         fresh.loadModel(configJson, safetensors, vocabJson, mergesTxt),
-        `model "${name}" could not be loaded`,
+        `Model "${name}" could not be loaded`,
       );
     } catch (error) {
       fresh.delete();

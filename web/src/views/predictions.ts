@@ -42,11 +42,14 @@ export class PredictionsView {
   render(analysis: Analysis): void {
     const { T, top_k: K } = analysis;
     const last = T - 1;
-    this.context.replaceChildren(document.createTextNode('after '));
     const lastToken = document.createElement('span');
     lastToken.className = 'token';
     renderTokenText(lastToken, analysis.tokens[last] ?? '');
-    this.context.append(lastToken, document.createTextNode(` (position ${last})`));
+    this.context.replaceChildren(
+      document.createTextNode(' after '),
+      lastToken,
+      document.createTextNode(` (position ${last})`),
+    );
 
     const probs: number[] = [];
     const ids: number[] = [];

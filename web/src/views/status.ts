@@ -36,8 +36,9 @@ export class StatusView {
     } else {
       this.progress.removeAttribute('value');  // indeterminate
     }
-    const amount = total > 0 ? `${formatBytes(loaded)} of ${formatBytes(total)}` : formatBytes(loaded);
-    this.progressLabel.textContent = `${stage}: ${progress.label} · ${amount}`;
+    const amount = total > 0 ? `${formatBytes(loaded)} / ${formatBytes(total)}` : formatBytes(loaded);
+    this.progressLabel.textContent = `${progress.label} · ${amount}`;
+    this.progress.setAttribute('aria-label', `${stage} ${progress.label}`);
   }
 
   hideProgress(): void {

@@ -12,6 +12,14 @@ const WHITESPACE_MARKS: Record<string, string> = {
   '\r': '\u240d',  // symbol for carriage return
 };
 
+// Control, format (e.g. zero-width joiner), private-use and unassigned code
+// points draw as nothing or as a tofu box: name them instead.
+const INVISIBLE = /^\p{C}$/u;
+
+function codePointName(ch: string): string {
+  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 export function renderTokenText(target: HTMLElement, token: string): void {
   target.replaceChildren();
   target.dataset['text'] = token;
@@ -21,7 +29,7 @@ export function renderTokenText(target: HTMLElement, token: string): void {
     plain = '';
   };
   for (const ch of token) {
-    const mark = WHITESPACE_MARKS[ch];
+    const mark = WHITESPACE_MARKS[ch] ?? (INVISIBLE.test(ch) ? codePointName(ch) : undefined);
     if (mark === undefined) {
       plain += ch;
       continue;
