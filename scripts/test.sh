@@ -8,4 +8,4 @@ bash scripts/build.sh
 echo "== C++ tests (doctest) =="
 (cd build/native && ctest --output-on-failure)
 echo "== Node and browser tests =="
-node --test --test-concurrency=1 tests/node/ tests/e2e/
+node --test --test-concurrency=1 tests/node/ tests/web/ tests/e2e/
