@@ -24,6 +24,8 @@ fi
 
 # npm packages: install when node_modules is missing or older than the lock.
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  echo "ensure-deps: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` rather than `npm ci`: npm 11 leaves other platforms'
+  # optional packages (rollup, esbuild) out of the lock, which `npm ci` refuses.
+  echo "ensure-deps: npm install"
+  npm install --no-audit --no-fund --loglevel=error
 fi

@@ -10,6 +10,7 @@ import { fetchModelIndex, modelsBaseUrl } from './engine/model-index';
 import type { Analysis, LoadedModel } from './engine/protocol';
 import { type AppState, countMuted, createState, setModel, toggleMute, TOP_K } from './state/app-state';
 import { LatestRunner } from './state/latest-runner';
+import { type AppSnapshot, ChangeEmitter, type HeadlightApp, type HeadEdit, type PanelName, provideApp } from './state/app-api';
 import { HeadGridView } from './views/head-grid';
 import { drawColorbar } from './views/heatmap';
 import { ModelPicker } from './views/model-picker';
@@ -180,5 +181,71 @@ async function start(): Promise<void> {
   picker.show(first.name);
   await switchModel(first.name);
 }
+
+// --- The app API (state/app-api.ts), first version: full wiring follows. ---
+const changes = new ChangeEmitter();
+const extra = { selectedHead: { layer: 0, head: 0 }, selectedPosition: -1, view: 'heatmap' as const, colorMode: 'loss' as const, hidden: [] as PanelName[] };
+function snapshot(): AppSnapshot {
+  const H = state.model?.n_head ?? 0;
+  const edits: HeadEdit[] = [];
+  state.gains.forEach((gain, i) => {
+    if (gain !== 1) edits.push({ layer: Math.floor(i / H), head: i % H, gain });
+  });
+  return {
+    model: state.model?.name ?? null,
+    n_layer: state.model?.n_layer ?? 0,
+    n_head: H,
+    text: state.text,
+    edits,
+    selectedHead: { ...extra.selectedHead },
+    selectedPosition: extra.selectedPosition,
+    view: extra.view,
+    colorMode: extra.colorMode,
+    hidden: extra.hidden.slice(),
+    embed: false,
+  };
+}
+const app: HeadlightApp = {
+  getState: snapshot,
+  getAnalysis: () => null,
+  setText(text) {
+    state.text = text;
+    textInput.value = text;
+    runner.request();
+    changes.emit(snapshot(), 'text');
+  },
+  setEdits(edits) {
+    state.gains.fill(1);
+    for (const e of edits) app.setGain(e.layer, e.head, e.gain);
+  },
+  setGain(layer, head, gain) {
+    if (!state.model) return;
+    state.gains[layer * state.model.n_head + head] = gain;
+    grid.setMuted(layer, head, gain === 0);
+    runner.request();
+    changes.emit(snapshot(), 'edits');
+  },
+  setMuted(heads) {
+    app.setEdits(heads.map((h) => ({ ...h, gain: 0 })));
+  },
+  resetEdits() {
+    app.setEdits([]);
+  },
+  selectHead(layer, head) {
+    extra.selectedHead = { layer, head };
+  },
+  selectPosition(position) {
+    extra.selectedPosition = position;
+  },
+  setView() {},
+  setColorMode() {},
+  setHidden(panels) {
+    extra.hidden = panels.slice();
+  },
+  setModel: (name) => switchModel(name),
+  onChange: (listener) => changes.on(listener),
+  ready: () => new Promise((resolve) => { const off = changes.on((_s, reason) => { if (reason === 'analysis') { off(); resolve(); } }); }),
+};
+provideApp(app);
 
 void start();
