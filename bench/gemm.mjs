@@ -5,7 +5,7 @@
 //
 //   node bench/gemm.mjs            (after npm run build:wasm)
 //   HL_WASM_DIR=build/wasm-x node bench/gemm.mjs
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -29,7 +29,9 @@ const REPS = 21;
 // EXPORT_ES6 does not work under Node, so the MODULARIZE factory is evaluated
 // from its source and given the wasm bytes directly.
 async function loadHeadlightBench() {
-  const source = readFileSync(join(wasmDir, 'headlight_bench.js'), 'utf8');
+  const jsPath = join(wasmDir, 'headlight_bench.js');
+  if (!existsSync(jsPath)) throw new Error(`${jsPath} is missing: run npm run build:wasm`);
+  const source = readFileSync(jsPath, 'utf8');
   const factory = new Function(`${source}\nreturn createHeadlightBench;`)();
   return factory({ wasmBinary: readFileSync(join(wasmDir, 'headlight_bench.wasm')) });
 }

@@ -31,10 +31,29 @@ export interface Analysis {
   top_k_probs: Float32Array; // [T x K]
   top_k_tokens: string[];    // [T x K]
   gains: Float32Array;       // [L x H] the gains this pass used
+  /**
+   * The unedited model (every gain 1) on the same tokens, computed once per
+   * text and model and cached by the worker: the predictions' ghost bars.
+   */
+  baseline: Baseline;
   /** First layer recomputed: 0 for a full pass, L when only the text was re-read. */
   rerun_from_layer: number;
   /** Worker-side time of each step, ms. */
   timing: { tokenize_ms: number; forward_ms: number; trace_ms: number };
+}
+
+export interface Baseline {
+  loss: Float32Array;        // [T] next-token loss of the unedited model, NaN at T-1
+  mean_loss: number;
+  top_k_ids: Int32Array;     // [T x K] the unedited model's own top-k
+  top_k_probs: Float32Array; // [T x K]
+  top_k_tokens: string[];    // [T x K]
+  /**
+   * [T x K] the unedited model's probability of each token of the EDITED
+   * top-k (analysis.top_k_ids); NaN where unknown (the worker keeps the
+   * unedited logits only while T x vocab is small enough).
+   */
+  probs_of_top_k: Float32Array;
 }
 
 export interface LoadedModel extends ModelInfo {

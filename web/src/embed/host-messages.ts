@@ -1,0 +1,162 @@
+/**
+ * The postMessage API between a host page and an embedded Headlight (iframe
+ * or <headlight-explorer>): message shapes and their validation. Pure, so it
+ * is unit-tested in Node; embed-bridge.ts applies the commands to the app.
+ * The protocol is documented in README.md beside this file.
+ */
+import type { AnalysisSummary, AppSnapshot, ChangeReason, HeadEdit, HeadRef } from '../state/app-api';
+import { MAX_GAIN, MAX_INDEX, MAX_TEXT_LENGTH, MIN_GAIN } from './attributes';
+
+export const MESSAGE_PREFIX = 'headlight:';
+
+/** Host -> Headlight. */
+export type HostMessage =
+  | { type: 'headlight:set-text'; text: string }
+  | {
+      type: 'headlight:set-edits';
+      /** Heads to mute: "layer.head" strings, [layer, head] pairs or {layer, head}. */
+      muted?: unknown[];
+      /** Other gains: {"layer.head": gain}, gain in [0, 2]. */
+      gains?: Record<string, number>;
+    }
+  | { type: 'headlight:select-head'; layer: number; head: number }
+  | { type: 'headlight:set-model'; model: string }
+  | { type: 'headlight:reset' }
+  | { type: 'headlight:get-state' };
+
+/** Headlight -> host. */
+export type HeadlightEvent =
+  | { type: 'headlight:ready'; state: AppSnapshot; analysis: AnalysisSummary | null }
+  | { type: 'headlight:state'; reason: ChangeReason; state: AppSnapshot; analysis: AnalysisSummary | null }
+  | { type: 'headlight:error'; message: string; request: string | null };
+
+/** A validated host message, in the app's terms. */
+export type HostCommand =
+  | { kind: 'set-text'; text: string }
+  | { kind: 'set-edits'; edits: HeadEdit[] }
+  | { kind: 'select-head'; head: HeadRef }
+  | { kind: 'set-model'; model: string }
+  | { kind: 'reset' }
+  | { kind: 'get-state' };
+
+export type ParsedMessage =
+  | { ignored: true }
+  | { ignored: false; command: HostCommand }
+  | { ignored: false; error: string; request: string };
+
+const IGNORED: ParsedMessage = { ignored: true };
+const MODEL_NAME = /^[\w.-]{1,64}$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isIndex(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_INDEX;
+}
+
+function headRefOf(value: unknown): HeadRef | null {
+  if (typeof value === 'string') {
+    const match = /^(\d+)\.(\d+)$/.exec(value.trim());
+    if (!match) return null;
+    const ref = { layer: Number(match[1]), head: Number(match[2]) };
+    return isIndex(ref.layer) && isIndex(ref.head) ? ref : null;
+  }
+  if (Array.isArray(value) && value.length === 2 && isIndex(value[0]) && isIndex(value[1])) {
+    return { layer: value[0], head: value[1] };
+  }
+  if (isRecord(value) && isIndex(value['layer']) && isIndex(value['head'])) {
+    return { layer: value['layer'], head: value['head'] };
+  }
+  return null;
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+function parseEdits(data: Record<string, unknown>): HeadEdit[] | string {
+  const { muted = [], gains = {} } = data;
+  if (!Array.isArray(muted)) return 'muted must be an array of heads like "1.3" or {layer: 1, head: 3}';
+  if (!isRecord(gains)) return 'gains must be an object like {"2.1": 1.5}';
+  const edits = new Map<string, HeadEdit>();
+  for (const item of muted) {
+    const ref = headRefOf(item);
+    if (!ref) return `muted: ${describe(item)} is not a head (use "layer.head" or {layer, head})`;
+    edits.set(`${ref.layer}.${ref.head}`, { ...ref, gain: 0 });
+  }
+  for (const [key, gain] of Object.entries(gains)) {
+    const ref = headRefOf(key);
+    if (!ref) return `gains: key ${describe(key)} is not "layer.head"`;
+    if (typeof gain !== 'number' || !(gain >= MIN_GAIN && gain <= MAX_GAIN)) {
+      return `gains: the gain of head ${key} must be a number from ${MIN_GAIN} to ${MAX_GAIN}, got ${describe(gain)}`;
+    }
+    if (edits.get(`${ref.layer}.${ref.head}`)?.gain === 0) {
+      return `head ${key} is both muted and given gain ${gain}`;
+    }
+    edits.set(`${ref.layer}.${ref.head}`, { ...ref, gain });
+  }
+  return [...edits.values()].sort((a, b) => a.layer - b.layer || a.head - b.head);
+}
+
+/**
+ * Validates one message event's data. Anything that is not an object with a
+ * "headlight:*" type is ignored (other scripts use postMessage too), and so are
+ * unknown headlight types (a newer host talking to an older page); a known type
+ * with a bad payload gives an error to send back.
+ */
+export function parseHostMessage(data: unknown): ParsedMessage {
+  if (!isRecord(data) || typeof data['type'] !== 'string' || !data['type'].startsWith(MESSAGE_PREFIX)) {
+    return IGNORED;
+  }
+  const type = data['type'];
+  const fail = (error: string): ParsedMessage => ({ ignored: false, error: `${type}: ${error}`, request: type });
+  switch (type) {
+    case 'headlight:set-text': {
+      const text = data['text'];
+      if (typeof text !== 'string') return fail('text must be a string');
+      if (text.length === 0) return fail('text is empty');
+      if (text.length > MAX_TEXT_LENGTH) {
+        return fail(`text has ${text.length} characters, at most ${MAX_TEXT_LENGTH} are accepted`);
+      }
+      return { ignored: false, command: { kind: 'set-text', text } };
+    }
+    case 'headlight:set-edits': {
+      const edits = parseEdits(data);
+      if (typeof edits === 'string') return fail(edits);
+      return { ignored: false, command: { kind: 'set-edits', edits } };
+    }
+    case 'headlight:select-head': {
+      const ref = headRefOf({ layer: data['layer'], head: data['head'] });
+      if (!ref) return fail('layer and head must be whole numbers from 0');
+      return { ignored: false, command: { kind: 'select-head', head: ref } };
+    }
+    case 'headlight:set-model': {
+      const model = data['model'];
+      if (typeof model !== 'string' || !MODEL_NAME.test(model)) {
+        return fail('model must be a model name like "gpt-4l"');
+      }
+      return { ignored: false, command: { kind: 'set-model', model } };
+    }
+    case 'headlight:reset':
+      return { ignored: false, command: { kind: 'reset' } };
+    case 'headlight:get-state':
+      return { ignored: false, command: { kind: 'get-state' } };
+    default:
+      return IGNORED;
+  }
+}
+
+/**
+ * The heads of `refs` that the loaded model does not have, as an error
+ * sentence, or null when all exist.
+ */
+export function headsOutside(refs: HeadRef[], model: string | null, n_layer: number, n_head: number): string | null {
+  const outside = refs.filter((r) => r.layer >= n_layer || r.head >= n_head);
+  if (outside.length === 0) return null;
+  const names = outside.map((r) => `${r.layer}.${r.head}`).join(', ');
+  return `head${outside.length === 1 ? '' : 's'} ${names} ${outside.length === 1 ? 'is' : 'are'} outside ${
+    model ?? 'the model'
+  } (${n_layer} layers x ${n_head} heads)`;
+}

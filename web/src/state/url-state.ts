@@ -1,0 +1,375 @@
+/**
+ * The page's state in the URL hash, through ONE typed property table (as in
+ * TensorFlow Playground): each property has a name, a default, a parser and
+ * a serialiser. Defaults are left out of the hash, so a fresh page has an
+ * empty hash and a shared link carries only what the reader changed.
+ *
+ *   #model=gpt-4l&text=The+cat+sat&muted=1.3,0.5&gain=2.1:0.5&head=1.3&pos=4
+ *    &view=lines&color=attention&source=mean&hide=edits,picker&embed=1
+ *
+ * Parsing never throws: a malformed part is skipped and named in `problems`
+ * (the page shows them in a notice). Pure functions, no DOM: unit-tested in Node.
+ */
+import { type ColorMode, type HeadEdit, type HeadRef, PANELS, type PanelName, type ViewMode } from './app-api';
+
+export type AttentionSource = 'head' | 'mean';
+
+export interface UrlState {
+  /** null: the index's default model. */
+  model: string | null;
+  text: string;
+  /** Heads at gain 0. */
+  muted: HeadRef[];
+  /** Heads at a gain other than 0 and 1. */
+  gains: HeadEdit[];
+  head: HeadRef;
+  /** Query position; -1 means the last token. */
+  pos: number;
+  view: ViewMode;
+  color: ColorMode;
+  /** Token colours in attention mode: the selected head or the mean over unmuted heads. */
+  source: AttentionSource;
+  hide: PanelName[];
+  embed: boolean;
+}
+
+export const DEFAULT_TEXT = 'When Mary and John went to the store, John gave a drink to';
+export const MAX_GAIN = 2;
+
+interface Property<K extends keyof UrlState> {
+  key: K;
+  /** Name in the hash. */
+  name: string;
+  /** What the value means, for error messages. */
+  expects: string;
+  default: () => UrlState[K];
+  /** Throws an Error naming the problem when `raw` is not valid. */
+  parse: (raw: string) => UrlState[K];
+  serialise: (value: UrlState[K]) => string;
+  equal?: (a: UrlState[K], b: UrlState[K]) => boolean;
+}
+
+function headName(ref: HeadRef): string {
+  return `${ref.layer}.${ref.head}`;
+}
+
+const HEAD = /^(\d{1,3})\.(\d{1,3})$/;
+
+function parseHead(raw: string): HeadRef {
+  const match = HEAD.exec(raw);
+  if (!match) throw new Error(`"${raw}" is not a head (layer.head, e.g. 1.3)`);
+  return { layer: Number(match[1]), head: Number(match[2]) };
+}
+
+function parseHeadList(raw: string): HeadRef[] {
+  if (raw === '') return [];
+  const heads = raw.split(',').map(parseHead);
+  return sortHeads(dedupe(heads));
+}
+
+function parseGainList(raw: string): HeadEdit[] {
+  if (raw === '') return [];
+  const edits = raw.split(',').map((part) => {
+    const colon = part.indexOf(':');
+    if (colon < 0) throw new Error(`"${part}" is not head:gain (e.g. 2.1:0.5)`);
+    const ref = parseHead(part.slice(0, colon));
+    const gainText = part.slice(colon + 1);
+    const gain = Number(gainText);
+    if (gainText === '' || !Number.isFinite(gain) || gain < 0 || gain > MAX_GAIN) {
+      throw new Error(`gain "${gainText}" of head ${headName(ref)} is not a number from 0 to ${MAX_GAIN}`);
+    }
+    return { ...ref, gain };
+  });
+  return sortHeads(dedupe(edits));
+}
+
+function dedupe<T extends HeadRef>(heads: T[]): T[] {
+  const seen = new Map<string, T>();
+  for (const h of heads) seen.set(headName(h), h);  // the last one wins
+  return [...seen.values()];
+}
+
+function sortHeads<T extends HeadRef>(heads: T[]): T[] {
+  return heads.sort((a, b) => a.layer - b.layer || a.head - b.head);
+}
+
+/** Shortest decimal that reads back as the same float32 gain. */
+export function formatGain(gain: number): string {
+  const f = Math.fround(gain);
+  for (let digits = 1; digits <= 9; digits++) {
+    const text = String(Number(f.toPrecision(digits)));
+    if (Math.fround(Number(text)) === f) return text;
+  }
+  return String(f);
+}
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (raw: string): T => {
+    if ((values as readonly string[]).includes(raw)) return raw as T;
+    throw new Error(`"${raw}" is not one of ${values.join(', ')}`);
+  };
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The table. Order = order in the hash. */
+const PROPERTIES: { [K in keyof UrlState]: Property<K> } = {
+  model: {
+    key: 'model',
+    name: 'model',
+    expects: 'a model name (letters, digits, . _ -)',
+    default: () => null,
+    parse: (raw) => {
+      if (!/^[\w.-]{1,100}$/.test(raw)) throw new Error(`"${raw}" is not a model name`);
+      return raw;
+    },
+    serialise: (value) => value ?? '',
+  },
+  text: {
+    key: 'text',
+    name: 'text',
+    expects: 'text',
+    default: () => DEFAULT_TEXT,
+    parse: (raw) => raw,
+    serialise: (value) => value,
+  },
+  muted: {
+    key: 'muted',
+    name: 'muted',
+    expects: 'heads as layer.head, comma-separated (e.g. 1.3,0.5)',
+    default: () => [],
+    parse: parseHeadList,
+    serialise: (value) => value.map(headName).join(','),
+    equal: sameJson,
+  },
+  gains: {
+    key: 'gains',
+    name: 'gain',
+    expects: 'head:gain pairs, comma-separated (e.g. 2.1:0.5)',
+    default: () => [],
+    parse: parseGainList,
+    serialise: (value) => value.map((e) => `${headName(e)}:${formatGain(e.gain)}`).join(','),
+    equal: sameJson,
+  },
+  head: {
+    key: 'head',
+    name: 'head',
+    expects: 'a head as layer.head (e.g. 1.3)',
+    default: () => ({ layer: 0, head: 0 }),
+    parse: parseHead,
+    serialise: headName,
+    equal: sameJson,
+  },
+  pos: {
+    key: 'pos',
+    name: 'pos',
+    expects: 'a token position (0, 1, 2, ...)',
+    default: () => -1,
+    parse: (raw) => {
+      if (!/^\d{1,6}$/.test(raw)) throw new Error(`"${raw}" is not a token position`);
+      return Number(raw);
+    },
+    serialise: String,
+  },
+  view: {
+    key: 'view',
+    name: 'view',
+    expects: 'heatmap or lines',
+    default: () => 'heatmap',
+    parse: oneOf<ViewMode>(['heatmap', 'lines']),
+    serialise: String,
+  },
+  color: {
+    key: 'color',
+    name: 'color',
+    expects: 'loss or attention',
+    default: () => 'loss',
+    parse: oneOf<ColorMode>(['loss', 'attention']),
+    serialise: String,
+  },
+  source: {
+    key: 'source',
+    name: 'source',
+    expects: 'head or mean',
+    default: () => 'head',
+    parse: oneOf<AttentionSource>(['head', 'mean']),
+    serialise: String,
+  },
+  hide: {
+    key: 'hide',
+    name: 'hide',
+    expects: `panel names, comma-separated (${PANELS.join(', ')})`,
+    default: () => [],
+    parse: (raw) => {
+      if (raw === '') return [];
+      const names = [...new Set(raw.split(','))];
+      for (const name of names) {
+        if (!(PANELS as readonly string[]).includes(name)) {
+          throw new Error(`"${name}" is not a panel (${PANELS.join(', ')})`);
+        }
+      }
+      return PANELS.filter((p) => names.includes(p));
+    },
+    serialise: (value) => value.join(','),
+    equal: sameJson,
+  },
+  embed: {
+    key: 'embed',
+    name: 'embed',
+    expects: '1 or 0',
+    default: () => false,
+    parse: (raw) => {
+      if (raw === '1' || raw === 'true') return true;
+      if (raw === '0' || raw === 'false') return false;
+      throw new Error(`"${raw}" is not 1 or 0`);
+    },
+    serialise: (value) => (value ? '1' : '0'),
+  },
+};
+
+const ORDER = Object.keys(PROPERTIES) as (keyof UrlState)[];
+
+export function defaultUrlState(): UrlState {
+  const state = {} as Record<keyof UrlState, unknown>;
+  for (const key of ORDER) state[key] = PROPERTIES[key].default();
+  return state as unknown as UrlState;
+}
+
+/** The names the hash may hold. */
+export const PROPERTY_NAMES: string[] = ORDER.map((key) => PROPERTIES[key].name);
+
+// Percent-encoding that keeps , : . readable; space is '+' (a literal '+' is %2B).
+function encodeValue(value: string): string {
+  return encodeURIComponent(value)
+    .replace(/%2C/g, ',')
+    .replace(/%3A/g, ':')
+    .replace(/%20/g, '+');
+}
+
+function decodeValue(raw: string): string {
+  return decodeURIComponent(raw.replace(/\+/g, ' '));
+}
+
+/** The hash (without '#') for a state; properties at their default are left out. */
+export function serialiseHash(state: UrlState): string {
+  const parts: string[] = [];
+  for (const key of ORDER) {
+    const property = PROPERTIES[key] as Property<typeof key>;
+    const value = state[key];
+    const fallback = property.default();
+    const same = property.equal ? property.equal(value as never, fallback as never) : value === fallback;
+    if (same) continue;
+    parts.push(`${property.name}=${encodeValue(property.serialise(value as never))}`);
+  }
+  return parts.join('&');
+}
+
+export interface ParsedHash {
+  state: UrlState;
+  /** Which properties the hash set (the rest are defaults). */
+  present: Set<keyof UrlState>;
+  /** One line per ignored part, naming it and why. Empty when all was well. */
+  problems: string[];
+}
+
+const BY_NAME = new Map(ORDER.map((key) => [PROPERTIES[key].name, key]));
+
+/** Reads a hash ('#a=1&b=2' or 'a=1&b=2'); never throws. */
+export function parseHash(hash: string): ParsedHash {
+  const state = defaultUrlState();
+  const present = new Set<keyof UrlState>();
+  const problems: string[] = [];
+  const body = hash.startsWith('#') ? hash.slice(1) : hash;
+  if (body.trim() === '') return { state, present, problems };
+
+  for (const part of body.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const rawName = eq < 0 ? part : part.slice(0, eq);
+    const shown = rawName.length > 40 ? `${rawName.slice(0, 40)}…` : rawName;
+    let name: string;
+    try {
+      name = decodeValue(rawName);
+    } catch {
+      problems.push(`"${shown}" is not valid URL encoding`);
+      continue;
+    }
+    const key = BY_NAME.get(name);
+    if (!key) {
+      problems.push(`unknown setting "${shown}"`);
+      continue;
+    }
+    if (eq < 0) {
+      problems.push(`"${name}" has no value (expected ${PROPERTIES[key].expects})`);
+      continue;
+    }
+    let value: string;
+    try {
+      value = decodeValue(part.slice(eq + 1));
+    } catch {
+      problems.push(`the value of "${name}" is not valid URL encoding`);
+      continue;
+    }
+    try {
+      (state as unknown as Record<string, unknown>)[key] = PROPERTIES[key].parse(value);
+      present.add(key);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      problems.push(`${name}: ${reason}`);
+    }
+  }
+
+  // A head both muted and given a gain: the explicit gain is dropped.
+  if (state.muted.length > 0 && state.gains.length > 0) {
+    const muted = new Set(state.muted.map(headName));
+    const clash = state.gains.filter((e) => muted.has(headName(e)));
+    if (clash.length > 0) {
+      problems.push(`head ${clash.map(headName).join(', ')} is both muted and given a gain: kept muted`);
+      state.gains = state.gains.filter((e) => !muted.has(headName(e)));
+    }
+  }
+  // A gain of 0 is a mute; a gain of 1 is no edit.
+  if (state.gains.some((e) => e.gain === 0 || e.gain === 1)) {
+    state.muted = sortHeads(dedupe([...state.muted, ...state.gains.filter((e) => e.gain === 0)]));
+    state.gains = state.gains.filter((e) => e.gain !== 0 && e.gain !== 1);
+  }
+  return { state, present, problems };
+}
+
+/** gains [L x H] -> the muted and gain lists of the URL. */
+export function editsFromGains(gains: ArrayLike<number>, n_head: number): Pick<UrlState, 'muted' | 'gains'> {
+  const muted: HeadRef[] = [];
+  const edited: HeadEdit[] = [];
+  for (let i = 0; i < gains.length; i++) {
+    const gain = gains[i]!;
+    if (gain === 1) continue;
+    const ref = { layer: Math.floor(i / n_head), head: i % n_head };
+    if (gain === 0) muted.push(ref);
+    else edited.push({ ...ref, gain });
+  }
+  return { muted, gains: edited };
+}
+
+/**
+ * The URL's muted and gain lists -> gains [L x H]. Heads outside the model
+ * are skipped and named in the returned problems.
+ */
+export function gainsFromEdits(
+  state: Pick<UrlState, 'muted' | 'gains'>,
+  n_layer: number,
+  n_head: number,
+): { gains: Float32Array; problems: string[] } {
+  const gains = new Float32Array(n_layer * n_head).fill(1);
+  const outside: string[] = [];
+  const apply = (ref: HeadRef, gain: number) => {
+    if (ref.layer >= n_layer || ref.head >= n_head) outside.push(headName(ref));
+    else gains[ref.layer * n_head + ref.head] = gain;
+  };
+  for (const ref of state.muted) apply(ref, 0);
+  for (const edit of state.gains) apply(edit, edit.gain);
+  const problems =
+    outside.length === 0
+      ? []
+      : [`head ${outside.join(', ')} is outside this model (${n_layer} layers × ${n_head} heads)`];
+  return { gains, problems };
+}
