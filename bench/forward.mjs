@@ -119,6 +119,14 @@ async function benchGpt2Small() {
     'loadModel');
   console.log(`  loadModel: ${info.n_params} parameters in ${(performance.now() - t0).toFixed(0)} ms`);
   reportMemory('GPT-2-small wasm memory after loadModel', Module.memoryBytes());
+  // What the page's memory check (estimateMemory) predicts for the same files:
+  // the load peak is weights + max(file, packed), since the file bytes are
+  // freed before packing (keeping them through packing took 1532 MB).
+  const e = expectOk(Module.estimateMemory(files.configJson, files.safetensors.length), 'estimateMemory');
+  console.log(`  estimate: file ${(e.file_bytes / MB).toFixed(0)} MB, weights ${(e.weights_bytes / MB).toFixed(0)} MB, ` +
+    `packed ${(e.packed_bytes / MB).toFixed(0)} MB -> load peak ` +
+    `${((e.weights_bytes + Math.max(e.file_bytes, e.packed_bytes)) / MB).toFixed(0)} MB; ` +
+    `with a 1024-token trace ${(e.peak_bytes / MB).toFixed(0)} MB`);
   for (const [T, target, runs] of [[64, 600, 7], [256, 2500, 5]]) {
     const ids = textIds(engine, T);
     expectOk(engine.run(ids, 5), 'run');  // warm-up

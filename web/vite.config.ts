@@ -29,6 +29,18 @@ export default defineConfig({
     target: 'es2022',
     // The model and wasm files are fetched, never inlined.
     assetsInlineLimit: 0,
+    rollupOptions: {
+      // The page, and the <headlight-explorer> element (src/embed/) at a
+      // stable address, embed/headlight-explorer.js, for host pages to load.
+      input: {
+        index: fileURLToPath(new URL('index.html', import.meta.url)),
+        embed: fileURLToPath(new URL('src/embed/headlight-explorer.ts', import.meta.url)),
+      },
+      output: {
+        entryFileNames: (chunk) =>
+          chunk.name === 'embed' ? 'embed/headlight-explorer.js' : 'assets/[name]-[hash].js',
+      },
+    },
   },
   worker: {
     // worker.ts is a classic worker: it loads the Emscripten module with

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "config.h"
 #include "error.h"
 #include "model.h"
 #include "session.h"
@@ -122,7 +123,7 @@ class Engine {
         throw hl::Error("model.safetensors must be given as a Uint8Array");
       }
       const size_t n_bytes = js_length(safetensors_js, "model.safetensors");
-      std::shared_ptr<const hl::Model> model;
+      std::unique_ptr<hl::UnpackedModel> unpacked;
       {
         // The file bytes are needed only while the weights are converted into
         // the model's own f32 block; new[] skips zero-filling hundreds of MB.
@@ -130,8 +131,14 @@ class Engine {
         if (n_bytes > 0) {
           val(typed_memory_view(n_bytes, bytes.get())).call<void>("set", safetensors_js);
         }
-        model = hl::load_model(config_json, bytes.get(), n_bytes, vocab_json, merges_txt);
+        unpacked = std::make_unique<hl::UnpackedModel>(
+            hl::read_model(config_json, bytes.get(), n_bytes, vocab_json, merges_txt));
       }
+      // The file bytes are freed above, before packing: the packed copies
+      // (as large again) reuse that memory instead of growing the heap
+      // (GPT-2 small: peak 1532 MB -> about 1000 MB).
+      std::shared_ptr<const hl::Model> model = hl::pack_model(std::move(*unpacked));
+      unpacked.reset();
       auto session = std::make_unique<hl::Session>(model, kDefaultTopK);
       // Swap in the new model; the previous one and its session are freed here.
       session_ = std::move(session);
@@ -195,46 +202,34 @@ class Engine {
   }
 
   val getTrace() {
-    return guarded("getTrace", [&] {
+    return guarded("getTrace", [&] { return trace_result(/*with_attention=*/true); });
+  }
+
+  // getTrace without attn: for large models (GPT-2 at 1024 tokens has 604 MB
+  // of attention) the caller fetches attention one layer at a time.
+  val getTraceWithoutAttention() {
+    return guarded("getTraceWithoutAttention",
+                   [&] { return trace_result(/*with_attention=*/false); });
+  }
+
+  // Attention probabilities of one layer, (H, T, T): query rows, key columns.
+  val getAttention(int layer) {
+    return guarded("getAttention", [&] {
       const hl::Model& model = loaded();
       if (!has_trace_) throw hl::Error("no trace yet: call run() first");
-      const hl::Trace& trace = session_->trace();
-      const hl::ModelConfig& config = model.config;
-      const int T = trace.T;
-      const int K = trace.top_k;
-
-      std::vector<std::string> tokens(T);
-      for (int t = 0; t < T; ++t) tokens[t] = display(model, trace.ids[t]);
-      std::vector<std::string> top_k_tokens(static_cast<size_t>(T) * K);
-      for (size_t i = 0; i < top_k_tokens.size(); ++i) {
-        top_k_tokens[i] = display(model, trace.top_k_ids[i]);
+      const int L = model.config.n_layer;
+      if (layer < 0 || layer >= L) {
+        throw hl::Error("layer " + std::to_string(layer) + " is outside 0.." +
+                        std::to_string(L - 1));
       }
-
+      const hl::Trace& trace = session_->trace();
+      const size_t per_layer = static_cast<size_t>(model.config.n_head) * trace.T * trace.T;
       val result = success();
-      result.set("T", T);
-      result.set("n_input_tokens", trace.n_input_tokens);
-      result.set("truncated", trace.truncated);
-      result.set("n_layer", config.n_layer);
-      result.set("n_head", config.n_head);
-      result.set("top_k", K);
-      result.set("ids", copy_to_js("Int32Array", trace.ids.data(), trace.ids.size()));
-      result.set("tokens", strings_to_js(tokens));
-      // (L, H, T, T)
-      result.set("attn",
-                 copy_to_js("Float32Array", trace.attn_probs.data(), trace.attn_probs.size()));
-      // (T)
-      result.set("loss",
-                 copy_to_js("Float32Array", trace.token_loss.data(), trace.token_loss.size()));
-      result.set("mean_loss", trace.mean_loss);
-      // (T, K)
-      result.set("top_k_ids",
-                 copy_to_js("Int32Array", trace.top_k_ids.data(), trace.top_k_ids.size()));
-      result.set("top_k_probs",
-                 copy_to_js("Float32Array", trace.top_k_probs.data(), trace.top_k_probs.size()));
-      result.set("top_k_tokens", strings_to_js(top_k_tokens));
-      // (L, H)
-      const std::vector<float>& gains = session_->head_gains();
-      result.set("gains", copy_to_js("Float32Array", gains.data(), gains.size()));
+      result.set("layer", layer);
+      result.set("n_head", model.config.n_head);
+      result.set("T", trace.T);
+      result.set("attn", copy_to_js("Float32Array", trace.attn_probs.data() + layer * per_layer,
+                                    per_layer));
       return result;
     });
   }
@@ -286,6 +281,52 @@ class Engine {
     session_top_k_ = top_k;
   }
 
+  // Everything getTrace returns; attn (L, H, T, T) only with_attention.
+  val trace_result(bool with_attention) const {
+    const hl::Model& model = loaded();
+    if (!has_trace_) throw hl::Error("no trace yet: call run() first");
+    const hl::Trace& trace = session_->trace();
+    const hl::ModelConfig& config = model.config;
+    const int T = trace.T;
+    const int K = trace.top_k;
+
+    std::vector<std::string> tokens(T);
+    for (int t = 0; t < T; ++t) tokens[t] = display(model, trace.ids[t]);
+    std::vector<std::string> top_k_tokens(static_cast<size_t>(T) * K);
+    for (size_t i = 0; i < top_k_tokens.size(); ++i) {
+      top_k_tokens[i] = display(model, trace.top_k_ids[i]);
+    }
+
+    val result = success();
+    result.set("T", T);
+    result.set("n_input_tokens", trace.n_input_tokens);
+    result.set("truncated", trace.truncated);
+    result.set("n_layer", config.n_layer);
+    result.set("n_head", config.n_head);
+    result.set("top_k", K);
+    result.set("ids", copy_to_js("Int32Array", trace.ids.data(), trace.ids.size()));
+    result.set("tokens", strings_to_js(tokens));
+    // (L, H, T, T)
+    if (with_attention) {
+      result.set("attn",
+                 copy_to_js("Float32Array", trace.attn_probs.data(), trace.attn_probs.size()));
+    }
+    // (T)
+    result.set("loss",
+               copy_to_js("Float32Array", trace.token_loss.data(), trace.token_loss.size()));
+    result.set("mean_loss", trace.mean_loss);
+    // (T, K)
+    result.set("top_k_ids",
+               copy_to_js("Int32Array", trace.top_k_ids.data(), trace.top_k_ids.size()));
+    result.set("top_k_probs",
+               copy_to_js("Float32Array", trace.top_k_probs.data(), trace.top_k_probs.size()));
+    result.set("top_k_tokens", strings_to_js(top_k_tokens));
+    // (L, H)
+    const std::vector<float>& gains = session_->head_gains();
+    result.set("gains", copy_to_js("Float32Array", gains.data(), gains.size()));
+    return result;
+  }
+
   val model_info() const {
     const hl::ModelConfig& config = model_->config;
     val result = success();
@@ -308,6 +349,39 @@ class Engine {
 // Bytes of wasm linear memory. Memory only grows, so this is also the peak.
 double memory_bytes() { return static_cast<double>(emscripten_get_heap_size()); }
 
+// Checks config.json with the engine's own parser and estimates the memory
+// that loading it from a safetensors file of safetensors_bytes and running it
+// would take (hl::estimate_memory), without allocating anything of that size:
+// the page calls this before it reads the weights.
+val estimate_memory(const std::string& config_json, double safetensors_bytes) {
+  return guarded("estimateMemory", [&] {
+    hl::ModelConfig config;
+    try {
+      config = hl::parse_config(config_json);
+    } catch (const std::exception& e) {
+      const std::string what = e.what();
+      throw hl::Error(what.rfind("config.json", 0) == 0 ? what : "config.json: " + what);
+    }
+    if (!(safetensors_bytes >= 0)) throw hl::Error("model.safetensors size must be >= 0");
+    const hl::MemoryEstimate e = hl::estimate_memory(config, safetensors_bytes);
+    val result = success();
+    result.set("n_layer", config.n_layer);
+    result.set("n_head", config.n_head);
+    result.set("n_embd", config.n_embd);
+    result.set("n_positions", config.n_positions);
+    result.set("vocab_size", config.vocab_size);
+    result.set("attn_only", config.attn_only);
+    result.set("n_params", e.n_params);
+    result.set("file_bytes", e.file_bytes);
+    result.set("weights_bytes", e.weights_bytes);
+    result.set("packed_bytes", e.packed_bytes);
+    result.set("session_bytes", e.session_bytes);
+    result.set("trace_bytes", e.trace_bytes);
+    result.set("peak_bytes", e.peak_bytes);
+    return result;
+  });
+}
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(headlight) {
@@ -320,7 +394,10 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("clearHeadGains", &Engine::clearHeadGains)
       .function("update", &Engine::update)
       .function("getTrace", &Engine::getTrace)
+      .function("getTraceWithoutAttention", &Engine::getTraceWithoutAttention)
+      .function("getAttention", &Engine::getAttention)
       .function("getLogits", &Engine::getLogits)
       .function("decode", &Engine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
+  emscripten::function("estimateMemory", &estimate_memory);
 }

@@ -1,8 +1,20 @@
 // Copies the shipped models (models/<name>/) and the test model
 // (tests/fixtures/tiny-gpt/) into web/public/models/<name>/ and writes
-// web/public/models/index.json, so `vite build` puts them in dist/ and the dev
-// server serves them. Runs at buildStart, before Vite copies public/.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+// web/public/models/index.json (name, one-line description, download size,
+// shape and parameter count of each), so `vite build` puts them in dist/ and
+// the dev server serves them. Runs at buildStart, before Vite copies public/.
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Plugin } from 'vite';
 
@@ -10,10 +22,30 @@ import type { Plugin } from 'vite';
 const MODEL_FILES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'] as const;
 const OPTIONAL_FILES = ['README.md'] as const;
 
+// One line per shipped model for the picker. The model cards (README.md) open
+// with a paragraph shared by all trained models, so the line that tells them
+// apart lives here; a folder not listed falls back to its card's first paragraph.
+const DESCRIPTIONS: Record<string, string> = {
+  'gpt-4l': '4 layers with MLPs, trained on English text: look for previous-token and induction heads.',
+  'gpt-6l': '6 layers with MLPs, same data as gpt-4l: how heads specialise with depth.',
+  'attn-only-2l':
+    '2 attention-only layers: the classic induction-head model, with nothing but attention in the way.',
+};
+
+// The model the page opens first, when it is served.
+const PREFERRED_DEFAULT = 'gpt-4l';
+
 export interface ModelEntry {
   name: string;
   description: string;
   bytes: number;  // sum of the four model files: what the page downloads
+  n_params: number;  // from the safetensors header (mask buffers and a tied lm_head excluded)
+  n_layer: number;
+  n_head: number;
+  n_embd: number;
+  n_positions: number;
+  vocab_size: number;
+  attn_only: boolean;
 }
 
 export interface ModelIndex {
@@ -31,22 +63,74 @@ function isModelFolder(dir: string): boolean {
   return MODEL_FILES.every((file) => existsSync(join(dir, file)));
 }
 
-// The first paragraph line of the model card (README.md), skipping headings and
-// YAML front matter; the card is ours, but keep the line short anyway.
-function describe(dir: string, fallback: string): string {
+// The first paragraph of the model card (README.md), skipping headings and
+// YAML front matter, joined across its wrapped lines, without ** emphasis,
+// cut to one line of about 160 characters.
+function describeFromCard(dir: string, fallback: string): string {
   const card = join(dir, 'README.md');
   if (!existsSync(card)) return fallback;
   let inFrontMatter = false;
+  const paragraph: string[] = [];
   for (const raw of readFileSync(card, 'utf8').split('\n')) {
     const line = raw.trim();
     if (line === '---') {
       inFrontMatter = !inFrontMatter;
       continue;
     }
-    if (inFrontMatter || line === '' || line.startsWith('#')) continue;
-    return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+    if (inFrontMatter) continue;
+    if (line === '' || line.startsWith('#')) {
+      if (paragraph.length > 0) break;
+      continue;
+    }
+    paragraph.push(line);
   }
-  return fallback;
+  const text = paragraph.join(' ').replace(/\*\*/g, '').trim();
+  if (text === '') return fallback;
+  // Whole sentences when they fit in 160 characters; else a cut at a word.
+  const sentences = /^.{0,159}[.!?](?=\s|$)/.exec(text)?.[0];
+  if (sentences) return sentences;
+  return text.length > 160 ? `${text.slice(0, 157).replace(/\s+\S*$/, '')}...` : text;
+}
+
+// Parameter count from the safetensors header: the sum of the tensors'
+// element counts, without the causal-mask buffers (h.N.attn.bias) and a
+// separate lm_head (tied to wte), as the engine counts them.
+function countParameters(file: string): number {
+  const fd = openSync(file, 'r');
+  try {
+    const prefix = Buffer.alloc(8);
+    readSync(fd, prefix, 0, 8, 0);
+    const headerLength = Number(prefix.readBigUInt64LE(0));
+    if (headerLength > 100 * 1024 * 1024) throw new Error(`${file}: header of ${headerLength} bytes`);
+    const header = Buffer.alloc(headerLength);
+    readSync(fd, header, 0, headerLength, 8);
+    const tensors = JSON.parse(header.toString('utf8')) as Record<string, { shape?: number[] }>;
+    let n = 0;
+    for (const [name, info] of Object.entries(tensors)) {
+      if (name === '__metadata__' || name === 'lm_head.weight') continue;
+      if (/(^|\.)h\.\d+\.attn\.(masked_)?bias$/.test(name)) continue;
+      n += (info.shape ?? []).reduce((a, b) => a * b, 1);
+    }
+    return n;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readShape(dir: string) {
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const int = (key: string, ...others: string[]) => {
+    for (const k of [key, ...others]) if (typeof config[k] === 'number') return config[k] as number;
+    throw new Error(`${join(dir, 'config.json')}: no ${key}`);
+  };
+  return {
+    n_layer: int('n_layer'),
+    n_head: int('n_head'),
+    n_embd: int('n_embd'),
+    n_positions: int('n_positions', 'n_ctx'),
+    vocab_size: int('vocab_size'),
+    attn_only: config['attn_only'] === true,
+  };
 }
 
 function findSources(repoRoot: string): SourceFolder[] {
@@ -96,14 +180,24 @@ export function syncModels(repoRoot: string, publicDir: string): ModelIndex {
       syncFile(from, join(outDir, file));
       if ((MODEL_FILES as readonly string[]).includes(file)) bytes += statSync(from).size;
     }
-    models.push({
-      name: source.name,
-      description: describe(source.dir, source.fallbackDescription),
-      bytes,
-    });
+    try {
+      models.push({
+        name: source.name,
+        description:
+          DESCRIPTIONS[source.name] ?? describeFromCard(source.dir, source.fallbackDescription),
+        bytes,
+        n_params: countParameters(join(source.dir, 'model.safetensors')),
+        ...readShape(source.dir),
+      });
+    } catch (error) {
+      // One unreadable folder must not take the page's other models down.
+      console.warn(`headlight-models: skipping ${source.dir}: ${(error as Error).message}`);
+    }
   }
-  // Trained models come first; the test model is the default only when alone.
-  const index: ModelIndex = { default: models[0]?.name ?? '', models };
+  // Trained models come first (findSources); gpt-4l is the default when
+  // served, the test model only when alone.
+  const preferred = models.find((m) => m.name === PREFERRED_DEFAULT);
+  const index: ModelIndex = { default: preferred?.name ?? models[0]?.name ?? '', models };
   writeFileSync(join(outRoot, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   return index;
 }

@@ -1,22 +1,62 @@
 /**
- * The page's controller: starts the engine worker, loads the default model,
- * and connects the reader's input (text, head clicks, model choice) to
- * analyses drawn by the views. Compute happens in the worker; this file only
- * keeps state and schedules.
+ * The page's controller: starts the engine worker, loads a model, keeps the
+ * reader's choices (state/app-state.ts) in the URL hash (state/url-state.ts),
+ * and connects input (text, head clicks, selections) to analyses drawn by
+ * the views. Compute happens in the worker; this file keeps state and
+ * schedules. The same operations are the app API (state/app-api.ts) used by
+ * the embed code.
  */
 import './style.css';
+import { installEmbedding } from './embed/page';
 import { EngineClient } from './engine/client';
 import { fetchModelIndex, modelsBaseUrl } from './engine/model-index';
-import type { Analysis, LoadedModel } from './engine/protocol';
-import { type AppState, countMuted, createState, setModel, toggleMute, TOP_K } from './state/app-state';
+import { openLocalModel } from './engine/open-local';
+import type { Analysis, LoadedModel, Progress } from './engine/protocol';
+import {
+  type AnalysisSummary,
+  type AppSnapshot,
+  type ChangeReason,
+  ChangeEmitter,
+  type HeadlightApp,
+  type HeadRef,
+  PANELS,
+  type PanelName,
+  provideApp,
+} from './state/app-api';
+import {
+  type AppState,
+  countEdited,
+  countMuted,
+  createState,
+  resetGains,
+  setGain,
+  setModel,
+  toggleLayer,
+  toggleMute,
+  toggleSolo,
+  TOP_K,
+} from './state/app-state';
 import { LatestRunner } from './state/latest-runner';
-import { type AppSnapshot, ChangeEmitter, type HeadlightApp, type HeadEdit, type PanelName, provideApp } from './state/app-api';
+import {
+  defaultUrlState,
+  editsFromGains,
+  gainsFromEdits,
+  MAX_GAIN,
+  parseHash,
+  serialiseHash,
+  type UrlState,
+} from './state/url-state';
+import { EditsView } from './views/edits';
+import { ExportView } from './views/export';
+import { HeadDetailView } from './views/head-detail';
 import { HeadGridView } from './views/head-grid';
 import { drawColorbar } from './views/heatmap';
 import { ModelPicker } from './views/model-picker';
 import { PredictionsView } from './views/predictions';
+import { PresetsView } from './views/presets';
 import { formatBytes, StatusView } from './views/status';
 import { TokensView } from './views/tokens';
+import { Tooltip } from './views/tooltip';
 
 const TEXT_DEBOUNCE_MS = 150;
 
@@ -49,39 +89,135 @@ function describeModel(model: LoadedModel): string {
     .join(' · ');
 }
 
+// ---- State, engine and views ----
+
 const state: AppState = createState();
 const client = new EngineClient();
+const changes = new ChangeEmitter();
+const tooltip = new Tooltip();
 const status = new StatusView(document.body, element('message'));
-const tokens = new TokensView(document.body);
-const predictions = new PredictionsView(document.body, TOP_K);
-const grid = new HeadGridView(document.body, onHeadToggle);
-const picker = new ModelPicker(element<HTMLSelectElement>('model-picker'), (name) => {
-  void switchModel(name);
-});
 const textInput = element<HTMLTextAreaElement>('text-input');
+const urlNotice = element('url-notice');
+let analysis: Analysis | null = null;
+/** Edits from the URL, applied once the model they name is loaded. */
+let pendingEdits: Pick<UrlState, 'muted' | 'gains'> | null = null;
+let readyResolve: (() => void) | null = null;
+const readyPromise = new Promise<void>((resolve) => (readyResolve = resolve));
+
+const tokens = new TokensView(document.body, {
+  selectPosition: (t) => selectPosition(t),
+  setColorMode: (mode) => {
+    state.colorMode = mode;
+    changed('view');
+  },
+  setSource: (source) => {
+    state.source = source;
+    changed('view');
+  },
+});
+const predictions = new PredictionsView(document.body, TOP_K);
+const grid = new HeadGridView(
+  document.body,
+  {
+    toggle: (layer, head) => edit(() => toggleMute(state, layer, head)),
+    solo: (layer, head) => edit(() => toggleSolo(state, layer, head)),
+    toggleLayer: (layer) => edit(() => toggleLayer(state, layer)),
+    select: (layer, head) => selectHead(layer, head),
+  },
+  tooltip,
+);
+const detail = new HeadDetailView(
+  document.body,
+  {
+    setGain: (layer, head, gain) => edit(() => setGain(state, layer, head, gain)),
+    setView: (view) => {
+      state.view = view;
+      changed('view');
+    },
+    selectPosition: (t) => selectPosition(t),
+  },
+  tooltip,
+);
+const edits = new EditsView(document.body, {
+  reset: (layer, head) => edit(() => setGain(state, layer, head, 1)),
+  resetAll: () => edit(() => resetGains(state)),
+  select: (layer, head) => selectHead(layer, head),
+});
+new PresetsView(document.body, (text) => setText(text, true), textInput);
+new ExportView(
+  document.body,
+  {
+    analysis: () => analysis,
+    head: () => state.selectedHead,
+    position: () => queryPosition(),
+    text: () => state.text,
+    gains: () => state.gains,
+    gridCanvases: () => grid.canvases(),
+  },
+  (message) => status.showError(message),
+);
+const picker = new ModelPicker(
+  element<HTMLSelectElement>('model-picker'),
+  (name) => void switchModel(name),
+  (files) => void openLocalFiles(files),
+);
 drawColorbar(element<HTMLCanvasElement>('colorbar'));
 
-function render(analysis: Analysis, roundTripMs: number): void {
+// ---- Drawing ----
+
+/** The selected query position, clamped to the drawn tokens (-1 = last). */
+function queryPosition(): number {
+  const T = analysis?.T ?? 0;
+  const p = state.selectedPosition;
+  return p < 0 || p >= T ? T - 1 : p;
+}
+
+function drawViews(): void {
+  if (!analysis) return;
+  const { layer, head } = state.selectedHead;
+  const H = analysis.n_head;
+  const position = queryPosition();
+  tokens.render(analysis, {
+    mode: state.colorMode,
+    source: state.source,
+    layer,
+    head,
+    position,
+    gains: state.gains,
+    vocab_size: state.model?.vocab_size ?? 2,
+  });
+  predictions.render(analysis, position, countEdited(state) > 0);
+  grid.setSelected(state.selectedHead);
+  detail.render(analysis, state.selectedHead, position, state.gains[layer * H + head] ?? 1, state.view);
+}
+
+function render(next: Analysis, roundTripMs: number): void {
   const t0 = performance.now();
-  tokens.render(analysis);
-  predictions.render(analysis);
-  grid.render(analysis, state.gains);
+  analysis = next;
+  grid.render(next);
+  grid.setGains(state.gains);
+  drawViews();
+  edits.render(state.gains, next.n_head);
   const paintMs = performance.now() - t0;
-  const { tokenize_ms, forward_ms } = analysis.timing;
+  const { tokenize_ms, forward_ms } = next.timing;
   const pass =
-    analysis.rerun_from_layer === 0
+    next.rerun_from_layer === 0
       ? 'full forward pass'
-      : analysis.rerun_from_layer >= analysis.n_layer
+      : next.rerun_from_layer >= next.n_layer
         ? 'no layer rerun'
-        : `rerun from layer ${analysis.rerun_from_layer}`;
+        : `rerun from layer ${next.rerun_from_layer}`;
   const muted = countMuted(state);
   status.setTiming(
     `${pass}: ${forward_ms.toFixed(1)} ms · tokenize ${tokenize_ms.toFixed(1)} ms · ` +
-      `round trip ${roundTripMs.toFixed(1)} ms · draw ${paintMs.toFixed(1)} ms` +
+      `round trip ${roundTripMs.toFixed(1)} ms · draw ${paintMs.toFixed(1)} ms ` +
+      `(${grid.lastRepainted} heads repainted)` +
       (muted > 0 ? ` · ${muted} head${muted === 1 ? '' : 's'} muted` : ''),
   );
   document.documentElement.dataset['ready'] = 'true';
   delete document.documentElement.dataset['stale'];
+  changes.emit(snapshot(), 'analysis');
+  readyResolve?.();
+  readyResolve = null;
 }
 
 // Always analyses the newest text and gains; see LatestRunner.
@@ -96,62 +232,329 @@ const runner = new LatestRunner(async () => {
   }
   const t0 = performance.now();
   try {
-    const analysis = await client.call('analyze', {
+    const result = await client.call('analyze', {
       text: state.text,
       gains: state.gains.slice(),
       topK: TOP_K,
     });
-    if (analysis.model !== state.model?.name) return;  // a newer model arrived meanwhile
-    render(analysis, performance.now() - t0);
+    if (result.model !== state.model?.name) return;  // a newer model arrived meanwhile
+    render(result, performance.now() - t0);
     status.clearMessage();
   } catch (error) {
     status.showError(`Could not run the model on this text: ${messageOf(error)}`);
   }
 });
 
-function onHeadToggle(layer: number, head: number): void {
+// ---- State changes: every one goes through changed() ----
+
+function applyHidden(): void {
+  for (const panel of document.querySelectorAll<HTMLElement>('[data-panel]')) {
+    panel.hidden = state.hidden.includes(panel.dataset['panel'] as PanelName);
+  }
+}
+
+let lastWrittenHash = '';
+
+function urlState(): UrlState {
+  const url = defaultUrlState();
+  url.model = state.model?.name ?? null;
+  url.text = state.text;
+  if (state.model) Object.assign(url, editsFromGains(state.gains, state.model.n_head));
+  else if (pendingEdits) Object.assign(url, pendingEdits);
+  url.head = { ...state.selectedHead };
+  url.pos = state.selectedPosition;
+  url.view = state.view;
+  url.color = state.colorMode;
+  url.source = state.source;
+  url.hide = state.hidden.slice();
+  url.embed = state.embed;
+  return url;
+}
+
+/** replaceState, not pushState: edits do not fill the Back button's history. */
+function writeUrl(): void {
+  const hash = serialiseHash(urlState());
+  lastWrittenHash = hash;
+  const current = window.location.hash.replace(/^#/, '');
+  if (current === hash) return;
+  const base = window.location.pathname + window.location.search;
+  history.replaceState(history.state, '', hash ? `${base}#${hash}` : base);
+}
+
+function changed(reason: ChangeReason): void {
+  writeUrl();
+  if (reason === 'hidden') applyHidden();
+  if (reason === 'edits') {
+    grid.setGains(state.gains);
+    if (state.model) edits.render(state.gains, state.model.n_head);
+    runner.request();
+  } else if (reason === 'text') {
+    runner.request();
+  } else if (reason === 'selection' || reason === 'view') {
+    drawViews();
+  }
+  changes.emit(snapshot(), reason);
+}
+
+function edit(apply: () => void): void {
   if (!state.model) return;
-  const muted = toggleMute(state, layer, head);
-  grid.setMuted(layer, head, muted);
-  runner.request();
+  try {
+    apply();
+  } catch (error) {
+    status.showError(messageOf(error));
+    return;
+  }
+  changed('edits');
+}
+
+function selectHead(layer: number, head: number): void {
+  if (!state.model) return;
+  if (!(layer >= 0 && layer < state.model.n_layer && head >= 0 && head < state.model.n_head)) {
+    status.showError(`Head ${layer}.${head} is outside this model (${state.model.n_layer} layers × ${state.model.n_head} heads).`);
+    return;
+  }
+  state.selectedHead = { layer, head };
+  changed('selection');
+}
+
+function selectPosition(position: number): void {
+  if (!Number.isInteger(position) || position < -1) return;
+  state.selectedPosition = position;
+  changed('selection');
+}
+
+function setText(text: string, resetPosition: boolean): void {
+  state.text = text;
+  if (textInput.value !== text) textInput.value = text;
+  if (resetPosition) state.selectedPosition = -1;
+  document.documentElement.dataset['stale'] = 'true';
+  changed('text');
 }
 
 let debounce: number | undefined;
 textInput.addEventListener('input', () => {
   window.clearTimeout(debounce);
-  debounce = window.setTimeout(() => {
-    state.text = textInput.value;
-    runner.request();
-  }, TEXT_DEBOUNCE_MS);
+  debounce = window.setTimeout(() => setText(textInput.value, false), TEXT_DEBOUNCE_MS);
 });
 
+/** Problems of the link being applied: they add up until dismissed. */
+let urlProblems: string[] = [];
+
+function showUrlProblems(problems: string[]): void {
+  if (problems.length === 0) return;
+  urlProblems.push(...problems);
+  element('url-notice-text').textContent =
+    `Part of this link was ignored: ${urlProblems.join('; ')}.`;
+  urlNotice.hidden = false;
+}
+
+function clearUrlProblems(): void {
+  urlProblems = [];
+  urlNotice.hidden = true;
+}
+element('url-notice-close').addEventListener('click', clearUrlProblems);
+
+/** Applies a parsed hash; returns the model it names (null = default). */
+function applyUrl(url: UrlState): string | null {
+  state.text = url.text;
+  textInput.value = url.text;
+  state.selectedHead = url.head;
+  state.selectedPosition = url.pos;
+  state.view = url.view;
+  state.colorMode = url.color;
+  state.source = url.source;
+  state.hidden = url.hide;
+  state.embed = url.embed || new URLSearchParams(window.location.search).get('embed') === '1';
+  pendingEdits = { muted: url.muted, gains: url.gains };
+  applyHidden();
+  return url.model;
+}
+
+/** Turns pendingEdits into gains for the loaded model (notice for heads it lacks). */
+function applyPendingEdits(): void {
+  if (!state.model || !pendingEdits) return;
+  const { gains, problems } = gainsFromEdits(pendingEdits, state.model.n_layer, state.model.n_head);
+  pendingEdits = null;
+  state.gains = gains;
+  showUrlProblems(problems);
+  const { layer, head } = state.selectedHead;
+  if (layer >= state.model.n_layer || head >= state.model.n_head) {
+    showUrlProblems([`head ${layer}.${head} is outside this model: showing head 0.0`]);
+    state.selectedHead = { layer: 0, head: 0 };
+  }
+}
+
+window.addEventListener('hashchange', () => {
+  const hash = window.location.hash.replace(/^#/, '');
+  if (hash === lastWrittenHash) return;
+  // The reader edited or pasted a link: apply it whole.
+  const parsed = parseHash(hash);
+  clearUrlProblems();
+  showUrlProblems(parsed.problems);
+  const model = applyUrl(parsed.state);
+  if (model && model !== state.model?.name) {
+    void switchModel(model);
+    return;
+  }
+  applyPendingEdits();
+  grid.setGains(state.gains);
+  changed('url');
+  runner.request();
+});
+
+// ---- Models ----
+
 async function switchModel(name: string): Promise<void> {
-  picker.setBusy(true);
-  status.setSummary(`Loading model ${name}…`);
-  try {
-    const loaded = await client.call(
+  await loadAndShow(`Loading model ${name}…`, (onProgress) =>
+    client.call(
       'loadModel',
       { name, baseUrl: new URL(`${name}/`, modelsBaseUrl()).href },
-      (progress) => status.showProgress('Downloading', progress),
-    );
+      (progress) => onProgress('Downloading', progress),
+    ),
+  );
+}
+
+/** Opens the reader's own model files (engine/open-local.ts checks them first). */
+async function openLocalFiles(files: File[]): Promise<void> {
+  const loaded = await loadAndShow('Opening your model…', async (onProgress) => {
+    const opened = await openLocalModel(client, files, (progress) => onProgress('Reading', progress));
+    return opened.model;
+  });
+  if (loaded) picker.showLocal(loaded, files);
+}
+
+/** Loads a model; on failure the previous one stays, with the error shown. */
+async function loadAndShow(
+  summary: string,
+  load: (onProgress: (stage: string, progress: Progress) => void) => Promise<LoadedModel>,
+): Promise<LoadedModel | null> {
+  picker.setBusy(true);
+  status.setSummary(summary);
+  try {
+    const loaded = await load((stage, progress) => status.showProgress(stage, progress));
     setModel(state, loaded);
+    applyPendingEdits();
     grid.setShape(loaded.n_layer, loaded.n_head);
+    grid.setGains(state.gains);
+    edits.render(state.gains, loaded.n_head);
+    picker.show(loaded.name);
     status.setSummary(describeModel(loaded));
     status.clearMessage();
+    changed('model');
     runner.request();
+    return loaded;
   } catch (error) {
     // The worker keeps the previous model: say what went wrong and carry on with it.
     status.showError(messageOf(error));
     picker.show(state.model?.name ?? null);
     status.setSummary(state.model ? describeModel(state.model) : 'No model loaded.');
+    return null;
   } finally {
     status.hideProgress();
     picker.setBusy(false);
   }
 }
 
+// ---- The app API (state/app-api.ts) ----
+
+function snapshot(): AppSnapshot {
+  const url = urlState();
+  return {
+    model: state.model?.name ?? null,
+    n_layer: state.model?.n_layer ?? 0,
+    n_head: state.model?.n_head ?? 0,
+    text: state.text,
+    edits: [...url.muted.map((h) => ({ ...h, gain: 0 })), ...url.gains].sort(
+      (a, b) => a.layer - b.layer || a.head - b.head,
+    ),
+    selectedHead: { ...state.selectedHead },
+    selectedPosition: state.selectedPosition,
+    view: state.view,
+    colorMode: state.colorMode,
+    hidden: state.hidden.slice(),
+    embed: state.embed,
+  };
+}
+
+function summary(): AnalysisSummary | null {
+  if (!analysis) return null;
+  const t = queryPosition();
+  const K = analysis.top_k;
+  return {
+    model: analysis.model,
+    T: analysis.T,
+    tokens: analysis.tokens.slice(),
+    mean_loss: analysis.mean_loss,
+    baseline_mean_loss: analysis.baseline.mean_loss,
+    top_k: Array.from({ length: K }, (_, i) => ({
+      token: analysis!.top_k_tokens[t * K + i] ?? '',
+      id: analysis!.top_k_ids[t * K + i]!,
+      prob: analysis!.top_k_probs[t * K + i]!,
+    })),
+  };
+}
+
+function isHead(ref: HeadRef): boolean {
+  return Number.isInteger(ref.layer) && Number.isInteger(ref.head) && ref.layer >= 0 && ref.head >= 0;
+}
+
+const app: HeadlightApp = {
+  getState: snapshot,
+  getAnalysis: summary,
+  setText: (text) => setText(String(text), true),
+  setEdits(list) {
+    const valid = list.filter((e) => isHead(e) && e.gain >= 0 && e.gain <= MAX_GAIN);
+    const muted = valid.filter((e) => e.gain === 0).map(({ layer, head }) => ({ layer, head }));
+    const gains = valid.filter((e) => e.gain !== 0 && e.gain !== 1);
+    const problems = list.length !== valid.length ? [`${list.length - valid.length} edit(s) with a bad head or a gain outside 0..${MAX_GAIN}`] : [];
+    if (!state.model) {
+      pendingEdits = { muted, gains };
+      showUrlProblems(problems);
+      writeUrl();
+      return;
+    }
+    const applied = gainsFromEdits({ muted, gains }, state.model.n_layer, state.model.n_head);
+    showUrlProblems([...problems, ...applied.problems]);
+    edit(() => {
+      state.gains = applied.gains;
+      state.beforeSolo = null;
+    });
+  },
+  setGain: (layer, head, gain) => edit(() => setGain(state, layer, head, gain)),
+  setMuted: (heads) => app.setEdits(heads.map((h) => ({ layer: h.layer, head: h.head, gain: 0 }))),
+  resetEdits: () => edit(() => resetGains(state)),
+  selectHead,
+  selectPosition,
+  setView(view) {
+    if (view !== 'heatmap' && view !== 'lines') return;
+    state.view = view;
+    changed('view');
+  },
+  setColorMode(mode) {
+    if (mode !== 'loss' && mode !== 'attention') return;
+    state.colorMode = mode;
+    changed('view');
+  },
+  setHidden(panels) {
+    state.hidden = PANELS.filter((p) => panels.includes(p));
+    changed('hidden');
+  },
+  setModel: (name) => switchModel(name),
+  onChange: (listener) => changes.on(listener),
+  ready: () => readyPromise,
+};
+// The hash is read before the embed code asks for the state.
+const initialUrl = parseHash(window.location.hash);
+showUrlProblems(initialUrl.problems);
+const wantedModel = applyUrl(initialUrl.state);
+
+provideApp(app);
+// Embed mode, "Copy embed code", postMessage API (src/embed/).
+installEmbedding(app);
+
+// ---- Start ----
+
 async function start(): Promise<void> {
-  textInput.value = state.text;
   try {
     await client.call(
       'init',
@@ -177,75 +580,13 @@ async function start(): Promise<void> {
     return;
   }
   picker.setModels(index.models);
-  const first = index.models.find((m) => m.name === index.default) ?? index.models[0]!;
+  let first = index.models.find((m) => m.name === (wantedModel ?? index.default));
+  if (!first) {
+    if (wantedModel) showUrlProblems([`model "${wantedModel}" is not served here: showing ${index.default}`]);
+    first = index.models.find((m) => m.name === index.default) ?? index.models[0]!;
+  }
   picker.show(first.name);
   await switchModel(first.name);
 }
-
-// --- The app API (state/app-api.ts), first version: full wiring follows. ---
-const changes = new ChangeEmitter();
-const extra = { selectedHead: { layer: 0, head: 0 }, selectedPosition: -1, view: 'heatmap' as const, colorMode: 'loss' as const, hidden: [] as PanelName[] };
-function snapshot(): AppSnapshot {
-  const H = state.model?.n_head ?? 0;
-  const edits: HeadEdit[] = [];
-  state.gains.forEach((gain, i) => {
-    if (gain !== 1) edits.push({ layer: Math.floor(i / H), head: i % H, gain });
-  });
-  return {
-    model: state.model?.name ?? null,
-    n_layer: state.model?.n_layer ?? 0,
-    n_head: H,
-    text: state.text,
-    edits,
-    selectedHead: { ...extra.selectedHead },
-    selectedPosition: extra.selectedPosition,
-    view: extra.view,
-    colorMode: extra.colorMode,
-    hidden: extra.hidden.slice(),
-    embed: false,
-  };
-}
-const app: HeadlightApp = {
-  getState: snapshot,
-  getAnalysis: () => null,
-  setText(text) {
-    state.text = text;
-    textInput.value = text;
-    runner.request();
-    changes.emit(snapshot(), 'text');
-  },
-  setEdits(edits) {
-    state.gains.fill(1);
-    for (const e of edits) app.setGain(e.layer, e.head, e.gain);
-  },
-  setGain(layer, head, gain) {
-    if (!state.model) return;
-    state.gains[layer * state.model.n_head + head] = gain;
-    grid.setMuted(layer, head, gain === 0);
-    runner.request();
-    changes.emit(snapshot(), 'edits');
-  },
-  setMuted(heads) {
-    app.setEdits(heads.map((h) => ({ ...h, gain: 0 })));
-  },
-  resetEdits() {
-    app.setEdits([]);
-  },
-  selectHead(layer, head) {
-    extra.selectedHead = { layer, head };
-  },
-  selectPosition(position) {
-    extra.selectedPosition = position;
-  },
-  setView() {},
-  setColorMode() {},
-  setHidden(panels) {
-    extra.hidden = panels.slice();
-  },
-  setModel: (name) => switchModel(name),
-  onChange: (listener) => changes.on(listener),
-  ready: () => new Promise((resolve) => { const off = changes.on((_s, reason) => { if (reason === 'analysis') { off(); resolve(); } }); }),
-};
-provideApp(app);
 
 void start();

@@ -54,6 +54,11 @@ export interface Engine {
   /** Reruns from the lowest edited layer; returns it (n_layer if nothing changed). */
   update(): { ok: true; from_layer: number } | Fail;
   getTrace(): TraceResult | Fail;
+  /** getTrace without `attn`: for large models, fetch attention per layer instead. */
+  getTraceWithoutAttention(): Omit<TraceResult, 'attn'> | Fail;
+  /** Attention probabilities of one layer of the last pass. */
+  getAttention(layer: number):
+    { ok: true; layer: number; n_head: number; T: number; attn: Float32Array /* [H x T x T] */ } | Fail;
   /** Logits of the last pass, [T x V]. Separate from getTrace: T x 50257 floats for GPT-2. */
   getLogits(): { ok: true; T: number; vocab_size: number; logits: Float32Array } | Fail;
   decode(ids: Int32Array): { ok: true; text: string } | Fail;
@@ -64,6 +69,29 @@ export interface HeadlightModule {
   Engine: { new (): Engine };
   /** Bytes of wasm linear memory; memory only grows, so this is also the peak. */
   memoryBytes(): number;
+  /**
+   * Checks config.json with the engine's parser and estimates the wasm memory
+   * that loading a model.safetensors of `safetensorsBytes` and running it on
+   * n_positions tokens takes, allocating nothing: call it before reading weights.
+   */
+  estimateMemory(configJson: string, safetensorsBytes: number): MemoryEstimate | Fail;
+}
+
+export interface MemoryEstimate extends Omit<ModelInfo, 'n_params'> {
+  ok: true;
+  n_params: number;
+  /** The safetensors bytes, copied into the engine while the weights are converted. */
+  file_bytes: number;
+  /** f32 weights, 4 x n_params. */
+  weights_bytes: number;
+  /** Packed GEMM operands (wte^T included). */
+  packed_bytes: number;
+  /** Per-layer scratch for n_positions tokens. */
+  session_bytes: number;
+  /** Trace at n_positions tokens; attention [L x H x P x P] dominates. */
+  trace_bytes: number;
+  /** weights + max(file, packed) + session + trace: the file is freed before packing. */
+  peak_bytes: number;
 }
 
 declare function createHeadlight(options?: HeadlightModuleOptions): Promise<HeadlightModule>;

@@ -4,8 +4,18 @@
  */
 export interface ModelEntry {
   name: string;
+  /** One line for the picker. */
   description: string;
+  /** The four files together: what the page downloads. */
   bytes: number;
+  /** The shape, when the index has it (written since issue 4). */
+  n_params?: number;
+  n_layer?: number;
+  n_head?: number;
+  n_embd?: number;
+  n_positions?: number;
+  vocab_size?: number;
+  attn_only?: boolean;
 }
 
 export interface ModelIndex {
@@ -29,6 +39,7 @@ export async function fetchModelIndex(): Promise<ModelIndex> {
     (m): m is ModelEntry =>
       typeof m?.name === 'string' && /^[\w.-]+$/.test(m.name) && typeof m.bytes === 'number',
   );
+  for (const m of models) if (typeof m.description !== 'string') m.description = '';
   if (models.length === 0) throw new Error('no model is served: build with a model in models/ or tests/fixtures/tiny-gpt/');
   return { default: index.default, models };
 }

@@ -3,7 +3,7 @@
  * Types only: the worker is a classic script and imports nothing at run time.
  * Shapes use L = n_layer, H = n_head, T = tokens, K = top-k.
  */
-import type { ModelInfo } from './headlight-wasm';
+import type { MemoryEstimate, ModelInfo } from './headlight-wasm';
 
 export interface Progress {
   /** What is being read, e.g. "engine" or "model.safetensors". */
@@ -56,6 +56,16 @@ export interface Baseline {
   probs_of_top_k: Float32Array;
 }
 
+/** The four files of a model folder, read by the page (open your own model). */
+export interface LocalModelFiles {
+  /** Shown in the picker, e.g. the folder's name. */
+  name: string;
+  configJson: string;
+  safetensors: Uint8Array;
+  vocabJson: string;
+  mergesTxt: string;
+}
+
 export interface LoadedModel extends ModelInfo {
   name: string;
   bytes: number;
@@ -68,6 +78,20 @@ export interface Methods {
   init: { params: { scriptUrl: string; wasmUrl: string }; result: { init_ms: number } };
   /** Reads config.json, model.safetensors, vocab.json, merges.txt under baseUrl. */
   loadModel: { params: { name: string; baseUrl: string }; result: LoadedModel };
+  /**
+   * Checks config.json with the engine's parser and estimates the wasm memory
+   * a model.safetensors of safetensorsBytes needs, allocating nothing
+   * (open-local.ts calls it before reading the weights).
+   */
+  estimateMemory: {
+    params: { configJson: string; safetensorsBytes: number };
+    result: MemoryEstimate;
+  };
+  /**
+   * Loads a model from files the reader opened (open-local.ts). Transfer
+   * safetensors.buffer: the worker is its only reader.
+   */
+  loadModelFiles: { params: LocalModelFiles; result: LoadedModel };
   /**
    * Runs text with the given head gains ([L x H], 1 = unchanged, 0 = muted).
    * The worker reruns only what changed: new text -> full pass; same text and

@@ -10,7 +10,9 @@
 import type { Engine, HeadlightModule, HeadlightModuleOptions, TraceResult } from './headlight-wasm';
 import type {
   Analysis,
+  Baseline,
   LoadedModel,
+  LocalModelFiles,
   Method,
   Methods,
   Progress,
@@ -38,6 +40,19 @@ let lastText: string | null = null;
 let lastIds: Int32Array | null = null;
 let lastTopK = 0;
 let engineGains: Float32Array | null = null;  // [L x H]
+
+// The unedited model on lastIds (see Baseline), recomputed only when the
+// text, top-k or model changes.
+interface BaselineCache {
+  data: Omit<Baseline, 'probs_of_top_k'>;
+  logits: Float32Array | null;  // [T x V] unedited logits, when small enough
+  lse: Float32Array | null;     // [T] log-sum-exp of each logits row
+  vocab_size: number;
+}
+let baseline: BaselineCache | null = null;
+// Above this many floats (T x V) the unedited logits are not kept: ghost bars
+// then show only for tokens that are also in the unedited top-k.
+const MAX_BASELINE_LOGITS = 16 * 1024 * 1024;
 
 type Handler<M extends Method> = (
   params: Methods[M]['params'],
@@ -123,37 +138,22 @@ const handlers: { [M in Method]: Handler<M> } = {
     const safetensors = await fetchBytes(file('model.safetensors'), 'model.safetensors', report);
     const vocabJson = await fetchText(file('vocab.json'), 'vocab.json', report);
     const mergesTxt = await fetchText(file('merges.txt'), 'merges.txt', report);
-    // A fresh engine: if this model is bad, the one already loaded keeps working.
-    const fresh = new headlight.Engine();
-    let info;
-    try {
-      info = unwrap(
-        fresh.loadModel(configJson, safetensors, vocabJson, mergesTxt),
-        `Model "${name}" could not be loaded`,
-      );
-    } catch (error) {
-      fresh.delete();
-      throw error;
-    }
-    engine?.delete();
-    engine = fresh;
-    lastText = null;
-    lastIds = null;
-    engineGains = new Float32Array(info.n_layer * info.n_head).fill(1);
-    const bytes = safetensors.length + configJson.length + vocabJson.length + mergesTxt.length;
-    model = {
-      name,
-      bytes,
-      load_ms: performance.now() - t0,
-      n_layer: info.n_layer,
-      n_head: info.n_head,
-      n_embd: info.n_embd,
-      n_positions: info.n_positions,
-      vocab_size: info.vocab_size,
-      attn_only: info.attn_only,
-      n_params: info.n_params,
-    };
-    return model;
+    return installModel({ name, configJson, safetensors, vocabJson, mergesTxt }, t0);
+  },
+
+  estimateMemory({ configJson, safetensorsBytes }) {
+    if (!headlight) throw new Error('the engine is not loaded yet');
+    const estimate = headlight.estimateMemory(configJson, safetensorsBytes);
+    // The engine's message names the file ("config.json: missing n_head").
+    if (!estimate.ok) throw new Error(estimate.error.replace(/^estimateMemory: /, ''));
+    return estimate;
+  },
+
+  loadModelFiles(files, report) {
+    if (!headlight) throw new Error('the engine is not loaded yet');
+    // Converting and packing is one synchronous engine call: no byte count to show.
+    report({ label: 'converting the weights', loaded: 0, total: 0 });
+    return installModel(files, performance.now());
   },
 
   analyze({ text, gains, topK }) {
@@ -172,29 +172,42 @@ const handlers: { [M in Method]: Handler<M> } = {
     }
     const t1 = performance.now();
 
-    for (let i = 0; i < gains.length; i++) {
-      const gain = gains[i]!;
-      if (engineGains[i] === gain) continue;
-      const layer = Math.floor(i / n_head);
-      const head = i % n_head;
-      unwrap(engine.setHeadGain(layer, head, gain), `head ${layer}.${head}`);
-      engineGains[i] = gain;
-    }
+    const setGains = (target: ArrayLike<number>) => {
+      for (let i = 0; i < target.length; i++) {
+        const gain = target[i]!;
+        if (engineGains![i] === gain) continue;
+        const layer = Math.floor(i / n_head);
+        const head = i % n_head;
+        unwrap(engine!.setHeadGain(layer, head, gain), `head ${layer}.${head}`);
+        engineGains![i] = gain;
+      }
+    };
 
     let rerunFrom: number;
-    if (ids !== lastIds || topK !== lastTopK) {
+    if (ids !== lastIds || topK !== lastTopK || !baseline) {
       lastText = null;
       lastIds = null;
+      baseline = null;
+      const edited = gains.some((gain) => gain !== 1);
+      // First the unedited model (the ghost bars), then the edits on top of it
+      // as an incremental rerun from the lowest edited layer.
+      setGains(new Float32Array(gains.length).fill(1));
       unwrap(engine.run(ids, topK), 'forward pass');
+      baseline = captureBaseline(engine);
+      if (edited) {
+        setGains(gains);
+        unwrap(engine.update(), 'rerun after head edit');
+      }
       lastText = text;
       lastIds = ids;
       lastTopK = topK;
       rerunFrom = 0;
     } else {
+      setGains(gains);
       rerunFrom = unwrap(engine.update(), 'rerun after head edit').from_layer;
     }
     const t2 = performance.now();
-    const trace: TraceResult = unwrap(engine.getTrace(), 'trace');
+    const trace: TraceResult = readTrace(engine, n_layer, n_head);
     const t3 = performance.now();
 
     return {
@@ -214,11 +227,125 @@ const handlers: { [M in Method]: Handler<M> } = {
       top_k_probs: owned(trace.top_k_probs),
       top_k_tokens: trace.top_k_tokens,
       gains: owned(trace.gains),
+      baseline: baselineFor(baseline, trace.top_k_ids, trace.T, trace.top_k),
       rerun_from_layer: rerunFrom,
       timing: { tokenize_ms: t1 - t0, forward_ms: t2 - t1, trace_ms: t3 - t2 },
     } satisfies Analysis;
   },
 };
+
+// Above this many bytes of attention probabilities (L x H x T x T floats),
+// the trace is read without them and attention one layer at a time (GPT-2 at
+// 1024 tokens has 604 MB of it): each copy out of wasm memory is then one
+// layer (50 MB), and a copy that fails names its layer.
+const ATTENTION_PER_LAYER_BYTES = 64 * 1024 * 1024;
+
+/** The trace of the last pass, attention [L x H x T x T] included. */
+function readTrace(engine: Engine, n_layer: number, n_head: number): TraceResult {
+  const T = lastIds ? Math.min(lastIds.length, model?.n_positions ?? lastIds.length) : 0;
+  const perLayer = n_head * T * T;
+  if (n_layer * perLayer * 4 <= ATTENTION_PER_LAYER_BYTES) return unwrap(engine.getTrace(), 'trace');
+  const summary = unwrap(engine.getTraceWithoutAttention(), 'trace');
+  const attn = new Float32Array(n_layer * n_head * summary.T * summary.T);
+  for (let layer = 0; layer < n_layer; layer++) {
+    const result = unwrap(engine.getAttention(layer), `attention of layer ${layer}`);
+    attn.set(result.attn, layer * n_head * summary.T * summary.T);
+  }
+  return { ...summary, attn };
+}
+
+function captureBaseline(engine: Engine): BaselineCache {
+  // Without attention: the baseline keeps only losses and top-k, and the
+  // attention of a large model is hundreds of MB (GPT-2 at 1024 tokens: 604 MB).
+  const trace = unwrap(engine.getTraceWithoutAttention(), 'trace of the unedited model');
+  let logits: Float32Array | null = null;
+  let lse: Float32Array | null = null;
+  let vocab_size = 0;
+  if (model && trace.T * model.vocab_size <= MAX_BASELINE_LOGITS) {
+    const result = unwrap(engine.getLogits(), 'logits of the unedited model');
+    logits = result.logits;
+    vocab_size = result.vocab_size;
+    lse = new Float32Array(result.T);
+    for (let t = 0; t < result.T; t++) {
+      const row = t * vocab_size;
+      let max = -Infinity;
+      for (let v = 0; v < vocab_size; v++) max = Math.max(max, logits[row + v]!);
+      let sum = 0;
+      for (let v = 0; v < vocab_size; v++) sum += Math.exp(logits[row + v]! - max);
+      lse[t] = max + Math.log(sum);
+    }
+  }
+  // Copies: the cache outlives the analyses whose buffers are transferred.
+  return {
+    data: {
+      loss: trace.loss.slice(),
+      mean_loss: trace.mean_loss,
+      top_k_ids: trace.top_k_ids.slice(),
+      top_k_probs: trace.top_k_probs.slice(),
+      top_k_tokens: trace.top_k_tokens.slice(),
+    },
+    logits,
+    lse,
+    vocab_size,
+  };
+}
+
+/** The cached baseline plus the unedited probability of each edited top-k token. */
+function baselineFor(cache: BaselineCache | null, topKIds: Int32Array, T: number, K: number): Baseline {
+  if (!cache) throw new Error('the unedited baseline is missing');
+  const probs = new Float32Array(T * K).fill(NaN);  // [T x K]
+  const { logits, lse, vocab_size, data } = cache;
+  for (let t = 0; t < T; t++) {
+    for (let k = 0; k < K; k++) {
+      const id = topKIds[t * K + k]!;
+      if (logits && lse) {
+        probs[t * K + k] = Math.exp(logits[t * vocab_size + id]! - lse[t]!);
+        continue;
+      }
+      for (let j = 0; j < K; j++) {
+        if (data.top_k_ids[t * K + j] === id) probs[t * K + k] = data.top_k_probs[t * K + j]!;
+      }
+    }
+  }
+  return { ...data, probs_of_top_k: probs };
+}
+
+/** Swaps in a model from its four files; the previous model stays if they are bad. */
+function installModel(files: LocalModelFiles, t0: number): LoadedModel {
+  const { name, configJson, safetensors, vocabJson, mergesTxt } = files;
+  // A fresh engine: if this model is bad, the one already loaded keeps working.
+  const fresh = new headlight!.Engine();
+  let info;
+  try {
+    info = unwrap(
+      fresh.loadModel(configJson, safetensors, vocabJson, mergesTxt),
+      `Model "${name}" could not be loaded`,
+    );
+  } catch (error) {
+    fresh.delete();
+    throw error;
+  }
+  engine?.delete();
+  engine = fresh;
+  lastText = null;
+  lastIds = null;
+  baseline = null;
+  engineGains = new Float32Array(info.n_layer * info.n_head).fill(1);
+  const bytes = safetensors.length + configJson.length + vocabJson.length + mergesTxt.length;
+  model = {
+    name,
+    bytes,
+    load_ms: performance.now() - t0,
+    n_layer: info.n_layer,
+    n_head: info.n_head,
+    n_embd: info.n_embd,
+    n_positions: info.n_positions,
+    vocab_size: info.vocab_size,
+    attn_only: info.attn_only,
+    n_params: info.n_params,
+  };
+  return model;
+}
 
 function transferables(result: unknown): Transferable[] {
   if (!result || typeof result !== 'object') return [];

@@ -1,13 +1,16 @@
 /**
- * The page's state: which model, what text, which head gains. The views draw
- * from an Analysis; this is what the reader chose. Kept as plain data so the
- * URL-hash table of the full page (issue 4) can (de)serialise it.
+ * The page's state: what the reader chose (model, text, head gains, which
+ * head and position are selected, how things are drawn). The views draw from
+ * an Analysis; this is the input. Plain data, so url-state.ts can store it
+ * in the hash and app-api.ts can hand it to a host page.
  */
 import type { LoadedModel } from '../engine/protocol';
+import type { ColorMode, HeadRef, PanelName, ViewMode } from './app-api';
+import { type AttentionSource, DEFAULT_TEXT, MAX_GAIN } from './url-state';
+
+export { DEFAULT_TEXT };
 
 export const TOP_K = 5;
-
-export const DEFAULT_TEXT = 'When Mary and John went to the store, John gave a drink to';
 
 export interface AppState {
   /** The model the engine holds (null until one loads). */
@@ -15,30 +18,115 @@ export interface AppState {
   text: string;
   /** [L x H] gain per head: 1 = as trained, 0 = muted. */
   gains: Float32Array;
+  selectedHead: HeadRef;
+  /** Query position; -1 = the last token. */
+  selectedPosition: number;
+  view: ViewMode;
+  colorMode: ColorMode;
+  source: AttentionSource;
+  hidden: PanelName[];
+  embed: boolean;
+  /** The gains before a shift-click solo, to give back on the second shift-click. */
+  beforeSolo: Float32Array | null;
 }
 
 export function createState(): AppState {
-  return { model: null, text: DEFAULT_TEXT, gains: new Float32Array(0) };
+  return {
+    model: null,
+    text: DEFAULT_TEXT,
+    gains: new Float32Array(0),
+    selectedHead: { layer: 0, head: 0 },
+    selectedPosition: -1,
+    view: 'heatmap',
+    colorMode: 'loss',
+    source: 'head',
+    hidden: [],
+    embed: false,
+    beforeSolo: null,
+  };
 }
 
 /** A new model starts with every head as trained. */
 export function setModel(state: AppState, model: LoadedModel): void {
   state.model = model;
   state.gains = new Float32Array(model.n_layer * model.n_head).fill(1);
+  state.beforeSolo = null;
+  const { layer, head } = state.selectedHead;
+  if (layer >= model.n_layer || head >= model.n_head) state.selectedHead = { layer: 0, head: 0 };
+}
+
+function index(state: AppState, layer: number, head: number): number {
+  if (!state.model) throw new Error('no model is loaded');
+  const { n_layer, n_head } = state.model;
+  if (!(layer >= 0 && layer < n_layer && head >= 0 && head < n_head)) {
+    throw new Error(`head ${layer}.${head} is outside this model (${n_layer} layers x ${n_head} heads)`);
+  }
+  return layer * n_head + head;
 }
 
 /** Mutes an unmuted head (any gain != 0) or restores a muted one to 1; returns muted. */
 export function toggleMute(state: AppState, layer: number, head: number): boolean {
   if (!state.model) return false;
-  const { n_layer, n_head } = state.model;
-  if (layer < 0 || layer >= n_layer || head < 0 || head >= n_head) {
-    throw new Error(`head ${layer}.${head} is outside this model (${n_layer} layers x ${n_head} heads)`);
-  }
-  const i = layer * n_head + head;
+  const i = index(state, layer, head);
   state.gains[i] = state.gains[i] === 0 ? 1 : 0;
+  state.beforeSolo = null;
   return state.gains[i] === 0;
+}
+
+export function setGain(state: AppState, layer: number, head: number, gain: number): void {
+  if (!state.model) return;
+  if (!(gain >= 0 && gain <= MAX_GAIN)) throw new Error(`gain ${gain} is not between 0 and ${MAX_GAIN}`);
+  state.gains[index(state, layer, head)] = gain;
+  state.beforeSolo = null;
+}
+
+/** True when this head is the only one not muted. */
+export function isSolo(state: AppState, layer: number, head: number): boolean {
+  if (!state.model) return false;
+  const i = index(state, layer, head);
+  return state.gains.every((gain, j) => (j === i ? gain !== 0 : gain === 0));
+}
+
+/**
+ * Shift-click: mute every other head (solo). On a head already solo, undo:
+ * the gains from before the solo come back (or all 1 after a reload).
+ */
+export function toggleSolo(state: AppState, layer: number, head: number): void {
+  if (!state.model) return;
+  const i = index(state, layer, head);
+  if (isSolo(state, layer, head)) {
+    const previous = state.beforeSolo;
+    state.gains = previous ? previous.slice() : new Float32Array(state.gains.length).fill(1);
+    state.beforeSolo = null;
+    return;
+  }
+  const before = state.gains.slice();
+  state.gains.fill(0);
+  state.gains[i] = before[i] === 0 ? 1 : before[i]!;
+  state.beforeSolo = before;
+}
+
+/** Per-layer mute: mutes every head of the layer, or unmutes them all if all are muted. */
+export function toggleLayer(state: AppState, layer: number): boolean {
+  if (!state.model) return false;
+  const { n_head } = state.model;
+  const start = index(state, layer, 0);
+  const row = state.gains.subarray(start, start + n_head);
+  const allMuted = row.every((gain) => gain === 0);
+  row.fill(allMuted ? 1 : 0);
+  state.beforeSolo = null;
+  return !allMuted;
+}
+
+export function resetGains(state: AppState): void {
+  state.gains.fill(1);
+  state.beforeSolo = null;
 }
 
 export function countMuted(state: AppState): number {
   return state.gains.reduce((n, gain) => n + (gain === 0 ? 1 : 0), 0);
+}
+
+export function countEdited(state: AppState): number {
+  return state.gains.reduce((n, gain) => n + (gain !== 1 ? 1 : 0), 0);
 }

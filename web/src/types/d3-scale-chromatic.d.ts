@@ -2,4 +2,6 @@
 declare module 'd3-scale-chromatic' {
   /** t in [0, 1] -> a CSS colour string ("#rrggbb" or "rgb(r, g, b)"). */
   export function interpolateViridis(t: number): string;
+  /** ColorBrewer OrRd, sequential: near-white (0) to dark red (1). */
+  export function interpolateOrRd(t: number): string;
 }

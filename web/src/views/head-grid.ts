@@ -1,12 +1,34 @@
 /**
  * Head grid: every head's attention pattern as a small heatmap, one row per
- * layer. Each head is a button: click (or Space/Enter) mutes or unmutes it;
- * a muted head is dimmed, struck through and says "muted".
+ * layer. Each head is a toggle button: click mutes or unmutes it, shift-click
+ * solos it (mutes all others; shift-click again undoes), the "mute layer"
+ * button beside a row mutes the whole layer. A muted head is dimmed, struck
+ * through and says "muted"; a scaled head shows its gain.
+ *
+ * Keyboard: the grid is one Tab stop; arrows move the focus (column -1 is
+ * the layer buttons), Space toggles mute, Enter selects the head for the
+ * detail view. Hover or focus shows layer.head and its strongest
+ * (query -> key) pair.
+ *
+ * Redraws only what changed: after a head edit the worker reruns from the
+ * lowest edited layer, so the layers below it keep their pixels.
  */
 import type { Analysis } from '../engine/protocol';
-import { AttentionHeatmap } from './heatmap';
+import type { HeadRef } from '../state/app-api';
+import { formatGain } from '../state/url-state';
+import { AttentionHeatmap, topAttendedPair } from './heatmap';
+import { renderTokenText } from './token-text';
+import type { Tooltip } from './tooltip';
+
+export interface HeadGridActions {
+  toggle(layer: number, head: number): void;
+  solo(layer: number, head: number): void;
+  toggleLayer(layer: number): void;
+  select(layer: number, head: number): void;
+}
 
 interface HeadCell {
+  root: HTMLElement;
   button: HTMLButtonElement;
   heatmap: AttentionHeatmap;
   state: HTMLElement;
@@ -15,19 +37,35 @@ interface HeadCell {
 export class HeadGridView {
   private readonly grid: HTMLElement;
   private cells: HeadCell[] = [];  // [L x H]
+  private layerButtons: HTMLButtonElement[] = [];  // [L]
   private n_layer = 0;
   private n_head = 0;
+  private focus = { layer: 0, head: 0 };  // head -1 = the layer button
+  private analysis: Analysis | null = null;
+  private drawnIds: Int32Array | null = null;
+  private drawnModel = '';
+  /** Heads repainted by the last render (for the timing line and tests). */
+  lastRepainted = 0;
 
   constructor(
     root: HTMLElement,
-    private readonly onToggle: (layer: number, head: number) => void,
+    private readonly actions: HeadGridActions,
+    private readonly tooltip: Tooltip,
   ) {
     this.grid = root.querySelector<HTMLElement>('[data-role="head-grid"]')!;
-    this.grid.addEventListener('click', (event) => {
+    this.grid.addEventListener('click', (event) => this.onClick(event));
+    this.grid.addEventListener('keydown', (event) => this.onKey(event));
+    this.grid.addEventListener('pointermove', (event) => {
       const button = (event.target as Element).closest<HTMLButtonElement>('button.head');
-      if (!button || !this.grid.contains(button)) return;
-      this.onToggle(Number(button.dataset['layer']), Number(button.dataset['head']));
+      if (button) this.showTooltip(button, event.clientX, event.clientY);
+      else this.tooltip.hide();
     });
+    this.grid.addEventListener('pointerleave', () => this.tooltip.hide());
+    this.grid.addEventListener('focusin', (event) => {
+      const button = (event.target as Element).closest<HTMLButtonElement>('button.head');
+      if (button && button.matches(':focus-visible')) this.showTooltip(button);
+    });
+    this.grid.addEventListener('focusout', () => this.tooltip.hide());
   }
 
   /** Builds the L x H cells (only when the model's shape changes). */
@@ -35,6 +73,8 @@ export class HeadGridView {
     if (n_layer === this.n_layer && n_head === this.n_head) return;
     this.n_layer = n_layer;
     this.n_head = n_head;
+    this.drawnIds = null;
+    this.focus = { layer: 0, head: 0 };
     this.grid.style.setProperty('--n-head', String(n_head));
     const children: HTMLElement[] = [];
 
@@ -49,64 +89,234 @@ export class HeadGridView {
     }
 
     this.cells = [];
+    this.layerButtons = [];
     for (let layer = 0; layer < n_layer; layer++) {
-      const rowLabel = document.createElement('span');
+      const rowLabel = document.createElement('div');
       rowLabel.className = 'grid-row-label';
-      rowLabel.textContent = `layer ${layer}`;
+      const name = document.createElement('span');
+      name.textContent = `layer ${layer}`;
+      const layerButton = document.createElement('button');
+      layerButton.type = 'button';
+      layerButton.className = 'layer-mute';
+      layerButton.dataset['layer'] = String(layer);
+      layerButton.tabIndex = -1;
+      rowLabel.append(name, layerButton);
       children.push(rowLabel);
+      this.layerButtons.push(layerButton);
       for (let head = 0; head < n_head; head++) {
+        const cell = document.createElement('div');
+        cell.className = 'head-cell';
         const button = document.createElement('button');
         button.type = 'button';
         button.className = 'head';
         button.dataset['layer'] = String(layer);
         button.dataset['head'] = String(head);
+        button.tabIndex = layer === 0 && head === 0 ? 0 : -1;
         const heatmap = new AttentionHeatmap();
         heatmap.canvas.className = 'head-canvas';
         heatmap.canvas.setAttribute('aria-hidden', 'true');
-        const caption = document.createElement('span');
-        caption.className = 'head-caption';
-        const name = document.createElement('span');
-        name.className = 'head-name';
-        name.textContent = `${layer}.${head}`;
         const state = document.createElement('span');
         state.className = 'head-state';
-        caption.append(name, state);
-        button.append(heatmap.canvas, caption);
-        children.push(button);
-        this.cells.push({ button, heatmap, state });
-        this.setMuted(layer, head, false);
+        button.append(heatmap.canvas, state);
+        const caption = document.createElement('span');
+        caption.className = 'head-caption';
+        const select = document.createElement('button');
+        select.type = 'button';
+        select.className = 'head-select';
+        select.tabIndex = -1;
+        select.dataset['layer'] = String(layer);
+        select.dataset['head'] = String(head);
+        select.textContent = `${layer}.${head}`;
+        select.title = `Show head ${layer}.${head} in the detail view (keyboard: Enter)`;
+        caption.append(select);
+        cell.append(button, caption);
+        children.push(cell);
+        this.cells.push({ root: cell, button, heatmap, state });
       }
     }
     this.grid.replaceChildren(...children);
+    this.setGains(new Float32Array(n_layer * n_head).fill(1));
   }
 
-  /** Draws every head; the mute marks follow `gains` [L x H], the reader's latest choice. */
-  render(analysis: Analysis, gains: Float32Array): void {
+  /**
+   * Draws the heads whose attention may have changed: all of them for a new
+   * text or model, else the layers from analysis.rerun_from_layer up.
+   */
+  render(analysis: Analysis): void {
     const { n_layer: L, n_head: H, T } = analysis;
     this.setShape(L, H);
-    for (let layer = 0; layer < L; layer++) {
+    const sameTokens =
+      this.drawnModel === analysis.model &&
+      this.drawnIds !== null &&
+      this.drawnIds.length === T &&
+      this.drawnIds.every((id, i) => id === analysis.ids[i]);
+    const from = sameTokens ? Math.min(analysis.rerun_from_layer, L) : 0;
+    let repainted = 0;
+    for (let layer = from; layer < L; layer++) {
       for (let head = 0; head < H; head++) {
-        const cell = this.cells[layer * H + head]!;
-        cell.heatmap.draw(analysis.attn, (layer * H + head) * T * T, T);
-        this.setMuted(layer, head, gains[layer * H + head] === 0);
+        this.cells[layer * H + head]!.heatmap.draw(analysis.attn, (layer * H + head) * T * T, T);
+        repainted++;
       }
     }
+    this.lastRepainted = repainted;
+    this.analysis = analysis;
+    this.drawnIds = analysis.ids.slice();
+    this.drawnModel = analysis.model;
     this.grid.dataset['tokens'] = String(T);
+    this.grid.dataset['repainted'] = String(repainted);
   }
 
-  /** Shows the mute state at once, before the engine answers. */
-  setMuted(layer: number, head: number, muted: boolean): void {
+  /** Shows mute / gain marks from gains [L x H] at once, before the engine answers. */
+  setGains(gains: Float32Array): void {
+    const H = this.n_head;
+    for (let layer = 0; layer < this.n_layer; layer++) {
+      let allMuted = true;
+      for (let head = 0; head < H; head++) {
+        const gain = gains[layer * H + head] ?? 1;
+        if (gain !== 0) allMuted = false;
+        this.setHeadMark(layer, head, gain);
+      }
+      const button = this.layerButtons[layer]!;
+      button.textContent = allMuted ? 'unmute' : 'mute';
+      button.setAttribute('aria-pressed', String(allMuted));
+      button.title = allMuted ? `Unmute every head of layer ${layer}` : `Mute every head of layer ${layer}`;
+      button.setAttribute('aria-label', `${allMuted ? 'Unmute' : 'Mute'} all heads of layer ${layer}`);
+    }
+  }
+
+  setSelected(selected: HeadRef): void {
+    for (const [i, cell] of this.cells.entries()) {
+      const isSelected = Math.floor(i / this.n_head) === selected.layer && i % this.n_head === selected.head;
+      cell.root.classList.toggle('is-selected', isSelected);
+      cell.button.setAttribute('aria-current', String(isSelected));
+    }
+  }
+
+  /** The grid canvases, [L x H], for the PNG export. */
+  canvases(): HTMLCanvasElement[] {
+    return this.cells.map((cell) => cell.heatmap.canvas);
+  }
+
+  private setHeadMark(layer: number, head: number, gain: number): void {
     const cell = this.cells[layer * this.n_head + head];
     if (!cell) return;
+    const muted = gain === 0;
     cell.button.classList.toggle('is-muted', muted);
+    cell.button.classList.toggle('is-scaled', !muted && gain !== 1);
     cell.button.setAttribute('aria-pressed', String(muted));
-    cell.state.textContent = muted ? 'muted' : '';
-    cell.button.title = `Layer ${layer}, head ${head}: ${
-      muted ? 'muted (output × 0). Click to restore.' : 'click to mute (output × 0).'
-    }`;
+    cell.button.dataset['gain'] = String(gain);
+    cell.state.textContent = muted ? 'muted' : gain !== 1 ? `×${formatGain(gain)}` : '';
     cell.button.setAttribute(
       'aria-label',
-      `Layer ${layer} head ${head}${muted ? ', muted' : ''}. Toggle mute.`,
+      `Layer ${layer} head ${head}${muted ? ', muted' : gain !== 1 ? `, gain ${formatGain(gain)}` : ''}. ` +
+        'Space: mute or unmute. Enter: show in detail. Shift-click: solo.',
     );
+  }
+
+  private onClick(event: MouseEvent): void {
+    const target = event.target as Element;
+    const select = target.closest<HTMLButtonElement>('button.head-select');
+    if (select) {
+      this.actions.select(Number(select.dataset['layer']), Number(select.dataset['head']));
+      return;
+    }
+    const layerButton = target.closest<HTMLButtonElement>('button.layer-mute');
+    if (layerButton) {
+      this.moveFocus(Number(layerButton.dataset['layer']), -1, false);
+      this.actions.toggleLayer(Number(layerButton.dataset['layer']));
+      return;
+    }
+    const button = target.closest<HTMLButtonElement>('button.head');
+    if (!button || !this.grid.contains(button)) return;
+    const layer = Number(button.dataset['layer']);
+    const head = Number(button.dataset['head']);
+    this.moveFocus(layer, head, false);
+    // event.detail 0 = a keyboard "click" (Space); Enter is handled in onKey.
+    if (event.shiftKey) this.actions.solo(layer, head);
+    else this.actions.toggle(layer, head);
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const { layer, head } = this.focus;
+    const moves: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+    };
+    const move = moves[event.key];
+    if (move) {
+      event.preventDefault();
+      this.moveFocus(layer + move[0], head + move[1], true);
+      return;
+    }
+    if (event.key === 'Home' || event.key === 'End') {
+      event.preventDefault();
+      this.moveFocus(layer, event.key === 'Home' ? 0 : this.n_head - 1, true);
+      return;
+    }
+    if (event.key === 'Enter' && head >= 0 && (event.target as Element).matches('button.head')) {
+      // Enter selects; the browser would otherwise "click" (= mute).
+      event.preventDefault();
+      this.actions.select(layer, head);
+    }
+  }
+
+  private moveFocus(layer: number, head: number, focus: boolean): void {
+    if (this.n_layer === 0) return;
+    const l = Math.max(0, Math.min(this.n_layer - 1, layer));
+    const h = Math.max(-1, Math.min(this.n_head - 1, head));
+    const previous = this.focusTarget();
+    this.focus = { layer: l, head: h };
+    const next = this.focusTarget();
+    if (previous && previous !== next) previous.tabIndex = -1;
+    if (next) {
+      next.tabIndex = 0;
+      if (focus) next.focus();
+    }
+  }
+
+  private focusTarget(): HTMLButtonElement | undefined {
+    const { layer, head } = this.focus;
+    return head < 0 ? this.layerButtons[layer] : this.cells[layer * this.n_head + head]?.button;
+  }
+
+  private showTooltip(button: HTMLButtonElement, x?: number, y?: number): void {
+    const layer = Number(button.dataset['layer']);
+    const head = Number(button.dataset['head']);
+    const gain = Number(button.dataset['gain'] ?? 1);
+    const title = document.createElement('strong');
+    title.textContent = `Head ${layer}.${head}`;
+    const content: (Node | string)[] = [title];
+    if (gain !== 1) content.push(gain === 0 ? ' · muted' : ` · gain ${formatGain(gain)}`);
+    const analysis = this.analysis;
+    if (analysis && layer < analysis.n_layer && head < analysis.n_head) {
+      const { T, n_head } = analysis;
+      const pair = topAttendedPair(analysis.attn, (layer * n_head + head) * T * T, T);
+      if (pair) {
+        const line = document.createElement('div');
+        const query = document.createElement('span');
+        query.className = 'token';
+        renderTokenText(query, analysis.tokens[pair.query] ?? '');
+        const key = document.createElement('span');
+        key.className = 'token';
+        renderTokenText(key, analysis.tokens[pair.key] ?? '');
+        line.append(
+          'strongest: ',
+          query,
+          ` (${pair.query}) → `,
+          key,
+          ` (${pair.key}) · ${pair.weight.toFixed(3)}`,
+        );
+        content.push(line);
+      }
+    }
+    const hint = document.createElement('div');
+    hint.className = 'tooltip-hint';
+    hint.textContent = 'click: mute · shift-click: solo · name below: details';
+    content.push(hint);
+    if (x === undefined || y === undefined) this.tooltip.showBeside(content, button);
+    else this.tooltip.show(content, x, y);
   }
 }

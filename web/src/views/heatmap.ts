@@ -1,10 +1,39 @@
 /**
- * One small canvas class: paints a T x T attention pattern, one canvas pixel
- * per (query, key) cell; CSS scales it up with crisp edges. Future positions
- * (key > query) stay transparent, so the canvas background shows the causal
- * mask in the theme's colour.
+ * Attention patterns as pixels: one canvas pixel per (query, key) cell,
+ * painted with putImageData from one ImageData per canvas (never a fillRect
+ * per cell), then scaled up by CSS or drawImage with crisp edges. Future
+ * positions (key > query) stay transparent, so the background shows the
+ * causal mask in the theme's colour.
  */
 import { type ColorLut, LUT_SIZE, lutIndex, viridis } from './colormap';
+
+/**
+ * Paints the T x T pattern at attn[offset ..] into RGBA `pixels` (T x T x 4).
+ * attn: [.. x T x T] probabilities, query rows and key columns.
+ */
+export function paintAttention(
+  pixels: Uint8ClampedArray,
+  attn: Float32Array,
+  offset: number,
+  T: number,
+  lut: ColorLut = viridis,
+): void {
+  for (let query = 0; query < T; query++) {
+    const row = offset + query * T;
+    for (let key = 0; key < T; key++) {
+      const p = (query * T + key) * 4;
+      if (key > query) {
+        pixels[p + 3] = 0;
+        continue;
+      }
+      const c = lutIndex(attn[row + key]!) * 3;
+      pixels[p] = lut[c]!;
+      pixels[p + 1] = lut[c + 1]!;
+      pixels[p + 2] = lut[c + 2]!;
+      pixels[p + 3] = 255;
+    }
+  }
+}
 
 export class AttentionHeatmap {
   readonly canvas: HTMLCanvasElement;
@@ -18,32 +47,14 @@ export class AttentionHeatmap {
     this.context = context;
   }
 
-  /**
-   * attn: [.. x T x T] probabilities, query rows and key columns; the pattern
-   * drawn starts at `offset` (e.g. ((layer * H) + head) * T * T).
-   */
+  /** Draws the pattern that starts at `offset` (e.g. ((layer * H) + head) * T * T). */
   draw(attn: Float32Array, offset: number, T: number, lut: ColorLut = viridis): void {
     if (this.canvas.width !== T || this.canvas.height !== T || !this.image) {
       this.canvas.width = T;
       this.canvas.height = T;
       this.image = this.context.createImageData(T, T);
     }
-    const pixels = this.image.data;  // (T, T, 4) RGBA
-    for (let query = 0; query < T; query++) {
-      const row = offset + query * T;
-      for (let key = 0; key < T; key++) {
-        const p = (query * T + key) * 4;
-        if (key > query) {
-          pixels[p + 3] = 0;
-          continue;
-        }
-        const c = lutIndex(attn[row + key]!) * 3;
-        pixels[p] = lut[c]!;
-        pixels[p + 1] = lut[c + 1]!;
-        pixels[p + 2] = lut[c + 2]!;
-        pixels[p + 3] = 255;
-      }
-    }
+    paintAttention(this.image.data, attn, offset, T, lut);
     this.context.putImageData(this.image, 0, 0);
   }
 }
@@ -59,4 +70,20 @@ export function drawColorbar(canvas: HTMLCanvasElement, lut: ColorLut = viridis)
     image.data.set([lut[i * 3]!, lut[i * 3 + 1]!, lut[i * 3 + 2]!, 255], i * 4);
   }
   context.putImageData(image, 0, 0);
+}
+
+/** The strongest (query, key) weight of a head, skipping query 0 (which can only see itself). */
+export function topAttendedPair(
+  attn: Float32Array,
+  offset: number,
+  T: number,
+): { query: number; key: number; weight: number } | null {
+  let best: { query: number; key: number; weight: number } | null = null;
+  for (let query = T > 1 ? 1 : 0; query < T; query++) {
+    for (let key = 0; key <= query; key++) {
+      const weight = attn[offset + query * T + key]!;
+      if (!best || weight > best.weight) best = { query, key, weight };
+    }
+  }
+  return best;
 }

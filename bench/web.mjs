@@ -1,0 +1,228 @@
+// npm run bench:web: the page's three measures in Debian Chromium
+// (playwright-core, headless), against the issue's targets:
+//   1. navigation -> interactive head grid with the default model (cold: a new
+//      browser context, so nothing is cached), median of 5 loads;
+//   2. mute click -> repainted predictions, median of 20, at 32 and 128 tokens
+//      (head 0.0: the worst case, every layer reruns);
+//   3. JS the page loads, gzip, without wasm and model.
+// The page is built into a temporary folder first (or HEADLIGHT_DIST names a
+// built one) and served by a plain node:http server on 127.0.0.1.
+// Prints a table; asserts nothing.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+import { REPO_ROOT, launchChromium, serveStatic } from '../tests/e2e/helpers.mjs';
+
+const TARGET_INTERACTIVE_MS = 2000;
+const TARGET_EDIT_MS = 50;
+const TARGET_JS_KB = 150;
+const LOADS = 5;
+const CLICKS = 20;
+const READY_TIMEOUT_MS = 60_000;
+const TOKEN_COUNTS = [32, 128];
+// Plain prose, repeated: the bench cuts it to an exact token count.
+const PROSE =
+  'The old lighthouse keeper climbed the stairs every evening to light the lamp, and the ships ' +
+  'that passed the rocks at night never knew his name. One winter a storm broke the glass, and ' +
+  'he carried the lamp up the hill to the church tower, where it burned until the morning. ';
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function filesUnder(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+async function buildPage() {
+  if (process.env.HEADLIGHT_DIST) return { dir: resolve(process.env.HEADLIGHT_DIST), temporary: false };
+  const dir = mkdtempSync(join(tmpdir(), 'headlight-bench-'));
+  await build({
+    configFile: join(REPO_ROOT, 'web', 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir: dir, emptyOutDir: true },
+  });
+  return { dir, temporary: true };
+}
+
+// The time since navigation start at which <html data-ready="true"> appears.
+const READY_MARK = () => {
+  new MutationObserver((_, observer) => {
+    if (document.documentElement.dataset.ready === 'true') {
+      window.__headlightReadyMs = performance.now();
+      observer.disconnect();
+    }
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-ready'] });
+};
+
+async function measureInteractive(browser, url) {
+  const times = [];
+  for (let i = 0; i < LOADS; i++) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addInitScript(READY_MARK);
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => window.__headlightReadyMs !== undefined, null, { timeout: READY_TIMEOUT_MS });
+    times.push(await page.evaluate(() => window.__headlightReadyMs));
+    await context.close();
+  }
+  return times;
+}
+
+async function setText(page, text) {
+  const revision = await page.$eval('[data-role="prediction-list"]', (l) => l.dataset.revision);
+  await page.fill('[data-role="text-input"]', text);
+  await page.waitForFunction(
+    (previous) => document.querySelector('[data-role="prediction-list"]').dataset.revision !== previous,
+    revision,
+    { timeout: READY_TIMEOUT_MS },
+  );
+  return Number(await page.$eval('[data-role="token-list"]', (l) => l.dataset.count));
+}
+
+// The shortest prefix of PROSE (repeated) in words that gives `target` tokens;
+// the model cuts longer texts to its context, so n_positions is the ceiling.
+async function textWithTokens(page, target) {
+  const words = PROSE.repeat(Math.ceil((target * 2) / 40) + 2).trim().split(' ');
+  let lo = 1;
+  let hi = words.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((await setText(page, words.slice(0, mid).join(' '))) >= target) hi = mid;
+    else lo = mid + 1;
+  }
+  const T = await setText(page, words.slice(0, lo).join(' '));
+  return T;
+}
+
+async function measureEditToPaint(page, layer, head) {
+  return page.evaluate(
+    async ([selector, rounds]) => {
+      const list = document.querySelector('[data-role="prediction-list"]');
+      const button = document.querySelector(selector);
+      // After the frame that shows the new bars is painted: rAF runs before
+      // paint, a message posted from it is handled after.
+      const afterPaint = () =>
+        new Promise((done) =>
+          requestAnimationFrame(() => {
+            const channel = new MessageChannel();
+            channel.port1.onmessage = () => done();
+            channel.port2.postMessage(0);
+          }),
+        );
+      const out = [];
+      for (let i = 0; i < rounds; i++) {
+        const previous = list.dataset.revision;
+        const changed = new Promise((done) => {
+          const observer = new MutationObserver(() => {
+            if (list.dataset.revision !== previous) {
+              observer.disconnect();
+              done();
+            }
+          });
+          observer.observe(list, { attributes: true, attributeFilter: ['data-revision'] });
+        });
+        const t0 = performance.now();
+        button.click();
+        await changed;
+        await afterPaint();
+        out.push(performance.now() - t0);
+      }
+      return out;
+    },
+    [`[data-role="head-grid"] button.head[data-layer="${layer}"][data-head="${head}"]`, CLICKS],
+  );
+}
+
+function jsSizes(dir) {
+  const gz = (files) => files.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
+  const page = filesUnder(join(dir, 'assets')).filter((f) => f.endsWith('.js'));
+  const glue = [join(dir, 'wasm', 'headlight.js')];
+  const element = [join(dir, 'embed', 'headlight-explorer.js')].filter((f) => {
+    try {
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  });
+  return { pageKb: gz(page) / 1024, glueKb: gz(glue) / 1024, elementKb: gz(element) / 1024, files: page.map((f) => relative(dir, f)) };
+}
+
+function row(measure, value, target, ok) {
+  return `${measure.padEnd(58)} ${value.padStart(12)}   ${target.padEnd(10)} ${ok === null ? '' : ok ? 'ok' : 'MISSED'}`;
+}
+
+async function main() {
+  const { dir, temporary } = await buildPage();
+  const index = JSON.parse(readFileSync(join(dir, 'models', 'index.json'), 'utf8'));
+  const config = JSON.parse(readFileSync(join(dir, 'models', index.default, 'config.json'), 'utf8'));
+  const server = await serveStatic(dir, { prefix: '/headlight/' });
+  const browser = await launchChromium();
+  const lines = [];
+  try {
+    const interactive = await measureInteractive(browser, server.url);
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
+    const edits = [];
+    for (const target of TOKEN_COUNTS) {
+      const T = await textWithTokens(page, Math.min(target, config.n_positions));
+      const times = await measureEditToPaint(page, 0, 0);
+      edits.push({ target, T, times });
+    }
+    await context.close();
+    const js = jsSizes(dir);
+
+    const chromium = browser.version();
+    lines.push(
+      `Headlight page bench: model ${index.default} (${config.n_layer} layers x ${config.n_head} heads, ` +
+        `d_model ${config.n_embd}, ${config.n_positions} positions), Chromium ${chromium} headless, ${server.url}`,
+    );
+    lines.push('');
+    lines.push(row('measure', 'value', 'target', null));
+    lines.push(row('-'.repeat(58), '-'.repeat(12), '-'.repeat(10), null));
+    const ready = median(interactive);
+    lines.push(
+      row(
+        `navigation -> interactive head grid (cold, median of ${LOADS})`,
+        `${ready.toFixed(0)} ms`,
+        `<= ${TARGET_INTERACTIVE_MS} ms`,
+        ready <= TARGET_INTERACTIVE_MS,
+      ),
+    );
+    for (const { target, T, times } of edits) {
+      const m = median(times);
+      const label = `mute 0.0 -> repainted predictions, ${T} tokens (median of ${CLICKS})`;
+      // The target is stated at 128 tokens; at 32 the same line is shown for scale.
+      const note = T === target ? '' : ` [model context: ${T}]`;
+      lines.push(row(label + note, `${m.toFixed(1)} ms`, `<= ${TARGET_EDIT_MS} ms`, target === 128 ? m <= TARGET_EDIT_MS : null));
+      lines.push(row(`  (min / max of the ${CLICKS})`, `${Math.min(...times).toFixed(1)} / ${Math.max(...times).toFixed(1)}`, '', null));
+    }
+    const total = js.pageKb + js.glueKb;
+    lines.push(row('JS the page loads, gzip (page + worker + wasm glue)', `${total.toFixed(1)} KB`, `<= ${TARGET_JS_KB} KB`, total <= TARGET_JS_KB));
+    lines.push(row('  of which page and worker chunks', `${js.pageKb.toFixed(1)} KB`, '', null));
+    lines.push(row('  of which wasm glue (wasm/headlight.js)', `${js.glueKb.toFixed(1)} KB`, '', null));
+    if (js.elementKb > 0) lines.push(row('<headlight-explorer> element script, gzip', `${js.elementKb.toFixed(1)} KB`, '', null));
+    lines.push('');
+    lines.push(`loads (ms): ${interactive.map((t) => t.toFixed(0)).join(' ')}`);
+    console.log(lines.join('\n'));
+  } finally {
+    await browser.close();
+    await server.close();
+    if (temporary) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});

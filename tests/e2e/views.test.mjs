@@ -1,0 +1,412 @@
+// The full page's views in real Chromium: grid, mute, URL state and reload,
+// solo, per-layer mute, keyboard-only use, head detail (hover values, line
+// view, gain slider), exports, hostile text, malformed links, and
+// screenshots of each view at 1280 and 375 px. Serves HEADLIGHT_DIST
+// (default web/dist/) under a sub-path; prints the figures it checks.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  DIST_DIR,
+  artifactPath,
+  canvasStats,
+  launchChromium,
+  serveStatic,
+  timed,
+  watchPage,
+} from './helpers.mjs';
+
+const DIST = process.env.HEADLIGHT_DIST ?? DIST_DIR;
+const PREFIX = '/headlight/';
+const HOSTILE = '<img src=x onerror=alert(1)>';
+const READY_TIMEOUT_MS = 30_000;
+const LIST = '[data-role="prediction-list"]';
+const head = (layer, h) => `[data-role="head-grid"] button.head[data-layer="${layer}"][data-head="${h}"]`;
+
+let browser;
+let server;
+let config;
+
+before(async () => {
+  for (const needed of ['index.html', 'wasm/headlight.js', 'wasm/headlight.wasm', 'models/index.json']) {
+    assert.ok(existsSync(join(DIST, needed)), `${join(DIST, needed)} is missing: build first`);
+  }
+  const index = JSON.parse(readFileSync(join(DIST, 'models/index.json'), 'utf8'));
+  config = JSON.parse(readFileSync(join(DIST, `models/${index.default}/config.json`), 'utf8'));
+  server = await serveStatic(DIST, { prefix: PREFIX });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function predictionState(page) {
+  return page.$eval(LIST, (list) => ({
+    revision: list.dataset.revision ?? '',
+    probs: list.dataset.probs ?? '',
+    ids: list.dataset.ids ?? '',
+  }));
+}
+
+async function waitForNewPredictions(page, revision) {
+  await page.waitForFunction(
+    ([selector, previous]) => document.querySelector(selector)?.dataset.revision !== previous,
+    [LIST, revision],
+    { timeout: READY_TIMEOUT_MS },
+  );
+  return predictionState(page);
+}
+
+function maxAbsDiff(a, b) {
+  const x = a.split(',').map(Number);
+  const y = b.split(',').map(Number);
+  return Math.max(...x.map((v, i) => Math.abs(v - (y[i] ?? 0))));
+}
+
+const hashOf = (page) => page.evaluate(() => decodeURIComponent(window.location.hash));
+const pressed = (page, selector) => page.getAttribute(selector, 'aria-pressed');
+
+async function mutedHeads(page) {
+  return page.$$eval('[data-role="head-grid"] button.head[aria-pressed="true"]', (buttons) =>
+    buttons.map((b) => `${b.dataset.layer}.${b.dataset.head}`),
+  );
+}
+
+async function openPage(context, url) {
+  const page = await context.newPage();
+  const problems = watchPage(context, page, server.origin);
+  await page.goto(url);
+  await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
+  return { page, problems };
+}
+
+test('the views, end to end in Chromium', async (t) => {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    colorScheme: 'light',
+    acceptDownloads: true,
+  });
+  const { page, problems } = await timed('navigation to the interactive page', () => openPage(context, server.url));
+  const { n_layer: L, n_head: H } = config;
+  console.log(`  model: ${L} layers x ${H} heads`);
+
+  await t.test('the grid draws every head and the detail view draws the selected one', async () => {
+    const stats = await canvasStats(page, '[data-role="head-grid"] canvas');
+    assert.equal(stats.length, L * H);
+    const T = Number(await page.$eval('[data-role="token-list"]', (el) => el.dataset.count));
+    for (const [i, s] of stats.entries()) {
+      assert.equal(s.painted, (T * (T + 1)) / 2, `head canvas ${i} paints the causal triangle of ${T} tokens`);
+      assert.ok(s.colours >= 2, `head canvas ${i} is not flat (${s.colours} colours)`);
+    }
+    const [detailStats] = await canvasStats(page, '[data-role="detail-canvas"]');
+    assert.ok(detailStats.colours > 20, `the detail canvas holds a picture (${detailStats.colours} colours)`);
+    console.log(`  ${stats.length} head canvases of ${T}x${T}, detail canvas ${detailStats.width}x${detailStats.height} with ${detailStats.colours} colours`);
+    const hash = await hashOf(page);
+    assert.equal(hash, `#model=${await page.$eval('[data-role="model-picker"]', (s) => s.value)}`, 'a fresh page stores only the model');
+  });
+
+  let mutedProbs;
+  await t.test('muting a head changes the predictions and the URL; reloading restores both', async () => {
+    const before = await predictionState(page);
+    await page.click(head(0, 0));
+    const after = await waitForNewPredictions(page, before.revision);
+    const change = maxAbsDiff(before.probs, after.probs);
+    console.log(`  mute 0.0: max |delta p| top-5 = ${change.toExponential(3)}`);
+    assert.ok(change > 1e-6 || before.ids !== after.ids, 'predictions change');
+    const hash = await hashOf(page);
+    console.log(`  URL hash: ${hash}`);
+    assert.match(hash, /(^#|&)muted=0\.0(&|$)/);
+    // Ghost bars and the before/after loss appear with an edit.
+    const meanLoss = await page.$eval('[data-role="mean-loss"]', (el) => ({ ...el.dataset, text: el.textContent }));
+    assert.notEqual(meanLoss.before, meanLoss.after, `mean loss differs with an edit: ${meanLoss.text}`);
+    const ghosts = await page.$$eval('.bar-ghost', (g) => g.filter((x) => !x.hidden).length);
+    assert.equal(ghosts, 5, 'five ghost bars show the unedited model');
+    console.log(`  ${meanLoss.text}`);
+    mutedProbs = after.probs;
+
+    const url = page.url();
+    await page.reload();
+    await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
+    assert.equal(page.url(), url, 'the URL survives the reload');
+    assert.deepEqual(await mutedHeads(page), ['0.0'], 'the same head is muted after the reload');
+    const reloaded = await predictionState(page);
+    assert.equal(reloaded.probs, mutedProbs, 'the same predictions after the reload, bit for bit');
+    assert.ok(await page.isVisible('[data-role="edit-list"] .edit'), 'the edits panel lists the edit');
+  });
+
+  await t.test('shift-click solos a head; shift-click again gives the edits back', async () => {
+    const target = head(L - 1, H - 1);
+    let before = await predictionState(page);
+    await page.click(target, { modifiers: ['Shift'] });
+    let after = await waitForNewPredictions(page, before.revision);
+    const muted = await mutedHeads(page);
+    assert.equal(muted.length, L * H - 1, 'every other head is muted');
+    assert.equal(await pressed(page, target), 'false', 'the solo head plays');
+    console.log(`  solo ${L - 1}.${H - 1}: ${muted.length} heads muted, top-5 ${after.probs.split(',').map((p) => Number(p).toFixed(3)).join(' ')}`);
+    before = after;
+    await page.click(target, { modifiers: ['Shift'] });
+    after = await waitForNewPredictions(page, before.revision);
+    assert.deepEqual(await mutedHeads(page), ['0.0'], 'un-solo restores the edits from before');
+    assert.equal(after.probs, mutedProbs);
+  });
+
+  await t.test('the per-layer button mutes and unmutes a whole layer', async () => {
+    const layerButton = '[data-role="head-grid"] button.layer-mute[data-layer="0"]';
+    let before = await predictionState(page);
+    await page.click(layerButton);
+    await waitForNewPredictions(page, before.revision);
+    const muted = await mutedHeads(page);
+    assert.deepEqual(muted, Array.from({ length: H }, (_, h) => `0.${h}`), 'all of layer 0 is muted');
+    assert.equal(await pressed(page, layerButton), 'true');
+    assert.match(await hashOf(page), new RegExp(`muted=${Array.from({ length: H }, (_, h) => `0\\.${h}`).join(',')}`));
+    before = await predictionState(page);
+    await page.click(layerButton);
+    await waitForNewPredictions(page, before.revision);
+    assert.deepEqual(await mutedHeads(page), [], 'layer 0 unmuted');
+    assert.equal(await hashOf(page), '#' + (await hashOf(page)).slice(1).split('&').filter((p) => !p.startsWith('muted=')).join('&'));
+  });
+
+  await t.test('keyboard only: Tab into the grid, arrows, Space mutes, Enter selects', async () => {
+    await page.click('[data-role="text-input"]');
+    let reached = false;
+    for (let i = 0; i < 80 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.querySelector('[data-role="head-grid"]').contains(document.activeElement));
+    }
+    assert.ok(reached, 'Tab reaches the head grid');
+    // The grid remembers its last focus (a head or a layer button): go to head 0.0.
+    const start = await page.evaluate(() => `${document.activeElement.className} ${document.activeElement.dataset.layer}.${document.activeElement.dataset.head ?? '-'}`);
+    for (let i = 0; i < L; i++) await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Home');
+    assert.equal(await page.evaluate(() => `${document.activeElement.dataset.layer}.${document.activeElement.dataset.head}`), '0.0');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowDown');
+    const focused = await page.evaluate(() => `${document.activeElement.dataset.layer}.${document.activeElement.dataset.head}`);
+    const expected = `${Math.min(1, L - 1)}.${Math.min(1, H - 1)}`;
+    assert.equal(focused, expected, `arrows move the focus from ${start} to ${expected}`);
+    const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.equal(ring, 'solid', 'the focused head shows a focus ring');
+    const before = await predictionState(page);
+    await page.keyboard.press('Space');
+    const after = await waitForNewPredictions(page, before.revision);
+    assert.deepEqual(await mutedHeads(page), [expected], 'Space muted the focused head');
+    assert.ok(maxAbsDiff(before.probs, after.probs) > 1e-6 || before.ids !== after.ids, 'predictions change');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((name) => document.querySelector('[data-role="detail-title"]').textContent === `Head ${name}`, expected);
+    assert.deepEqual(await mutedHeads(page), [expected], 'Enter selects without muting');
+    assert.match(await hashOf(page), new RegExp(`head=${expected.replace('.', '\\.')}`));
+    await page.screenshot({ path: artifactPath('views-1280-keyboard.png') });
+    await page.keyboard.press('Space');
+    await waitForNewPredictions(page, after.revision);
+    assert.deepEqual(await mutedHeads(page), []);
+    console.log(`  keyboard: Tab to ${start}, arrows to ${expected}, Space muted it, Enter selected it`);
+  });
+
+  await t.test('head detail: hover shows exact weights (a row sums to 1), future cells say so', async () => {
+    await page.locator('[data-role="detail-canvas"]').scrollIntoViewIfNeeded();
+    const geometry = JSON.parse(await page.getAttribute('[data-role="detail-canvas"]', 'data-geometry'));
+    assert.equal(geometry.kind, 'heatmap');
+    const box = await page.$eval('[data-role="detail-canvas"]', (c) => {
+      const r = c.getBoundingClientRect();
+      return { x: r.x, y: r.y };
+    });
+    const q = geometry.T - 1;
+    let sum = 0;
+    for (let k = 0; k <= q; k++) {
+      await page.mouse.move(box.x + geometry.x0 + (k + 0.5) * geometry.cell, box.y + geometry.y0 + (q + 0.5) * geometry.cell);
+      const weight = await page.$eval('.tooltip .tooltip-value', (el) => Number(el.dataset.weight));
+      assert.ok(weight >= 0 && weight <= 1, `weight ${weight}`);
+      sum += weight;
+    }
+    console.log(`  hovered ${q + 1} cells of query row ${q}: weights sum to ${sum.toFixed(6)}`);
+    assert.ok(Math.abs(sum - 1) < 1e-4, `an attention row sums to 1 (got ${sum})`);
+    if (geometry.T > 1) {
+      await page.mouse.move(box.x + geometry.x0 + (geometry.T - 0.5) * geometry.cell, box.y + geometry.y0 + 0.5 * geometry.cell);
+      assert.match(await page.textContent('.tooltip .tooltip-value'), /future/);
+    }
+    await page.screenshot({ path: artifactPath('views-1280-detail-hover.png') });
+    await page.mouse.move(1, 1);
+  });
+
+  await t.test('the line view toggles, and hovering a token highlights its lines', async () => {
+    const before = await canvasStats(page, '[data-role="detail-canvas"]');
+    await page.click('[data-role="view-toggle"] button[data-view="lines"]');
+    await page.waitForSelector('[data-role="detail-canvas"][data-view="lines"]');
+    await page.waitForFunction(() => JSON.parse(document.querySelector('[data-role="detail-canvas"]').dataset.geometry).kind === 'lines');
+    assert.match(await hashOf(page), /view=lines/);
+    const geometry = JSON.parse(await page.getAttribute('[data-role="detail-canvas"]', 'data-geometry'));
+    const lines = await canvasStats(page, '[data-role="detail-canvas"]');
+    assert.notDeepEqual(lines, before, 'the canvas shows a different picture');
+    await page.locator('[data-role="detail-canvas"]').scrollIntoViewIfNeeded();
+    const box = await page.$eval('[data-role="detail-canvas"]', (c) => c.getBoundingClientRect().toJSON());
+    const last = Math.min(geometry.T - 1, Math.floor((900 - box.y - geometry.y0) / geometry.row) - 1);
+    await page.mouse.move(box.x + geometry.leftX - 8, box.y + geometry.y0 + (last + 0.5) * geometry.row);
+    await page.waitForSelector(`[data-role="detail-canvas"][data-focus="query:${last}"]`);
+    await page.screenshot({ path: artifactPath('views-1280-lines.png'), fullPage: true });
+    await page.locator('[data-panel="detail"]').screenshot({ path: artifactPath('views-1280-panel-lines.png') });
+    await page.mouse.move(1, 1);
+    await page.click('[data-role="view-toggle"] button[data-view="heatmap"]');
+    await page.waitForSelector('[data-role="detail-canvas"][data-view="heatmap"]');
+    console.log(`  line view: ${geometry.T} query and key tokens, ${lines[0].colours} colours; hover highlighted query ${last}`);
+  });
+
+  await t.test('the gain slider changes the predictions and the URL', async () => {
+    const before = await predictionState(page);
+    const selected = (await page.textContent('[data-role="detail-title"]')).replace('Head ', '');
+    await page.$eval('[data-role="gain-slider"]', (slider) => {
+      slider.value = '2';
+      slider.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    const after = await waitForNewPredictions(page, before.revision);
+    const change = maxAbsDiff(before.probs, after.probs);
+    console.log(`  gain of head ${selected} to 2: max |delta p| = ${change.toExponential(3)}, output "${await page.textContent('[data-role="gain-value"]')}"`);
+    assert.ok(change > 1e-6 || before.ids !== after.ids);
+    assert.match(await hashOf(page), new RegExp(`gain=${selected.replace('.', '\\.')}:2`));
+    assert.equal(await page.textContent(`${head(...selected.split('.'))} .head-state`), '×2');
+  });
+
+  await t.test('tokens: colour by attention, click a token to select the query', async () => {
+    await page.click('[data-role="color-mode"] button[data-mode="attention"]');
+    const chips = await page.$$('[data-role="token-list"] .token');
+    await chips[1].click();
+    await page.waitForFunction(() => document.querySelector('[data-role="prediction-list"]').dataset.position === '1');
+    const colours = await page.$$eval('[data-role="token-list"] .token', (c) => c.map((x) => x.style.background));
+    assert.ok(colours[0] && colours[1], 'tokens up to the query are coloured');
+    assert.ok(colours.slice(2).every((c) => c === ''), 'tokens after the query are not');
+    const hash = await hashOf(page);
+    assert.match(hash, /pos=1/);
+    assert.match(hash, /color=attention/);
+    await page.locator('[data-panel="tokens"]').screenshot({ path: artifactPath('views-1280-panel-tokens-attention.png') });
+    await page.click('[data-role="color-mode"] button[data-mode="loss"]');
+    console.log(`  query position 1 selected; hash ${hash}`);
+  });
+
+  await t.test('export buttons download PNG, SVG and JSON files', async () => {
+    const files = {};
+    for (const kind of ['head-png', 'head-svg', 'grid-png', 'trace-json']) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(`button[data-export="${kind}"]`)]);
+      const path = await download.path();
+      const bytes = readFileSync(path);
+      files[kind] = { name: download.suggestedFilename(), bytes };
+      console.log(`  ${kind}: ${download.suggestedFilename()} (${bytes.length} bytes)`);
+    }
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    assert.ok(files['head-png'].bytes.subarray(0, 8).equals(png) && files['head-png'].name.endsWith('.png'));
+    assert.ok(files['grid-png'].bytes.subarray(0, 8).equals(png) && files['grid-png'].name.endsWith('.png'));
+    const svg = files['head-svg'].bytes.toString('utf8');
+    assert.match(svg, /^<\?xml[^>]*>\s*<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    const T = Number(await page.$eval('[data-role="token-list"]', (el) => el.dataset.count));
+    assert.equal((svg.match(/<rect [^>]*data-weight/g) ?? []).length, (T * (T + 1)) / 2, 'one rect per visible cell');
+    const trace = JSON.parse(files['trace-json'].bytes.toString('utf8'));
+    assert.deepEqual(trace.attn.shape, [L, H, T, T]);
+    assert.equal(trace.attn.data.length, L * H * T * T);
+    assert.equal(trace.tokens.length, T);
+  });
+
+  await t.test('hostile text renders as text everywhere', async () => {
+    const before = await predictionState(page);
+    await page.fill('[data-role="text-input"]', HOSTILE);
+    await waitForNewPredictions(page, before.revision);
+    const rendered = await page.evaluate(() => ({
+      images: document.querySelectorAll('img').length,
+      chips: [...document.querySelectorAll('[data-role="token-list"] .token')].map((c) => c.dataset.text).join(''),
+    }));
+    assert.equal(rendered.images, 0);
+    assert.equal(rendered.chips, HOSTILE);
+    assert.deepEqual(problems.dialogs, []);
+    assert.match(await hashOf(page), /text=<img src=x onerror=alert\(1\)>/);
+  });
+
+  await t.test('screenshots of each view at 1280 and 375 px, light and dark', async () => {
+    await page.click('[data-preset="names"]');
+    await page.waitForFunction(() => !document.documentElement.dataset.stale);
+    await page.click(head(0, Math.min(1, H - 1)));
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: artifactPath('views-1280-light.png'), fullPage: true });
+    for (const panel of ['text', 'tokens', 'predictions', 'heads', 'detail', 'edits', 'export']) {
+      await page.locator(`[data-panel="${panel}"]`).screenshot({ path: artifactPath(`views-1280-panel-${panel}.png`) });
+    }
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: artifactPath('views-1280-dark.png'), fullPage: true });
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.waitForTimeout(300);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page fits 375 px (overflows by ${overflow} px)`);
+    await page.screenshot({ path: artifactPath('views-375-dark.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: artifactPath('views-375-light.png'), fullPage: true });
+    for (const panel of ['heads', 'detail', 'predictions']) {
+      await page.locator(`[data-panel="${panel}"]`).screenshot({ path: artifactPath(`views-375-panel-${panel}.png`) });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  await t.test('no layout shift when the predictions update', async () => {
+    const boxes = () =>
+      page.$$eval('[data-panel]', (panels) => panels.filter((p) => !p.hidden).map((p) => {
+        const r = p.getBoundingClientRect();
+        return `${p.dataset.panel}:${Math.round(r.x)},${Math.round(r.y)},${Math.round(r.width)},${Math.round(r.height)}`;
+      }));
+    const first = await boxes();
+    const before = await predictionState(page);
+    await page.click(head(L - 1, 0));
+    await waitForNewPredictions(page, before.revision);
+    await page.waitForTimeout(200);
+    assert.deepEqual(await boxes(), first, 'no panel moved or resized');
+  });
+
+  await t.test('no console error, no page error, no request off the origin', () => {
+    console.log(`  ${problems.requests.length} requests, all to ${server.origin}`);
+    assert.deepEqual(problems.foreignRequests, []);
+    assert.deepEqual(problems.consoleErrors, []);
+    assert.deepEqual(problems.pageErrors, []);
+    assert.deepEqual(problems.dialogs, []);
+  });
+  await context.close();
+});
+
+test('a malformed link is ignored part by part, with a notice naming each part', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const hash = '#muted=0.1,x.y&bogus=1&view=sideways&gain=0.0:7&pos=-3&hide=edits,nothing&text=still%20works&color=attention&head=99.0';
+  const { page, problems } = await openPage(context, `${server.url}${hash}`);
+  try {
+    await page.waitForSelector('[data-role="url-notice"]', { state: 'visible' });
+    const notice = await page.textContent('[data-role="url-notice"]');
+    console.log(`  notice: ${notice}`);
+    await page.waitForFunction(() => document.querySelector('[data-role="url-notice"]').textContent.includes('99.0'));
+    const notice2 = await page.textContent('[data-role="url-notice"]');
+    for (const part of ['bogus', 'view', 'muted', 'gain', 'pos', 'hide', 'head 99.0']) {
+      assert.ok(notice2.includes(part), `the notice names "${part}"`);
+    }
+    // The good parts still apply.
+    const chips = await page.$$eval('[data-role="token-list"] .token', (c) => c.map((x) => x.dataset.text).join(''));
+    assert.equal(chips, 'still works');
+    assert.equal(await page.getAttribute('[data-role="color-mode"] button[data-mode="attention"]', 'aria-pressed'), 'true');
+    assert.deepEqual(problems.pageErrors, []);
+    assert.deepEqual(problems.consoleErrors, []);
+    await page.screenshot({ path: artifactPath('views-1280-bad-link.png') });
+  } finally {
+    await context.close();
+  }
+});
+
+test('hide= flags hide panels for a lesson', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const { page } = await openPage(context, `${server.url}#hide=edits,picker,export`);
+  try {
+    for (const panel of ['edits', 'picker', 'export']) {
+      assert.ok(await page.isHidden(`[data-panel="${panel}"]`), `${panel} is hidden`);
+    }
+    for (const panel of ['heads', 'detail', 'predictions', 'tokens']) {
+      assert.ok(await page.isVisible(`[data-panel="${panel}"]`), `${panel} is shown`);
+    }
+    await page.screenshot({ path: artifactPath('views-1280-hidden-panels.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,87 @@
+/**
+ * The two embed snippets for the page's current state: the custom element
+ * (<headlight-explorer> with its attributes) and a plain iframe of the embed
+ * mode. Pure string building, unit-tested in Node.
+ */
+import type { AppSnapshot } from '../state/app-api';
+import { defaultUrlState, formatGain, serialiseHash } from '../state/url-state';
+
+export const SNIPPET_HEIGHT_PX = 640;
+
+export interface EmbedSnippets {
+  element: string;
+  iframe: string;
+  /** The iframe's src: the embed mode of this page, same state. */
+  iframeUrl: string;
+}
+
+/** Escapes a value for a double-quoted HTML attribute. */
+export function escapeAttribute(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/"/g, '&quot;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
+function headName(ref: { layer: number; head: number }): string {
+  return `${ref.layer}.${ref.head}`;
+}
+
+/** The URL hash (no '#') of the embed mode for this state. */
+export function embedHashOf(state: AppSnapshot): string {
+  const url = defaultUrlState();
+  url.model = state.model;
+  url.text = state.text;
+  url.muted = state.edits.filter((e) => e.gain === 0).map(({ layer, head }) => ({ layer, head }));
+  url.gains = state.edits.filter((e) => e.gain !== 0 && e.gain !== 1);
+  url.head = state.selectedHead;
+  url.pos = state.selectedPosition;
+  url.view = state.view;
+  url.color = state.colorMode;
+  url.hide = state.hidden;
+  return serialiseHash(url);
+}
+
+/**
+ * `pageUrl` is the URL of Headlight's index.html (or its folder) as the host
+ * page will reach it; the element's script sits at embed/headlight-explorer.js
+ * beside it.
+ */
+export function embedSnippets(state: AppSnapshot, pageUrl: string): EmbedSnippets {
+  const folder = new URL('./', pageUrl);
+  const scriptUrl = new URL('embed/headlight-explorer.js', folder).href;
+  const iframe = new URL('index.html', folder);
+  iframe.search = '?embed=1';
+  iframe.hash = embedHashOf(state);
+
+  const attributes: [string, string][] = [];
+  if (state.model) attributes.push(['model', state.model]);
+  attributes.push(['text', state.text]);
+  const muted = state.edits.filter((e) => e.gain === 0);
+  if (muted.length > 0) attributes.push(['muted', muted.map(headName).join(',')]);
+  const gains = state.edits.filter((e) => e.gain !== 0 && e.gain !== 1);
+  if (gains.length > 0) {
+    attributes.push(['gains', gains.map((e) => `${headName(e)}:${formatGain(e.gain)}`).join(',')]);
+  }
+  if (state.selectedHead.layer !== 0 || state.selectedHead.head !== 0) {
+    attributes.push(['head', headName(state.selectedHead)]);
+  }
+  if (state.hidden.length > 0) attributes.push(['hide', state.hidden.join(',')]);
+  attributes.push(['height', String(SNIPPET_HEIGHT_PX)]);
+
+  const element = [
+    `<script type="module" src="${escapeAttribute(scriptUrl)}"></script>`,
+    '<headlight-explorer',
+    ...attributes.map(([name, value]) => `  ${name}="${escapeAttribute(value)}"`),
+    '></headlight-explorer>',
+  ].join('\n');
+
+  const title = `Headlight: the attention heads of ${state.model ?? 'a small GPT'}`;
+  const iframeSnippet =
+    `<iframe src="${escapeAttribute(iframe.href)}"\n` +
+    `  title="${escapeAttribute(title)}"\n` +
+    `  width="100%" height="${SNIPPET_HEIGHT_PX}" style="border: 0" loading="lazy"></iframe>`;
+
+  return { element, iframe: iframeSnippet, iframeUrl: iframe.href };
+}

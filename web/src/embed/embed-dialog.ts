@@ -1,0 +1,152 @@
+/**
+ * "Copy embed code": a button that opens a small dialog with the two embed
+ * snippets (custom element and iframe) for what the reader sees now, each with
+ * a Copy button. The snippets are plain text in read-only text areas.
+ */
+import type { HeadlightApp } from '../state/app-api';
+import { embedSnippets } from './embed-code';
+
+const COPIED_MESSAGE_MS = 2000;
+
+async function copyText(text: string, fallbackField: HTMLTextAreaElement): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // No clipboard permission (an old browser, a sandboxed frame): select the
+    // text so Ctrl+C works, and try the old command.
+    fallbackField.focus();
+    fallbackField.select();
+    try {
+      return document.execCommand('copy');
+    } catch {
+      return false;
+    }
+  }
+}
+
+interface SnippetField {
+  textarea: HTMLTextAreaElement;
+  button: HTMLButtonElement;
+  status: HTMLElement;
+}
+
+function snippetField(
+  dialog: HTMLElement,
+  role: string,
+  title: string,
+  explanation: string,
+): SnippetField {
+  const section = document.createElement('section');
+  section.className = 'embed-snippet';
+  const heading = document.createElement('h3');
+  heading.id = `embed-${role}-title`;
+  heading.textContent = title;
+  const explain = document.createElement('p');
+  explain.className = 'explain';
+  explain.textContent = explanation;
+  const textarea = document.createElement('textarea');
+  textarea.readOnly = true;
+  textarea.rows = 5;
+  textarea.spellcheck = false;
+  textarea.dataset['role'] = `embed-${role}`;
+  textarea.setAttribute('aria-labelledby', heading.id);
+  const row = document.createElement('div');
+  row.className = 'embed-copy-row';
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'button';
+  button.textContent = 'Copy';
+  button.dataset['role'] = `copy-embed-${role}`;
+  const status = document.createElement('span');
+  status.className = 'embed-copy-status';
+  status.setAttribute('aria-live', 'polite');
+  row.append(button, status);
+  section.append(heading, explain, textarea, row);
+  dialog.append(section);
+  return { textarea, button, status };
+}
+
+/** Adds the button to `slot` and builds the dialog (once). */
+export function installEmbedDialog(app: HeadlightApp, slot: HTMLElement): HTMLButtonElement {
+  const open = document.createElement('button');
+  open.type = 'button';
+  open.className = 'button embed-open';
+  open.dataset['role'] = 'open-embed-dialog';
+  open.textContent = 'Copy embed code';
+  open.title = 'Put this explorer, as you see it now, in your own page';
+  slot.append(open);
+
+  const dialog = document.createElement('dialog');
+  dialog.className = 'embed-dialog';
+  dialog.dataset['role'] = 'embed-dialog';
+  dialog.setAttribute('aria-labelledby', 'embed-dialog-title');
+  const header = document.createElement('div');
+  header.className = 'embed-dialog-header';
+  const title = document.createElement('h2');
+  title.id = 'embed-dialog-title';
+  title.textContent = 'Embed this explorer';
+  const close = document.createElement('button');
+  close.type = 'button';
+  close.className = 'button embed-close';
+  close.textContent = 'Close';
+  close.dataset['role'] = 'close-embed-dialog';
+  header.append(title, close);
+  dialog.append(header);
+  const intro = document.createElement('p');
+  intro.className = 'explain';
+  intro.textContent =
+    'Both snippets show this model, text and head edits. They load Headlight from this site, ' +
+    'so the page you paste them into needs no other files.';
+  dialog.append(intro);
+
+  const element = snippetField(
+    dialog,
+    'element',
+    'Custom element',
+    'For pages you write: one script tag and one element. Change its attributes (text, muted, gains, head, hide, height) by hand or from your scripts.',
+  );
+  const iframe = snippetField(
+    dialog,
+    'iframe',
+    'iframe',
+    'For blogs and notebooks that allow only HTML: the compact embed mode in a frame.',
+  );
+  document.body.append(dialog);
+
+  const fill = () => {
+    const snippets = embedSnippets(app.getState(), document.baseURI);
+    element.textarea.value = snippets.element;
+    iframe.textarea.value = snippets.iframe;
+    for (const field of [element, iframe]) field.status.textContent = '';
+  };
+
+  for (const field of [element, iframe]) {
+    let timer: number | undefined;
+    field.button.addEventListener('click', () => {
+      void copyText(field.textarea.value, field.textarea).then((copied) => {
+        field.status.textContent = copied ? 'Copied to the clipboard.' : 'Select the text and copy it (Ctrl+C).';
+        window.clearTimeout(timer);
+        timer = window.setTimeout(() => (field.status.textContent = ''), COPIED_MESSAGE_MS);
+      });
+    });
+  }
+  open.addEventListener('click', () => {
+    fill();
+    dialog.showModal();
+  });
+  close.addEventListener('click', () => dialog.close());
+  // A click on the backdrop (outside the dialog's box) closes it too.
+  dialog.addEventListener('click', (event) => {
+    if (event.target !== dialog) return;
+    const box = dialog.getBoundingClientRect();
+    const inside =
+      event.clientX >= box.left && event.clientX <= box.right && event.clientY >= box.top && event.clientY <= box.bottom;
+    if (!inside) dialog.close();
+  });
+  // Keep open snippets in step when the reader edits behind the dialog (e.g. with keys).
+  app.onChange(() => {
+    if (dialog.open) fill();
+  });
+  return open;
+}

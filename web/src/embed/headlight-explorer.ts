@@ -1,0 +1,178 @@
+/**
+ * <headlight-explorer>: Headlight in any page, as one custom element.
+ *
+ *   <script type="module" src="/headlight/embed/headlight-explorer.js"></script>
+ *   <headlight-explorer model="gpt-4l" text="The cat sat" muted="1.3,0.5"></headlight-explorer>
+ *
+ * Why an iframe inside the shadow root, and not the page's views mounted in
+ * place: the explorer runs a wasm engine in a worker, needs a CSP with
+ * 'wasm-unsafe-eval', its own stylesheet and ~200 DOM nodes of layout. In an
+ * iframe of Headlight's own index.html (`?embed=1`) none of that touches the
+ * host page: the host's CSS cannot break it, its CSS cannot leak out, the
+ * host's CSP needs only `frame-src` for Headlight's origin, and the element is
+ * a thin file (attributes -> URL) instead of a second build of the whole app.
+ *
+ * Attributes (parsed in attributes.ts) become the iframe's URL hash, so the
+ * page starts in the right state with one model load; a later attribute change
+ * only changes the hash (a same-document navigation: no reload), except
+ * `base`. Host scripts drive it with element.send(message) (the postMessage
+ * API of README.md) and listen to the events it re-dispatches:
+ * "headlight-ready", "headlight-state", "headlight-error" (detail = message).
+ */
+import { ATTRIBUTES, parseAttributes, type ParsedAttributes } from './attributes';
+import { embedPageUrl } from './embed-url';
+import type { HeadlightEvent, HostMessage } from './host-messages';
+
+const STYLE = `
+:host { display: block; position: relative; contain: content; }
+:host([hidden]) { display: none; }
+.frame { display: block; width: 100%; height: 100%; border: 1px solid rgba(128, 128, 128, 0.35);
+  border-radius: 6px; background: transparent; }
+.problems { margin: 0 0 6px; padding: 8px 12px; border-radius: 6px; font: 14px/1.4 system-ui, sans-serif;
+  background: #fdeeec; color: #8c1d13; border: 1px solid #f2c4bd; }
+.problems ul { margin: 4px 0 0; padding-left: 20px; }
+@media (prefers-color-scheme: dark) {
+  .problems { background: #3a1c19; color: #ffb4a9; border-color: #5c2b25; }
+}
+`;
+
+export class HeadlightExplorer extends HTMLElement {
+  static get observedAttributes(): readonly string[] {
+    return ATTRIBUTES;
+  }
+
+  private readonly problemsBox: HTMLElement;
+  private readonly frame: HTMLIFrameElement;
+  private readonly frameBox: HTMLElement;
+  private parsed: ParsedAttributes | null = null;
+  private ready = false;
+  private pending: HostMessage[] = [];
+  private scheduled = false;
+
+  constructor() {
+    super();
+    const root = this.attachShadow({ mode: 'open' });
+    // A constructed stylesheet is not an inline <style>: a strict host CSP allows it.
+    if ('adoptedStyleSheets' in root && typeof CSSStyleSheet.prototype.replaceSync === 'function') {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLE);
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      const style = document.createElement('style');
+      style.textContent = STYLE;
+      root.append(style);
+    }
+    this.problemsBox = document.createElement('div');
+    this.problemsBox.className = 'problems';
+    this.problemsBox.setAttribute('role', 'alert');
+    this.problemsBox.hidden = true;
+    this.frameBox = document.createElement('div');
+    this.frame = document.createElement('iframe');
+    this.frame.className = 'frame';
+    this.frame.title = 'Headlight: the attention heads of a small GPT, editable';
+    this.frame.setAttribute('loading', 'lazy');
+    this.frame.setAttribute('allow', 'clipboard-write');
+    this.frameBox.append(this.frame);
+    root.append(this.problemsBox, this.frameBox);
+  }
+
+  connectedCallback(): void {
+    window.addEventListener('message', this.onMessage);
+    this.update();
+  }
+
+  disconnectedCallback(): void {
+    window.removeEventListener('message', this.onMessage);
+    // Moving the element reloads its iframe, which says ready again.
+    this.ready = false;
+  }
+
+  attributeChangedCallback(): void {
+    // Several attributes set in a row (by a framework) make one update.
+    if (this.scheduled || !this.isConnected) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.update();
+    });
+  }
+
+  /** The parsed attributes and any problems with them (for hosts and tests). */
+  get options(): ParsedAttributes | null {
+    return this.parsed;
+  }
+
+  /** The explorer's window, once the iframe exists. */
+  get contentWindow(): Window | null {
+    return this.frame.contentWindow;
+  }
+
+  /** Sends a postMessage API message; queued until the explorer is ready. */
+  send(message: HostMessage): void {
+    if (this.ready && this.frame.contentWindow) {
+      // file:// pages have the opaque origin "null", which postMessage cannot name.
+      const origin = new URL(this.frame.src).origin;
+      this.frame.contentWindow.postMessage(message, origin === 'null' ? '*' : origin);
+    } else {
+      this.pending.push(message);
+    }
+  }
+
+  private update(): void {
+    const attributes = Object.fromEntries(ATTRIBUTES.map((name) => [name, this.getAttribute(name)]));
+    let parsed: ParsedAttributes;
+    try {
+      parsed = parseAttributes(attributes, import.meta.url, document.baseURI);
+    } catch (error) {
+      // parseAttributes reports problems instead of throwing; this is the last guard.
+      parsed = parseAttributes({}, import.meta.url, document.baseURI);
+      parsed.problems.push(`could not read the attributes: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.parsed = parsed;
+    this.showProblems(parsed.problems);
+    this.frameBox.style.height = parsed.options.height;
+
+    const src = embedPageUrl(parsed.options);
+    const current = this.frame.getAttribute('src');
+    if (current === src) return;
+    const sameDocument = current !== null && current.split('#')[0] === src.split('#')[0];
+    // Only the hash changed: the page applies it without reloading.
+    if (!sameDocument) this.ready = false;
+    this.frame.src = src;
+  }
+
+  private showProblems(problems: string[]): void {
+    this.problemsBox.hidden = problems.length === 0;
+    if (problems.length === 0) return;
+    const title = document.createElement('strong');
+    title.textContent = `<headlight-explorer>: ${problems.length === 1 ? 'an attribute was' : 'some attributes were'} ignored`;
+    const list = document.createElement('ul');
+    for (const problem of problems) {
+      const item = document.createElement('li');
+      item.textContent = problem;  // text, never HTML: attribute values are echoed
+      list.append(item);
+    }
+    this.problemsBox.replaceChildren(title, list);
+  }
+
+  private readonly onMessage = (event: MessageEvent): void => {
+    if (event.source === null || event.source !== this.frame.contentWindow) return;
+    const data = event.data as HeadlightEvent | null;
+    if (!data || typeof data.type !== 'string' || !data.type.startsWith('headlight:')) return;
+    if (data.type === 'headlight:ready') {
+      this.ready = true;
+      for (const message of this.pending.splice(0)) this.send(message);
+    }
+    this.dispatchEvent(new CustomEvent(data.type.replace(':', '-'), { detail: data }));
+  };
+}
+
+if (!customElements.get('headlight-explorer')) {
+  customElements.define('headlight-explorer', HeadlightExplorer);
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'headlight-explorer': HeadlightExplorer;
+  }
+}

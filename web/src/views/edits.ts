@@ -1,0 +1,74 @@
+/**
+ * Edits panel: every head whose gain is not 1 (0 = muted), each with a
+ * button to undo it; "reset all"; and the ablation mode. Zero ablation
+ * multiplies the head's output by its gain; mean ablation (replace the
+ * output by its average over a corpus) arrives with the analysis issue, so
+ * it is shown but disabled.
+ */
+import { formatGain } from '../state/url-state';
+
+export interface EditsActions {
+  reset(layer: number, head: number): void;
+  resetAll(): void;
+  select(layer: number, head: number): void;
+}
+
+export class EditsView {
+  private readonly list: HTMLElement;
+  private readonly empty: HTMLElement;
+  private readonly resetAll: HTMLButtonElement;
+
+  constructor(root: HTMLElement, actions: EditsActions) {
+    const get = <T extends HTMLElement>(role: string) => root.querySelector<T>(`[data-role="${role}"]`)!;
+    this.list = get('edit-list');
+    this.empty = get('edit-empty');
+    this.resetAll = get<HTMLButtonElement>('reset-all');
+    this.resetAll.addEventListener('click', () => actions.resetAll());
+    this.list.addEventListener('click', (event) => {
+      const button = (event.target as Element).closest<HTMLButtonElement>('button[data-layer]');
+      if (!button) return;
+      const layer = Number(button.dataset['layer']);
+      const head = Number(button.dataset['head']);
+      if (button.dataset['action'] === 'reset') actions.reset(layer, head);
+      else actions.select(layer, head);
+    });
+  }
+
+  /** gains: [L x H]. */
+  render(gains: Float32Array, n_head: number): void {
+    const items: HTMLElement[] = [];
+    for (let i = 0; i < gains.length; i++) {
+      const gain = gains[i]!;
+      if (gain === 1) continue;
+      const layer = Math.floor(i / n_head);
+      const head = i % n_head;
+      const item = document.createElement('li');
+      item.className = 'edit';
+      const name = document.createElement('button');
+      name.type = 'button';
+      name.className = 'edit-head';
+      name.dataset['layer'] = String(layer);
+      name.dataset['head'] = String(head);
+      name.dataset['action'] = 'select';
+      name.textContent = `head ${layer}.${head}`;
+      name.title = `Show head ${layer}.${head} in the detail view`;
+      const value = document.createElement('span');
+      value.className = gain === 0 ? 'edit-gain is-muted' : 'edit-gain';
+      value.textContent = gain === 0 ? 'muted (× 0)' : `gain × ${formatGain(gain)}`;
+      const undo = document.createElement('button');
+      undo.type = 'button';
+      undo.className = 'edit-reset';
+      undo.dataset['layer'] = String(layer);
+      undo.dataset['head'] = String(head);
+      undo.dataset['action'] = 'reset';
+      undo.textContent = 'reset';
+      undo.setAttribute('aria-label', `Reset head ${layer}.${head} to gain 1`);
+      item.append(name, value, undo);
+      items.push(item);
+    }
+    this.list.replaceChildren(...items);
+    this.list.dataset['count'] = String(items.length);
+    this.empty.hidden = items.length > 0;
+    this.resetAll.disabled = items.length === 0;
+  }
+}
