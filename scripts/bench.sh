@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 bash scripts/build-native.sh >/dev/null
 bash scripts/build-wasm.sh >/dev/null
+echo "== headlight bench (native GEMM next to OpenBLAS sgemm) =="
+build/native/headlight bench
 for b in bench/*.mjs; do
   echo "== $b =="
   node "$b"
