@@ -55,11 +55,12 @@ async function buildPage() {
 // The time since navigation start at which <html data-ready="true"> appears.
 const READY_MARK = () => {
   new MutationObserver((_, observer) => {
-    if (document.documentElement.dataset.ready === 'true') {
+    if (document.documentElement?.dataset.ready === 'true') {
       window.__headlightReadyMs = performance.now();
       observer.disconnect();
     }
-  }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-ready'] });
+    // The init script runs before <html> exists: watch the whole document.
+  }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-ready'] });
 };
 
 async function measureInteractive(browser, url) {
@@ -156,7 +157,7 @@ function jsSizes(dir) {
 }
 
 function row(measure, value, target, ok) {
-  return `${measure.padEnd(58)} ${value.padStart(12)}   ${target.padEnd(10)} ${ok === null ? '' : ok ? 'ok' : 'MISSED'}`;
+  return `${measure.padEnd(62)} ${value.padStart(12)}   ${target.padEnd(10)} ${ok === null ? '' : ok ? 'ok' : 'MISSED'}`;
 }
 
 async function main() {
@@ -189,7 +190,7 @@ async function main() {
     );
     lines.push('');
     lines.push(row('measure', 'value', 'target', null));
-    lines.push(row('-'.repeat(58), '-'.repeat(12), '-'.repeat(10), null));
+    lines.push(row('-'.repeat(62), '-'.repeat(12), '-'.repeat(10), null));
     const ready = median(interactive);
     lines.push(
       row(
@@ -202,9 +203,9 @@ async function main() {
     for (const { target, T, times } of edits) {
       const m = median(times);
       const label = `mute 0.0 -> repainted predictions, ${T} tokens (median of ${CLICKS})`;
-      // The target is stated at 128 tokens; at 32 the same line is shown for scale.
-      const note = T === target ? '' : ` [model context: ${T}]`;
-      lines.push(row(label + note, `${m.toFixed(1)} ms`, `<= ${TARGET_EDIT_MS} ms`, target === 128 ? m <= TARGET_EDIT_MS : null));
+      // The target is stated at 128 tokens; 32 is shown for scale.
+      lines.push(row(label, `${m.toFixed(1)} ms`, `<= ${TARGET_EDIT_MS} ms`, target === 128 ? m <= TARGET_EDIT_MS : null));
+      if (T !== target) lines.push(`  (${target} tokens asked: the model's context holds ${T})`);
       lines.push(row(`  (min / max of the ${CLICKS})`, `${Math.min(...times).toFixed(1)} / ${Math.max(...times).toFixed(1)}`, '', null));
     }
     const total = js.pageKb + js.glueKb;

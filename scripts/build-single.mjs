@@ -10,11 +10,14 @@
 // gpt-4l when it exists, else the index's default (first trained model, else
 // the tiny-gpt fixture). Needs web/public/wasm (npm run build:wasm).
 //
-// Usage: node scripts/build-single.mjs [--out FILE] [--model NAME]
+// Usage: node scripts/build-single.mjs [--out FILE] [--model NAME | --model-dir DIR]
+//   --model NAME     a model the page build serves (models/NAME, or tiny-gpt)
+//   --model-dir DIR  any model folder (config.json, model.safetensors, vocab.json,
+//                    merges.txt), e.g. a GPT-2 checkpoint; named after the folder
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
@@ -34,12 +37,14 @@ const MIME_TYPES = {
 };
 
 function parseArgs(argv) {
-  const args = { out: join(REPO_ROOT, 'web', 'dist-single', 'headlight.html'), model: null };
+  const args = { out: join(REPO_ROOT, 'web', 'dist-single', 'headlight.html'), model: null, modelDir: null };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--out') args.out = resolve(argv[++i]);
     else if (argv[i] === '--model') args.model = argv[++i];
-    else throw new Error(`build-single: unknown argument ${argv[i]} (use --out FILE, --model NAME)`);
+    else if (argv[i] === '--model-dir') args.modelDir = resolve(argv[++i]);
+    else throw new Error(`build-single: unknown argument ${argv[i]} (use --out FILE, --model NAME, --model-dir DIR)`);
   }
+  if (args.model && args.modelDir) throw new Error('build-single: give --model or --model-dir, not both');
   return args;
 }
 
@@ -91,6 +96,16 @@ async function buildPage(outDir) {
   });
 }
 
+// A model folder from anywhere: its index entry as models-plugin.ts would write it.
+function externalModel(dir) {
+  const missing = MODEL_FILES.filter((file) => !existsSync(join(dir, file)));
+  if (missing.length > 0) throw new Error(`build-single: ${dir} lacks ${missing.join(', ')}`);
+  const name = basename(dir);
+  if (!/^[\w.-]{1,64}$/.test(name)) throw new Error(`build-single: "${name}" is not a usable model name (letters, digits, . _ -)`);
+  const bytes = MODEL_FILES.reduce((n, file) => n + statSync(join(dir, file)).size, 0);
+  return { default: name, models: [{ name, description: `Model ${name}`, bytes }] };
+}
+
 function chooseModel(distDir, wanted) {
   const index = JSON.parse(readFileSync(join(distDir, 'models', 'index.json'), 'utf8'));
   const names = index.models.map((m) => m.name);
@@ -123,13 +138,13 @@ async function main() {
     const filesJs = inlineSafeScript(await bundleTs('web/src/embed/inline-files.ts'));
 
     // The files the page and worker fetch, by path relative to the HTML file.
-    const model = chooseModel(distDir, args.model);
+    const model = args.modelDir ? externalModel(args.modelDir) : chooseModel(distDir, args.model);
     const files = new Map();
     const addFile = (path, bytes) => files.set(path, { type: mimeOf(path), bytes });
     addFile('wasm/headlight.js', readFileSync(join(distDir, 'wasm', 'headlight.js')));
     addFile('wasm/headlight.wasm', readFileSync(join(distDir, 'wasm', 'headlight.wasm')));
     addFile('models/index.json', Buffer.from(`${JSON.stringify(model, null, 2)}\n`));
-    const modelDir = join(distDir, 'models', model.default);
+    const modelDir = args.modelDir ?? join(distDir, 'models', model.default);
     for (const file of [...MODEL_FILES, 'README.md']) {
       if (existsSync(join(modelDir, file))) addFile(`models/${model.default}/${file}`, readFileSync(join(modelDir, file)));
     }

@@ -90,6 +90,8 @@ test('<headlight-explorer> in a plain host page', async (t) => {
 <headlight-explorer id="good" text="${TEXT}" muted="0.1" head="1.0" height="620"></headlight-explorer>
 <h2>With mistakes</h2>
 <headlight-explorer id="bad" muted="0.1,banana" gains="1.2:7" height="tall" hide="grid"></headlight-explorer>
+<h2>As tall as its content</h2>
+<headlight-explorer id="auto" text="${TEXT}" height="auto" hide="text,header"></headlight-explorer>
 <script>
   window.events = [];
   for (const el of document.querySelectorAll('headlight-explorer')) {
@@ -131,6 +133,24 @@ test('<headlight-explorer> in a plain host page', async (t) => {
     const frame = await frameOf(page, '#bad >> iframe');
     await waitReady(frame);
     assert.deepEqual(await pressedHeads(frame), ['0.1'], 'the valid part of muted is applied');
+  });
+
+  await t.test('height="auto" fits the content; hide= hides panels', async () => {
+    const frame = await frameOf(page, '#auto >> iframe');
+    await waitReady(frame);
+    assert.ok(await frame.isHidden('[data-panel="text"]'), 'hide="text" hides the text panel');
+    assert.ok(await frame.isHidden('[data-panel="header"]'), 'hide="header" hides the masthead');
+    assert.ok(await frame.isVisible('[data-role="open-in-headlight"]'), 'the "Open in Headlight" link stays');
+    const sizes = await page.waitForFunction(async () => {
+      const el = document.querySelector('#auto');
+      const frameEl = el.shadowRoot.querySelector('iframe');
+      const content = frameEl.contentDocument.documentElement.getBoundingClientRect().height;
+      const outer = el.getBoundingClientRect().height;
+      return Math.abs(outer - (Math.ceil(content) + 2)) <= 1 ? { outer, content } : null;
+    });
+    const { outer, content } = await sizes.jsonValue();
+    console.log(`  height="auto": element ${outer.toFixed(0)} px for ${content.toFixed(0)} px of content`);
+    assert.ok(Math.abs(outer - 640) > 2, 'not the default height');
   });
 
   await t.test('element.send(): set-text changes the tokens, bad payloads answer with an error', async () => {

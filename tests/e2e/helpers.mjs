@@ -153,3 +153,86 @@ export async function canvasStats(page, selector) {
     }),
   );
 }
+
+/**
+ * A GPT-2-shaped model with random weights, as the files the page fetches
+ * (config.json, model.safetensors; the tokenizer files of tests/fixtures/tiny-gpt):
+ * for testing the page at sizes no shipped model has (e.g. 12 x 12 heads,
+ * 256 positions). `attnScale` > 0.02 makes the attention patterns peaky.
+ */
+export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale = 0.35, seed = 1 }) {
+  const fixture = join(REPO_ROOT, 'tests', 'fixtures', 'tiny-gpt');
+  const vocab = readFileSync(join(fixture, 'vocab.json'));
+  const merges = readFileSync(join(fixture, 'merges.txt'));
+  const vocab_size = Object.keys(JSON.parse(vocab.toString('utf8'))).length;
+  const config = {
+    architectures: ['GPT2LMHeadModel'],
+    model_type: 'gpt2',
+    activation_function: 'gelu_new',
+    n_layer,
+    n_head,
+    n_embd,
+    n_positions,
+    n_ctx: n_positions,
+    vocab_size,
+    layer_norm_epsilon: 1e-5,
+    tie_word_embeddings: true,
+  };
+  let state = seed >>> 0;
+  const uniform = () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  };
+  const tensors = [];
+  const add = (name, shape, fill) => {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < data.length; i++) data[i] = fill(i);
+    tensors.push({ name, shape, data });
+  };
+  const noise = (scale) => () => uniform() * 2 * Math.sqrt(3) * scale;
+  const ones = () => 1;
+  const zeros = () => 0;
+  add('wte.weight', [vocab_size, n_embd], noise(0.1));
+  add('wpe.weight', [n_positions, n_embd], noise(0.1));
+  for (let l = 0; l < n_layer; l++) {
+    add(`h.${l}.ln_1.weight`, [n_embd], ones);
+    add(`h.${l}.ln_1.bias`, [n_embd], zeros);
+    add(`h.${l}.attn.c_attn.weight`, [n_embd, 3 * n_embd], noise(attnScale));
+    add(`h.${l}.attn.c_attn.bias`, [3 * n_embd], zeros);
+    add(`h.${l}.attn.c_proj.weight`, [n_embd, n_embd], noise(0.05));
+    add(`h.${l}.attn.c_proj.bias`, [n_embd], zeros);
+    add(`h.${l}.ln_2.weight`, [n_embd], ones);
+    add(`h.${l}.ln_2.bias`, [n_embd], zeros);
+    add(`h.${l}.mlp.c_fc.weight`, [n_embd, 4 * n_embd], noise(0.05));
+    add(`h.${l}.mlp.c_fc.bias`, [4 * n_embd], zeros);
+    add(`h.${l}.mlp.c_proj.weight`, [4 * n_embd, n_embd], noise(0.05));
+    add(`h.${l}.mlp.c_proj.bias`, [n_embd], zeros);
+  }
+  add('ln_f.weight', [n_embd], ones);
+  add('ln_f.bias', [n_embd], zeros);
+  const header = {};
+  let offset = 0;
+  for (const t of tensors) {
+    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let headerJson = JSON.stringify(header);
+  headerJson += ' '.repeat((8 - (headerJson.length % 8)) % 8);
+  const body = Buffer.alloc(8 + headerJson.length + offset);
+  body.writeBigUInt64LE(BigInt(headerJson.length), 0);
+  body.write(headerJson, 8, 'utf8');
+  let at = 8 + headerJson.length;
+  for (const t of tensors) {
+    Buffer.from(t.data.buffer).copy(body, at);
+    at += t.data.byteLength;
+  }
+  return {
+    config,
+    files: {
+      'config.json': Buffer.from(JSON.stringify(config)),
+      'model.safetensors': body,
+      'vocab.json': vocab,
+      'merges.txt': merges,
+    },
+  };
+}

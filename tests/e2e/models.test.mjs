@@ -205,6 +205,27 @@ test('model picker and open your own, in Chromium', async (t) => {
     await assertStillRuns(page, 'The end.');
   });
 
+  await t.test('files dropped on the page open too', async () => {
+    const files = fixtureFiles(join(REPO_ROOT, 'tests', 'fixtures', 'tiny-gpt'));
+    const revision = await predictionRevision(page);
+    const overlayShown = await page.evaluate(async (entries) => {
+      const transfer = new DataTransfer();
+      for (const [name, bytes] of entries) transfer.items.add(new File([new Uint8Array(bytes)], name));
+      const target = document.querySelector('main') ?? document.body;
+      target.dispatchEvent(new DragEvent('dragenter', { dataTransfer: transfer, bubbles: true }));
+      const overlay = document.querySelector('[data-role="drop-overlay"]');
+      const shown = overlay && !overlay.hidden;
+      target.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      return shown && overlay.hidden;
+    }, Object.entries(files).map(([name, bytes]) => [name, [...bytes]]));
+    assert.ok(overlayShown, 'the drop overlay shows while dragging and hides on drop');
+    await waitForNewPredictions(page, revision);
+    const summary = await page.textContent(SUMMARY);
+    assert.ok(summary.includes('d_model 48'), `the dropped tiny-gpt is loaded: ${summary}`);
+    console.log(`  dropped: ${summary}`);
+  });
+
   await t.test('a GPT-2-small-shaped checkpoint with the real GPT-2 vocabulary loads and predicts', async () => {
     // HF gpt2's config.json as published, and its tensor names, with the
     // causal-mask buffers h.N.attn.bias the real file carries.
@@ -250,6 +271,29 @@ test('model picker and open your own, in Chromium', async (t) => {
     assert.ok(probs.every((p) => p > 0 && p < 1), `top-5 probabilities ${probs}`);
     console.log(`  GPT-2 vocabulary: ${tokens.length} tokens ${JSON.stringify(tokens.slice(0, 6))}; top-5 ${probs.map((p) => p.toExponential(2)).join(' ')}`);
     await page.screenshot({ path: artifactPath('models-gpt2-1280.png') });
+
+    // Past 341 tokens GPT-2's attention is over 64 MB and the worker reads it
+    // one layer at a time (getAttention): the page must draw it the same way.
+    const words = 'the cat sat on a mat while my dog ran far away from home and then came back'.split(' ');
+    const long = Array.from({ length: 400 }, (_, i) => words[i % words.length]).join(' ');
+    const before = await predictionRevision(page);
+    await timed('GPT-2 on 400 tokens to new predictions', async () => {
+      await page.fill('[data-role="text-input"]', long);
+      await waitForNewPredictions(page, before, 60_000);
+    });
+    const T = Number(await page.$eval('[data-role="token-list"]', (el) => el.dataset.count));
+    assert.ok(T > 341, `${T} tokens: attention is ${((144 * T * T * 4) / 2 ** 20).toFixed(0)} MB, read per layer`);
+    const painted = await page.$$eval('[data-role="head-grid"] canvas', (canvases) =>
+      canvases.map((canvas) => {
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        const colours = new Set();
+        for (let i = 0; i < data.length; i += 4 * 97) if (data[i + 3] > 0) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+        return colours.size;
+      }),
+    );
+    assert.equal(painted.length, 144);
+    assert.ok(painted.every((n) => n >= 2), `every head heatmap is drawn (min ${Math.min(...painted)} colours)`);
+    console.log(`  GPT-2 at T=${T}: ${((144 * T * T * 4) / 2 ** 20).toFixed(0)} MB of attention read per layer; 144 heatmaps drawn`);
     await assertStillRuns(page, 'Hello world, the world says hello');
   });
 

@@ -117,7 +117,7 @@ test('attributes: base is a folder, relative to the host page', () => {
 
 test('embed URL: attributes become the page hash the page itself reads back', () => {
   const { options } = parse({ model: 'gpt-4l', text: 'A + B = C & D', muted: '1.3,0.5', gains: '2.1:1.5', head: '1.3', hide: 'edits' });
-  const url = embedUrl.embedPageUrl(options);
+  const url = embedUrl.embedPageUrl(options, options.base);
   assert.ok(url.startsWith('https://example.org/notes/headlight/index.html?embed=1#'), url);
   const parsed = urlState.parseHash(new URL(url).hash);
   assert.deepEqual(parsed.problems, []);

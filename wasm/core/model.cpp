@@ -114,9 +114,8 @@ MemoryEstimate estimate_memory(const ModelConfig& config, double safetensors_byt
   const double per_layer =
       2 * C + (C * 3 * C + 3 * C) + (C * C + C) + (mlp ? 2 * C + (C * F + F) + (F * C + C) : 0);
   const double n_params = V * C + P * C + L * per_layer + 2 * C;
-  const double packed_floats =
-      packed(C, V) + L * (packed(C, 3 * C) + packed(C, C) +
-                          (mlp ? packed(C, F) + packed(F, C) : 0));
+  const double packed_floats = packed(C, V) + L * (packed(C, 3 * C) + packed(C, C) +
+                                                   (mlp ? packed(C, F) + packed(F, C) : 0));
   // Session::Scratch: ln_out, qkv, z_edit, mlp_fc for P tokens, and one row of V.
   const double session_floats = P * (C + 3 * C + C + (mlp ? F : 0)) + V;
   // Trace at T = P: residual (L+1, T, C), attn_probs (L, H, T, T), head_z
@@ -131,16 +130,15 @@ MemoryEstimate estimate_memory(const ModelConfig& config, double safetensors_byt
   e.packed_bytes = packed_floats * f;
   e.session_bytes = session_floats * f;
   e.trace_bytes = trace_floats * f;
-  e.peak_bytes = e.weights_bytes + std::max(e.file_bytes, e.packed_bytes) + e.session_bytes +
-                 e.trace_bytes;
+  e.peak_bytes =
+      e.weights_bytes + std::max(e.file_bytes, e.packed_bytes) + e.session_bytes + e.trace_bytes;
   return e;
 }
 
 std::shared_ptr<const Model> load_model(const std::string& config_json, const uint8_t* safetensors,
                                         size_t safetensors_size, const std::string& vocab_json,
                                         const std::string& merges_txt) {
-  return pack_model(
-      read_model(config_json, safetensors, safetensors_size, vocab_json, merges_txt));
+  return pack_model(read_model(config_json, safetensors, safetensors_size, vocab_json, merges_txt));
 }
 
 }  // namespace hl

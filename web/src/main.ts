@@ -377,11 +377,6 @@ function applyPendingEdits(): void {
   pendingEdits = null;
   state.gains = gains;
   showUrlProblems(problems);
-  const { layer, head } = state.selectedHead;
-  if (layer >= state.model.n_layer || head >= state.model.n_head) {
-    showUrlProblems([`head ${layer}.${head} is outside this model: showing head 0.0`]);
-    state.selectedHead = { layer: 0, head: 0 };
-  }
 }
 
 window.addEventListener('hashchange', () => {
@@ -432,7 +427,11 @@ async function loadAndShow(
   status.setSummary(summary);
   try {
     const loaded = await load((stage, progress) => status.showProgress(stage, progress));
-    setModel(state, loaded);
+    const fromUrl = pendingEdits !== null;
+    const lostHead = setModel(state, loaded);
+    if (lostHead && fromUrl) {
+      showUrlProblems([`head ${lostHead} is outside this model (${loaded.n_layer} layers × ${loaded.n_head} heads): showing head 0.0`]);
+    }
     applyPendingEdits();
     grid.setShape(loaded.n_layer, loaded.n_head);
     grid.setGains(state.gains);

@@ -8,7 +8,8 @@
  *   gains   other head gains, "layer.head:gain" comma-separated, gain in [0, 2]: "2.1:1.5"
  *   head    the selected head, "layer.head": "1.3"
  *   hide    panels to hide, comma-separated names from PANELS: "edits,picker"
- *   height  the element's height: a number of px or a CSS length ("560", "70vh")
+ *   height  the element's height: a number of px, a CSS length ("560", "70vh"), or
+ *           "auto": as tall as the explorer's content (no scroll bar inside)
  *   base    the folder that holds Headlight's index.html, wasm/ and models/
  *           (default: the folder above the element's script, embed/..)
  *
@@ -35,7 +36,7 @@ export interface EmbedOptions {
   edits: HeadEdit[];
   selectedHead: HeadRef | null;
   hidden: PanelName[];
-  /** A CSS length. */
+  /** A CSS length, or 'auto' (follow the explorer's content height). */
   height: string;
   /** Absolute URL of the folder holding index.html, ending in "/". */
   base: string;
@@ -163,10 +164,12 @@ export function parseAttributes(
   options.hidden = PANELS.filter((panel) => hidden.has(panel));
 
   const height = attributes.height?.trim();
-  if (height) {
+  if (height === 'auto') {
+    options.height = 'auto';
+  } else if (height) {
     const match = CSS_LENGTH.exec(height);
     if (match && Number(match[1]) > 0) options.height = match[2] ? height : `${height}px`;
-    else problems.push(`height=${quote(height)}: give a number of pixels (560) or a length (560px, 70vh)`);
+    else problems.push(`height=${quote(height)}: give a number of pixels (560), a length (560px, 70vh) or auto`);
   }
 
   const base = attributes.base?.trim();

@@ -91,9 +91,21 @@ export function startEmbedBridge(app: HeadlightApp, win: Window = window): Bridg
     post({ type: 'headlight:ready', state: app.getState(), analysis: app.getAnalysis() });
   });
 
+  // The content height, so an element with height="auto" can fit it.
+  let lastHeight = 0;
+  const sizer = new ResizeObserver(() => {
+    // The <html> box, not scrollHeight: that is never less than the frame itself.
+    const height = Math.ceil(win.document.documentElement.getBoundingClientRect().height);
+    if (height === lastHeight) return;
+    lastHeight = height;
+    post({ type: 'headlight:size', height });
+  });
+  sizer.observe(win.document.body);
+
   return {
     stop() {
       win.removeEventListener('message', onMessage);
+      sizer.disconnect();
       unsubscribe();
     },
   };

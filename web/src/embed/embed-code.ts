@@ -4,7 +4,8 @@
  * mode. Pure string building, unit-tested in Node.
  */
 import type { AppSnapshot } from '../state/app-api';
-import { defaultUrlState, formatGain, serialiseHash } from '../state/url-state';
+import { formatGain } from '../state/url-state';
+import { embedHash, embedPageUrl } from './embed-url';
 
 export const SNIPPET_HEIGHT_PX = 640;
 
@@ -28,19 +29,9 @@ function headName(ref: { layer: number; head: number }): string {
   return `${ref.layer}.${ref.head}`;
 }
 
-/** The URL hash (no '#') of the embed mode for this state. */
+/** The URL hash (no '#') of the page in this state. */
 export function embedHashOf(state: AppSnapshot): string {
-  const url = defaultUrlState();
-  url.model = state.model;
-  url.text = state.text;
-  url.muted = state.edits.filter((e) => e.gain === 0).map(({ layer, head }) => ({ layer, head }));
-  url.gains = state.edits.filter((e) => e.gain !== 0 && e.gain !== 1);
-  url.head = state.selectedHead;
-  url.pos = state.selectedPosition;
-  url.view = state.view;
-  url.color = state.colorMode;
-  url.hide = state.hidden;
-  return serialiseHash(url);
+  return embedHash(state);
 }
 
 /**
@@ -51,9 +42,7 @@ export function embedHashOf(state: AppSnapshot): string {
 export function embedSnippets(state: AppSnapshot, pageUrl: string): EmbedSnippets {
   const folder = new URL('./', pageUrl);
   const scriptUrl = new URL('embed/headlight-explorer.js', folder).href;
-  const iframe = new URL('index.html', folder);
-  iframe.search = '?embed=1';
-  iframe.hash = embedHashOf(state);
+  const iframeUrl = embedPageUrl(state, folder.href);
 
   const attributes: [string, string][] = [];
   if (state.model) attributes.push(['model', state.model]);
@@ -79,9 +68,9 @@ export function embedSnippets(state: AppSnapshot, pageUrl: string): EmbedSnippet
 
   const title = `Headlight: the attention heads of ${state.model ?? 'a small GPT'}`;
   const iframeSnippet =
-    `<iframe src="${escapeAttribute(iframe.href)}"\n` +
+    `<iframe src="${escapeAttribute(iframeUrl)}"\n` +
     `  title="${escapeAttribute(title)}"\n` +
     `  width="100%" height="${SNIPPET_HEIGHT_PX}" style="border: 0" loading="lazy"></iframe>`;
 
-  return { element, iframe: iframeSnippet, iframeUrl: iframe.href };
+  return { element, iframe: iframeSnippet, iframeUrl };
 }

@@ -7,6 +7,7 @@ import type { HeadlightApp } from '../state/app-api';
 import { embedSnippets } from './embed-code';
 
 const COPIED_MESSAGE_MS = 2000;
+const MAX_SNIPPET_ROWS = 10;
 
 async function copyText(text: string, fallbackField: HTMLTextAreaElement): Promise<boolean> {
   try {
@@ -118,7 +119,12 @@ export function installEmbedDialog(app: HeadlightApp, slot: HTMLElement): HTMLBu
     const snippets = embedSnippets(app.getState(), document.baseURI);
     element.textarea.value = snippets.element;
     iframe.textarea.value = snippets.iframe;
-    for (const field of [element, iframe]) field.status.textContent = '';
+    for (const field of [element, iframe]) {
+      field.status.textContent = '';
+      // Tall enough for the whole snippet (long URLs wrap), within reason.
+      const lines = field.textarea.value.split('\n').length;
+      field.textarea.rows = Math.min(MAX_SNIPPET_ROWS, lines + 1);
+    }
   };
 
   for (const field of [element, iframe]) {

@@ -4,20 +4,24 @@
  * property table (state/url-state.ts), so the element, the iframe snippet and
  * a shared link all speak the same format.
  */
-import type { HeadEdit, HeadRef, PanelName } from '../state/app-api';
+import type { ColorMode, HeadEdit, HeadRef, PanelName, ViewMode } from '../state/app-api';
 import { defaultUrlState, serialiseHash } from '../state/url-state';
 
 export interface EmbedChoices {
   model: string | null;
+  /** null: the page's default text. */
   text: string | null;
   edits: HeadEdit[];
   selectedHead: HeadRef | null;
   hidden: PanelName[];
-  /** Absolute URL of the folder that holds index.html, ending in "/". */
-  base: string;
+  /** The rest of the page's state, when known (the snippets of the full page). */
+  selectedPosition?: number;
+  view?: ViewMode;
+  colorMode?: ColorMode;
 }
 
-export function embedHash(choices: Omit<EmbedChoices, 'base'>): string {
+/** The hash (no '#') that makes the page show these choices. */
+export function embedHash(choices: EmbedChoices): string {
   const state = defaultUrlState();
   state.model = choices.model;
   if (choices.text !== null) state.text = choices.text;
@@ -25,12 +29,15 @@ export function embedHash(choices: Omit<EmbedChoices, 'base'>): string {
   state.gains = choices.edits.filter((e) => e.gain !== 0 && e.gain !== 1);
   if (choices.selectedHead) state.head = choices.selectedHead;
   state.hide = choices.hidden;
+  if (choices.selectedPosition !== undefined) state.pos = choices.selectedPosition;
+  if (choices.view !== undefined) state.view = choices.view;
+  if (choices.colorMode !== undefined) state.color = choices.colorMode;
   return serialiseHash(state);
 }
 
-/** `<base>index.html?embed=1#<state>`. */
-export function embedPageUrl(choices: EmbedChoices): string {
-  const url = new URL('index.html', choices.base);
+/** `<base>index.html?embed=1#<state>`; `base` is the folder that holds index.html. */
+export function embedPageUrl(choices: EmbedChoices, base: string): string {
+  const url = new URL('index.html', base);
   url.search = '?embed=1';
   url.hash = embedHash(choices);
   return url.href;

@@ -18,23 +18,32 @@
  * `base`. Host scripts drive it with element.send(message) (the postMessage
  * API of README.md) and listen to the events it re-dispatches:
  * "headlight-ready", "headlight-state", "headlight-error" (detail = message).
+ * With height="auto" the element follows the page's "headlight:size" messages.
  */
-import { ATTRIBUTES, parseAttributes, type ParsedAttributes } from './attributes';
+import { ATTRIBUTES, DEFAULT_HEIGHT, parseAttributes, type ParsedAttributes } from './attributes';
 import { embedPageUrl } from './embed-url';
 import type { HeadlightEvent, HostMessage } from './host-messages';
 
 const STYLE = `
 :host { display: block; position: relative; contain: content; }
 :host([hidden]) { display: none; }
-.frame { display: block; width: 100%; height: 100%; border: 1px solid rgba(128, 128, 128, 0.35);
-  border-radius: 6px; background: transparent; }
-.problems { margin: 0 0 6px; padding: 8px 12px; border-radius: 6px; font: 14px/1.4 system-ui, sans-serif;
-  background: #fdeeec; color: #8c1d13; border: 1px solid #f2c4bd; }
+.frame {
+  display: block; box-sizing: border-box; width: 100%; height: 100%;
+  border: 1px solid rgba(128, 128, 128, 0.35); border-radius: 6px; background: transparent;
+}
+.problems {
+  margin: 0 0 6px; padding: 8px 12px; border-radius: 6px; font: 14px/1.4 system-ui, sans-serif;
+  background: #fdeeec; color: #8c1d13; border: 1px solid #f2c4bd;
+}
 .problems ul { margin: 4px 0 0; padding-left: 20px; }
 @media (prefers-color-scheme: dark) {
   .problems { background: #3a1c19; color: #ffb4a9; border-color: #5c2b25; }
 }
 `;
+/** The frame's border, top plus bottom: height="auto" adds it to the content height. */
+const FRAME_BORDER_PX = 2;
+/** height="auto" never collapses below this, whatever the page reports. */
+const MIN_AUTO_HEIGHT_PX = 120;
 
 export class HeadlightExplorer extends HTMLElement {
   static get observedAttributes(): readonly string[] {
@@ -48,6 +57,7 @@ export class HeadlightExplorer extends HTMLElement {
   private ready = false;
   private pending: HostMessage[] = [];
   private scheduled = false;
+  private autoHeight = false;
 
   constructor() {
     super();
@@ -71,7 +81,6 @@ export class HeadlightExplorer extends HTMLElement {
     this.frame.className = 'frame';
     this.frame.title = 'Headlight: the attention heads of a small GPT, editable';
     this.frame.setAttribute('loading', 'lazy');
-    this.frame.setAttribute('allow', 'clipboard-write');
     this.frameBox.append(this.frame);
     root.append(this.problemsBox, this.frameBox);
   }
@@ -130,9 +139,12 @@ export class HeadlightExplorer extends HTMLElement {
     }
     this.parsed = parsed;
     this.showProblems(parsed.problems);
-    this.frameBox.style.height = parsed.options.height;
+    // "auto" starts at the default height and follows the page's size messages.
+    this.autoHeight = parsed.options.height === 'auto';
+    if (!this.autoHeight) this.frameBox.style.height = parsed.options.height;
+    else if (!this.frameBox.style.height) this.frameBox.style.height = DEFAULT_HEIGHT;
 
-    const src = embedPageUrl(parsed.options);
+    const src = embedPageUrl(parsed.options, parsed.options.base);
     const current = this.frame.getAttribute('src');
     if (current === src) return;
     const sameDocument = current !== null && current.split('#')[0] === src.split('#')[0];
@@ -159,6 +171,12 @@ export class HeadlightExplorer extends HTMLElement {
     if (event.source === null || event.source !== this.frame.contentWindow) return;
     const data = event.data as HeadlightEvent | null;
     if (!data || typeof data.type !== 'string' || !data.type.startsWith('headlight:')) return;
+    if (data.type === 'headlight:size') {
+      if (this.autoHeight && Number.isFinite(data.height)) {
+        this.frameBox.style.height = `${Math.max(MIN_AUTO_HEIGHT_PX, data.height + FRAME_BORDER_PX)}px`;
+      }
+      return;
+    }
     if (data.type === 'headlight:ready') {
       this.ready = true;
       for (const message of this.pending.splice(0)) this.send(message);

@@ -28,7 +28,9 @@ export type HostMessage =
 export type HeadlightEvent =
   | { type: 'headlight:ready'; state: AppSnapshot; analysis: AnalysisSummary | null }
   | { type: 'headlight:state'; reason: ChangeReason; state: AppSnapshot; analysis: AnalysisSummary | null }
-  | { type: 'headlight:error'; message: string; request: string | null };
+  | { type: 'headlight:error'; message: string; request: string | null }
+  /** The page's content height in CSS px, whenever it changes (for height="auto"). */
+  | { type: 'headlight:size'; height: number };
 
 /** A validated host message, in the app's terms. */
 export type HostCommand =

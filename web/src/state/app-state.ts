@@ -46,13 +46,18 @@ export function createState(): AppState {
   };
 }
 
-/** A new model starts with every head as trained. */
-export function setModel(state: AppState, model: LoadedModel): void {
+/**
+ * A new model starts with every head as trained. A selected head the model
+ * lacks goes back to 0.0: returns that head's name, or null.
+ */
+export function setModel(state: AppState, model: LoadedModel): string | null {
   state.model = model;
   state.gains = new Float32Array(model.n_layer * model.n_head).fill(1);
   state.beforeSolo = null;
   const { layer, head } = state.selectedHead;
-  if (layer >= model.n_layer || head >= model.n_head) state.selectedHead = { layer: 0, head: 0 };
+  if (layer < model.n_layer && head < model.n_head) return null;
+  state.selectedHead = { layer: 0, head: 0 };
+  return `${layer}.${head}`;
 }
 
 function index(state: AppState, layer: number, head: number): number {

@@ -330,7 +330,8 @@ export function parseHash(hash: string): ParsedHash {
   }
   // A gain of 0 is a mute; a gain of 1 is no edit.
   if (state.gains.some((e) => e.gain === 0 || e.gain === 1)) {
-    state.muted = sortHeads(dedupe([...state.muted, ...state.gains.filter((e) => e.gain === 0)]));
+    const zero = state.gains.filter((e) => e.gain === 0).map(({ layer, head }) => ({ layer, head }));
+    state.muted = sortHeads(dedupe([...state.muted, ...zero]));
     state.gains = state.gains.filter((e) => e.gain !== 0 && e.gain !== 1);
   }
   return { state, present, problems };

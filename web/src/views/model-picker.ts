@@ -63,13 +63,18 @@ export class ModelPicker {
     onChoose: (name: string) => void,
     private readonly onOpenFiles?: (files: File[]) => void,
   ) {
-    // The picker's own parts go after the <label> that holds the select.
-    const anchor = select.closest('label') ?? select;
+    // The picker's own parts go in a box after the select's row, in the same
+    // panel (data-panel="picker"), so that hiding the picker (URL `hide=picker`,
+    // embeds) hides them too.
+    const anchor = select.closest<HTMLElement>('[data-panel]') ?? select.closest('label') ?? select;
+    const extra = make('div', { className: 'model-extra' });
+    if (anchor.dataset['panel']) extra.dataset['panel'] = anchor.dataset['panel'];
     this.description = make('p', { className: 'model-description' }, 'model-description');
     this.description.hidden = true;
     this.openLocal = this.buildOpenLocal();
     this.openLocal.hidden = !onOpenFiles;
-    anchor.after(this.description, this.openLocal);
+    extra.append(this.description, this.openLocal);
+    anchor.after(extra);
     this.dropOverlay = make('div', { className: 'drop-overlay' }, 'drop-overlay');
     this.dropOverlay.append(
       make('p', { textContent: 'Drop a model folder (or its four files) to open it' }),
