@@ -42,7 +42,8 @@ function filesUnder(dir) {
 }
 
 async function buildPage() {
-  if (process.env.HEADLIGHT_DIST) return { dir: resolve(process.env.HEADLIGHT_DIST), temporary: false };
+  if (process.env.HEADLIGHT_DIST)
+    return { dir: resolve(process.env.HEADLIGHT_DIST), temporary: false };
   const dir = mkdtempSync(join(tmpdir(), 'headlight-bench-'));
   await build({
     configFile: join(REPO_ROOT, 'web', 'vite.config.ts'),
@@ -70,7 +71,9 @@ async function measureInteractive(browser, url) {
     await context.addInitScript(READY_MARK);
     const page = await context.newPage();
     await page.goto(url);
-    await page.waitForFunction(() => window.__headlightReadyMs !== undefined, null, { timeout: READY_TIMEOUT_MS });
+    await page.waitForFunction(() => window.__headlightReadyMs !== undefined, null, {
+      timeout: READY_TIMEOUT_MS,
+    });
     times.push(await page.evaluate(() => window.__headlightReadyMs));
     await context.close();
   }
@@ -81,7 +84,8 @@ async function setText(page, text) {
   const revision = await page.$eval('[data-role="prediction-list"]', (l) => l.dataset.revision);
   await page.fill('[data-role="text-input"]', text);
   await page.waitForFunction(
-    (previous) => document.querySelector('[data-role="prediction-list"]').dataset.revision !== previous,
+    (previous) =>
+      document.querySelector('[data-role="prediction-list"]').dataset.revision !== previous,
     revision,
     { timeout: READY_TIMEOUT_MS },
   );
@@ -91,7 +95,9 @@ async function setText(page, text) {
 // The shortest prefix of PROSE (repeated) in words that gives `target` tokens;
 // the model cuts longer texts to its context, so n_positions is the ceiling.
 async function textWithTokens(page, target) {
-  const words = PROSE.repeat(Math.ceil((target * 2) / 40) + 2).trim().split(' ');
+  const words = PROSE.repeat(Math.ceil((target * 2) / 40) + 2)
+    .trim()
+    .split(' ');
   let lo = 1;
   let hi = words.length;
   while (lo < hi) {
@@ -143,7 +149,8 @@ async function measureEditToPaint(page, layer, head) {
 }
 
 function jsSizes(dir) {
-  const gz = (files) => files.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
+  const gz = (files) =>
+    files.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
   const page = filesUnder(join(dir, 'assets')).filter((f) => f.endsWith('.js'));
   const glue = [join(dir, 'wasm', 'headlight.js')];
   const element = [join(dir, 'embed', 'headlight-explorer.js')].filter((f) => {
@@ -153,7 +160,12 @@ function jsSizes(dir) {
       return false;
     }
   });
-  return { pageKb: gz(page) / 1024, glueKb: gz(glue) / 1024, elementKb: gz(element) / 1024, files: page.map((f) => relative(dir, f)) };
+  return {
+    pageKb: gz(page) / 1024,
+    glueKb: gz(glue) / 1024,
+    elementKb: gz(element) / 1024,
+    files: page.map((f) => relative(dir, f)),
+  };
 }
 
 function row(measure, value, target, ok) {
@@ -163,7 +175,9 @@ function row(measure, value, target, ok) {
 async function main() {
   const { dir, temporary } = await buildPage();
   const index = JSON.parse(readFileSync(join(dir, 'models', 'index.json'), 'utf8'));
-  const config = JSON.parse(readFileSync(join(dir, 'models', index.default, 'config.json'), 'utf8'));
+  const config = JSON.parse(
+    readFileSync(join(dir, 'models', index.default, 'config.json'), 'utf8'),
+  );
   const server = await serveStatic(dir, { prefix: '/headlight/' });
   const browser = await launchChromium();
   const lines = [];
@@ -204,15 +218,41 @@ async function main() {
       const m = median(times);
       const label = `mute 0.0 -> repainted predictions, ${T} tokens (median of ${CLICKS})`;
       // The target is stated at 128 tokens; 32 is shown for scale.
-      lines.push(row(label, `${m.toFixed(1)} ms`, `<= ${TARGET_EDIT_MS} ms`, target === 128 ? m <= TARGET_EDIT_MS : null));
+      lines.push(
+        row(
+          label,
+          `${m.toFixed(1)} ms`,
+          `<= ${TARGET_EDIT_MS} ms`,
+          target === 128 ? m <= TARGET_EDIT_MS : null,
+        ),
+      );
       if (T !== target) lines.push(`  (${target} tokens asked: the model's context holds ${T})`);
-      lines.push(row(`  (min / max of the ${CLICKS})`, `${Math.min(...times).toFixed(1)} / ${Math.max(...times).toFixed(1)}`, '', null));
+      lines.push(
+        row(
+          `  (min / max of the ${CLICKS})`,
+          `${Math.min(...times).toFixed(1)} / ${Math.max(...times).toFixed(1)}`,
+          '',
+          null,
+        ),
+      );
     }
     const total = js.pageKb + js.glueKb;
-    lines.push(row('JS the page loads, gzip (page + worker + wasm glue)', `${total.toFixed(1)} KB`, `<= ${TARGET_JS_KB} KB`, total <= TARGET_JS_KB));
+    lines.push(
+      row(
+        'JS the page loads, gzip (page + worker + wasm glue)',
+        `${total.toFixed(1)} KB`,
+        `<= ${TARGET_JS_KB} KB`,
+        total <= TARGET_JS_KB,
+      ),
+    );
     lines.push(row('  of which page and worker chunks', `${js.pageKb.toFixed(1)} KB`, '', null));
-    lines.push(row('  of which wasm glue (wasm/headlight.js)', `${js.glueKb.toFixed(1)} KB`, '', null));
-    if (js.elementKb > 0) lines.push(row('<headlight-explorer> element script, gzip', `${js.elementKb.toFixed(1)} KB`, '', null));
+    lines.push(
+      row('  of which wasm glue (wasm/headlight.js)', `${js.glueKb.toFixed(1)} KB`, '', null),
+    );
+    if (js.elementKb > 0)
+      lines.push(
+        row('<headlight-explorer> element script, gzip', `${js.elementKb.toFixed(1)} KB`, '', null),
+      );
     lines.push('');
     lines.push(`loads (ms): ${interactive.map((t) => t.toFixed(0)).join(' ')}`);
     console.log(lines.join('\n'));

@@ -15,7 +15,16 @@
 //   --model-dir DIR  any model folder (config.json, model.safetensors, vocab.json,
 //                    merges.txt), e.g. a GPT-2 checkpoint; named after the folder
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +34,7 @@ import { build as viteBuild } from 'vite';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PREFERRED_MODEL = 'gpt-4l';
 const MODEL_FILES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'];
-const FILE_BLOCK_TYPE = 'application/x-headlight-file';  // as in web/src/embed/inline-files-table.ts
+const FILE_BLOCK_TYPE = 'application/x-headlight-file'; // as in web/src/embed/inline-files-table.ts
 const WORKER_PREAMBLE_PATH = 'inline-files-worker.js';
 const MIME_TYPES = {
   '.js': 'text/javascript',
@@ -37,14 +46,22 @@ const MIME_TYPES = {
 };
 
 function parseArgs(argv) {
-  const args = { out: join(REPO_ROOT, 'web', 'dist-single', 'headlight.html'), model: null, modelDir: null };
+  const args = {
+    out: join(REPO_ROOT, 'web', 'dist-single', 'headlight.html'),
+    model: null,
+    modelDir: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--out') args.out = resolve(argv[++i]);
     else if (argv[i] === '--model') args.model = argv[++i];
     else if (argv[i] === '--model-dir') args.modelDir = resolve(argv[++i]);
-    else throw new Error(`build-single: unknown argument ${argv[i]} (use --out FILE, --model NAME, --model-dir DIR)`);
+    else
+      throw new Error(
+        `build-single: unknown argument ${argv[i]} (use --out FILE, --model NAME, --model-dir DIR)`,
+      );
   }
-  if (args.model && args.modelDir) throw new Error('build-single: give --model or --model-dir, not both');
+  if (args.model && args.modelDir)
+    throw new Error('build-single: give --model or --model-dir, not both');
   return args;
 }
 
@@ -89,7 +106,10 @@ async function buildPage(outDir) {
         // split into a second chunk, and an inline module cannot import one.
         config(config) {
           config.build.rollupOptions.input = { index: join(REPO_ROOT, 'web', 'index.html') };
-          config.build.rollupOptions.output = { ...config.build.rollupOptions.output, inlineDynamicImports: true };
+          config.build.rollupOptions.output = {
+            ...config.build.rollupOptions.output,
+            inlineDynamicImports: true,
+          };
         },
       },
     ],
@@ -101,7 +121,8 @@ function externalModel(dir) {
   const missing = MODEL_FILES.filter((file) => !existsSync(join(dir, file)));
   if (missing.length > 0) throw new Error(`build-single: ${dir} lacks ${missing.join(', ')}`);
   const name = basename(dir);
-  if (!/^[\w.-]{1,64}$/.test(name)) throw new Error(`build-single: "${name}" is not a usable model name (letters, digits, . _ -)`);
+  if (!/^[\w.-]{1,64}$/.test(name))
+    throw new Error(`build-single: "${name}" is not a usable model name (letters, digits, . _ -)`);
   const bytes = MODEL_FILES.reduce((n, file) => n + statSync(join(dir, file)).size, 0);
   return { default: name, models: [{ name, description: `Model ${name}`, bytes }] };
 }
@@ -109,9 +130,13 @@ function externalModel(dir) {
 function chooseModel(distDir, wanted) {
   const index = JSON.parse(readFileSync(join(distDir, 'models', 'index.json'), 'utf8'));
   const names = index.models.map((m) => m.name);
-  const name = wanted ?? (names.includes(PREFERRED_MODEL) ? PREFERRED_MODEL : index.default || names[0]);
+  const name =
+    wanted ?? (names.includes(PREFERRED_MODEL) ? PREFERRED_MODEL : index.default || names[0]);
   const entry = index.models.find((m) => m.name === name);
-  if (!entry) throw new Error(`build-single: model "${name}" is not built; models: ${names.join(', ') || 'none'}`);
+  if (!entry)
+    throw new Error(
+      `build-single: model "${name}" is not built; models: ${names.join(', ') || 'none'}`,
+    );
   return { default: name, models: [entry] };
 }
 
@@ -119,7 +144,9 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   for (const file of ['headlight.js', 'headlight.wasm']) {
     if (!existsSync(join(REPO_ROOT, 'web', 'public', 'wasm', file))) {
-      throw new Error(`build-single: web/public/wasm/${file} is missing: run npm run build:wasm first`);
+      throw new Error(
+        `build-single: web/public/wasm/${file} is missing: run npm run build:wasm first`,
+      );
     }
   }
   const distDir = mkdtempSync(join(tmpdir(), 'headlight-single-'));
@@ -128,10 +155,18 @@ async function main() {
     let html = readFileSync(join(distDir, 'index.html'), 'utf8');
 
     // The page's one chunk and stylesheet.
-    const scripts = [...html.matchAll(/<script type="module" crossorigin src="\.\/(assets\/[^"]+\.js)"><\/script>\n?/g)];
-    if (scripts.length !== 1) throw new Error(`build-single: expected one page chunk, found ${scripts.length}`);
-    if (/rel="modulepreload"/.test(html)) throw new Error('build-single: the page was split into several chunks');
-    const styles = [...html.matchAll(/<link rel="stylesheet" crossorigin href="\.\/(assets\/[^"]+\.css)">\n?/g)];
+    const scripts = [
+      ...html.matchAll(
+        /<script type="module" crossorigin src="\.\/(assets\/[^"]+\.js)"><\/script>\n?/g,
+      ),
+    ];
+    if (scripts.length !== 1)
+      throw new Error(`build-single: expected one page chunk, found ${scripts.length}`);
+    if (/rel="modulepreload"/.test(html))
+      throw new Error('build-single: the page was split into several chunks');
+    const styles = [
+      ...html.matchAll(/<link rel="stylesheet" crossorigin href="\.\/(assets\/[^"]+\.css)">\n?/g),
+    ];
     const pageJs = inlineSafeScript(readFileSync(join(distDir, scripts[0][1]), 'utf8'));
     const css = styles.map((m) => readFileSync(join(distDir, m[1]), 'utf8')).join('\n');
     if (/<\/style/i.test(css)) throw new Error('build-single: the stylesheet contains "</style"');
@@ -146,15 +181,20 @@ async function main() {
     addFile('models/index.json', Buffer.from(`${JSON.stringify(model, null, 2)}\n`));
     const modelDir = args.modelDir ?? join(distDir, 'models', model.default);
     for (const file of [...MODEL_FILES, 'README.md']) {
-      if (existsSync(join(modelDir, file))) addFile(`models/${model.default}/${file}`, readFileSync(join(modelDir, file)));
+      if (existsSync(join(modelDir, file)))
+        addFile(`models/${model.default}/${file}`, readFileSync(join(modelDir, file)));
     }
     // The chunk asks for its worker with new URL("worker-<hash>.js", import.meta.url):
     // inline, import.meta.url is the HTML file, so the worker sits beside it.
     for (const name of readdirSync(join(distDir, 'assets'))) {
       if (/^worker-.*\.js$/.test(name)) addFile(name, readFileSync(join(distDir, 'assets', name)));
     }
-    if (![...files.keys()].some((p) => p.startsWith('worker-'))) throw new Error('build-single: no worker chunk found');
-    addFile(WORKER_PREAMBLE_PATH, Buffer.from(await bundleTs('web/src/embed/inline-files-worker.ts')));
+    if (![...files.keys()].some((p) => p.startsWith('worker-')))
+      throw new Error('build-single: no worker chunk found');
+    addFile(
+      WORKER_PREAMBLE_PATH,
+      Buffer.from(await bundleTs('web/src/embed/inline-files-worker.ts')),
+    );
 
     const favicon = join(distDir, 'favicon.svg');
     const faviconUrl = existsSync(favicon)
@@ -176,13 +216,25 @@ async function main() {
       "form-action 'none'",
     ].join('; ');
 
-    html = html.replace(/<meta\s+http-equiv="Content-Security-Policy"\s+content="[^"]*"\s*\/?>/, () => `<meta http-equiv="Content-Security-Policy" content="${csp}" />`);
-    if (!html.includes(csp)) throw new Error('build-single: the page has no CSP meta element to replace');
+    html = html.replace(
+      /<meta\s+http-equiv="Content-Security-Policy"\s+content="[^"]*"\s*\/?>/,
+      () => `<meta http-equiv="Content-Security-Policy" content="${csp}" />`,
+    );
+    if (!html.includes(csp))
+      throw new Error('build-single: the page has no CSP meta element to replace');
     html = html.replace(/<!--[\s\S]*?-->\n?\s*(?=<meta\s+http-equiv)/, '');
-    html = html.replace(scripts[0][0], () => `<script type="module">${filesJs}</script>\n    <script type="module">${pageJs}</script>\n`);
-    for (const [i, m] of styles.entries()) html = html.replace(m[0], () => (i === 0 ? `<style>${css}</style>\n` : ''));
-    html = html.replace(/<link rel="icon"[^>]*>/, () => (faviconUrl ? `<link rel="icon" type="image/svg+xml" href="${faviconUrl}" />` : ''));
-    if (/(?:src|href)="\.\//.test(html)) throw new Error('build-single: a relative reference is left in the page');
+    html = html.replace(
+      scripts[0][0],
+      () =>
+        `<script type="module">${filesJs}</script>\n    <script type="module">${pageJs}</script>\n`,
+    );
+    for (const [i, m] of styles.entries())
+      html = html.replace(m[0], () => (i === 0 ? `<style>${css}</style>\n` : ''));
+    html = html.replace(/<link rel="icon"[^>]*>/, () =>
+      faviconUrl ? `<link rel="icon" type="image/svg+xml" href="${faviconUrl}" />` : '',
+    );
+    if (/(?:src|href)="\.\//.test(html))
+      throw new Error('build-single: a relative reference is left in the page');
 
     const blocks = [...files.entries()].map(
       ([path, { type, bytes }]) =>

@@ -10,7 +10,15 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DIST_DIR, artifactPath, canvasStats, launchChromium, serveStatic, timed, watchPage } from './helpers.mjs';
+import {
+  DIST_DIR,
+  artifactPath,
+  canvasStats,
+  launchChromium,
+  serveStatic,
+  timed,
+  watchPage,
+} from './helpers.mjs';
 
 const DIST = process.env.HEADLIGHT_DIST ? resolve(process.env.HEADLIGHT_DIST) : DIST_DIR;
 const PREFIX = '/headlight/';
@@ -41,7 +49,10 @@ ${body}
 
 before(async () => {
   for (const needed of ['index.html', 'embed/headlight-explorer.js', 'models/index.json']) {
-    assert.ok(existsSync(join(DIST, needed)), `${join(DIST, needed)} is missing: run \`npm run build\` first`);
+    assert.ok(
+      existsSync(join(DIST, needed)),
+      `${join(DIST, needed)} is missing: run \`npm run build\` first`,
+    );
   }
   index = JSON.parse(readFileSync(join(DIST, 'models', 'index.json'), 'utf8'));
   config = JSON.parse(readFileSync(join(DIST, 'models', index.default, 'config.json'), 'utf8'));
@@ -63,7 +74,9 @@ async function frameOf(page, hostSelector) {
 }
 
 async function tokenText(frame) {
-  return frame.$$eval('[data-role="token-list"] .token', (chips) => chips.map((c) => c.dataset.text).join(''));
+  return frame.$$eval('[data-role="token-list"] .token', (chips) =>
+    chips.map((c) => c.dataset.text).join(''),
+  );
 }
 
 async function pressedHeads(frame) {
@@ -79,7 +92,10 @@ async function waitReady(frame) {
 async function assertGridDrawn(frame) {
   const stats = await canvasStats(frame, '[data-role="head-grid"] canvas');
   assert.equal(stats.length, config.n_layer * config.n_head, 'one heatmap per head');
-  assert.ok(stats.every((s) => s.painted > 0 && s.colours >= 2), 'every heatmap is drawn, not blank');
+  assert.ok(
+    stats.every((s) => s.painted > 0 && s.colours >= 2),
+    'every heatmap is drawn, not blank',
+  );
   return stats;
 }
 
@@ -112,19 +128,29 @@ test('<headlight-explorer> in a plain host page', async (t) => {
     });
     const frame = await frameOf(page, '#good >> iframe');
     const stats = await assertGridDrawn(frame);
-    console.log(`  ${stats.length} heatmaps drawn in the element's frame (${frame.url().split('#')[0]})`);
+    console.log(
+      `  ${stats.length} heatmaps drawn in the element's frame (${frame.url().split('#')[0]})`,
+    );
     assert.equal(await tokenText(frame), TEXT, 'the text attribute is what the model reads');
     assert.deepEqual(await pressedHeads(frame), ['0.1'], 'muted="0.1" shows head 0.1 muted');
-    assert.equal(await frame.textContent('button.head[data-layer="0"][data-head="1"] .head-state'), 'muted');
+    assert.equal(
+      await frame.textContent('button.head[data-layer="0"][data-head="1"] .head-state'),
+      'muted',
+    );
     const height = await page.$eval('#good', (el) => el.getBoundingClientRect().height);
     assert.ok(Math.abs(height - 620) < 2, `height="620" gives a 620 px element (${height})`);
-    await page.waitForFunction(() => window.events.some((e) => e.id === 'good' && e.type === 'headlight-ready'));
+    await page.waitForFunction(() =>
+      window.events.some((e) => e.id === 'good' && e.type === 'headlight-ready'),
+    );
     assert.ok(await frame.isHidden('.model-picker'), 'the embed mode hides the model picker');
     await page.screenshot({ path: artifactPath('embed-element-1280.png'), fullPage: true });
   });
 
   await t.test('bad attributes are named in the element, and the rest still works', async () => {
-    const message = await page.$eval('#bad', (el) => el.shadowRoot.querySelector('.problems').textContent);
+    const message = await page.$eval(
+      '#bad',
+      (el) => el.shadowRoot.querySelector('.problems').textContent,
+    );
     console.log(`  shown: "${message}"`);
     assert.match(message, /muted: "banana" is not "layer.head"/);
     assert.match(message, /gains: the gain in "1.2:7" must be a number from 0 to 2/);
@@ -140,7 +166,10 @@ test('<headlight-explorer> in a plain host page', async (t) => {
     await waitReady(frame);
     assert.ok(await frame.isHidden('[data-panel="text"]'), 'hide="text" hides the text panel');
     assert.ok(await frame.isHidden('[data-panel="header"]'), 'hide="header" hides the masthead');
-    assert.ok(await frame.isVisible('[data-role="open-in-headlight"]'), 'the "Open in Headlight" link stays');
+    assert.ok(
+      await frame.isVisible('[data-role="open-in-headlight"]'),
+      'the "Open in Headlight" link stays',
+    );
     const sizes = await page.waitForFunction(async () => {
       const el = document.querySelector('#auto');
       const frameEl = el.shadowRoot.querySelector('iframe');
@@ -149,41 +178,65 @@ test('<headlight-explorer> in a plain host page', async (t) => {
       return Math.abs(outer - (Math.ceil(content) + 2)) <= 1 ? { outer, content } : null;
     });
     const { outer, content } = await sizes.jsonValue();
-    console.log(`  height="auto": element ${outer.toFixed(0)} px for ${content.toFixed(0)} px of content`);
+    console.log(
+      `  height="auto": element ${outer.toFixed(0)} px for ${content.toFixed(0)} px of content`,
+    );
     assert.ok(Math.abs(outer - 640) > 2, 'not the default height');
   });
 
-  await t.test('element.send(): set-text changes the tokens, bad payloads answer with an error', async () => {
-    const frame = await frameOf(page, '#good >> iframe');
-    const newText = 'Alice met Bob. Alice';
-    await timed('set-text to new tokens', async () => {
-      await page.$eval('#good', (el, text) => el.send({ type: 'headlight:set-text', text }), newText);
-      await frame.waitForFunction(
-        (text) => [...document.querySelectorAll('[data-role="token-list"] .token')].map((c) => c.dataset.text).join('') === text,
-        newText,
+  await t.test(
+    'element.send(): set-text changes the tokens, bad payloads answer with an error',
+    async () => {
+      const frame = await frameOf(page, '#good >> iframe');
+      const newText = 'Alice met Bob. Alice';
+      await timed('set-text to new tokens', async () => {
+        await page.$eval(
+          '#good',
+          (el, text) => el.send({ type: 'headlight:set-text', text }),
+          newText,
+        );
+        await frame.waitForFunction(
+          (text) =>
+            [...document.querySelectorAll('[data-role="token-list"] .token')]
+              .map((c) => c.dataset.text)
+              .join('') === text,
+          newText,
+        );
+      });
+      await page.$eval('#good', (el) =>
+        el.send({ type: 'headlight:set-edits', gains: { '0.0': 9 } }),
       );
-    });
-    await page.$eval('#good', (el) => el.send({ type: 'headlight:set-edits', gains: { '0.0': 9 } }));
-    const error = await page.waitForFunction(() => window.events.find((e) => e.type === 'headlight-error')?.detail);
-    const detail = await error.jsonValue();
-    console.log(`  error reply: "${detail.message}"`);
-    assert.match(detail.message, /gain of head 0.0 must be a number from 0 to 2/);
-    const state = await page.evaluate(() => window.events.filter((e) => e.id === 'good' && e.type === 'headlight-state').at(-1)?.detail);
-    assert.equal(state?.state?.text, newText, 'a state event follows the change');
-  });
+      const error = await page.waitForFunction(
+        () => window.events.find((e) => e.type === 'headlight-error')?.detail,
+      );
+      const detail = await error.jsonValue();
+      console.log(`  error reply: "${detail.message}"`);
+      assert.match(detail.message, /gain of head 0.0 must be a number from 0 to 2/);
+      const state = await page.evaluate(
+        () =>
+          window.events.filter((e) => e.id === 'good' && e.type === 'headlight-state').at(-1)
+            ?.detail,
+      );
+      assert.equal(state?.state?.text, newText, 'a state event follows the change');
+    },
+  );
 
   await t.test('changing an attribute updates the same document', async () => {
     const frame = await frameOf(page, '#good >> iframe');
     await frame.evaluate(() => (window.sameDocumentMark = 1));
     await page.$eval('#good', (el) => el.setAttribute('muted', '0.2,1.1'));
-    await frame.waitForFunction(() => document.querySelectorAll('button.head[aria-pressed="true"]').length === 2);
+    await frame.waitForFunction(
+      () => document.querySelectorAll('button.head[aria-pressed="true"]').length === 2,
+    );
     assert.deepEqual(await pressedHeads(frame), ['0.2', '1.1']);
     assert.equal(await frame.evaluate(() => window.sameDocumentMark), 1, 'no reload');
   });
 
   await t.test('375 px wide host', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
     assert.ok(overflow <= 0, `the host page fits (overflow ${overflow} px)`);
     await page.screenshot({ path: artifactPath('embed-element-375.png'), fullPage: true });
   });
@@ -213,69 +266,116 @@ test('iframe embed mode and the postMessage API', async (t) => {
   const page = await context.newPage();
   const problems = watchPage(context, page, server.origin);
   const lastOf = (type) =>
-    page.waitForFunction((type) => window.received.filter((m) => m.type === type).at(-1), type).then((h) => h.jsonValue());
+    page
+      .waitForFunction((type) => window.received.filter((m) => m.type === type).at(-1), type)
+      .then((h) => h.jsonValue());
 
-  await t.test('compact layout: grid, tokens and predictions; no picker or explanations', async () => {
-    await timed('host navigation to headlight:ready', async () => {
-      await page.goto(`${server.origin}/lessons/iframe.html`);
-      await lastOf('headlight:ready');
-    });
-    const frame = await frameOf(page, '#explorer');
-    await waitReady(frame);
-    await assertGridDrawn(frame);
-    assert.equal(await tokenText(frame), TEXT);
-    assert.deepEqual(await pressedHeads(frame), ['0.1']);
-    for (const hidden of ['.model-picker', '.explain', '.tagline', '[data-role="open-embed-dialog"]']) {
-      assert.ok(await frame.isHidden(hidden), `${hidden} is hidden in the embed mode`);
-    }
-    for (const shown of ['[data-role="head-grid"]', '[data-role="token-list"]', '[data-role="prediction-list"]']) {
-      assert.ok(await frame.isVisible(shown), `${shown} is shown`);
-    }
-    const link = await frame.getAttribute('[data-role="open-in-headlight"]', 'href');
-    console.log(`  "Open in Headlight" -> ${link}`);
-    assert.ok(!new URL(link).searchParams.has('embed'), 'the full page is not in embed mode');
-    assert.match(new URL(link).hash, /muted=0\.1/);
-    assert.ok(await frame.isVisible('[data-role="open-in-headlight"]'));
-    await page.screenshot({ path: artifactPath('embed-iframe-1280.png'), fullPage: true });
-  });
+  await t.test(
+    'compact layout: grid, tokens and predictions; no picker or explanations',
+    async () => {
+      await timed('host navigation to headlight:ready', async () => {
+        await page.goto(`${server.origin}/lessons/iframe.html`);
+        await lastOf('headlight:ready');
+      });
+      const frame = await frameOf(page, '#explorer');
+      await waitReady(frame);
+      await assertGridDrawn(frame);
+      assert.equal(await tokenText(frame), TEXT);
+      assert.deepEqual(await pressedHeads(frame), ['0.1']);
+      for (const hidden of [
+        '.model-picker',
+        '.explain',
+        '.tagline',
+        '[data-role="open-embed-dialog"]',
+      ]) {
+        assert.ok(await frame.isHidden(hidden), `${hidden} is hidden in the embed mode`);
+      }
+      for (const shown of [
+        '[data-role="head-grid"]',
+        '[data-role="token-list"]',
+        '[data-role="prediction-list"]',
+      ]) {
+        assert.ok(await frame.isVisible(shown), `${shown} is shown`);
+      }
+      const link = await frame.getAttribute('[data-role="open-in-headlight"]', 'href');
+      console.log(`  "Open in Headlight" -> ${link}`);
+      assert.ok(!new URL(link).searchParams.has('embed'), 'the full page is not in embed mode');
+      assert.match(new URL(link).hash, /muted=0\.1/);
+      assert.ok(await frame.isVisible('[data-role="open-in-headlight"]'));
+      await page.screenshot({ path: artifactPath('embed-iframe-1280.png'), fullPage: true });
+    },
+  );
 
-  await t.test('set-edits, select-head and reset from the host; state events come back', async () => {
-    const frame = await frameOf(page, '#explorer');
-    await page.evaluate(() => window.sendToExplorer({ type: 'headlight:set-edits', muted: ['0.0', [1, 1]], gains: { '0.2': 1.5 } }));
-    await frame.waitForFunction(() => document.querySelectorAll('button.head[aria-pressed="true"]').length === 2);
-    assert.deepEqual(await pressedHeads(frame), ['0.0', '1.1']);
-    const state = await page.waitForFunction(() =>
-      window.received.find((m) => m.type === 'headlight:state' && m.state.edits.length === 3),
-    );
-    const edits = (await state.jsonValue()).state.edits;
-    console.log(`  state after set-edits: ${JSON.stringify(edits)}`);
-    assert.deepEqual(edits, [
-      { layer: 0, head: 0, gain: 0 },
-      { layer: 0, head: 2, gain: 1.5 },
-      { layer: 1, head: 1, gain: 0 },
-    ]);
+  await t.test(
+    'set-edits, select-head and reset from the host; state events come back',
+    async () => {
+      const frame = await frameOf(page, '#explorer');
+      await page.evaluate(() =>
+        window.sendToExplorer({
+          type: 'headlight:set-edits',
+          muted: ['0.0', [1, 1]],
+          gains: { 0.2: 1.5 },
+        }),
+      );
+      await frame.waitForFunction(
+        () => document.querySelectorAll('button.head[aria-pressed="true"]').length === 2,
+      );
+      assert.deepEqual(await pressedHeads(frame), ['0.0', '1.1']);
+      const state = await page.waitForFunction(() =>
+        window.received.find((m) => m.type === 'headlight:state' && m.state.edits.length === 3),
+      );
+      const edits = (await state.jsonValue()).state.edits;
+      console.log(`  state after set-edits: ${JSON.stringify(edits)}`);
+      assert.deepEqual(edits, [
+        { layer: 0, head: 0, gain: 0 },
+        { layer: 0, head: 2, gain: 1.5 },
+        { layer: 1, head: 1, gain: 0 },
+      ]);
 
-    await page.evaluate(() => window.sendToExplorer({ type: 'headlight:select-head', layer: 1, head: 0 }));
-    await page.waitForFunction(() =>
-      window.received.some((m) => m.type === 'headlight:state' && m.state.selectedHead.layer === 1 && m.state.selectedHead.head === 0),
-    );
+      await page.evaluate(() =>
+        window.sendToExplorer({ type: 'headlight:select-head', layer: 1, head: 0 }),
+      );
+      await page.waitForFunction(() =>
+        window.received.some(
+          (m) =>
+            m.type === 'headlight:state' &&
+            m.state.selectedHead.layer === 1 &&
+            m.state.selectedHead.head === 0,
+        ),
+      );
 
-    await page.evaluate(() => window.sendToExplorer({ type: 'headlight:reset' }));
-    await frame.waitForFunction(() => document.querySelectorAll('button.head[aria-pressed="true"]').length === 0);
-  });
+      await page.evaluate(() => window.sendToExplorer({ type: 'headlight:reset' }));
+      await frame.waitForFunction(
+        () => document.querySelectorAll('button.head[aria-pressed="true"]').length === 0,
+      );
+
+      await page.evaluate(() => window.sendToExplorer({ type: 'headlight:get-state' }));
+      const reply = await page.waitForFunction(() =>
+        window.received.find((m) => m.type === 'headlight:state' && m.reason === 'get-state'),
+      );
+      const { state: current, analysis } = await reply.jsonValue();
+      assert.deepEqual(current.edits, [], 'reset removed every edit');
+      assert.equal(analysis.tokens.join(''), TEXT, 'the reply carries the analysis');
+      console.log(`  get-state: ${analysis.T} tokens, mean loss ${analysis.mean_loss.toFixed(3)}`);
+    },
+  );
 
   await t.test('bad and unknown messages: an error reply, or nothing', async () => {
     const before = await page.evaluate(() => window.received.length);
     await page.evaluate(() => {
-      window.sendToExplorer({ type: 'headlight:dance' });  // unknown: ignored
-      window.sendToExplorer('not even an object');          // foreign: ignored
+      window.sendToExplorer({ type: 'headlight:dance' }); // unknown: ignored
+      window.sendToExplorer('not even an object'); // foreign: ignored
       window.sendToExplorer({ type: 'headlight:select-head', layer: 99, head: 0 });
     });
     const error = await lastOf('headlight:error');
     console.log(`  error reply: "${error.message}"`);
     assert.match(error.message, /head 99\.0 is outside .+ \(\d+ layers x \d+ heads\)/);
     const after = await page.evaluate((n) => window.received.slice(n).map((m) => m.type), before);
-    assert.deepEqual(after, ['headlight:error'], 'exactly one reply: the unknown and foreign messages are ignored');
+    assert.deepEqual(
+      after,
+      ['headlight:error'],
+      'exactly one reply: the unknown and foreign messages are ignored',
+    );
     const frame = await frameOf(page, '#explorer');
     assert.ok(await frame.isVisible('[data-role="head-grid"]'), 'the explorer still works');
   });
@@ -305,17 +405,31 @@ test('"Copy embed code" gives both snippets, and both work when pasted', async (
       element: await page.inputValue('[data-role="embed-element"]'),
       iframe: await page.inputValue('[data-role="embed-iframe"]'),
     };
-    console.log(`  element snippet:\n${snippets.element.replace(/^/gm, '    ')}\n  iframe snippet:\n${snippets.iframe.replace(/^/gm, '    ')}`);
+    console.log(
+      `  element snippet:\n${snippets.element.replace(/^/gm, '    ')}\n  iframe snippet:\n${snippets.iframe.replace(/^/gm, '    ')}`,
+    );
     assert.match(snippets.element, /<headlight-explorer\n/);
     assert.match(snippets.element, /muted="1\.0"/);
-    assert.ok(snippets.element.includes('text="Snippets carry &quot;quotes&quot; &amp; &lt;tags&gt;"'));
+    assert.ok(
+      snippets.element.includes('text="Snippets carry &quot;quotes&quot; &amp; &lt;tags&gt;"'),
+    );
     assert.match(snippets.iframe, /^<iframe src="[^"]*\?embed=1#[^"]*muted=1\.0/);
     await page.screenshot({ path: artifactPath('embed-dialog-1280.png') });
 
     for (const kind of ['element', 'iframe']) {
       await page.click(`[data-role="copy-embed-${kind}"]`);
-      await page.waitForFunction((kind) => document.querySelector(`[data-role="copy-embed-${kind}"] + .embed-copy-status`)?.textContent.includes('Copied'), kind);
-      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), snippets[kind], `the ${kind} snippet is on the clipboard`);
+      await page.waitForFunction(
+        (kind) =>
+          document
+            .querySelector(`[data-role="copy-embed-${kind}"] + .embed-copy-status`)
+            ?.textContent.includes('Copied'),
+        kind,
+      );
+      assert.equal(
+        await page.evaluate(() => navigator.clipboard.readText()),
+        snippets[kind],
+        `the ${kind} snippet is on the clipboard`,
+      );
     }
     await page.setViewportSize({ width: 375, height: 800 });
     await page.screenshot({ path: artifactPath('embed-dialog-375.png') });
@@ -325,11 +439,17 @@ test('"Copy embed code" gives both snippets, and both work when pasted', async (
 
   for (const kind of ['element', 'iframe']) {
     await t.test(`the ${kind} snippet, pasted into a host page, shows the same state`, async () => {
-      hostPages[`/lessons/pasted-${kind}.html`] = hostPage(`Pasted ${kind} snippet`, snippets[kind]);
+      hostPages[`/lessons/pasted-${kind}.html`] = hostPage(
+        `Pasted ${kind} snippet`,
+        snippets[kind],
+      );
       const host = await context.newPage();
       const hostProblems = watchPage(context, host, server.origin);
       await host.goto(`${server.origin}/lessons/pasted-${kind}.html`);
-      const frame = await frameOf(host, kind === 'element' ? 'headlight-explorer >> iframe' : 'iframe');
+      const frame = await frameOf(
+        host,
+        kind === 'element' ? 'headlight-explorer >> iframe' : 'iframe',
+      );
       await waitReady(frame);
       assert.equal(await tokenText(frame), text);
       assert.deepEqual(await pressedHeads(frame), ['1.0']);

@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const DIST_DIR = join(REPO_ROOT, 'web', 'dist');
+// HEADLIGHT_DIST: test another build (engineers building at once use their own outDir).
+export const DIST_DIR = process.env.HEADLIGHT_DIST
+  ? resolve(process.env.HEADLIGHT_DIST)
+  : join(REPO_ROOT, 'web', 'dist');
 export const ARTIFACTS_DIR = join(REPO_ROOT, 'test-artifacts');
 
 const MIME_TYPES = {

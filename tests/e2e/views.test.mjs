@@ -18,7 +18,7 @@ import {
   watchPage,
 } from './helpers.mjs';
 
-const DIST = process.env.HEADLIGHT_DIST ?? DIST_DIR;
+const DIST = DIST_DIR;  // HEADLIGHT_DIST or web/dist (helpers.mjs)
 const PREFIX = '/headlight/';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const READY_TIMEOUT_MS = 30_000;
@@ -396,9 +396,18 @@ test('a malformed link is ignored part by part, with a notice naming each part',
     const chips = await page.$$eval('[data-role="token-list"] .token', (c) => c.map((x) => x.dataset.text).join(''));
     assert.equal(chips, 'still works');
     assert.equal(await page.getAttribute('[data-role="color-mode"] button[data-mode="attention"]', 'aria-pressed'), 'true');
+    await page.screenshot({ path: artifactPath('views-1280-bad-link.png') });
+    // A link pasted over the hash applies at once, and clears the old notice.
+    const before = await predictionState(page);
+    await page.evaluate(() => {
+      window.location.hash = '#text=hello+again&muted=0.1&view=lines';
+    });
+    await waitForNewPredictions(page, before.revision);
+    assert.deepEqual(await mutedHeads(page), ['0.1']);
+    assert.equal(await page.getAttribute('[data-role="view-toggle"] button[data-view="lines"]', 'aria-pressed'), 'true');
+    assert.ok(await page.isHidden('[data-role="url-notice"]'), 'a good link clears the notice');
     assert.deepEqual(problems.pageErrors, []);
     assert.deepEqual(problems.consoleErrors, []);
-    await page.screenshot({ path: artifactPath('views-1280-bad-link.png') });
   } finally {
     await context.close();
   }

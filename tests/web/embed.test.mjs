@@ -50,7 +50,9 @@ test('attributes: the documented example parses', () => {
   assert.deepEqual(options.hidden, ['picker', 'edits']);
   assert.equal(options.height, '480px');
   assert.equal(options.base, 'https://example.org/notes/headlight/');
-  console.log(`  4 edits, head 1.3, hide ${options.hidden}, height ${options.height}, base ${options.base}`);
+  console.log(
+    `  4 edits, head 1.3, hide ${options.hidden}, height ${options.height}, base ${options.base}`,
+  );
 });
 
 test('attributes: none at all gives the defaults and no problem', () => {
@@ -101,8 +103,13 @@ test('attributes: each bad value is named, dropped, and never throws', () => {
   }
   // Good parts of a half-bad list are kept.
   const { options } = parse({ muted: '0.1, x, 2.2' });
-  assert.deepEqual(options.edits.map((e) => `${e.layer}.${e.head}`), ['0.1', '2.2']);
-  console.log(`  ${cases.length} bad attributes, each one clear message; e.g. "${parse({ gains: '1.3:5' }).problems[0]}"`);
+  assert.deepEqual(
+    options.edits.map((e) => `${e.layer}.${e.head}`),
+    ['0.1', '2.2'],
+  );
+  console.log(
+    `  ${cases.length} bad attributes, each one clear message; e.g. "${parse({ gains: '1.3:5' }).problems[0]}"`,
+  );
 });
 
 test('attributes: base is a folder, relative to the host page', () => {
@@ -116,14 +123,24 @@ test('attributes: base is a folder, relative to the host page', () => {
 });
 
 test('embed URL: attributes become the page hash the page itself reads back', () => {
-  const { options } = parse({ model: 'gpt-4l', text: 'A + B = C & D', muted: '1.3,0.5', gains: '2.1:1.5', head: '1.3', hide: 'edits' });
+  const { options } = parse({
+    model: 'gpt-4l',
+    text: 'A + B = C & D',
+    muted: '1.3,0.5',
+    gains: '2.1:1.5',
+    head: '1.3',
+    hide: 'edits',
+  });
   const url = embedUrl.embedPageUrl(options, options.base);
   assert.ok(url.startsWith('https://example.org/notes/headlight/index.html?embed=1#'), url);
   const parsed = urlState.parseHash(new URL(url).hash);
   assert.deepEqual(parsed.problems, []);
   assert.equal(parsed.state.model, 'gpt-4l');
   assert.equal(parsed.state.text, 'A + B = C & D');
-  assert.deepEqual(parsed.state.muted, [{ layer: 0, head: 5 }, { layer: 1, head: 3 }]);
+  assert.deepEqual(parsed.state.muted, [
+    { layer: 0, head: 5 },
+    { layer: 1, head: 3 },
+  ]);
   assert.deepEqual(parsed.state.gains, [{ layer: 2, head: 1, gain: 1.5 }]);
   assert.deepEqual(parsed.state.head, { layer: 1, head: 3 });
   assert.deepEqual(parsed.state.hide, ['edits']);
@@ -137,25 +154,50 @@ test('messages: valid commands', () => {
     assert.ok(!('error' in parsed), `${JSON.stringify(data)}: ${parsed.error}`);
     return parsed.command;
   };
-  assert.deepEqual(ok({ type: 'headlight:set-text', text: 'Hello' }), { kind: 'set-text', text: 'Hello' });
-  assert.deepEqual(ok({ type: 'headlight:set-edits', muted: ['1.3', [0, 5], { layer: 2, head: 0 }], gains: { '3.1': 1.5 } }), {
-    kind: 'set-edits',
-    edits: [
-      { layer: 0, head: 5, gain: 0 },
-      { layer: 1, head: 3, gain: 0 },
-      { layer: 2, head: 0, gain: 0 },
-      { layer: 3, head: 1, gain: 1.5 },
-    ],
+  assert.deepEqual(ok({ type: 'headlight:set-text', text: 'Hello' }), {
+    kind: 'set-text',
+    text: 'Hello',
   });
+  assert.deepEqual(
+    ok({
+      type: 'headlight:set-edits',
+      muted: ['1.3', [0, 5], { layer: 2, head: 0 }],
+      gains: { 3.1: 1.5 },
+    }),
+    {
+      kind: 'set-edits',
+      edits: [
+        { layer: 0, head: 5, gain: 0 },
+        { layer: 1, head: 3, gain: 0 },
+        { layer: 2, head: 0, gain: 0 },
+        { layer: 3, head: 1, gain: 1.5 },
+      ],
+    },
+  );
   assert.deepEqual(ok({ type: 'headlight:set-edits' }), { kind: 'set-edits', edits: [] });
-  assert.deepEqual(ok({ type: 'headlight:select-head', layer: 1, head: 2 }), { kind: 'select-head', head: { layer: 1, head: 2 } });
-  assert.deepEqual(ok({ type: 'headlight:set-model', model: 'gpt-6l' }), { kind: 'set-model', model: 'gpt-6l' });
+  assert.deepEqual(ok({ type: 'headlight:select-head', layer: 1, head: 2 }), {
+    kind: 'select-head',
+    head: { layer: 1, head: 2 },
+  });
+  assert.deepEqual(ok({ type: 'headlight:set-model', model: 'gpt-6l' }), {
+    kind: 'set-model',
+    model: 'gpt-6l',
+  });
   assert.deepEqual(ok({ type: 'headlight:reset' }), { kind: 'reset' });
   assert.deepEqual(ok({ type: 'headlight:get-state' }), { kind: 'get-state' });
 });
 
 test('messages: foreign and unknown messages are ignored, bad payloads answered', () => {
-  for (const data of [null, 42, 'headlight:reset', [], {}, { type: 7 }, { type: 'webpackOk' }, { type: 'headlight:dance' }]) {
+  for (const data of [
+    null,
+    42,
+    'headlight:reset',
+    [],
+    {},
+    { type: 7 },
+    { type: 'webpackOk' },
+    { type: 'headlight:dance' },
+  ]) {
     assert.deepEqual(messages.parseHostMessage(data), { ignored: true }, JSON.stringify(data));
   }
   const bad = [
@@ -167,10 +209,16 @@ test('messages: foreign and unknown messages are ignored, bad payloads answered'
     [{ type: 'headlight:set-edits', muted: [[1, -1]] }, /is not a head/],
     [{ type: 'headlight:set-edits', muted: [{ layer: 1.5, head: 0 }] }, /is not a head/],
     [{ type: 'headlight:set-edits', gains: [] }, /gains must be an object/],
-    [{ type: 'headlight:set-edits', gains: { '1.3': 3 } }, /gain of head 1.3 must be a number from 0 to 2, got 3/],
-    [{ type: 'headlight:set-edits', gains: { '1.3': '0.5' } }, /must be a number/],
+    [
+      { type: 'headlight:set-edits', gains: { 1.3: 3 } },
+      /gain of head 1.3 must be a number from 0 to 2, got 3/,
+    ],
+    [{ type: 'headlight:set-edits', gains: { 1.3: '0.5' } }, /must be a number/],
     [{ type: 'headlight:set-edits', gains: { head: 1 } }, /key "head" is not "layer.head"/],
-    [{ type: 'headlight:set-edits', muted: ['1.3'], gains: { '1.3': 0.5 } }, /both muted and given gain/],
+    [
+      { type: 'headlight:set-edits', muted: ['1.3'], gains: { 1.3: 0.5 } },
+      /both muted and given gain/,
+    ],
     [{ type: 'headlight:select-head', layer: '1', head: 2 }, /whole numbers/],
     [{ type: 'headlight:select-head', layer: 1 }, /whole numbers/],
     [{ type: 'headlight:set-model', model: '../x' }, /model must be a model name/],
@@ -182,13 +230,24 @@ test('messages: foreign and unknown messages are ignored, bad payloads answered'
     assert.ok(parsed.error.startsWith(`${data.type}: `), parsed.error);
     assert.equal(parsed.request, data.type);
   }
-  console.log(`  8 foreign or unknown messages ignored; ${bad.length} bad payloads answered, e.g. "${messages.parseHostMessage(bad[8][0]).error}"`);
+  console.log(
+    `  8 foreign or unknown messages ignored; ${bad.length} bad payloads answered, e.g. "${messages.parseHostMessage(bad[8][0]).error}"`,
+  );
 });
 
 test('messages: heads outside the loaded model are named', () => {
   assert.equal(messages.headsOutside([{ layer: 3, head: 7 }], 'gpt-4l', 4, 8), null);
   assert.equal(
-    messages.headsOutside([{ layer: 4, head: 0 }, { layer: 1, head: 9 }, { layer: 0, head: 0 }], 'gpt-4l', 4, 8),
+    messages.headsOutside(
+      [
+        { layer: 4, head: 0 },
+        { layer: 1, head: 9 },
+        { layer: 0, head: 0 },
+      ],
+      'gpt-4l',
+      4,
+      8,
+    ),
     'heads 4.0, 1.9 are outside gpt-4l (4 layers x 8 heads)',
   );
 });
@@ -212,24 +271,50 @@ function snapshot(overrides = {}) {
 
 test('snippets: both carry the state, escaped, and the element reads its own snippet back', () => {
   const state = snapshot({
-    edits: [{ layer: 0, head: 5, gain: 0 }, { layer: 1, head: 3, gain: 0 }, { layer: 2, head: 1, gain: 1.5 }],
+    edits: [
+      { layer: 0, head: 5, gain: 0 },
+      { layer: 1, head: 3, gain: 0 },
+      { layer: 2, head: 1, gain: 1.5 },
+    ],
     selectedHead: { layer: 1, head: 3 },
     selectedPosition: 4,
     view: 'lines',
     hidden: ['edits'],
   });
-  const snippets = code.embedSnippets(state, 'https://example.org/tools/headlight/index.html#model=gpt-4l');
-  console.log(`  element snippet:\n${snippets.element.replace(/^/gm, '    ')}\n  iframe snippet:\n${snippets.iframe.replace(/^/gm, '    ')}`);
-  assert.match(snippets.element, /^<script type="module" src="https:\/\/example.org\/tools\/headlight\/embed\/headlight-explorer.js"><\/script>\n<headlight-explorer\n/);
-  assert.ok(snippets.element.includes('text="She said &quot;hi&quot; &amp; &lt;b&gt;left&lt;/b&gt;"'), 'text is escaped');
-  assert.ok(!/<b>/.test(snippets.element) && !/<b>/.test(snippets.iframe), 'no raw markup from the text');
+  const snippets = code.embedSnippets(
+    state,
+    'https://example.org/tools/headlight/index.html#model=gpt-4l',
+  );
+  console.log(
+    `  element snippet:\n${snippets.element.replace(/^/gm, '    ')}\n  iframe snippet:\n${snippets.iframe.replace(/^/gm, '    ')}`,
+  );
+  assert.match(
+    snippets.element,
+    /^<script type="module" src="https:\/\/example.org\/tools\/headlight\/embed\/headlight-explorer.js"><\/script>\n<headlight-explorer\n/,
+  );
+  assert.ok(
+    snippets.element.includes('text="She said &quot;hi&quot; &amp; &lt;b&gt;left&lt;/b&gt;"'),
+    'text is escaped',
+  );
+  assert.ok(
+    !/<b>/.test(snippets.element) && !/<b>/.test(snippets.iframe),
+    'no raw markup from the text',
+  );
 
   // The element's attributes, read back as a browser would, give the same state.
   const attrs = {};
   for (const match of snippets.element.matchAll(/^ {2}(\w+)="([^"]*)"$/gm)) {
-    attrs[match[1]] = match[2].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+    attrs[match[1]] = match[2]
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&');
   }
-  const { options, problems } = attributes.parseAttributes(attrs, 'https://example.org/tools/headlight/embed/headlight-explorer.js', DOCUMENT_URL);
+  const { options, problems } = attributes.parseAttributes(
+    attrs,
+    'https://example.org/tools/headlight/embed/headlight-explorer.js',
+    DOCUMENT_URL,
+  );
   assert.deepEqual(problems, []);
   assert.equal(options.text, state.text);
   assert.equal(options.model, 'gpt-4l');
@@ -239,11 +324,16 @@ test('snippets: both carry the state, escaped, and the element reads its own sni
   assert.equal(options.base, 'https://example.org/tools/headlight/');
 
   // The iframe URL holds the whole state, position and view included.
-  assert.ok(snippets.iframeUrl.startsWith('https://example.org/tools/headlight/index.html?embed=1#'));
+  assert.ok(
+    snippets.iframeUrl.startsWith('https://example.org/tools/headlight/index.html?embed=1#'),
+  );
   const parsed = urlState.parseHash(new URL(snippets.iframeUrl).hash);
   assert.deepEqual(parsed.problems, []);
   assert.equal(parsed.state.text, state.text);
-  assert.deepEqual(parsed.state.muted, [{ layer: 0, head: 5 }, { layer: 1, head: 3 }]);
+  assert.deepEqual(parsed.state.muted, [
+    { layer: 0, head: 5 },
+    { layer: 1, head: 3 },
+  ]);
   assert.deepEqual(parsed.state.gains, [{ layer: 2, head: 1, gain: 1.5 }]);
   assert.equal(parsed.state.pos, 4);
   assert.equal(parsed.state.view, 'lines');

@@ -196,6 +196,7 @@ function render(next: Analysis, roundTripMs: number): void {
   analysis = next;
   grid.render(next);
   grid.setGains(state.gains);
+  const gridMs = performance.now() - t0;
   drawViews();
   edits.render(state.gains, next.n_head);
   const paintMs = performance.now() - t0;
@@ -210,7 +211,7 @@ function render(next: Analysis, roundTripMs: number): void {
   status.setTiming(
     `${pass}: ${forward_ms.toFixed(1)} ms · tokenize ${tokenize_ms.toFixed(1)} ms · ` +
       `round trip ${roundTripMs.toFixed(1)} ms · draw ${paintMs.toFixed(1)} ms ` +
-      `(${grid.lastRepainted} heads repainted)` +
+      `(grid ${gridMs.toFixed(1)} ms for ${grid.lastRepainted} heads)` +
       (muted > 0 ? ` · ${muted} head${muted === 1 ? '' : 's'} muted` : ''),
   );
   document.documentElement.dataset['ready'] = 'true';

@@ -18,7 +18,16 @@
  */
 import { type HeadEdit, type HeadRef, PANELS, type PanelName } from '../state/app-api';
 
-export const ATTRIBUTES = ['model', 'text', 'muted', 'gains', 'head', 'hide', 'height', 'base'] as const;
+export const ATTRIBUTES = [
+  'model',
+  'text',
+  'muted',
+  'gains',
+  'head',
+  'hide',
+  'height',
+  'base',
+] as const;
 export type AttributeName = (typeof ATTRIBUTES)[number];
 
 export const DEFAULT_HEIGHT = '640px';
@@ -103,7 +112,10 @@ export function parseAttributes(
   const model = attributes.model?.trim();
   if (model) {
     if (MODEL_NAME.test(model)) options.model = model;
-    else problems.push(`model=${quote(model)}: a model name has only letters, digits, "-", "_" and "."`);
+    else
+      problems.push(
+        `model=${quote(model)}: a model name has only letters, digits, "-", "_" and "."`,
+      );
   }
 
   const text = attributes.text;
@@ -136,7 +148,9 @@ export function parseAttributes(
     }
     const gain = Number(gainText);
     if (!GAIN.test(gainText) || !(gain >= MIN_GAIN && gain <= MAX_GAIN)) {
-      problems.push(`gains: the gain in ${quote(token)} must be a number from ${MIN_GAIN} to ${MAX_GAIN}`);
+      problems.push(
+        `gains: the gain in ${quote(token)} must be a number from ${MIN_GAIN} to ${MAX_GAIN}`,
+      );
       continue;
     }
     if (edited.get(headKey(ref))?.gain === 0) {
@@ -145,9 +159,7 @@ export function parseAttributes(
     }
     edited.set(headKey(ref), { ...ref, gain });
   }
-  options.edits = [...edited.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([, edit]) => edit);
+  options.edits = [...edited.entries()].sort(([a], [b]) => a - b).map(([, edit]) => edit);
 
   const head = attributes.head?.trim();
   if (head) {
@@ -169,7 +181,10 @@ export function parseAttributes(
   } else if (height) {
     const match = CSS_LENGTH.exec(height);
     if (match && Number(match[1]) > 0) options.height = match[2] ? height : `${height}px`;
-    else problems.push(`height=${quote(height)}: give a number of pixels (560), a length (560px, 70vh) or auto`);
+    else
+      problems.push(
+        `height=${quote(height)}: give a number of pixels (560), a length (560px, 70vh) or auto`,
+      );
   }
 
   const base = attributes.base?.trim();
@@ -186,7 +201,8 @@ export function parseAttributes(
       // A folder: "dist" and "dist/" both mean the folder; drop any query or hash.
       url.search = '';
       url.hash = '';
-      if (url.pathname.endsWith('/index.html')) url.pathname = url.pathname.slice(0, -'index.html'.length);
+      if (url.pathname.endsWith('/index.html'))
+        url.pathname = url.pathname.slice(0, -'index.html'.length);
       if (!url.pathname.endsWith('/')) url.pathname += '/';
       options.base = url.href;
     }

@@ -8,7 +8,12 @@
  * not checked; what a host can do is what a reader can do with the mouse.
  */
 import type { ChangeReason, HeadlightApp } from '../state/app-api';
-import { type HeadlightEvent, type HostCommand, headsOutside, parseHostMessage } from './host-messages';
+import {
+  type HeadlightEvent,
+  type HostCommand,
+  headsOutside,
+  parseHostMessage,
+} from './host-messages';
 
 export interface BridgeHandle {
   stop(): void;
@@ -63,7 +68,15 @@ export function startEmbedBridge(app: HeadlightApp, win: Window = window): Bridg
         app.resetEdits();
         return;
       case 'get-state':
-        post({ type: 'headlight:state', reason: 'url', state: app.getState(), analysis: app.getAnalysis() }, origin);
+        post(
+          {
+            type: 'headlight:state',
+            reason: 'get-state',
+            state: app.getState(),
+            analysis: app.getAnalysis(),
+          },
+          origin,
+        );
         return;
     }
   };
@@ -79,7 +92,9 @@ export function startEmbedBridge(app: HeadlightApp, win: Window = window): Bridg
     void app
       .ready()
       .then(() => apply(parsed.command, `headlight:${parsed.command.kind}`, origin))
-      .catch((error: unknown) => fail(messageOf(error), `headlight:${parsed.command.kind}`, origin));
+      .catch((error: unknown) =>
+        fail(messageOf(error), `headlight:${parsed.command.kind}`, origin),
+      );
   };
   win.addEventListener('message', onMessage);
 

@@ -105,7 +105,9 @@ export function installEmbedDialog(app: HeadlightApp, slot: HTMLElement): HTMLBu
     dialog,
     'element',
     'Custom element',
-    'For pages you write: one script tag and one element. Change its attributes (text, muted, gains, head, hide, height) by hand or from your scripts.',
+    'For pages you write: one script tag and one element. Change its attributes (text, ' +
+      'muted, gains, head, hide, height; height="auto" fits the content) by hand or from ' +
+      'your scripts.',
   );
   const iframe = snippetField(
     dialog,
@@ -131,7 +133,9 @@ export function installEmbedDialog(app: HeadlightApp, slot: HTMLElement): HTMLBu
     let timer: number | undefined;
     field.button.addEventListener('click', () => {
       void copyText(field.textarea.value, field.textarea).then((copied) => {
-        field.status.textContent = copied ? 'Copied to the clipboard.' : 'Select the text and copy it (Ctrl+C).';
+        field.status.textContent = copied
+          ? 'Copied to the clipboard.'
+          : 'Select the text and copy it (Ctrl+C).';
         window.clearTimeout(timer);
         timer = window.setTimeout(() => (field.status.textContent = ''), COPIED_MESSAGE_MS);
       });
@@ -147,7 +151,10 @@ export function installEmbedDialog(app: HeadlightApp, slot: HTMLElement): HTMLBu
     if (event.target !== dialog) return;
     const box = dialog.getBoundingClientRect();
     const inside =
-      event.clientX >= box.left && event.clientX <= box.right && event.clientY >= box.top && event.clientY <= box.bottom;
+      event.clientX >= box.left &&
+      event.clientX <= box.right &&
+      event.clientY >= box.top &&
+      event.clientY <= box.bottom;
     if (!inside) dialog.close();
   });
   // Keep open snippets in step when the reader edits behind the dialog (e.g. with keys).

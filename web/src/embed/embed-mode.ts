@@ -25,7 +25,10 @@ export function fullPageUrl(app: HeadlightApp, pageUrl: string): string {
   return url.href;
 }
 
-export function startEmbedMode(app: HeadlightApp, root: HTMLElement = document.documentElement): void {
+export function startEmbedMode(
+  app: HeadlightApp,
+  root: HTMLElement = document.documentElement,
+): void {
   root.dataset['embed'] = 'true';
   const link = document.createElement('a');
   link.className = 'embed-open-full';
@@ -38,7 +41,10 @@ export function startEmbedMode(app: HeadlightApp, root: HTMLElement = document.d
   const update = () => {
     link.href = fullPageUrl(app, window.location.href);
     // In the masthead's top row; at the bottom of the page when a lesson hides the masthead.
-    const home = masthead && !masthead.hidden ? masthead.querySelector('.model-bar') ?? masthead : document.body;
+    const home =
+      masthead && !masthead.hidden
+        ? (masthead.querySelector('.model-bar') ?? masthead)
+        : document.body;
     if (link.parentElement !== home) home.append(link);
   };
   update();

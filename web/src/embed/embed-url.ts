@@ -25,7 +25,9 @@ export function embedHash(choices: EmbedChoices): string {
   const state = defaultUrlState();
   state.model = choices.model;
   if (choices.text !== null) state.text = choices.text;
-  state.muted = choices.edits.filter((e) => e.gain === 0).map(({ layer, head }) => ({ layer, head }));
+  state.muted = choices.edits
+    .filter((e) => e.gain === 0)
+    .map(({ layer, head }) => ({ layer, head }));
   state.gains = choices.edits.filter((e) => e.gain !== 0 && e.gain !== 1);
   if (choices.selectedHead) state.head = choices.selectedHead;
   state.hide = choices.hidden;

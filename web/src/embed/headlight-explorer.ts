@@ -128,14 +128,18 @@ export class HeadlightExplorer extends HTMLElement {
   }
 
   private update(): void {
-    const attributes = Object.fromEntries(ATTRIBUTES.map((name) => [name, this.getAttribute(name)]));
+    const attributes = Object.fromEntries(
+      ATTRIBUTES.map((name) => [name, this.getAttribute(name)]),
+    );
     let parsed: ParsedAttributes;
     try {
       parsed = parseAttributes(attributes, import.meta.url, document.baseURI);
     } catch (error) {
       // parseAttributes reports problems instead of throwing; this is the last guard.
       parsed = parseAttributes({}, import.meta.url, document.baseURI);
-      parsed.problems.push(`could not read the attributes: ${error instanceof Error ? error.message : String(error)}`);
+      parsed.problems.push(
+        `could not read the attributes: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     this.parsed = parsed;
     this.showProblems(parsed.problems);
@@ -157,11 +161,12 @@ export class HeadlightExplorer extends HTMLElement {
     this.problemsBox.hidden = problems.length === 0;
     if (problems.length === 0) return;
     const title = document.createElement('strong');
-    title.textContent = `<headlight-explorer>: ${problems.length === 1 ? 'an attribute was' : 'some attributes were'} ignored`;
+    const what = problems.length === 1 ? 'an attribute was' : 'some attributes were';
+    title.textContent = `<headlight-explorer>: ${what} ignored`;
     const list = document.createElement('ul');
     for (const problem of problems) {
       const item = document.createElement('li');
-      item.textContent = problem;  // text, never HTML: attribute values are echoed
+      item.textContent = problem; // text, never HTML: attribute values are echoed
       list.append(item);
     }
     this.problemsBox.replaceChildren(title, list);
@@ -173,7 +178,8 @@ export class HeadlightExplorer extends HTMLElement {
     if (!data || typeof data.type !== 'string' || !data.type.startsWith('headlight:')) return;
     if (data.type === 'headlight:size') {
       if (this.autoHeight && Number.isFinite(data.height)) {
-        this.frameBox.style.height = `${Math.max(MIN_AUTO_HEIGHT_PX, data.height + FRAME_BORDER_PX)}px`;
+        const height = Math.max(MIN_AUTO_HEIGHT_PX, data.height + FRAME_BORDER_PX);
+        this.frameBox.style.height = `${height}px`;
       }
       return;
     }

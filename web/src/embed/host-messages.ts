@@ -4,7 +4,13 @@
  * is unit-tested in Node; embed-bridge.ts applies the commands to the app.
  * The protocol is documented in README.md beside this file.
  */
-import type { AnalysisSummary, AppSnapshot, ChangeReason, HeadEdit, HeadRef } from '../state/app-api';
+import type {
+  AnalysisSummary,
+  AppSnapshot,
+  ChangeReason,
+  HeadEdit,
+  HeadRef,
+} from '../state/app-api';
 import { MAX_GAIN, MAX_INDEX, MAX_TEXT_LENGTH, MIN_GAIN } from './attributes';
 
 export const MESSAGE_PREFIX = 'headlight:';
@@ -27,7 +33,13 @@ export type HostMessage =
 /** Headlight -> host. */
 export type HeadlightEvent =
   | { type: 'headlight:ready'; state: AppSnapshot; analysis: AnalysisSummary | null }
-  | { type: 'headlight:state'; reason: ChangeReason; state: AppSnapshot; analysis: AnalysisSummary | null }
+  | {
+      type: 'headlight:state';
+      /** What changed, or 'get-state' for the reply to that request. */
+      reason: ChangeReason | 'get-state';
+      state: AppSnapshot;
+      analysis: AnalysisSummary | null;
+    }
   | { type: 'headlight:error'; message: string; request: string | null }
   /** The page's content height in CSS px, whenever it changes (for height="auto"). */
   | { type: 'headlight:size'; height: number };
@@ -80,7 +92,8 @@ function describe(value: unknown): string {
 
 function parseEdits(data: Record<string, unknown>): HeadEdit[] | string {
   const { muted = [], gains = {} } = data;
-  if (!Array.isArray(muted)) return 'muted must be an array of heads like "1.3" or {layer: 1, head: 3}';
+  if (!Array.isArray(muted))
+    return 'muted must be an array of heads like "1.3" or {layer: 1, head: 3}';
   if (!isRecord(gains)) return 'gains must be an object like {"2.1": 1.5}';
   const edits = new Map<string, HeadEdit>();
   for (const item of muted) {
@@ -92,7 +105,8 @@ function parseEdits(data: Record<string, unknown>): HeadEdit[] | string {
     const ref = headRefOf(key);
     if (!ref) return `gains: key ${describe(key)} is not "layer.head"`;
     if (typeof gain !== 'number' || !(gain >= MIN_GAIN && gain <= MAX_GAIN)) {
-      return `gains: the gain of head ${key} must be a number from ${MIN_GAIN} to ${MAX_GAIN}, got ${describe(gain)}`;
+      const range = `a number from ${MIN_GAIN} to ${MAX_GAIN}`;
+      return `gains: the gain of head ${key} must be ${range}, got ${describe(gain)}`;
     }
     if (edits.get(`${ref.layer}.${ref.head}`)?.gain === 0) {
       return `head ${key} is both muted and given gain ${gain}`;
@@ -109,11 +123,19 @@ function parseEdits(data: Record<string, unknown>): HeadEdit[] | string {
  * with a bad payload gives an error to send back.
  */
 export function parseHostMessage(data: unknown): ParsedMessage {
-  if (!isRecord(data) || typeof data['type'] !== 'string' || !data['type'].startsWith(MESSAGE_PREFIX)) {
+  if (
+    !isRecord(data) ||
+    typeof data['type'] !== 'string' ||
+    !data['type'].startsWith(MESSAGE_PREFIX)
+  ) {
     return IGNORED;
   }
   const type = data['type'];
-  const fail = (error: string): ParsedMessage => ({ ignored: false, error: `${type}: ${error}`, request: type });
+  const fail = (error: string): ParsedMessage => ({
+    ignored: false,
+    error: `${type}: ${error}`,
+    request: type,
+  });
   switch (type) {
     case 'headlight:set-text': {
       const text = data['text'];
@@ -154,11 +176,15 @@ export function parseHostMessage(data: unknown): ParsedMessage {
  * The heads of `refs` that the loaded model does not have, as an error
  * sentence, or null when all exist.
  */
-export function headsOutside(refs: HeadRef[], model: string | null, n_layer: number, n_head: number): string | null {
+export function headsOutside(
+  refs: HeadRef[],
+  model: string | null,
+  n_layer: number,
+  n_head: number,
+): string | null {
   const outside = refs.filter((r) => r.layer >= n_layer || r.head >= n_head);
   if (outside.length === 0) return null;
   const names = outside.map((r) => `${r.layer}.${r.head}`).join(', ');
-  return `head${outside.length === 1 ? '' : 's'} ${names} ${outside.length === 1 ? 'is' : 'are'} outside ${
-    model ?? 'the model'
-  } (${n_layer} layers x ${n_head} heads)`;
+  const subject = outside.length === 1 ? `head ${names} is` : `heads ${names} are`;
+  return `${subject} outside ${model ?? 'the model'} (${n_layer} layers x ${n_head} heads)`;
 }

@@ -6,7 +6,13 @@
  * The table is posted right after the worker is created, so it is handled
  * before the page's first request, which comes after it in the same queue.
  */
-import { FILES_MESSAGE_KEY, type FilesMessage, type InlineFile, responseFor, tablePath } from './inline-files-table';
+import {
+  FILES_MESSAGE_KEY,
+  type FilesMessage,
+  type InlineFile,
+  responseFor,
+  tablePath,
+} from './inline-files-table';
 
 interface PreambleScope {
   fetch: typeof fetch;

@@ -33,10 +33,12 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** Reads the data blocks into Blobs and removes them (their text is the biggest thing in the DOM). */
+/** Reads the data blocks into Blobs and removes them: their text is the DOM's biggest part. */
 export function readFileBlocks(doc: Document): Map<string, InlineFile> {
   const files = new Map<string, InlineFile>();
-  for (const block of doc.querySelectorAll<HTMLScriptElement>(`script[type="${FILE_BLOCK_TYPE}"]`)) {
+  for (const block of doc.querySelectorAll<HTMLScriptElement>(
+    `script[type="${FILE_BLOCK_TYPE}"]`,
+  )) {
     const path = block.dataset['path'];
     if (!path) continue;
     const type = block.dataset['type'] ?? 'application/octet-stream';
@@ -52,7 +54,7 @@ function requestUrl(input: RequestInfo | URL): string {
 
 function install(): void {
   const files = readFileBlocks(document);
-  if (files.size === 0) return;  // not the single-file build: nothing to serve
+  if (files.size === 0) return; // not the single-file build: nothing to serve
   const base = new URL('./', document.baseURI).href;
   const lookup = (url: string | URL) => {
     const path = tablePath(url, base);
@@ -73,7 +75,9 @@ function install(): void {
       const file = lookup(url);
       const source =
         file && preamble
-          ? URL.createObjectURL(new Blob([preamble.blob, '\n', file.blob], { type: 'text/javascript' }))
+          ? URL.createObjectURL(
+              new Blob([preamble.blob, '\n', file.blob], { type: 'text/javascript' }),
+            )
           : url;
       super(source, options);
       // The first message, before any of the page's: the worker preamble takes it.

@@ -7,6 +7,24 @@
  */
 import { type ColorLut, LUT_SIZE, lutIndex, viridis } from './colormap';
 
+// Each LUT as packed RGBA words (ImageData bytes are R, G, B, A in memory;
+// a little-endian Uint32 view sees them as 0xAABBGGRR): one store per pixel.
+const packedLuts = new WeakMap<ColorLut, Uint32Array>();
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function packed(lut: ColorLut): Uint32Array {
+  let words = packedLuts.get(lut);
+  if (!words) {
+    words = new Uint32Array(LUT_SIZE);
+    const bytes = new Uint8Array(words.buffer);
+    for (let i = 0; i < LUT_SIZE; i++) {
+      bytes.set([lut[i * 3]!, lut[i * 3 + 1]!, lut[i * 3 + 2]!, 255], i * 4);
+    }
+    packedLuts.set(lut, words);
+  }
+  return words;
+}
+
 /**
  * Paints the T x T pattern at attn[offset ..] into RGBA `pixels` (T x T x 4).
  * attn: [.. x T x T] probabilities, query rows and key columns.
@@ -17,6 +35,33 @@ export function paintAttention(
   offset: number,
   T: number,
   lut: ColorLut = viridis,
+): void {
+  if (!LITTLE_ENDIAN) {
+    paintAttentionBytes(pixels, attn, offset, T, lut);
+    return;
+  }
+  const words = packed(lut);
+  const out = new Uint32Array(pixels.buffer, pixels.byteOffset, T * T);
+  const top = LUT_SIZE - 1;
+  for (let query = 0; query < T; query++) {
+    const row = offset + query * T;
+    const base = query * T;
+    for (let key = 0; key <= query; key++) {
+      const value = attn[row + key]!;
+      // lutIndex inlined: NaN and negatives -> 0, >= 1 -> top.
+      const index = value > 0 ? (value >= 1 ? top : (value * top + 0.5) | 0) : 0;
+      out[base + key] = words[index]!;
+    }
+    out.fill(0, base + query + 1, base + T);  // the future: transparent
+  }
+}
+
+function paintAttentionBytes(
+  pixels: Uint8ClampedArray,
+  attn: Float32Array,
+  offset: number,
+  T: number,
+  lut: ColorLut,
 ): void {
   for (let query = 0; query < T; query++) {
     const row = offset + query * T;
