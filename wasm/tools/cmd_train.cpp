@@ -55,6 +55,7 @@ const char* kTrainUsage =
     "            --weight-decay 0.1 --grad-clip 1.0 --seed 1 --threads N --time-limit-min 0\n"
     "  data:     --induction-frac 0 (random-token span, repeated)\n"
     "            --repeat-text-frac 0 (natural-text span, repeated)\n"
+    "            --induction-warmup-steps 0 (only random-token repeats at first)\n"
     "  output:   --eval-every 200 --eval-tokens 65536 --log-every 10 --checkpoints 0\n"
     "            --dtype f16|f32\n";
 
@@ -71,6 +72,11 @@ struct TrainOptions {
   int log_every = 10;
   float induction_frac = 0.0f;
   float repeat_text_frac = 0.0f;
+  // For the first induction_warmup_steps steps every sequence is a repeated
+  // random-token span: with natural text mixed in from step 0, a 2-layer
+  // attention-only model grew no induction head in 3000 steps, while on pure
+  // repeats it grows one in ~250; once formed, the heads persist in the mix.
+  int induction_warmup_steps = 0;
   int checkpoints = 0;
   hl::DType dtype = hl::DType::F16;
   double time_limit_min = 0.0;
@@ -151,6 +157,8 @@ TrainOptions parse_options(int argc, char** argv) {
       o.induction_frac = static_cast<float>(parse_number(flag, v, 0, 1));
     else if (flag == "--repeat-text-frac")
       o.repeat_text_frac = static_cast<float>(parse_number(flag, v, 0, 1));
+    else if (flag == "--induction-warmup-steps")
+      o.induction_warmup_steps = parse_count(flag, v, 0, 100000000);
     else if (flag == "--checkpoints")
       o.checkpoints = parse_count(flag, v, 0, 1000);
     else if (flag == "--time-limit-min")
@@ -301,14 +309,16 @@ class BatchSampler {
   BatchSampler(const std::vector<int>& ids, int vocab_size, const TrainOptions& o)
       : ids_(ids), vocab_size_(vocab_size), o_(o), rng_(o.seed ^ 0x5A5A5A5A12345678ull) {}
 
-  void next(int B, int T, std::vector<int>& inputs, std::vector<int>& targets) {
+  // all_induction: every sequence is a repeated random-token span (warm-up).
+  void next(int B, int T, std::vector<int>& inputs, std::vector<int>& targets,
+            bool all_induction = false) {
     std::vector<int> seq(static_cast<size_t>(T) + 1);
     const int span = (T + 1 + 1) / 2;  // the repeated span: half the sequence (rounded up)
     span_ = span;
     is_induction_.assign(B, false);
     for (int b = 0; b < B; ++b) {
       const float kind = rng_.uniform();
-      if (kind < o_.induction_frac) {
+      if (all_induction || kind < o_.induction_frac) {
         is_induction_[b] = true;
         for (int i = 0; i < span; ++i) seq[i] = static_cast<int>(rng_.below(vocab_size_));
         for (int i = span; i <= T; ++i) seq[i] = seq[i - span];
@@ -444,6 +454,7 @@ int cmd_train(int argc, char** argv) {
   log["val_tokens"] = val_ids.size();
   log["data_mix"] = {{"induction_frac", o.induction_frac},
                      {"repeat_text_frac", o.repeat_text_frac},
+                     {"induction_warmup_steps", o.induction_warmup_steps},
                      {"note",
                       "induction: random-token span of (T+1)/2 then the same span; repeat_text: "
                       "natural-text span then the same span; rest: consecutive training text. "
@@ -526,12 +537,12 @@ int cmd_train(int argc, char** argv) {
   float last_lr = 0.0f;
   while (step < o.steps) {
     const auto t0 = std::chrono::steady_clock::now();
-    sampler.next(o.batch, T, inputs, targets);
+    sampler.next(o.batch, T, inputs, targets, step < o.induction_warmup_steps);
     const float loss = trainer.forward(inputs.data(), targets.data());
     if (!std::isfinite(loss))
       throw hl::Error("loss is " + std::to_string(loss) + " at step " + std::to_string(step) +
                       " (diverged: lower --lr)");
-    if (o.induction_frac > 0) {
+    if (o.induction_frac > 0 || step < o.induction_warmup_steps) {
       sampler.induction_losses(trainer.token_losses(), T, &ind_first, &ind_second, &n_ind_first,
                                &n_ind_second);
       sampler.induction_losses(trainer.token_losses(), T, &log_ind_first, &log_ind_second,
