@@ -11,11 +11,11 @@
 //
 // Every training sequence is T + 1 = n_positions + 1 tokens (inputs and the
 // next-token targets). A sequence is, independently and at random:
-//   - with probability induction-frac: a span of (T + 1) / 2 uniformly random
-//     token ids, then the same span again (the standard induction-head probe
-//     data: only in-context copying predicts the second half);
-//   - with probability repeat-text-frac: a natural-text span of (T + 1) / 2
-//     tokens from the training text, then the same span again;
+//   - with probability induction-frac: training text in which a span of n
+//     uniformly random token ids, then the same span again, is written at a
+//     random offset, n uniform in [max(4, (T+1)/16), (T+1)/2] (the standard
+//     induction-head data: only in-context copying predicts the second copy);
+//   - with probability repeat-text-frac: the same with a natural-text span;
 //   - otherwise: T + 1 consecutive tokens of the training text at a random offset.
 // The logged train loss is over this mixture; the validation loss and bits per
 // byte are over plain consecutive validation text only.
@@ -309,48 +309,63 @@ class BatchSampler {
   BatchSampler(const std::vector<int>& ids, int vocab_size, const TrainOptions& o)
       : ids_(ids), vocab_size_(vocab_size), o_(o), rng_(o.seed ^ 0x5A5A5A5A12345678ull) {}
 
-  // all_induction: every sequence is a repeated random-token span (warm-up).
+  // all_induction: every sequence holds a repeated random-token span (warm-up).
   void next(int B, int T, std::vector<int>& inputs, std::vector<int>& targets,
             bool all_induction = false) {
-    std::vector<int> seq(static_cast<size_t>(T) + 1);
-    const int span = (T + 1 + 1) / 2;  // the repeated span: half the sequence (rounded up)
-    span_ = span;
-    is_induction_.assign(B, false);
+    const int len = T + 1;
+    std::vector<int> seq(static_cast<size_t>(len));
+    spans_.assign(B, Span{});
     for (int b = 0; b < B; ++b) {
       const float kind = rng_.uniform();
-      if (all_induction || kind < o_.induction_frac) {
-        is_induction_[b] = true;
-        for (int i = 0; i < span; ++i) seq[i] = static_cast<int>(rng_.below(vocab_size_));
-        for (int i = span; i <= T; ++i) seq[i] = seq[i - span];
-      } else if (kind < o_.induction_frac + o_.repeat_text_frac) {
-        const size_t start = rng_.below(static_cast<uint32_t>(ids_.size() - span));
-        for (int i = 0; i < span; ++i) seq[i] = ids_[start + i];
-        for (int i = span; i <= T; ++i) seq[i] = seq[i - span];
-      } else {
-        const size_t start = rng_.below(static_cast<uint32_t>(ids_.size() - T - 1));
-        for (int i = 0; i <= T; ++i) seq[i] = ids_[start + i];
+      // Background: consecutive training text at a random offset.
+      const size_t start = rng_.below(static_cast<uint32_t>(ids_.size() - len));
+      for (int i = 0; i < len; ++i) seq[i] = ids_[start + i];
+      const bool random_span = all_induction || kind < o_.induction_frac;
+      const bool text_span = !random_span && kind < o_.induction_frac + o_.repeat_text_frac;
+      if (random_span || text_span) {
+        // A span of n tokens at offset a, then the same n tokens again. Length
+        // and offset vary so that only content (find the earlier occurrence of
+        // the current token, copy what followed it) predicts the copy: with a
+        // fixed period, a model learns "copy the token 64 back" by position
+        // alone, which is no induction head and fails on any other period.
+        const int n_min = std::max(4, len / 16);
+        const int n = n_min + static_cast<int>(rng_.below(static_cast<uint32_t>(len / 2 - n_min + 1)));
+        const int a = static_cast<int>(rng_.below(static_cast<uint32_t>(len - 2 * n + 1)));
+        if (random_span) {
+          for (int i = 0; i < n; ++i) seq[a + i] = static_cast<int>(rng_.below(vocab_size_));
+          spans_[b] = Span{a, n};
+        } else {
+          const size_t from = rng_.below(static_cast<uint32_t>(ids_.size() - n));
+          for (int i = 0; i < n; ++i) seq[a + i] = ids_[from + i];
+        }
+        for (int i = 0; i < n; ++i) seq[a + n + i] = seq[a + i];
       }
       std::copy(seq.begin(), seq.begin() + T, inputs.begin() + static_cast<size_t>(b) * T);
       std::copy(seq.begin() + 1, seq.end(), targets.begin() + static_cast<size_t>(b) * T);
     }
   }
 
-  // Sums the per-token losses of the random-token sequences of the last batch:
-  // first half (targets 1 .. span-1: unpredictable, ~ln V) and repeated half
-  // (targets span+1 .. T: predictable by copying from context).
+  // Sums the per-token losses of the random-token spans of the last batch:
+  // first copy (tokens a+1 .. a+n-1: unpredictable, ~ln V) and second copy
+  // (tokens a+n+1 .. a+2n-1: predictable by copying from context).
+  // losses[t] is the loss of predicting token t + 1.
   void induction_losses(const float* losses, int T, double* first, double* second, long* n_first,
                         long* n_second) const {
-    for (size_t b = 0; b < is_induction_.size(); ++b) {
-      if (!is_induction_[b]) continue;
+    for (size_t b = 0; b < spans_.size(); ++b) {
+      const Span& s = spans_[b];
+      if (s.n == 0) continue;
       const float* l = losses + b * static_cast<size_t>(T);
-      for (int t = 0; t < span_ - 1; ++t, ++*n_first) *first += l[t];
-      for (int t = span_; t < T; ++t, ++*n_second) *second += l[t];
+      for (int t = s.a; t < s.a + s.n - 1; ++t, ++*n_first) *first += l[t];
+      for (int t = s.a + s.n; t < s.a + 2 * s.n - 1; ++t, ++*n_second) *second += l[t];
     }
   }
 
  private:
-  std::vector<bool> is_induction_;  // (B) of the last batch
-  int span_ = 0;
+  struct Span {
+    int a = 0;  // offset of the first copy in the sequence
+    int n = 0;  // span length; 0 = no random-token span in this sequence
+  };
+  std::vector<Span> spans_;  // (B) of the last batch
   const std::vector<int>& ids_;
   int vocab_size_;
   const TrainOptions& o_;
@@ -456,8 +471,9 @@ int cmd_train(int argc, char** argv) {
                      {"repeat_text_frac", o.repeat_text_frac},
                      {"induction_warmup_steps", o.induction_warmup_steps},
                      {"note",
-                      "induction: random-token span of (T+1)/2 then the same span; repeat_text: "
-                      "natural-text span then the same span; rest: consecutive training text. "
+                      "induction: random-token span of n in [max(4,(T+1)/16), (T+1)/2] tokens at a random "
+                      "offset in training text, then the same span; repeat_text: the same with a "
+                      "natural-text span; rest: consecutive training text. "
                       "train_loss is over this mix, val_loss over plain validation text."}};
   log["optimizer"] = {{"lr", o.opt.lr},
                       {"min_lr_frac", o.opt.min_lr_frac},
