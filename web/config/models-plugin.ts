@@ -26,10 +26,10 @@ const OPTIONAL_FILES = ['README.md'] as const;
 // with a paragraph shared by all trained models, so the line that tells them
 // apart lives here; a folder not listed falls back to its card's first paragraph.
 const DESCRIPTIONS: Record<string, string> = {
-  'gpt-4l': '4 layers with MLPs, trained on English text: look for previous-token and induction heads.',
+  'gpt-4l': '4 layers with MLPs, trained from scratch on 2.2M tokens of English text.',
   'gpt-6l': '6 layers with MLPs, same data as gpt-4l: how heads specialise with depth.',
   'attn-only-2l':
-    '2 attention-only layers: the classic induction-head model, with nothing but attention in the way.',
+    '2 attention-only layers, the setting where induction heads are studied (none has formed yet).',
 };
 
 // The model the page opens first, when it is served.
