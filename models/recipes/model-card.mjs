@@ -78,7 +78,9 @@ function main() {
   if (a.reuse && fs.existsSync(evalPath)) {
     ev = JSON.parse(fs.readFileSync(evalPath, 'utf8'));
   } else {
-    const out = execFileSync(a.bin, ['eval', '--model', a.model, '--val', path.join(root, 'build/corpus/val.txt'), '--json'],
+    // Paths relative to the repository (the eval runs there), so eval.json,
+    // which echoes them, names no machine's folders.
+    const out = execFileSync(a.bin, ['eval', '--model', path.relative(root, a.model), '--val', 'build/corpus/val.txt', '--json'],
       { maxBuffer: 1 << 28, cwd: root }).toString();
     fs.writeFileSync(evalPath, out);
     ev = JSON.parse(out);
