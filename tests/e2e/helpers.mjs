@@ -239,3 +239,33 @@ export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale
     },
   };
 }
+
+// ---- the predictions panel -------------------------------------------------
+// The list carries data-revision (bumped on every repaint), data-probs and
+// data-ids (comma-separated), so tests can wait for and compare repaints.
+export const PREDICTION_LIST = '[data-role="prediction-list"]';
+
+export async function predictionState(page) {
+  return page.$eval(PREDICTION_LIST, (list) => ({
+    revision: list.dataset.revision ?? '',
+    probs: list.dataset.probs ?? '',
+    ids: list.dataset.ids ?? '',
+  }));
+}
+
+/** Waits until the predictions repaint after `revision`; returns the new state. */
+export async function waitForNewPredictions(page, revision, timeout = 30_000) {
+  await page.waitForFunction(
+    ([selector, previous]) => document.querySelector(selector)?.dataset.revision !== previous,
+    [PREDICTION_LIST, revision],
+    { timeout },
+  );
+  return predictionState(page);
+}
+
+/** Largest |a_i - b_i| of two comma-separated number lists. */
+export function maxAbsDiff(a, b) {
+  const x = a.split(',').map(Number);
+  const y = b.split(',').map(Number);
+  return Math.max(...x.map((v, i) => Math.abs(v - (y[i] ?? 0))));
+}

@@ -12,11 +12,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gpt2Tensors, writeSafetensors } from '../node/random-gpt2.mjs';
-import { REPO_ROOT, artifactPath, launchChromium, serveStatic, timed, watchPage } from './helpers.mjs';
+import {
+  PREDICTION_LIST,
+  REPO_ROOT,
+  artifactPath,
+  launchChromium,
+  serveStatic,
+  timed,
+  waitForNewPredictions,
+  watchPage,
+} from './helpers.mjs';
 
 const DIST = process.env.HEADLIGHT_DIST ?? join(REPO_ROOT, 'web', 'dist');
 const READY_TIMEOUT_MS = 30_000;
-const LIST = '[data-role="prediction-list"]';
+const LIST = PREDICTION_LIST;
 const MESSAGE = '[data-role="message"]';
 const SUMMARY = '[data-role="model-summary"]';
 const PICKER = '[data-role="model-picker"]';
@@ -59,14 +68,6 @@ function fixtureFiles(dir = FIXTURE) {
 
 async function predictionRevision(page) {
   return page.$eval(LIST, (list) => list.dataset.revision ?? '');
-}
-
-async function waitForNewPredictions(page, revision, timeout = READY_TIMEOUT_MS) {
-  await page.waitForFunction(
-    ([selector, previous]) => document.querySelector(selector)?.dataset.revision !== previous,
-    [LIST, revision],
-    { timeout },
-  );
 }
 
 /** The page still runs its model: new text gives new predictions. */

@@ -9,11 +9,15 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   DIST_DIR,
+  PREDICTION_LIST,
   artifactPath,
   canvasStats,
   launchChromium,
+  maxAbsDiff,
+  predictionState,
   serveStatic,
   timed,
+  waitForNewPredictions,
   watchPage,
 } from './helpers.mjs';
 
@@ -21,7 +25,7 @@ const PREFIX = '/headlight/';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const READY_TIMEOUT_MS = 30_000;
 
-const LIST = '[data-role="prediction-list"]';
+const LIST = PREDICTION_LIST;
 
 function readDist(path) {
   const file = join(DIST_DIR, path);
@@ -44,28 +48,6 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-async function predictionState(page) {
-  return page.$eval(LIST, (list) => ({
-    revision: list.dataset.revision ?? '',
-    probs: list.dataset.probs ?? '',
-    ids: list.dataset.ids ?? '',
-  }));
-}
-
-async function waitForNewPredictions(page, revision) {
-  await page.waitForFunction(
-    ([selector, previous]) => document.querySelector(selector)?.dataset.revision !== previous,
-    [LIST, revision],
-  );
-  return predictionState(page);
-}
-
-function maxAbsDiff(a, b) {
-  const x = a.split(',').map(Number);
-  const y = b.split(',').map(Number);
-  return Math.max(...x.map((v, i) => Math.abs(v - (y[i] ?? 0))));
-}
 
 test('the first page, end to end in Chromium', async (t) => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });

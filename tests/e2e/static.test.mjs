@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import {
   DIST_DIR,
+  PREDICTION_LIST,
   REPO_ROOT,
   artifactPath,
   canvasStats,
@@ -29,7 +30,7 @@ import {
 const DIST = process.env.HEADLIGHT_DIST ? resolve(process.env.HEADLIGHT_DIST) : DIST_DIR;
 const PREFIX = '/some/dir/';
 const READY_TIMEOUT_MS = 30_000;
-const LIST = '[data-role="prediction-list"]';
+const LIST = PREDICTION_LIST;
 
 let browser;
 

@@ -9,12 +9,16 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   DIST_DIR,
+  PREDICTION_LIST,
   artifactPath,
   canvasStats,
   launchChromium,
+  maxAbsDiff,
+  predictionState,
   randomGptFiles,
   serveStatic,
   timed,
+  waitForNewPredictions,
   watchPage,
 } from './helpers.mjs';
 
@@ -22,7 +26,7 @@ const DIST = DIST_DIR;  // HEADLIGHT_DIST or web/dist (helpers.mjs)
 const PREFIX = '/headlight/';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const READY_TIMEOUT_MS = 30_000;
-const LIST = '[data-role="prediction-list"]';
+const LIST = PREDICTION_LIST;
 const head = (layer, h) => `[data-role="head-grid"] button.head[data-layer="${layer}"][data-head="${h}"]`;
 
 let browser;
@@ -43,29 +47,6 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-async function predictionState(page) {
-  return page.$eval(LIST, (list) => ({
-    revision: list.dataset.revision ?? '',
-    probs: list.dataset.probs ?? '',
-    ids: list.dataset.ids ?? '',
-  }));
-}
-
-async function waitForNewPredictions(page, revision) {
-  await page.waitForFunction(
-    ([selector, previous]) => document.querySelector(selector)?.dataset.revision !== previous,
-    [LIST, revision],
-    { timeout: READY_TIMEOUT_MS },
-  );
-  return predictionState(page);
-}
-
-function maxAbsDiff(a, b) {
-  const x = a.split(',').map(Number);
-  const y = b.split(',').map(Number);
-  return Math.max(...x.map((v, i) => Math.abs(v - (y[i] ?? 0))));
-}
 
 const hashOf = (page) => page.evaluate(() => decodeURIComponent(window.location.hash));
 const pressed = (page, selector) => page.getAttribute(selector, 'aria-pressed');
