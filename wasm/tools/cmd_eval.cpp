@@ -66,14 +66,6 @@ int64_t parse_count(const std::string& flag, const char* text, int64_t min) {
   return v;
 }
 
-std::shared_ptr<const hl::Model> load_model_dir(const std::string& dir) {
-  const std::string config = read_file(model_file(dir, "config.json"));
-  const std::string safetensors = read_file(model_file(dir, "model.safetensors"));
-  return hl::load_model(config, reinterpret_cast<const uint8_t*>(safetensors.data()),
-                        safetensors.size(), read_file(model_file(dir, "vocab.json")),
-                        read_file(model_file(dir, "merges.txt")));
-}
-
 // Size in bytes of `xz -9 -T1 -c` of bytes, via a temporary file. -1 if xz
 // cannot be run (the caller says so instead of printing a made-up figure).
 int64_t xz_compressed_size(const std::string& bytes) {

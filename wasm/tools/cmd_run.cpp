@@ -142,15 +142,6 @@ bool parse_args(int argc, char** argv, RunOptions* o) {
   return true;
 }
 
-std::shared_ptr<const hl::Model> load_model_dir(const std::string& dir) {
-  const std::string config = hl::read_file(hl::model_file(dir, "config.json"));
-  const std::string safetensors = hl::read_file(hl::model_file(dir, "model.safetensors"));
-  const std::string vocab = hl::read_file(hl::model_file(dir, "vocab.json"));
-  const std::string merges = hl::read_file(hl::model_file(dir, "merges.txt"));
-  return hl::load_model(config, reinterpret_cast<const uint8_t*>(safetensors.data()),
-                        safetensors.size(), vocab, merges);
-}
-
 // Ids past the tokenizer's vocabulary (a config may pad vocab_size) have no text.
 std::string display(const hl::Model& model, int id) {
   if (id < model.tokenizer.vocab_size()) return model.tokenizer.token_display(id);

@@ -28,4 +28,13 @@ std::string model_file(const std::string& dir, const std::string& name) {
   return dir.back() == '/' ? dir + name : dir + "/" + name;
 }
 
+std::shared_ptr<const Model> load_model_dir(const std::string& dir) {
+  const std::string config = read_file(model_file(dir, "config.json"));
+  const std::string safetensors = read_file(model_file(dir, "model.safetensors"));
+  const std::string vocab = read_file(model_file(dir, "vocab.json"));
+  const std::string merges = read_file(model_file(dir, "merges.txt"));
+  return load_model(config, reinterpret_cast<const uint8_t*>(safetensors.data()),
+                    safetensors.size(), vocab, merges);
+}
+
 }  // namespace hl
