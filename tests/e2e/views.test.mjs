@@ -394,6 +394,54 @@ test('a malformed link is ignored part by part, with a notice naming each part',
   }
 });
 
+test('edits above layer 0 keep the lower layers\' attention: the page ends where a fresh one starts', async () => {
+  // After a head edit the worker sends only the attention of the layers it
+  // reran; the page keeps its own copy of the layers below. A few edits in
+  // different layers, then the same link in a fresh page: the attention (the
+  // trace export) must be the same, number for number.
+  const { n_layer: L, n_head: H } = config;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  try {
+    const { page, problems } = await openPage(context, server.url);
+    const gridRevision = () => page.$eval('[data-role="head-grid"]', (g) => g.dataset.revision ?? '');
+    const edit = async (selector) => {
+      const before = await predictionState(page);
+      const drawn = await gridRevision();
+      await page.click(selector);
+      await waitForNewPredictions(page, before.revision);
+      // The grid and the other attention views follow the predictions.
+      await page.waitForFunction(
+        (previous) => document.querySelector('[data-role="head-grid"]').dataset.revision !== previous,
+        drawn,
+      );
+      return page.$eval('[data-role="head-grid"]', (g) => Number(g.dataset.repainted));
+    };
+    const upper = Math.min(1, L - 1);
+    const repainted = [
+      await edit(head(L - 1, 0)),
+      await edit(head(upper, Math.min(1, H - 1))),
+      await edit(head(L - 1, 0)),
+    ];
+    console.log(`  edits in layers ${L - 1}, ${upper}, ${L - 1}: ${repainted.join(', ')} heads repainted`);
+    assert.deepEqual(repainted, [H, (L - upper) * H, H], 'each edit redraws the layers from the edited one up');
+    const exportTrace = async (target) => {
+      const [download] = await Promise.all([target.waitForEvent('download'), target.click('button[data-export="trace-json"]')]);
+      return JSON.parse(readFileSync(await download.path(), 'utf8'));
+    };
+    const edited = await exportTrace(page);
+    const fresh = await openPage(context, page.url());
+    const reference = await exportTrace(fresh.page);
+    assert.deepEqual(edited.attn.shape, reference.attn.shape);
+    const diff = edited.attn.data.reduce((m, v, i) => Math.max(m, Math.abs(v - reference.attn.data[i])), 0);
+    console.log(`  attention [${edited.attn.shape.join(' x ')}] after the edits vs a fresh page: max |diff| ${diff}`);
+    assert.equal(diff, 0, 'the same attention as a fresh page at the same link');
+    assert.deepEqual(problems.pageErrors, []);
+    assert.deepEqual(problems.consoleErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('hide= flags hide panels for a lesson', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const { page } = await openPage(context, `${server.url}#hide=edits,picker,export`);

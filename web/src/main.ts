@@ -11,7 +11,7 @@ import { installEmbedding } from './embed/page';
 import { EngineClient } from './engine/client';
 import { fetchModelIndex, modelsBaseUrl } from './engine/model-index';
 import { openLocalModel } from './engine/open-local';
-import type { Analysis, LoadedModel, Progress } from './engine/protocol';
+import type { Analysis, AnalysisCore, AttentionPart, LoadedModel, Progress } from './engine/protocol';
 import {
   type AnalysisSummary,
   type AppSnapshot,
@@ -25,7 +25,6 @@ import {
 } from './state/app-api';
 import {
   type AppState,
-  countEdited,
   countMuted,
   createState,
   resetGains,
@@ -98,6 +97,7 @@ const tooltip = new Tooltip();
 const status = new StatusView(document.body, element('message'));
 const textInput = element<HTMLTextAreaElement>('text-input');
 const urlNotice = element('url-notice');
+/** The analysis every view draws (the predictions may already show a newer one). */
 let analysis: Analysis | null = null;
 /** Edits from the URL, applied once the model they name is loaded. */
 let pendingEdits: Pick<UrlState, 'muted' | 'gains'> | null = null;
@@ -164,12 +164,36 @@ const picker = new ModelPicker(
 drawColorbar(element<HTMLCanvasElement>('colorbar'));
 
 // ---- Drawing ----
+//
+// After a head edit on the same tokens, the worker answers in two messages:
+// first the predictions and losses (AnalysisCore), then the attention. The
+// predictions are drawn the moment they arrive; the attention views (head
+// grid, detail, tokens) are drawn once that frame is painted, so the bars
+// never wait for 32 heatmaps. A new text or model draws everything at once.
+
+/** The query position clamped to T tokens (-1 = last). */
+function positionIn(T: number): number {
+  const p = state.selectedPosition;
+  return p < 0 || p >= T ? T - 1 : p;
+}
 
 /** The selected query position, clamped to the drawn tokens (-1 = last). */
 function queryPosition(): number {
-  const T = analysis?.T ?? 0;
-  const p = state.selectedPosition;
-  return p < 0 || p >= T ? T - 1 : p;
+  return positionIn(analysis?.T ?? 0);
+}
+
+/** What the predictions view shows: `analysis`, or a newer AnalysisCore drawn ahead of it. */
+let shownCore: AnalysisCore | null = null;
+let shownSeq = 0;
+
+function drawPredictions(): void {
+  const core = shownCore ?? analysis;
+  if (!core) return;
+  // Ghost bars when the gains of that pass (not the reader's newest ones,
+  // which may be on their way to the engine) edit a head. Redraws, and bumps
+  // data-revision, only when something it shows changed.
+  const edited = core.gains.some((gain) => gain !== 1);
+  predictions.render(core, positionIn(core.T), edited);
 }
 
 function drawViews(): void {
@@ -186,15 +210,33 @@ function drawViews(): void {
     gains: state.gains,
     vocab_size: state.model?.vocab_size ?? 2,
   });
-  predictions.render(analysis, position, countEdited(state) > 0);
+  drawPredictions();
   grid.setSelected(state.selectedHead);
   detail.render(analysis, state.selectedHead, position, state.gains[layer * H + head] ?? 1, state.view);
 }
 
-function render(next: Analysis, roundTripMs: number): void {
+interface Drawing {
+  next: Analysis;
+  /** The analysis' place in the order of requests (analysisSeq). */
+  seq: number;
+  /** Lowest layer whose attention changed since the grid was last drawn. */
+  fromLayer: number;
+  roundTripMs: number;
+  /**
+   * When the predictions were drawn ahead of the rest (ms after the request),
+   * else null. The 'analysis' change was announced then.
+   */
+  predictionsMs: number | null;
+}
+
+function render({ next, seq, fromLayer, roundTripMs, predictionsMs }: Drawing): void {
   const t0 = performance.now();
   analysis = next;
-  grid.render(next);
+  if (seq >= shownSeq) {
+    shownCore = next;
+    shownSeq = seq;
+  }
+  grid.render(next, fromLayer);
   grid.setGains(state.gains);
   const gridMs = performance.now() - t0;
   drawViews();
@@ -210,16 +252,108 @@ function render(next: Analysis, roundTripMs: number): void {
   const muted = countMuted(state);
   status.setTiming(
     `${pass}: ${forward_ms.toFixed(1)} ms · tokenize ${tokenize_ms.toFixed(1)} ms · ` +
+      (predictionsMs === null ? '' : `predictions drawn at ${predictionsMs.toFixed(1)} ms · `) +
       `round trip ${roundTripMs.toFixed(1)} ms · draw ${paintMs.toFixed(1)} ms ` +
       `(grid ${gridMs.toFixed(1)} ms for ${grid.lastRepainted} heads)` +
       (muted > 0 ? ` · ${muted} head${muted === 1 ? '' : 's'} muted` : ''),
   );
   document.documentElement.dataset['ready'] = 'true';
   delete document.documentElement.dataset['stale'];
-  changes.emit(snapshot(), 'analysis');
+  if (predictionsMs === null) changes.emit(snapshot(), 'analysis');
   readyResolve?.();
   readyResolve = null;
 }
+
+/** An analysis waiting for the frame that shows its predictions to be painted. */
+let pendingDrawing: Drawing | null = null;
+
+/** Draws at once (and whatever was waiting: the grid then redraws from the lower layer). */
+function drawNow(drawing: Drawing): void {
+  if (pendingDrawing) drawing.fromLayer = Math.min(drawing.fromLayer, pendingDrawing.fromLayer);
+  pendingDrawing = null;
+  render(drawing);
+}
+
+/** Draws after the next paint; a newer analysis arriving meanwhile replaces this one. */
+function drawAfterPaint(drawing: Drawing): void {
+  const waiting = pendingDrawing !== null;
+  if (pendingDrawing) drawing.fromLayer = Math.min(drawing.fromLayer, pendingDrawing.fromLayer);
+  pendingDrawing = drawing;
+  if (waiting) return;
+  afterNextPaint(() => {
+    const due = pendingDrawing;
+    pendingDrawing = null;
+    // A model loaded meanwhile: its own analysis is on the way.
+    if (due && due.next.model === state.model?.name) render(due);
+  });
+}
+
+/**
+ * Calls back once the next frame is painted: a message posted from
+ * requestAnimationFrame is handled after that frame's paint. rAF does not
+ * run in a hidden page or a throttled iframe, so a timer stands in there.
+ */
+function afterNextPaint(callback: () => void): void {
+  let done = false;
+  const run = () => {
+    if (done) return;
+    done = true;
+    window.clearTimeout(timer);
+    callback();
+  };
+  const timer = window.setTimeout(run, 100);
+  requestAnimationFrame(() => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      run();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/** The attention the page holds; the worker sends only the layers a rerun changed. */
+let heldAttention: { version: number; attn: Float32Array } | null = null;
+
+/** The full [L x H x T x T] attention of `core`: the layers sent over the ones held. */
+function mergeAttention(part: AttentionPart, core: AnalysisCore): Float32Array {
+  const perLayer = core.n_head * core.T * core.T;
+  const size = core.n_layer * perLayer;
+  let attn = part.attn;
+  if (part.from_layer > 0) {
+    const held = heldAttention;
+    if (!held || held.version !== part.base_version || held.attn.length !== size) {
+      heldAttention = null;
+      throw new Error(`the engine sent the attention of layers ${part.from_layer} and up, but not the layers below`);
+    }
+    // In place: the layers below from_layer are those of the previous pass.
+    // The analysis drawn now shares this array; it is replaced in a frame.
+    attn = held.attn;
+    attn.set(part.attn, part.from_layer * perLayer);
+  }
+  if (attn.length !== size) {
+    heldAttention = null;
+    throw new Error(`the engine sent ${attn.length} attention values, expected ${size}`);
+  }
+  heldAttention = { version: part.version, attn };
+  return attn;
+}
+
+/** True when `core` reads the same tokens with the same model shape as the drawn analysis. */
+function sameTokensAsDrawn(core: AnalysisCore): boolean {
+  const drawn = analysis;
+  return (
+    drawn !== null &&
+    drawn.model === core.model &&
+    drawn.n_layer === core.n_layer &&
+    drawn.n_head === core.n_head &&
+    drawn.top_k === core.top_k &&
+    drawn.T === core.T &&
+    drawn.ids.every((id, i) => id === core.ids[i])
+  );
+}
+
+let analysisSeq = 0;
 
 // Always analyses the newest text and gains; see LatestRunner.
 const runner = new LatestRunner(async () => {
@@ -231,15 +365,54 @@ const runner = new LatestRunner(async () => {
     status.showNotice('The text is empty: type something and the model will read it.');
     return;
   }
+  const seq = ++analysisSeq;
   const t0 = performance.now();
+  let core: AnalysisCore | null = null;
+  let predictionsMs: number | null = null;
+  const onCore = (received: AnalysisCore) => {
+    core = received;
+    // Only the head gains changed: the predictions go up now, the rest
+    // (attention views) once this frame is painted.
+    if (received.model !== state.model?.name || !sameTokensAsDrawn(received)) return;
+    shownCore = received;
+    shownSeq = seq;
+    drawPredictions();
+    predictionsMs = performance.now() - t0;
+    // Its figures (getAnalysis) are those of the predictions: announce it now.
+    changes.emit(snapshot(), 'analysis');
+  };
   try {
-    const result = await client.call('analyze', {
-      text: state.text,
-      gains: state.gains.slice(),
-      topK: TOP_K,
-    });
-    if (result.model !== state.model?.name) return;  // a newer model arrived meanwhile
-    render(result, performance.now() - t0);
+    const part = await client.call(
+      'analyze',
+      {
+        text: state.text,
+        gains: state.gains.slice(),
+        topK: TOP_K,
+        heldAttention: heldAttention?.version ?? 0,
+      },
+      undefined,
+      [],
+      onCore,
+    );
+    const received = core as AnalysisCore | null;
+    if (!received) throw new Error('the engine sent no predictions');
+    // Always merged, in order: the next request's attention builds on it.
+    const attn = mergeAttention(part, received);
+    if (received.model !== state.model?.name) return;  // a newer model arrived meanwhile
+    const next: Analysis = {
+      ...received,
+      attn,
+      timing: { ...received.timing, attention_ms: part.attention_ms },
+    };
+    const drawing: Drawing = {
+      next,
+      seq,
+      fromLayer: received.rerun_from_layer,
+      roundTripMs: performance.now() - t0,
+      predictionsMs,
+    };
+    if (predictionsMs === null) drawNow(drawing);
+    else drawAfterPaint(drawing);
     status.clearMessage();
   } catch (error) {
     status.showError(`Could not run the model on this text: ${messageOf(error)}`);
@@ -283,12 +456,13 @@ function writeUrl(): void {
 }
 
 function changed(reason: ChangeReason): void {
+  // The engine starts first: the rest runs while it computes.
+  if (reason === 'edits') runner.request();
   writeUrl();
   if (reason === 'hidden') applyHidden();
   if (reason === 'edits') {
     grid.setGains(state.gains);
     if (state.model) edits.render(state.gains, state.model.n_head);
-    runner.request();
   } else if (reason === 'text') {
     runner.request();
   } else if (reason === 'selection' || reason === 'view') {
@@ -476,20 +650,22 @@ function snapshot(): AppSnapshot {
   };
 }
 
+/** The figures of the analysis the predictions show (it may be ahead of the grid by a frame). */
 function summary(): AnalysisSummary | null {
-  if (!analysis) return null;
-  const t = queryPosition();
-  const K = analysis.top_k;
+  const shown = shownCore ?? analysis;
+  if (!shown) return null;
+  const t = positionIn(shown.T);
+  const K = shown.top_k;
   return {
-    model: analysis.model,
-    T: analysis.T,
-    tokens: analysis.tokens.slice(),
-    mean_loss: analysis.mean_loss,
-    baseline_mean_loss: analysis.baseline.mean_loss,
+    model: shown.model,
+    T: shown.T,
+    tokens: shown.tokens.slice(),
+    mean_loss: shown.mean_loss,
+    baseline_mean_loss: shown.baseline.mean_loss,
     top_k: Array.from({ length: K }, (_, i) => ({
-      token: analysis!.top_k_tokens[t * K + i] ?? '',
-      id: analysis!.top_k_ids[t * K + i]!,
-      prob: analysis!.top_k_probs[t * K + i]!,
+      token: shown.top_k_tokens[t * K + i] ?? '',
+      id: shown.top_k_ids[t * K + i]!,
+      prob: shown.top_k_probs[t * K + i]!,
     })),
   };
 }

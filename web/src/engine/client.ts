@@ -1,13 +1,23 @@
 /**
  * Typed RPC to the engine worker: one promise per request, matched by id.
- * The worker answers requests in the order it receives them.
+ * The worker answers requests in the order it receives them. A method may
+ * send a part of its answer before the result ('partial', see
+ * Methods.analyze): onPartial gets it at once.
  */
-import type { Method, Methods, Progress, RequestMessage, ResponseMessage } from './protocol';
+import type {
+  Method,
+  Methods,
+  PartialOf,
+  Progress,
+  RequestMessage,
+  ResponseMessage,
+} from './protocol';
 
 interface Pending {
   resolve: (result: unknown) => void;
   reject: (error: Error) => void;
   onProgress: ((progress: Progress) => void) | undefined;
+  onPartial: ((partial: never) => void) | undefined;
 }
 
 export class EngineClient {
@@ -34,6 +44,7 @@ export class EngineClient {
     params: Methods[M]['params'],
     onProgress?: (progress: Progress) => void,
     transfer: Transferable[] = [],
+    onPartial?: (partial: PartialOf<M>) => void,
   ): Promise<Methods[M]['result']> {
     const id = this.nextId++;
     return new Promise<Methods[M]['result']>((resolve, reject) => {
@@ -41,6 +52,7 @@ export class EngineClient {
         resolve: resolve as (result: unknown) => void,
         reject,
         onProgress,
+        onPartial: onPartial as ((partial: never) => void) | undefined,
       });
       const message = { id, method, params } as RequestMessage;
       this.worker.postMessage(message, transfer);
@@ -58,6 +70,9 @@ export class EngineClient {
     switch (message.kind) {
       case 'progress':
         request.onProgress?.(message.progress);
+        break;
+      case 'partial':
+        request.onPartial?.(message.partial as never);
         break;
       case 'result':
         this.pending.delete(message.id);

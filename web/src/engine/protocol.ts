@@ -38,8 +38,36 @@ export interface Analysis {
   baseline: Baseline;
   /** First layer recomputed: 0 for a full pass, L when only the text was re-read. */
   rerun_from_layer: number;
-  /** Worker-side time of each step, ms. */
-  timing: { tokenize_ms: number; forward_ms: number; trace_ms: number };
+  /** Worker-side time of each step, ms (attention_ms: reading the attention out of the engine). */
+  timing: { tokenize_ms: number; forward_ms: number; trace_ms: number; attention_ms: number };
+}
+
+/**
+ * An Analysis without its attention: losses, top-k and the ghost-bar
+ * baseline, a few KB. The worker posts it as soon as the forward pass is
+ * done, before it reads the attention (up to L x H x T x T floats), so the
+ * predictions can be drawn first.
+ */
+export type AnalysisCore = Omit<Analysis, 'attn' | 'timing'> & {
+  timing: Omit<Analysis['timing'], 'attention_ms'>;
+};
+
+/**
+ * The attention of an analysis. Only the layers the pass recomputed are
+ * sent when the page holds the attention of the previous pass (the version
+ * it names in `heldAttention`): layers below from_layer are unchanged by a
+ * rerun from the lowest edited layer, so the page keeps its own copy of them.
+ */
+export interface AttentionPart {
+  /** This attention's version; the page names it in its next request. */
+  version: number;
+  /** The version the layers below from_layer come from; 0 when from_layer is 0. */
+  base_version: number;
+  /** First layer sent: 0 = all of them; n_layer = none changed. */
+  from_layer: number;
+  attn: Float32Array;        // [(L - from_layer) x H x T x T]
+  /** Worker-side time to read it out of the engine, ms. */
+  attention_ms: number;
 }
 
 export interface Baseline {
@@ -95,12 +123,22 @@ export interface Methods {
   /**
    * Runs text with the given head gains ([L x H], 1 = unchanged, 0 = muted).
    * The worker reruns only what changed: new text -> full pass; same text and
-   * new gains -> rerun from the lowest edited layer.
+   * new gains -> rerun from the lowest edited layer. It answers in two
+   * messages: first the AnalysisCore (a 'partial' message: predictions,
+   * losses), then the attention (the result). heldAttention: the version of
+   * the attention the page holds (AttentionPart.version; 0 = none).
    */
-  analyze: { params: { text: string; gains: Float32Array; topK: number }; result: Analysis };
+  analyze: {
+    params: { text: string; gains: Float32Array; topK: number; heldAttention: number };
+    partial: AnalysisCore;
+    result: AttentionPart;
+  };
 }
 
 export type Method = keyof Methods;
+
+/** What a method sends before its result ('partial' messages); never for most. */
+export type PartialOf<M extends Method> = Methods[M] extends { partial: infer P } ? P : never;
 
 export type RequestMessage = {
   [M in Method]: { id: number; method: M; params: Methods[M]['params'] };
@@ -108,5 +146,6 @@ export type RequestMessage = {
 
 export type ResponseMessage =
   | { id: number; kind: 'progress'; progress: Progress }
+  | { id: number; kind: 'partial'; partial: PartialOf<Method> }
   | { id: number; kind: 'result'; result: Methods[Method]['result'] }
   | { id: number; kind: 'error'; error: string };

@@ -7,14 +7,16 @@
  * script (not an ES module) and the page's CSP forbids eval, so importScripts
  * is the CSP-safe way to load it. Only type imports below.
  */
-import type { Engine, HeadlightModule, HeadlightModuleOptions, TraceResult } from './headlight-wasm';
+import type { Engine, HeadlightModule, HeadlightModuleOptions } from './headlight-wasm';
 import type {
-  Analysis,
+  AnalysisCore,
+  AttentionPart,
   Baseline,
   LoadedModel,
   LocalModelFiles,
   Method,
   Methods,
+  PartialOf,
   Progress,
   RequestMessage,
   ResponseMessage,
@@ -40,6 +42,11 @@ let lastText: string | null = null;
 let lastIds: Int32Array | null = null;
 let lastTopK = 0;
 let engineGains: Float32Array | null = null;  // [L x H]
+// The version of the attention last sent to the page (AttentionPart), while
+// it is still the engine's trace; 0 = none (not sent yet, or the engine ran
+// since). A request that names it gets only the layers a rerun changed.
+let attentionVersion = 0;
+let nextAttentionVersion = 1;
 
 // The unedited model on lastIds (see Baseline), recomputed only when the
 // text, top-k or model changes.
@@ -57,6 +64,7 @@ const MAX_BASELINE_LOGITS = 16 * 1024 * 1024;
 type Handler<M extends Method> = (
   params: Methods[M]['params'],
   report: (progress: Progress) => void,
+  sendPartial: (partial: PartialOf<M>) => void,
 ) => Promise<Methods[M]['result']> | Methods[M]['result'];
 
 function unwrap<T extends { ok: boolean }>(result: T | { ok: false; error: string }, what: string) {
@@ -156,13 +164,19 @@ const handlers: { [M in Method]: Handler<M> } = {
     return installModel(files, performance.now());
   },
 
-  analyze({ text, gains, topK }) {
+  analyze({ text, gains, topK, heldAttention }, _report, sendPartial) {
     if (!engine || !model || !engineGains) throw new Error('no model is loaded');
     const { n_layer, n_head } = model;
     if (gains.length !== n_layer * n_head) {
       throw new Error(`expected ${n_layer * n_head} head gains (${n_layer} x ${n_head}), got ${gains.length}`);
     }
     if (text.length === 0) throw new Error('the text is empty: type something to run the model');
+
+    // The attention the page holds matches the engine's trace only until the
+    // engine runs again: from here on, until this request's attention is
+    // sent, nothing the page holds may be the base of a delta.
+    const baseVersion = attentionVersion;
+    attentionVersion = 0;
 
     const t0 = performance.now();
     let ids = lastIds;
@@ -184,6 +198,9 @@ const handlers: { [M in Method]: Handler<M> } = {
     };
 
     let rerunFrom: number;
+    // True when only the head gains changed: the layers below rerunFrom keep
+    // the attention of the previous pass.
+    let rerun = false;
     if (ids !== lastIds || topK !== lastTopK || !baseline) {
       lastText = null;
       lastIds = null;
@@ -205,12 +222,14 @@ const handlers: { [M in Method]: Handler<M> } = {
     } else {
       setGains(gains);
       rerunFrom = unwrap(engine.update(), 'rerun after head edit').from_layer;
+      rerun = true;
     }
     const t2 = performance.now();
-    const trace: TraceResult = readTrace(engine, n_layer, n_head);
-    const t3 = performance.now();
 
-    return {
+    // First everything but the attention: the page draws the predictions
+    // from it while the attention is read and sent.
+    const trace = unwrap(engine.getTraceWithoutAttention(), 'trace');
+    const core: AnalysisCore = {
       model: model.name,
       T: trace.T,
       n_input_tokens: trace.n_input_tokens,
@@ -220,7 +239,6 @@ const handlers: { [M in Method]: Handler<M> } = {
       top_k: trace.top_k,
       ids: owned(trace.ids),
       tokens: trace.tokens,
-      attn: owned(trace.attn),
       loss: owned(trace.loss),
       mean_loss: trace.mean_loss,
       top_k_ids: owned(trace.top_k_ids),
@@ -229,29 +247,49 @@ const handlers: { [M in Method]: Handler<M> } = {
       gains: owned(trace.gains),
       baseline: baselineFor(baseline, trace.top_k_ids, trace.T, trace.top_k),
       rerun_from_layer: rerunFrom,
-      timing: { tokenize_ms: t1 - t0, forward_ms: t2 - t1, trace_ms: t3 - t2 },
-    } satisfies Analysis;
+      timing: { tokenize_ms: t1 - t0, forward_ms: t2 - t1, trace_ms: performance.now() - t2 },
+    };
+    sendPartial(core);
+
+    // Then the attention: only the recomputed layers when the page holds
+    // the previous pass's attention, else all of it.
+    const t3 = performance.now();
+    const from = rerun && heldAttention !== 0 && heldAttention === baseVersion ? rerunFrom : 0;
+    const attn = readAttention(engine, from, n_layer, n_head, trace.T);
+    attentionVersion = nextAttentionVersion++;
+    return {
+      version: attentionVersion,
+      base_version: from > 0 ? baseVersion : 0,
+      from_layer: from,
+      attn,
+      attention_ms: performance.now() - t3,
+    } satisfies AttentionPart;
   },
 };
 
-// Above this many bytes of attention probabilities (L x H x T x T floats),
-// the trace is read without them and attention one layer at a time (GPT-2 at
-// 1024 tokens has 604 MB of it): each copy out of wasm memory is then one
-// layer (50 MB), and a copy that fails names its layer.
-const ATTENTION_PER_LAYER_BYTES = 64 * 1024 * 1024;
-
-/** The trace of the last pass, attention [L x H x T x T] included. */
-function readTrace(engine: Engine, n_layer: number, n_head: number): TraceResult {
-  const T = lastIds ? Math.min(lastIds.length, model?.n_positions ?? lastIds.length) : 0;
+/**
+ * Attention probabilities of layers [from, L) of the last pass,
+ * [(L - from) x H x T x T], read one layer at a time (getAttention): never a
+ * copy of the whole trace (GPT-2 at 1024 tokens has 604 MB of attention, and
+ * a copy that fails names its layer).
+ */
+function readAttention(engine: Engine, from: number, n_layer: number, n_head: number, T: number): Float32Array {
   const perLayer = n_head * T * T;
-  if (n_layer * perLayer * 4 <= ATTENTION_PER_LAYER_BYTES) return unwrap(engine.getTrace(), 'trace');
-  const summary = unwrap(engine.getTraceWithoutAttention(), 'trace');
-  const attn = new Float32Array(n_layer * n_head * summary.T * summary.T);
-  for (let layer = 0; layer < n_layer; layer++) {
+  if (from >= n_layer) return new Float32Array(0);
+  const layerAttention = (layer: number) => {
     const result = unwrap(engine.getAttention(layer), `attention of layer ${layer}`);
-    attn.set(result.attn, layer * n_head * summary.T * summary.T);
+    if (result.attn.length !== perLayer) {
+      throw new Error(`attention of layer ${layer}: ${result.attn.length} values, expected ${perLayer}`);
+    }
+    return result.attn;
+  };
+  // One layer: the engine's copy is the message's buffer.
+  if (from === n_layer - 1) return owned(layerAttention(from));
+  const attn = new Float32Array((n_layer - from) * perLayer);
+  for (let layer = from; layer < n_layer; layer++) {
+    attn.set(layerAttention(layer), (layer - from) * perLayer);
   }
-  return { ...summary, attn };
+  return attn;
 }
 
 function captureBaseline(engine: Engine): BaselineCache {
@@ -330,6 +368,7 @@ function installModel(files: LocalModelFiles, t0: number): LoadedModel {
   lastText = null;
   lastIds = null;
   baseline = null;
+  attentionVersion = 0;
   engineGains = new Float32Array(info.n_layer * info.n_head).fill(1);
   const bytes = safetensors.length + configJson.length + vocabJson.length + mergesTxt.length;
   model = {
@@ -359,10 +398,12 @@ function transferables(result: unknown): Transferable[] {
 async function handle(message: RequestMessage): Promise<void> {
   const { id } = message;
   const report = (progress: Progress) => scope.postMessage({ id, kind: 'progress', progress });
+  const sendPartial = (partial: PartialOf<Method>) =>
+    scope.postMessage({ id, kind: 'partial', partial }, transferables(partial));
   try {
     const handler = handlers[message.method] as Handler<Method>;
     if (typeof handler !== 'function') throw new Error(`unknown method ${String(message.method)}`);
-    const result = await handler(message.params as never, report);
+    const result = await handler(message.params as never, report, sendPartial);
     scope.postMessage({ id, kind: 'result', result }, transferables(result));
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);

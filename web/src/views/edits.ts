@@ -17,6 +17,8 @@ export class EditsView {
   private readonly list: HTMLElement;
   private readonly empty: HTMLElement;
   private readonly resetAll: HTMLButtonElement;
+  /** The gains and n_head of the last render: the same list is not rebuilt. */
+  private shown = '';
 
   constructor(root: HTMLElement, actions: EditsActions) {
     const get = <T extends HTMLElement>(role: string) => root.querySelector<T>(`[data-role="${role}"]`)!;
@@ -36,6 +38,9 @@ export class EditsView {
 
   /** gains: [L x H]. */
   render(gains: Float32Array, n_head: number): void {
+    const key = `${n_head}:${gains.join(',')}`;
+    if (key === this.shown) return;
+    this.shown = key;
     const items: HTMLElement[] = [];
     for (let i = 0; i < gains.length; i++) {
       const gain = gains[i]!;

@@ -38,6 +38,9 @@ export class HeadGridView {
   private readonly grid: HTMLElement;
   private cells: HeadCell[] = [];  // [L x H]
   private layerButtons: HTMLButtonElement[] = [];  // [L]
+  /** The gain each cell shows [L x H] and whether each layer button says "unmute" [L]: only changes are written. */
+  private marks = new Float32Array(0);
+  private layerMarks: (boolean | null)[] = [];
   private n_layer = 0;
   private n_head = 0;
   private focus = { layer: 0, head: 0 };  // head -1 = the layer button
@@ -46,6 +49,7 @@ export class HeadGridView {
   private drawnModel = '';
   /** Heads repainted by the last render (for the timing line and tests). */
   lastRepainted = 0;
+  private revision = 0;
 
   constructor(
     root: HTMLElement,
@@ -135,14 +139,18 @@ export class HeadGridView {
       }
     }
     this.grid.replaceChildren(...children);
+    this.marks = new Float32Array(n_layer * n_head).fill(NaN);
+    this.layerMarks = new Array<boolean | null>(n_layer).fill(null);
     this.setGains(new Float32Array(n_layer * n_head).fill(1));
   }
 
   /**
    * Draws the heads whose attention may have changed: all of them for a new
-   * text or model, else the layers from analysis.rerun_from_layer up.
+   * text or model, else the layers from `fromLayer` up (by default
+   * analysis.rerun_from_layer; lower when the page skipped drawing an
+   * analysis in between).
    */
-  render(analysis: Analysis): void {
+  render(analysis: Analysis, fromLayer = analysis.rerun_from_layer): void {
     const { n_layer: L, n_head: H, T } = analysis;
     this.setShape(L, H);
     const sameTokens =
@@ -150,7 +158,7 @@ export class HeadGridView {
       this.drawnIds !== null &&
       this.drawnIds.length === T &&
       this.drawnIds.every((id, i) => id === analysis.ids[i]);
-    const from = sameTokens ? Math.min(analysis.rerun_from_layer, L) : 0;
+    const from = sameTokens ? Math.max(0, Math.min(fromLayer, L)) : 0;
     let repainted = 0;
     for (let layer = from; layer < L; layer++) {
       for (let head = 0; head < H; head++) {
@@ -164,6 +172,11 @@ export class HeadGridView {
     this.drawnModel = analysis.model;
     this.grid.dataset['tokens'] = String(T);
     this.grid.dataset['repainted'] = String(repainted);
+    // Bumped on every render, as the predictions' data-revision: the grid
+    // (and the other attention views, drawn with it) may follow the
+    // predictions by a frame after a head edit.
+    this.revision++;
+    this.grid.dataset['revision'] = String(this.revision);
   }
 
   /** Shows mute / gain marks from gains [L x H] at once, before the engine answers. */
@@ -174,8 +187,12 @@ export class HeadGridView {
       for (let head = 0; head < H; head++) {
         const gain = gains[layer * H + head] ?? 1;
         if (gain !== 0) allMuted = false;
+        if (this.marks[layer * H + head] === gain) continue;
+        this.marks[layer * H + head] = gain;
         this.setHeadMark(layer, head, gain);
       }
+      if (this.layerMarks[layer] === allMuted) continue;
+      this.layerMarks[layer] = allMuted;
       const button = this.layerButtons[layer]!;
       button.textContent = allMuted ? 'unmute' : 'mute';
       button.setAttribute('aria-pressed', String(allMuted));

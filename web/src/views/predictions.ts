@@ -6,7 +6,7 @@
  * after the edits. Every row and line exists from the start and has a fixed
  * height, so updates never shift the layout.
  */
-import type { Analysis } from '../engine/protocol';
+import type { AnalysisCore } from '../engine/protocol';
 import { quoteToken, renderTokenText } from './token-text';
 
 interface Row {
@@ -24,6 +24,8 @@ export class PredictionsView {
   private readonly meanLoss: HTMLElement;
   private readonly rows: Row[] = [];
   private revision = 0;
+  /** What the last render showed: the same again is not redrawn. */
+  private drawn: { probs: Float32Array; t: number; edited: boolean } | null = null;
 
   constructor(root: HTMLElement, k: number) {
     const get = (role: string) => root.querySelector<HTMLElement>(`[data-role="${role}"]`)!;
@@ -51,10 +53,17 @@ export class PredictionsView {
     }
   }
 
-  /** `position`: the query position whose next token is predicted (clamped to the text). */
-  render(analysis: Analysis, position: number, edited: boolean): void {
+  /**
+   * `position`: the query position whose next token is predicted (clamped to
+   * the text). An analysis is drawn once: the same analysis, position and
+   * edited flag again change nothing (data-revision counts real repaints).
+   */
+  render(analysis: AnalysisCore, position: number, edited: boolean): void {
     const { T, top_k: K, baseline } = analysis;
     const t = position < 0 || position >= T ? T - 1 : position;
+    const drawn = this.drawn;
+    if (drawn && drawn.probs === analysis.top_k_probs && drawn.t === t && drawn.edited === edited) return;
+    this.drawn = { probs: analysis.top_k_probs, t, edited };
     const at = document.createElement('span');
     at.className = 'token';
     renderTokenText(at, analysis.tokens[t] ?? '');
