@@ -87,6 +87,20 @@ void init_gpt2_weights(Weights& w, uint64_t seed) {
   }
 }
 
+void init_sinusoidal_positions(Weights& w, float std_dev) {
+  const int T = w.config.n_positions, C = w.config.n_embd;
+  // sin and cos have variance 1/2 over a period: scale by sqrt(2) * std_dev.
+  const double amplitude = std::sqrt(2.0) * std_dev;
+  for (int t = 0; t < T; ++t) {
+    for (int i = 0; i < C; ++i) {
+      const double freq = std::pow(10000.0, -static_cast<double>(i / 2 * 2) / C);
+      const double angle = t * freq;
+      w.wpe[static_cast<size_t>(t) * C + i] =
+          static_cast<float>(amplitude * (i % 2 == 0 ? std::sin(angle) : std::cos(angle)));
+    }
+  }
+}
+
 // ---- schedule -------------------------------------------------------------
 
 float learning_rate(const OptimizerConfig& opt, int step) {

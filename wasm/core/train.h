@@ -41,6 +41,13 @@ class Rng {
 // biases 0, layernorm weight 1 / bias 0.
 void init_gpt2_weights(Weights& w, uint64_t seed);
 
+// Overwrites wpe with sinusoidal position codes (Vaswani et al. 2017), scaled
+// to standard deviation std_dev. The rows stay trainable; starting from codes
+// in which "the previous position" is one fixed linear map for every position
+// lets previous-token heads, and the induction heads built on them, form far
+// sooner than from random rows.
+void init_sinusoidal_positions(Weights& w, float std_dev);
+
 // ---- optimiser settings and schedule ------------------------------------
 struct OptimizerConfig {
   float lr = 1e-3f;          // peak learning rate

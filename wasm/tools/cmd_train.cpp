@@ -7,6 +7,8 @@
 //                   [--weight-decay 0.1] [--grad-clip 1.0] [--seed 1] [--threads N]
 //                   [--eval-every 200] [--eval-tokens 65536] [--log-every 10]
 //                   [--induction-frac 0] [--repeat-text-frac 0] [--checkpoints 0]
+//                   [--induction-warmup-steps 0] [--induction-warmup-gap 0] [--induction-fill]
+//                   [--random-vocab 0] [--wpe-init normal|sinusoidal]
 //                   [--dtype f16|f32] [--time-limit-min 0]
 //
 // Every training sequence is T + 1 = n_positions + 1 tokens (inputs and the
@@ -17,6 +19,11 @@
 //     induction-head data: only in-context copying predicts the second copy);
 //   - with probability repeat-text-frac: the same with a natural-text span;
 //   - otherwise: T + 1 consecutive tokens of the training text at a random offset.
+// During the first induction-warmup-steps steps (ended early once the
+// random-span loss gap reaches induction-warmup-gap nats) every sequence holds
+// random-token repeats; with --induction-fill, whole sequences of random
+// tokens in which spans are copied forward at random distances until about
+// half of the sequence is copies.
 // The logged train loss is over this mixture; the validation loss and bits per
 // byte are over plain consecutive validation text only.
 #include <sys/stat.h>
@@ -56,6 +63,11 @@ const char* kTrainUsage =
     "  data:     --induction-frac 0 (random-token span, repeated)\n"
     "            --repeat-text-frac 0 (natural-text span, repeated)\n"
     "            --induction-warmup-steps 0 (only random-token repeats at first)\n"
+    "            --induction-warmup-gap 0 (end the warm-up once first - repeat >= gap nats)\n"
+    "            --induction-fill (warm-up: random tokens with spans copied at random distances)\n"
+    "            --fill-span-max 0 (longest copied span of the fill; 0: (T+1)/4)\n"
+    "            --random-vocab 0 (random-span tokens from the K most frequent; 0: all)\n"
+    "  init:     --wpe-init normal|sinusoidal\n"
     "  output:   --eval-every 200 --eval-tokens 65536 --log-every 10 --checkpoints 0\n"
     "            --dtype f16|f32\n";
 
@@ -72,11 +84,25 @@ struct TrainOptions {
   int log_every = 10;
   float induction_frac = 0.0f;
   float repeat_text_frac = 0.0f;
-  // For the first induction_warmup_steps steps every sequence is a repeated
-  // random-token span: with natural text mixed in from step 0, a 2-layer
-  // attention-only model grew no induction head in 3000 steps, while on pure
-  // repeats it grows one in ~250; once formed, the heads persist in the mix.
+  // For the first induction_warmup_steps steps every sequence holds repeated
+  // random tokens (models/README.md, "Induction heads", has what each
+  // variant of this data taught the models here).
   int induction_warmup_steps = 0;
+  // If > 0, the warm-up ends early at the first log line whose random-span
+  // losses show first copy - repeat >= this many nats (the heads have formed).
+  float induction_warmup_gap = 0.0f;
+  // Warm-up sequences are random tokens with spans of 8..fill_span_max tokens
+  // copied forward at random distances (about half the sequence is copies),
+  // instead of one repeat inside training text: many copy targets per
+  // sequence, and no fixed period to learn by position.
+  bool induction_fill = false;
+  // Longest copied span of the --induction-fill warm-up sequences (0: (T+1)/4).
+  int fill_span_max = 0;
+  // Random-span tokens are drawn from the K most frequent tokens of the
+  // training text (0: from the whole vocabulary).
+  int random_vocab = 0;
+  // Initial position embeddings: "normal" (GPT-2: N(0, 0.02)) or "sinusoidal".
+  std::string wpe_init = "normal";
   int checkpoints = 0;
   hl::DType dtype = hl::DType::F16;
   double time_limit_min = 0.0;
@@ -109,6 +135,10 @@ TrainOptions parse_options(int argc, char** argv) {
     const std::string flag = argv[i];
     if (flag == "--attn-only") {
       o.model.attn_only = true;
+      continue;
+    }
+    if (flag == "--induction-fill") {
+      o.induction_fill = true;
       continue;
     }
     if (i + 1 >= argc) throw hl::Error("missing value after " + flag);
@@ -159,6 +189,16 @@ TrainOptions parse_options(int argc, char** argv) {
       o.repeat_text_frac = static_cast<float>(parse_number(flag, v, 0, 1));
     else if (flag == "--induction-warmup-steps")
       o.induction_warmup_steps = parse_count(flag, v, 0, 100000000);
+    else if (flag == "--fill-span-max")
+      o.fill_span_max = parse_count(flag, v, 0, 1 << 20);
+    else if (flag == "--induction-warmup-gap")
+      o.induction_warmup_gap = static_cast<float>(parse_number(flag, v, 0, 100));
+    else if (flag == "--wpe-init") {
+      if (v != "normal" && v != "sinusoidal")
+        throw hl::Error("bad value '" + v + "' for --wpe-init (expected normal or sinusoidal)");
+      o.wpe_init = v;
+    } else if (flag == "--random-vocab")
+      o.random_vocab = parse_count(flag, v, 0, 1 << 30);
     else if (flag == "--checkpoints")
       o.checkpoints = parse_count(flag, v, 0, 1000);
     else if (flag == "--time-limit-min")
@@ -307,7 +347,23 @@ void write_model_folder(const std::string& dir, hl::Weights& w, hl::DType dtype,
 class BatchSampler {
  public:
   BatchSampler(const std::vector<int>& ids, int vocab_size, const TrainOptions& o)
-      : ids_(ids), vocab_size_(vocab_size), o_(o), rng_(o.seed ^ 0x5A5A5A5A12345678ull) {}
+      : ids_(ids), vocab_size_(vocab_size), o_(o), rng_(o.seed ^ 0x5A5A5A5A12345678ull) {
+    if (o.random_vocab > 0 && o.random_vocab < vocab_size) {
+      std::vector<long> counts(static_cast<size_t>(vocab_size), 0);
+      for (int id : ids) ++counts[static_cast<size_t>(id)];
+      std::vector<int> order(static_cast<size_t>(vocab_size));
+      for (int v = 0; v < vocab_size; ++v) order[static_cast<size_t>(v)] = v;
+      std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+        return counts[static_cast<size_t>(x)] > counts[static_cast<size_t>(y)];
+      });
+      random_ids_.assign(order.begin(), order.begin() + o.random_vocab);
+    }
+  }
+
+  int random_token() {
+    if (random_ids_.empty()) return static_cast<int>(rng_.below(static_cast<uint32_t>(vocab_size_)));
+    return random_ids_[rng_.below(static_cast<uint32_t>(random_ids_.size()))];
+  }
 
   // all_induction: every sequence holds a repeated random-token span (warm-up).
   void next(int B, int T, std::vector<int>& inputs, std::vector<int>& targets,
@@ -329,16 +385,36 @@ class BatchSampler {
         // fixed period, a model learns "copy the token 64 back" by position
         // alone, which is no induction head and fails on any other period.
         const int n_min = std::max(4, len / 16);
-        const int n = n_min + static_cast<int>(rng_.below(static_cast<uint32_t>(len / 2 - n_min + 1)));
+        int n = n_min + static_cast<int>(rng_.below(static_cast<uint32_t>(len / 2 - n_min + 1)));
         const int a = static_cast<int>(rng_.below(static_cast<uint32_t>(len - 2 * n + 1)));
-        if (random_span) {
-          for (int i = 0; i < n; ++i) seq[a + i] = static_cast<int>(rng_.below(vocab_size_));
-          spans_[b] = Span{a, n};
+        if (all_induction && o_.induction_fill) {
+          // Random tokens, then spans of m tokens copied forward to random
+          // later places until about half the sequence is copies. The distance
+          // between copies varies, so only content (find the earlier
+          // occurrence of the current token, copy what followed it) predicts
+          // them: with a periodic fill, a model built the period out of fixed
+          // position offsets instead (no induction head).
+          const int fill_max =
+              std::max(n_min, o_.fill_span_max > 0 ? std::min(o_.fill_span_max, len / 2) : len / 4);
+          for (int i = 0; i < len; ++i) seq[i] = random_token();
+          int copied = 0;
+          for (int tries = 0; copied < len / 2 && tries < 64; ++tries) {
+            const int m = n_min + static_cast<int>(rng_.below(static_cast<uint32_t>(fill_max - n_min + 1)));
+            const int from = static_cast<int>(rng_.below(static_cast<uint32_t>(len - 2 * m + 1)));
+            const int to = from + m + static_cast<int>(rng_.below(static_cast<uint32_t>(len - 2 * m - from + 1)));
+            for (int i = 0; i < m; ++i) seq[to + i] = seq[from + i];
+            copied += m;
+            spans_[b] = Span{from, to, m};  // the last copy: nothing overwrites it
+          }
+        } else if (random_span) {
+          for (int i = 0; i < n; ++i) seq[a + i] = random_token();
+          spans_[b] = Span{a, a + n, n};
         } else {
           const size_t from = rng_.below(static_cast<uint32_t>(ids_.size() - n));
           for (int i = 0; i < n; ++i) seq[a + i] = ids_[from + i];
         }
-        for (int i = 0; i < n; ++i) seq[a + n + i] = seq[a + i];
+        if (!(all_induction && o_.induction_fill))
+          for (int i = 0; i < n; ++i) seq[a + n + i] = seq[a + i];
       }
       std::copy(seq.begin(), seq.begin() + T, inputs.begin() + static_cast<size_t>(b) * T);
       std::copy(seq.begin() + 1, seq.end(), targets.begin() + static_cast<size_t>(b) * T);
@@ -356,16 +432,18 @@ class BatchSampler {
       if (s.n == 0) continue;
       const float* l = losses + b * static_cast<size_t>(T);
       for (int t = s.a; t < s.a + s.n - 1; ++t, ++*n_first) *first += l[t];
-      for (int t = s.a + s.n; t < s.a + 2 * s.n - 1; ++t, ++*n_second) *second += l[t];
+      for (int t = s.b; t < s.b + s.n - 1; ++t, ++*n_second) *second += l[t];
     }
   }
 
  private:
   struct Span {
     int a = 0;  // offset of the first copy in the sequence
+    int b = 0;  // offset of the second copy
     int n = 0;  // span length; 0 = no random-token span in this sequence
   };
   std::vector<Span> spans_;  // (B) of the last batch
+  std::vector<int> random_ids_;  // the random-span token pool (empty: all ids)
   const std::vector<int>& ids_;
   int vocab_size_;
   const TrainOptions& o_;
@@ -449,6 +527,7 @@ int cmd_train(int argc, char** argv) {
   o.model.vocab_size = tokenizer.vocab_size();
   hl::Weights params = hl::allocate_weights(o.model);
   hl::init_gpt2_weights(params, o.seed);
+  if (o.wpe_init == "sinusoidal") hl::init_sinusoidal_positions(params, 0.02f);
   hl::Trainer trainer(params, o.batch, T, o.threads);
   BatchSampler sampler(train_ids, tokenizer.vocab_size(), o);
 
@@ -470,6 +549,11 @@ int cmd_train(int argc, char** argv) {
   log["data_mix"] = {{"induction_frac", o.induction_frac},
                      {"repeat_text_frac", o.repeat_text_frac},
                      {"induction_warmup_steps", o.induction_warmup_steps},
+                     {"induction_warmup_gap", o.induction_warmup_gap},
+                     {"induction_fill", o.induction_fill},
+                     {"fill_span_max", o.fill_span_max},
+                     {"random_vocab", o.random_vocab},
+                     {"wpe_init", o.wpe_init},
                      {"note",
                       "induction: random-token span of n in [max(4,(T+1)/16), (T+1)/2] tokens at a random "
                       "offset in training text, then the same span; repeat_text: the same with a "
@@ -538,10 +622,12 @@ int cmd_train(int argc, char** argv) {
     ind_first = ind_second = 0.0;
     n_ind_first = n_ind_second = 0;
     log["evals"].push_back(e);
+    char train_text[32] = "-";  // no training step yet at step 0
+    if (std::isfinite(train_loss)) std::snprintf(train_text, sizeof train_text, "%.4f", train_loss);
     std::fprintf(stderr,
-                 "eval step %6d | train loss %.4f | val loss %.4f nats/token, %.4f bits/byte "
+                 "eval step %6d | train loss %s | val loss %.4f nats/token, %.4f bits/byte "
                  "(%zu tokens) | %.0f s\n",
-                 step, train_loss, r.loss_nats, r.bits_per_byte, r.tokens, elapsed());
+                 step, train_text, r.loss_nats, r.bits_per_byte, r.tokens, elapsed());
     loss_sum_since_eval = 0.0;
     steps_since_eval = 0;
     write_log();
@@ -551,9 +637,13 @@ int cmd_train(int argc, char** argv) {
   run_eval(0, 0.0f);
   int step = 0;
   float last_lr = 0.0f;
+  const int requested_steps = o.steps;
+  int fit_step = 0;           // step and train_seconds at the last schedule fit
+  double fit_seconds = 0.0;
   while (step < o.steps) {
     const auto t0 = std::chrono::steady_clock::now();
-    sampler.next(o.batch, T, inputs, targets, step < o.induction_warmup_steps);
+    const bool in_warmup = step < o.induction_warmup_steps;
+    sampler.next(o.batch, T, inputs, targets, in_warmup);
     const float loss = trainer.forward(inputs.data(), targets.data());
     if (!std::isfinite(loss))
       throw hl::Error("loss is " + std::to_string(loss) + " at step " + std::to_string(step) +
@@ -575,17 +665,27 @@ int cmd_train(int argc, char** argv) {
     loss_sum_since_eval += loss;
     ++steps_since_eval;
 
-    // With a time limit, shrink the schedule once the step time is known, so
-    // the cosine still ends at min_lr when the time runs out.
-    if (time_limit_s > 0 && (step == 10 || step == 100 || step == 500)) {
-      const double per_step = train_seconds / step;
+    // With a time limit, fit the schedule to it once the step time is known,
+    // so the cosine still ends at min_lr when the time runs out. Re-measured
+    // at steps 100 and 500 and then at every validation in the first half of
+    // training, from the speed since the last fit: on a shared machine the
+    // step count may grow back (up to --steps) or shrink again. A refit moves
+    // the cosine a little; in the first half that is a small step in lr.
+    const bool refit = step == 10 || step == 100 || step == 500 ||
+                       (step > 500 && step % o.eval_every == 0 && 2 * step < o.steps);
+    if (time_limit_s > 0 && refit) {
+      // Seconds per step since the previous fit (the recent speed).
+      const double per_step = (train_seconds - fit_seconds) / (step - fit_step);
+      fit_seconds = train_seconds;
+      fit_step = step;
       const double evals_left = std::max(0.0, static_cast<double>(o.steps - step) / o.eval_every);
       const double eval_cost = eval_seconds / std::max<size_t>(1, log["evals"].size());
       const double budget = time_limit_s * 0.97 - elapsed() - evals_left * eval_cost;
-      const int affordable = step + static_cast<int>(std::max(0.0, budget / per_step));
-      if (affordable < o.steps) {
+      const int affordable = std::min(
+          requested_steps, step + static_cast<int>(std::max(0.0, budget / per_step)));
+      if (affordable != o.steps) {
         std::fprintf(stderr, "time limit %.1f min: %d steps instead of %d (%.3f s/step)\n",
-                     o.time_limit_min, affordable, o.steps, per_step);
+                     o.time_limit_min, affordable, requested_steps, per_step);
         o.steps = std::max(step, affordable);
         o.opt.total_steps = o.steps;
         std::set<int> kept;
@@ -600,9 +700,14 @@ int cmd_train(int argc, char** argv) {
 
     if (step % o.log_every == 0 || step == o.steps) {
       char induction[96] = "";
+      bool end_warmup = false;
       if (log_n_ind_first > 0 && log_n_ind_second > 0) {
+        const double first = log_ind_first / log_n_ind_first;
+        const double repeat = log_ind_second / log_n_ind_second;
         std::snprintf(induction, sizeof induction, " | random-span loss %.2f -> repeat %.2f",
-                      log_ind_first / log_n_ind_first, log_ind_second / log_n_ind_second);
+                      first, repeat);
+        end_warmup = in_warmup && o.induction_warmup_gap > 0 && step < o.induction_warmup_steps &&
+                     first - repeat >= o.induction_warmup_gap;
       }
       log_ind_first = log_ind_second = 0.0;
       log_n_ind_first = log_n_ind_second = 0;
@@ -614,6 +719,12 @@ int cmd_train(int argc, char** argv) {
                    window_steps * flops_per_step / window_seconds / 1e9, elapsed(), induction);
       window_seconds = 0.0;
       window_steps = 0;
+      if (end_warmup) {
+        std::fprintf(stderr, "induction warm-up ends at step %d (random-span gap >= %.2f nats)\n",
+                     step, o.induction_warmup_gap);
+        o.induction_warmup_steps = step;
+        log["induction_warmup_ended_at"] = step;
+      }
     }
     if (checkpoint_steps.count(step)) {
       char name[32];
