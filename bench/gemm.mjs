@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-web';
+import { xorshiftFloats } from '../scripts/lib/xorshift.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const wasmDir = join(root, process.env.HL_WASM_DIR ?? 'build/wasm');
@@ -114,20 +115,6 @@ function now() {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function randomFloats(n, seed) {
-  // xorshift32: same inputs on every run
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; ++i) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
-}
 
 async function main() {
   const hl = await loadHeadlightBench();
@@ -138,8 +125,8 @@ async function main() {
   const rows = [];
   for (const [M, K, N] of SHAPES) {
     const flops = 2 * M * K * N;
-    const A = randomFloats(M * K, 1 + M + K);
-    const B = randomFloats(K * N, 7 + N);
+    const A = xorshiftFloats(M * K, 1 + M + K, -0.5, 0.5);
+    const B = xorshiftFloats(K * N, 7 + N, -0.5, 0.5);
 
     // Headlight: pack B once (the session packs weights at load), then time
     // gemm_packed alone. Several products per timed call for small shapes

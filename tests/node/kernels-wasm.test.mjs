@@ -7,6 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { xorshiftFloats as random } from '../../scripts/lib/xorshift.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WASM_DIR = process.env.HEADLIGHT_WASM_DIR ?? path.join(REPO_ROOT, 'build/wasm');
@@ -19,19 +20,6 @@ async function loadBench() {
   return factory({ wasmBinary: readFileSync(path.join(WASM_DIR, 'headlight_bench.wasm')) });
 }
 
-function random(n, seed, lo = -1, hi = 1) {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; ++i) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = lo + ((hi - lo) * s) / 4294967296;
-  }
-  return out;
-}
 
 // Copies data into a fresh wasm buffer; returns its offset.
 function upload(hl, data) {

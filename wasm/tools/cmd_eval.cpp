@@ -66,10 +66,15 @@ int64_t parse_count(const std::string& flag, const char* text, int64_t min) {
   return v;
 }
 
-// Size in bytes of `xz -9 -T1 -c` of bytes, via a temporary file. -1 if xz
+// Size in bytes of `xz -9 -T1 -c` of bytes, via a temporary file in $TMPDIR
+// (default /tmp). -1 if xz
 // cannot be run (the caller says so instead of printing a made-up figure).
 int64_t xz_compressed_size(const std::string& bytes) {
-  char path[] = "/tmp/headlight-eval-XXXXXX";
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string templ = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/headlight-eval-XXXXXX";
+  std::vector<char> path_buf(templ.begin(), templ.end());
+  path_buf.push_back('\0');
+  char* path = path_buf.data();
   const int fd = mkstemp(path);
   if (fd < 0) return -1;
   const bool written = write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
