@@ -8,7 +8,7 @@
 // go to test-artifacts/.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   DIST_DIR,
@@ -20,7 +20,7 @@ import {
   watchPage,
 } from './helpers.mjs';
 
-const DIST = process.env.HEADLIGHT_DIST ? resolve(process.env.HEADLIGHT_DIST) : DIST_DIR;
+const DIST = DIST_DIR;  // HEADLIGHT_DIST or web/dist (helpers.mjs)
 const PREFIX = '/headlight/';
 const READY_TIMEOUT_MS = 30_000;
 const TEXT = 'The cat sat on the mat. The cat';

@@ -263,6 +263,40 @@ export async function waitForNewPredictions(page, revision, timeout = 30_000) {
   return predictionState(page);
 }
 
+/**
+ * Edit-to-paint measured inside the page: clicks `selector` `rounds` times,
+ * each timed from the click to the frame after the predictions repaint
+ * (data-revision changes). Returns the times in ms, sorted.
+ */
+export async function clickToPaintTimes(page, selector, rounds) {
+  const times = await page.evaluate(
+    async ([buttonSelector, listSelector, n]) => {
+      const list = document.querySelector(listSelector);
+      const button = document.querySelector(buttonSelector);
+      const out = [];
+      for (let i = 0; i < n; i++) {
+        const previous = list.dataset.revision;
+        const t0 = performance.now();
+        button.click();
+        await new Promise((done) => {
+          const observer = new MutationObserver(() => {
+            if (list.dataset.revision !== previous) {
+              observer.disconnect();
+              done();
+            }
+          });
+          observer.observe(list, { attributes: true });
+        });
+        await new Promise((done) => requestAnimationFrame(() => done()));
+        out.push(performance.now() - t0);
+      }
+      return out;
+    },
+    [selector, PREDICTION_LIST, rounds],
+  );
+  return times.sort((a, b) => a - b);
+}
+
 /** Largest |a_i - b_i| of two comma-separated number lists. */
 export function maxAbsDiff(a, b) {
   const x = a.split(',').map(Number);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gpt2Tensors, writeSafetensors } from '../node/random-gpt2.mjs';
 import {
+  DIST_DIR,
   PREDICTION_LIST,
   REPO_ROOT,
   artifactPath,
@@ -23,7 +24,7 @@ import {
   watchPage,
 } from './helpers.mjs';
 
-const DIST = process.env.HEADLIGHT_DIST ?? join(REPO_ROOT, 'web', 'dist');
+const DIST = DIST_DIR;  // HEADLIGHT_DIST or web/dist (helpers.mjs)
 const READY_TIMEOUT_MS = 30_000;
 const LIST = PREDICTION_LIST;
 const MESSAGE = '[data-role="message"]';

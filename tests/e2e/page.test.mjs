@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   DIST_DIR,
-  PREDICTION_LIST,
   artifactPath,
   canvasStats,
+  clickToPaintTimes,
   launchChromium,
   maxAbsDiff,
   predictionState,
@@ -24,8 +24,6 @@ import {
 const PREFIX = '/headlight/';
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const READY_TIMEOUT_MS = 30_000;
-
-const LIST = PREDICTION_LIST;
 
 function readDist(path) {
   const file = join(DIST_DIR, path);
@@ -111,32 +109,11 @@ test('the first page, end to end in Chromium', async (t) => {
     console.log('  unmuted: predictions equal the unedited ones bit for bit');
 
     // Edit-to-paint, measured inside the page: click, new predictions, next frame.
-    const times = await page.evaluate(
-      async ([selector, listSelector, rounds]) => {
-        const list = document.querySelector(listSelector);
-        const button = document.querySelector(selector);
-        const out = [];
-        for (let i = 0; i < rounds; i++) {
-          const previous = list.dataset.revision;
-          const t0 = performance.now();
-          button.click();
-          await new Promise((done) => {
-            const observer = new MutationObserver(() => {
-              if (list.dataset.revision !== previous) {
-                observer.disconnect();
-                done();
-              }
-            });
-            observer.observe(list, { attributes: true });
-          });
-          await new Promise((done) => requestAnimationFrame(() => done()));
-          out.push(performance.now() - t0);
-        }
-        return out;
-      },
-      [`[data-role="head-grid"] button.head[data-layer="${config.n_layer - 1}"][data-head="0"]`, LIST, 20],
+    const times = await clickToPaintTimes(
+      page,
+      `[data-role="head-grid"] button.head[data-layer="${config.n_layer - 1}"][data-head="0"]`,
+      20,
     );
-    times.sort((a, b) => a - b);
     console.log(`  edit-to-paint (mute/unmute last-layer head, 20 clicks, ${await page.$eval('[data-role="token-list"]', (el) => el.dataset.count)} tokens): median ${times[10].toFixed(1)} ms, max ${times[19].toFixed(1)} ms`);
     assert.equal(await page.getAttribute(`button.head[data-layer="${config.n_layer - 1}"][data-head="0"]`, 'aria-pressed'), 'false', 'an even number of clicks leaves it unmuted');
   });

@@ -27,7 +27,7 @@ import {
   watchPage,
 } from './helpers.mjs';
 
-const DIST = process.env.HEADLIGHT_DIST ? resolve(process.env.HEADLIGHT_DIST) : DIST_DIR;
+const DIST = DIST_DIR;  // HEADLIGHT_DIST or web/dist (helpers.mjs)
 const PREFIX = '/some/dir/';
 const READY_TIMEOUT_MS = 30_000;
 const LIST = PREDICTION_LIST;

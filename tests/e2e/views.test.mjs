@@ -12,6 +12,7 @@ import {
   PREDICTION_LIST,
   artifactPath,
   canvasStats,
+  clickToPaintTimes,
   launchChromium,
   maxAbsDiff,
   predictionState,
@@ -482,33 +483,11 @@ test('12 x 12 heads at 256 tokens: the grid draws and edits repaint quickly', as
     assert.ok(stats.every((s) => s.painted === (T * (T + 1)) / 2 && s.colours >= 2), 'every head painted');
     // Edit-to-paint in the page: click, new predictions, next frame. Last
     // layer: 12 heads repaint; first layer: all 144.
-    const measure = (layer) =>
-      page.evaluate(
-        async ([selector, rounds]) => {
-          const list = document.querySelector('[data-role="prediction-list"]');
-          const button = document.querySelector(selector);
-          const out = [];
-          for (let i = 0; i < rounds; i++) {
-            const previous = list.dataset.revision;
-            const t0 = performance.now();
-            button.click();
-            await new Promise((done) => {
-              const observer = new MutationObserver(() => {
-                if (list.dataset.revision !== previous) {
-                  observer.disconnect();
-                  done();
-                }
-              });
-              observer.observe(list, { attributes: true });
-            });
-            await new Promise((done) => requestAnimationFrame(() => done()));
-            out.push(performance.now() - t0);
-          }
-          out.sort((a, b) => a - b);
-          return { median: out[Math.floor(rounds / 2)], max: out[rounds - 1], repainted: document.querySelector('[data-role="head-grid"]').dataset.repainted };
-        },
-        [head(layer, 0), 10],
-      );
+    const measure = async (layer) => {
+      const times = await clickToPaintTimes(page, head(layer, 0), 10);
+      const repainted = await page.$eval('[data-role="head-grid"]', (grid) => grid.dataset.repainted);
+      return { median: times[5], max: times[9], repainted };
+    };
     const last = await measure(11);
     const first = await measure(0);
     console.log(`  edit-to-paint at 12x12 heads, ${T} tokens: last-layer head median ${last.median.toFixed(1)} ms (max ${last.max.toFixed(1)}, ${last.repainted} heads repainted); first-layer head median ${first.median.toFixed(1)} ms (max ${first.max.toFixed(1)}, ${first.repainted} repainted)`);
