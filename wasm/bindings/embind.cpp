@@ -36,6 +36,16 @@ val failure(const std::string& message) {
   return result;
 }
 
+// The model shape fields of config.json, as the page reads them.
+void set_config_fields(val& result, const hl::ModelConfig& config) {
+  result.set("n_layer", config.n_layer);
+  result.set("n_head", config.n_head);
+  result.set("n_embd", config.n_embd);
+  result.set("n_positions", config.n_positions);
+  result.set("vocab_size", config.vocab_size);
+  result.set("attn_only", config.attn_only);
+}
+
 val success() {
   val result = val::object();
   result.set("ok", true);
@@ -330,12 +340,7 @@ class Engine {
   val model_info() const {
     const hl::ModelConfig& config = model_->config;
     val result = success();
-    result.set("n_layer", config.n_layer);
-    result.set("n_head", config.n_head);
-    result.set("n_embd", config.n_embd);
-    result.set("n_positions", config.n_positions);
-    result.set("vocab_size", config.vocab_size);
-    result.set("attn_only", config.attn_only);
+    set_config_fields(result, config);
     result.set("n_params", static_cast<double>(model_->weights.num_parameters()));
     return result;
   }
@@ -365,12 +370,7 @@ val estimate_memory(const std::string& config_json, double safetensors_bytes) {
     if (!(safetensors_bytes >= 0)) throw hl::Error("model.safetensors size must be >= 0");
     const hl::MemoryEstimate e = hl::estimate_memory(config, safetensors_bytes);
     val result = success();
-    result.set("n_layer", config.n_layer);
-    result.set("n_head", config.n_head);
-    result.set("n_embd", config.n_embd);
-    result.set("n_positions", config.n_positions);
-    result.set("vocab_size", config.vocab_size);
-    result.set("attn_only", config.attn_only);
+    set_config_fields(result, config);
     result.set("n_params", e.n_params);
     result.set("file_bytes", e.file_bytes);
     result.set("weights_bytes", e.weights_bytes);

@@ -49,23 +49,13 @@ export class EditsView {
       const head = i % n_head;
       const item = document.createElement('li');
       item.className = 'edit';
-      const name = document.createElement('button');
-      name.type = 'button';
-      name.className = 'edit-head';
-      name.dataset['layer'] = String(layer);
-      name.dataset['head'] = String(head);
-      name.dataset['action'] = 'select';
+      const name = headButton('edit-head', layer, head, 'select');
       name.textContent = `head ${layer}.${head}`;
       name.title = `Show head ${layer}.${head} in the detail view`;
       const value = document.createElement('span');
       value.className = gain === 0 ? 'edit-gain is-muted' : 'edit-gain';
       value.textContent = gain === 0 ? 'muted (× 0)' : `gain × ${formatGain(gain)}`;
-      const undo = document.createElement('button');
-      undo.type = 'button';
-      undo.className = 'edit-reset';
-      undo.dataset['layer'] = String(layer);
-      undo.dataset['head'] = String(head);
-      undo.dataset['action'] = 'reset';
+      const undo = headButton('edit-reset', layer, head, 'reset');
       undo.textContent = 'reset';
       undo.setAttribute('aria-label', `Reset head ${layer}.${head} to gain 1`);
       item.append(name, value, undo);
@@ -76,4 +66,15 @@ export class EditsView {
     this.empty.hidden = items.length > 0;
     this.resetAll.disabled = items.length === 0;
   }
+}
+
+/** A button that names head layer.head and what a click on it does (data-action). */
+function headButton(className: string, layer: number, head: number, action: 'select' | 'reset'): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = className;
+  button.dataset['layer'] = String(layer);
+  button.dataset['head'] = String(head);
+  button.dataset['action'] = action;
+  return button;
 }
