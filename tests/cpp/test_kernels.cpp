@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <thread>
@@ -301,6 +302,17 @@ TEST_CASE("attention_forward: causal probs and z against double") {
     std::vector<float> z(static_cast<size_t>(T) * C, 5.0f),
         probs(static_cast<size_t>(H) * T * T, 5.0f);
     hl::attention_forward(z.data(), probs.data(), qkv.data(), T, C, H);
+    // Query rows in three calls ([0, a), [a, a + 1), [a + 1, T)) give the
+    // same bits as one call: Session::update_at runs the last layer's rows so.
+    {
+      const int a = T / 2;
+      std::vector<float> z_rows(z.size(), 5.0f), probs_rows(probs.size(), 5.0f);
+      hl::attention_forward_rows(z_rows.data(), probs_rows.data(), qkv.data(), T, C, H, a, a + 1);
+      hl::attention_forward_rows(z_rows.data(), probs_rows.data(), qkv.data(), T, C, H, 0, a);
+      hl::attention_forward_rows(z_rows.data(), probs_rows.data(), qkv.data(), T, C, H, a + 1, T);
+      CHECK(std::memcmp(z_rows.data(), z.data(), z.size() * sizeof(float)) == 0);
+      CHECK(std::memcmp(probs_rows.data(), probs.data(), probs.size() * sizeof(float)) == 0);
+    }
     for (int h = 0; h < H; ++h)
       for (int t = 0; t < T; ++t) {
         std::vector<double> p(t + 1);

@@ -174,6 +174,143 @@ TEST_CASE("session: rerun from the edited layer equals a full run bit for bit") 
   }
 }
 
+TEST_CASE("session: a chain of reruns that reuse cached attention equals a full run") {
+  // Each rerun takes the first rerun layer's attention from the trace, as the
+  // pass before left it: the cache must stay right across any order of edits
+  // (a lower layer after a higher one, back to 1, the same layer twice).
+  for (const char* name : kFixtures) {
+    CAPTURE(name);
+    const auto model = load_fixture(name);
+    const hl::ModelConfig& cfg = model->config;
+    const std::vector<int> ids = make_ids(std::min(cfg.n_positions, 29), cfg.vocab_size, 13);
+    hl::Session incremental(model);
+    incremental.run(ids);
+    const int L = cfg.n_layer, H = cfg.n_head;
+    const struct {
+      int layer, head;
+      float gain;
+    } steps[] = {{L - 1, 0, 0.0f}, {0, H - 1, 0.0f},  {L / 2, 1 % H, 1.5f},
+                 {0, H - 1, 1.0f}, {L - 1, 0, 1.0f}, {L / 2, 1 % H, 0.0f},
+                 {0, 0, 0.0f},     {0, 0, 0.0f},     {L - 1, H - 1, -0.5f}};
+    int step = 0;
+    for (const auto& e : steps) {
+      CAPTURE(step);
+      incremental.set_head_gain(e.layer, e.head, e.gain);
+      incremental.update();
+      hl::Session full(model);
+      for (int l = 0; l < L; l++)
+        for (int h = 0; h < H; h++) full.set_head_gain(l, h, incremental.head_gain(l, h));
+      full.run(ids);
+      check_traces_identical(full.trace(), incremental.trace());
+      step++;
+    }
+  }
+}
+
+TEST_CASE("session: update_at(t) then finish_head() equals a full run bit for bit") {
+  for (const char* name : kFixtures) {
+    CAPTURE(name);
+    const auto model = load_fixture(name);
+    const hl::ModelConfig& cfg = model->config;
+    const int V = cfg.vocab_size;
+    const std::vector<int> ids = make_ids(std::min(cfg.n_positions, 31), V, 17);
+    const int T = static_cast<int>(ids.size());
+    int checked = 0;
+    for (int l = 0; l < cfg.n_layer; l++) {
+      for (int t : {T - 1, 0, T / 2}) {
+        CAPTURE(l);
+        CAPTURE(t);
+        const int h = (l * 5 + 2) % cfg.n_head;
+        hl::Session full(model);
+        full.set_head_gain(l, h, 0.0f);
+        full.run(ids);
+        const hl::Trace& want = full.trace();
+
+        hl::Session two(model);
+        two.run(ids);
+        const std::vector<float> before = two.trace().logits;
+        two.set_head_gain(l, h, 0.0f);
+        CHECK(two.update_at(t) == l);
+        CHECK(two.head_pending());
+        // Position t is final already: its logits row, top-k and loss.
+        const hl::Trace& got = two.trace();
+        const size_t K = got.top_k;
+        CHECK(std::memcmp(got.logits.data() + t * V, want.logits.data() + t * V,
+                          V * sizeof(float)) == 0);
+        CHECK(std::memcmp(got.top_k_ids.data() + t * K, want.top_k_ids.data() + t * K,
+                          K * sizeof(int)) == 0);
+        CHECK(std::memcmp(got.top_k_probs.data() + t * K, want.top_k_probs.data() + t * K,
+                          K * sizeof(float)) == 0);
+        CHECK(std::memcmp(&got.token_loss[t], &want.token_loss[t], sizeof(float)) == 0);
+        // The other rows are still the previous pass (the edit is real).
+        const int other = t == 0 ? T - 1 : 0;
+        CHECK(std::memcmp(got.logits.data() + other * V, before.data() + other * V,
+                          V * sizeof(float)) == 0);
+        CHECK(!same_bits(got.logits, want.logits));
+        two.finish_head();
+        CHECK(!two.head_pending());
+        check_traces_identical(want, two.trace());
+        checked++;
+      }
+    }
+
+    // Two update_at() before one finish_head(), at different positions, then
+    // an update() with nothing edited: it finishes the head.
+    hl::Session full(model);
+    full.set_head_gain(0, 0, 0.0f);
+    full.set_head_gain(cfg.n_layer - 1, 1 % cfg.n_head, 2.0f);
+    full.run(ids);
+    hl::Session two(model);
+    two.run(ids);
+    two.set_head_gain(cfg.n_layer - 1, 1 % cfg.n_head, 2.0f);
+    CHECK(two.update_at(1) == cfg.n_layer - 1);
+    two.set_head_gain(0, 0, 0.0f);
+    CHECK(two.update_at(T - 2) == 0);
+    CHECK(two.update() == cfg.n_layer);
+    CHECK(!two.head_pending());
+    check_traces_identical(full.trace(), two.trace());
+    // A gain set between the phases: finish_head() completes the pass with
+    // the gains it started with; the next update() reruns for the new one.
+    {
+      const int last = cfg.n_layer - 1;
+      hl::Session want_old(model), want_new(model), split(model);
+      want_old.set_head_gain(last, 0, 0.0f);
+      want_old.run(ids);
+      want_new.set_head_gain(last, 0, 0.0f);
+      want_new.set_head_gain(last, 1 % cfg.n_head, 0.5f);
+      want_new.run(ids);
+      split.run(ids);
+      split.set_head_gain(last, 0, 0.0f);
+      CHECK(split.update_at(T / 3) == last);
+      split.set_head_gain(last, 1 % cfg.n_head, 0.5f);
+      split.finish_head();
+      check_traces_identical(want_old.trace(), split.trace());
+      CHECK(split.update() == last);
+      check_traces_identical(want_new.trace(), split.trace());
+      // And an update_at() right after an update_at(): the first is finished, then rerun.
+      split.set_head_gain(last, 1 % cfg.n_head, 1.0f);
+      CHECK(split.update_at(2) == last);
+      split.set_head_gain(0, 0, 0.0f);
+      CHECK(split.update_at(T - 1) == 0);
+      split.finish_head();
+      hl::Session want(model);
+      want.set_head_gain(last, 0, 0.0f);
+      want.set_head_gain(0, 0, 0.0f);
+      want.run(ids);
+      check_traces_identical(want.trace(), split.trace());
+    }
+
+    // Nothing edited: update_at() has nothing to rerun and leaves nothing pending.
+    CHECK(two.update_at(0) == cfg.n_layer);
+    CHECK(!two.head_pending());
+    check_traces_identical(full.trace(), two.trace());
+    std::printf(
+        "[session] %s: update_at(t) + finish_head() == full run at %d (layer, position) "
+        "pairs (memcmp of every trace buffer)\n",
+        name, checked);
+  }
+}
+
 TEST_CASE("session: muting every head of the attention-only model leaves a bigram model") {
   const auto model = load_fixture("tiny-attn-only");
   const hl::ModelConfig& cfg = model->config;
@@ -271,7 +408,10 @@ TEST_CASE("session: errors name the problem") {
   CHECK(error_of([&] { s.set_head_gain(1, 1, NAN); }).find("head 1.1") != std::string::npos);
   CHECK(error_of([&] { s.set_head_gain(1, 1, INFINITY); }).find("finite") != std::string::npos);
   CHECK(error_of([&] { s.rerun_from(0); }).find("run a text first") != std::string::npos);
+  CHECK(error_of([&] { s.update_at(0); }).find("run a text first") != std::string::npos);
   s.run({1, 2, 3});
+  CHECK(error_of([&] { s.update_at(3); }) == "position 3 is outside the 3 tokens run");
+  CHECK(error_of([&] { s.update_at(-1); }) == "position -1 is outside the 3 tokens run");
   CHECK(error_of([&] { s.rerun_from(cfg.n_layer + 1); }).find("layer") != std::string::npos);
   CHECK(error_of([&] { hl::Session(model, 0); }).find("top_k") != std::string::npos);
   // A rejected edit leaves the gains unchanged.

@@ -298,13 +298,13 @@ float dot(const float* a, const float* b, int n) {
   return sum;
 }
 
-// One head of causal attention.
+// One head of causal attention, query rows [t0, t1).
 //   q, k, v rows of stride `stride` (3C), D columns each
 //   probs (T, T) for this head, z rows of stride C.
 void attention_head(float* z, int z_stride, float* probs, const float* q, const float* k,
-                    const float* v, int stride, int T, int D) {
+                    const float* v, int stride, int T, int D, int t0, int t1) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(D));
-  for (int t = 0; t < T; ++t) {
+  for (int t = t0; t < t1; ++t) {
     const float* q_t = q + static_cast<size_t>(t) * stride;
     float* p_t = probs + static_cast<size_t>(t) * T;
     // scores for keys s <= t, kLanes keys at a time: kLanes dot products over D
@@ -532,11 +532,16 @@ void softmax_rows(float* x, int rows, int n) {
 }
 
 void attention_forward(float* z, float* probs, const float* qkv, int T, int C, int H) {
+  attention_forward_rows(z, probs, qkv, T, C, H, 0, T);
+}
+
+void attention_forward_rows(float* z, float* probs, const float* qkv, int T, int C, int H, int t0,
+                            int t1) {
   const int D = C / H;
   const int stride = 3 * C;
   for (int h = 0; h < H; ++h) {
     attention_head(z + h * D, C, probs + static_cast<size_t>(h) * T * T, qkv + h * D,
-                   qkv + C + h * D, qkv + 2 * C + h * D, stride, T, D);
+                   qkv + C + h * D, qkv + 2 * C + h * D, stride, T, D, t0, t1);
   }
 }
 

@@ -50,5 +50,10 @@ void softmax_rows(float* x, int rows, int n);
 //   probs (H, T, T) attention probabilities, row t zero past column t
 //   z     (T, C)    per-head outputs z[t, h*D:(h+1)*D] = sum_s probs[h,t,s] v[s,h]
 void attention_forward(float* z, float* probs, const float* qkv, int T, int C, int H);
+// The same for query rows [t0, t1) only: those rows of probs and z, the
+// same bits as attention_forward gives them (each query row is its own
+// scores, softmax and sum over v). qkv holds all T rows (keys, values).
+void attention_forward_rows(float* z, float* probs, const float* qkv, int T, int C, int H, int t0,
+                            int t1);
 
 }  // namespace hl

@@ -8,6 +8,16 @@
 // the same gains would have produced identically (layers < l see no edited
 // gain). Both paths run the same kernels in the same order on the same
 // inputs, so the results agree to the last bit.
+//
+// Two shortcuts keep that: (1) the first layer of a rerun reuses its cached
+// attention (attn_probs, head_z), which depends only on residual[l] and the
+// weights, not on the gains (they multiply z afterwards); it starts at the
+// gain multiply and c_proj. (2) The LM head may run one position first
+// (update_at) and the rest later (finish_head), and so may the last layer
+// after its QKV: attention is per query row, layer norm and GELU per row or
+// element, and a GEMM row is summed in the same order whatever rows share
+// its call (each C element is its own k loop in gemm_packed's micro-kernel),
+// so the rows come out the same as in one call over all T.
 #include "session.h"
 
 #include <algorithm>
@@ -39,6 +49,7 @@ Session::Session(std::shared_ptr<const Model> model, int top_k)
   const ModelConfig& cfg = model_->config;
   const size_t P = cfg.n_positions, C = cfg.n_embd;
   gains_.assign(static_cast<size_t>(cfg.n_layer) * cfg.n_head, 1.0f);
+  pending_last_gains_.assign(cfg.n_head, 1.0f);
   dirty_from_ = cfg.n_layer;
   Scratch& s = *scratch_;
   s.ln_out.resize(P * C);
@@ -88,14 +99,16 @@ void Session::run(const std::vector<int>& ids) {
     float* x = x0 + t * C;
     for (size_t i = 0; i < C; i++) x[i] = tok[i] + pos[i];
   }
-  forward_layers(0);
+  forward_layers(0, /*reuse_first_attention=*/false, 0, T);
   forward_head();
   dirty_from_ = cfg.n_layer;
+  head_pending_ = false;
 }
 
-void Session::forward_layers(int first_layer) {
+void Session::forward_layers(int first_layer, bool reuse_first_attention, int last_t0,
+                             int last_t1) {
   const ModelConfig& cfg = model_->config;
-  const int T = trace_.T, C = cfg.n_embd, H = cfg.n_head, D = cfg.d_head(), F = cfg.d_mlp();
+  const int T = trace_.T, C = cfg.n_embd, H = cfg.n_head;
   const float eps = cfg.layer_norm_epsilon;
   Scratch& s = *scratch_;
   const size_t TC = static_cast<size_t>(T) * C;
@@ -104,52 +117,80 @@ void Session::forward_layers(int first_layer) {
     const LayerWeights& lw = model_->weights.layers[l];
     const PackedLayer& pw = model_->packed[l];
     const float* x_in = trace_.residual.data() + l * TC;  // (T, C) input of layer l
-    float* x = trace_.residual.data() + (l + 1) * TC;     // (T, C) becomes its output
-    float* probs = trace_.attn_probs.data() + static_cast<size_t>(l) * H * T * T;  // (H, T, T)
-    float* z = trace_.head_z.data() + l * TC;                                      // (T, H, D)
-    const float* gain = gains_.data() + static_cast<size_t>(l) * H;                // (H)
-
-    // Attention block: x = x_in + (gain * attention(ln_1(x_in))) @ c_proj + b
-    layernorm_forward(s.ln_out.data(), nullptr, nullptr, x_in, lw.ln_1_w, lw.ln_1_b, T, C, eps);
-    gemm_packed(s.qkv.data(), s.ln_out.data(), pw.c_attn.data(), lw.c_attn_b, T, C, 3 * C);
-    attention_forward(z, probs, s.qkv.data(), T, C, H);
-    for (int t = 0; t < T; t++) {
-      for (int h = 0; h < H; h++) {
-        const float* zh = z + static_cast<size_t>(t) * C + h * D;
-        float* eh = s.z_edit.data() + static_cast<size_t>(t) * C + h * D;
-        for (int d = 0; d < D; d++) eh[d] = zh[d] * gain[h];
-      }
+    const bool attend = !(reuse_first_attention && l == first_layer);
+    // q | k | v of every position: each query row attends to all keys before it.
+    if (attend) {
+      layernorm_forward(s.ln_out.data(), nullptr, nullptr, x_in, lw.ln_1_w, lw.ln_1_b, T, C, eps);
+      gemm_packed(s.qkv.data(), s.ln_out.data(), pw.c_attn.data(), lw.c_attn_b, T, C, 3 * C);
     }
-    std::memcpy(x, x_in, TC * sizeof(float));
-    gemm_packed(x, s.z_edit.data(), pw.c_proj.data(), lw.c_proj_b, T, C, C, /*accumulate=*/true);
-
-    if (cfg.attn_only) continue;
-    // MLP block: x += gelu(ln_2(x) @ c_fc + b) @ mlp_c_proj + b
-    layernorm_forward(s.ln_out.data(), nullptr, nullptr, x, lw.ln_2_w, lw.ln_2_b, T, C, eps);
-    gemm_packed(s.mlp_fc.data(), s.ln_out.data(), pw.mlp_c_fc.data(), lw.mlp_c_fc_b, T, C, F);
-    // GELU is element-wise, so it runs in place: one (P, 4C) buffer instead of two.
-    gelu_forward(s.mlp_fc.data(), s.mlp_fc.data(), static_cast<size_t>(T) * F);
-    gemm_packed(x, s.mlp_fc.data(), pw.mlp_c_proj.data(), lw.mlp_c_proj_b, T, F, C,
-                /*accumulate=*/true);
+    const bool last = l == cfg.n_layer - 1;
+    const float* gain = gains_.data() + static_cast<size_t>(l) * H;  // (H)
+    if (last) last_attend_ = attend;
+    layer_rows(l, last ? last_t0 : 0, last ? last_t1 : T, attend, gain);
   }
 }
 
+void Session::layer_rows(int l, int t0, int t1, bool attend, const float* gain) {
+  if (t0 >= t1) return;
+  const ModelConfig& cfg = model_->config;
+  const int T = trace_.T, C = cfg.n_embd, H = cfg.n_head, D = cfg.d_head(), F = cfg.d_mlp();
+  const int M = t1 - t0;
+  const float eps = cfg.layer_norm_epsilon;
+  Scratch& s = *scratch_;
+  const LayerWeights& lw = model_->weights.layers[l];
+  const PackedLayer& pw = model_->packed[l];
+  const size_t TC = static_cast<size_t>(T) * C;
+  const size_t row0 = static_cast<size_t>(t0) * C;
+  const float* x_in = trace_.residual.data() + l * TC + row0;  // (M, C) rows of layer l's input
+  float* x = trace_.residual.data() + (l + 1) * TC + row0;     // (M, C) become its output
+  float* probs = trace_.attn_probs.data() + static_cast<size_t>(l) * H * T * T;  // (H, T, T)
+  float* z = trace_.head_z.data() + l * TC;                                      // (T, H, D)
+  float* z_edit = s.z_edit.data() + row0;                                        // (M, C)
+
+  // Attention block: x = x_in + (gain * attention(ln_1(x_in))) @ c_proj + b
+  if (attend) attention_forward_rows(z, probs, s.qkv.data(), T, C, H, t0, t1);
+  for (int t = t0; t < t1; t++) {
+    for (int h = 0; h < H; h++) {
+      const float* zh = z + static_cast<size_t>(t) * C + h * D;
+      float* eh = s.z_edit.data() + static_cast<size_t>(t) * C + h * D;
+      for (int d = 0; d < D; d++) eh[d] = zh[d] * gain[h];
+    }
+  }
+  std::memcpy(x, x_in, static_cast<size_t>(M) * C * sizeof(float));
+  gemm_packed(x, z_edit, pw.c_proj.data(), lw.c_proj_b, M, C, C, /*accumulate=*/true);
+
+  if (cfg.attn_only) return;
+  // MLP block: x += gelu(ln_2(x) @ c_fc + b) @ mlp_c_proj + b
+  layernorm_forward(s.ln_out.data(), nullptr, nullptr, x, lw.ln_2_w, lw.ln_2_b, M, C, eps);
+  gemm_packed(s.mlp_fc.data(), s.ln_out.data(), pw.mlp_c_fc.data(), lw.mlp_c_fc_b, M, C, F);
+  // GELU is element-wise, so it runs in place: one (P, 4C) buffer instead of two.
+  gelu_forward(s.mlp_fc.data(), s.mlp_fc.data(), static_cast<size_t>(M) * F);
+  gemm_packed(x, s.mlp_fc.data(), pw.mlp_c_proj.data(), lw.mlp_c_proj_b, M, F, C,
+              /*accumulate=*/true);
+}
+
 void Session::forward_head() {
+  forward_head_rows(0, trace_.T);
+  finish_mean_loss();
+}
+
+void Session::forward_head_rows(int t0, int t1) {
+  if (t0 >= t1) return;
   const ModelConfig& cfg = model_->config;
   const int T = trace_.T, C = cfg.n_embd, V = cfg.vocab_size, K = trace_.top_k;
   const Weights& w = model_->weights;
   Scratch& s = *scratch_;
   Trace& tr = trace_;
 
-  // logits = ln_f(residual[L]) @ wte^T   (T, V)
-  const float* x = tr.residual.data() + static_cast<size_t>(cfg.n_layer) * T * C;
-  layernorm_forward(s.ln_out.data(), nullptr, nullptr, x, w.ln_f_w, w.ln_f_b, T, C,
+  // logits[t0..t1) = ln_f(residual[L][t0..t1)) @ wte^T   (t1 - t0, V)
+  const float* x = tr.residual.data() + (static_cast<size_t>(cfg.n_layer) * T + t0) * C;
+  layernorm_forward(s.ln_out.data(), nullptr, nullptr, x, w.ln_f_w, w.ln_f_b, t1 - t0, C,
                     cfg.layer_norm_epsilon);
-  gemm_packed(tr.logits.data(), s.ln_out.data(), model_->packed_lm_head.data(), nullptr, T, C, V);
+  gemm_packed(tr.logits.data() + static_cast<size_t>(t0) * V, s.ln_out.data(),
+              model_->packed_lm_head.data(), nullptr, t1 - t0, C, V);
 
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  double loss_sum = 0.0;
-  for (int t = 0; t < T; t++) {
+  for (int t = t0; t < t1; t++) {
     const float* row = tr.logits.data() + static_cast<size_t>(t) * V;  // (V)
     // log-softmax: log p(v) = row[v] - max - log(sum exp(row - max))
     float max = row[0];
@@ -177,15 +218,17 @@ void Session::forward_head() {
     }
     for (int k = 0; k < K; k++) top_probs[k] = static_cast<float>(e[top_ids[k]] / sum);
 
-    if (t + 1 < T) {
-      const float loss = log_sum - (row[tr.ids[t + 1]] - max);
-      tr.token_loss[t] = loss;
-      loss_sum += loss;
-    } else {
-      tr.token_loss[t] = nan;
-    }
+    tr.token_loss[t] = t + 1 < T ? log_sum - (row[tr.ids[t + 1]] - max) : nan;
   }
-  tr.mean_loss = T >= 2 ? static_cast<float>(loss_sum / (T - 1)) : nan;
+}
+
+void Session::finish_mean_loss() {
+  Trace& tr = trace_;
+  const int T = tr.T;
+  double loss_sum = 0.0;  // in position order, as one pass over the rows sums them
+  for (int t = 0; t + 1 < T; t++) loss_sum += tr.token_loss[t];
+  tr.mean_loss = T >= 2 ? static_cast<float>(loss_sum / (T - 1))
+                        : std::numeric_limits<float>::quiet_NaN();
 }
 
 void Session::set_head_gain(int layer, int head, float gain) {
@@ -226,7 +269,9 @@ void Session::clear_head_gains() {
 int Session::update() {
   const int from = dirty_from_;
   // Before the first run there is no trace to update: the gains apply to the next run.
-  if (trace_.T == 0 || from >= model_->config.n_layer) return model_->config.n_layer;
+  if (trace_.T == 0) return model_->config.n_layer;
+  finish_head();
+  if (from >= model_->config.n_layer) return model_->config.n_layer;
   rerun_from(from);
   return from;
 }
@@ -238,11 +283,54 @@ void Session::rerun_from(int layer) {
                 std::to_string(cfg.n_layer) + " layers");
   }
   if (trace_.T == 0) throw Error("nothing to rerun: run a text first");
+  // A pass left half done by update_at() is finished first: the reruns
+  // below start from a trace where every layer is whole.
+  finish_head();
   // Never leave the trace behind the gains: start no later than the lowest edit.
   const int first = std::min(layer, dirty_from_);
-  forward_layers(first);
+  forward_layers(first, /*reuse_first_attention=*/true, 0, trace_.T);
   forward_head();
   dirty_from_ = cfg.n_layer;
+}
+
+int Session::update_at(int t) {
+  const ModelConfig& cfg = model_->config;
+  if (trace_.T == 0) throw Error("nothing to update: run a text first");
+  if (t < 0 || t >= trace_.T) {
+    throw Error("position " + std::to_string(t) + " is outside the " + std::to_string(trace_.T) +
+                " tokens run");
+  }
+  // A pass left pending is finished first: this one may reuse the last
+  // layer's attention, which that pass computed for its one row only.
+  finish_head();
+  const int from = dirty_from_;
+  if (from >= cfg.n_layer) return cfg.n_layer;
+  // The last layer runs its attention, c_proj and MLP for query row t only:
+  // no other position of the head needs them (its keys and values are the
+  // QKV of all rows, computed in full and kept in scratch for finish_head).
+  forward_layers(from, /*reuse_first_attention=*/true, t, t + 1);
+  dirty_from_ = cfg.n_layer;
+  forward_head_rows(t, t + 1);
+  const float* gain = gains_.data() + static_cast<size_t>(cfg.n_layer - 1) * cfg.n_head;
+  std::copy(gain, gain + cfg.n_head, pending_last_gains_.begin());  // sized in the constructor
+  head_pending_ = true;
+  head_row_done_ = t;
+  return from;
+}
+
+void Session::finish_head() {
+  if (!head_pending_) return;
+  const ModelConfig& cfg = model_->config;
+  const int t = head_row_done_, T = trace_.T, last = cfg.n_layer - 1;
+  // With the gains of the update_at() pass, even if they changed since:
+  // the trace is one pass, and the next update() reruns for the new ones.
+  const float* gain = pending_last_gains_.data();
+  layer_rows(last, 0, t, last_attend_, gain);
+  layer_rows(last, t + 1, T, last_attend_, gain);
+  forward_head_rows(0, t);
+  forward_head_rows(t + 1, T);
+  finish_mean_loss();
+  head_pending_ = false;
 }
 
 }  // namespace hl

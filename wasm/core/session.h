@@ -47,17 +47,53 @@ class Session {
   int update();
   void rerun_from(int layer);
 
+  // The same update in two phases, for a page that shows one position's
+  // predictions first. update_at(t) reruns the edited layers, except that
+  // the last layer after its QKV runs for position t only, then the LM head
+  // at position t (logits row t, top_k row t, token_loss[t]). finish_head()
+  // then does the rest: the last layer and the head at every other position,
+  // and mean_loss. In between (head_pending() is true) those rows still hold
+  // the previous pass; after finish_head() the trace equals a full run bit
+  // for bit (no row of these kernels depends on the rows beside it).
+  // Returns the first layer rerun; with nothing edited, L, and the head is
+  // finished at once. t outside [0, T) throws hl::Error. update() and
+  // rerun_from() finish a pending pass first.
+  int update_at(int t);
+  void finish_head();
+  bool head_pending() const { return head_pending_; }
+
+  // Every buffer is current, except while head_pending(): then position t
+  // of update_at(t) is, and the other positions of the last layer's
+  // attn_probs, head_z, its output residual[L], logits, top-k and
+  // token_loss, and mean_loss, are those of the previous pass.
   const Trace& trace() const { return trace_; }
   const Model& model() const { return *model_; }
 
  private:
-  void forward_layers(int first_layer);
-  void forward_head();  // ln_f, logits, top-k, losses
+  // Layers first_layer..L-1. reuse_first_attention: layer first_layer's
+  // ln_1, QKV and attention (attn_probs, head_z) are taken from the trace as
+  // they are, which is right when that layer's input residual is unchanged
+  // since they were computed: gains multiply z after attention. The last
+  // layer runs its rows [last_t0, last_t1) only after its QKV.
+  void forward_layers(int first_layer, bool reuse_first_attention, int last_t0, int last_t1);
+  // Layer l after its QKV (scratch qkv, all T rows), for query rows [t0, t1):
+  // attention (unless !attend: the trace's), gain (H) times z, c_proj, MLP.
+  void layer_rows(int l, int t0, int t1, bool attend, const float* gain);
+  void forward_head();                      // ln_f, logits, top-k, losses at every position
+  void forward_head_rows(int t0, int t1);   // the same for positions [t0, t1), no mean_loss
+  void finish_mean_loss();                  // mean_loss from token_loss
 
   std::shared_ptr<const Model> model_;
   int top_k_;
   std::vector<float> gains_;  // (L, H)
   int dirty_from_;            // lowest layer edited since the last pass
+  // update_at() left the last layer after its QKV and the head at every
+  // position but head_row_done_ to finish_head(), with these gains (H) of
+  // the last layer, its attention to compute unless last_attend_ is false.
+  bool head_pending_ = false;
+  int head_row_done_ = -1;
+  bool last_attend_ = true;
+  std::vector<float> pending_last_gains_;
   Trace trace_;
   // scratch buffers sized for n_positions are private to session.cpp
   struct Scratch;
