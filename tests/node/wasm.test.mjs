@@ -317,6 +317,69 @@ for (const fixture of FIXTURES) {
   });
 }
 
+for (const fixture of FIXTURES) {
+  test(`${fixture.name}: updateAt(t) then finishUpdate() equals a fresh full run bit for bit`, () => {
+    const files = readModelFolder(fixture.dir);
+    const info = expectOk(loadFolder(engine, files), 'loadModel');
+    const { ids } = expectOk(engine.tokenize(TEXT), 'tokenize');
+    const fresh = new Module.Engine();
+    expectOk(loadFolder(fresh, files), 'loadModel');
+    let checked = 0;
+    // Every layer (the first rerun layer reuses its cached attention; the
+    // last runs one row first), at the last, the first and a middle position.
+    for (let layer = 0; layer < info.n_layer; layer++) {
+      for (const position of [-1, 0, Math.floor(ids.length / 2)]) {
+        const head = (layer + 1) % info.n_head;
+        expectOk(engine.clearHeadGains(), 'clearHeadGains');
+        expectOk(engine.run(ids, TOP_K), 'run');
+        expectOk(engine.setHeadGain(layer, head, 0), 'setHeadGain');
+        const at = expectOk(engine.updateAt(position), 'updateAt');
+        const t = position === -1 ? ids.length - 1 : position;
+        assert.equal(at.from_layer, layer);
+        assert.equal(at.position, t);
+        expectOk(engine.finishUpdate(), 'finishUpdate');
+        const split = expectOk(engine.getTrace(), 'getTrace');
+        const splitLogits = expectOk(engine.getLogits(), 'getLogits').logits;
+
+        expectOk(fresh.clearHeadGains(), 'clearHeadGains');
+        expectOk(fresh.setHeadGain(layer, head, 0), 'setHeadGain');
+        expectOk(fresh.run(ids, TOP_K), 'run');
+        const full = expectOk(fresh.getTrace(), 'getTrace');
+        const fullLogits = expectOk(fresh.getLogits(), 'getLogits').logits;
+        const K = full.top_k;
+        // The first phase's figures are the full run's at t.
+        assert.ok(sameBits(at.top_k_ids, full.top_k_ids.subarray(t * K, (t + 1) * K)), 'top-k ids at t');
+        assert.ok(sameBits(at.top_k_probs, full.top_k_probs.subarray(t * K, (t + 1) * K)), 'top-k probs at t');
+        assert.deepEqual(at.top_k_tokens, full.top_k_tokens.slice(t * K, (t + 1) * K));
+        assert.ok(Object.is(at.loss, full.loss[t]) || at.loss === full.loss[t], 'loss at t');
+        // And after the second, everything is.
+        assert.ok(sameBits(splitLogits, fullLogits), 'logits');
+        assert.ok(sameBits(split.attn, full.attn), 'attention');
+        assert.ok(sameBits(split.loss, full.loss), 'loss');
+        assert.ok(sameBits(split.top_k_ids, full.top_k_ids), 'top-k ids');
+        assert.ok(sameBits(split.top_k_probs, full.top_k_probs), 'top-k probs');
+        assert.ok(Object.is(split.mean_loss, full.mean_loss), 'mean loss');
+        checked++;
+      }
+    }
+    // A trace read without finishUpdate() finishes it: still the full run.
+    expectOk(engine.setHeadGain(0, 0, 0.25), 'setHeadGain');
+    expectOk(engine.updateAt(-1), 'updateAt');
+    const implicit = expectOk(engine.getLogits(), 'getLogits').logits;
+    expectOk(fresh.setHeadGain(0, 0, 0.25), 'setHeadGain');
+    expectOk(fresh.update(), 'update');
+    assert.ok(sameBits(implicit, expectOk(fresh.getLogits(), 'getLogits').logits));
+    // Nothing edited since: from_layer says so.
+    assert.equal(expectOk(engine.updateAt(-1), 'updateAt').from_layer, info.n_layer);
+    const outside = engine.updateAt(ids.length);
+    console.log(`${fixture.name}: updateAt + finishUpdate == full run at ${checked} (layer, position) pairs; ` +
+      `updateAt(${ids.length}): ${outside.error}`);
+    assert.equal(outside.ok, false);
+    assert.match(outside.error, /position/);
+    fresh.delete();
+  });
+}
+
 test('changing topK keeps the head gains', () => {
   const info = expectOk(loadFolder(engine, readModelFolder(FIXTURES[1].dir)), 'loadModel');
   const { ids } = expectOk(engine.tokenize(TEXT), 'tokenize');

@@ -211,6 +211,46 @@ class Engine {
     });
   }
 
+  // The first phase of update() (Session::update_at): reruns the edited
+  // layers (the last one for this position only) and the LM head at one
+  // position, -1 = the last, and returns that
+  // position's predictions: from_layer, position, top_k_ids (K),
+  // top_k_probs (K), top_k_tokens (K), loss (of the token after it; NaN at
+  // the last). The other positions are computed by finishUpdate(), or by the
+  // first call that reads the trace.
+  val updateAt(int position) {
+    return guarded("updateAt", [&] {
+      const hl::Model& model = loaded();
+      if (!has_trace_) throw hl::Error("nothing to update: call run() first");
+      const int T = session_->trace().T;
+      const int t = position == -1 ? T - 1 : position;
+      const int from_layer = session_->update_at(t);
+      const hl::Trace& trace = session_->trace();
+      const int K = trace.top_k;
+      const size_t row = static_cast<size_t>(t) * K;
+      std::vector<std::string> top_k_tokens(K);
+      for (int k = 0; k < K; ++k) top_k_tokens[k] = display(model, trace.top_k_ids[row + k]);
+      val result = success();
+      result.set("from_layer", from_layer);
+      result.set("position", t);
+      result.set("top_k_ids", copy_to_js("Int32Array", trace.top_k_ids.data() + row, K));
+      result.set("top_k_probs", copy_to_js("Float32Array", trace.top_k_probs.data() + row, K));
+      result.set("top_k_tokens", strings_to_js(top_k_tokens));
+      result.set("loss", trace.token_loss[t]);
+      return result;
+    });
+  }
+
+  // The second phase: the LM head at every other position and the mean loss.
+  val finishUpdate() {
+    return guarded("finishUpdate", [&] {
+      loaded();
+      if (!has_trace_) throw hl::Error("nothing to update: call run() first");
+      session_->finish_head();
+      return success();
+    });
+  }
+
   val getTrace() {
     return guarded("getTrace", [&] { return trace_result(/*with_attention=*/true); });
   }
@@ -226,13 +266,12 @@ class Engine {
   val getAttention(int layer) {
     return guarded("getAttention", [&] {
       const hl::Model& model = loaded();
-      if (!has_trace_) throw hl::Error("no trace yet: call run() first");
       const int L = model.config.n_layer;
-      if (layer < 0 || layer >= L) {
+      if (has_trace_ && (layer < 0 || layer >= L)) {
         throw hl::Error("layer " + std::to_string(layer) + " is outside 0.." +
                         std::to_string(L - 1));
       }
-      const hl::Trace& trace = session_->trace();
+      const hl::Trace& trace = finished_trace();
       const size_t per_layer = static_cast<size_t>(model.config.n_head) * trace.T * trace.T;
       val result = success();
       result.set("layer", layer);
@@ -249,8 +288,7 @@ class Engine {
   val getLogits() {
     return guarded("getLogits", [&] {
       const hl::Model& model = loaded();
-      if (!has_trace_) throw hl::Error("no trace yet: call run() first");
-      const hl::Trace& trace = session_->trace();
+      const hl::Trace& trace = finished_trace();
       val result = success();
       result.set("T", trace.T);
       result.set("vocab_size", model.config.vocab_size);
@@ -291,11 +329,18 @@ class Engine {
     session_top_k_ = top_k;
   }
 
-  // Everything getTrace returns; attn (L, H, T, T) only with_attention.
-  val trace_result(bool with_attention) const {
-    const hl::Model& model = loaded();
+  // The trace, with the head of an updateAt() finished first: whatever
+  // reads it sees every position of one pass.
+  const hl::Trace& finished_trace() {
     if (!has_trace_) throw hl::Error("no trace yet: call run() first");
-    const hl::Trace& trace = session_->trace();
+    session_->finish_head();
+    return session_->trace();
+  }
+
+  // Everything getTrace returns; attn (L, H, T, T) only with_attention.
+  val trace_result(bool with_attention) {
+    const hl::Model& model = loaded();
+    const hl::Trace& trace = finished_trace();
     const hl::ModelConfig& config = model.config;
     const int T = trace.T;
     const int K = trace.top_k;
@@ -393,6 +438,8 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("setHeadGain", &Engine::setHeadGain)
       .function("clearHeadGains", &Engine::clearHeadGains)
       .function("update", &Engine::update)
+      .function("updateAt", &Engine::updateAt)
+      .function("finishUpdate", &Engine::finishUpdate)
       .function("getTrace", &Engine::getTrace)
       .function("getTraceWithoutAttention", &Engine::getTraceWithoutAttention)
       .function("getAttention", &Engine::getAttention)

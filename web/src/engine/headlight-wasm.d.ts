@@ -42,6 +42,17 @@ export interface TraceResult {
   gains: Float32Array;      // [L x H] current head gains
 }
 
+/** The predictions at one position, from updateAt(). */
+export interface PositionPredictions {
+  ok: true;
+  from_layer: number;       // first layer rerun (n_layer if nothing changed)
+  position: number;         // t, the position these are the predictions after
+  top_k_ids: Int32Array;    // [K]
+  top_k_probs: Float32Array;// [K]
+  top_k_tokens: string[];   // [K] display text
+  loss: number;             // -log p(ids[t + 1]); NaN at the last position
+}
+
 export interface Engine {
   loadModel(configJson: string, safetensors: Uint8Array, vocabJson: string, mergesTxt: string):
     ({ ok: true } & ModelInfo) | Fail;
@@ -53,6 +64,14 @@ export interface Engine {
   clearHeadGains(): { ok: true } | Fail;
   /** Reruns from the lowest edited layer; returns it (n_layer if nothing changed). */
   update(): { ok: true; from_layer: number } | Fail;
+  /**
+   * update() in two phases, the first: reruns the edited layers and the LM
+   * head at one position only (-1 = the last) and returns its predictions.
+   * The other positions follow in finishUpdate() (or the next trace read).
+   */
+  updateAt(position: number): PositionPredictions | Fail;
+  /** The second phase of updateAt(): the head at every other position and the mean loss. */
+  finishUpdate(): { ok: true } | Fail;
   getTrace(): TraceResult | Fail;
   /** getTrace without `attn`: for large models, fetch attention per layer instead. */
   getTraceWithoutAttention(): Omit<TraceResult, 'attn'> | Fail;
