@@ -11,7 +11,14 @@ import { installEmbedding } from './embed/page';
 import { EngineClient } from './engine/client';
 import { fetchModelIndex, modelsBaseUrl } from './engine/model-index';
 import { openLocalModel } from './engine/open-local';
-import type { Analysis, AnalysisCore, AttentionPart, LoadedModel, Progress } from './engine/protocol';
+import type {
+  Analysis,
+  AnalysisCore,
+  AttentionPart,
+  LoadedModel,
+  PredictionsPart,
+  Progress,
+} from './engine/protocol';
 import {
   type AnalysisSummary,
   type AppSnapshot,
@@ -51,7 +58,7 @@ import { HeadDetailView } from './views/head-detail';
 import { HeadGridView } from './views/head-grid';
 import { drawColorbar } from './views/heatmap';
 import { ModelPicker } from './views/model-picker';
-import { PredictionsView } from './views/predictions';
+import { predictionsOf, predictionsOfPart, PredictionsView } from './views/predictions';
 import { PresetsView } from './views/presets';
 import { formatBytes, StatusView } from './views/status';
 import { TokensView } from './views/tokens';
@@ -166,10 +173,13 @@ drawColorbar(element<HTMLCanvasElement>('colorbar'));
 // ---- Drawing ----
 //
 // After a head edit on the same tokens, the worker answers in two messages:
-// first the predictions and losses (AnalysisCore), then the attention. The
-// predictions are drawn the moment they arrive; the attention views (head
-// grid, detail, tokens) are drawn once that frame is painted, so the bars
-// never wait for 32 heatmaps. A new text or model draws everything at once.
+// first the predictions at the shown position (PredictionsPart: it reran
+// the edited layers and the LM head at that one position), then everything
+// else: every position's predictions and losses (AnalysisCore) and the
+// attention. The bars are drawn the moment the first arrives, the mean loss
+// the moment the second does; the attention views (head grid, detail,
+// tokens) once the frame with the bars is painted, so the bars never wait
+// for 32 heatmaps. A new text or model draws everything at once.
 
 /** The query position clamped to T tokens (-1 = last). */
 function positionIn(T: number): number {
@@ -182,18 +192,32 @@ function queryPosition(): number {
   return positionIn(analysis?.T ?? 0);
 }
 
-/** What the predictions view shows: `analysis`, or a newer AnalysisCore drawn ahead of it. */
-let shownCore: AnalysisCore | null = null;
-let shownSeq = 0;
+/**
+ * What the predictions view shows: `analysis`, or the AnalysisCore of a
+ * newer pass drawn ahead of it, or (newer still) that pass's PredictionsPart.
+ * seq: the pass's place in the order of requests (analysisSeq).
+ */
+let shownCore: { seq: number; core: AnalysisCore } | null = null;
+let shownPart: { seq: number; part: PredictionsPart } | null = null;
+/** The seq of `analysis`. */
+let analysisSeqDrawn = 0;
 
 function drawPredictions(): void {
-  const core = shownCore ?? analysis;
+  const core = shownCore ?? (analysis ? { seq: analysisSeqDrawn, core: analysis } : null);
+  const part = shownPart;
+  // The part of a newer pass, while the position it holds is the one shown
+  // and the drawn tokens are those it ran (checked when it arrived).
+  if (part && analysis && (!core || part.seq > core.seq) && positionIn(part.part.T) === part.part.position) {
+    const edited = part.part.gains.some((gain) => gain !== 1);
+    predictions.render(predictionsOfPart(part.part, analysis.tokens), part.seq, edited);
+    return;
+  }
   if (!core) return;
   // Ghost bars when the gains of that pass (not the reader's newest ones,
   // which may be on their way to the engine) edit a head. Redraws, and bumps
   // data-revision, only when something it shows changed.
-  const edited = core.gains.some((gain) => gain !== 1);
-  predictions.render(core, positionIn(core.T), edited);
+  const edited = core.core.gains.some((gain) => gain !== 1);
+  predictions.render(predictionsOf(core.core, positionIn(core.core.T)), core.seq, edited);
 }
 
 function drawViews(): void {
@@ -232,26 +256,29 @@ interface Drawing {
 function render({ next, seq, fromLayer, roundTripMs, predictionsMs }: Drawing): void {
   const t0 = performance.now();
   analysis = next;
-  if (seq >= shownSeq) {
-    shownCore = next;
-    shownSeq = seq;
-  }
+  analysisSeqDrawn = seq;
+  if (shownCore && shownCore.seq <= seq) shownCore = null;
+  if (shownPart && shownPart.seq <= seq) shownPart = null;
   grid.render(next, fromLayer);
   grid.setGains(state.gains);
   const gridMs = performance.now() - t0;
   drawViews();
   edits.render(state.gains, next.n_head);
   const paintMs = performance.now() - t0;
-  const { tokenize_ms, forward_ms } = next.timing;
+  const { tokenize_ms, forward_ms, position_ms } = next.timing;
   const pass =
-    next.rerun_from_layer === 0
+    next.rerun_from_layer === 0 && position_ms === null
       ? 'full forward pass'
       : next.rerun_from_layer >= next.n_layer
         ? 'no layer rerun'
         : `rerun from layer ${next.rerun_from_layer}`;
   const muted = countMuted(state);
   status.setTiming(
-    `${pass}: ${forward_ms.toFixed(1)} ms · tokenize ${tokenize_ms.toFixed(1)} ms · ` +
+    `${pass}: ${forward_ms.toFixed(1)} ms · ` +
+      // A rerun reads no text; its first phase ends with the shown position's predictions.
+      (position_ms === null
+        ? `tokenize ${tokenize_ms.toFixed(1)} ms · `
+        : `position ${positionIn(next.T)} after ${position_ms.toFixed(1)} ms · `) +
       (predictionsMs === null ? '' : `predictions drawn at ${predictionsMs.toFixed(1)} ms · `) +
       `round trip ${roundTripMs.toFixed(1)} ms · draw ${paintMs.toFixed(1)} ms ` +
       `(grid ${gridMs.toFixed(1)} ms for ${grid.lastRepainted} heads)` +
@@ -339,17 +366,16 @@ function mergeAttention(part: AttentionPart, core: AnalysisCore): Float32Array {
   return attn;
 }
 
-/** True when `core` reads the same tokens with the same model shape as the drawn analysis. */
-function sameTokensAsDrawn(core: AnalysisCore): boolean {
+/** True when `pass` read the same tokens with the same model and top-k as the drawn analysis. */
+function sameTokensAsDrawn(pass: Pick<AnalysisCore, 'model' | 'T' | 'top_k' | 'ids' | 'gains'>): boolean {
   const drawn = analysis;
   return (
     drawn !== null &&
-    drawn.model === core.model &&
-    drawn.n_layer === core.n_layer &&
-    drawn.n_head === core.n_head &&
-    drawn.top_k === core.top_k &&
-    drawn.T === core.T &&
-    drawn.ids.every((id, i) => id === core.ids[i])
+    drawn.model === pass.model &&
+    drawn.gains.length === pass.gains.length &&
+    drawn.top_k === pass.top_k &&
+    drawn.T === pass.T &&
+    drawn.ids.every((id, i) => id === pass.ids[i])
   );
 }
 
@@ -367,47 +393,47 @@ const runner = new LatestRunner(async () => {
   }
   const seq = ++analysisSeq;
   const t0 = performance.now();
-  let core: AnalysisCore | null = null;
   let predictionsMs: number | null = null;
-  const onCore = (received: AnalysisCore) => {
-    core = received;
-    // Only the head gains changed: the predictions go up now, the rest
-    // (attention views) once this frame is painted.
-    if (received.model !== state.model?.name || !sameTokensAsDrawn(received)) return;
-    shownCore = received;
-    shownSeq = seq;
+  const onPredictions = (part: PredictionsPart) => {
+    // Only the head gains changed: the bars go up now, the mean loss with
+    // the next message, the attention views once that frame is painted.
+    if (part.model !== state.model?.name || !sameTokensAsDrawn(part)) return;
+    shownPart = { seq, part };
     drawPredictions();
     predictionsMs = performance.now() - t0;
-    // Its figures (getAnalysis) are those of the predictions: announce it now.
-    changes.emit(snapshot(), 'analysis');
   };
   try {
-    const part = await client.call(
+    const { core, attention } = await client.call(
       'analyze',
       {
         text: state.text,
         gains: state.gains.slice(),
         topK: TOP_K,
+        position: state.selectedPosition,
         heldAttention: heldAttention?.version ?? 0,
       },
       undefined,
       [],
-      onCore,
+      onPredictions,
     );
-    const received = core as AnalysisCore | null;
-    if (!received) throw new Error('the engine sent no predictions');
     // Always merged, in order: the next request's attention builds on it.
-    const attn = mergeAttention(part, received);
-    if (received.model !== state.model?.name) return;  // a newer model arrived meanwhile
+    const attn = mergeAttention(attention, core);
+    if (core.model !== state.model?.name) return;  // a newer model arrived meanwhile
+    if (predictionsMs !== null) {
+      // The bars are up: the mean loss (and the figures of getAnalysis) now.
+      shownCore = { seq, core };
+      drawPredictions();
+      changes.emit(snapshot(), 'analysis');
+    }
     const next: Analysis = {
-      ...received,
+      ...core,
       attn,
-      timing: { ...received.timing, attention_ms: part.attention_ms },
+      timing: { ...core.timing, attention_ms: attention.attention_ms },
     };
     const drawing: Drawing = {
       next,
       seq,
-      fromLayer: received.rerun_from_layer,
+      fromLayer: core.rerun_from_layer,
       roundTripMs: performance.now() - t0,
       predictionsMs,
     };
@@ -650,9 +676,12 @@ function snapshot(): AppSnapshot {
   };
 }
 
-/** The figures of the analysis the predictions show (it may be ahead of the grid by a frame). */
+/**
+ * The figures of the analysis the predictions show (it may be ahead of the
+ * grid by a frame; the bars of a newer pass may be up a moment before it).
+ */
 function summary(): AnalysisSummary | null {
-  const shown = shownCore ?? analysis;
+  const shown = shownCore?.core ?? analysis;
   if (!shown) return null;
   const t = positionIn(shown.T);
   const K = shown.top_k;

@@ -38,19 +38,57 @@ export interface Analysis {
   baseline: Baseline;
   /** First layer recomputed: 0 for a full pass, L when only the text was re-read. */
   rerun_from_layer: number;
-  /** Worker-side time of each step, ms (attention_ms: reading the attention out of the engine). */
-  timing: { tokenize_ms: number; forward_ms: number; trace_ms: number; attention_ms: number };
+  /**
+   * Worker-side time of each step, ms. forward_ms: the whole pass or rerun;
+   * position_ms: of it, the rerun up to the shown position's predictions
+   * (PredictionsPart; null when none was sent first); attention_ms: reading
+   * the attention out of the engine.
+   */
+  timing: {
+    tokenize_ms: number;
+    forward_ms: number;
+    position_ms: number | null;
+    trace_ms: number;
+    attention_ms: number;
+  };
 }
 
-/**
- * An Analysis without its attention: losses, top-k and the ghost-bar
- * baseline, a few KB. The worker posts it as soon as the forward pass is
- * done, before it reads the attention (up to L x H x T x T floats), so the
- * predictions can be drawn first.
- */
+/** An Analysis without its attention: losses, top-k and the ghost-bar baseline, a few KB. */
 export type AnalysisCore = Omit<Analysis, 'attn' | 'timing'> & {
   timing: Omit<Analysis['timing'], 'attention_ms'>;
 };
+
+/**
+ * The predictions at the one position the page shows, sent first after a
+ * head edit on the same tokens: the worker reruns the edited layers and the
+ * LM head at that position only, posts this, and only then computes the
+ * head at the other T - 1 positions (losses, mean loss, top-k everywhere).
+ * Every figure here equals the one of the full AnalysisCore that follows,
+ * bit for bit.
+ */
+export interface PredictionsPart {
+  model: string;
+  T: number;
+  top_k: number;
+  ids: Int32Array;             // [T] the tokens run, to match the page's drawn analysis
+  /** t: the query position whose next token these predict. */
+  position: number;
+  top_k_ids: Int32Array;       // [K] at t
+  top_k_probs: Float32Array;   // [K] at t
+  top_k_tokens: string[];      // [K] at t
+  /** -log p(ids[t + 1]) in nats; NaN at T - 1. */
+  loss: number;
+  gains: Float32Array;         // [L x H] the gains this pass used
+  baseline: {
+    /** The unedited model's loss at t. */
+    loss: number;
+    /** [K] the unedited model's probability of each token of top_k_ids (NaN: unknown). */
+    probs_of_top_k: Float32Array;
+  };
+  rerun_from_layer: number;
+  /** Worker-side ms: tokenize, and the rerun up to these predictions. */
+  timing: { tokenize_ms: number; position_ms: number };
+}
 
 /**
  * The attention of an analysis. Only the layers the pass recomputed are
@@ -123,15 +161,24 @@ export interface Methods {
   /**
    * Runs text with the given head gains ([L x H], 1 = unchanged, 0 = muted).
    * The worker reruns only what changed: new text -> full pass; same text and
-   * new gains -> rerun from the lowest edited layer. It answers in two
-   * messages: first the AnalysisCore (a 'partial' message: predictions,
-   * losses), then the attention (the result). heldAttention: the version of
-   * the attention the page holds (AttentionPart.version; 0 = none).
+   * new gains -> rerun from the lowest edited layer. A rerun answers in two
+   * messages: first the PredictionsPart of `position` (a 'partial' message),
+   * then the result: the AnalysisCore (every position's predictions and
+   * losses) and the attention. A full pass sends only the result.
+   * position: the query position shown, -1 (or past the end) = the last.
+   * heldAttention: the version of the attention the page holds
+   * (AttentionPart.version; 0 = none).
    */
   analyze: {
-    params: { text: string; gains: Float32Array; topK: number; heldAttention: number };
-    partial: AnalysisCore;
-    result: AttentionPart;
+    params: {
+      text: string;
+      gains: Float32Array;
+      topK: number;
+      position: number;
+      heldAttention: number;
+    };
+    partial: PredictionsPart;
+    result: { core: AnalysisCore; attention: AttentionPart };
   };
 }
 

@@ -17,6 +17,7 @@ import type {
   Method,
   Methods,
   PartialOf,
+  PredictionsPart,
   Progress,
   RequestMessage,
   ResponseMessage,
@@ -51,6 +52,7 @@ let nextAttentionVersion = 1;
 // The unedited model on lastIds (see Baseline), recomputed only when the
 // text, top-k or model changes.
 interface BaselineCache {
+  ids: Int32Array;              // [T] the tokens run
   data: Omit<Baseline, 'probs_of_top_k'>;
   logits: Float32Array | null;  // [T x V] unedited logits, when small enough
   lse: Float32Array | null;     // [T] log-sum-exp of each logits row
@@ -164,7 +166,7 @@ const handlers: { [M in Method]: Handler<M> } = {
     return installModel(files, performance.now());
   },
 
-  analyze({ text, gains, topK, heldAttention }, _report, sendPartial) {
+  analyze({ text, gains, topK, position, heldAttention }, _report, sendPartial) {
     if (!engine || !model || !engineGains) throw new Error('no model is loaded');
     const { n_layer, n_head } = model;
     if (gains.length !== n_layer * n_head) {
@@ -201,6 +203,7 @@ const handlers: { [M in Method]: Handler<M> } = {
     // True when only the head gains changed: the layers below rerunFrom keep
     // the attention of the previous pass.
     let rerun = false;
+    let positionMs: number | null = null;
     if (ids !== lastIds || topK !== lastTopK || !baseline) {
       lastText = null;
       lastIds = null;
@@ -220,14 +223,42 @@ const handlers: { [M in Method]: Handler<M> } = {
       lastTopK = topK;
       rerunFrom = 0;
     } else {
+      // Same tokens, new gains: the rerun in two phases. First the edited
+      // layers and the LM head at the shown position only, posted at once;
+      // then the head at the other positions (a (T - 1) x vocab GEMM, about
+      // a layer's worth of work) while the page paints the bars.
       setGains(gains);
-      rerunFrom = unwrap(engine.update(), 'rerun after head edit').from_layer;
+      const T = baseline.ids.length;
+      const t = position >= 0 && position < T ? position : T - 1;
+      const at = unwrap(engine.updateAt(t), 'rerun after head edit');
+      rerunFrom = at.from_layer;
       rerun = true;
+      positionMs = performance.now() - t1;
+      sendPartial({
+        model: model.name,
+        T,
+        top_k: at.top_k_ids.length,
+        ids: baseline.ids.slice(),
+        position: at.position,
+        top_k_ids: owned(at.top_k_ids),
+        top_k_probs: owned(at.top_k_probs),
+        top_k_tokens: at.top_k_tokens,
+        loss: at.loss,
+        gains: engineGains.slice(),
+        baseline: {
+          loss: baseline.data.loss[at.position]!,
+          probs_of_top_k: baselineProbs(baseline, at.top_k_ids, at.position),
+        },
+        rerun_from_layer: rerunFrom,
+        timing: { tokenize_ms: t1 - t0, position_ms: positionMs },
+      } satisfies PredictionsPart);
+      unwrap(engine.finishUpdate(), 'rerun after head edit');
     }
     const t2 = performance.now();
 
-    // First everything but the attention: the page draws the predictions
-    // from it while the attention is read and sent.
+    // Then everything: predictions and losses at every position, and the
+    // attention (only the recomputed layers when the page holds the
+    // previous pass's attention, else all of it), in one message.
     const trace = unwrap(engine.getTraceWithoutAttention(), 'trace');
     const core: AnalysisCore = {
       model: model.name,
@@ -247,23 +278,26 @@ const handlers: { [M in Method]: Handler<M> } = {
       gains: owned(trace.gains),
       baseline: baselineFor(baseline, trace.top_k_ids, trace.T, trace.top_k),
       rerun_from_layer: rerunFrom,
-      timing: { tokenize_ms: t1 - t0, forward_ms: t2 - t1, trace_ms: performance.now() - t2 },
+      timing: {
+        tokenize_ms: t1 - t0,
+        forward_ms: t2 - t1,
+        position_ms: positionMs,
+        trace_ms: performance.now() - t2,
+      },
     };
-    sendPartial(core);
 
-    // Then the attention: only the recomputed layers when the page holds
-    // the previous pass's attention, else all of it.
     const t3 = performance.now();
     const from = rerun && heldAttention !== 0 && heldAttention === baseVersion ? rerunFrom : 0;
     const attn = readAttention(engine, from, n_layer, n_head, trace.T);
     attentionVersion = nextAttentionVersion++;
-    return {
+    const attention: AttentionPart = {
       version: attentionVersion,
       base_version: from > 0 ? baseVersion : 0,
       from_layer: from,
       attn,
       attention_ms: performance.now() - t3,
-    } satisfies AttentionPart;
+    };
+    return { core, attention };
   },
 };
 
@@ -315,6 +349,7 @@ function captureBaseline(engine: Engine): BaselineCache {
   }
   // Copies: the cache outlives the analyses whose buffers are transferred.
   return {
+    ids: trace.ids.slice(),
     data: {
       loss: trace.loss.slice(),
       mean_loss: trace.mean_loss,
@@ -331,21 +366,38 @@ function captureBaseline(engine: Engine): BaselineCache {
 /** The cached baseline plus the unedited probability of each edited top-k token. */
 function baselineFor(cache: BaselineCache | null, topKIds: Int32Array, T: number, K: number): Baseline {
   if (!cache) throw new Error('the unedited baseline is missing');
-  const probs = new Float32Array(T * K).fill(NaN);  // [T x K]
-  const { logits, lse, vocab_size, data } = cache;
+  const probs = new Float32Array(T * K);  // [T x K]
   for (let t = 0; t < T; t++) {
-    for (let k = 0; k < K; k++) {
-      const id = topKIds[t * K + k]!;
-      if (logits && lse) {
-        probs[t * K + k] = Math.exp(logits[t * vocab_size + id]! - lse[t]!);
-        continue;
-      }
-      for (let j = 0; j < K; j++) {
-        if (data.top_k_ids[t * K + j] === id) probs[t * K + k] = data.top_k_probs[t * K + j]!;
-      }
+    probs.set(baselineProbs(cache, topKIds.subarray(t * K, (t + 1) * K), t), t * K);
+  }
+  // Copies of the cached arrays: the message transfers its buffers.
+  const { data } = cache;
+  return {
+    loss: data.loss.slice(),
+    mean_loss: data.mean_loss,
+    top_k_ids: data.top_k_ids.slice(),
+    top_k_probs: data.top_k_probs.slice(),
+    top_k_tokens: data.top_k_tokens,
+    probs_of_top_k: probs,
+  };
+}
+
+/** [K] the unedited model's probability at position t of each id of `ids` ([K]); NaN where unknown. */
+function baselineProbs(cache: BaselineCache, ids: Int32Array, t: number): Float32Array {
+  const K = ids.length;
+  const probs = new Float32Array(K).fill(NaN);
+  const { logits, lse, vocab_size, data } = cache;
+  for (let k = 0; k < K; k++) {
+    const id = ids[k]!;
+    if (logits && lse) {
+      probs[k] = Math.exp(logits[t * vocab_size + id]! - lse[t]!);
+      continue;
+    }
+    for (let j = 0; j < K; j++) {
+      if (data.top_k_ids[t * K + j] === id) probs[k] = data.top_k_probs[t * K + j]!;
     }
   }
-  return { ...data, probs_of_top_k: probs };
+  return probs;
 }
 
 /** Swaps in a model from its four files; the previous model stays if they are bad. */
@@ -386,11 +438,19 @@ function installModel(files: LocalModelFiles, t0: number): LoadedModel {
   return model;
 }
 
-function transferables(result: unknown): Transferable[] {
-  if (!result || typeof result !== 'object') return [];
-  const buffers = new Set<ArrayBuffer>();
+/**
+ * The buffers of the typed arrays in `result` and in the plain objects it
+ * holds (analyze's { core, attention }, core.baseline): each is transferred,
+ * not copied. Arrays of strings are left to the structured clone.
+ */
+function transferables(result: unknown, buffers = new Set<ArrayBuffer>(), depth = 0): Transferable[] {
+  if (!result || typeof result !== 'object' || depth > 2) return [...buffers];
   for (const value of Object.values(result)) {
-    if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) buffers.add(value.buffer);
+    if (ArrayBuffer.isView(value)) {
+      if (value.buffer instanceof ArrayBuffer) buffers.add(value.buffer);
+    } else if (value && typeof value === 'object' && !Array.isArray(value)) {
+      transferables(value, buffers, depth + 1);
+    }
   }
   return [...buffers];
 }

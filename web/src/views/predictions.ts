@@ -5,9 +5,66 @@
  * that really comes next moved, and the mean loss over the text before and
  * after the edits. Every row and line exists from the start and has a fixed
  * height, so updates never shift the layout.
+ *
+ * After a head edit the bars come first (PredictionsPart: one position's
+ * figures) and the mean loss, which needs every position, a moment later
+ * (the full AnalysisCore of the same pass): until then the mean-loss line
+ * keeps its text and carries data-pending.
  */
-import type { AnalysisCore } from '../engine/protocol';
+import type { AnalysisCore, PredictionsPart } from '../engine/protocol';
 import { quoteToken, renderTokenText } from './token-text';
+
+/** What the view draws: the figures at one position t, K = top-k. */
+export interface Predictions {
+  T: number;
+  t: number;
+  tokens: readonly string[];         // [T] display text (context and actual next token)
+  top_k_ids: ArrayLike<number>;      // [K]
+  top_k_probs: ArrayLike<number>;    // [K]
+  top_k_tokens: readonly string[];   // [K]
+  baseline_probs: ArrayLike<number>; // [K] unedited probability of each (NaN: unknown)
+  loss: number;                      // -log p(tokens[t + 1]); NaN at T - 1
+  baseline_loss: number;
+  /** Mean loss over the text; null while only position t is known. */
+  mean_loss: number | null;
+  baseline_mean_loss: number | null;
+}
+
+/** The figures of `core` at position t (clamped), as views of its arrays. */
+export function predictionsOf(core: AnalysisCore, position: number): Predictions {
+  const { T, top_k: K, baseline } = core;
+  const t = position < 0 || position >= T ? T - 1 : position;
+  return {
+    T,
+    t,
+    tokens: core.tokens,
+    top_k_ids: core.top_k_ids.subarray(t * K, (t + 1) * K),
+    top_k_probs: core.top_k_probs.subarray(t * K, (t + 1) * K),
+    top_k_tokens: core.top_k_tokens.slice(t * K, (t + 1) * K),
+    baseline_probs: baseline.probs_of_top_k.subarray(t * K, (t + 1) * K),
+    loss: core.loss[t]!,
+    baseline_loss: baseline.loss[t]!,
+    mean_loss: core.mean_loss,
+    baseline_mean_loss: baseline.mean_loss,
+  };
+}
+
+/** The figures of a PredictionsPart, with the display text of the tokens it ran. */
+export function predictionsOfPart(part: PredictionsPart, tokens: readonly string[]): Predictions {
+  return {
+    T: part.T,
+    t: part.position,
+    tokens,
+    top_k_ids: part.top_k_ids,
+    top_k_probs: part.top_k_probs,
+    top_k_tokens: part.top_k_tokens,
+    baseline_probs: part.baseline.probs_of_top_k,
+    loss: part.loss,
+    baseline_loss: part.baseline.loss,
+    mean_loss: null,
+    baseline_mean_loss: null,
+  };
+}
 
 interface Row {
   root: HTMLElement;
@@ -25,7 +82,7 @@ export class PredictionsView {
   private readonly rows: Row[] = [];
   private revision = 0;
   /** What the last render showed: the same again is not redrawn. */
-  private drawn: { probs: Float32Array; t: number; edited: boolean } | null = null;
+  private drawn: { pass: number; t: number; edited: boolean; meanLoss: boolean } | null = null;
 
   constructor(root: HTMLElement, k: number) {
     const get = (role: string) => root.querySelector<HTMLElement>(`[data-role="${role}"]`)!;
@@ -54,19 +111,28 @@ export class PredictionsView {
   }
 
   /**
-   * `position`: the query position whose next token is predicted (clamped to
-   * the text). An analysis is drawn once: the same analysis, position and
-   * edited flag again change nothing (data-revision counts real repaints).
+   * `pass` names the forward pass the figures come from (its PredictionsPart
+   * and its AnalysisCore hold the same figures at t, bit for bit). A pass is
+   * drawn once per position and edited flag (data-revision counts real
+   * repaints of the bars); the mean-loss line follows when a pass that was
+   * drawn without it gets it.
    */
-  render(analysis: AnalysisCore, position: number, edited: boolean): void {
-    const { T, top_k: K, baseline } = analysis;
-    const t = position < 0 || position >= T ? T - 1 : position;
+  render(p: Predictions, pass: number, edited: boolean): void {
+    const { T, t } = p;
     const drawn = this.drawn;
-    if (drawn && drawn.probs === analysis.top_k_probs && drawn.t === t && drawn.edited === edited) return;
-    this.drawn = { probs: analysis.top_k_probs, t, edited };
+    const meanLoss = p.mean_loss !== null;
+    if (drawn && drawn.pass === pass && drawn.t === t && drawn.edited === edited) {
+      if (meanLoss && !drawn.meanLoss) {
+        this.renderMeanLoss(p, edited);
+        drawn.meanLoss = true;
+      }
+      return;
+    }
+    this.drawn = { pass, t, edited, meanLoss };
+    const K = p.top_k_ids.length;
     const at = document.createElement('span');
     at.className = 'token';
-    renderTokenText(at, analysis.tokens[t] ?? '');
+    renderTokenText(at, p.tokens[t] ?? '');
     this.context.replaceChildren(document.createTextNode(' after '), at, document.createTextNode(` (position ${t})`));
 
     const probs: number[] = [];
@@ -75,21 +141,21 @@ export class PredictionsView {
       const filled = i < K;
       row.root.classList.toggle('is-empty', !filled);
       if (!filled) return;
-      const p = analysis.top_k_probs[t * K + i]!;
-      const id = analysis.top_k_ids[t * K + i]!;
-      const token = analysis.top_k_tokens[t * K + i] ?? '';
-      const before = baseline.probs_of_top_k[t * K + i]!;
-      probs.push(p);
+      const prob = p.top_k_probs[i]!;
+      const id = p.top_k_ids[i]!;
+      const token = p.top_k_tokens[i] ?? '';
+      const before = p.baseline_probs[i]!;
+      probs.push(prob);
       ids.push(id);
       renderTokenText(row.token, token);
       // A transform, not a width: no reflow when the numbers change.
-      row.bar.style.transform = `scaleX(${clamp01(p)})`;
+      row.bar.style.transform = `scaleX(${clamp01(prob)})`;
       row.ghost.style.transform = `scaleX(${Number.isNaN(before) ? 0 : clamp01(before)})`;
       row.ghost.hidden = !edited;
-      row.value.textContent = formatProbability(p);
+      row.value.textContent = formatProbability(prob);
       const beforeText = Number.isNaN(before) ? 'not known' : formatProbability(before);
-      row.root.title = `${quoteToken(token)} · id ${id} · ${formatProbability(p)}${edited ? ` · unedited model: ${beforeText}` : ''}`;
-      row.root.dataset['prob'] = String(p);
+      row.root.title = `${quoteToken(token)} · id ${id} · ${formatProbability(prob)}${edited ? ` · unedited model: ${beforeText}` : ''}`;
+      row.root.dataset['prob'] = String(prob);
       row.root.dataset['baseline'] = String(before);
     });
 
@@ -97,9 +163,9 @@ export class PredictionsView {
     if (t < T - 1) {
       const next = document.createElement('span');
       next.className = 'token';
-      renderTokenText(next, analysis.tokens[t + 1] ?? '');
-      const after = -analysis.loss[t]!;
-      const before = -baseline.loss[t]!;
+      renderTokenText(next, p.tokens[t + 1] ?? '');
+      const after = -p.loss;
+      const before = -p.baseline_loss;
       const delta = after - before;
       const parts: (Node | string)[] = ['Actual next token ', next, `: log p ${after.toFixed(3)}`];
       if (edited) {
@@ -115,18 +181,8 @@ export class PredictionsView {
       delete this.actual.dataset['delta'];
     }
 
-    if (Number.isNaN(analysis.mean_loss)) {
-      this.meanLoss.textContent = 'Mean loss needs at least two tokens.';
-    } else if (edited) {
-      const d = analysis.mean_loss - baseline.mean_loss;
-      this.meanLoss.textContent =
-        `Mean loss over the text: ${baseline.mean_loss.toFixed(3)} → ${analysis.mean_loss.toFixed(3)} nats ` +
-        `(${signed(d)}) with the edits.`;
-    } else {
-      this.meanLoss.textContent = `Mean loss over the text: ${analysis.mean_loss.toFixed(3)} nats (no edits).`;
-    }
-    this.meanLoss.dataset['after'] = String(analysis.mean_loss);
-    this.meanLoss.dataset['before'] = String(baseline.mean_loss);
+    if (meanLoss) this.renderMeanLoss(p, edited);
+    else this.meanLoss.dataset['pending'] = 'true';
 
     this.revision++;
     this.list.dataset['revision'] = String(this.revision);
@@ -134,6 +190,23 @@ export class PredictionsView {
     this.list.dataset['probs'] = probs.join(',');
     this.list.dataset['ids'] = ids.join(',');
     this.list.dataset['position'] = String(t);
+  }
+
+  private renderMeanLoss(p: Predictions, edited: boolean): void {
+    const after = p.mean_loss ?? NaN;
+    const before = p.baseline_mean_loss ?? NaN;
+    if (Number.isNaN(after)) {
+      this.meanLoss.textContent = 'Mean loss needs at least two tokens.';
+    } else if (edited) {
+      this.meanLoss.textContent =
+        `Mean loss over the text: ${before.toFixed(3)} → ${after.toFixed(3)} nats ` +
+        `(${signed(after - before)}) with the edits.`;
+    } else {
+      this.meanLoss.textContent = `Mean loss over the text: ${after.toFixed(3)} nats (no edits).`;
+    }
+    this.meanLoss.dataset['after'] = String(after);
+    this.meanLoss.dataset['before'] = String(before);
+    delete this.meanLoss.dataset['pending'];
   }
 }
 
