@@ -297,6 +297,74 @@ export async function clickToPaintTimes(page, selector, rounds) {
   return times.sort((a, b) => a - b);
 }
 
+/**
+ * Clicks `selector` and follows both messages of a head edit: resolves once
+ * every view shows the new pass (the mean-loss line has lost data-pending
+ * and the head grid has redrawn). Returns what was seen on the way: whether
+ * the bars changed while the mean loss was still pending (the first
+ * message), and the bars and mean loss at each step.
+ */
+export async function clickAndFollowPhases(page, selector, timeout = 30_000) {
+  return page.evaluate(
+    ([buttonSelector, listSelector, limit]) =>
+      new Promise((done, fail) => {
+        const list = document.querySelector(listSelector);
+        const meanLoss = document.querySelector('[data-role="mean-loss"]');
+        const grid = document.querySelector('[data-role="head-grid"]');
+        const start = { revision: list.dataset.revision, grid: grid.dataset.revision };
+        const seen = { barsWhilePending: false, steps: [] };
+        const record = () => {
+          const step = {
+            revision: list.dataset.revision,
+            probs: list.dataset.probs,
+            pending: meanLoss.dataset.pending === 'true',
+            meanLoss: meanLoss.dataset.after,
+            grid: grid.dataset.revision,
+          };
+          const last = seen.steps.at(-1);
+          if (last && JSON.stringify(last) === JSON.stringify(step)) return;
+          seen.steps.push(step);
+          if (step.revision !== start.revision && step.pending) seen.barsWhilePending = true;
+          if (step.revision !== start.revision && !step.pending && step.grid !== start.grid) {
+            observer.disconnect();
+            clearTimeout(timer);
+            done(seen);
+          }
+        };
+        const observer = new MutationObserver(record);
+        for (const node of [list, meanLoss, grid]) observer.observe(node, { attributes: true });
+        const timer = setTimeout(() => {
+          observer.disconnect();
+          fail(new Error(`the edit did not settle: ${JSON.stringify(seen)}`));
+        }, limit);
+        document.querySelector(buttonSelector).click();
+      }),
+    [selector, PREDICTION_LIST, timeout],
+  );
+}
+
+/**
+ * Everything the page shows of its analysis, as plain data: the bars, the
+ * actual-next and mean-loss lines, and each token's loss colour.
+ */
+export async function shownAnalysis(page) {
+  return page.evaluate((listSelector) => {
+    const list = document.querySelector(listSelector);
+    const actual = document.querySelector('[data-role="actual-next"]');
+    const meanLoss = document.querySelector('[data-role="mean-loss"]');
+    return {
+      probs: list.dataset.probs,
+      ids: list.dataset.ids,
+      position: list.dataset.position,
+      baselines: [...list.querySelectorAll('.prediction')].map((row) => row.dataset.baseline ?? ''),
+      actual: `${actual.textContent} ${actual.dataset.delta ?? ''}`,
+      meanLoss: `${meanLoss.textContent} ${meanLoss.dataset.before} ${meanLoss.dataset.after}`,
+      pending: meanLoss.dataset.pending ?? null,
+      tokenColours: [...document.querySelectorAll('[data-role="token-list"] .token')].map((chip) => chip.style.background),
+    };
+  }, PREDICTION_LIST);
+}
+
 /** Largest |a_i - b_i| of two comma-separated number lists. */
 export function maxAbsDiff(a, b) {
   const x = a.split(',').map(Number);

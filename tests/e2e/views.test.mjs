@@ -12,12 +12,14 @@ import {
   PREDICTION_LIST,
   artifactPath,
   canvasStats,
+  clickAndFollowPhases,
   clickToPaintTimes,
   launchChromium,
   maxAbsDiff,
   predictionState,
   randomGptFiles,
   serveStatic,
+  shownAnalysis,
   timed,
   waitForNewPredictions,
   watchPage,
@@ -94,8 +96,12 @@ test('the views, end to end in Chromium', async (t) => {
   let mutedProbs;
   await t.test('muting a head changes the predictions and the URL; reloading restores both', async () => {
     const before = await predictionState(page);
-    await page.click(head(0, 0));
-    const after = await waitForNewPredictions(page, before.revision);
+    // Both messages of the edit: the bars first (the mean loss still
+    // pending), then the mean loss and the attention views.
+    const phases = await clickAndFollowPhases(page, head(0, 0));
+    console.log(`  mute 0.0, as shown: ${phases.steps.map((s) => `bars r${s.revision}${s.pending ? ' (mean loss pending)' : ` mean loss ${Number(s.meanLoss).toFixed(3)}`} grid r${s.grid}`).join(' -> ')}`);
+    assert.ok(phases.barsWhilePending, 'the bars were drawn before the mean loss (two phases)');
+    const after = await predictionState(page);
     const change = maxAbsDiff(before.probs, after.probs);
     console.log(`  mute 0.0: max |delta p| top-5 = ${change.toExponential(3)}`);
     assert.ok(change > 1e-6 || before.ids !== after.ids, 'predictions change');
@@ -109,7 +115,11 @@ test('the views, end to end in Chromium', async (t) => {
     assert.equal(ghosts, 5, 'five ghost bars show the unedited model');
     console.log(`  ${meanLoss.text}`);
     mutedProbs = after.probs;
+    const shown = await shownAnalysis(page);
+    assert.equal(shown.pending, null);
 
+    // A fresh load of the same URL runs the edit as one full pass: the page
+    // after both phases of the rerun shows the same figures, bit for bit.
     const url = page.url();
     await page.reload();
     await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
@@ -117,6 +127,7 @@ test('the views, end to end in Chromium', async (t) => {
     assert.deepEqual(await mutedHeads(page), ['0.0'], 'the same head is muted after the reload');
     const reloaded = await predictionState(page);
     assert.equal(reloaded.probs, mutedProbs, 'the same predictions after the reload, bit for bit');
+    assert.deepEqual(await shownAnalysis(page), shown, 'the same bars, ghost bars, losses and token colours as a fresh load');
     assert.ok(await page.isVisible('[data-role="edit-list"] .edit'), 'the edits panel lists the edit');
   });
 
