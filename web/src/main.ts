@@ -254,6 +254,7 @@ interface Drawing {
 }
 
 function render({ next, seq, fromLayer, roundTripMs, predictionsMs }: Drawing): void {
+  writeDueUrl();
   const t0 = performance.now();
   analysis = next;
   analysisSeqDrawn = seq;
@@ -389,6 +390,7 @@ const runner = new LatestRunner(async () => {
     document.documentElement.dataset['stale'] = 'true';
     tokens.clear('Type some text to see its tokens.');
     status.showNotice('The text is empty: type something and the model will read it.');
+    writeDueUrl();
     return;
   }
   const seq = ++analysisSeq;
@@ -441,6 +443,7 @@ const runner = new LatestRunner(async () => {
     else drawAfterPaint(drawing);
     status.clearMessage();
   } catch (error) {
+    writeDueUrl();
     status.showError(`Could not run the model on this text: ${messageOf(error)}`);
   }
 });
@@ -471,8 +474,24 @@ function urlState(): UrlState {
   return url;
 }
 
+/**
+ * A head edit's URL is written once its predictions are drawn (render(), or
+ * the run failing): history.replaceState takes a few ms of main thread,
+ * which would otherwise run beside the engine's rerun, on the same cores.
+ */
+let urlWriteDue = false;
+
+function writeUrlLater(): void {
+  urlWriteDue = true;
+}
+
+function writeDueUrl(): void {
+  if (urlWriteDue) writeUrl();
+}
+
 /** replaceState, not pushState: edits do not fill the Back button's history. */
 function writeUrl(): void {
+  urlWriteDue = false;
   const hash = serialiseHash(urlState());
   lastWrittenHash = hash;
   const current = window.location.hash.replace(/^#/, '');
@@ -484,7 +503,8 @@ function writeUrl(): void {
 function changed(reason: ChangeReason): void {
   // The engine starts first: the rest runs while it computes.
   if (reason === 'edits') runner.request();
-  writeUrl();
+  if (reason === 'edits') writeUrlLater();
+  else writeUrl();
   if (reason === 'hidden') applyHidden();
   if (reason === 'edits') {
     grid.setGains(state.gains);
