@@ -416,8 +416,9 @@ test('a malformed link is ignored part by part, with a notice naming each part',
 });
 
 test('edits above layer 0 keep the lower layers\' attention: the page ends where a fresh one starts', async () => {
-  // After a head edit the worker sends only the attention of the layers it
-  // reran; the page keeps its own copy of the layers below. A few edits in
+  // After a head edit the worker sends only the attention of the layers
+  // above the edited one (its own attention is unchanged: the gain acts
+  // after it); the page keeps its own copy of the layers below. A few edits in
   // different layers, then the same link in a fresh page: the attention (the
   // trace export) must be the same, number for number.
   const { n_layer: L, n_head: H } = config;
@@ -444,7 +445,8 @@ test('edits above layer 0 keep the lower layers\' attention: the page ends where
       await edit(head(L - 1, 0)),
     ];
     console.log(`  edits in layers ${L - 1}, ${upper}, ${L - 1}: ${repainted.join(', ')} heads repainted`);
-    assert.deepEqual(repainted, [H, (L - upper) * H, H], 'each edit redraws the layers from the edited one up');
+    // A gain acts after its layer's attention: the layers above the edited one change.
+    assert.deepEqual(repainted, [0, (L - upper - 1) * H, 0], 'each edit redraws the layers above the edited one');
     const exportTrace = async (target) => {
       const [download] = await Promise.all([target.waitForEvent('download'), target.click('button[data-export="trace-json"]')]);
       return JSON.parse(readFileSync(await download.path(), 'utf8'));
@@ -502,7 +504,8 @@ test('12 x 12 heads at 256 tokens: the grid draws and edits repaint quickly', as
     assert.equal(stats.length, 144);
     assert.ok(stats.every((s) => s.painted === (T * (T + 1)) / 2 && s.colours >= 2), 'every head painted');
     // Edit-to-paint in the page: click, new predictions, next frame. Last
-    // layer: 12 heads repaint; first layer: all 144.
+    // layer: no head repaints (a gain acts after its layer's attention);
+    // first layer: the 132 above it.
     const measure = async (layer) => {
       const times = await clickToPaintTimes(page, head(layer, 0), 10);
       const repainted = await page.$eval('[data-role="head-grid"]', (grid) => grid.dataset.repainted);
@@ -512,8 +515,8 @@ test('12 x 12 heads at 256 tokens: the grid draws and edits repaint quickly', as
     const first = await measure(0);
     console.log(`  edit-to-paint at 12x12 heads, ${T} tokens: last-layer head median ${last.median.toFixed(1)} ms (max ${last.max.toFixed(1)}, ${last.repainted} heads repainted); first-layer head median ${first.median.toFixed(1)} ms (max ${first.max.toFixed(1)}, ${first.repainted} repainted)`);
     console.log(`  ${await page.textContent('[data-role="timing"]')}`);
-    assert.equal(last.repainted, '12', 'a last-layer edit repaints only the last layer');
-    assert.equal(first.repainted, '144');
+    assert.equal(last.repainted, '0', 'a last-layer edit repaints no attention');
+    assert.equal(first.repainted, '132', 'a first-layer edit repaints the layers above it');
     assert.ok(first.median < 1000, 'an edit repaints within a second even at this size');
     await page.screenshot({ path: artifactPath('views-1920-12x12.png'), fullPage: true });
     assert.deepEqual(problems.consoleErrors, []);

@@ -435,7 +435,7 @@ const runner = new LatestRunner(async () => {
     const drawing: Drawing = {
       next,
       seq,
-      fromLayer: core.rerun_from_layer,
+      fromLayer: core.attention_from_layer,
       roundTripMs: performance.now() - t0,
       predictionsMs,
     };

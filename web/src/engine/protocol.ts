@@ -39,6 +39,12 @@ export interface Analysis {
   /** First layer recomputed: 0 for a full pass, L when only the text was re-read. */
   rerun_from_layer: number;
   /**
+   * First layer whose attention this pass changed: 0 for a full pass; for a
+   * rerun the layer after rerun_from_layer, since a head gain acts after its
+   * layer's attention (L: none changed).
+   */
+  attention_from_layer: number;
+  /**
    * Worker-side time of each step, ms. forward_ms: the whole pass or rerun;
    * position_ms: of it, the rerun up to the shown position's predictions
    * (PredictionsPart; null when none was sent first); attention_ms: reading
@@ -91,10 +97,11 @@ export interface PredictionsPart {
 }
 
 /**
- * The attention of an analysis. Only the layers the pass recomputed are
- * sent when the page holds the attention of the previous pass (the version
- * it names in `heldAttention`): layers below from_layer are unchanged by a
- * rerun from the lowest edited layer, so the page keeps its own copy of them.
+ * The attention of an analysis. Only the layers whose attention the pass
+ * changed (AnalysisCore.attention_from_layer up) are sent when the page holds
+ * the attention of the previous pass (the version it names in
+ * `heldAttention`): a rerun from the lowest edited layer leaves the layers up
+ * to and including it unchanged, so the page keeps its own copy of them.
  */
 export interface AttentionPart {
   /** This attention's version; the page names it in its next request. */

@@ -257,7 +257,7 @@ const handlers: { [M in Method]: Handler<M> } = {
     const t2 = performance.now();
 
     // Then everything: predictions and losses at every position, and the
-    // attention (only the recomputed layers when the page holds the
+    // attention (only the layers it changed when the page holds the
     // previous pass's attention, else all of it), in one message.
     const trace = unwrap(engine.getTraceWithoutAttention(), 'trace');
     const core: AnalysisCore = {
@@ -278,6 +278,7 @@ const handlers: { [M in Method]: Handler<M> } = {
       gains: owned(trace.gains),
       baseline: baselineFor(baseline, trace.top_k_ids, trace.T, trace.top_k),
       rerun_from_layer: rerunFrom,
+      attention_from_layer: rerun ? Math.min(n_layer, rerunFrom + 1) : 0,
       timing: {
         tokenize_ms: t1 - t0,
         forward_ms: t2 - t1,
@@ -287,7 +288,7 @@ const handlers: { [M in Method]: Handler<M> } = {
     };
 
     const t3 = performance.now();
-    const from = rerun && heldAttention !== 0 && heldAttention === baseVersion ? rerunFrom : 0;
+    const from = heldAttention !== 0 && heldAttention === baseVersion ? core.attention_from_layer : 0;
     const attn = readAttention(engine, from, n_layer, n_head, trace.T);
     attentionVersion = nextAttentionVersion++;
     const attention: AttentionPart = {

@@ -147,10 +147,10 @@ export class HeadGridView {
   /**
    * Draws the heads whose attention may have changed: all of them for a new
    * text or model, else the layers from `fromLayer` up (by default
-   * analysis.rerun_from_layer; lower when the page skipped drawing an
+   * analysis.attention_from_layer; lower when the page skipped drawing an
    * analysis in between).
    */
-  render(analysis: Analysis, fromLayer = analysis.rerun_from_layer): void {
+  render(analysis: Analysis, fromLayer = analysis.attention_from_layer): void {
     const { n_layer: L, n_head: H, T } = analysis;
     this.setShape(L, H);
     const sameTokens =
