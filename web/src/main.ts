@@ -274,17 +274,22 @@ function render({ next, seq, fromLayer, roundTripMs, predictionsMs }: Drawing): 
         ? 'no layer rerun'
         : `rerun from layer ${next.rerun_from_layer}`;
   const muted = countMuted(state);
-  status.setTiming(
+  const line =
     `${pass}: ${forward_ms.toFixed(1)} ms · ` +
-      // A rerun reads no text; its first phase ends with the shown position's predictions.
-      (position_ms === null
-        ? `tokenize ${tokenize_ms.toFixed(1)} ms · `
-        : `position ${positionIn(next.T)} after ${position_ms.toFixed(1)} ms · `) +
-      (predictionsMs === null ? '' : `predictions drawn at ${predictionsMs.toFixed(1)} ms · `) +
-      `round trip ${roundTripMs.toFixed(1)} ms · draw ${paintMs.toFixed(1)} ms ` +
-      `(grid ${gridMs.toFixed(1)} ms for ${grid.lastRepainted} heads)` +
-      (muted > 0 ? ` · ${muted} head${muted === 1 ? '' : 's'} muted` : ''),
-  );
+    // A rerun reads no text; its first phase ends with the shown position's predictions.
+    (position_ms === null
+      ? `tokenize ${tokenize_ms.toFixed(1)} ms · `
+      : `position ${positionIn(next.T)} after ${position_ms.toFixed(1)} ms · `) +
+    (predictionsMs === null ? '' : `predictions drawn at ${predictionsMs.toFixed(1)} ms · `) +
+    `round trip ${roundTripMs.toFixed(1)} ms · draw ${paintMs.toFixed(1)} ms ` +
+    `(grid ${gridMs.toFixed(1)} ms for ${grid.lastRepainted} heads)` +
+    (muted > 0 ? ` · ${muted} head${muted === 1 ? '' : 's'} muted` : '');
+  // The line goes up with the frame after the one that shows these views:
+  // it says the drawing is on screen (bench/web.mjs waits for it before its
+  // next click). A newer drawing by then writes its own.
+  afterNextPaint(() => {
+    if (analysis === next) status.setTiming(line);
+  });
   document.documentElement.dataset['ready'] = 'true';
   delete document.documentElement.dataset['stale'];
   if (predictionsMs === null) changes.emit(snapshot(), 'analysis');
