@@ -94,10 +94,13 @@ function reportMemory(figure, bytes) {
 }
 
 // Multiply-adds x 2 of one forward pass (GEMMs, causal attention, LM head).
-function forwardFlops({ n_layer: L, n_embd: C, vocab_size: V, attn_only }, T, first_layer = 0) {
+// A rerun (from first_layer) keeps that layer's QKV and attention (gains
+// act after them), so they are not counted.
+function forwardFlops({ n_layer: L, n_embd: C, vocab_size: V, attn_only }, T, first_layer = 0, rerun = false) {
   const gemm = 2 * T * C * (3 * C + C + (attn_only ? 0 : 8 * C));
   const attention = 2 * T * T * C;  // QK^T and PV over the causal half
-  return (L - first_layer) * (gemm + attention) + 2 * T * C * V;
+  const kept = rerun ? 2 * T * C * 3 * C + attention : 0;
+  return (L - first_layer) * (gemm + attention) - kept + 2 * T * C * V;
 }
 
 function gflops(flops, ms) {
@@ -177,7 +180,7 @@ async function benchHeadEdit() {
   reportTime(`4L d256 full forward, T=${T} (median of 5)`, mFull, undefined,
     `; ${gflops(forwardFlops(config, T), mFull.wall)} GFLOP/s wall`);
   reportTime(`head-edit rerun: mute ${layer}.${head}, update() (median of 20)`, mUpdate, 40,
-    `; ${gflops(forwardFlops(config, T, layer), mUpdate.wall)} GFLOP/s wall`);
+    `; ${gflops(forwardFlops(config, T, layer, true), mUpdate.wall)} GFLOP/s wall`);
   reportTime('  same + getTrace copy to JS (median of 20)', medianTimes(withTrace));
   reportMemory('4L d256 wasm memory', Module.memoryBytes());
   engine.delete();
