@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -130,6 +131,38 @@ TEST_CASE("gemm and gemm_packed_mt equal gemm_packed bit for bit") {
                     "M=" << s.M << " K=" << s.K << " N=" << s.N << " threads=" << threads);
     }
   }
+}
+
+TEST_CASE("gemm_packed_cols: a column range, and rows in pieces, equal gemm_packed bit for bit") {
+  // Session::update_at computes the last layer's k, v for all rows and q
+  // for one row first, the other rows' q later: every piece must give the
+  // bits of the one full product.
+  std::mt19937 rng(9);
+  const int W = hl::gemm_panel_width();
+  const int M = 37, K = 70, N = 3 * 4 * W;  // q | k | v of width 4 panels each
+  auto A = random_vector(static_cast<size_t>(M) * K, rng);
+  auto B = random_vector(static_cast<size_t>(K) * N, rng);
+  auto bias = random_vector(N, rng);
+  std::vector<float> packed(hl::packed_b_size(K, N));
+  hl::pack_b(packed.data(), B.data(), K, N, N);
+  std::vector<float> full(static_cast<size_t>(M) * N), pieces(full.size(), 7.0f);
+  hl::gemm_packed(full.data(), A.data(), packed.data(), bias.data(), M, K, N);
+  const int q = N / 3, t = 20;
+  hl::gemm_packed_cols(pieces.data(), A.data(), packed.data(), bias.data(), M, K, N, q, N);
+  hl::gemm_packed_cols(pieces.data() + t * N, A.data() + t * K, packed.data(), bias.data(), 1, K,
+                       N, 0, q);
+  hl::gemm_packed_cols(pieces.data(), A.data(), packed.data(), bias.data(), t, K, N, 0, q);
+  hl::gemm_packed_cols(pieces.data() + (t + 1) * N, A.data() + (t + 1) * K, packed.data(),
+                       bias.data(), M - t - 1, K, N, 0, q);
+  CHECK(std::memcmp(pieces.data(), full.data(), full.size() * sizeof(float)) == 0);
+  // Columns off the panels are refused, naming them.
+  std::string error;
+  try {
+    hl::gemm_packed_cols(pieces.data(), A.data(), packed.data(), bias.data(), M, K, N, 1, q);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  CHECK(error.find("columns [1, ") != std::string::npos);
 }
 
 TEST_CASE("gemm_packed_mt called from several threads at once stays exact") {

@@ -7,9 +7,11 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 #include <xsimd/xsimd.hpp>
 
+#include "error.h"
 #include "gemm_threads.h"
 
 namespace hl {
@@ -417,6 +419,20 @@ void gemm_packed(float* C, const float* A, const float* packed_B, const float* b
   if (M <= 0 || N <= 0) return;
   gemm_block(C, A, packed_B, bias, K, N, accumulate, 0, M, 0, panel_count(N));
 }
+
+void gemm_packed_cols(float* C, const float* A, const float* packed_B, const float* bias, int M,
+                      int K, int N, int n_begin, int n_end, bool accumulate) {
+  if (n_begin < 0 || n_end > N || n_begin > n_end || n_begin % kNR != 0 ||
+      (n_end != N && n_end % kNR != 0)) {
+    throw Error("gemm_packed_cols: columns [" + std::to_string(n_begin) + ", " +
+                std::to_string(n_end) + ") of " + std::to_string(N) +
+                " do not start and end on panels of " + std::to_string(kNR));
+  }
+  if (M <= 0 || n_begin == n_end) return;
+  gemm_block(C, A, packed_B, bias, K, N, accumulate, 0, M, n_begin / kNR, panel_count(n_end));
+}
+
+int gemm_panel_width() { return kNR; }
 
 void gemm_packed_mt(float* C, const float* A, const float* packed_B, const float* bias, int M,
                     int K, int N, bool accumulate, int n_threads) {

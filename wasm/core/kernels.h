@@ -21,6 +21,14 @@ void pack_b_transposed(float* packed, const float* Bt, int K, int N);
 void gemm_packed(float* C, const float* A, const float* packed_B, const float* bias, int M, int K,
                  int N, bool accumulate = false);
 
+// gemm_packed for output columns [n_begin, n_end) only (C keeps its N
+// columns, the others are left as they are), the same bits as gemm_packed
+// gives them. n_begin and n_end (unless it is N) must be multiples of
+// gemm_panel_width(); hl::Error otherwise.
+void gemm_packed_cols(float* C, const float* A, const float* packed_B, const float* bias, int M,
+                      int K, int N, int n_begin, int n_end, bool accumulate = false);
+int gemm_panel_width();
+
 // Same product split over n_threads native threads (by column panels, or by
 // rows when N is narrow); each thread writes its own part of C, so the result
 // equals gemm_packed's bit for bit. Small products and wasm run on one thread.

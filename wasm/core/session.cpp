@@ -14,7 +14,8 @@
 // weights, not on the gains (they multiply z afterwards); it starts at the
 // gain multiply and c_proj. (2) The LM head may run one position first
 // (update_at) and the rest later (finish_head), and so may the last layer
-// after its QKV: attention is per query row, layer norm and GELU per row or
+// after its keys and values: attention is per query row, a GEMM's columns
+// independent of each other (gemm_packed_cols), layer norm and GELU per row or
 // element, and a GEMM row is summed in the same order whatever rows share
 // its call (each C element is its own k loop in gemm_packed's micro-kernel),
 // so the rows come out the same as in one call over all T.
@@ -25,6 +26,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "error.h"
 #include "kernels.h"
@@ -118,15 +120,29 @@ void Session::forward_layers(int first_layer, bool reuse_first_attention, int la
     const PackedLayer& pw = model_->packed[l];
     const float* x_in = trace_.residual.data() + l * TC;  // (T, C) input of layer l
     const bool attend = !(reuse_first_attention && l == first_layer);
-    // q | k | v of every position: each query row attends to all keys before it.
+    const bool last = l == cfg.n_layer - 1;
+    const int t0 = last ? last_t0 : 0, t1 = last ? last_t1 : T;  // query rows run now
+    if (last) {
+      last_attend_ = attend;
+      last_queries_pending_ = false;
+    }
+    // k | v of every position: each query row attends to all keys before it;
+    // q of the query rows run now. The other rows' q come in finish_head().
     if (attend) {
       layernorm_forward(s.ln_out.data(), nullptr, nullptr, x_in, lw.ln_1_w, lw.ln_1_b, T, C, eps);
-      gemm_packed(s.qkv.data(), s.ln_out.data(), pw.c_attn.data(), lw.c_attn_b, T, C, 3 * C);
+      if ((t0 == 0 && t1 == T) || C % gemm_panel_width() != 0) {
+        gemm_packed(s.qkv.data(), s.ln_out.data(), pw.c_attn.data(), lw.c_attn_b, T, C, 3 * C);
+      } else {
+        gemm_packed_cols(s.qkv.data(), s.ln_out.data(), pw.c_attn.data(), lw.c_attn_b, T, C,
+                         3 * C, C, 3 * C);
+        gemm_packed_cols(s.qkv.data() + static_cast<size_t>(t0) * 3 * C,
+                         s.ln_out.data() + static_cast<size_t>(t0) * C, pw.c_attn.data(),
+                         lw.c_attn_b, t1 - t0, C, 3 * C, 0, C);
+        last_queries_pending_ = true;
+      }
     }
-    const bool last = l == cfg.n_layer - 1;
     const float* gain = gains_.data() + static_cast<size_t>(l) * H;  // (H)
-    if (last) last_attend_ = attend;
-    layer_rows(l, last ? last_t0 : 0, last ? last_t1 : T, attend, gain);
+    layer_rows(l, t0, t1, attend, gain);
   }
 }
 
@@ -305,9 +321,9 @@ int Session::update_at(int t) {
   finish_head();
   const int from = dirty_from_;
   if (from >= cfg.n_layer) return cfg.n_layer;
-  // The last layer runs its attention, c_proj and MLP for query row t only:
-  // no other position of the head needs them (its keys and values are the
-  // QKV of all rows, computed in full and kept in scratch for finish_head).
+  // The last layer runs its queries, attention, c_proj and MLP for query
+  // row t only: no other position of the head needs them (its keys and
+  // values are those of all rows, kept in scratch for finish_head).
   forward_layers(from, /*reuse_first_attention=*/true, t, t + 1);
   dirty_from_ = cfg.n_layer;
   forward_head_rows(t, t + 1);
@@ -325,6 +341,24 @@ void Session::finish_head() {
   // With the gains of the update_at() pass, even if they changed since:
   // the trace is one pass, and the next update() reruns for the new ones.
   const float* gain = pending_last_gains_.data();
+  if (last_queries_pending_) {
+    // The other rows' queries: ln_1 of those rows again (ln_out has been
+    // reused since; layer norm is per row, so the same bits), then the q
+    // columns of c_attn.
+    const LayerWeights& lw = model_->weights.layers[last];
+    const PackedLayer& pw = model_->packed[last];
+    const int C = cfg.n_embd;
+    const float* x_in = trace_.residual.data() + static_cast<size_t>(last) * T * C;  // (T, C)
+    Scratch& s = *scratch_;
+    for (const auto& [r0, r1] : {std::pair<int, int>{0, t}, std::pair<int, int>{t + 1, T}}) {
+      if (r0 >= r1) continue;
+      layernorm_forward(s.ln_out.data(), nullptr, nullptr, x_in + static_cast<size_t>(r0) * C,
+                        lw.ln_1_w, lw.ln_1_b, r1 - r0, C, cfg.layer_norm_epsilon);
+      gemm_packed_cols(s.qkv.data() + static_cast<size_t>(r0) * 3 * C, s.ln_out.data(),
+                       pw.c_attn.data(), lw.c_attn_b, r1 - r0, C, 3 * C, 0, C);
+    }
+    last_queries_pending_ = false;
+  }
   layer_rows(last, 0, t, last_attend_, gain);
   layer_rows(last, t + 1, T, last_attend_, gain);
   forward_head_rows(0, t);

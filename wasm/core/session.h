@@ -49,7 +49,8 @@ class Session {
 
   // The same update in two phases, for a page that shows one position's
   // predictions first. update_at(t) reruns the edited layers, except that
-  // the last layer after its QKV runs for position t only, then the LM head
+  // the last layer after its keys and values runs for position t only (its
+  // queries, attention, c_proj and MLP), then the LM head
   // at position t (logits row t, top_k row t, token_loss[t]). finish_head()
   // then does the rest: the last layer and the head at every other position,
   // and mean_loss. In between (head_pending() is true) those rows still hold
@@ -74,9 +75,10 @@ class Session {
   // ln_1, QKV and attention (attn_probs, head_z) are taken from the trace as
   // they are, which is right when that layer's input residual is unchanged
   // since they were computed: gains multiply z after attention. The last
-  // layer runs its rows [last_t0, last_t1) only after its QKV.
+  // layer runs its rows [last_t0, last_t1) only after its keys and values.
   void forward_layers(int first_layer, bool reuse_first_attention, int last_t0, int last_t1);
-  // Layer l after its QKV (scratch qkv, all T rows), for query rows [t0, t1):
+  // Layer l after its QKV (scratch qkv: k, v of all T rows, q of these),
+  // for query rows [t0, t1):
   // attention (unless !attend: the trace's), gain (H) times z, c_proj, MLP.
   void layer_rows(int l, int t0, int t1, bool attend, const float* gain);
   void forward_head();                      // ln_f, logits, top-k, losses at every position
@@ -93,6 +95,7 @@ class Session {
   bool head_pending_ = false;
   int head_row_done_ = -1;
   bool last_attend_ = true;
+  bool last_queries_pending_ = false;  // the other rows' q of the last layer, too
   std::vector<float> pending_last_gains_;
   Trace trace_;
   // scratch buffers sized for n_positions are private to session.cpp
