@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "error.h"
 #include "model.h"
 #include "safetensors.h"
 #include "session.h"
@@ -231,4 +232,45 @@ TEST_CASE("training on a repeated pattern: loss falls, same seed same curve, any
   std::printf("pattern training (attention-only): loss %.3f -> %.3f after %d steps\n", c.front(),
               c.back(), steps);
   CHECK(c.back() < 0.3f * c.front());
+}
+
+// A context-length curriculum reshapes the batch in place: a trainer built for
+// (2, 6) and reshaped to (4, 3) must compute exactly what a trainer built for
+// (4, 3) computes (losses and every gradient), over two optimiser steps.
+TEST_CASE("set_batch_shape: a reshaped trainer equals one built for that shape") {
+  const hl::ModelConfig cfg = tiny_config(false);
+  hl::Weights w_reshaped = hl::allocate_weights(cfg), w_direct = hl::allocate_weights(cfg);
+  hl::init_gpt2_weights(w_reshaped, 5);
+  hl::init_gpt2_weights(w_direct, 5);
+  hl::Trainer reshaped(w_reshaped, 2, 6, 2);
+  hl::Trainer direct(w_direct, 4, 3, 2);
+  reshaped.set_batch_shape(4, 3);
+  CHECK(reshaped.batch_size() == 4);
+  CHECK(reshaped.seq_len() == 3);
+  hl::OptimizerConfig opt;
+  hl::Rng rng(9);
+  std::vector<int> inputs, targets;
+  double max_diff = 0.0;
+  for (int s = 0; s < 2; ++s) {
+    random_batch(rng, 12, cfg.vocab_size, inputs, targets);
+    const float a = reshaped.forward(inputs.data(), targets.data());
+    const float b = direct.forward(inputs.data(), targets.data());
+    max_diff = std::max(max_diff, std::fabs(double(a) - b));
+    reshaped.backward();
+    direct.backward();
+    for (size_t i = 0; i < w_direct.block.size(); ++i)
+      max_diff = std::max(max_diff, std::fabs(double(reshaped.grads().block[i]) -
+                                              direct.grads().block[i]));
+    reshaped.step(opt);
+    direct.step(opt);
+  }
+  std::printf("reshaped (2,6)->(4,3) vs built (4,3): max abs diff of losses and gradients %.2e\n",
+              max_diff);
+  CHECK(max_diff == 0.0);
+  // Back to the full shape, and shapes that do not fit are refused by name.
+  reshaped.set_batch_shape(2, 6);
+  CHECK(reshaped.seq_len() == 6);
+  CHECK_THROWS_WITH_AS(reshaped.set_batch_shape(1, 12), doctest::Contains("1 x 12"), hl::Error);
+  CHECK_THROWS_WITH_AS(reshaped.set_batch_shape(3, 3), doctest::Contains("must hold 12 tokens"),
+                       hl::Error);
 }

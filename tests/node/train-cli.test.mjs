@@ -67,6 +67,32 @@ test('headlight train: induction warm-up with filled sequences, then the mix', (
   }
 });
 
+test('headlight train: a context-length curriculum and two-back segments', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'headlight-train-'));
+  try {
+    const r = train(dir, [
+      '--seq-schedule', '8:6,16:6', '--induction-warmup-steps', '18', '--induction-fill',
+      '--fill-alternations', '2', '--fill-alternations-steps', '9',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    // Batch 4 x 32 tokens: 16 sequences of 8, then 8 of 16, then 4 of 32.
+    const stages = [...r.stderr.matchAll(/^step (\d+): sequences of (\d+) tokens, batch (\d+)$/gm)]
+      .map((m) => m.slice(1).map(Number));
+    console.log(`stages (step, length, batch): ${JSON.stringify(stages)}`);
+    assert.deepEqual(stages, [[0, 8, 16], [6, 16, 8], [12, 32, 4]]);
+    const log = JSON.parse(readFileSync(path.join(dir, 'model/train_log.json'), 'utf8'));
+    assert.equal(log.steps, 24);
+    assert.deepEqual(log.data_mix.seq_schedule, [{ seq_len: 8, steps: 6 }, { seq_len: 16, steps: 6 }]);
+    assert.deepEqual([log.data_mix.fill_alternations, log.data_mix.fill_alternations_steps], [2, 9]);
+    // Validation runs at the full length whatever the stage: every eval reads
+    // the same windows, so the step-0 eval and the later ones count the same tokens.
+    assert.ok(log.evals.every((e) => e.val_eval_tokens === log.evals[0].val_eval_tokens));
+    assert.ok(log.evals.every((e) => Number.isFinite(e.val_loss)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('headlight train: bad induction options are named in the error', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'headlight-train-'));
   try {
@@ -75,6 +101,10 @@ test('headlight train: bad induction options are named in the error', () => {
       [['--induction-warmup-gap', '-1'], /--induction-warmup-gap/],
       [['--fill-span-max', 'x'], /--fill-span-max/],
       [['--induction-frac', '0.8', '--repeat-text-frac', '0.4'], /must be <= 1/],
+      [['--seq-schedule', '16'], /bad stage '16' in --seq-schedule/],
+      [['--seq-schedule', '64:10'], /--seq-schedule length 64 must be <= n_positions/],
+      [['--seq-schedule', '7:10'], /--seq-schedule length 7 .*divide batch \* n_positions \(128\)/],
+      [['--fill-alternations', '-2'], /--fill-alternations/],
     ]) {
       const r = train(dir, flags);
       console.log(`${flags.join(' ')} -> ${r.stderr.trim().split('\n').pop()}`);

@@ -330,7 +330,12 @@ struct Trainer::Scratch {
 // ---- Trainer ----------------------------------------------------------------
 
 Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
-    : params_(params), cfg_(params.config), B_(batch_size), T_(seq_len) {
+    : params_(params),
+      cfg_(params.config),
+      B_(batch_size),
+      T_(seq_len),
+      max_B_(batch_size),
+      max_T_(seq_len) {
   if (B_ < 1) throw Error("trainer: batch size must be >= 1, got " + std::to_string(B_));
   if (T_ < 1 || T_ > cfg_.n_positions)
     throw Error("trainer: sequence length " + std::to_string(T_) +
@@ -404,6 +409,19 @@ Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
 }
 
 Trainer::~Trainer() = default;
+
+void Trainer::set_batch_shape(int batch_size, int seq_len) {
+  const long long tokens = static_cast<long long>(max_B_) * max_T_;
+  if (batch_size < 1 || seq_len < 1 || seq_len > max_T_ ||
+      static_cast<long long>(batch_size) * seq_len != tokens)
+    throw Error("trainer: batch shape " + std::to_string(batch_size) + " x " +
+                std::to_string(seq_len) + " must hold " + std::to_string(tokens) +
+                " tokens with a sequence length <= " + std::to_string(max_T_));
+  // Every view of the activation block keeps its offset: N = B * T is
+  // unchanged and each layer's attention (B, H, T, T) only shrinks.
+  B_ = batch_size;
+  T_ = seq_len;
+}
 
 double Trainer::flops_per_step() const {
   const double C = cfg_.n_embd, L = cfg_.n_layer, V = cfg_.vocab_size;

@@ -135,6 +135,14 @@ class Trainer {
   int batch_size() const { return B_; }
   int seq_len() const { return T_; }
 
+  // Reshapes the next forward/backward to (batch_size, seq_len) with as many
+  // tokens as the constructed (B, T) and seq_len <= the constructed T, so the
+  // activation block is reused as it is. For a curriculum of context lengths:
+  // the gradient that grows an induction head is spread over every earlier
+  // position a query can attend to, so it is far stronger in short contexts.
+  // The optimiser state and step count are kept. Throws hl::Error otherwise.
+  void set_batch_shape(int batch_size, int seq_len);
+
   // Floating-point operations of one training step (forward + backward):
   // 6 per matmul weight per token (the LM head counted through wte) plus the
   // attention scores and weighted sums, 12 * L * T * C per token (the causal
@@ -150,6 +158,7 @@ class Trainer {
   std::vector<float> adam_v_;
   ModelConfig cfg_;
   int B_, T_;
+  int max_B_, max_T_;  // the shape the activations were allocated for
   int step_ = 0;
   Activations acts_;
   std::vector<int> inputs_, targets_;  // (B, T) copies of the last forward's ids

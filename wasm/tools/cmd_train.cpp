@@ -8,7 +8,8 @@
 //                   [--eval-every 200] [--eval-tokens 65536] [--log-every 10]
 //                   [--induction-frac 0] [--repeat-text-frac 0] [--checkpoints 0]
 //                   [--induction-warmup-steps 0] [--induction-warmup-gap 0] [--induction-fill]
-//                   [--random-vocab 0] [--wpe-init normal|sinusoidal]
+//                   [--random-vocab 0] [--wpe-init normal|sinusoidal] [--fill-alternations 0]
+//                   [--seq-schedule LEN:STEPS[,LEN:STEPS...]]
 //                   [--dtype f16|f32] [--time-limit-min 0]
 //
 // Every training sequence is T + 1 = n_positions + 1 tokens (inputs and the
@@ -24,6 +25,9 @@
 // random-token repeats; with --induction-fill, whole sequences of random
 // tokens in which spans are copied forward at random distances until about
 // half of the sequence is copies.
+// --seq-schedule trains the first stages on shorter sequences (LEN tokens,
+// batch * n_positions / LEN of them, so every step sees as many tokens), for
+// STEPS steps each, then on n_positions: a context-length curriculum.
 // The logged train loss is over this mixture; the validation loss and bits per
 // byte are over plain consecutive validation text only.
 #include <sys/stat.h>
@@ -66,7 +70,10 @@ const char* kTrainUsage =
     "            --induction-warmup-gap 0 (end the warm-up once first - repeat >= gap nats)\n"
     "            --induction-fill (warm-up: random tokens with spans copied at random distances)\n"
     "            --fill-span-max 0 (longest copied span of the fill; 0: (T+1)/4)\n"
+    "            --fill-alternations 0 (two-back segments a b p(a) p(b) ... per fill sequence)\n"
+    "            --fill-alternations-steps 0 (only in the first N steps; 0: all)\n"
     "            --random-vocab 0 (random-span tokens from the K most frequent; 0: all)\n"
+    "            --seq-schedule LEN:STEPS,... (shorter sequences first, same tokens per step)\n"
     "  init:     --wpe-init normal|sinusoidal\n"
     "  output:   --eval-every 200 --eval-tokens 65536 --log-every 10 --checkpoints 0\n"
     "            --dtype f16|f32\n";
@@ -98,11 +105,19 @@ struct TrainOptions {
   bool induction_fill = false;
   // Longest copied span of the --induction-fill warm-up sequences (0: (T+1)/4).
   int fill_span_max = 0;
+  // Two-back segments (4-12 tokens, each a fixed permutation of the token two
+  // before it) per warm-up fill sequence, written before the copies.
+  int fill_alternations = 0;
+  // ... during the first this many steps only (0: all warm-up steps).
+  int fill_alternations_steps = 0;
   // Random-span tokens are drawn from the K most frequent tokens of the
   // training text (0: from the whole vocabulary).
   int random_vocab = 0;
   // Initial position embeddings: "normal" (GPT-2: N(0, 0.02)) or "sinusoidal".
   std::string wpe_init = "normal";
+  // Context-length curriculum: (sequence length, steps) stages before the
+  // rest of training runs at n_positions.
+  std::vector<std::pair<int, int>> seq_schedule;
   int checkpoints = 0;
   hl::DType dtype = hl::DType::F16;
   double time_limit_min = 0.0;
@@ -189,6 +204,10 @@ TrainOptions parse_options(int argc, char** argv) {
       o.repeat_text_frac = static_cast<float>(parse_number(flag, v, 0, 1));
     else if (flag == "--induction-warmup-steps")
       o.induction_warmup_steps = parse_count(flag, v, 0, 100000000);
+    else if (flag == "--fill-alternations-steps")
+      o.fill_alternations_steps = parse_count(flag, v, 0, 100000000);
+    else if (flag == "--fill-alternations")
+      o.fill_alternations = parse_count(flag, v, 0, 64);
     else if (flag == "--fill-span-max")
       o.fill_span_max = parse_count(flag, v, 0, 1 << 20);
     else if (flag == "--induction-warmup-gap")
@@ -197,6 +216,19 @@ TrainOptions parse_options(int argc, char** argv) {
       if (v != "normal" && v != "sinusoidal")
         throw hl::Error("bad value '" + v + "' for --wpe-init (expected normal or sinusoidal)");
       o.wpe_init = v;
+    } else if (flag == "--seq-schedule") {
+      o.seq_schedule.clear();
+      size_t start = 0;
+      while (start <= v.size()) {
+        const size_t comma = std::min(v.find(',', start), v.size());
+        const std::string stage = v.substr(start, comma - start);
+        const size_t colon = stage.find(':');
+        if (colon == std::string::npos)
+          throw hl::Error("bad stage '" + stage + "' in --seq-schedule (expected LEN:STEPS)");
+        o.seq_schedule.emplace_back(parse_count(flag, stage.substr(0, colon), 1, 1 << 20),
+                                    parse_count(flag, stage.substr(colon + 1), 0, 100000000));
+        start = comma + 1;
+      }
     } else if (flag == "--random-vocab")
       o.random_vocab = parse_count(flag, v, 0, 1 << 30);
     else if (flag == "--checkpoints")
@@ -225,6 +257,13 @@ TrainOptions parse_options(int argc, char** argv) {
                     " is not divisible by --n-head " + std::to_string(o.model.n_head));
   if (o.induction_frac + o.repeat_text_frac > 1.0f)
     throw hl::Error("--induction-frac + --repeat-text-frac must be <= 1");
+  for (const auto& [len, steps] : o.seq_schedule) {
+    (void)steps;
+    if (len > o.model.n_positions || (o.batch * o.model.n_positions) % len != 0)
+      throw hl::Error("--seq-schedule length " + std::to_string(len) +
+                      " must be <= n_positions and divide batch * n_positions (" +
+                      std::to_string(o.batch * o.model.n_positions) + ")");
+  }
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
   o.opt.total_steps = o.steps;
   return o;
@@ -358,6 +397,21 @@ class BatchSampler {
       });
       random_ids_.assign(order.begin(), order.begin() + o.random_vocab);
     }
+    if (o.fill_alternations > 0) {
+      // The two-back permutation acts on the kTwoBackPool most frequent tokens.
+      std::vector<long> counts(static_cast<size_t>(vocab_size), 0);
+      for (int id : ids) ++counts[static_cast<size_t>(id)];
+      std::vector<int> order(static_cast<size_t>(vocab_size));
+      for (int v = 0; v < vocab_size; ++v) order[static_cast<size_t>(v)] = v;
+      std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+        return counts[static_cast<size_t>(x)] > counts[static_cast<size_t>(y)];
+      });
+      two_back_pool_.assign(order.begin(), order.begin() + std::min(kTwoBackPool, vocab_size));
+      std::vector<int> image = two_back_pool_;
+      for (size_t i = image.size(); i > 1; --i)  // Fisher-Yates
+        std::swap(image[i - 1], image[rng_.below(static_cast<uint32_t>(i))]);
+      for (size_t i = 0; i < image.size(); ++i) two_back_[two_back_pool_[i]] = image[i];
+    }
   }
 
   int random_token() {
@@ -397,6 +451,22 @@ class BatchSampler {
           const int fill_max =
               std::max(n_min, o_.fill_span_max > 0 ? std::min(o_.fill_span_max, len / 2) : len / 4);
           for (int i = 0; i < len; ++i) seq[i] = random_token();
+          // Two-back segments a b p(a) p(b) p(p(a)) ...: every token is a fixed
+          // permutation p of the token two before it. Only attention to the
+          // previous token predicts the next one here, so previous-token heads
+          // (the first half of an induction circuit) are rewarded on their
+          // own. p is not the identity on purpose: a previous-token head that
+          // learned to copy would write the previous token where the token's
+          // own embedding is, and a later head could then not tell "my
+          // predecessor is X" (the induction key) from "I am X" (a duplicate).
+          for (int k = 0; k < o_.fill_alternations; ++k) {
+            const int m = std::min(len, 4 + static_cast<int>(rng_.below(9)));
+            const int at = static_cast<int>(rng_.below(static_cast<uint32_t>(len - m + 1)));
+            const uint32_t pool = static_cast<uint32_t>(two_back_.size());
+            seq[at] = two_back_pool_[rng_.below(pool)];
+            seq[at + 1] = two_back_pool_[rng_.below(pool)];
+            for (int i = 2; i < m; ++i) seq[at + i] = two_back_.at(seq[at + i - 2]);
+          }
           int copied = 0;
           for (int tries = 0; copied < len / 2 && tries < 64; ++tries) {
             const int m = n_min + static_cast<int>(rng_.below(static_cast<uint32_t>(fill_max - n_min + 1)));
@@ -444,6 +514,9 @@ class BatchSampler {
   };
   std::vector<Span> spans_;  // (B) of the last batch
   std::vector<int> random_ids_;  // the random-span token pool (empty: all ids)
+  static constexpr int kTwoBackPool = 64;
+  std::vector<int> two_back_pool_;     // tokens of the --fill-alternations segments
+  std::map<int, int> two_back_;        // their permutation p
   const std::vector<int>& ids_;
   int vocab_size_;
   const TrainOptions& o_;
@@ -552,8 +625,16 @@ int cmd_train(int argc, char** argv) {
                      {"induction_warmup_gap", o.induction_warmup_gap},
                      {"induction_fill", o.induction_fill},
                      {"fill_span_max", o.fill_span_max},
+                     {"fill_alternations", o.fill_alternations},
+                     {"fill_alternations_steps", o.fill_alternations_steps},
                      {"random_vocab", o.random_vocab},
                      {"wpe_init", o.wpe_init},
+                     {"seq_schedule", [&] {
+                        nlohmann::json stages = nlohmann::json::array();
+                        for (const auto& [len, steps] : o.seq_schedule)
+                          stages.push_back({{"seq_len", len}, {"steps", steps}});
+                        return stages;
+                      }()},
                      {"note",
                       "induction: random-token span of n in [max(4,(T+1)/16), (T+1)/2] tokens at a random "
                       "offset in training text, then the same span; repeat_text: the same with a "
@@ -583,7 +664,16 @@ int cmd_train(int argc, char** argv) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   };
   const double tokens_per_step = static_cast<double>(o.batch) * T;
-  const double flops_per_step = trainer.flops_per_step();
+  const double flops_per_step = trainer.flops_per_step();  // at the full length T
+  double flops_done = 0.0;  // all steps so far (shorter --seq-schedule stages cost less)
+  double window_flops = 0.0;
+  // The sequence length of a step: the --seq-schedule stage it falls in, else T.
+  auto seq_len_at = [&](int at) {
+    int end = 0;
+    for (const auto& [len, steps] : o.seq_schedule)
+      if (at < (end += steps)) return len;
+    return T;
+  };
   double train_seconds = 0.0;  // time in training steps only (not eval/checkpoints)
   double eval_seconds = 0.0;
   double loss_sum_since_eval = 0.0;
@@ -598,11 +688,15 @@ int cmd_train(int argc, char** argv) {
 
   auto run_eval = [&](int step, float lr) {
     const auto t0 = std::chrono::steady_clock::now();
+    // Validation always runs at the full length.
+    const int stage_B = trainer.batch_size(), stage_T = trainer.seq_len();
+    trainer.set_batch_shape(o.batch, T);
     const EvalResult r = evaluate(trainer, val_ids, o.eval_tokens, tokenizer);
+    trainer.set_batch_shape(stage_B, stage_T);
     eval_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double train_loss = steps_since_eval ? loss_sum_since_eval / steps_since_eval : NAN;
     const double tok_s = train_seconds > 0 ? step * tokens_per_step / train_seconds : 0.0;
-    const double gflops = train_seconds > 0 ? step * flops_per_step / train_seconds / 1e9 : 0.0;
+    const double gflops = train_seconds > 0 ? flops_done / train_seconds / 1e9 : 0.0;
     nlohmann::json e = {
         {"step", step},
         {"tokens_seen", static_cast<double>(step) * tokens_per_step},
@@ -643,15 +737,21 @@ int cmd_train(int argc, char** argv) {
   while (step < o.steps) {
     const auto t0 = std::chrono::steady_clock::now();
     const bool in_warmup = step < o.induction_warmup_steps;
-    sampler.next(o.batch, T, inputs, targets, in_warmup);
+    if (o.fill_alternations_steps > 0 && step == o.fill_alternations_steps) o.fill_alternations = 0;
+    const int step_T = seq_len_at(step), step_B = o.batch * T / step_T;
+    if (step_T != trainer.seq_len()) {
+      trainer.set_batch_shape(step_B, step_T);
+      std::fprintf(stderr, "step %d: sequences of %d tokens, batch %d\n", step, step_T, step_B);
+    }
+    sampler.next(step_B, step_T, inputs, targets, in_warmup);
     const float loss = trainer.forward(inputs.data(), targets.data());
     if (!std::isfinite(loss))
       throw hl::Error("loss is " + std::to_string(loss) + " at step " + std::to_string(step) +
                       " (diverged: lower --lr)");
     if (o.induction_frac > 0 || step < o.induction_warmup_steps) {
-      sampler.induction_losses(trainer.token_losses(), T, &ind_first, &ind_second, &n_ind_first,
+      sampler.induction_losses(trainer.token_losses(), step_T, &ind_first, &ind_second, &n_ind_first,
                                &n_ind_second);
-      sampler.induction_losses(trainer.token_losses(), T, &log_ind_first, &log_ind_second,
+      sampler.induction_losses(trainer.token_losses(), step_T, &log_ind_first, &log_ind_second,
                                &log_n_ind_first, &log_n_ind_second);
     }
     trainer.backward();
@@ -661,6 +761,8 @@ int cmd_train(int argc, char** argv) {
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     train_seconds += dt;
     window_seconds += dt;
+    flops_done += trainer.flops_per_step();
+    window_flops += trainer.flops_per_step();
     ++window_steps;
     loss_sum_since_eval += loss;
     ++steps_since_eval;
@@ -716,8 +818,9 @@ int cmd_train(int argc, char** argv) {
                    "| %.0f s%s\n",
                    step, o.steps, loss, last_lr, grad_norm,
                    window_steps * tokens_per_step / window_seconds,
-                   window_steps * flops_per_step / window_seconds / 1e9, elapsed(), induction);
+                   window_flops / window_seconds / 1e9, elapsed(), induction);
       window_seconds = 0.0;
+      window_flops = 0.0;
       window_steps = 0;
       if (end_warmup) {
         std::fprintf(stderr, "induction warm-up ends at step %d (random-span gap >= %.2f nats)\n",
@@ -752,13 +855,13 @@ int cmd_train(int argc, char** argv) {
   log["total_seconds"] = elapsed();
   log["tokens_seen"] = step * tokens_per_step;
   log["tokens_per_s"] = step * tokens_per_step / train_seconds;
-  log["gflops"] = step * flops_per_step / train_seconds / 1e9;
+  log["gflops"] = flops_done / train_seconds / 1e9;
   log["flops_per_step"] = flops_per_step;
   write_model_folder(o.out_dir, params, o.dtype, vocab_json, merges_txt,
                      {{"format", "pt"}, {"step", std::to_string(step)}});
   write_log();
   std::fprintf(stderr, "done: %d steps, %.0f tokens/s, %.1f GFLOPS, %.0f s; wrote %s\n", step,
-               step * tokens_per_step / train_seconds, step * flops_per_step / train_seconds / 1e9,
+               step * tokens_per_step / train_seconds, flops_done / train_seconds / 1e9,
                elapsed(), o.out_dir.c_str());
   return 0;
 }
