@@ -46,6 +46,37 @@ const fmt = (x, digits = 3) => (typeof x === 'number' && Number.isFinite(x) ? x.
 const millions = (x) => (x / 1e6).toFixed(2) + 'M';
 const show = (s) => JSON.stringify(s);
 
+// The induction warm-up and the context-length curriculum in words, leading
+// into the sentence on the sequence mix.
+function warmupText(log) {
+  const mix = log.data_mix ?? {};
+  const parts = [];
+  const warm = log.induction_warmup_ended_at ?? mix.induction_warmup_steps ?? 0;
+  if (warm > 0) {
+    let what = mix.induction_fill
+      ? 'random tokens with spans copied forward at random distances'
+      : 'training text holding one repeated random-token span';
+    if (mix.fill_alternations > 0 && mix.induction_fill) {
+      const until = mix.fill_alternations_steps > 0 ? ` (in the first ${mix.fill_alternations_steps} steps)` : '';
+      what += `, and ${mix.fill_alternations} two-back segment${mix.fill_alternations > 1 ? 's' : ''} ` +
+        `(each token a fixed permutation of the one two before it) per sequence${until}`;
+    }
+    parts.push(`Induction warm-up: the first ${warm.toLocaleString('en-US')} steps train on ${what}.`);
+  }
+  const stages = mix.seq_schedule ?? [];
+  if (stages.length > 0) {
+    let at = 0;
+    const text = stages.map(({ seq_len, steps }) => {
+      const s = `${seq_len} tokens for steps ${at.toLocaleString('en-US')}-${(at + steps).toLocaleString('en-US')}`;
+      at += steps;
+      return s;
+    });
+    parts.push(`Context-length curriculum (same tokens per step): sequences of ${text.join(', ')}, ` +
+      `then ${log.model?.n_positions ?? 'n_positions'}.`);
+  }
+  return parts.length ? parts.join('\n') + '\nAfter that, sequence mix: ' : 'Sequence mix: ';
+}
+
 function headTable(heads) {
   const L = heads.prev_token.length;
   const H = heads.prev_token[0].length;
@@ -130,7 +161,7 @@ corpus (POS tags stripped) and nlp-corpus, deduplicated, ${log.train_tokens?.toL
 training tokens; validation is a held-out 4% of documents
 (${log.val_tokens?.toLocaleString('en-US')} tokens). See \`models/README.md\` for
 sources and licences.
-Sequence mix: ${fmt(100 * (mix.induction_frac ?? 0), 0)}% repeated random-token spans,
+${warmupText(log)}${fmt(100 * (mix.induction_frac ?? 0), 0)}% repeated random-token spans,
 ${fmt(100 * (mix.repeat_text_frac ?? 0), 0)}% repeated natural-text spans, the rest plain text.
 
 ## Training

@@ -45,14 +45,29 @@ function main() {
   const log = JSON.parse(fs.readFileSync(path.join(a.model, 'train_log.json'), 'utf8'));
   if (!log.checkpoints?.length) throw new Error(`timeline: ${a.model}/train_log.json lists no checkpoints`);
   const checkpoints = [];
-  for (const c of log.checkpoints) {
+  const omitted = [];  // checkpoint steps of train_log.json whose folder is gone
+  // A run stopped by its time limit ends between two checkpoints: the model
+  // itself is then the last point of the timeline.
+  const points = [...log.checkpoints];
+  if (points[points.length - 1].step !== log.steps) {
+    points.push({ step: log.steps, dir: null, tokens_seen: log.tokens_seen,
+      train_loss: log.evals?.[log.evals.length - 1]?.train_loss ?? null });
+  }
+  for (const c of points) {
     const isFinal = c.step === log.steps && !a.keepFinal;
-    const dir = isFinal ? a.model : path.join(a.model, c.dir);
+    const dir = isFinal || c.dir === null ? a.model : path.join(a.model, c.dir);
+    if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
+      // A checkpoint removed to stay in the size budget (e.g. one of two a
+      // schedule refit put next to each other).
+      console.log(`timeline: step ${c.step}: no ${c.dir}, left out`);
+      omitted.push(c.step);
+      continue;
+    }
     const ev = evalJson(a.bin, dir, a.maxTokens);
     checkpoints.push({
       step: c.step,
       tokens_seen: c.tokens_seen,
-      dir: isFinal ? '.' : c.dir,
+      dir: isFinal || c.dir === null ? '.' : c.dir,
       train_loss: c.train_loss,
       val_loss: ev.validation?.nats_per_token ?? null,
       val_bits_per_byte: ev.validation?.bits_per_byte ?? null,
@@ -80,6 +95,7 @@ function main() {
       val_loss: e.val_loss, val_bits_per_byte: e.val_bits_per_byte,
     })),
     checkpoints,
+    ...(omitted.length ? { omitted_checkpoints: omitted } : {}),
   };
   fs.writeFileSync(path.join(a.model, 'timeline.json'), JSON.stringify(timeline, null, 1) + '\n');
   console.log(`timeline: wrote ${path.join(a.model, 'timeline.json')}`);

@@ -29,7 +29,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'gpt-4l': '4 layers with MLPs, trained from scratch on 2.2M tokens of English text.',
   'gpt-6l': '6 layers with MLPs, same data as gpt-4l: how heads specialise with depth.',
   'attn-only-2l':
-    '2 attention-only layers, the setting where induction heads are studied (none has formed yet).',
+    '2 attention-only layers with a previous-token head (0.2) and induction heads (1.1, 1.2, 1.3, 1.5).',
 };
 
 // The model the page opens first, when it is served.
