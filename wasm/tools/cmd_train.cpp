@@ -387,26 +387,22 @@ class BatchSampler {
  public:
   BatchSampler(const std::vector<int>& ids, int vocab_size, const TrainOptions& o)
       : ids_(ids), vocab_size_(vocab_size), o_(o), rng_(o.seed ^ 0x5A5A5A5A12345678ull) {
-    if (o.random_vocab > 0 && o.random_vocab < vocab_size) {
+    std::vector<int> by_frequency;  // token ids, most frequent in the training text first
+    if ((o.random_vocab > 0 && o.random_vocab < vocab_size) || o.fill_alternations > 0) {
       std::vector<long> counts(static_cast<size_t>(vocab_size), 0);
       for (int id : ids) ++counts[static_cast<size_t>(id)];
-      std::vector<int> order(static_cast<size_t>(vocab_size));
-      for (int v = 0; v < vocab_size; ++v) order[static_cast<size_t>(v)] = v;
-      std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+      by_frequency.resize(static_cast<size_t>(vocab_size));
+      for (int v = 0; v < vocab_size; ++v) by_frequency[static_cast<size_t>(v)] = v;
+      std::stable_sort(by_frequency.begin(), by_frequency.end(), [&](int x, int y) {
         return counts[static_cast<size_t>(x)] > counts[static_cast<size_t>(y)];
       });
-      random_ids_.assign(order.begin(), order.begin() + o.random_vocab);
     }
+    if (o.random_vocab > 0 && o.random_vocab < vocab_size)
+      random_ids_.assign(by_frequency.begin(), by_frequency.begin() + o.random_vocab);
     if (o.fill_alternations > 0) {
       // The two-back permutation acts on the kTwoBackPool most frequent tokens.
-      std::vector<long> counts(static_cast<size_t>(vocab_size), 0);
-      for (int id : ids) ++counts[static_cast<size_t>(id)];
-      std::vector<int> order(static_cast<size_t>(vocab_size));
-      for (int v = 0; v < vocab_size; ++v) order[static_cast<size_t>(v)] = v;
-      std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
-        return counts[static_cast<size_t>(x)] > counts[static_cast<size_t>(y)];
-      });
-      two_back_pool_.assign(order.begin(), order.begin() + std::min(kTwoBackPool, vocab_size));
+      two_back_pool_.assign(by_frequency.begin(),
+                            by_frequency.begin() + std::min(kTwoBackPool, vocab_size));
       std::vector<int> image = two_back_pool_;
       for (size_t i = image.size(); i > 1; --i)  // Fisher-Yates
         std::swap(image[i - 1], image[rng_.below(static_cast<uint32_t>(i))]);
