@@ -406,6 +406,7 @@ class BatchSampler {
       std::vector<int> image = two_back_pool_;
       for (size_t i = image.size(); i > 1; --i)  // Fisher-Yates
         std::swap(image[i - 1], image[rng_.below(static_cast<uint32_t>(i))]);
+      two_back_.assign(static_cast<size_t>(vocab_size), -1);
       for (size_t i = 0; i < image.size(); ++i) two_back_[two_back_pool_[i]] = image[i];
     }
   }
@@ -458,10 +459,10 @@ class BatchSampler {
           for (int k = 0; k < o_.fill_alternations; ++k) {
             const int m = std::min(len, 4 + static_cast<int>(rng_.below(9)));
             const int at = static_cast<int>(rng_.below(static_cast<uint32_t>(len - m + 1)));
-            const uint32_t pool = static_cast<uint32_t>(two_back_.size());
+            const uint32_t pool = static_cast<uint32_t>(two_back_pool_.size());
             seq[at] = two_back_pool_[rng_.below(pool)];
             seq[at + 1] = two_back_pool_[rng_.below(pool)];
-            for (int i = 2; i < m; ++i) seq[at + i] = two_back_.at(seq[at + i - 2]);
+            for (int i = 2; i < m; ++i) seq[at + i] = two_back_[seq[at + i - 2]];
           }
           int copied = 0;
           for (int tries = 0; copied < len / 2 && tries < 64; ++tries) {
@@ -512,7 +513,7 @@ class BatchSampler {
   std::vector<int> random_ids_;  // the random-span token pool (empty: all ids)
   static constexpr int kTwoBackPool = 64;
   std::vector<int> two_back_pool_;     // tokens of the --fill-alternations segments
-  std::map<int, int> two_back_;        // their permutation p
+  std::vector<int> two_back_;          // (V) their permutation p; -1 outside the pool
   const std::vector<int>& ids_;
   int vocab_size_;
   const TrainOptions& o_;
