@@ -55,7 +55,8 @@ function main() {
   }
   for (const c of points) {
     const isFinal = c.step === log.steps && !a.keepFinal;
-    const dir = isFinal || c.dir === null ? a.model : path.join(a.model, c.dir);
+    const inModel = isFinal || c.dir === null;  // the model folder itself is this point
+    const dir = inModel ? a.model : path.join(a.model, c.dir);
     if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
       // A checkpoint removed to stay in the size budget (e.g. one of two a
       // schedule refit put next to each other).
@@ -67,7 +68,7 @@ function main() {
     checkpoints.push({
       step: c.step,
       tokens_seen: c.tokens_seen,
-      dir: isFinal || c.dir === null ? '.' : c.dir,
+      dir: inModel ? '.' : c.dir,
       train_loss: c.train_loss,
       val_loss: ev.validation?.nats_per_token ?? null,
       val_bits_per_byte: ev.validation?.bits_per_byte ?? null,
