@@ -27,7 +27,7 @@ const OPTIONAL_FILES = ['README.md'] as const;
 // apart lives here; a folder not listed falls back to its card's first paragraph.
 const DESCRIPTIONS: Record<string, string> = {
   'gpt-4l': '4 layers with MLPs, trained from scratch on 2.2M tokens of English text.',
-  'gpt-6l': '6 layers with MLPs, trained longest on text: the best next-token predictions here.',
+  'gpt-6l': '6 layers with MLPs: of the shipped models, the one that predicts English text best.',
   'attn-only-2l':
     '2 attention-only layers with a previous-token head (0.2) and induction heads (1.1, 1.2, 1.3, 1.5).',
 };
