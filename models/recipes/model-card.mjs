@@ -51,6 +51,7 @@ const show = (s) => JSON.stringify(s);
 function warmupText(log) {
   const mix = log.data_mix ?? {};
   const parts = [];
+  const ended = log.induction_warmup_ended_at;
   const warm = log.induction_warmup_ended_at ?? mix.induction_warmup_steps ?? 0;
   if (warm > 0) {
     let what = mix.induction_fill
@@ -61,9 +62,27 @@ function warmupText(log) {
       what += `, and ${mix.fill_alternations} two-back segment${mix.fill_alternations > 1 ? 's' : ''} ` +
         `(each token a fixed permutation of the one two before it) per sequence${until}`;
     }
-    parts.push(`Induction warm-up: the first ${warm.toLocaleString('en-US')} steps train on ${what}.`);
+    const why = ended !== undefined
+      ? ` (it ended there, when the copied spans' loss fell ${mix.induction_warmup_gap} nats below the first copy's)`
+      : '';
+    parts.push(`Induction warm-up: the first ${warm.toLocaleString('en-US')} steps train on ${what}${why}.`);
   }
-  const stages = mix.seq_schedule ?? [];
+  // A warm-up that ended early (--induction-warmup-gap) ended the
+  // context-length stages there too.
+  let stages = mix.seq_schedule ?? [];
+  if (ended !== undefined) {
+    let begin = 0;
+    stages = stages.flatMap(({ seq_len, steps }) => {
+      const kept = Math.min(steps, Math.max(0, ended - begin));
+      begin += steps;
+      return kept > 0 ? [{ seq_len, steps: kept }] : [];
+    });
+  }
+  if (mix.mlp_off_steps > 0) {
+    const off = log.mlp_on_at ?? Math.min(mix.mlp_off_steps, ended ?? Infinity);
+    parts.push(`The MLPs were switched off (the model trained as its attention-only twin) ` +
+      `for the first ${off.toLocaleString('en-US')} steps, then on.`);
+  }
   if (stages.length > 0) {
     let at = 0;
     const text = stages.map(({ seq_len, steps }) => {

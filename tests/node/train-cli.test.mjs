@@ -93,6 +93,30 @@ test('headlight train: a context-length curriculum and two-back segments', () =>
   }
 });
 
+test('headlight train: an attention-only warm-up of a model with MLPs (--mlp-off-steps)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'headlight-train-'));
+  try {
+    const r = train(dir, ['--mlp-off-steps', '10', '--induction-warmup-steps', '10', '--induction-fill']);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stderr.split('\n').filter((l) => /MLPs (off|on)/.test(l));
+    console.log(lines.join(' / '));
+    assert.deepEqual(lines, ['MLPs off (attention only) for the first 10 steps', 'step 10: MLPs on']);
+    const log = JSON.parse(readFileSync(path.join(dir, 'model/train_log.json'), 'utf8'));
+    assert.equal(log.data_mix.mlp_off_steps, 10);
+    assert.equal(log.mlp_on_at, 10);
+    assert.equal(log.steps, 24);
+    // The written folder is a model with MLPs that `headlight run` loads.
+    const config = JSON.parse(readFileSync(path.join(dir, 'model/config.json'), 'utf8'));
+    assert.ok(!config.attn_only);
+    const run = spawnSync(BIN, ['run', '--model', path.join(dir, 'model'), '--text', 'The cat sat'], {
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('headlight train: bad induction options are named in the error', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'headlight-train-'));
   try {
@@ -105,6 +129,7 @@ test('headlight train: bad induction options are named in the error', () => {
       [['--seq-schedule', '64:10'], /--seq-schedule length 64 must be <= n_positions/],
       [['--seq-schedule', '7:10'], /--seq-schedule length 7 .*divide batch \* n_positions \(128\)/],
       [['--fill-alternations', '-2'], /--fill-alternations/],
+      [['--mlp-off-steps', '5', '--attn-only'], /--mlp-off-steps needs a model with MLPs/],
     ]) {
       const r = train(dir, flags);
       console.log(`${flags.join(' ')} -> ${r.stderr.trim().split('\n').pop()}`);

@@ -335,7 +335,8 @@ Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
       B_(batch_size),
       T_(seq_len),
       max_B_(batch_size),
-      max_T_(seq_len) {
+      max_T_(seq_len),
+      mlp_on_(!params.config.attn_only) {
   if (B_ < 1) throw Error("trainer: batch size must be >= 1, got " + std::to_string(B_));
   if (T_ < 1 || T_ > cfg_.n_positions)
     throw Error("trainer: sequence length " + std::to_string(T_) +
@@ -423,13 +424,18 @@ void Trainer::set_batch_shape(int batch_size, int seq_len) {
   T_ = seq_len;
 }
 
-double Trainer::flops_per_step() const {
+double Trainer::flops_for(int batch_size, int seq_len, bool mlp) const {
   const double C = cfg_.n_embd, L = cfg_.n_layer, V = cfg_.vocab_size;
   double matmul_weights = L * (3 * C * C + C * C);
-  if (!cfg_.attn_only) matmul_weights += L * (2 * C * cfg_.d_mlp());
+  if (mlp && !cfg_.attn_only) matmul_weights += L * (2 * C * cfg_.d_mlp());
   matmul_weights += V * C;  // tied LM head
-  const double tokens = static_cast<double>(B_) * T_;
-  return tokens * (6.0 * matmul_weights + 12.0 * L * T_ * C);
+  const double tokens = static_cast<double>(batch_size) * seq_len;
+  return tokens * (6.0 * matmul_weights + 12.0 * L * seq_len * C);
+}
+
+void Trainer::set_mlp_enabled(bool on) {
+  if (on && cfg_.attn_only) throw Error("trainer: an attention-only model has no MLPs to enable");
+  mlp_on_ = on;
 }
 
 void Trainer::pack_forward_weights() {
@@ -444,7 +450,7 @@ void Trainer::pack_forward_weights() {
     Scratch::PackedLayer& pl = s.packed[l];
     pack(pl.c_attn, w.c_attn_w, C, 3 * C);
     pack(pl.c_proj, w.c_proj_w, C, C);
-    if (!cfg_.attn_only) {
+    if (mlp_on_) {
       pack(pl.mlp_c_fc, w.mlp_c_fc_w, C, F);
       pack(pl.mlp_c_proj, w.mlp_c_proj_w, F, C);
     }
@@ -498,6 +504,10 @@ float Trainer::forward(const int* inputs, const int* targets) {
     std::memcpy(a.residual_2, residual, NC * sizeof(float));
     s.matmul(a.residual_2, a.z, pl.c_proj.data(), w.c_proj_b, N, C, C, true);
     if (cfg_.attn_only) continue;
+    if (!mlp_on_) {  // MLPs switched off: the layer's output is residual_2
+      std::memcpy(a.residual_3, a.residual_2, NC * sizeof(float));
+      continue;
+    }
 
     s.layernorm_forward_mt(a.ln_2, a.ln_2_mean, a.ln_2_rstd, a.residual_2, w.ln_2_w, w.ln_2_b, N, C,
                            eps);
@@ -570,7 +580,7 @@ void Trainer::backward() {
     const LayerActivations& a = acts_.layers[l];
     const float* residual = l == 0 ? acts_.encoded : acts_.layers[l - 1].output;
 
-    if (!cfg_.attn_only) {
+    if (mlp_on_) {
       // residual_3 = residual_2 + gelu(ln_2(residual_2) @ c_fc + b) @ c_proj + b
       s.matmul_backward(s.d_fc_gelu.data(), g.mlp_c_proj_w, g.mlp_c_proj_b, d_residual, a.fc_gelu,
                         w.mlp_c_proj_w, N, F, C);
@@ -641,6 +651,9 @@ float Trainer::step(const OptimizerConfig& opt) {
   const float bias2 = 1.0f - std::pow(opt.beta2, static_cast<float>(step_));
   float* const base = params_.block.data();
   for (const ParamEntry& p : param_table(params_)) {
+    if (!mlp_on_ && (p.name.find(".mlp.") != std::string::npos ||
+                     p.name.find(".ln_2.") != std::string::npos))
+      continue;  // MLPs switched off: frozen, moments and decay included
     const size_t off = static_cast<size_t>(p.data - base);
     const size_t count = numel(p.shape);
     const float wd = decays_weight(p) ? opt.weight_decay : 0.0f;

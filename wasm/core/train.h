@@ -147,7 +147,19 @@ class Trainer {
   // 6 per matmul weight per token (the LM head counted through wte) plus the
   // attention scores and weighted sums, 12 * L * T * C per token (the causal
   // mask halves the useful part; counted in full, as PaLM's formula does).
-  double flops_per_step() const;
+  // At the current shape and MLP setting; flops_for() at any other.
+  double flops_per_step() const { return flops_for(B_, T_, mlp_on_); }
+  double flops_for(int batch_size, int seq_len, bool mlp) const;
+
+  // Switches the MLP blocks of a model that has them off or back on. While
+  // off, each layer's output is its attention block's residual (the model
+  // computes what its attention-only twin would), the MLP parameters
+  // (ln_2, mlp.*) get zero gradients, and step() leaves them and their AdamW
+  // moments untouched (no weight decay either): an attention-only warm-up
+  // for a model with MLPs, which then start from their initialisation.
+  // Throws hl::Error for an attention-only model asked to turn MLPs on.
+  void set_mlp_enabled(bool on);
+  bool mlp_enabled() const { return mlp_on_; }
 
  private:
   void pack_forward_weights();
@@ -160,6 +172,7 @@ class Trainer {
   int B_, T_;
   int max_B_, max_T_;  // the shape the activations were allocated for
   int step_ = 0;
+  bool mlp_on_;  // false for attn_only models, or while set_mlp_enabled(false)
   Activations acts_;
   std::vector<int> inputs_, targets_;  // (B, T) copies of the last forward's ids
   struct Scratch;

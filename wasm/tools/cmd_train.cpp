@@ -9,7 +9,7 @@
 //                   [--induction-frac 0] [--repeat-text-frac 0] [--checkpoints 0]
 //                   [--induction-warmup-steps 0] [--induction-warmup-gap 0] [--induction-fill]
 //                   [--random-vocab 0] [--wpe-init normal|sinusoidal] [--fill-alternations 0]
-//                   [--seq-schedule LEN:STEPS[,LEN:STEPS...]]
+//                   [--seq-schedule LEN:STEPS[,LEN:STEPS...]] [--mlp-off-steps 0]
 //                   [--dtype f16|f32] [--time-limit-min 0]
 //
 // Every training sequence is T + 1 = n_positions + 1 tokens (inputs and the
@@ -22,12 +22,15 @@
 //   - otherwise: T + 1 consecutive tokens of the training text at a random offset.
 // During the first induction-warmup-steps steps (ended early once the
 // random-span loss gap reaches induction-warmup-gap nats) every sequence holds
-// random-token repeats; with --induction-fill, whole sequences of random
+// random-token repeats (a warm-up that ends early also ends the --seq-schedule
+// and --mlp-off-steps stages there); with --induction-fill, whole sequences of random
 // tokens in which spans are copied forward at random distances until about
 // half of the sequence is copies.
 // --seq-schedule trains the first stages on shorter sequences (LEN tokens,
 // batch * n_positions / LEN of them, so every step sees as many tokens), for
 // STEPS steps each, then on n_positions: a context-length curriculum.
+// --mlp-off-steps trains a model with MLPs as its attention-only twin for the
+// first N steps (Trainer::set_mlp_enabled), then switches the MLPs on.
 // The logged train loss is over this mixture; the validation loss and bits per
 // byte are over plain consecutive validation text only.
 #include <sys/stat.h>
@@ -74,6 +77,7 @@ const char* kTrainUsage =
     "            --fill-alternations-steps 0 (only in the first N steps; 0: all)\n"
     "            --random-vocab 0 (random-span tokens from the K most frequent; 0: all)\n"
     "            --seq-schedule LEN:STEPS,... (shorter sequences first, same tokens per step)\n"
+    "            --mlp-off-steps 0 (MLPs switched off, attention only, for the first N steps)\n"
     "  init:     --wpe-init normal|sinusoidal\n"
     "  output:   --eval-every 200 --eval-tokens 65536 --log-every 10 --checkpoints 0\n"
     "            --dtype f16|f32\n";
@@ -118,6 +122,11 @@ struct TrainOptions {
   // Context-length curriculum: (sequence length, steps) stages before the
   // rest of training runs at n_positions.
   std::vector<std::pair<int, int>> seq_schedule;
+  // MLPs switched off for the first mlp_off_steps steps (models with MLPs):
+  // the induction warm-up then trains the attention-only twin of the model,
+  // the circuit attn-only-2l grows, without MLPs that fit the warm-up's
+  // statistics first; ends early with the warm-up (--induction-warmup-gap).
+  int mlp_off_steps = 0;
   int checkpoints = 0;
   hl::DType dtype = hl::DType::F16;
   double time_limit_min = 0.0;
@@ -229,7 +238,9 @@ TrainOptions parse_options(int argc, char** argv) {
                                     parse_count(flag, stage.substr(colon + 1), 0, 100000000));
         start = comma + 1;
       }
-    } else if (flag == "--random-vocab")
+    } else if (flag == "--mlp-off-steps")
+      o.mlp_off_steps = parse_count(flag, v, 0, 100000000);
+    else if (flag == "--random-vocab")
       o.random_vocab = parse_count(flag, v, 0, 1 << 30);
     else if (flag == "--checkpoints")
       o.checkpoints = parse_count(flag, v, 0, 1000);
@@ -255,6 +266,8 @@ TrainOptions parse_options(int argc, char** argv) {
   if (o.model.n_embd % o.model.n_head != 0)
     throw hl::Error("--n-embd " + std::to_string(o.model.n_embd) +
                     " is not divisible by --n-head " + std::to_string(o.model.n_head));
+  if (o.mlp_off_steps > 0 && o.model.attn_only)
+    throw hl::Error("--mlp-off-steps needs a model with MLPs (not --attn-only)");
   if (o.induction_frac + o.repeat_text_frac > 1.0f)
     throw hl::Error("--induction-frac + --repeat-text-frac must be <= 1");
   for (const auto& [len, steps] : o.seq_schedule) {
@@ -626,6 +639,7 @@ int cmd_train(int argc, char** argv) {
                      {"fill_alternations_steps", o.fill_alternations_steps},
                      {"random_vocab", o.random_vocab},
                      {"wpe_init", o.wpe_init},
+                     {"mlp_off_steps", o.mlp_off_steps},
                      {"seq_schedule", [&] {
                         nlohmann::json stages = nlohmann::json::array();
                         for (const auto& [len, steps] : o.seq_schedule)
@@ -661,7 +675,7 @@ int cmd_train(int argc, char** argv) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   };
   const double tokens_per_step = static_cast<double>(o.batch) * T;
-  const double flops_per_step = trainer.flops_per_step();  // at the full length T
+  const double flops_per_step = trainer.flops_per_step();  // at the full length T, MLPs on
   double flops_done = 0.0;  // all steps so far (shorter --seq-schedule stages cost less)
   double window_flops = 0.0;
   // The sequence length of a step: the --seq-schedule stage it falls in, else T.
@@ -670,6 +684,11 @@ int cmd_train(int argc, char** argv) {
     for (const auto& [len, steps] : o.seq_schedule)
       if (at < (end += steps)) return len;
     return T;
+  };
+  // The work of step `at`: its sequence length and whether the MLPs are on.
+  auto flops_at = [&](int at) {
+    const int len = seq_len_at(at);
+    return trainer.flops_for(o.batch * T / len, len, at >= o.mlp_off_steps);
   };
   double train_seconds = 0.0;  // time in training steps only (not eval/checkpoints)
   double eval_seconds = 0.0;
@@ -729,12 +748,22 @@ int cmd_train(int argc, char** argv) {
   int step = 0;
   float last_lr = 0.0f;
   const int requested_steps = o.steps;
-  int fit_step = 0;           // step and train_seconds at the last schedule fit
+  double fit_flops = 0.0;     // flops_done and train_seconds at the last schedule fit
   double fit_seconds = 0.0;
+  int refit_at = -1;          // a step at which to fit the schedule again
+  if (o.mlp_off_steps > 0) {
+    trainer.set_mlp_enabled(false);
+    std::fprintf(stderr, "MLPs off (attention only) for the first %d steps\n", o.mlp_off_steps);
+  }
   while (step < o.steps) {
     const auto t0 = std::chrono::steady_clock::now();
     const bool in_warmup = step < o.induction_warmup_steps;
     if (o.fill_alternations_steps > 0 && step == o.fill_alternations_steps) o.fill_alternations = 0;
+    if (!trainer.mlp_enabled() && step >= o.mlp_off_steps) {
+      trainer.set_mlp_enabled(true);
+      log["mlp_on_at"] = step;
+      std::fprintf(stderr, "step %d: MLPs on\n", step);
+    }
     const int step_T = seq_len_at(step), step_B = o.batch * T / step_T;
     if (step_T != trainer.seq_len()) {
       trainer.set_batch_shape(step_B, step_T);
@@ -770,21 +799,26 @@ int cmd_train(int argc, char** argv) {
     // training, from the speed since the last fit: on a shared machine the
     // step count may grow back (up to --steps) or shrink again. A refit moves
     // the cosine a little; in the first half that is a small step in lr.
-    const bool refit = step == 10 || step == 100 || step == 500 ||
+    // Also right after a warm-up that ended early: the steps left cost more.
+    const bool refit = step == 10 || step == 100 || step == 500 || step == refit_at ||
                        (step > 500 && step % o.eval_every == 0 && 2 * step < o.steps);
     if (time_limit_s > 0 && refit) {
-      // Seconds per step since the previous fit (the recent speed).
-      const double per_step = (train_seconds - fit_seconds) / (step - fit_step);
+      // Seconds per floating-point operation since the previous fit (the
+      // recent speed): steps of another cost (shorter --seq-schedule stages,
+      // MLPs off) are priced by their work.
+      const double per_flop = (train_seconds - fit_seconds) / (flops_done - fit_flops);
       fit_seconds = train_seconds;
-      fit_step = step;
+      fit_flops = flops_done;
       const double evals_left = std::max(0.0, static_cast<double>(o.steps - step) / o.eval_every);
       const double eval_cost = eval_seconds / std::max<size_t>(1, log["evals"].size());
-      const double budget = time_limit_s * 0.97 - elapsed() - evals_left * eval_cost;
-      const int affordable = std::min(
-          requested_steps, step + static_cast<int>(std::max(0.0, budget / per_step)));
+      double budget = time_limit_s * 0.97 - elapsed() - evals_left * eval_cost;
+      int affordable = step;
+      while (affordable < requested_steps && budget >= flops_at(affordable) * per_flop)
+        budget -= flops_at(affordable++) * per_flop;
       if (affordable != o.steps) {
-        std::fprintf(stderr, "time limit %.1f min: %d steps instead of %d (%.3f s/step)\n",
-                     o.time_limit_min, affordable, requested_steps, per_step);
+        std::fprintf(stderr, "time limit %.1f min: %d steps instead of %d (%.3f s/step now)\n",
+                     o.time_limit_min, affordable, requested_steps,
+                     flops_at(step) * per_flop);
         o.steps = std::max(step, affordable);
         o.opt.total_steps = o.steps;
         std::set<int> kept;
@@ -824,6 +858,24 @@ int cmd_train(int argc, char** argv) {
                      step, o.induction_warmup_gap);
         o.induction_warmup_steps = step;
         log["induction_warmup_ended_at"] = step;
+        o.mlp_off_steps = std::min(o.mlp_off_steps, step);
+        // The warm-up's context-length stages end with it: the rest trains
+        // at n_positions.
+        std::vector<std::pair<int, int>> kept;
+        int begin = 0;
+        for (const auto& [len, steps] : o.seq_schedule) {
+          if (begin >= step) break;
+          kept.emplace_back(len, std::min(steps, step - begin));
+          begin += steps;
+        }
+        o.seq_schedule = kept;
+        log["data_mix"]["seq_schedule_run"] = [&] {
+          nlohmann::json stages = nlohmann::json::array();
+          for (const auto& [len, steps] : o.seq_schedule)
+            stages.push_back({{"seq_len", len}, {"steps", steps}});
+          return stages;
+        }();
+        refit_at = step + 20;  // priced by the speed of the first steps after it
       }
     }
     if (checkpoint_steps.count(step)) {
