@@ -294,16 +294,18 @@ TEST_CASE("set_mlp_enabled(false): the attention-only twin, MLP tensors frozen")
         }
   };
   copy_shared(w, twin);
-  const std::vector<float> mlp_before = [&] {
+  // Every value of the MLP tensors (ln_2, mlp.*), in table order.
+  auto mlp_values = [](hl::Weights& weights) {
     std::vector<float> v;
-    for (const hl::ParamEntry& p : hl::param_table(w))
+    for (const hl::ParamEntry& p : hl::param_table(weights))
       if (p.name.find(".mlp.") != std::string::npos || p.name.find(".ln_2.") != std::string::npos) {
         size_t n = 1;
         for (int64_t k : p.shape) n *= static_cast<size_t>(k);
         v.insert(v.end(), p.data, p.data + n);
       }
     return v;
-  }();
+  };
+  const std::vector<float> mlp_before = mlp_values(w);
   const int B = 2, T = cfg.n_positions;
   hl::Trainer trainer(w, B, T, 2), twin_trainer(twin, B, T, 2);
   CHECK(trainer.mlp_enabled());
@@ -337,13 +339,7 @@ TEST_CASE("set_mlp_enabled(false): the attention-only twin, MLP tensors frozen")
         for (size_t i = 0; i < n; ++i)
           max_diff = std::max(max_diff, std::fabs(double(p.data[i]) - q.data[i]));
       }
-  std::vector<float> mlp_after;
-  for (const hl::ParamEntry& p : hl::param_table(w))
-    if (p.name.find(".mlp.") != std::string::npos || p.name.find(".ln_2.") != std::string::npos) {
-      size_t n = 1;
-      for (int64_t k : p.shape) n *= static_cast<size_t>(k);
-      mlp_after.insert(mlp_after.end(), p.data, p.data + n);
-    }
+  const std::vector<float> mlp_after = mlp_values(w);
   std::printf("MLPs off vs attention-only twin, 3 steps: max abs diff of losses and shared "
               "weights %.2e; %zu MLP values %s\n",
               max_diff, mlp_after.size(), mlp_after == mlp_before ? "unchanged" : "CHANGED");

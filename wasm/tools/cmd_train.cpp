@@ -282,6 +282,13 @@ TrainOptions parse_options(int argc, char** argv) {
   return o;
 }
 
+// --seq-schedule stages as train_log.json records them.
+nlohmann::json schedule_json(const std::vector<std::pair<int, int>>& schedule) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& [len, steps] : schedule) stages.push_back({{"seq_len", len}, {"steps", steps}});
+  return stages;
+}
+
 void make_dirs(const std::string& path) {
   std::string partial;
   for (size_t i = 0; i <= path.size(); ++i) {
@@ -640,12 +647,7 @@ int cmd_train(int argc, char** argv) {
                      {"random_vocab", o.random_vocab},
                      {"wpe_init", o.wpe_init},
                      {"mlp_off_steps", o.mlp_off_steps},
-                     {"seq_schedule", [&] {
-                        nlohmann::json stages = nlohmann::json::array();
-                        for (const auto& [len, steps] : o.seq_schedule)
-                          stages.push_back({{"seq_len", len}, {"steps", steps}});
-                        return stages;
-                      }()},
+                     {"seq_schedule", schedule_json(o.seq_schedule)},
                      {"note",
                       "induction: random-token span of n in [max(4,(T+1)/16), (T+1)/2] tokens at a random "
                       "offset in training text, then the same span; repeat_text: the same with a "
@@ -869,12 +871,7 @@ int cmd_train(int argc, char** argv) {
           begin += steps;
         }
         o.seq_schedule = kept;
-        log["data_mix"]["seq_schedule_run"] = [&] {
-          nlohmann::json stages = nlohmann::json::array();
-          for (const auto& [len, steps] : o.seq_schedule)
-            stages.push_back({{"seq_len", len}, {"steps", steps}});
-          return stages;
-        }();
+        log["data_mix"]["seq_schedule_run"] = schedule_json(o.seq_schedule);
         refit_at = step + 20;  // priced by the speed of the first steps after it
       }
     }
