@@ -52,7 +52,7 @@ function warmupText(log) {
   const mix = log.data_mix ?? {};
   const parts = [];
   const ended = log.induction_warmup_ended_at;
-  const warm = log.induction_warmup_ended_at ?? mix.induction_warmup_steps ?? 0;
+  const warm = ended ?? mix.induction_warmup_steps ?? 0;
   if (warm > 0) {
     let what = mix.induction_fill
       ? 'random tokens with spans copied forward at random distances'
@@ -68,20 +68,13 @@ function warmupText(log) {
     parts.push(`Induction warm-up: the first ${warm.toLocaleString('en-US')} steps train on ${what}${why}.`);
   }
   // A warm-up that ended early (--induction-warmup-gap) ended the
-  // context-length stages there too.
-  let stages = mix.seq_schedule ?? [];
-  if (ended !== undefined) {
-    let begin = 0;
-    stages = stages.flatMap(({ seq_len, steps }) => {
-      const kept = Math.min(steps, Math.max(0, ended - begin));
-      begin += steps;
-      return kept > 0 ? [{ seq_len, steps: kept }] : [];
-    });
-  }
+  // context-length stages there too: the trainer logs the stages it ran.
+  const stages = mix.seq_schedule_run ?? mix.seq_schedule ?? [];
   if (mix.mlp_off_steps > 0) {
-    const off = log.mlp_on_at ?? Math.min(mix.mlp_off_steps, ended ?? Infinity);
-    parts.push(`The MLPs were switched off (the model trained as its attention-only twin) ` +
-      `for the first ${off.toLocaleString('en-US')} steps, then on.`);
+    parts.push(log.mlp_on_at !== undefined
+      ? `The MLPs were switched off (the model trained as its attention-only twin) ` +
+        `for the first ${log.mlp_on_at.toLocaleString('en-US')} steps, then on.`
+      : `The MLPs were switched off (the model trained as its attention-only twin) throughout.`);
   }
   if (stages.length > 0) {
     let at = 0;

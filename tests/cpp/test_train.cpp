@@ -298,7 +298,7 @@ TEST_CASE("set_mlp_enabled(false): the attention-only twin, MLP tensors frozen")
   auto mlp_values = [](hl::Weights& weights) {
     std::vector<float> v;
     for (const hl::ParamEntry& p : hl::param_table(weights))
-      if (p.name.find(".mlp.") != std::string::npos || p.name.find(".ln_2.") != std::string::npos) {
+      if (hl::is_mlp_param(p)) {
         size_t n = 1;
         for (int64_t k : p.shape) n *= static_cast<size_t>(k);
         v.insert(v.end(), p.data, p.data + n);

@@ -116,6 +116,10 @@ float learning_rate(const OptimizerConfig& opt, int step) {
 
 bool decays_weight(const ParamEntry& p) { return p.shape.size() >= 2; }
 
+bool is_mlp_param(const ParamEntry& p) {
+  return p.name.find(".mlp.") != std::string::npos || p.name.find(".ln_2.") != std::string::npos;
+}
+
 // ---- thread pool ----------------------------------------------------------
 
 namespace {
@@ -651,9 +655,7 @@ float Trainer::step(const OptimizerConfig& opt) {
   const float bias2 = 1.0f - std::pow(opt.beta2, static_cast<float>(step_));
   float* const base = params_.block.data();
   for (const ParamEntry& p : param_table(params_)) {
-    if (!mlp_on_ && (p.name.find(".mlp.") != std::string::npos ||
-                     p.name.find(".ln_2.") != std::string::npos))
-      continue;  // MLPs switched off: frozen, moments and decay included
+    if (!mlp_on_ && is_mlp_param(p)) continue;  // frozen: moments and decay included
     const size_t off = static_cast<size_t>(p.data - base);
     const size_t count = numel(p.shape);
     const float wd = decays_weight(p) ? opt.weight_decay : 0.0f;

@@ -70,6 +70,10 @@ float learning_rate(const OptimizerConfig& opt, int step);
 // biases or layernorm parameters.
 bool decays_weight(const ParamEntry& p);
 
+// A tensor of an MLP block (ln_2 and mlp.*): what Trainer::set_mlp_enabled(false)
+// freezes.
+bool is_mlp_param(const ParamEntry& p);
+
 // ---- activations ---------------------------------------------------------
 // Everything the backward pass needs from the forward pass, for batch (B, T).
 struct LayerActivations {

@@ -815,8 +815,12 @@ int cmd_train(int argc, char** argv) {
       const double eval_cost = eval_seconds / std::max<size_t>(1, log["evals"].size());
       double budget = time_limit_s * 0.97 - elapsed() - evals_left * eval_cost;
       int affordable = step;
-      while (affordable < requested_steps && budget >= flops_at(affordable) * per_flop)
-        budget -= flops_at(affordable++) * per_flop;
+      while (affordable < requested_steps) {
+        const double cost = flops_at(affordable) * per_flop;
+        if (cost > budget) break;
+        budget -= cost;
+        ++affordable;
+      }
       if (affordable != o.steps) {
         std::fprintf(stderr, "time limit %.1f min: %d steps instead of %d (%.3f s/step now)\n",
                      o.time_limit_min, affordable, requested_steps,
