@@ -89,6 +89,31 @@ function warmupText(log) {
   return parts.length ? parts.join('\n') + '\nAfter that, sequence mix: ' : 'Sequence mix: ';
 }
 
+// What one training run saw: its warm-up and stages, then its sequence mix
+// (a phase that ended with its warm-up, --end-with-warmup, has no mix after).
+function dataText(log) {
+  const mix = log.data_mix ?? {};
+  const warm = warmupText(log);
+  if (log.end_with_warmup) return warm.replace(/\nAfter that, sequence mix: $/, '') + ' The phase ended with the warm-up.';
+  return `${warm}${fmt(100 * (mix.induction_frac ?? 0), 0)}% repeated random-token spans,\n` +
+    `${fmt(100 * (mix.repeat_text_frac ?? 0), 0)}% repeated natural-text spans, the rest plain text.`;
+}
+
+// The runs that made the model, first to last: a run started with
+// --init-from records the log of the folder it started from.
+function phasesOf(log) {
+  const chain = [];
+  for (let l = log; l; l = l.init_from) chain.unshift(l);
+  return chain;
+}
+
+function optimiserText(log, T) {
+  const num = (x) => (typeof x === 'number' ? Number(x.toPrecision(4)) : x);
+  const o = Object.fromEntries(Object.entries(log.optimizer ?? {}).map(([k, x]) => [k, num(x)]));
+  return `AdamW lr ${o.lr}, warm-up ${o.warmup} steps, cosine to ${o.min_lr_frac} x lr, betas ${o.beta1}/${o.beta2}, ` +
+    `weight decay ${o.weight_decay}, clip ${o.grad_clip}, batch ${o.batch} x ${T}, seed ${o.seed}, ${o.threads} threads`;
+}
+
 function headTable(heads) {
   const L = heads.prev_token.length;
   const H = heads.prev_token[0].length;
@@ -137,13 +162,17 @@ function main() {
   const trainBytesPerToken = fs.existsSync(trainTxt) ? fs.statSync(trainTxt).size / log.train_tokens : NaN;
   const trainLoss = lastEval.train_loss;
   const trainBpb = Number.isFinite(trainLoss) ? trainLoss / Math.LN2 / trainBytesPerToken : NaN;
-  const num = (x) => (typeof x === 'number' ? Number(x.toPrecision(4)) : x);
-  const o = Object.fromEntries(Object.entries(log.optimizer ?? {}).map(([k, x]) => [k, num(x)]));
+  const phases = phasesOf(log);
+  const many = phases.length > 1;
+  const sum = (key) => phases.reduce((n, ph) => n + (ph[key] ?? 0), 0);
+  const tokensSeen = sum('tokens_seen');
+  const trainSeconds = sum('train_seconds');
+  const label = (i) => (many ? `phase ${i + 1} ` : '');
+  const perPhase = (row) => phases.map((ph, i) => `| ${label(i)}${row(ph)} |`).join('\n');
   const weights = fs.statSync(path.join(a.model, 'model.safetensors')).size;
   const folderBytes = fs.readdirSync(a.model)
     .filter((f) => fs.statSync(path.join(a.model, f)).isFile())
     .reduce((n, f) => n + fs.statSync(path.join(a.model, f)).size, 0);
-  const mix = log.data_mix ?? {};
   const p = ev.probe;
   const best = ev.best;
 
@@ -173,20 +202,22 @@ corpus (POS tags stripped) and nlp-corpus, deduplicated, ${log.train_tokens?.toL
 training tokens; validation is a held-out 4% of documents
 (${log.val_tokens?.toLocaleString('en-US')} tokens). See \`models/README.md\` for
 sources and licences.
-${warmupText(log)}${fmt(100 * (mix.induction_frac ?? 0), 0)}% repeated random-token spans,
-${fmt(100 * (mix.repeat_text_frac ?? 0), 0)}% repeated natural-text spans, the rest plain text.
+${many ? `Trained in ${phases.length} phases, each starting from the weights the one before wrote, with
+fresh optimiser state and a learning-rate schedule of its own (\`--init-from\`).
+
+` : ''}${phases.map((ph, i) => (many ? `**Phase ${i + 1}** (${ph.steps.toLocaleString('en-US')} steps). ` : '') + dataText(ph)).join('\n\n')}
 
 ## Training
 
 | | |
 |---|---|
-| command | \`${log.command}\` |
+${perPhase((ph) => `command | \`${ph.command}\``)}
 | recipe | \`bash ${a.recipe}\` |
-| steps | ${log.steps}${log.stopped_by_time_limit ? ' (stopped by the time limit)' : ''} |
-| tokens seen | ${Math.round(log.tokens_seen).toLocaleString('en-US')} (${fmt(log.tokens_seen / log.train_tokens, 2)} epochs) |
-| training time | ${fmt(log.train_seconds / 60, 1)} min in steps, ${fmt(log.total_seconds / 60, 1)} min in all |
-| throughput | ${Math.round(log.tokens_per_s).toLocaleString('en-US')} tokens/s, ${fmt(log.gflops, 1)} GFLOPS |
-| optimiser | AdamW lr ${o.lr}, warm-up ${o.warmup} steps, cosine to ${o.min_lr_frac} x lr, betas ${o.beta1}/${o.beta2}, weight decay ${o.weight_decay}, clip ${o.grad_clip}, batch ${o.batch} x ${cfg.n_positions}, seed ${o.seed}, ${o.threads} threads |
+| steps | ${phases.map((ph) => `${ph.steps}${ph.stopped_by_time_limit ? ' (stopped by the time limit)' : ''}`).join(' + ')} |
+| tokens seen | ${Math.round(tokensSeen).toLocaleString('en-US')} (${fmt(tokensSeen / log.train_tokens, 2)} epochs) |
+| training time | ${fmt(trainSeconds / 60, 1)} min in steps, ${fmt(sum('total_seconds') / 60, 1)} min in all${many ? ` (${phases.map((ph) => fmt(ph.total_seconds / 60, 1)).join(' + ')})` : ''} |
+${perPhase((ph) => `throughput | ${Math.round(ph.tokens_per_s).toLocaleString('en-US')} tokens/s, ${fmt(ph.gflops, 1)} GFLOPS`)}
+${perPhase((ph) => `optimiser | ${optimiserText(ph, cfg.n_positions)}`)}
 
 ## Loss
 

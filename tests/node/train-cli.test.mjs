@@ -117,6 +117,59 @@ test('headlight train: an attention-only warm-up of a model with MLPs (--mlp-off
   }
 });
 
+test('headlight train: two phases (--end-with-warmup, then --init-from its folder)', () => {
+  const one = mkdtempSync(path.join(os.tmpdir(), 'headlight-train-'));
+  const two = mkdtempSync(path.join(os.tmpdir(), 'headlight-train-'));
+  try {
+    // Phase one stops when its warm-up does (here: its last step, 12).
+    let r = train(one, ['--induction-warmup-steps', '12', '--induction-fill', '--mlp-off-steps', '12',
+      '--end-with-warmup']);
+    assert.equal(r.status, 0, r.stderr);
+    const log1 = JSON.parse(readFileSync(path.join(one, 'model/train_log.json'), 'utf8'));
+    assert.equal(log1.steps, 12);
+    assert.equal(log1.end_with_warmup, true);
+    // Phase two starts from its weights: its step-0 validation loss is phase
+    // one's last (same weights, written in f32, same validation tokens).
+    r = train(two, ['--init-from', path.join(one, 'model'), '--induction-frac', '0.5']);
+    assert.equal(r.status, 0, r.stderr);
+    const log2 = JSON.parse(readFileSync(path.join(two, 'model/train_log.json'), 'utf8'));
+    const before = log1.evals[log1.evals.length - 1].val_loss;
+    const after = log2.evals[0].val_loss;
+    console.log(`phase one ends at val loss ${before.toFixed(6)}, phase two starts at ${after.toFixed(6)} ` +
+      `(|diff| ${Math.abs(before - after).toExponential(2)})`);
+    assert.ok(Math.abs(before - after) < 1e-4, 'phase two starts from phase one\'s weights');
+    assert.equal(log2.steps, 24);
+    assert.equal(log2.init_from.dir, path.join(one, 'model'));
+    assert.equal(log2.init_from.steps, 12);
+    assert.match(log2.init_from.command, /--end-with-warmup/);
+    assert.equal(log2.init_from.last_eval.val_loss, before);
+    assert.equal(log2.init_from.evals, undefined);
+
+    // Refused: another shape, a missing folder, a position init that would be
+    // overwritten, and a phase one without a warm-up.
+    const three = mkdtempSync(path.join(os.tmpdir(), 'headlight-train-'));
+    try {
+      for (const [flags, pattern] of [
+        [['--init-from', path.join(one, 'model'), '--n-embd', '32'],
+          /--init-from .*: the model there has 1 layers, 2 heads, d 16, .* this run trains 1 layers, 2 heads, d 32/],
+        [['--init-from', path.join(one, 'nothing')], /cannot open .*nothing\/config\.json/],
+        [['--init-from', path.join(one, 'model'), '--wpe-init', 'sinusoidal'], /--wpe-init has no effect with --init-from/],
+        [['--end-with-warmup'], /--end-with-warmup needs --induction-warmup-steps/],
+      ]) {
+        r = train(three, flags);
+        console.log(`${flags.map((f) => f.replace(one, 'DIR')).join(' ')} -> ${r.stderr.trim().split('\n').pop()}`);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, pattern);
+      }
+    } finally {
+      rmSync(three, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(one, { recursive: true, force: true });
+    rmSync(two, { recursive: true, force: true });
+  }
+});
+
 test('headlight train: bad induction options are named in the error', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'headlight-train-'));
   try {

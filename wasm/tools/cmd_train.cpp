@@ -11,6 +11,7 @@
 //                   [--random-vocab 0] [--wpe-init normal|sinusoidal] [--fill-alternations 0]
 //                   [--seq-schedule LEN:STEPS[,LEN:STEPS...]] [--mlp-off-steps 0]
 //                   [--dtype f16|f32] [--time-limit-min 0]
+//                   [--init-from DIR] [--end-with-warmup]
 //
 // Every training sequence is T + 1 = n_positions + 1 tokens (inputs and the
 // next-token targets). A sequence is, independently and at random:
@@ -31,6 +32,10 @@
 // STEPS steps each, then on n_positions: a context-length curriculum.
 // --mlp-off-steps trains a model with MLPs as its attention-only twin for the
 // first N steps (Trainer::set_mlp_enabled), then switches the MLPs on.
+// --init-from starts from the weights of a model folder (same shape and
+// tokenizer; fresh optimizer state and learning-rate schedule), so a run can
+// be trained in phases with a schedule each; --end-with-warmup ends a run when
+// its induction warm-up ends, writing the model as it is then: phase one.
 // The logged train loss is over this mixture; the validation loss and bits per
 // byte are over plain consecutive validation text only.
 #include <sys/stat.h>
@@ -79,6 +84,8 @@ const char* kTrainUsage =
     "            --seq-schedule LEN:STEPS,... (shorter sequences first, same tokens per step)\n"
     "            --mlp-off-steps 0 (MLPs switched off, attention only, for the first N steps)\n"
     "  init:     --wpe-init normal|sinusoidal\n"
+    "            --init-from DIR (start from a model folder's weights: same shape and tokenizer)\n"
+    "            --end-with-warmup (stop, and write the model, when the induction warm-up ends)\n"
     "  output:   --eval-every 200 --eval-tokens 65536 --log-every 10 --checkpoints 0\n"
     "            --dtype f16|f32\n";
 
@@ -127,6 +134,10 @@ struct TrainOptions {
   // the circuit attn-only-2l grows, without MLPs that fit the warm-up's
   // statistics first; ends early with the warm-up (--induction-warmup-gap).
   int mlp_off_steps = 0;
+  // Start from this model folder's weights instead of a fresh init.
+  std::string init_from;
+  // Stop when the induction warm-up ends (at the gap, or its last step).
+  bool end_with_warmup = false;
   int checkpoints = 0;
   hl::DType dtype = hl::DType::F16;
   double time_limit_min = 0.0;
@@ -163,6 +174,10 @@ TrainOptions parse_options(int argc, char** argv) {
     }
     if (flag == "--induction-fill") {
       o.induction_fill = true;
+      continue;
+    }
+    if (flag == "--end-with-warmup") {
+      o.end_with_warmup = true;
       continue;
     }
     if (i + 1 >= argc) throw hl::Error("missing value after " + flag);
@@ -242,6 +257,8 @@ TrainOptions parse_options(int argc, char** argv) {
       o.mlp_off_steps = parse_count(flag, v, 0, 100000000);
     else if (flag == "--random-vocab")
       o.random_vocab = parse_count(flag, v, 0, 1 << 30);
+    else if (flag == "--init-from")
+      o.init_from = v;
     else if (flag == "--checkpoints")
       o.checkpoints = parse_count(flag, v, 0, 1000);
     else if (flag == "--time-limit-min")
@@ -277,6 +294,14 @@ TrainOptions parse_options(int argc, char** argv) {
                       " must be <= n_positions and divide batch * n_positions (" +
                       std::to_string(o.batch * o.model.n_positions) + ")");
   }
+  if (o.end_with_warmup) {
+    if (o.induction_warmup_steps == 0)
+      throw hl::Error("--end-with-warmup needs --induction-warmup-steps");
+    o.steps = std::min(o.steps, o.induction_warmup_steps);
+  }
+  if (!o.init_from.empty() && o.wpe_init != "normal")
+    throw hl::Error("--wpe-init has no effect with --init-from (the positions come from " +
+                    o.init_from + ")");
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
   o.opt.total_steps = o.steps;
   return o;
@@ -581,6 +606,50 @@ EvalResult evaluate(hl::Trainer& trainer, const std::vector<int>& val, int eval_
   return r;
 }
 
+
+// --init-from: copies the weights of model folder `dir` into params, which
+// must have the same shape, after checking that the folder's tokenizer files
+// are the ones this run trains with. Returns the folder's training log (how
+// it was made: all but its checkpoints, and only its last eval) for this
+// run's log, or just {"dir": dir} if it has none.
+nlohmann::json init_from_folder(const std::string& dir, hl::Weights& params,
+                                const std::string& vocab_json, const std::string& merges_txt) {
+  const hl::ModelConfig c = hl::parse_config(read_file(model_file(dir, "config.json")));
+  const hl::ModelConfig& want = params.config;
+  auto shape = [](const hl::ModelConfig& m) {
+    return std::to_string(m.n_layer) + " layers, " + std::to_string(m.n_head) + " heads, d " +
+           std::to_string(m.n_embd) + ", " + std::to_string(m.n_positions) + " positions, vocab " +
+           std::to_string(m.vocab_size) + (m.attn_only ? ", attention only" : "");
+  };
+  if (c.n_layer != want.n_layer || c.n_head != want.n_head || c.n_embd != want.n_embd ||
+      c.n_positions != want.n_positions || c.vocab_size != want.vocab_size ||
+      c.attn_only != want.attn_only)
+    throw hl::Error("--init-from " + dir + ": the model there has " + shape(c) +
+                    ", this run trains " + shape(want));
+  if (read_file(model_file(dir, "vocab.json")) != vocab_json ||
+      read_file(model_file(dir, "merges.txt")) != merges_txt)
+    throw hl::Error("--init-from " + dir + ": its vocab.json/merges.txt differ from --tokenizer's");
+  const std::string bytes = read_file(model_file(dir, "model.safetensors"));
+  const hl::SafeTensors st =
+      hl::parse_safetensors(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  const hl::Weights loaded = hl::load_weights(c, st);
+  std::copy(loaded.block.begin(), loaded.block.end(), params.block.begin());
+  nlohmann::json made = {{"dir", dir}};
+  std::ifstream log_file(model_file(dir, "train_log.json"));
+  if (log_file) {
+    const nlohmann::json log = nlohmann::json::parse(log_file, nullptr, false);
+    if (log.is_object())
+      for (const auto& [key, value] : log.items()) {
+        if (key == "checkpoints") continue;
+        if (key == "evals") {
+          if (value.is_array() && !value.empty()) made["last_eval"] = value.back();
+          continue;
+        }
+        made[key] = value;
+      }
+  }
+  return made;
+}
 }  // namespace
 
 int cmd_train(int argc, char** argv) {
@@ -616,8 +685,14 @@ int cmd_train(int argc, char** argv) {
 
   o.model.vocab_size = tokenizer.vocab_size();
   hl::Weights params = hl::allocate_weights(o.model);
-  hl::init_gpt2_weights(params, o.seed);
-  if (o.wpe_init == "sinusoidal") hl::init_sinusoidal_positions(params, 0.02f);
+  nlohmann::json init_from;
+  if (o.init_from.empty()) {
+    hl::init_gpt2_weights(params, o.seed);
+    if (o.wpe_init == "sinusoidal") hl::init_sinusoidal_positions(params, 0.02f);
+  } else {
+    init_from = init_from_folder(o.init_from, params, vocab_json, merges_txt);
+    std::fprintf(stderr, "weights from %s\n", o.init_from.c_str());
+  }
   hl::Trainer trainer(params, o.batch, T, o.threads);
   BatchSampler sampler(train_ids, tokenizer.vocab_size(), o);
 
@@ -634,6 +709,8 @@ int cmd_train(int argc, char** argv) {
   log["command"] = command_line;
   log["model"] = nlohmann::json::parse(hl::config_to_json(o.model));
   log["parameters"] = params.num_parameters();
+  if (!init_from.is_null()) log["init_from"] = init_from;
+  if (o.end_with_warmup) log["end_with_warmup"] = true;
   log["train_tokens"] = train_ids.size();
   log["val_tokens"] = val_ids.size();
   log["data_mix"] = {{"induction_frac", o.induction_frac},
@@ -877,6 +954,7 @@ int cmd_train(int argc, char** argv) {
         o.seq_schedule = kept;
         log["data_mix"]["seq_schedule_run"] = schedule_json(o.seq_schedule);
         refit_at = step + 20;  // priced by the speed of the first steps after it
+        if (o.end_with_warmup) o.steps = step;  // phase one ends here
       }
     }
     if (checkpoint_steps.count(step)) {
@@ -896,6 +974,12 @@ int cmd_train(int argc, char** argv) {
       break;
     }
     if (step % o.eval_every == 0 && step < o.steps) run_eval(step, last_lr);
+  }
+  if (!trainer.mlp_enabled()) {
+    // The written folder is a model with MLPs: its last validation is of it
+    // as the engine runs it, MLPs on.
+    trainer.set_mlp_enabled(true);
+    std::fprintf(stderr, "MLPs on for the last validation (the written model has them)\n");
   }
   run_eval(step, last_lr);
 
