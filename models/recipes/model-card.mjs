@@ -83,8 +83,8 @@ function warmupText(log) {
       at += steps;
       return s;
     });
-    parts.push(`Context-length curriculum (same tokens per step): sequences of ${text.join(', ')}, ` +
-      `then ${log.model?.n_positions ?? 'n_positions'}.`);
+    parts.push(`Context-length curriculum (same tokens per step): sequences of ${text.join(', ')}` +
+      (log.end_with_warmup ? '.' : `, then ${log.model?.n_positions ?? 'n_positions'}.`));
   }
   return parts.length ? parts.join('\n') + '\nAfter that, sequence mix: ' : 'Sequence mix: ';
 }
