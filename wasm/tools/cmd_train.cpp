@@ -606,7 +606,6 @@ EvalResult evaluate(hl::Trainer& trainer, const std::vector<int>& val, int eval_
   return r;
 }
 
-
 // --init-from: copies the weights of model folder `dir` into params, which
 // must have the same shape, after checking that the folder's tokenizer files
 // are the ones this run trains with. Returns the folder's training log (how
@@ -650,6 +649,7 @@ nlohmann::json init_from_folder(const std::string& dir, hl::Weights& params,
   }
   return made;
 }
+
 }  // namespace
 
 int cmd_train(int argc, char** argv) {
