@@ -1,6 +1,7 @@
 # Shared steps of the train-<name>.sh recipes (sourced, not run):
 #   1. the corpus (build/corpus/, seconds) and the native binary, if missing;
-#   2. `headlight train` with the recipe's flags, into models/<name>/;
+#   2. `headlight train` with the recipe's flags, into models/<name>/
+#      ($MODELS_OUT/<name>/ if set: experiments write to build/);
 #   3. `headlight eval` + model card (models/<name>/eval.json, README.md).
 # Environment: HEADLIGHT_BIN (default build/native/headlight), THREADS
 # (default: all cores), TIME_LIMIT_MIN (training minutes, default per recipe).
@@ -19,7 +20,7 @@ prepare() {
 train_model() {
   local name=$1 tokenizer=$2
   shift 2
-  local out=models/$name
+  local out=${MODELS_OUT:-models}/$name
   rm -rf "$out"
   mkdir -p "$out" build
   "$HEADLIGHT_BIN" train --train build/corpus/train.txt --val build/corpus/val.txt \
