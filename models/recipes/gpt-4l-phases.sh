@@ -17,6 +17,8 @@
 #      minutes (default 45; the trainer fits the step count to them).
 GPT4L_PHASE1=build/gpt-4l-phase1
 
+# train_gpt4l_phase1 [headlight train flags...]: extra flags come last (they
+# override the ones here).
 train_gpt4l_phase1() {
   rm -rf "$GPT4L_PHASE1"
   mkdir -p "$GPT4L_PHASE1"
@@ -26,7 +28,7 @@ train_gpt4l_phase1() {
     --batch 16 --steps 6000 --lr 2e-3 --warmup 200 --min-lr-frac 1 --weight-decay 0.1 \
     --wpe-init sinusoidal --induction-warmup-steps 6000 --induction-warmup-gap 4 \
     --induction-fill --fill-alternations 1 --seq-schedule 32:6000 --mlp-off-steps 6000 \
-    --end-with-warmup --eval-every 500 --eval-tokens 65536 --seed 1 \
+    --end-with-warmup --eval-every 500 --eval-tokens 65536 --seed 1 "$@" \
     2>&1 | tee build/train-gpt-4l-phase1.log
 }
 

@@ -76,6 +76,13 @@ function warmupText(log) {
         `for the first ${log.mlp_on_at.toLocaleString('en-US')} steps, then on.`
       : `The MLPs were switched off (the model trained as its attention-only twin) throughout.`);
   }
+  if (mix.shallow_steps > 0) {
+    const blocks = `Only the first ${mix.shallow_layers} of the ${log.model?.n_layer ?? '?'} blocks ran ` +
+      '(the others waited at their initialisation, the final layernorm reading the last block that ran)';
+    parts.push(log.all_layers_at !== undefined
+      ? `${blocks} for the first ${log.all_layers_at.toLocaleString('en-US')} steps, then all of them.`
+      : `${blocks} throughout: the others join in the next run.`);
+  }
   if (stages.length > 0) {
     let at = 0;
     const text = stages.map(({ seq_len, steps }) => {

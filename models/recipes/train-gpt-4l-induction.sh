@@ -5,15 +5,22 @@
 # in commit 34e71fa. VARIANT=text (the default) is train-gpt-4l.sh's text
 # run; VARIANT=warmup128 first trains 1,500 more warm-up steps at 128 tokens
 # with the MLPs still off, then that text.
+# PHASE1=shallow2 (the seventh round) trains phase one's warm-up on the first
+# two blocks only (--shallow-steps), the other two joining with the MLPs.
 # Environment: THREADS, PHASE2_THREADS (default THREADS), TIME_LIMIT_MIN
-# (phase two, default 45), VARIANT, SKIP_PHASE1=1 (reuse build/gpt-4l-phase1/).
+# (phase two, default 45), VARIANT, PHASE1 (default or shallow2),
+# SKIP_PHASE1=1 (reuse build/gpt-4l-phase1/).
 # The sixth round ran phase one on both cores (35 minutes) and the two
 # variants side by side on one thread each.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/gpt-4l-phases.sh"
 prepare
 if [ "${SKIP_PHASE1:-0}" != 1 ] || [ ! -f "$GPT4L_PHASE1/model.safetensors" ]; then
-  train_gpt4l_phase1
+  case "${PHASE1:-default}" in
+    default) train_gpt4l_phase1 ;;
+    shallow2) train_gpt4l_phase1 --shallow-steps 6000 --shallow-layers 2 ;;
+    *) echo "PHASE1 must be default or shallow2, not '$PHASE1'" >&2; exit 2 ;;
+  esac
 fi
 case "${VARIANT:-text}" in
   text) extra=() ;;

@@ -170,6 +170,54 @@ test('headlight train: two phases (--end-with-warmup, then --init-from its folde
   }
 });
 
+// A depth curriculum: the first block alone for 12 steps, then both. The
+// second block's tensors must leave their initialisation only after the
+// switch: a run stopped at the switch (12 steps) writes them as a 1-step run
+// of the same seed does (had they trained, 1 and 12 steps of AdamW and weight
+// decay would differ), and 12 steps more with both blocks move them.
+test('headlight train: --shallow-steps trains the first blocks first', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'headlight-train-'));
+  try {
+    const block1 = (folder) => {
+      const bytes = readFileSync(path.join(folder, 'model.safetensors'));
+      const n = Number(bytes.readBigUInt64LE(0));
+      const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+      const out = {};
+      for (const [name, t] of Object.entries(header)) {
+        if (name.startsWith('h.1.') || name.startsWith('transformer.h.1.')) {
+          out[name] = bytes.subarray(8 + n + t.data_offsets[0], 8 + n + t.data_offsets[1]).toString('hex');
+        }
+      }
+      return out;
+    };
+    const deep = ['--n-layer', '2', '--seed', '3'];
+    const fresh = train(dir, [...deep, '--steps', '1', '--shallow-steps', '1', '--shallow-layers', '1']);
+    assert.equal(fresh.status, 0, fresh.stderr);
+    const initial = block1(path.join(dir, 'model'));
+    const shallow = train(dir, [...deep, '--steps', '12', '--shallow-steps', '12', '--shallow-layers', '1']);
+    assert.equal(shallow.status, 0, shallow.stderr);
+    assert.match(shallow.stderr, /only the first 1 blocks for the first 12 steps/);
+    const kept = block1(path.join(dir, 'model'));
+    const full = train(dir, [...deep, '--steps', '24', '--shallow-steps', '12', '--shallow-layers', '1']);
+    assert.equal(full.status, 0, full.stderr);
+    assert.match(full.stderr, /step 12: all 2 blocks on/);
+    const log = JSON.parse(readFileSync(path.join(dir, 'model/train_log.json'), 'utf8'));
+    const moved = block1(path.join(dir, 'model'));
+    const names = Object.keys(initial);
+    const same = names.filter((k) => kept[k] === initial[k]).length;
+    const changed = names.filter((k) => moved[k] !== initial[k]).length;
+    console.log(`block 1: ${names.length} tensors; ${same} the same after 12 shallow steps as after 1, ` +
+      `${changed} changed after 12 more with both blocks (all_layers_at ${log.all_layers_at})`);
+    assert.ok(names.length > 0);
+    assert.equal(same, names.length);
+    assert.equal(changed, names.length);
+    assert.equal(log.all_layers_at, 12);
+    assert.deepEqual([log.data_mix.shallow_steps, log.data_mix.shallow_layers], [12, 1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('headlight train: bad induction options are named in the error', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'headlight-train-'));
   try {
@@ -183,6 +231,8 @@ test('headlight train: bad induction options are named in the error', () => {
       [['--seq-schedule', '7:10'], /--seq-schedule length 7 .*divide batch \* n_positions \(128\)/],
       [['--fill-alternations', '-2'], /--fill-alternations/],
       [['--mlp-off-steps', '5', '--attn-only'], /--mlp-off-steps needs a model with MLPs/],
+      [['--shallow-steps', '5'], /--shallow-steps needs --shallow-layers K with 1 <= K < --n-layer \(1\)/],
+      [['--shallow-layers', '1'], /--shallow-layers needs --shallow-steps N/],
     ]) {
       const r = train(dir, flags);
       console.log(`${flags.join(' ')} -> ${r.stderr.trim().split('\n').pop()}`);

@@ -120,6 +120,14 @@ bool is_mlp_param(const ParamEntry& p) {
   return p.name.find(".mlp.") != std::string::npos || p.name.find(".ln_2.") != std::string::npos;
 }
 
+int param_layer(const ParamEntry& p) {
+  if (p.name.rfind("h.", 0) != 0) return -1;
+  int layer = 0;
+  for (size_t i = 2; i < p.name.size() && p.name[i] >= '0' && p.name[i] <= '9'; ++i)
+    layer = layer * 10 + (p.name[i] - '0');
+  return layer;
+}
+
 // ---- thread pool ----------------------------------------------------------
 
 namespace {
@@ -340,7 +348,8 @@ Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
       T_(seq_len),
       max_B_(batch_size),
       max_T_(seq_len),
-      mlp_on_(!params.config.attn_only) {
+      mlp_on_(!params.config.attn_only),
+      active_layers_(params.config.n_layer) {
   if (B_ < 1) throw Error("trainer: batch size must be >= 1, got " + std::to_string(B_));
   if (T_ < 1 || T_ > cfg_.n_positions)
     throw Error("trainer: sequence length " + std::to_string(T_) +
@@ -428,8 +437,9 @@ void Trainer::set_batch_shape(int batch_size, int seq_len) {
   T_ = seq_len;
 }
 
-double Trainer::flops_for(int batch_size, int seq_len, bool mlp) const {
-  const double C = cfg_.n_embd, L = cfg_.n_layer, V = cfg_.vocab_size;
+double Trainer::flops_for(int batch_size, int seq_len, bool mlp, int layers) const {
+  const double C = cfg_.n_embd, V = cfg_.vocab_size;
+  const double L = layers > 0 ? std::min(layers, cfg_.n_layer) : cfg_.n_layer;
   double matmul_weights = L * (3 * C * C + C * C);
   if (mlp && !cfg_.attn_only) matmul_weights += L * (2 * C * cfg_.d_mlp());
   matmul_weights += V * C;  // tied LM head
@@ -442,6 +452,13 @@ void Trainer::set_mlp_enabled(bool on) {
   mlp_on_ = on;
 }
 
+void Trainer::set_active_layers(int n) {
+  if (n < 1 || n > cfg_.n_layer)
+    throw Error("trainer: active layers must be 1.." + std::to_string(cfg_.n_layer) + ", got " +
+                std::to_string(n));
+  active_layers_ = n;
+}
+
 void Trainer::pack_forward_weights() {
   Scratch& s = *scratch_;
   const int C = cfg_.n_embd, F = cfg_.d_mlp(), V = cfg_.vocab_size;
@@ -449,7 +466,7 @@ void Trainer::pack_forward_weights() {
     dst.resize(packed_b_size(K, N));
     pack_b(dst.data(), W, K, N, N);
   };
-  for (int l = 0; l < cfg_.n_layer; ++l) {
+  for (int l = 0; l < active_layers_; ++l) {
     const LayerWeights& w = params_.layers[l];
     Scratch::PackedLayer& pl = s.packed[l];
     pack(pl.c_attn, w.c_attn_w, C, 3 * C);
@@ -465,7 +482,7 @@ void Trainer::pack_forward_weights() {
 
 float Trainer::forward(const int* inputs, const int* targets) {
   Scratch& s = *scratch_;
-  const int L = cfg_.n_layer, C = cfg_.n_embd, H = cfg_.n_head, V = cfg_.vocab_size;
+  const int L = active_layers_, C = cfg_.n_embd, H = cfg_.n_head, V = cfg_.vocab_size;
   const int F = cfg_.d_mlp();
   const int N = B_ * T_;
   const float eps = cfg_.layer_norm_epsilon;
@@ -545,7 +562,7 @@ float Trainer::forward(const int* inputs, const int* targets) {
 
 void Trainer::backward() {
   Scratch& s = *scratch_;
-  const int L = cfg_.n_layer, C = cfg_.n_embd, H = cfg_.n_head, V = cfg_.vocab_size;
+  const int L = active_layers_, C = cfg_.n_embd, H = cfg_.n_head, V = cfg_.vocab_size;
   const int F = cfg_.d_mlp();
   const int N = B_ * T_;
   std::fill(grads_.block.begin(), grads_.block.end(), 0.0f);
@@ -656,6 +673,7 @@ float Trainer::step(const OptimizerConfig& opt) {
   float* const base = params_.block.data();
   for (const ParamEntry& p : param_table(params_)) {
     if (!mlp_on_ && is_mlp_param(p)) continue;  // frozen: moments and decay included
+    if (param_layer(p) >= active_layers_) continue;  // a block left out: frozen too
     const size_t off = static_cast<size_t>(p.data - base);
     const size_t count = numel(p.shape);
     const float wd = decays_weight(p) ? opt.weight_decay : 0.0f;

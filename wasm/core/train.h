@@ -74,6 +74,10 @@ bool decays_weight(const ParamEntry& p);
 // freezes.
 bool is_mlp_param(const ParamEntry& p);
 
+// The block index of a tensor of a transformer block ("h.3.attn..." -> 3), or
+// -1 for the embeddings and ln_f.
+int param_layer(const ParamEntry& p);
+
 // ---- activations ---------------------------------------------------------
 // Everything the backward pass needs from the forward pass, for batch (B, T).
 struct LayerActivations {
@@ -152,8 +156,9 @@ class Trainer {
   // attention scores and weighted sums, 12 * L * T * C per token (the causal
   // mask halves the useful part; counted in full, as PaLM's formula does).
   // At the current shape and MLP setting; flops_for() at any other.
-  double flops_per_step() const { return flops_for(B_, T_, mlp_on_); }
-  double flops_for(int batch_size, int seq_len, bool mlp) const;
+  double flops_per_step() const { return flops_for(B_, T_, mlp_on_, active_layers_); }
+  // layers: how many blocks run (0: all of them).
+  double flops_for(int batch_size, int seq_len, bool mlp, int layers = 0) const;
 
   // Switches the MLP blocks of a model that has them off or back on. While
   // off, each layer's output is its attention block's residual (the model
@@ -164,6 +169,16 @@ class Trainer {
   // Throws hl::Error for an attention-only model asked to turn MLPs on.
   void set_mlp_enabled(bool on);
   bool mlp_enabled() const { return mlp_on_; }
+
+  // Runs only the first n blocks (1..n_layer): the final layernorm reads
+  // block n-1's output, so the model computes what its n-layer twin (the same
+  // first n blocks, embeddings and ln_f) computes. The tensors of the blocks
+  // left out get zero gradients, and step() leaves them and their AdamW
+  // moments untouched (no weight decay either): a shallow warm-up that the
+  // deeper blocks join later, from their initialisation. Throws hl::Error for
+  // n outside 1..n_layer.
+  void set_active_layers(int n);
+  int active_layers() const { return active_layers_; }
 
  private:
   void pack_forward_weights();
@@ -177,6 +192,7 @@ class Trainer {
   int max_B_, max_T_;  // the shape the activations were allocated for
   int step_ = 0;
   bool mlp_on_;  // false for attn_only models, or while set_mlp_enabled(false)
+  int active_layers_;  // blocks that run: n_layer, or fewer after set_active_layers
   Activations acts_;
   std::vector<int> inputs_, targets_;  // (B, T) copies of the last forward's ids
   struct Scratch;

@@ -10,6 +10,7 @@
 //                   [--induction-warmup-steps 0] [--induction-warmup-gap 0] [--induction-fill]
 //                   [--random-vocab 0] [--wpe-init normal|sinusoidal] [--fill-alternations 0]
 //                   [--seq-schedule LEN:STEPS[,LEN:STEPS...]] [--mlp-off-steps 0]
+//                   [--shallow-steps 0 --shallow-layers K]
 //                   [--dtype f16|f32] [--time-limit-min 0]
 //                   [--init-from DIR] [--end-with-warmup]
 //
@@ -32,6 +33,10 @@
 // STEPS steps each, then on n_positions: a context-length curriculum.
 // --mlp-off-steps trains a model with MLPs as its attention-only twin for the
 // first N steps (Trainer::set_mlp_enabled), then switches the MLPs on.
+// --shallow-steps N --shallow-layers K trains only the first K blocks for the
+// first N steps (Trainer::set_active_layers; the others wait at their
+// initialisation), then all of them: a depth curriculum. Like the MLP stage it
+// ends early with the induction warm-up.
 // --init-from starts from the weights of a model folder (same shape and
 // tokenizer; fresh optimizer state and learning-rate schedule), so a run can
 // be trained in phases with a schedule each; --end-with-warmup ends a run when
@@ -83,6 +88,7 @@ const char* kTrainUsage =
     "            --random-vocab 0 (random-span tokens from the K most frequent; 0: all)\n"
     "            --seq-schedule LEN:STEPS,... (shorter sequences first, same tokens per step)\n"
     "            --mlp-off-steps 0 (MLPs switched off, attention only, for the first N steps)\n"
+    "            --shallow-steps 0 --shallow-layers K (only the first K blocks, first N steps)\n"
     "  init:     --wpe-init normal|sinusoidal\n"
     "            --init-from DIR (start from a model folder's weights: same shape and tokenizer)\n"
     "            --end-with-warmup (stop, and write the model, when the induction warm-up ends)\n"
@@ -134,6 +140,12 @@ struct TrainOptions {
   // the circuit attn-only-2l grows, without MLPs that fit the warm-up's
   // statistics first; ends early with the warm-up (--induction-warmup-gap).
   int mlp_off_steps = 0;
+  // Only the first shallow_layers blocks run for the first shallow_steps
+  // steps: a shallow twin (two layers, as attn-only-2l) grows the copying
+  // circuit, in the shape the induction score looks for, before the deeper
+  // blocks can spread it; ends early with the warm-up, as mlp_off_steps does.
+  int shallow_steps = 0;
+  int shallow_layers = 0;
   // Start from this model folder's weights instead of a fresh init.
   std::string init_from;
   // Stop when the induction warm-up ends (at the gap, or its last step).
@@ -255,6 +267,10 @@ TrainOptions parse_options(int argc, char** argv) {
       }
     } else if (flag == "--mlp-off-steps")
       o.mlp_off_steps = parse_count(flag, v, 0, 100000000);
+    else if (flag == "--shallow-steps")
+      o.shallow_steps = parse_count(flag, v, 0, 100000000);
+    else if (flag == "--shallow-layers")
+      o.shallow_layers = parse_count(flag, v, 1, 1000);
     else if (flag == "--random-vocab")
       o.random_vocab = parse_count(flag, v, 0, 1 << 30);
     else if (flag == "--init-from")
@@ -285,6 +301,11 @@ TrainOptions parse_options(int argc, char** argv) {
                     " is not divisible by --n-head " + std::to_string(o.model.n_head));
   if (o.mlp_off_steps > 0 && o.model.attn_only)
     throw hl::Error("--mlp-off-steps needs a model with MLPs (not --attn-only)");
+  if (o.shallow_steps > 0 && (o.shallow_layers == 0 || o.shallow_layers >= o.model.n_layer))
+    throw hl::Error("--shallow-steps needs --shallow-layers K with 1 <= K < --n-layer (" +
+                    std::to_string(o.model.n_layer) + ")");
+  if (o.shallow_layers > 0 && o.shallow_steps == 0)
+    throw hl::Error("--shallow-layers needs --shallow-steps N");
   if (o.induction_frac + o.repeat_text_frac > 1.0f)
     throw hl::Error("--induction-frac + --repeat-text-frac must be <= 1");
   for (const auto& [len, steps] : o.seq_schedule) {
@@ -724,6 +745,8 @@ int cmd_train(int argc, char** argv) {
                      {"random_vocab", o.random_vocab},
                      {"wpe_init", o.wpe_init},
                      {"mlp_off_steps", o.mlp_off_steps},
+                     {"shallow_steps", o.shallow_steps},
+                     {"shallow_layers", o.shallow_layers},
                      {"seq_schedule", schedule_json(o.seq_schedule)},
                      {"note",
                       "induction: random-token span of n in [max(4,(T+1)/16), (T+1)/2] tokens at a random "
@@ -767,7 +790,8 @@ int cmd_train(int argc, char** argv) {
   // The work of step `at`: its sequence length and whether the MLPs are on.
   auto flops_at = [&](int at) {
     const int len = seq_len_at(at);
-    return trainer.flops_for(o.batch * T / len, len, at >= o.mlp_off_steps);
+    return trainer.flops_for(o.batch * T / len, len, at >= o.mlp_off_steps,
+                             at < o.shallow_steps ? o.shallow_layers : 0);
   };
   double train_seconds = 0.0;  // time in training steps only (not eval/checkpoints)
   double eval_seconds = 0.0;
@@ -834,6 +858,11 @@ int cmd_train(int argc, char** argv) {
     trainer.set_mlp_enabled(false);
     std::fprintf(stderr, "MLPs off (attention only) for the first %d steps\n", o.mlp_off_steps);
   }
+  if (o.shallow_steps > 0) {
+    trainer.set_active_layers(o.shallow_layers);
+    std::fprintf(stderr, "only the first %d blocks for the first %d steps\n", o.shallow_layers,
+                 o.shallow_steps);
+  }
   while (step < o.steps) {
     const auto t0 = std::chrono::steady_clock::now();
     const bool in_warmup = step < o.induction_warmup_steps;
@@ -842,6 +871,11 @@ int cmd_train(int argc, char** argv) {
       trainer.set_mlp_enabled(true);
       log["mlp_on_at"] = step;
       std::fprintf(stderr, "step %d: MLPs on\n", step);
+    }
+    if (trainer.active_layers() < o.model.n_layer && step >= o.shallow_steps) {
+      trainer.set_active_layers(o.model.n_layer);
+      log["all_layers_at"] = step;
+      std::fprintf(stderr, "step %d: all %d blocks on\n", step, o.model.n_layer);
     }
     const int step_T = seq_len_at(step), step_B = o.batch * T / step_T;
     if (step_T != trainer.seq_len()) {
@@ -942,6 +976,7 @@ int cmd_train(int argc, char** argv) {
         o.induction_warmup_steps = step;
         log["induction_warmup_ended_at"] = step;
         o.mlp_off_steps = std::min(o.mlp_off_steps, step);
+        o.shallow_steps = std::min(o.shallow_steps, step);
         // The warm-up's context-length stages end with it: the rest trains
         // at n_positions.
         std::vector<std::pair<int, int>> kept;
@@ -980,6 +1015,10 @@ int cmd_train(int argc, char** argv) {
     // as the engine runs it, MLPs on.
     trainer.set_mlp_enabled(true);
     std::fprintf(stderr, "MLPs on for the last validation (the written model has them)\n");
+  }
+  if (trainer.active_layers() < o.model.n_layer) {
+    trainer.set_active_layers(o.model.n_layer);
+    std::fprintf(stderr, "all blocks on for the last validation (the written model has them)\n");
   }
   run_eval(step, last_lr);
 
