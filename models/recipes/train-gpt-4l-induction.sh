@@ -6,7 +6,9 @@
 # run; VARIANT=warmup128 first trains 1,500 more warm-up steps at 128 tokens
 # with the MLPs still off, then that text.
 # PHASE1=shallow2 (the seventh round) trains phase one's warm-up on the first
-# two blocks only (--shallow-steps), the other two joining with the MLPs.
+# two blocks only (--shallow-steps), the other two joining with the MLPs;
+# PHASE1=shallow2long does so for 8,000 steps, past the break-away (5,000 at
+# 32 tokens, 3,000 at 64), as attn-only-2l's warm-up does.
 # Environment: THREADS, PHASE2_THREADS (default THREADS), TIME_LIMIT_MIN
 # (phase two, default 45), VARIANT, PHASE1 (default or shallow2),
 # SKIP_PHASE1=1 (reuse build/gpt-4l-phase1/).
@@ -19,7 +21,10 @@ if [ "${SKIP_PHASE1:-0}" != 1 ] || [ ! -f "$GPT4L_PHASE1/model.safetensors" ]; t
   case "${PHASE1:-default}" in
     default) train_gpt4l_phase1 ;;
     shallow2) train_gpt4l_phase1 --shallow-steps 6000 --shallow-layers 2 ;;
-    *) echo "PHASE1 must be default or shallow2, not '$PHASE1'" >&2; exit 2 ;;
+    shallow2long) train_gpt4l_phase1 --shallow-steps 8000 --shallow-layers 2 --steps 8000 \
+      --induction-warmup-steps 8000 --induction-warmup-gap 0 --mlp-off-steps 8000 \
+      --seq-schedule 32:5000,64:3000 ;;
+    *) echo "PHASE1 must be default, shallow2 or shallow2long, not '$PHASE1'" >&2; exit 2 ;;
   esac
 fi
 case "${VARIANT:-text}" in

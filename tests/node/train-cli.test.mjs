@@ -39,7 +39,7 @@ test('headlight train: induction warm-up with filled sequences, then the mix', (
   const dir = mkdtempSync(path.join(os.tmpdir(), 'headlight-train-'));
   try {
     const r = train(dir, [
-      '--induction-warmup-steps', '12', '--induction-fill', '--fill-span-max', '8',
+      '--induction-warmup-steps', '12', '--induction-fill', '--fill-span-max', '8', '--fill-near-frac', '0.25',
       '--induction-frac', '0.5', '--repeat-text-frac', '0.25', '--random-vocab', '50',
       '--wpe-init', 'sinusoidal',
     ]);
@@ -47,8 +47,9 @@ test('headlight train: induction warm-up with filled sequences, then the mix', (
     const log = JSON.parse(readFileSync(path.join(dir, 'model/train_log.json'), 'utf8'));
     assert.equal(log.steps, 24);
     assert.deepEqual(
-      [log.data_mix.induction_fill, log.data_mix.fill_span_max, log.data_mix.random_vocab, log.data_mix.wpe_init],
-      [true, 8, 50, 'sinusoidal'],
+      [log.data_mix.induction_fill, log.data_mix.fill_span_max, log.data_mix.fill_near_frac, log.data_mix.random_vocab,
+        log.data_mix.wpe_init],
+      [true, 8, 0.25, 50, 'sinusoidal'],
     );
     const withSpans = log.evals.filter((e) => e.induction_loss_first_half !== undefined);
     console.log(
@@ -225,6 +226,7 @@ test('headlight train: bad induction options are named in the error', () => {
       [['--wpe-init', 'rotary'], /--wpe-init/],
       [['--induction-warmup-gap', '-1'], /--induction-warmup-gap/],
       [['--fill-span-max', 'x'], /--fill-span-max/],
+      [['--fill-near-frac', '2'], /--fill-near-frac/],
       [['--induction-frac', '0.8', '--repeat-text-frac', '0.4'], /must be <= 1/],
       [['--seq-schedule', '16'], /bad stage '16' in --seq-schedule/],
       [['--seq-schedule', '64:10'], /--seq-schedule length 64 must be <= n_positions/],

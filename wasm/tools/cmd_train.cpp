@@ -83,6 +83,7 @@ const char* kTrainUsage =
     "            --induction-warmup-gap 0 (end the warm-up once first - repeat >= gap nats)\n"
     "            --induction-fill (warm-up: random tokens with spans copied at random distances)\n"
     "            --fill-span-max 0 (longest copied span of the fill; 0: (T+1)/4)\n"
+    "            --fill-near-frac 0 (fill copies 2-8 positions after their source)\n"
     "            --fill-alternations 0 (two-back segments a b p(a) p(b) ... per fill sequence)\n"
     "            --fill-alternations-steps 0 (only in the first N steps; 0: all)\n"
     "            --random-vocab 0 (random-span tokens from the K most frequent; 0: all)\n"
@@ -122,6 +123,13 @@ struct TrainOptions {
   bool induction_fill = false;
   // Longest copied span of the --induction-fill warm-up sequences (0: (T+1)/4).
   int fill_span_max = 0;
+  // Fraction of the fill's copies written only 2-8 positions after their
+  // source (overlapping it when closer than the span is long: a periodic
+  // run). A copying circuit keyed on "the token k back is X" instead of the
+  // previous token (k = 1) reaches the copy only when it is more than k back:
+  // near copies are the data on which k = 1, the classic induction head,
+  // predicts more than any other k (models/README.md, seventh round).
+  float fill_near_frac = 0.0f;
   // Two-back segments (4-12 tokens, each a fixed permutation of the token two
   // before it) per warm-up fill sequence, written before the copies.
   int fill_alternations = 0;
@@ -246,6 +254,8 @@ TrainOptions parse_options(int argc, char** argv) {
       o.fill_alternations = parse_count(flag, v, 0, 64);
     else if (flag == "--fill-span-max")
       o.fill_span_max = parse_count(flag, v, 0, 1 << 20);
+    else if (flag == "--fill-near-frac")
+      o.fill_near_frac = static_cast<float>(parse_number(flag, v, 0, 1));
     else if (flag == "--induction-warmup-gap")
       o.induction_warmup_gap = static_cast<float>(parse_number(flag, v, 0, 100));
     else if (flag == "--wpe-init") {
@@ -533,6 +543,22 @@ class BatchSampler {
           int copied = 0;
           for (int tries = 0; copied < len / 2 && tries < 64; ++tries) {
             const int m = n_min + static_cast<int>(rng_.below(static_cast<uint32_t>(fill_max - n_min + 1)));
+            // (No extra draws unless --fill-near-frac is set: runs without
+            // it see the same sequences as before it existed.)
+            if (o_.fill_near_frac > 0 && rng_.uniform() < o_.fill_near_frac) {
+              const int d = 2 + static_cast<int>(rng_.below(7));  // 2..8 back
+              if (len < m + d) continue;
+              const int from = static_cast<int>(rng_.below(static_cast<uint32_t>(len - m - d + 1)));
+              for (int i = 0; i < m; ++i) seq[from + d + i] = seq[from + i];  // in order: periodic if d < m
+              copied += m;
+              // Not a span for induction_losses (its "first copy" may be
+              // copies too), and the span recorded so far no longer counts
+              // if this wrote over it.
+              const Span& s = spans_[b];
+              const int w0 = from + d, w1 = from + d + m;
+              if (s.n > 0 && ((w0 < s.a + s.n && w1 > s.a) || (w0 < s.b + s.n && w1 > s.b))) spans_[b] = Span{};
+              continue;
+            }
             const int from = static_cast<int>(rng_.below(static_cast<uint32_t>(len - 2 * m + 1)));
             const int to = from + m + static_cast<int>(rng_.below(static_cast<uint32_t>(len - 2 * m - from + 1)));
             for (int i = 0; i < m; ++i) seq[to + i] = seq[from + i];
@@ -740,6 +766,7 @@ int cmd_train(int argc, char** argv) {
                      {"induction_warmup_gap", o.induction_warmup_gap},
                      {"induction_fill", o.induction_fill},
                      {"fill_span_max", o.fill_span_max},
+                     {"fill_near_frac", o.fill_near_frac},
                      {"fill_alternations", o.fill_alternations},
                      {"fill_alternations_steps", o.fill_alternations_steps},
                      {"random_vocab", o.random_vocab},
