@@ -275,6 +275,81 @@ TEST_CASE("set_batch_shape: a reshaped trainer equals one built for that shape")
                        hl::Error);
 }
 
+// ---- twins: a trainer with parts switched off against the smaller model ---
+
+namespace {
+
+size_t numel_of(const hl::ParamEntry& p) {
+  size_t n = 1;
+  for (int64_t k : p.shape) n *= static_cast<size_t>(k);
+  return n;
+}
+
+// Copies every tensor of `from` that `to` has by name.
+void copy_shared(hl::Weights& from, hl::Weights& to) {
+  std::vector<hl::ParamEntry> src = hl::param_table(from);
+  for (hl::ParamEntry& d : hl::param_table(to))
+    for (const hl::ParamEntry& p : src)
+      if (p.name == d.name) std::copy(p.data, p.data + numel_of(p), d.data);
+}
+
+// Every value of the tensors `keep` selects, in table order.
+template <class Keep>
+std::vector<float> values_where(hl::Weights& weights, Keep keep) {
+  std::vector<float> v;
+  for (const hl::ParamEntry& p : hl::param_table(weights))
+    if (keep(p)) v.insert(v.end(), p.data, p.data + numel_of(p));
+  return v;
+}
+
+// `steps` optimiser steps of both trainers on the same random batches; the
+// largest |loss difference| over them and over the tensors both hold after.
+double train_side_by_side(hl::Trainer& a, hl::Trainer& b, hl::Weights& wa, hl::Weights& wb,
+                          int vocab_size, uint64_t seed, int steps) {
+  hl::OptimizerConfig opt;
+  hl::Rng rng(seed);
+  std::vector<int> inputs, targets;
+  const int N = a.batch_size() * a.seq_len();
+  double max_diff = 0.0;
+  for (int s = 0; s < steps; ++s) {
+    random_batch(rng, N, vocab_size, inputs, targets);
+    const float la = a.forward(inputs.data(), targets.data());
+    const float lb = b.forward(inputs.data(), targets.data());
+    max_diff = std::max(max_diff, std::fabs(double(la) - lb));
+    a.backward();
+    b.backward();
+    a.step(opt);
+    b.step(opt);
+  }
+  std::vector<hl::ParamEntry> b_params = hl::param_table(wb);
+  for (const hl::ParamEntry& p : hl::param_table(wa))
+    for (const hl::ParamEntry& q : b_params)
+      if (p.name == q.name)
+        for (size_t i = 0; i < numel_of(p); ++i)
+          max_diff = std::max(max_diff, std::fabs(double(p.data[i]) - q.data[i]));
+  return max_diff;
+}
+
+// After a part is switched back on: `trainer` must compute what a fresh
+// trainer of the same weights does, and no longer what the twin computes.
+void check_back_on(hl::Trainer& trainer, hl::Trainer& twin_trainer, const hl::Weights& w,
+                   const hl::ModelConfig& cfg, uint64_t seed, const char* what) {
+  hl::Weights copy = hl::allocate_weights(cfg);
+  copy.block = w.block;
+  hl::Trainer fresh(copy, trainer.batch_size(), trainer.seq_len(), 1);
+  hl::Rng rng(seed);
+  std::vector<int> inputs, targets;
+  random_batch(rng, trainer.batch_size() * trainer.seq_len(), cfg.vocab_size, inputs, targets);
+  const float on = trainer.forward(inputs.data(), targets.data());
+  const float ref = fresh.forward(inputs.data(), targets.data());
+  const float twin = twin_trainer.forward(inputs.data(), targets.data());
+  std::printf("  %s: loss %.6f, fresh trainer %.6f, twin %.6f\n", what, on, ref, twin);
+  CHECK(on == ref);
+  CHECK(on != twin);
+}
+
+}  // namespace
+
 // An attention-only warm-up of a model with MLPs: with its MLPs switched off
 // the model must compute exactly what its attention-only twin (same shared
 // tensors) computes, leave every MLP tensor untouched through optimiser
@@ -283,29 +358,8 @@ TEST_CASE("set_mlp_enabled(false): the attention-only twin, MLP tensors frozen")
   const hl::ModelConfig cfg = tiny_config(false), twin_cfg = tiny_config(true);
   hl::Weights w = hl::allocate_weights(cfg), twin = hl::allocate_weights(twin_cfg);
   init_for_gradcheck(w, 3);
-  auto copy_shared = [](hl::Weights& from, hl::Weights& to) {
-    std::vector<hl::ParamEntry> src = hl::param_table(from);
-    for (hl::ParamEntry& d : hl::param_table(to))
-      for (const hl::ParamEntry& p : src)
-        if (p.name == d.name) {
-          size_t n = 1;
-          for (int64_t k : p.shape) n *= static_cast<size_t>(k);
-          std::copy(p.data, p.data + n, d.data);
-        }
-  };
   copy_shared(w, twin);
-  // Every value of the MLP tensors (ln_2, mlp.*), in table order.
-  auto mlp_values = [](hl::Weights& weights) {
-    std::vector<float> v;
-    for (const hl::ParamEntry& p : hl::param_table(weights))
-      if (hl::is_mlp_param(p)) {
-        size_t n = 1;
-        for (int64_t k : p.shape) n *= static_cast<size_t>(k);
-        v.insert(v.end(), p.data, p.data + n);
-      }
-    return v;
-  };
-  const std::vector<float> mlp_before = mlp_values(w);
+  const std::vector<float> mlp_before = values_where(w, hl::is_mlp_param);
   const int B = 2, T = cfg.n_positions;
   hl::Trainer trainer(w, B, T, 2), twin_trainer(twin, B, T, 2);
   CHECK(trainer.mlp_enabled());
@@ -315,50 +369,15 @@ TEST_CASE("set_mlp_enabled(false): the attention-only twin, MLP tensors frozen")
   trainer.set_mlp_enabled(false);
   CHECK(trainer.flops_per_step() == doctest::Approx(twin_trainer.flops_per_step()));
   CHECK(trainer.flops_per_step() < full_flops);
-  hl::OptimizerConfig opt;
-  hl::Rng rng(4);
-  std::vector<int> inputs, targets;
-  double max_diff = 0.0;
-  for (int s = 0; s < 3; ++s) {
-    random_batch(rng, B * T, cfg.vocab_size, inputs, targets);
-    const float a = trainer.forward(inputs.data(), targets.data());
-    const float b = twin_trainer.forward(inputs.data(), targets.data());
-    max_diff = std::max(max_diff, std::fabs(double(a) - b));
-    trainer.backward();
-    twin_trainer.backward();
-    trainer.step(opt);
-    twin_trainer.step(opt);
-  }
-  // The shared tensors moved identically.
-  std::vector<hl::ParamEntry> twin_params = hl::param_table(twin);
-  for (const hl::ParamEntry& p : hl::param_table(w))
-    for (const hl::ParamEntry& q : twin_params)
-      if (p.name == q.name) {
-        size_t n = 1;
-        for (int64_t k : p.shape) n *= static_cast<size_t>(k);
-        for (size_t i = 0; i < n; ++i)
-          max_diff = std::max(max_diff, std::fabs(double(p.data[i]) - q.data[i]));
-      }
-  const std::vector<float> mlp_after = mlp_values(w);
+  const double max_diff = train_side_by_side(trainer, twin_trainer, w, twin, cfg.vocab_size, 4, 3);
+  const std::vector<float> mlp_after = values_where(w, hl::is_mlp_param);
   std::printf("MLPs off vs attention-only twin, 3 steps: max abs diff of losses and shared "
               "weights %.2e; %zu MLP values %s\n",
               max_diff, mlp_after.size(), mlp_after == mlp_before ? "unchanged" : "CHANGED");
   CHECK(max_diff == 0.0);
   CHECK(mlp_after == mlp_before);
-
-  // Back on: the same forward as a trainer that never switched them off.
   trainer.set_mlp_enabled(true);
-  hl::Weights copy = hl::allocate_weights(cfg);
-  copy.block = w.block;
-  hl::Trainer fresh(copy, B, T, 1);
-  random_batch(rng, B * T, cfg.vocab_size, inputs, targets);
-  const float on = trainer.forward(inputs.data(), targets.data());
-  const float ref = fresh.forward(inputs.data(), targets.data());
-  const float off_loss = twin_trainer.forward(inputs.data(), targets.data());
-  std::printf("  MLPs back on: loss %.6f, fresh trainer %.6f, attention-only twin %.6f\n", on, ref,
-              off_loss);
-  CHECK(on == ref);
-  CHECK(on != off_loss);
+  check_back_on(trainer, twin_trainer, w, cfg, 5, "MLPs back on");
 }
 
 // A depth curriculum: with only its first block active, a two-block model
@@ -369,25 +388,9 @@ TEST_CASE("set_active_layers(1): the one-block twin, the other block frozen") {
   twin_cfg.n_layer = 1;
   hl::Weights w = hl::allocate_weights(cfg), twin = hl::allocate_weights(twin_cfg);
   init_for_gradcheck(w, 5);
-  auto entries = [](hl::Weights& weights) {
-    std::vector<std::pair<const hl::ParamEntry, size_t>> out;
-    for (const hl::ParamEntry& p : hl::param_table(weights)) {
-      size_t n = 1;
-      for (int64_t k : p.shape) n *= static_cast<size_t>(k);
-      out.emplace_back(p, n);
-    }
-    return out;
-  };
-  for (auto& [d, n] : entries(twin))
-    for (auto& [p, m] : entries(w))
-      if (p.name == d.name) std::copy(p.data, p.data + n, d.data);
-  auto block_1 = [&](hl::Weights& weights) {
-    std::vector<float> v;
-    for (auto& [p, n] : entries(weights))
-      if (hl::param_layer(p) == 1) v.insert(v.end(), p.data, p.data + n);
-    return v;
-  };
-  const std::vector<float> block_1_before = block_1(w);
+  copy_shared(w, twin);
+  auto in_block_1 = [](const hl::ParamEntry& p) { return hl::param_layer(p) == 1; };
+  const std::vector<float> block_1_before = values_where(w, in_block_1);
   CHECK(!block_1_before.empty());
   const int B = 2, T = cfg.n_positions;
   hl::Trainer trainer(w, B, T, 2), twin_trainer(twin, B, T, 1);
@@ -398,43 +401,13 @@ TEST_CASE("set_active_layers(1): the one-block twin, the other block frozen") {
   trainer.set_active_layers(1);
   CHECK(trainer.flops_per_step() == doctest::Approx(twin_trainer.flops_per_step()));
   CHECK(trainer.flops_per_step() < full_flops);
-  hl::OptimizerConfig opt;
-  hl::Rng rng(6);
-  std::vector<int> inputs, targets;
-  double max_diff = 0.0;
-  for (int s = 0; s < 3; ++s) {
-    random_batch(rng, B * T, cfg.vocab_size, inputs, targets);
-    const float a = trainer.forward(inputs.data(), targets.data());
-    const float b = twin_trainer.forward(inputs.data(), targets.data());
-    max_diff = std::max(max_diff, std::fabs(double(a) - b));
-    trainer.backward();
-    twin_trainer.backward();
-    trainer.step(opt);
-    twin_trainer.step(opt);
-  }
-  for (auto& [q, n] : entries(twin))
-    for (auto& [p, m] : entries(w))
-      if (p.name == q.name)
-        for (size_t i = 0; i < n; ++i)
-          max_diff = std::max(max_diff, std::fabs(double(p.data[i]) - q.data[i]));
-  const std::vector<float> block_1_after = block_1(w);
+  const double max_diff = train_side_by_side(trainer, twin_trainer, w, twin, cfg.vocab_size, 6, 3);
+  const std::vector<float> block_1_after = values_where(w, in_block_1);
   std::printf("one of two blocks active vs one-block twin, 3 steps: max abs diff of losses and "
               "shared weights %.2e; %zu values of block 1 %s\n",
               max_diff, block_1_after.size(), block_1_after == block_1_before ? "unchanged" : "CHANGED");
   CHECK(max_diff == 0.0);
   CHECK(block_1_after == block_1_before);
-
-  // Both blocks again: the same forward as a fresh trainer of the same weights.
   trainer.set_active_layers(2);
-  hl::Weights copy = hl::allocate_weights(cfg);
-  copy.block = w.block;
-  hl::Trainer fresh(copy, B, T, 1);
-  random_batch(rng, B * T, cfg.vocab_size, inputs, targets);
-  const float on = trainer.forward(inputs.data(), targets.data());
-  const float ref = fresh.forward(inputs.data(), targets.data());
-  const float shallow = twin_trainer.forward(inputs.data(), targets.data());
-  std::printf("  both blocks on: loss %.6f, fresh trainer %.6f, one-block twin %.6f\n", on, ref,
-              shallow);
-  CHECK(on == ref);
-  CHECK(on != shallow);
+  check_back_on(trainer, twin_trainer, w, cfg, 7, "both blocks on");
 }
