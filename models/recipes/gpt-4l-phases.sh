@@ -1,38 +1,60 @@
-# The two runs that train the gpt-4l shape (models/README.md, sixth round),
-# for train-gpt-4l.sh and train-gpt-4l-induction.sh (sourced after common.sh,
-# not run):
-#   1. train_gpt4l_phase1: the induction warm-up, into build/gpt-4l-phase1/.
-#      The model trains as its attention-only twin (--mlp-off-steps) on
-#      attn-only-2l's warm-up data (32-token sequences of random tokens with
-#      spans copied forward and one two-back segment each), at a flat lr 2e-3
-#      (at d 256 a higher rate never leaves the plateau), until the copied
-#      spans' loss is 4 nats below the first copy's (--end-with-warmup): a
-#      copying circuit, though not one with a classic induction head. 6,000
-#      steps at most (about 43 minutes on both cores; the shipped run: 4,910
-#      steps, 35 minutes).
-#   2. GPT4L_TEXT, the flags of the text run for train_model: from phase one's
-#      weights with the MLPs on, 128-token sequences, 20% holding a repeated
+# The three runs that train the gpt-4l shape (models/README.md, seventh
+# round), for train-gpt-4l.sh and train-gpt-4l-induction.sh (sourced after
+# common.sh, not run). Each run starts from the last one's weights
+# (--init-from) with a fresh optimiser and a schedule of its own:
+#   1. train_gpt4l_phase1, into build/gpt-4l-phase1/: the induction warm-up
+#      on attn-only-2l's warm-up data (random tokens with spans copied forward
+#      and one two-back segment per sequence) at a flat lr 2e-3, with the
+#      MLPs off and only the first two blocks running (--shallow-steps): the
+#      model trains as a two-layer attention-only model, as attn-only-2l,
+#      for 8,000 steps, 5,000 at 32 tokens and 3,000 at 64. It breaks away at
+#      about step 3,300 with a copying circuit keyed on the token 7 back;
+#      a previous-token head and the first classic induction head grow in the
+#      steps after (about 25 minutes on both cores).
+#   2. train_gpt4l_phase1b, into build/gpt-4l-phase1b/: 2,000 more steps of
+#      the same at 64 tokens, half of the fill's copies 2-8 positions after
+#      their source (--fill-near-frac 0.5), on which only a key close behind
+#      the copied token finds it: the classic induction heads take over
+#      (about 9 minutes).
+#   3. GPT4L_TEXT, the flags of the text run for train_model: all four
+#      blocks and the MLPs on, 128-token sequences, 20% holding a repeated
 #      random-token span, 10% a repeated text span, the rest plain text; lr
 #      1e-3 with a 100-step warm-up and cosine to 1e-4, for TIME_LIMIT_MIN
 #      minutes (default 45; the trainer fits the step count to them).
-GPT4L_PHASE1=build/gpt-4l-phase1
+GPT4L_PHASE1=${GPT4L_PHASE1:-build/gpt-4l-phase1}
+GPT4L_PHASE1B=${GPT4L_PHASE1B:-build/gpt-4l-phase1b}
 
-# train_gpt4l_phase1 [headlight train flags...]: extra flags come last (they
-# override the ones here).
-train_gpt4l_phase1() {
-  rm -rf "$GPT4L_PHASE1"
-  mkdir -p "$GPT4L_PHASE1"
+# gpt4l_warmup OUT [headlight train flags...]: a warm-up run into OUT (the
+# sixth round's phase one as it stands: 32 tokens, MLPs off, ended at a
+# 4-nat gap, 6,000 steps at most); extra flags come last and override these.
+gpt4l_warmup() {
+  local out=$1
+  shift
+  rm -rf "$out"
+  mkdir -p "$out"
   "$HEADLIGHT_BIN" train --train build/corpus/train.txt --val build/corpus/val.txt \
-    --tokenizer models/tokenizer-3584 --out "$GPT4L_PHASE1" --threads "$THREADS" --dtype f32 \
+    --tokenizer models/tokenizer-3584 --out "$out" --threads "$THREADS" --dtype f32 \
     --n-layer 4 --n-head 8 --n-embd 256 --n-positions 128 \
     --batch 16 --steps 6000 --lr 2e-3 --warmup 200 --min-lr-frac 1 --weight-decay 0.1 \
-    --wpe-init sinusoidal --induction-warmup-steps 6000 --induction-warmup-gap 4 \
+    --induction-warmup-steps 6000 --induction-warmup-gap 4 \
     --induction-fill --fill-alternations 1 --seq-schedule 32:6000 --mlp-off-steps 6000 \
     --end-with-warmup --eval-every 500 --eval-tokens 65536 --seed 1 "$@" \
-    2>&1 | tee build/train-gpt-4l-phase1.log
+    2>&1 | tee "build/train-$(basename "$out").log"
 }
 
-GPT4L_TEXT=(--init-from "$GPT4L_PHASE1"
+train_gpt4l_phase1() {
+  gpt4l_warmup "$GPT4L_PHASE1" --wpe-init sinusoidal --steps 8000 --induction-warmup-steps 8000 \
+    --induction-warmup-gap 0 --mlp-off-steps 8000 --shallow-steps 8000 --shallow-layers 2 \
+    --seq-schedule 32:5000,64:3000
+}
+
+train_gpt4l_phase1b() {
+  gpt4l_warmup "$GPT4L_PHASE1B" --init-from "$GPT4L_PHASE1" --steps 2000 \
+    --induction-warmup-steps 2000 --induction-warmup-gap 0 --mlp-off-steps 2000 \
+    --shallow-steps 2000 --shallow-layers 2 --seq-schedule 64:2000 --fill-near-frac 0.5
+}
+
+GPT4L_TEXT=(--init-from "$GPT4L_PHASE1B"
   --n-layer 4 --n-head 8 --n-embd 256 --n-positions 128
   --batch 16 --steps 20000 --lr 1e-3 --warmup 100 --min-lr-frac 0.1 --weight-decay 0.1
   --induction-frac 0.2 --repeat-text-frac 0.1

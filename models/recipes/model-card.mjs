@@ -62,6 +62,9 @@ function warmupText(log) {
       what += `, and ${mix.fill_alternations} two-back segment${mix.fill_alternations > 1 ? 's' : ''} ` +
         `(each token a fixed permutation of the one two before it) per sequence${until}`;
     }
+    if (mix.fill_near_frac > 0 && mix.induction_fill) {
+      what += `; ${fmt(100 * mix.fill_near_frac, 0)}% of the copies go only 2-8 positions after their source`;
+    }
     const why = ended !== undefined
       ? ` (it ended there, when the copied spans' loss fell ${mix.induction_warmup_gap} nats below the first copy's)`
       : '';

@@ -1,30 +1,34 @@
 #!/usr/bin/env bash
-# An experiment, not a shipped model: the two runs of gpt-4l-phases.sh with a
-# choice of phase two, into build/gpt-4l-induction/. models/README.md, sixth
-# round, has what each gave; the fifth round's one-run form of this recipe is
-# in commit 34e71fa. VARIANT=text (the default) is train-gpt-4l.sh's text
-# run; VARIANT=warmup128 first trains 1,500 more warm-up steps at 128 tokens
-# with the MLPs still off, then that text.
-# PHASE1=shallow2 (the seventh round) trains phase one's warm-up on the first
-# two blocks only (--shallow-steps), the other two joining with the MLPs;
-# PHASE1=shallow2long does so for 8,000 steps, past the break-away (5,000 at
-# 32 tokens, 3,000 at 64), as attn-only-2l's warm-up does.
+# An experiment, not a shipped model: the warm-up runs of gpt-4l-phases.sh
+# in one of three forms, then a text run in one of two, into
+# build/gpt-4l-induction/. models/README.md (sixth and seventh rounds) has
+# what each gave; the fifth round's one-run form of this recipe is in commit
+# 34e71fa.
+#   PHASE1=seventh (the default): train-gpt-4l.sh's warm-ups, phase one on
+#     the first two blocks for 8,000 steps, then phase 1b with near copies;
+#   PHASE1=sixth: the sixth round's phase one (all four blocks, MLPs off,
+#     32 tokens, ended at a 4-nat gap);
+#   PHASE1=shallow2: that on the first two blocks only (--shallow-steps).
+#   VARIANT=text (the default) is train-gpt-4l.sh's text run; VARIANT=warmup128
+#     first trains 1,500 more warm-up steps at 128 tokens with the MLPs still
+#     off, then that text.
 # Environment: THREADS, PHASE2_THREADS (default THREADS), TIME_LIMIT_MIN
-# (phase two, default 45), VARIANT, PHASE1 (default or shallow2),
-# SKIP_PHASE1=1 (reuse build/gpt-4l-phase1/).
-# The sixth round ran phase one on both cores (35 minutes) and the two
-# variants side by side on one thread each.
+# (text run, default 45), PHASE1, VARIANT, SKIP_PHASE1=1 (reuse the warm-up
+# folders); GPT4L_PHASE1, GPT4L_PHASE1B and EXP_NAME (default
+# gpt-4l-induction) name the folders, so that two experiments can run at once.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/gpt-4l-phases.sh"
 prepare
-if [ "${SKIP_PHASE1:-0}" != 1 ] || [ ! -f "$GPT4L_PHASE1/model.safetensors" ]; then
-  case "${PHASE1:-default}" in
-    default) train_gpt4l_phase1 ;;
-    shallow2) train_gpt4l_phase1 --shallow-steps 6000 --shallow-layers 2 ;;
-    shallow2long) train_gpt4l_phase1 --shallow-steps 8000 --shallow-layers 2 --steps 8000 \
-      --induction-warmup-steps 8000 --induction-warmup-gap 0 --mlp-off-steps 8000 \
-      --seq-schedule 32:5000,64:3000 ;;
-    *) echo "PHASE1 must be default, shallow2 or shallow2long, not '$PHASE1'" >&2; exit 2 ;;
+case "${PHASE1:-seventh}" in
+  seventh) last=$GPT4L_PHASE1B ;;
+  sixth | shallow2) last=$GPT4L_PHASE1 ;;
+  *) echo "PHASE1 must be seventh, sixth or shallow2, not '$PHASE1'" >&2; exit 2 ;;
+esac
+if [ "${SKIP_PHASE1:-0}" != 1 ] || [ ! -f "$last/model.safetensors" ]; then
+  case "${PHASE1:-seventh}" in
+    seventh) train_gpt4l_phase1 && train_gpt4l_phase1b ;;
+    sixth) gpt4l_warmup "$GPT4L_PHASE1" --wpe-init sinusoidal ;;
+    shallow2) gpt4l_warmup "$GPT4L_PHASE1" --wpe-init sinusoidal --shallow-steps 6000 --shallow-layers 2 ;;
   esac
 fi
 case "${VARIANT:-text}" in
@@ -35,4 +39,5 @@ case "${VARIANT:-text}" in
 esac
 # Into build/gpt-4l-induction/ (outside models/, so the page does not list it).
 MODELS_OUT=build THREADS=${PHASE2_THREADS:-$THREADS} \
-  train_model gpt-4l-induction models/tokenizer-3584 "${GPT4L_TEXT[@]}" "${extra[@]}"
+  train_model "${EXP_NAME:-gpt-4l-induction}" models/tokenizer-3584 "${GPT4L_TEXT[@]}" \
+  --init-from "$last" "${extra[@]}"

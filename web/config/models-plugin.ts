@@ -26,8 +26,9 @@ const OPTIONAL_FILES = ['README.md'] as const;
 // with a paragraph shared by all trained models, so the line that tells them
 // apart lives here; a folder not listed falls back to its card's first paragraph.
 const DESCRIPTIONS: Record<string, string> = {
-  'gpt-4l': '4 layers with MLPs: copies repeated spans from context; trained from scratch on 6.3M tokens of English.',
-  'gpt-6l': '6 layers with MLPs: of the shipped models, the one that predicts English text best.',
+  'gpt-4l':
+    '4 layers with MLPs, a previous-token head (0.1) and induction heads (1.2, 1.5, 1.6); trained from scratch on English.',
+  'gpt-6l': '6 layers with MLPs and no warm-up: for comparing how heads specialise with depth.',
   'attn-only-2l':
     '2 attention-only layers with a previous-token head (0.2) and induction heads (1.1, 1.2, 1.3, 1.5).',
 };
