@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readSafetensors } from '../reference/gpt2-reference.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.resolve(ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/headlight');
@@ -179,17 +180,11 @@ test('headlight train: two phases (--end-with-warmup, then --init-from its folde
 test('headlight train: --shallow-steps trains the first blocks first', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'headlight-train-'));
   try {
+    // Block 1's tensors by name, each as its values joined (F32: exact).
     const block1 = (folder) => {
-      const bytes = readFileSync(path.join(folder, 'model.safetensors'));
-      const n = Number(bytes.readBigUInt64LE(0));
-      const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
-      const out = {};
-      for (const [name, t] of Object.entries(header)) {
-        if (name.startsWith('h.1.') || name.startsWith('transformer.h.1.')) {
-          out[name] = bytes.subarray(8 + n + t.data_offsets[0], 8 + n + t.data_offsets[1]).toString('hex');
-        }
-      }
-      return out;
+      const tensors = readSafetensors(readFileSync(path.join(folder, 'model.safetensors')));
+      return Object.fromEntries([...tensors].filter(([name]) => name.startsWith('h.1.'))
+        .map(([name, t]) => [name, t.values.join(',')]));
     };
     const deep = ['--n-layer', '2', '--seed', '3'];
     const fresh = train(dir, [...deep, '--steps', '1', '--shallow-steps', '1', '--shallow-layers', '1']);
