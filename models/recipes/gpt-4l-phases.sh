@@ -16,7 +16,8 @@
 #      their source (--fill-near-frac 0.5), on which only a key close behind
 #      the copied token finds it: the classic induction heads take over
 #      (about 9 minutes).
-#   3. GPT4L_TEXT, the flags of the text run for train_model: all four
+#   3. GPT4L_TEXT, the flags of the text run for train_model (with
+#      --init-from the last warm-up's folder): all four
 #      blocks and the MLPs on, 128-token sequences, 20% holding a repeated
 #      random-token span, 10% a repeated text span, the rest plain text; lr
 #      1e-3 with a 100-step warm-up and cosine to 1e-4, for TIME_LIMIT_MIN
@@ -54,8 +55,7 @@ train_gpt4l_phase1b() {
     --shallow-steps 2000 --shallow-layers 2 --seq-schedule 64:2000 --fill-near-frac 0.5
 }
 
-GPT4L_TEXT=(--init-from "$GPT4L_PHASE1B"
-  --n-layer 4 --n-head 8 --n-embd 256 --n-positions 128
+GPT4L_TEXT=(--n-layer 4 --n-head 8 --n-embd 256 --n-positions 128
   --batch 16 --steps 20000 --lr 1e-3 --warmup 100 --min-lr-frac 0.1 --weight-decay 0.1
   --induction-frac 0.2 --repeat-text-frac 0.1
   --eval-every 500 --eval-tokens 65536 --seed 1 --time-limit-min "${TIME_LIMIT_MIN:-45}")

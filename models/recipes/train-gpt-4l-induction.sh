@@ -39,5 +39,5 @@ case "${VARIANT:-text}" in
 esac
 # Into build/gpt-4l-induction/ (outside models/, so the page does not list it).
 MODELS_OUT=build THREADS=${PHASE2_THREADS:-$THREADS} \
-  train_model "${EXP_NAME:-gpt-4l-induction}" models/tokenizer-3584 "${GPT4L_TEXT[@]}" \
-  --init-from "$last" "${extra[@]}"
+  train_model "${EXP_NAME:-gpt-4l-induction}" models/tokenizer-3584 --init-from "$last" \
+  "${GPT4L_TEXT[@]}" "${extra[@]}"

@@ -16,4 +16,4 @@ source "$(dirname "$0")/gpt-4l-phases.sh"
 prepare
 train_gpt4l_phase1
 train_gpt4l_phase1b
-train_model gpt-4l models/tokenizer-3584 "${GPT4L_TEXT[@]}"
+train_model gpt-4l models/tokenizer-3584 --init-from "$GPT4L_PHASE1B" "${GPT4L_TEXT[@]}"
