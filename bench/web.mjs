@@ -3,7 +3,9 @@
 //   1. navigation -> interactive head grid with the default model (cold: a new
 //      browser context, so nothing is cached), median of 5 loads;
 //   2. mute click -> repainted predictions, median of 20, at 32 and 128 tokens
-//      (head 0.0: the worst case, every layer reruns);
+//      (heads 0.0 and 0.1: the worst case, every layer reruns), cold (the
+//      rerun starts at the click) and aimed (the pointer rests on the head
+//      first and the page prepares the edit; see measureEditToPaint);
 //   3. JS the page loads, gzip, without wasm and model.
 // The page is built into a temporary folder first (or HEADLIGHT_DIST names a
 // built one) and served by a plain node:http server on 127.0.0.1.
@@ -110,16 +112,43 @@ async function textWithTokens(page, target) {
   return T;
 }
 
-// Each click toggles the head, so the predictions alternate between two
-// sets of values. A round ends when the list shows values other than those
-// before the click (data-revision alone could count a repaint of the old
-// values), and after the rounds every one of them must have shown the values
-// of its own state: those of two rounds before.
-async function measureEditToPaint(page, layer, head) {
-  const { times, shown, forwardMs, positionMs } = await page.evaluate(
-    async ([selector, rounds]) => {
+// The clicks go round two heads of layer 0 (every layer reruns): mute A,
+// mute B, unmute A, unmute B, so the predictions cycle through four sets of
+// values. A round ends when the list shows values other than those before
+// the click (data-revision alone could count a repaint of the old values),
+// and after the rounds every one of them must have shown the values of its
+// own state: those of four rounds before.
+//   cold:  the pointer is away from the grid; the focus, on the head clicked
+//          last, has the worker prepare that head's edit, not the next one,
+//          so each click's rerun starts at the click;
+//   aimed: the pointer rests on the head (a real mouse move) for AIM_MS
+//          before the click, as a reader's does, and the page prepares the
+//          edit meanwhile (the 'prepare' method of protocol.ts).
+const AIM_MS = 150;
+async function measureEditToPaint(page, heads, aimed) {
+  const selector = (layer, head) =>
+    `[data-role="head-grid"] button.head[data-layer="${layer}"][data-head="${head}"]`;
+  const times = [];
+  const forwardMs = [];
+  const positionMs = [];
+  let preparedRounds = 0;
+  const preparedMs = [];
+  const shown = [await page.evaluate(() => {
+    const list = document.querySelector('[data-role="prediction-list"]');
+    return `${list.dataset.ids}|${list.dataset.probs}`;
+  })];
+  for (let i = 0; i < CLICKS + 4; i++) {
+    const [layer, head] = heads[i % heads.length];
+    if (aimed) {
+      // hover() scrolls the head into view and moves the mouse onto it.
+      await page.locator(selector(layer, head)).hover();
+      await page.waitForTimeout(AIM_MS);
+    } else {
+      await page.mouse.move(1, 1);
+    }
+    const round = await page.evaluate(async (buttonSelector) => {
       const list = document.querySelector('[data-role="prediction-list"]');
-      const button = document.querySelector(selector);
+      const button = document.querySelector(buttonSelector);
       const values = () => `${list.dataset.ids}|${list.dataset.probs}`;
       // After the frame that shows the new bars is painted: rAF runs before
       // paint, a message posted from it is handled after.
@@ -132,58 +161,60 @@ async function measureEditToPaint(page, layer, head) {
           }),
         );
       const timing = document.querySelector('[data-role="timing"]');
-      const out = [];
-      const forwardMs = [];
-      const positionMs = [];
-      const seen = [values()];
-      for (let i = 0; i < rounds; i++) {
-        const previous = list.dataset.revision;
-        const before = values();
-        const changed = new Promise((done) => {
-          const observer = new MutationObserver(() => {
-            if (list.dataset.revision !== previous && values() !== before) {
-              observer.disconnect();
-              done();
-            }
-          });
-          observer.observe(list, { attributes: true, attributeFilter: ['data-revision'] });
-        });
-        // The whole render (grid, detail, tokens) ends by rewriting the
-        // timing line: the next click starts from a settled page, as a
-        // reader's would, not while the last one's grid is still drawing.
-        const settled = new Promise((done) => {
-          const observer = new MutationObserver(() => {
+      const previous = list.dataset.revision;
+      const before = values();
+      const changed = new Promise((done) => {
+        const observer = new MutationObserver(() => {
+          if (list.dataset.revision !== previous && values() !== before) {
             observer.disconnect();
-            done(timing.textContent);
-          });
-          observer.observe(timing, { childList: true, characterData: true, subtree: true });
-          setTimeout(() => {
-            observer.disconnect();
-            done(null);
-          }, 2000);
+            done();
+          }
         });
-        const t0 = performance.now();
-        button.click();
-        await changed;
-        seen.push(values());
-        await afterPaint();
-        out.push(performance.now() - t0);
-        const line = await settled;
-        const forward = line && /: ([0-9.]+) ms/.exec(line);
-        if (forward) forwardMs.push(Number(forward[1]));
-        const position = line && /position \d+ after ([0-9.]+) ms/.exec(line);
-        if (position) positionMs.push(Number(position[1]));
-      }
-      return { times: out, shown: seen, forwardMs, positionMs };
-    },
-    [`[data-role="head-grid"] button.head[data-layer="${layer}"][data-head="${head}"]`, CLICKS],
-  );
-  for (let i = 2; i < shown.length; i++) {
-    if (shown[i] !== shown[i - 2]) {
-      throw new Error(`round ${i}: the predictions shown are not those of its head state (${shown[i]} vs ${shown[i - 2]})`);
+        observer.observe(list, { attributes: true, attributeFilter: ['data-revision'] });
+      });
+      // The whole render (grid, detail, tokens) ends by rewriting the
+      // timing line: the next click starts from a settled page, as a
+      // reader's would, not while the last one's grid is still drawing.
+      const settled = new Promise((done) => {
+        const observer = new MutationObserver(() => {
+          observer.disconnect();
+          done(timing.textContent);
+        });
+        observer.observe(timing, { childList: true, characterData: true, subtree: true });
+        setTimeout(() => {
+          observer.disconnect();
+          done(null);
+        }, 2000);
+      });
+      const t0 = performance.now();
+      button.click();
+      await changed;
+      const shownValues = values();
+      await afterPaint();
+      const ms = performance.now() - t0;
+      return { ms, shown: shownValues, line: await settled };
+    }, selector(layer, head));
+    shown.push(round.shown);
+    if (i < 4) continue;  // the first round of each head warms up
+    times.push(round.ms);
+    const line = round.line;
+    const forward = line && /: ([0-9.]+) ms/.exec(line);
+    if (forward) forwardMs.push(Number(forward[1]));
+    const position = line && /position \d+ after ([0-9.]+) ms/.exec(line);
+    if (position) positionMs.push(Number(position[1]));
+    const ahead = line && /prepared before the click \(([0-9.]+) ms\)/.exec(line);
+    if (ahead) {
+      preparedRounds++;
+      preparedMs.push(Number(ahead[1]));
     }
   }
-  return { times, forwardMs, positionMs };
+  const cycle = 2 * heads.length;
+  for (let i = cycle; i < shown.length; i++) {
+    if (shown[i] !== shown[i - cycle]) {
+      throw new Error(`round ${i}: the predictions shown are not those of its head state (${shown[i]} vs ${shown[i - cycle]})`);
+    }
+  }
+  return { times, forwardMs, positionMs, preparedRounds, preparedMs };
 }
 
 function jsSizes(dir) {
@@ -229,8 +260,10 @@ async function main() {
     const edits = [];
     for (const target of TOKEN_COUNTS) {
       const T = await textWithTokens(page, Math.min(target, config.n_positions));
-      const { times, forwardMs, positionMs } = await measureEditToPaint(page, 0, 0);
-      edits.push({ target, T, times, forwardMs, positionMs });
+      for (const aimed of [false, true]) {
+        const run = await measureEditToPaint(page, [[0, 0], [0, 1]], aimed);
+        edits.push({ target, T, aimed, ...run });
+      }
     }
     await context.close();
     const js = jsSizes(dir);
@@ -252,9 +285,10 @@ async function main() {
         ready <= TARGET_INTERACTIVE_MS,
       ),
     );
-    for (const { target, T, times, forwardMs, positionMs } of edits) {
+    for (const { target, T, aimed, times, forwardMs, positionMs, preparedRounds, preparedMs } of edits) {
       const m = median(times);
-      const label = `mute 0.0 -> repainted predictions, ${T} tokens (median of ${CLICKS})`;
+      const label =
+        `mute click -> repainted predictions, ${T} tokens, ${aimed ? 'aimed' : 'cold'} (median of ${CLICKS})`;
       // The target is stated at 128 tokens; 32 is shown for scale.
       lines.push(
         row(
@@ -265,6 +299,7 @@ async function main() {
         ),
       );
       if (T !== target) lines.push(`  (${target} tokens asked: the model's context holds ${T})`);
+      lines.push(row(`  clicks whose edit was prepared before the click`, `${preparedRounds} of ${times.length}`, '', null));
       lines.push(
         row(
           `  (min / max of the ${CLICKS})`,
@@ -278,6 +313,9 @@ async function main() {
       }
       // The rerun's first phase: the edited layers and the shown position's
       // predictions, posted before the head runs at the other positions.
+      if (preparedMs.length > 0) {
+        lines.push(row(`  the first phase, computed while the pointer rested (median)`, `${median(preparedMs).toFixed(1)} ms`, '', null));
+      }
       if (positionMs.length > 0) {
         lines.push(row(`  the rerun's first phase, to the shown predictions (median)`, `${median(positionMs).toFixed(1)} ms`, '', null));
       }

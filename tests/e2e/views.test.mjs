@@ -465,6 +465,84 @@ test('edits above layer 0 keep the lower layers\' attention: the page ends where
   }
 });
 
+test('aiming at a head prepares its edit: the click shows it at once, with the numbers of a fresh page', async () => {
+  // While the pointer rests on a head or the focus is on it, the worker
+  // computes the edit a click would make (the 'prepare' method); the click
+  // then posts those predictions without a rerun of its own. Pointing at one
+  // head and clicking another must still end where a fresh page at that link
+  // starts, bars, losses and attention alike.
+  const { n_layer: L, n_head: H } = config;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  try {
+    const { page, problems } = await openPage(context, server.url);
+    const timingLine = () => page.textContent('[data-role="timing"]');
+    // Runs act, then waits for the new bars and for the timing line that
+    // follows the whole drawing; returns that line.
+    const settle = async (act) => {
+      const before = await predictionState(page);
+      const line = await timingLine();
+      await act();
+      await waitForNewPredictions(page, before.revision);
+      await page.waitForFunction((previous) => document.querySelector('[data-role="timing"]').textContent !== previous, line);
+      return timingLine();
+    };
+    const drawnAt = (line) => Number(/predictions drawn at ([0-9.]+) ms/.exec(line)?.[1] ?? NaN);
+    const exportTrace = async (target) => {
+      const [download] = await Promise.all([target.waitForEvent('download'), target.click('button[data-export="trace-json"]')]);
+      return JSON.parse(readFileSync(await download.path(), 'utf8'));
+    };
+    const steps = [];
+    const record = async (name, line) => {
+      steps.push({ name, line, url: page.url(), shown: await shownAnalysis(page), trace: await exportTrace(page) });
+    };
+
+    const a = [L - 1, 1];
+    await page.hover(head(...a));
+    await page.waitForTimeout(300);
+    const aimed = await settle(() => page.click(head(...a)));
+    console.log(`  pointer on ${a.join('.')} for 300 ms, then its click: predictions drawn at ${drawnAt(aimed)} ms ("${aimed}")`);
+    assert.match(aimed, /prepared before the click/, 'the aimed click used the prepared edit');
+    await record(`aimed click on ${a.join('.')}`, aimed);
+
+    // The pointer on 0.2, the click (not a pointer's) on 1.3: the worker holds
+    // the pass of 0.2's edit and reruns from it.
+    const b = [0, Math.min(2, H - 1)];
+    const c = [Math.min(1, L - 1), Math.min(3, H - 1)];
+    await page.hover(head(...b));
+    await page.waitForTimeout(300);
+    const other = await settle(() => page.$eval(head(...c), (button) => button.click()));
+    console.log(`  pointer on ${b.join('.')}, click on ${c.join('.')}: predictions drawn at ${drawnAt(other)} ms ("${other}")`);
+    assert.doesNotMatch(other, /prepared before the click/, 'another head than the aimed one reruns');
+    await record(`pointer on ${b.join('.')}, click on ${c.join('.')}`, other);
+
+    // Keyboard: the focus moves to the next head (which prepares it), Space mutes it.
+    await page.mouse.move(1, 1);
+    await page.focus(head(...c));
+    await page.keyboard.press(c[1] + 1 < H ? 'ArrowRight' : 'ArrowLeft');
+    await page.waitForTimeout(300);
+    const key = await settle(() => page.keyboard.press('Space'));
+    console.log(`  focus moved by an arrow key, then Space: predictions drawn at ${drawnAt(key)} ms ("${key}")`);
+    assert.match(key, /prepared before the click/, 'the focused head was prepared');
+    await record('arrow key, then Space', key);
+
+    for (const step of steps) {
+      const fresh = await openPage(context, step.url);
+      const shown = await shownAnalysis(fresh.page);
+      const reference = await exportTrace(fresh.page);
+      const diff = step.trace.attn.data.reduce((m, v, i) => Math.max(m, Math.abs(v - reference.attn.data[i])), 0);
+      console.log(`  ${step.name}: the page shows what a fresh page shows; attention max |diff| ${diff}`);
+      assert.deepEqual(step.shown, shown, `${step.name}: bars, losses and token colours as a fresh page`);
+      assert.deepEqual(step.trace.attn.shape, reference.attn.shape);
+      assert.equal(diff, 0, `${step.name}: the attention of a fresh page`);
+      await fresh.page.close();
+    }
+    assert.deepEqual(problems.pageErrors, []);
+    assert.deepEqual(problems.consoleErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('hide= flags hide panels for a lesson', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const { page } = await openPage(context, `${server.url}#hide=edits,picker,export`);

@@ -130,6 +130,12 @@ const grid = new HeadGridView(
     solo: (layer, head) => edit(() => toggleSolo(state, layer, head)),
     toggleLayer: (layer) => edit(() => toggleLayer(state, layer)),
     select: (layer, head) => selectHead(layer, head),
+    prepare: (kind, layer, head) =>
+      prepareEdit((ahead) => {
+        if (kind === 'layer') toggleLayer(ahead, layer);
+        else if (kind === 'solo') toggleSolo(ahead, layer, head);
+        else toggleMute(ahead, layer, head);
+      }),
   },
   tooltip,
 );
@@ -266,7 +272,7 @@ function render({ next, seq, fromLayer, roundTripMs, predictionsMs }: Drawing): 
   drawViews();
   edits.render(state.gains, next.n_head);
   const paintMs = performance.now() - t0;
-  const { tokenize_ms, forward_ms, position_ms } = next.timing;
+  const { tokenize_ms, forward_ms, position_ms, prepared_ms } = next.timing;
   const pass =
     next.rerun_from_layer === 0 && position_ms === null
       ? 'full forward pass'
@@ -279,7 +285,9 @@ function render({ next, seq, fromLayer, roundTripMs, predictionsMs }: Drawing): 
     // A rerun reads no text; its first phase ends with the shown position's predictions.
     (position_ms === null
       ? `tokenize ${tokenize_ms.toFixed(1)} ms · `
-      : `position ${positionIn(next.T)} after ${position_ms.toFixed(1)} ms · `) +
+      : prepared_ms !== null
+        ? `position ${positionIn(next.T)} prepared before the click (${prepared_ms.toFixed(1)} ms) · `
+        : `position ${positionIn(next.T)} after ${position_ms.toFixed(1)} ms · `) +
     (predictionsMs === null ? '' : `predictions drawn at ${predictionsMs.toFixed(1)} ms · `) +
     `round trip ${roundTripMs.toFixed(1)} ms · draw ${paintMs.toFixed(1)} ms ` +
     `(grid ${gridMs.toFixed(1)} ms for ${grid.lastRepainted} heads)` +
@@ -452,6 +460,47 @@ const runner = new LatestRunner(async () => {
     status.showError(`Could not run the model on this text: ${messageOf(error)}`);
   }
 });
+
+// ---- Head edits computed ahead of their click ----
+// When the pointer or the focus comes to a head (or a pointer goes down on
+// it), the worker computes the rerun's first phase for the gains a click
+// would give (the 'prepare' method); the click's analyze then posts those
+// predictions at once. One prepare is in flight at a time and only the
+// newest aim is kept; the worker declines gains it cannot prepare (another
+// text, the gains it holds). Nothing here changes the state.
+let aimedGains: Float32Array | null = null;
+let preparing = false;
+let lastAim = '';
+
+function prepareEdit(apply: (ahead: AppState) => void): void {
+  if (!state.model || state.text.length === 0) return;
+  const ahead: AppState = { ...state, gains: state.gains.slice() };
+  apply(ahead);
+  // The same aim as the last one, on the same state: already asked for.
+  const aim = `${analysisSeqDrawn}:${state.selectedPosition}:${ahead.gains.join()}`;
+  if (aim === lastAim) return;
+  lastAim = aim;
+  aimedGains = ahead.gains;
+  if (!preparing) void sendPrepares();
+}
+
+async function sendPrepares(): Promise<void> {
+  preparing = true;
+  try {
+    while (aimedGains) {
+      const gains = aimedGains;
+      aimedGains = null;
+      try {
+        await client.call('prepare', { text: state.text, gains, topK: TOP_K, position: state.selectedPosition });
+      } catch {
+        // Nothing is lost: the click computes the same predictions itself
+        // and reports what goes wrong.
+      }
+    }
+  } finally {
+    preparing = false;
+  }
+}
 
 // ---- State changes: every one goes through changed() ----
 

@@ -47,13 +47,15 @@ export interface Analysis {
   /**
    * Worker-side time of each step, ms. forward_ms: the whole pass or rerun;
    * position_ms: of it, the rerun up to the shown position's predictions
-   * (PredictionsPart; null when none was sent first); attention_ms: reading
-   * the attention out of the engine.
+   * (PredictionsPart; null when none was sent first); prepared_ms: when a
+   * prepare call computed those predictions before the request, what it took
+   * (else null); attention_ms: reading the attention out of the engine.
    */
   timing: {
     tokenize_ms: number;
     forward_ms: number;
     position_ms: number | null;
+    prepared_ms: number | null;
     trace_ms: number;
     attention_ms: number;
   };
@@ -92,8 +94,12 @@ export interface PredictionsPart {
     probs_of_top_k: Float32Array;
   };
   rerun_from_layer: number;
-  /** Worker-side ms: tokenize, and the rerun up to these predictions. */
-  timing: { tokenize_ms: number; position_ms: number };
+  /**
+   * Worker-side ms: tokenize, and the rerun up to these predictions;
+   * prepared_ms: when a prepare call had computed them before this request
+   * (position_ms is then the time to post them), what that took; else null.
+   */
+  timing: { tokenize_ms: number; position_ms: number; prepared_ms: number | null };
 }
 
 /**
@@ -186,6 +192,19 @@ export interface Methods {
     };
     partial: PredictionsPart;
     result: { core: AnalysisCore; attention: AttentionPart };
+  };
+  /**
+   * Computes ahead the first phase of an analyze with these gains, on the
+   * text and top-k of the last analyze (the page calls it when the pointer
+   * or the focus comes to a head, or a pointer goes down on it, before the
+   * click). An analyze with the same gains and position then posts those
+   * predictions at once; every figure is the same, bit for bit, as without
+   * it. prepared: false when there was nothing to do (another text, no
+   * analysis yet, or the gains the engine holds).
+   */
+  prepare: {
+    params: { text: string; gains: Float32Array; topK: number; position: number };
+    result: { prepared: boolean; compute_ms: number };
   };
 }
 

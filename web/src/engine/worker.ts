@@ -63,6 +63,26 @@ let baseline: BaselineCache | null = null;
 // then show only for tokens that are also in the unedited top-k.
 const MAX_BASELINE_LOGITS = 16 * 1024 * 1024;
 
+// A head edit computed ahead of its click ('prepare'): the predictions the
+// rerun's first phase gave for these gains at this position, from the trace
+// the page holds. The engine's trace is then that pass (its other positions
+// possibly still pending), so an analyze with the same gains and position
+// posts these at once; any other request reruns from the trace as it is,
+// which the session tracks like any other pass.
+interface PreparedEdit {
+  ids: Int32Array;       // lastIds when it was computed
+  topK: number;
+  gains: Float32Array;   // [L x H]
+  at: { position: number; from_layer: number; top_k_ids: Int32Array; top_k_probs: Float32Array;
+    top_k_tokens: string[]; loss: number };
+  computeMs: number;
+}
+let prepared: PreparedEdit | null = null;
+// The gains of the last analyze, whose attention the page holds: with
+// prepare calls since, the engine has run other gains in between, so the
+// layers whose attention an analyze changes are found from these.
+let analyzedGains: Float32Array | null = null;
+
 type Handler<M extends Method> = (
   params: Methods[M]['params'],
   report: (progress: Progress) => void,
@@ -113,6 +133,30 @@ async function fetchBytes(url: string, label: string, report: (p: Progress) => v
 
 async function fetchText(url: string, label: string, report: (p: Progress) => void) {
   return new TextDecoder('utf-8', { fatal: true }).decode(await fetchBytes(url, label, report));
+}
+
+/** Sets the engine's head gains to target ([L x H]), only those that differ. */
+function setEngineGains(engine: Engine, target: ArrayLike<number>, n_head: number): void {
+  for (let i = 0; i < target.length; i++) {
+    const gain = target[i]!;
+    if (engineGains![i] === gain) continue;
+    const layer = Math.floor(i / n_head);
+    const head = i % n_head;
+    unwrap(engine.setHeadGain(layer, head, gain), `head ${layer}.${head}`);
+    engineGains![i] = gain;
+  }
+}
+
+function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The lowest layer with a head whose gain differs between a and b ([L x H]); L if none. */
+function firstEditedLayer(a: ArrayLike<number>, b: ArrayLike<number>, n_head: number): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return Math.floor(i / n_head);
+  return Math.floor(a.length / n_head);
 }
 
 // Typed arrays from Embind are JS-owned copies; transfer each buffer once, and
@@ -188,22 +232,14 @@ const handlers: { [M in Method]: Handler<M> } = {
     }
     const t1 = performance.now();
 
-    const setGains = (target: ArrayLike<number>) => {
-      for (let i = 0; i < target.length; i++) {
-        const gain = target[i]!;
-        if (engineGains![i] === gain) continue;
-        const layer = Math.floor(i / n_head);
-        const head = i % n_head;
-        unwrap(engine!.setHeadGain(layer, head, gain), `head ${layer}.${head}`);
-        engineGains![i] = gain;
-      }
-    };
+    const setGains = (target: ArrayLike<number>) => setEngineGains(engine!, target, n_head);
 
     let rerunFrom: number;
     // True when only the head gains changed: the layers below rerunFrom keep
     // the attention of the previous pass.
     let rerun = false;
     let positionMs: number | null = null;
+    let preparedMs: number | null = null;
     if (ids !== lastIds || topK !== lastTopK || !baseline) {
       lastText = null;
       lastIds = null;
@@ -227,13 +263,19 @@ const handlers: { [M in Method]: Handler<M> } = {
       // layers and the LM head at the shown position only, posted at once;
       // then the head at the other positions (a (T - 1) x vocab GEMM, about
       // a layer's worth of work) while the page paints the bars.
-      setGains(gains);
       const T = baseline.ids.length;
       const t = position >= 0 && position < T ? position : T - 1;
-      const at = unwrap(engine.updateAt(t), 'rerun after head edit');
+      const ready =
+        prepared && prepared.ids === ids && prepared.topK === topK && prepared.at.position === t &&
+        sameValues(prepared.gains, gains) && sameValues(engineGains, gains)
+          ? prepared
+          : null;
+      setGains(gains);
+      const at = ready ? ready.at : unwrap(engine.updateAt(t), 'rerun after head edit');
       rerunFrom = at.from_layer;
       rerun = true;
       positionMs = performance.now() - t1;
+      preparedMs = ready ? ready.computeMs : null;
       sendPartial({
         model: model.name,
         T,
@@ -250,10 +292,17 @@ const handlers: { [M in Method]: Handler<M> } = {
           probs_of_top_k: baselineProbs(baseline, at.top_k_ids, at.position),
         },
         rerun_from_layer: rerunFrom,
-        timing: { tokenize_ms: t1 - t0, position_ms: positionMs },
+        timing: { tokenize_ms: t1 - t0, position_ms: positionMs, prepared_ms: preparedMs },
       } satisfies PredictionsPart);
       unwrap(engine.finishUpdate(), 'rerun after head edit');
     }
+    // The trace is this pass now: what was prepared before it is gone. The
+    // attention changed above the lowest layer whose gains differ from the
+    // last analyze's (a gain acts after its layer's attention), whatever
+    // prepare calls ran in between.
+    prepared = null;
+    const attentionFrom = rerun && analyzedGains ? Math.min(n_layer, firstEditedLayer(analyzedGains, gains, n_head) + 1) : 0;
+    analyzedGains = gains.slice();
     const t2 = performance.now();
 
     // Then everything: predictions and losses at every position, and the
@@ -278,11 +327,12 @@ const handlers: { [M in Method]: Handler<M> } = {
       gains: owned(trace.gains),
       baseline: baselineFor(baseline, trace.top_k_ids, trace.T, trace.top_k),
       rerun_from_layer: rerunFrom,
-      attention_from_layer: rerun ? Math.min(n_layer, rerunFrom + 1) : 0,
+      attention_from_layer: attentionFrom,
       timing: {
         tokenize_ms: t1 - t0,
         forward_ms: t2 - t1,
         position_ms: positionMs,
+        prepared_ms: preparedMs,
         trace_ms: performance.now() - t2,
       },
     };
@@ -299,6 +349,45 @@ const handlers: { [M in Method]: Handler<M> } = {
       attention_ms: performance.now() - t3,
     };
     return { core, attention };
+  },
+
+  prepare({ text, gains, topK, position }) {
+    // Only on the trace the page holds (same text and top-k, after its
+    // first analyze), and only for gains other than the engine's own.
+    if (!engine || !model || !engineGains || !baseline || !lastIds) return { prepared: false, compute_ms: 0 };
+    if (text !== lastText || topK !== lastTopK || gains.length !== engineGains.length) {
+      return { prepared: false, compute_ms: 0 };
+    }
+    const T = baseline.ids.length;
+    const t = position >= 0 && position < T ? position : T - 1;
+    if (prepared && prepared.at.position === t && sameValues(prepared.gains, gains)) {
+      return { prepared: true, compute_ms: 0 };
+    }
+    if (sameValues(engineGains, gains)) return { prepared: false, compute_ms: 0 };
+    const t0 = performance.now();
+    setEngineGains(engine, gains, model.n_head);
+    const at = unwrap(engine.updateAt(t), 'head edit prepared ahead of its click');
+    const computeMs = performance.now() - t0;
+    prepared = {
+      ids: lastIds,
+      topK,
+      gains: gains.slice(),
+      at: {
+        position: at.position,
+        from_layer: at.from_layer,
+        top_k_ids: at.top_k_ids.slice(),
+        top_k_probs: at.top_k_probs.slice(),
+        top_k_tokens: at.top_k_tokens.slice(),
+        loss: at.loss,
+      },
+      computeMs,
+    };
+    // The rest of that pass while the reader has not clicked yet: a click
+    // on another head then reruns from a finished trace.
+    setTimeout(() => {
+      if (prepared && engine) unwrap(engine.finishUpdate(), 'head edit prepared ahead of its click');
+    }, 0);
+    return { prepared: true, compute_ms: computeMs };
   },
 };
 
@@ -423,6 +512,8 @@ function installModel(files: LocalModelFiles, t0: number): LoadedModel {
   baseline = null;
   attentionVersion = 0;
   engineGains = new Float32Array(info.n_layer * info.n_head).fill(1);
+  prepared = null;
+  analyzedGains = null;
   const bytes = safetensors.length + configJson.length + vocabJson.length + mergesTxt.length;
   model = {
     name,

@@ -25,6 +25,12 @@ export interface HeadGridActions {
   solo(layer: number, head: number): void;
   toggleLayer(layer: number): void;
   select(layer: number, head: number): void;
+  /**
+   * The reader is about to click this control (the pointer or the focus
+   * came to it, or a pointer went down on it): the page may compute the edit
+   * it would make ahead of the click. Never changes any state.
+   */
+  prepare(edit: 'toggle' | 'solo' | 'layer', layer: number, head: number): void;
 }
 
 interface HeadCell {
@@ -70,6 +76,22 @@ export class HeadGridView {
       if (button && button.matches(':focus-visible')) this.showTooltip(button);
     });
     this.grid.addEventListener('focusout', () => this.tooltip.hide());
+    // The edit a click would make, computed while the reader aims at it.
+    this.grid.addEventListener('pointerover', (event) => this.onAim(event.target, event.shiftKey));
+    this.grid.addEventListener('pointerdown', (event) => this.onAim(event.target, event.shiftKey));
+    this.grid.addEventListener('focusin', (event) => this.onAim(event.target, false));
+  }
+
+  private onAim(target: EventTarget | null, shift: boolean): void {
+    if (!(target instanceof Element)) return;
+    const layerButton = target.closest<HTMLButtonElement>('button.layer-mute');
+    if (layerButton && this.grid.contains(layerButton)) {
+      this.actions.prepare('layer', Number(layerButton.dataset['layer']), -1);
+      return;
+    }
+    const button = target.closest<HTMLButtonElement>('button.head');
+    if (!button || !this.grid.contains(button)) return;
+    this.actions.prepare(shift ? 'solo' : 'toggle', Number(button.dataset['layer']), Number(button.dataset['head']));
   }
 
   /** Builds the L x H cells (only when the model's shape changes). */
