@@ -28,7 +28,7 @@ const OPTIONAL_FILES = ['README.md'] as const;
 const DESCRIPTIONS: Record<string, string> = {
   'gpt-4l':
     '4 layers with MLPs, a previous-token head (0.1) and induction heads (1.2, 1.5, 1.6); trained from scratch on English.',
-  'gpt-6l': '6 layers with MLPs and no warm-up: for comparing how heads specialise with depth.',
+  'gpt-6l': '6 layers with MLPs, text only: predicts best, but grew no induction head (compare gpt-4l).',
   'attn-only-2l':
     '2 attention-only layers with a previous-token head (0.2) and induction heads (1.1, 1.2, 1.3, 1.5).',
 };
