@@ -118,9 +118,9 @@ async function textWithTokens(page, target) {
 // the click (data-revision alone could count a repaint of the old values),
 // and after the rounds every one of them must have shown the values of its
 // own state: those of four rounds before.
-//   cold:  the pointer is away from the grid; the focus, on the head clicked
-//          last, has the worker prepare that head's edit, not the next one,
-//          so each click's rerun starts at the click;
+//   cold:  the pointer is away from the grid and the click is the DOM's
+//          (it moves no focus), so nothing is prepared and each click's
+//          rerun starts at the click;
 //   aimed: the pointer rests on the head (a real mouse move) for AIM_MS
 //          before the click, as a reader's does, and the page prepares the
 //          edit meanwhile (the 'prepare' method of protocol.ts).

@@ -69,6 +69,12 @@ async function mutedHeads(page) {
   );
 }
 
+// The page's whole Trace, through its own "trace JSON" export button.
+async function exportTrace(page) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="trace-json"]')]);
+  return JSON.parse(readFileSync(await download.path(), 'utf8'));
+}
+
 async function openPage(context, url) {
   const page = await context.newPage();
   const problems = watchPage(context, page, server.origin);
@@ -447,10 +453,6 @@ test('edits above layer 0 keep the lower layers\' attention: the page ends where
     console.log(`  edits in layers ${L - 1}, ${upper}, ${L - 1}: ${repainted.join(', ')} heads repainted`);
     // A gain acts after its layer's attention: the layers above the edited one change.
     assert.deepEqual(repainted, [0, (L - upper - 1) * H, 0], 'each edit redraws the layers above the edited one');
-    const exportTrace = async (target) => {
-      const [download] = await Promise.all([target.waitForEvent('download'), target.click('button[data-export="trace-json"]')]);
-      return JSON.parse(readFileSync(await download.path(), 'utf8'));
-    };
     const edited = await exportTrace(page);
     const fresh = await openPage(context, page.url());
     const reference = await exportTrace(fresh.page);
@@ -487,10 +489,6 @@ test('aiming at a head prepares its edit: the click shows it at once, with the n
       return timingLine();
     };
     const drawnAt = (line) => Number(/predictions drawn at ([0-9.]+) ms/.exec(line)?.[1] ?? NaN);
-    const exportTrace = async (target) => {
-      const [download] = await Promise.all([target.waitForEvent('download'), target.click('button[data-export="trace-json"]')]);
-      return JSON.parse(readFileSync(await download.path(), 'utf8'));
-    };
     const steps = [];
     const record = async (name, line) => {
       steps.push({ name, line, url: page.url(), shown: await shownAnalysis(page), trace: await exportTrace(page) });

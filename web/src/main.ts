@@ -469,7 +469,6 @@ const runner = new LatestRunner(async () => {
 // newest aim is kept; the worker declines gains it cannot prepare (another
 // text, the gains it holds). Nothing here changes the state.
 let aimedGains: Float32Array | null = null;
-let preparing = false;
 let lastAim = '';
 
 function prepareEdit(apply: (ahead: AppState) => void): void {
@@ -481,26 +480,20 @@ function prepareEdit(apply: (ahead: AppState) => void): void {
   if (aim === lastAim) return;
   lastAim = aim;
   aimedGains = ahead.gains;
-  if (!preparing) void sendPrepares();
+  preparer.request();
 }
 
-async function sendPrepares(): Promise<void> {
-  preparing = true;
+const preparer = new LatestRunner(async () => {
+  const gains = aimedGains;
+  aimedGains = null;
+  if (!gains) return;
   try {
-    while (aimedGains) {
-      const gains = aimedGains;
-      aimedGains = null;
-      try {
-        await client.call('prepare', { text: state.text, gains, topK: TOP_K, position: state.selectedPosition });
-      } catch {
-        // Nothing is lost: the click computes the same predictions itself
-        // and reports what goes wrong.
-      }
-    }
-  } finally {
-    preparing = false;
+    await client.call('prepare', { text: state.text, gains, topK: TOP_K, position: state.selectedPosition });
+  } catch {
+    // Nothing is lost: the click computes the same predictions itself
+    // and reports what goes wrong.
   }
-}
+});
 
 // ---- State changes: every one goes through changed() ----
 

@@ -153,6 +153,17 @@ function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   return true;
 }
 
+/**
+ * The prepared edit, if it is the first phase of these ids, top-k, position
+ * and gains on the trace the engine holds (its gains still those prepared).
+ */
+function preparedFor(ids: Int32Array, topK: number, t: number, gains: ArrayLike<number>): PreparedEdit | null {
+  const ok =
+    prepared && prepared.ids === ids && prepared.topK === topK && prepared.at.position === t &&
+    sameValues(prepared.gains, gains) && engineGains && sameValues(engineGains, gains);
+  return ok ? prepared : null;
+}
+
 /** The lowest layer with a head whose gain differs between a and b ([L x H]); L if none. */
 function firstEditedLayer(a: ArrayLike<number>, b: ArrayLike<number>, n_head: number): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return Math.floor(i / n_head);
@@ -265,11 +276,7 @@ const handlers: { [M in Method]: Handler<M> } = {
       // a layer's worth of work) while the page paints the bars.
       const T = baseline.ids.length;
       const t = position >= 0 && position < T ? position : T - 1;
-      const ready =
-        prepared && prepared.ids === ids && prepared.topK === topK && prepared.at.position === t &&
-        sameValues(prepared.gains, gains) && sameValues(engineGains, gains)
-          ? prepared
-          : null;
+      const ready = preparedFor(ids, topK, t, gains);
       setGains(gains);
       const at = ready ? ready.at : unwrap(engine.updateAt(t), 'rerun after head edit');
       rerunFrom = at.from_layer;
@@ -360,9 +367,7 @@ const handlers: { [M in Method]: Handler<M> } = {
     }
     const T = baseline.ids.length;
     const t = position >= 0 && position < T ? position : T - 1;
-    if (prepared && prepared.at.position === t && sameValues(prepared.gains, gains)) {
-      return { prepared: true, compute_ms: 0 };
-    }
+    if (preparedFor(lastIds, topK, t, gains)) return { prepared: true, compute_ms: 0 };
     if (sameValues(engineGains, gains)) return { prepared: false, compute_ms: 0 };
     const t0 = performance.now();
     setEngineGains(engine, gains, model.n_head);
