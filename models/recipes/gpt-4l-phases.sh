@@ -24,6 +24,8 @@
 #      minutes (default 45; the trainer fits the step count to them).
 GPT4L_PHASE1=${GPT4L_PHASE1:-build/gpt-4l-phase1}
 GPT4L_PHASE1B=${GPT4L_PHASE1B:-build/gpt-4l-phase1b}
+# The tokenizer of all three runs (train-gpt-4l-8k.sh sets the 8192 one).
+GPT4L_TOKENIZER=${GPT4L_TOKENIZER:-models/tokenizer-3584}
 
 # gpt4l_warmup OUT [headlight train flags...]: a warm-up run into OUT (the
 # sixth round's phase one as it stands: 32 tokens, MLPs off, ended at a
@@ -34,7 +36,7 @@ gpt4l_warmup() {
   rm -rf "$out"
   mkdir -p "$out"
   "$HEADLIGHT_BIN" train --train build/corpus/train.txt --val build/corpus/val.txt \
-    --tokenizer models/tokenizer-3584 --out "$out" --threads "$THREADS" --dtype f32 \
+    --tokenizer "$GPT4L_TOKENIZER" --out "$out" --threads "$THREADS" --dtype f32 \
     --n-layer 4 --n-head 8 --n-embd 256 --n-positions 128 \
     --batch 16 --steps 6000 --lr 2e-3 --warmup 200 --min-lr-frac 1 --weight-decay 0.1 \
     --induction-warmup-steps 6000 --induction-warmup-gap 4 \

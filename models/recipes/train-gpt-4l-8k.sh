@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# gpt-4l-8k, the candidate for the page's next default model (issue 15): the
+# gpt-4l shape (4 layers with MLPs, 8 heads, d 256, 128 positions) with the
+# 8192-token vocabulary, which the vocabulary comparison measured best per
+# byte (models/README.md): 5.32M parameters, about 10.2 MiB in F16, inside
+# the default model's 16 MiB budget. Trained as gpt-4l (gpt-4l-phases.sh):
+# the induction warm-up on the first two blocks into build/gpt-4l-8k-phase1/,
+# 2,000 near-copy steps into build/gpt-4l-8k-phase1b/, then text. The text
+# run is longer than one session: STAGE=warmup runs the two warm-ups, STAGE=text
+# one text run of TIME_LIMIT_MIN minutes from INIT (default the last warm-up)
+# into OUT (default models/gpt-4l-8k); a later session continues with
+# STAGE=text INIT=<the last run's folder>, and the card lists every run.
+source "$(dirname "$0")/common.sh"
+GPT4L_TOKENIZER=models/tokenizer-8192
+GPT4L_PHASE1=${GPT4L_PHASE1:-build/gpt-4l-8k-phase1}
+GPT4L_PHASE1B=${GPT4L_PHASE1B:-build/gpt-4l-8k-phase1b}
+source "$(dirname "$0")/gpt-4l-phases.sh"
+prepare
+STAGE=${STAGE:-all}
+if [[ $STAGE == all || $STAGE == warmup ]]; then
+  train_gpt4l_phase1
+  train_gpt4l_phase1b
+fi
+if [[ $STAGE == all || $STAGE == text ]]; then
+  INIT=${INIT:-$GPT4L_PHASE1B}
+  # train_model empties its output folder first: a run that continues the
+  # shipped folder starts from a copy of it.
+  if [[ $(realpath -m "$INIT") == $(realpath -m "${MODELS_OUT:-models}/gpt-4l-8k") ]]; then
+    rm -rf build/gpt-4l-8k-init && cp -r "$INIT" build/gpt-4l-8k-init && INIT=build/gpt-4l-8k-init
+  fi
+  # DTYPE=f32 for a run that a later one continues (F16 rounds the weights).
+  train_model gpt-4l-8k "$GPT4L_TOKENIZER" --init-from "$INIT" "${GPT4L_TEXT[@]}" \
+    --dtype "${DTYPE:-f16}"
+fi
