@@ -11,6 +11,7 @@
 #include <string>
 
 #include "error.h"
+#include "json_limits.h"
 
 namespace hl {
 namespace {
@@ -28,7 +29,7 @@ constexpr int64_t kMaxPositions = 65536;
 int read_size(const json& config, const std::string& key, int64_t max) {
   const json& v = config.at(key);
   if (!v.is_number_integer()) {
-    throw Error("config.json: " + key + " must be an integer, found " + v.dump());
+    throw Error("config.json: " + key + " must be an integer, found " + describe_json(v));
   }
   const int64_t n = v.is_number_unsigned()
                         ? int64_t(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX))
@@ -59,28 +60,28 @@ void check_variant(const json& config, const ModelConfig& c) {
     const bool gelu = act.is_string() && (act == "gelu_new" || act == "gelu_pytorch_tanh" ||
                                           act == "gelu_fast" || act == "gelu");
     if (!gelu) {
-      throw Error("config.json: activation_function " + act.dump() +
+      throw Error("config.json: activation_function " + describe_json(act) +
                   " is not supported (Headlight computes the tanh GELU, gelu_new)");
     }
   }
   if (config.contains("n_inner") && !config["n_inner"].is_null()) {
     const json& n_inner = config["n_inner"];
     if (!n_inner.is_number_integer() || n_inner.get<int64_t>() != int64_t(c.d_mlp())) {
-      throw Error("config.json: n_inner " + n_inner.dump() + " is not supported (the MLP is 4 * " +
+      throw Error("config.json: n_inner " + describe_json(n_inner) + " is not supported (the MLP is 4 * " +
                   "n_embd = " + std::to_string(c.d_mlp()) + " wide)");
     }
   }
   if (config.contains("scale_attn_weights") && config["scale_attn_weights"] != true) {
-    throw Error("config.json: scale_attn_weights " + config["scale_attn_weights"].dump() +
+    throw Error("config.json: scale_attn_weights " + describe_json(config["scale_attn_weights"]) +
                 " is not supported (attention is scaled by 1/sqrt(d_head))");
   }
   if (config.contains("scale_attn_by_inverse_layer_idx") &&
       config["scale_attn_by_inverse_layer_idx"] != false) {
     throw Error("config.json: scale_attn_by_inverse_layer_idx " +
-                config["scale_attn_by_inverse_layer_idx"].dump() + " is not supported");
+                describe_json(config["scale_attn_by_inverse_layer_idx"]) + " is not supported");
   }
   if (config.contains("add_cross_attention") && config["add_cross_attention"] != false) {
-    throw Error("config.json: add_cross_attention " + config["add_cross_attention"].dump() +
+    throw Error("config.json: add_cross_attention " + describe_json(config["add_cross_attention"]) +
                 " is not supported");
   }
 }
@@ -102,12 +103,10 @@ ModelConfig parse_config(const std::string& json_text) {
   if (json_text.find_first_not_of(" \t\r\n") == std::string::npos) {
     throw Error("config.json: file is empty");
   }
-  json config;
-  try {
-    config = json::parse(json_text);
-  } catch (const json::exception& e) {
-    throw Error(std::string("config.json: not valid JSON (") + e.what() + ")");
-  }
+  const json config =
+      parse_json_bounded(json_text.data(), json_text.data() + json_text.size(), JsonLimits{},
+                         "config.json", "config.json: not valid JSON")
+          .value;
   if (!config.is_object()) {
     throw Error("config.json: expected a JSON object, found " + std::string(config.type_name()));
   }
@@ -133,18 +132,18 @@ ModelConfig parse_config(const std::string& json_text) {
   if (config.contains("layer_norm_epsilon")) {
     const json& eps = config["layer_norm_epsilon"];
     if (!eps.is_number()) {
-      throw Error("config.json: layer_norm_epsilon must be a number, found " + eps.dump());
+      throw Error("config.json: layer_norm_epsilon must be a number, found " + describe_json(eps));
     }
     const double value = eps.get<double>();
     if (!(value > 0.0 && value < 1.0)) {
-      throw Error("config.json: layer_norm_epsilon " + eps.dump() + " must be in (0, 1)");
+      throw Error("config.json: layer_norm_epsilon " + describe_json(eps) + " must be in (0, 1)");
     }
     c.layer_norm_epsilon = float(value);
   }
   if (config.contains("attn_only")) {
     const json& attn_only = config["attn_only"];
     if (!attn_only.is_boolean()) {
-      throw Error("config.json: attn_only must be true or false, found " + attn_only.dump());
+      throw Error("config.json: attn_only must be true or false, found " + describe_json(attn_only));
     }
     c.attn_only = attn_only.get<bool>();
   }

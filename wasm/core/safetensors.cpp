@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "error.h"
+#include "json_limits.h"
 
 namespace hl {
 namespace {
@@ -28,6 +29,8 @@ constexpr size_t kLengthPrefixBytes = 8;
 constexpr uint64_t kMaxHeaderBytes = 100ull * 1000 * 1000;
 // No real tensor dimension comes near 2^40: such a value is a corrupt file.
 constexpr int64_t kMaxDim = int64_t{1} << 40;
+// GPT-2 XL's header has under 600 entries; far more is a hostile file.
+constexpr size_t kMaxHeaderEntries = 65536;
 
 size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
 
@@ -181,7 +184,7 @@ uint64_t json_unsigned(const json& v, const std::string& tensor, const char* fie
                 std::to_string(v.get<int64_t>()));
   }
   throw Error("safetensors: tensor " + in_quotes(tensor) + ": " + field +
-              " must hold non-negative integers, found " + v.dump());
+              " must hold non-negative integers, found " + describe_json(v));
 }
 
 Entry parse_entry(const std::string& name, const json& entry) {
@@ -199,7 +202,7 @@ Entry parse_entry(const std::string& name, const json& entry) {
   const json& dtype = entry["dtype"];
   if (!dtype.is_string()) {
     throw Error("safetensors: tensor " + in_quotes(name) + ": dtype must be a string, found " +
-                dtype.dump());
+                describe_json(dtype));
   }
   const DTypeSpec* spec = find_dtype(dtype.get<std::string>());
   if (spec == nullptr || (!spec->readable && !is_mask_buffer(name))) {
@@ -211,7 +214,7 @@ Entry parse_entry(const std::string& name, const json& entry) {
   const json& shape = entry["shape"];
   if (!shape.is_array()) {
     throw Error("safetensors: tensor " + in_quotes(name) + ": shape must be an array, found " +
-                shape.dump());
+                describe_json(shape));
   }
   for (const json& dim : shape) {
     const uint64_t d = json_unsigned(dim, name, "shape");
@@ -225,7 +228,7 @@ Entry parse_entry(const std::string& name, const json& entry) {
   const json& offsets = entry["data_offsets"];
   if (!offsets.is_array() || offsets.size() != 2) {
     throw Error("safetensors: tensor " + in_quotes(name) +
-                ": data_offsets must be [begin, end], found " + offsets.dump());
+                ": data_offsets must be [begin, end], found " + describe_json(offsets));
   }
   const uint64_t begin = json_unsigned(offsets[0], name, "data_offsets");
   const uint64_t end = json_unsigned(offsets[1], name, "data_offsets");
@@ -346,29 +349,19 @@ SafeTensors parse_safetensors(const uint8_t* bytes, size_t size) {
   const char* header_begin = reinterpret_cast<const char*>(bytes + kLengthPrefixBytes);
   const char* header_end = header_begin + header_len;
 
-  // JSON objects silently keep the last of duplicate keys; a file that names a
-  // tensor twice is ambiguous, so the parser callback catches it.
-  std::set<std::string> top_level_keys;
-  std::string duplicate;
-  json::parser_callback_t on_event = [&](int depth, json::parse_event_t event, json& parsed) {
-    if (depth == 1 && event == json::parse_event_t::key) {
-      const std::string& key = parsed.get_ref<const std::string&>();
-      if (!top_level_keys.insert(key).second && duplicate.empty()) duplicate = key;
-    }
-    return true;
-  };
-  json header;
-  try {
-    header = json::parse(header_begin, header_end, on_event);
-  } catch (const json::exception& e) {
-    throw Error(std::string("safetensors: header is not JSON (") + e.what() + ")");
-  }
+  // A file that names a tensor twice is ambiguous (JSON keeps the last one
+  // silently): the bounded parse reports it.
+  JsonLimits limits;
+  limits.max_top_level_keys = kMaxHeaderEntries + 1;  // + __metadata__
+  ParsedJson parsed = parse_json_bounded(header_begin, header_end, limits, "safetensors: header",
+                                         "safetensors: header is not JSON");
+  const json& header = parsed.value;
   if (!header.is_object()) {
     throw Error("safetensors: header is not a JSON object (found " +
                 std::string(header.type_name()) + ")");
   }
-  if (!duplicate.empty())
-    throw Error("safetensors: tensor " + in_quotes(duplicate) + " appears twice");
+  if (!parsed.first_duplicate_key.empty())
+    throw Error("safetensors: tensor " + in_quotes(parsed.first_duplicate_key) + " appears twice");
 
   SafeTensors st;
   st.data = bytes + kLengthPrefixBytes + header_len;

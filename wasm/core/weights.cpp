@@ -199,22 +199,29 @@ Weights load_weights(const ModelConfig& config, const SafeTensors& st) {
     }
   }
 
-  Weights w = allocate_weights(config);
+  // Every name and shape is checked against the config before the block is
+  // allocated: a small file whose config asks for a huge model is refused
+  // by its first wrong tensor, not after allocating what the config asks.
+  check_config(config);
+  Weights shapes_only;  // the name table's names and shapes; views stay null
+  shapes_only.config = config;
+  shapes_only.layers.assign(size_t(config.n_layer), LayerWeights{});
   std::set<std::string> used;
-  for (const ParamEntry& p : param_table(w)) {
-    auto it = by_name.find(p.name);
+  for (const Slot& s : slots(shapes_only)) {
+    auto it = by_name.find(s.name);
     if (it == by_name.end()) {
-      throw Error("weights: missing tensor '" + p.name + "' (config: n_layer " +
+      throw Error("weights: missing tensor '" + s.name + "' (config: n_layer " +
                   std::to_string(config.n_layer) + (config.attn_only ? ", attn_only" : "") + ")");
     }
-    const TensorInfo& t = *it->second;
-    if (t.shape != p.shape) {
-      throw Error("weights: tensor '" + p.name + "': shape " + shape_string(t.shape) +
-                  " disagrees with config, expected " + shape_string(p.shape));
+    if (it->second->shape != s.shape) {
+      throw Error("weights: tensor '" + s.name + "': shape " + shape_string(it->second->shape) +
+                  " disagrees with config, expected " + shape_string(s.shape));
     }
-    st.read_f32(t, p.data);
-    used.insert(p.name);
+    used.insert(s.name);
   }
+
+  Weights w = allocate_weights(config);
+  for (const ParamEntry& p : param_table(w)) st.read_f32(*by_name.at(p.name), p.data);
   if (lm_head) check_tied_head(st, *lm_head, *by_name.at("wte.weight"), w.wte);
 
   // Anything left over is a typo, another architecture, or a config that
