@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(cmake g++ make emscripten wabt libxsimd-dev doctest-dev nlohmann-json3-dev
+DEBIAN_PACKAGES=(cmake g++ make clang libclang-rt-14-dev emscripten wabt libxsimd-dev doctest-dev nlohmann-json3-dev
                  chromium libopenblas-dev xz-utils)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
