@@ -735,7 +735,9 @@ TEST_SUITE("weights") {
       files.emplace_back("F32", hl::write_safetensors(image.tensors, hl::DType::F32));
       files.emplace_back("F16", hl::write_safetensors(image.tensors, hl::DType::F16));
     }
-    for (auto& [dtype, file] : files) {
+    for (auto& entry : files) {
+      const std::string& dtype = entry.first;  // (clang: no structured binding in CAPTURE)
+      Bytes& file = entry.second;
       CAPTURE(dtype);
       const auto start = std::chrono::steady_clock::now();
       const hl::SafeTensors st = hl::parse_safetensors(file.data(), file.size());
