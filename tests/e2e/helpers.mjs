@@ -2,6 +2,7 @@
 // (node:http, 127.0.0.1, random port), Debian's Chromium through
 // playwright-core, and a watcher that records every console error, page
 // error and request that leaves the origin.
+import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -123,6 +124,21 @@ export function watchPage(context, page, origin) {
   return problems;
 }
 
+/**
+ * What every browser test ends with: the page (and its workers) logged no
+ * console error, threw nothing, opened no dialog and asked no other origin
+ * for anything. `problems` comes from watchPage; prints the request count.
+ */
+export function assertCleanPage(problems, what = 'page') {
+  const origins = new Set(problems.requests.filter((url) => !url.startsWith('data:') && !url.startsWith('blob:')).map((url) => new URL(url).origin));
+  console.log(`  ${what}: ${problems.requests.length} requests to ${[...origins].join(', ') || 'nowhere'}; ` +
+    `${problems.consoleErrors.length} console errors, ${problems.pageErrors.length} page errors`);
+  assert.deepEqual(problems.foreignRequests, [], 'no request left the origin');
+  assert.deepEqual(problems.consoleErrors, [], 'no console error');
+  assert.deepEqual(problems.pageErrors, [], 'no uncaught page error');
+  assert.deepEqual(problems.dialogs, [], 'no dialog opened (no script ran)');
+}
+
 export function artifactPath(name) {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   return join(ARTIFACTS_DIR, name);
@@ -161,9 +177,10 @@ export async function canvasStats(page, selector) {
  * A GPT-2-shaped model with random weights, as the files the page fetches
  * (config.json, model.safetensors; the tokenizer files of tests/fixtures/tiny-gpt):
  * for testing the page at sizes no shipped model has (e.g. 12 x 12 heads,
- * 256 positions). `attnScale` > 0.02 makes the attention patterns peaky.
+ * 256 positions). `attnScale` > 0.02 makes the attention patterns peaky;
+ * `embedScale` near 1 makes the predictions peaky (the LM head is wte).
  */
-export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale = 0.35, seed = 1 }) {
+export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale = 0.35, embedScale = 0.1, seed = 1 }) {
   const fixture = join(REPO_ROOT, 'tests', 'fixtures', 'tiny-gpt');
   const vocab = readFileSync(join(fixture, 'vocab.json'));
   const merges = readFileSync(join(fixture, 'merges.txt'));
@@ -195,7 +212,7 @@ export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale
   const noise = (scale) => () => uniform() * 2 * Math.sqrt(3) * scale;
   const ones = () => 1;
   const zeros = () => 0;
-  add('wte.weight', [vocab_size, n_embd], noise(0.1));
+  add('wte.weight', [vocab_size, n_embd], noise(embedScale));
   add('wpe.weight', [n_positions, n_embd], noise(0.1));
   for (let l = 0; l < n_layer; l++) {
     add(`h.${l}.ln_1.weight`, [n_embd], ones);
