@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import {
   DIST_DIR,
   artifactPath,
+  assertCleanPage,
   canvasStats,
   launchChromium,
   serveStatic,
@@ -242,10 +243,7 @@ test('<headlight-explorer> in a plain host page', async (t) => {
   });
 
   await t.test('no console error, no request off the origin', () => {
-    console.log(`  ${problems.requests.length} requests, all to ${server.origin}`);
-    assert.deepEqual(problems.foreignRequests, []);
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.pageErrors, []);
+    assertCleanPage(problems);
   });
   await context.close();
 });
@@ -386,9 +384,7 @@ test('iframe embed mode and the postMessage API', async (t) => {
   });
 
   await t.test('no console error, no request off the origin', () => {
-    assert.deepEqual(problems.foreignRequests, []);
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.pageErrors, []);
+    assertCleanPage(problems);
   });
   await context.close();
 });
@@ -458,15 +454,13 @@ test('"Copy embed code" gives both snippets, and both work when pasted', async (
       await waitReady(frame);
       assert.equal(await tokenText(frame), text);
       assert.deepEqual(await pressedHeads(frame), ['1.0']);
-      assert.deepEqual(hostProblems.consoleErrors, []);
+      assertCleanPage(hostProblems, `host page with the ${kind} snippet`);
       await host.close();
     });
   }
 
   await t.test('no console error, no request off the origin', () => {
-    assert.deepEqual(problems.foreignRequests, []);
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.pageErrors, []);
+    assertCleanPage(problems);
   });
   await context.close();
 });

@@ -102,14 +102,19 @@ export async function launchChromium() {
 /**
  * Records what must never happen: console errors, uncaught page errors,
  * dialogs (an executed alert()), and requests to any origin but `origin`
- * (workers' requests included: they go through the context).
+ * (workers' requests included: they go through the context). `origin`
+ * 'file://' stands for files opened from disk (whose origin is opaque).
  */
 export function watchPage(context, page, origin) {
   const problems = { consoleErrors: [], pageErrors: [], dialogs: [], foreignRequests: [], requests: [] };
+  // data: and blob: URLs are made by the page itself (a blob: URL of a file:// page has origin "null").
+  const local = (url) =>
+    url.startsWith('data:') ||
+    (origin === 'file://' ? url.startsWith('file:') || url.startsWith('blob:null/') : new URL(url).origin === origin);
   context.on('request', (request) => {
     const url = request.url();
     problems.requests.push(url);
-    if (!url.startsWith('data:') && new URL(url).origin !== origin) problems.foreignRequests.push(url);
+    if (!local(url)) problems.foreignRequests.push(url);
   });
   const onConsole = (message) => {
     if (message.type() === 'error') problems.consoleErrors.push(message.text());
