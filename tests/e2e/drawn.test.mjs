@@ -290,6 +290,28 @@ async function waitForDetail(page, name) {
   await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
 }
 
+/**
+ * Makes a head edit with `act` and waits until it is drawn everywhere: the
+ * bars show their ghosts, the mean loss is no longer pending and the grid
+ * has redrawn.
+ */
+async function editAndSettle(page, act) {
+  const revision = await page.$eval(GRID, (grid) => grid.dataset.revision);
+  await act();
+  await page.waitForFunction(
+    ([list, before]) =>
+      document.querySelectorAll(`${list} .bar-ghost:not([hidden])`).length === 5 &&
+      document.querySelector('[data-role="mean-loss"]').dataset.pending === undefined &&
+      document.querySelector('[data-role="head-grid"]').dataset.revision !== before,
+    [PREDICTION_LIST, revision],
+  );
+}
+
+const mutedHeads = (page) =>
+  page.$$eval(`${GRID} button.head[aria-pressed="true"]`, (buttons) =>
+    buttons.map((b) => `${b.dataset.layer}.${b.dataset.head}`),
+  );
+
 test('the drawn grid, detail heatmap and bars match the float64 reference', async (t) => {
   const context = await browser.newContext({
     viewport: { width: 1280, height: 900 },
@@ -366,19 +388,8 @@ test('the drawn grid, detail heatmap and bars match the float64 reference', asyn
         swapGap = Math.max(swapGap, Math.abs(p21[v] - p12[v]));
         muteEffect = Math.max(muteEffect, Math.abs(p21[v] - p[v]));
       }
-      const revision = await page.$eval(GRID, (grid) => grid.dataset.revision);
-      await page.click(headButton(2, 1));
-      // The edit is settled when the bars show their ghosts, the mean loss
-      // is no longer pending and the grid has redrawn.
-      await page.waitForFunction(
-        ([list, before]) =>
-          document.querySelectorAll(`${list} .bar-ghost:not([hidden])`).length === 5 &&
-          document.querySelector('[data-role="mean-loss"]').dataset.pending === undefined &&
-          document.querySelector('[data-role="head-grid"]').dataset.revision !== before,
-        [PREDICTION_LIST, revision],
-      );
-      assert.equal(await page.getAttribute(headButton(2, 1), 'aria-pressed'), 'true', 'head 2.1 shows muted');
-      assert.equal(await page.getAttribute(headButton(1, 2), 'aria-pressed'), 'false', 'head 1.2 does not');
+      await editAndSettle(page, () => page.click(headButton(2, 1)));
+      assert.deepEqual(await mutedHeads(page), ['2.1'], 'head 2.1, and only it, shows muted');
       const bars = compareBars(await drawnBars(page), muted, plain);
       const grid = compareGrid(await gridPixels(page), muted);
       console.log(
@@ -387,6 +398,7 @@ test('the drawn grid, detail heatmap and bars match the float64 reference', asyn
           `muting 1.2 instead would differ by ${swapGap.toFixed(4)}`,
       );
       assert.ok(swapGap > 4 * WIDTH_TOLERANCE, 'muting 1.2 would draw visibly different bars');
+      assert.ok(muteEffect > 4 * WIDTH_TOLERANCE, 'a page that ignored the mute would draw visibly different bars');
       assert.ok(bars.maxWidthError < WIDTH_TOLERANCE);
       assert.ok(bars.maxGhostError < WIDTH_TOLERANCE, 'the ghosts show the unedited reference');
       assert.equal(grid.maxError, 0);
@@ -408,6 +420,37 @@ test('the drawn grid, detail heatmap and bars match the float64 reference', asyn
       assert.equal(grid.maxError, 0);
       assert.ok(detail.maxError <= 1);
       assertCleanPage(freshProblems, 'fresh page');
+    });
+
+    await t.test('keyboard: arrows to 2.1, Space mutes it, Enter shows it; drawn as the reference', async () => {
+      const { page: keys, problems: keyProblems } = await openPage(context, '');
+      await keys.click('[data-role="text-input"]');
+      let reached = false;
+      for (let i = 0; i < 80 && !reached; i++) {
+        await keys.keyboard.press('Tab');
+        reached = await keys.evaluate((grid) => document.querySelector(grid).contains(document.activeElement), GRID);
+      }
+      assert.ok(reached, 'Tab reaches the head grid');
+      // From wherever the grid's focus is: top row, first head, then 2 down and 1 right.
+      for (let i = 0; i < SHAPE.n_layer; i++) await keys.keyboard.press('ArrowUp');
+      for (const key of ['Home', 'ArrowDown', 'ArrowDown', 'ArrowRight']) await keys.keyboard.press(key);
+      const focused = await keys.evaluate(() => `${document.activeElement.dataset.layer}.${document.activeElement.dataset.head}`);
+      assert.equal(focused, '2.1', 'two rows down is layer 2, one column right is head 1');
+      await editAndSettle(keys, () => keys.keyboard.press('Space'));
+      assert.deepEqual(await mutedHeads(keys), ['2.1'], 'Space muted head 2.1');
+      await keys.keyboard.press('Enter');
+      await waitForDetail(keys, '2.1');
+      const muted = referenceRun(['2.1']);
+      const bars = compareBars(await drawnBars(keys), muted, plain);
+      const detail = compareDetail(await detailCells(keys), muted, 2, 1);
+      console.log(
+        `  keyboard mute 2.1: bars max width error ${bars.maxWidthError.toExponential(2)}, ` +
+          `ghosts ${bars.maxGhostError.toExponential(2)}; detail 2.1 max colour error ${detail.maxError}`,
+      );
+      assert.ok(bars.maxWidthError < WIDTH_TOLERANCE);
+      assert.ok(bars.maxGhostError < WIDTH_TOLERANCE);
+      assert.ok(detail.maxError <= 1);
+      assertCleanPage(keyProblems, 'keyboard page');
     });
 
     assertCleanPage(problems);
