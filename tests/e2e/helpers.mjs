@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { mulberry32 } from '../../scripts/lib/random.mjs';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 // HEADLIGHT_DIST: test another build (engineers building at once use their own outDir).
@@ -203,11 +204,8 @@ export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale
     layer_norm_epsilon: 1e-5,
     tie_word_embeddings: true,
   };
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  };
+  const next = mulberry32(seed);
+  const uniform = () => next() - 0.5;
   const tensors = [];
   const add = (name, shape, fill) => {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
