@@ -5,15 +5,17 @@
 // bars and their ghosts. The oracle is never the page's own numbers (no
 // data-probs, no trace export): a transposed heatmap, a head drawn at another
 // head's offset, a layer/head swap in a mute, or a bar of the wrong token
-// fails here. Only stable roles and selectors and canvas pixels are read.
+// fails here (each was tried on a page built with the fault). Only stable
+// roles and selectors and canvas pixels are read.
 //
 // Model: random weights (helpers.mjs randomGptFiles), 3 layers x 3 heads, so
-// that head 2.1 and head 1.2 both exist and muting one is not muting the other.
+// that head 2.1 and head 1.2 both exist and muting one is not muting the other;
+// wte at scale 1 makes the predictions peaky, so the bars are long.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadReferenceModel, referenceForward } from '../reference/gpt2-reference.mjs';
 import { importTs } from '../web/ts-import.mjs';
@@ -34,7 +36,7 @@ const PREFIX = '/headlight/';
 const MODEL = 'random-3x3';
 const SHAPE = { n_layer: 3, n_head: 3, n_embd: 48, n_positions: 64 };
 const TEXT = 'From the top of the tower she could see the whole bay and the boats.';
-const HEADLIGHT = join(REPO_ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/headlight');
+const HEADLIGHT = resolve(REPO_ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/headlight');
 const GRID = '[data-role="head-grid"]';
 const headButton = (layer, head) => `${GRID} button.head[data-layer="${layer}"][data-head="${head}"]`;
 
@@ -321,22 +323,22 @@ test('the drawn grid, detail heatmap and bars match the float64 reference', asyn
   try {
     const { page, problems } = await openPage(context, '&head=2.1');
     const plain = referenceRun();
-    const { n_head: H } = reference.config;
+    const { n_layer: L, n_head: H } = reference.config;
     const T = ids.length;
 
     await t.test('every grid cell of every head is viridis of the reference attention', async () => {
       const result = compareGrid(await gridPixels(page), plain);
       // How different the heads are: a picture drawn at another head's offset would differ this much.
       let minHeadDistance = Infinity;
-      for (let a = 0; a < 9; a++) {
-        for (let b = a + 1; b < 9; b++) {
+      for (let a = 0; a < L * H; a++) {
+        for (let b = a + 1; b < L * H; b++) {
           let d = 0;
           for (let i = 0; i < T * T; i++) d = Math.max(d, Math.abs(plain.attn[a * T * T + i] - plain.attn[b * T * T + i]));
           minHeadDistance = Math.min(minHeadDistance, d);
         }
       }
       console.log(
-        `  grid: ${result.cells} cells of 9 heads x ${T} tokens, max colour error ${result.maxError} ` +
+        `  grid: ${result.cells} cells of ${L * H} heads x ${T} tokens, max colour error ${result.maxError} ` +
           `(of 255), ${result.futureOpaque} future cells painted; closest two heads differ by ${minHeadDistance.toFixed(3)} in weight`,
       );
       assert.equal(result.maxError, 0, 'each cell holds exactly its LUT colour');
