@@ -13,7 +13,7 @@
 // wte at scale 1 makes the predictions peaky, so the bars are long.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -25,8 +25,9 @@ import {
   REPO_ROOT,
   assertCleanPage,
   launchChromium,
+  mutedHeads,
   randomGptFiles,
-  serveStatic,
+  serveWithModel,
   watchPage,
 } from './helpers.mjs';
 
@@ -58,12 +59,7 @@ before(async () => {
   const tokenized = spawnSync(HEADLIGHT, ['tokenize', '--model', modelDir], { input: TEXT, encoding: 'utf8' });
   assert.equal(tokenized.status, 0, tokenized.stderr);
   ids = tokenized.stdout.trim().split(' ').map(Number);
-
-  const index = JSON.parse(readFileSync(join(DIST_DIR, 'models/index.json'), 'utf8'));
-  index.models.push({ name: MODEL, description: 'random weights for the drawing tests', bytes: files['model.safetensors'].length });
-  const overrides = { [`${PREFIX}models/index.json`]: JSON.stringify(index) };
-  for (const [file, bytes] of Object.entries(files)) overrides[`${PREFIX}models/${MODEL}/${file}`] = bytes;
-  server = await serveStatic(DIST_DIR, { prefix: PREFIX, overrides });
+  server = await serveWithModel(MODEL, files, 'random weights for the drawing tests', { prefix: PREFIX });
   browser = await launchChromium();
 });
 
@@ -308,11 +304,6 @@ async function editAndSettle(page, act) {
     [PREDICTION_LIST, revision],
   );
 }
-
-const mutedHeads = (page) =>
-  page.$$eval(`${GRID} button.head[aria-pressed="true"]`, (buttons) =>
-    buttons.map((b) => `${b.dataset.layer}.${b.dataset.head}`),
-  );
 
 test('the drawn grid, detail heatmap and bars match the float64 reference', async (t) => {
   const context = await browser.newContext({

@@ -85,6 +85,18 @@ export async function serveStatic(root, { prefix = '/', overrides = {}, slow = {
   };
 }
 
+/**
+ * Serves DIST_DIR under `prefix` with one more model in the picker: `files`
+ * (e.g. randomGptFiles(...).files) as models/<name>/, listed in models/index.json.
+ */
+export async function serveWithModel(name, files, description, { prefix = '/' } = {}) {
+  const index = JSON.parse(readFileSync(join(DIST_DIR, 'models/index.json'), 'utf8'));
+  index.models.push({ name, description, bytes: files['model.safetensors'].length });
+  const overrides = { [`${prefix}models/index.json`]: JSON.stringify(index) };
+  for (const [file, bytes] of Object.entries(files)) overrides[`${prefix}models/${name}/${file}`] = bytes;
+  return serveStatic(DIST_DIR, { prefix, overrides });
+}
+
 export async function launchChromium() {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -258,6 +270,13 @@ export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale
       'merges.txt': merges,
     },
   };
+}
+
+/** The heads the grid shows muted (aria-pressed), as "layer.head", in a page or a frame. */
+export async function mutedHeads(pageOrFrame) {
+  return pageOrFrame.$$eval('[data-role="head-grid"] button.head[aria-pressed="true"]', (buttons) =>
+    buttons.map((b) => `${b.dataset.layer}.${b.dataset.head}`),
+  );
 }
 
 // ---- the predictions panel -------------------------------------------------

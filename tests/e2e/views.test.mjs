@@ -17,9 +17,11 @@ import {
   clickToPaintTimes,
   launchChromium,
   maxAbsDiff,
+  mutedHeads,
   predictionState,
   randomGptFiles,
   serveStatic,
+  serveWithModel,
   shownAnalysis,
   timed,
   waitForNewPredictions,
@@ -63,12 +65,6 @@ async function hashWhen(page, regex, { absent = false } = {}) {
   return hashOf(page);
 }
 const pressed = (page, selector) => page.getAttribute(selector, 'aria-pressed');
-
-async function mutedHeads(page) {
-  return page.$$eval('[data-role="head-grid"] button.head[aria-pressed="true"]', (buttons) =>
-    buttons.map((b) => `${b.dataset.layer}.${b.dataset.head}`),
-  );
-}
 
 // The page's whole Trace, through its own "trace JSON" export button.
 async function exportTrace(page) {
@@ -555,11 +551,7 @@ test('hide= flags hide panels for a lesson', async () => {
 test('12 x 12 heads at 256 tokens: the grid draws and edits repaint quickly', async () => {
   const name = 'random-12x12';
   const { config: big, files } = randomGptFiles({ n_layer: 12, n_head: 12, n_embd: 192, n_positions: 256 });
-  const index = JSON.parse(readFileSync(join(DIST, 'models/index.json'), 'utf8'));
-  index.models.push({ name, description: 'random weights for a size test', bytes: files['model.safetensors'].length });
-  const overrides = { [`${PREFIX}models/index.json`]: JSON.stringify(index) };
-  for (const [file, bytes] of Object.entries(files)) overrides[`${PREFIX}models/${name}/${file}`] = bytes;
-  const perf = await serveStatic(DIST, { prefix: PREFIX, overrides });
+  const perf = await serveWithModel(name, files, 'random weights for a size test', { prefix: PREFIX });
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
   const text = 'The quick brown fox jumps over the lazy dog, and then it runs back again. '.repeat(6);
   const page = await context.newPage();
