@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-web';
-import { xorshiftFloats } from '../scripts/lib/xorshift.mjs';
+import { uniformFloats } from '../scripts/lib/random.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const wasmDir = join(root, process.env.HL_WASM_DIR ?? 'build/wasm');
@@ -125,8 +125,8 @@ async function main() {
   const rows = [];
   for (const [M, K, N] of SHAPES) {
     const flops = 2 * M * K * N;
-    const A = xorshiftFloats(M * K, 1 + M + K, -0.5, 0.5);
-    const B = xorshiftFloats(K * N, 7 + N, -0.5, 0.5);
+    const A = uniformFloats(M * K, 1 + M + K, -0.5, 0.5);
+    const B = uniformFloats(K * N, 7 + N, -0.5, 0.5);
 
     // Headlight: pack B once (the session packs weights at load), then time
     // gemm_packed alone. Several products per timed call for small shapes

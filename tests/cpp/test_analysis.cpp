@@ -5,15 +5,16 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "analysis.h"
 #include "error.h"
+#include "fixtures.h"
 #include "model.h"
+
+using namespace hl_test;
 
 namespace {
 
@@ -47,21 +48,6 @@ double uniform_expected(int q_begin, int q_end) {
   double sum = 0.0;
   for (int q = q_begin; q < q_end; ++q) sum += 1.0 / (q + 1);
   return sum / (q_end - q_begin);
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  REQUIRE_MESSAGE(f.good(), "cannot open " << path);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::shared_ptr<const hl::Model> load_fixture(const char* name) {
-  const std::string dir = std::string(HL_SOURCE_DIR) + "/tests/fixtures/" + name;
-  const std::string st = slurp(dir + "/model.safetensors");
-  return hl::load_model(slurp(dir + "/config.json"), reinterpret_cast<const uint8_t*>(st.data()),
-                        st.size(), slurp(dir + "/vocab.json"), slurp(dir + "/merges.txt"));
 }
 
 }  // namespace

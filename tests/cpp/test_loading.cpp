@@ -9,38 +9,22 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "config.h"
 #include "error.h"
+#include "fixtures.h"
 #include "safetensors.h"
 #include "weights.h"
+
+using namespace hl_test;
 
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-std::string fixture_path(const std::string& relative) {
-  return std::string(HL_SOURCE_DIR) + "/tests/fixtures/" + relative;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  REQUIRE_MESSAGE(f.good(), "cannot open " << path);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-Bytes read_bytes(const std::string& path) {
-  const std::string s = read_text(path);
-  return Bytes(s.begin(), s.end());
-}
 
 // The message of the hl::Error that f throws; fails the test if it throws
 // nothing or something else.
@@ -453,7 +437,7 @@ TEST_SUITE("safetensors") {
 
 TEST_SUITE("config") {
   TEST_CASE("the fixture configs parse") {
-    const hl::ModelConfig c = hl::parse_config(read_text(fixture_path("tiny-gpt/config.json")));
+    const hl::ModelConfig c = hl::parse_config(read_file(fixture_path("tiny-gpt/config.json")));
     CHECK(c.n_layer == 2);
     CHECK(c.n_head == 4);
     CHECK(c.n_embd == 48);
@@ -462,7 +446,7 @@ TEST_SUITE("config") {
     CHECK(c.vocab_size == 443);
     CHECK(c.layer_norm_epsilon == 1e-5f);
     CHECK_FALSE(c.attn_only);
-    CHECK(hl::parse_config(read_text(fixture_path("tiny-attn-only/config.json"))).attn_only);
+    CHECK(hl::parse_config(read_file(fixture_path("tiny-attn-only/config.json"))).attn_only);
   }
 
   TEST_CASE("GPT-2 small as Hugging Face writes it, with n_ctx only") {
@@ -606,7 +590,7 @@ TEST_SUITE("weights") {
     for (const std::string name : {"tiny-gpt", "tiny-attn-only"}) {
       CAPTURE(name);
       const hl::ModelConfig c =
-          hl::parse_config(read_text(fixture_path(std::string(name) + "/config.json")));
+          hl::parse_config(read_file(fixture_path(std::string(name) + "/config.json")));
       const Bytes file = read_bytes(fixture_path(std::string(name) + "/model.safetensors"));
       const hl::SafeTensors st = hl::parse_safetensors(file.data(), file.size());
       hl::Weights w = hl::load_weights(c, st);
@@ -621,7 +605,7 @@ TEST_SUITE("weights") {
   }
 
   TEST_CASE("F16 and BF16 fixtures load close to the F32 weights") {
-    const hl::ModelConfig c = hl::parse_config(read_text(fixture_path("tiny-gpt/config.json")));
+    const hl::ModelConfig c = hl::parse_config(read_file(fixture_path("tiny-gpt/config.json")));
     const Bytes f32_file = read_bytes(fixture_path("tiny-gpt/model.safetensors"));
     hl::Weights f32 = hl::load_weights(c, hl::parse_safetensors(f32_file.data(), f32_file.size()));
     for (const std::string file_name :

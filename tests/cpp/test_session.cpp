@@ -7,38 +7,19 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "error.h"
+#include "fixtures.h"
 #include "model.h"
 #include "session.h"
 
+using namespace hl_test;
+
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  REQUIRE_MESSAGE(f.good(), "cannot open " << path);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::string fixture_dir(const char* name) {
-  return std::string(HL_SOURCE_DIR) + "/tests/fixtures/" + name;
-}
-
-std::shared_ptr<const hl::Model> load_fixture(const char* name, std::string config_json = "") {
-  const std::string dir = fixture_dir(name);
-  if (config_json.empty()) config_json = slurp(dir + "/config.json");
-  const std::string st = slurp(dir + "/model.safetensors");
-  return hl::load_model(config_json, reinterpret_cast<const uint8_t*>(st.data()), st.size(),
-                        slurp(dir + "/vocab.json"), slurp(dir + "/merges.txt"));
-}
 
 // Deterministic token ids in [0, vocab) (a 32-bit LCG; no <random> so the
 // sequence is the same on every standard library).
@@ -418,7 +399,7 @@ TEST_CASE("session: errors name the problem") {
   for (float g : s.head_gains()) CHECK(g == 1.0f);
 
   // A tokenizer larger than config vocab_size is refused, naming both.
-  std::string config = slurp(fixture_dir("tiny-attn-only") + "/config.json");
+  std::string config = fixture_file("tiny-attn-only", "config.json");
   const std::string key = "\"vocab_size\": " + std::to_string(cfg.vocab_size);
   const size_t at = config.find(key);
   if (at != std::string::npos) {

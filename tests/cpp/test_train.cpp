@@ -6,17 +6,18 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "error.h"
+#include "fixtures.h"
 #include "model.h"
 #include "safetensors.h"
 #include "session.h"
 #include "train.h"
 #include "weights.h"
+
+using namespace hl_test;
 
 namespace {
 
@@ -146,15 +147,6 @@ std::vector<float> train_pattern(const hl::ModelConfig& cfg, int steps, int n_th
     trainer.step(opt);
   }
   return losses;
-}
-
-std::string fixture_file(const std::string& model, const std::string& name) {
-  const std::string path = std::string(HL_SOURCE_DIR) + "/tests/fixtures/" + model + "/" + name;
-  std::ifstream f(path, std::ios::binary);
-  REQUIRE_MESSAGE(f, "cannot open " << path);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 // The trainer's forward must be the inference session's forward: same per-token

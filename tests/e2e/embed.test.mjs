@@ -13,8 +13,10 @@ import { after, before, test } from 'node:test';
 import {
   DIST_DIR,
   artifactPath,
+  assertCleanPage,
   canvasStats,
   launchChromium,
+  mutedHeads,
   serveStatic,
   timed,
   watchPage,
@@ -79,12 +81,6 @@ async function tokenText(frame) {
   );
 }
 
-async function pressedHeads(frame) {
-  return frame.$$eval('[data-role="head-grid"] button.head[aria-pressed="true"]', (buttons) =>
-    buttons.map((b) => `${b.dataset.layer}.${b.dataset.head}`),
-  );
-}
-
 async function waitReady(frame) {
   await frame.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
 }
@@ -132,7 +128,7 @@ test('<headlight-explorer> in a plain host page', async (t) => {
       `  ${stats.length} heatmaps drawn in the element's frame (${frame.url().split('#')[0]})`,
     );
     assert.equal(await tokenText(frame), TEXT, 'the text attribute is what the model reads');
-    assert.deepEqual(await pressedHeads(frame), ['0.1'], 'muted="0.1" shows head 0.1 muted');
+    assert.deepEqual(await mutedHeads(frame), ['0.1'], 'muted="0.1" shows head 0.1 muted');
     assert.equal(
       await frame.textContent('button.head[data-layer="0"][data-head="1"] .head-state'),
       'muted',
@@ -158,7 +154,7 @@ test('<headlight-explorer> in a plain host page', async (t) => {
     assert.match(message, /hide: "grid" is not a panel/);
     const frame = await frameOf(page, '#bad >> iframe');
     await waitReady(frame);
-    assert.deepEqual(await pressedHeads(frame), ['0.1'], 'the valid part of muted is applied');
+    assert.deepEqual(await mutedHeads(frame), ['0.1'], 'the valid part of muted is applied');
   });
 
   await t.test('height="auto" fits the content; hide= hides panels', async () => {
@@ -228,7 +224,7 @@ test('<headlight-explorer> in a plain host page', async (t) => {
     await frame.waitForFunction(
       () => document.querySelectorAll('button.head[aria-pressed="true"]').length === 2,
     );
-    assert.deepEqual(await pressedHeads(frame), ['0.2', '1.1']);
+    assert.deepEqual(await mutedHeads(frame), ['0.2', '1.1']);
     assert.equal(await frame.evaluate(() => window.sameDocumentMark), 1, 'no reload');
   });
 
@@ -242,10 +238,7 @@ test('<headlight-explorer> in a plain host page', async (t) => {
   });
 
   await t.test('no console error, no request off the origin', () => {
-    console.log(`  ${problems.requests.length} requests, all to ${server.origin}`);
-    assert.deepEqual(problems.foreignRequests, []);
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.pageErrors, []);
+    assertCleanPage(problems);
   });
   await context.close();
 });
@@ -281,7 +274,7 @@ test('iframe embed mode and the postMessage API', async (t) => {
       await waitReady(frame);
       await assertGridDrawn(frame);
       assert.equal(await tokenText(frame), TEXT);
-      assert.deepEqual(await pressedHeads(frame), ['0.1']);
+      assert.deepEqual(await mutedHeads(frame), ['0.1']);
       for (const hidden of [
         '.model-picker',
         '.explain',
@@ -320,7 +313,7 @@ test('iframe embed mode and the postMessage API', async (t) => {
       await frame.waitForFunction(
         () => document.querySelectorAll('button.head[aria-pressed="true"]').length === 2,
       );
-      assert.deepEqual(await pressedHeads(frame), ['0.0', '1.1']);
+      assert.deepEqual(await mutedHeads(frame), ['0.0', '1.1']);
       const state = await page.waitForFunction(() =>
         window.received.find((m) => m.type === 'headlight:state' && m.state.edits.length === 3),
       );
@@ -386,9 +379,7 @@ test('iframe embed mode and the postMessage API', async (t) => {
   });
 
   await t.test('no console error, no request off the origin', () => {
-    assert.deepEqual(problems.foreignRequests, []);
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.pageErrors, []);
+    assertCleanPage(problems);
   });
   await context.close();
 });
@@ -457,16 +448,14 @@ test('"Copy embed code" gives both snippets, and both work when pasted', async (
       );
       await waitReady(frame);
       assert.equal(await tokenText(frame), text);
-      assert.deepEqual(await pressedHeads(frame), ['1.0']);
-      assert.deepEqual(hostProblems.consoleErrors, []);
+      assert.deepEqual(await mutedHeads(frame), ['1.0']);
+      assertCleanPage(hostProblems, `host page with the ${kind} snippet`);
       await host.close();
     });
   }
 
   await t.test('no console error, no request off the origin', () => {
-    assert.deepEqual(problems.foreignRequests, []);
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.pageErrors, []);
+    assertCleanPage(problems);
   });
   await context.close();
 });

@@ -2,11 +2,13 @@
 // (node:http, 127.0.0.1, random port), Debian's Chromium through
 // playwright-core, and a watcher that records every console error, page
 // error and request that leaves the origin.
+import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { mulberry32 } from '../../scripts/lib/random.mjs';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 // HEADLIGHT_DIST: test another build (engineers building at once use their own outDir).
@@ -83,6 +85,18 @@ export async function serveStatic(root, { prefix = '/', overrides = {}, slow = {
   };
 }
 
+/**
+ * Serves DIST_DIR under `prefix` with one more model in the picker: `files`
+ * (e.g. randomGptFiles(...).files) as models/<name>/, listed in models/index.json.
+ */
+export async function serveWithModel(name, files, description, { prefix = '/' } = {}) {
+  const index = JSON.parse(readFileSync(join(DIST_DIR, 'models/index.json'), 'utf8'));
+  index.models.push({ name, description, bytes: files['model.safetensors'].length });
+  const overrides = { [`${prefix}models/index.json`]: JSON.stringify(index) };
+  for (const [file, bytes] of Object.entries(files)) overrides[`${prefix}models/${name}/${file}`] = bytes;
+  return serveStatic(DIST_DIR, { prefix, overrides });
+}
+
 export async function launchChromium() {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -101,14 +115,19 @@ export async function launchChromium() {
 /**
  * Records what must never happen: console errors, uncaught page errors,
  * dialogs (an executed alert()), and requests to any origin but `origin`
- * (workers' requests included: they go through the context).
+ * (workers' requests included: they go through the context). `origin`
+ * 'file://' stands for files opened from disk (whose origin is opaque).
  */
 export function watchPage(context, page, origin) {
   const problems = { consoleErrors: [], pageErrors: [], dialogs: [], foreignRequests: [], requests: [] };
+  // data: and blob: URLs are made by the page itself (a blob: URL of a file:// page has origin "null").
+  const local = (url) =>
+    url.startsWith('data:') ||
+    (origin === 'file://' ? url.startsWith('file:') || url.startsWith('blob:null/') : new URL(url).origin === origin);
   context.on('request', (request) => {
     const url = request.url();
     problems.requests.push(url);
-    if (!url.startsWith('data:') && new URL(url).origin !== origin) problems.foreignRequests.push(url);
+    if (!local(url)) problems.foreignRequests.push(url);
   });
   const onConsole = (message) => {
     if (message.type() === 'error') problems.consoleErrors.push(message.text());
@@ -121,6 +140,21 @@ export function watchPage(context, page, origin) {
     void dialog.dismiss();
   });
   return problems;
+}
+
+/**
+ * What every browser test ends with: the page (and its workers) logged no
+ * console error, threw nothing, opened no dialog and asked no other origin
+ * for anything. `problems` comes from watchPage; prints the request count.
+ */
+export function assertCleanPage(problems, what = 'page') {
+  const origins = new Set(problems.requests.filter((url) => !url.startsWith('data:') && !url.startsWith('blob:')).map((url) => new URL(url).origin));
+  console.log(`  ${what}: ${problems.requests.length} requests to ${[...origins].join(', ') || 'nowhere'}; ` +
+    `${problems.consoleErrors.length} console errors, ${problems.pageErrors.length} page errors`);
+  assert.deepEqual(problems.foreignRequests, [], 'no request left the origin');
+  assert.deepEqual(problems.consoleErrors, [], 'no console error');
+  assert.deepEqual(problems.pageErrors, [], 'no uncaught page error');
+  assert.deepEqual(problems.dialogs, [], 'no dialog opened (no script ran)');
 }
 
 export function artifactPath(name) {
@@ -161,9 +195,10 @@ export async function canvasStats(page, selector) {
  * A GPT-2-shaped model with random weights, as the files the page fetches
  * (config.json, model.safetensors; the tokenizer files of tests/fixtures/tiny-gpt):
  * for testing the page at sizes no shipped model has (e.g. 12 x 12 heads,
- * 256 positions). `attnScale` > 0.02 makes the attention patterns peaky.
+ * 256 positions). `attnScale` > 0.02 makes the attention patterns peaky;
+ * `embedScale` near 1 makes the predictions peaky (the LM head is wte).
  */
-export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale = 0.35, seed = 1 }) {
+export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale = 0.35, embedScale = 0.1, seed = 1 }) {
   const fixture = join(REPO_ROOT, 'tests', 'fixtures', 'tiny-gpt');
   const vocab = readFileSync(join(fixture, 'vocab.json'));
   const merges = readFileSync(join(fixture, 'merges.txt'));
@@ -181,11 +216,8 @@ export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale
     layer_norm_epsilon: 1e-5,
     tie_word_embeddings: true,
   };
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  };
+  const next = mulberry32(seed);
+  const uniform = () => next() - 0.5;
   const tensors = [];
   const add = (name, shape, fill) => {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -195,7 +227,7 @@ export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale
   const noise = (scale) => () => uniform() * 2 * Math.sqrt(3) * scale;
   const ones = () => 1;
   const zeros = () => 0;
-  add('wte.weight', [vocab_size, n_embd], noise(0.1));
+  add('wte.weight', [vocab_size, n_embd], noise(embedScale));
   add('wpe.weight', [n_positions, n_embd], noise(0.1));
   for (let l = 0; l < n_layer; l++) {
     add(`h.${l}.ln_1.weight`, [n_embd], ones);
@@ -238,6 +270,13 @@ export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale
       'merges.txt': merges,
     },
   };
+}
+
+/** The heads the grid shows muted (aria-pressed), as "layer.head", in a page or a frame. */
+export async function mutedHeads(pageOrFrame) {
+  return pageOrFrame.$$eval('[data-role="head-grid"] button.head[aria-pressed="true"]', (buttons) =>
+    buttons.map((b) => `${b.dataset.layer}.${b.dataset.head}`),
+  );
 }
 
 // ---- the predictions panel -------------------------------------------------

@@ -17,6 +17,7 @@ import {
   PREDICTION_LIST,
   REPO_ROOT,
   artifactPath,
+  assertCleanPage,
   launchChromium,
   serveStatic,
   timed,
@@ -306,8 +307,6 @@ test('model picker and open your own, in Chromium', async (t) => {
     assert.equal(await page.textContent(SUMMARY), defaultSummary);
   });
 
-  assert.deepEqual(problems.pageErrors, [], 'no uncaught page error');
-  assert.deepEqual(problems.consoleErrors, [], 'no console error');
-  assert.deepEqual(problems.foreignRequests, [], 'no request left the origin');
+  assertCleanPage(problems);
   await context.close();
 });

@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import {
   DIST_DIR,
   artifactPath,
+  assertCleanPage,
   canvasStats,
   clickToPaintTimes,
   launchChromium,
@@ -132,7 +133,7 @@ test('the first page, end to end in Chromium', async (t) => {
     assert.equal(rendered.images, 0, 'no <img> element was created');
     assert.equal(rendered.chips, HOSTILE, 'the tokens spell the input exactly');
     assert.ok(rendered.visible.includes('<img'), `the text shows literally: ${rendered.visible}`);
-    assert.deepEqual(problems.dialogs, [], 'no script ran');
+    assertCleanPage(problems);
     console.log(`  hostile text shown as ${rendered.visible.length} characters of text in ${await page.$$eval('[data-role="token-list"] .token', (c) => c.length)} chips`);
     await page.screenshot({ path: artifactPath('page-1280-hostile.png'), fullPage: true });
   });
@@ -159,11 +160,7 @@ test('the first page, end to end in Chromium', async (t) => {
   });
 
   await t.test('no console error, no page error, no request off the origin', () => {
-    console.log(`  ${problems.requests.length} requests, all to ${server.origin}`);
-    assert.deepEqual(problems.foreignRequests, []);
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.pageErrors, []);
-    assert.deepEqual(problems.dialogs, []);
+    assertCleanPage(problems);
   });
   await context.close();
 });
@@ -188,9 +185,7 @@ test('a broken model file gives a clear message and the page stays usable', asyn
     assert.match(message, new RegExp(`Model "${index.default}" could not be loaded: .+`));
     assert.ok(await page.isEditable('[data-role="text-input"]'), 'the text box still works');
     await page.fill('[data-role="text-input"]', 'still alive');
-    assert.deepEqual(problems.pageErrors, []);
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.foreignRequests, []);
+    assertCleanPage(problems);
     await page.screenshot({ path: artifactPath('page-broken-model.png') });
   } finally {
     await context.close();
@@ -224,8 +219,7 @@ test('the model download shows its progress', async () => {
       page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS }),
     );
     assert.ok(await page.isHidden('[data-role="progress"]'), 'the bar goes away when the model is in');
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.pageErrors, []);
+    assertCleanPage(problems);
   } finally {
     await context.close();
     await slow.close();

@@ -11,14 +11,17 @@ import {
   DIST_DIR,
   PREDICTION_LIST,
   artifactPath,
+  assertCleanPage,
   canvasStats,
   clickAndFollowPhases,
   clickToPaintTimes,
   launchChromium,
   maxAbsDiff,
+  mutedHeads,
   predictionState,
   randomGptFiles,
   serveStatic,
+  serveWithModel,
   shownAnalysis,
   timed,
   waitForNewPredictions,
@@ -62,12 +65,6 @@ async function hashWhen(page, regex, { absent = false } = {}) {
   return hashOf(page);
 }
 const pressed = (page, selector) => page.getAttribute(selector, 'aria-pressed');
-
-async function mutedHeads(page) {
-  return page.$$eval('[data-role="head-grid"] button.head[aria-pressed="true"]', (buttons) =>
-    buttons.map((b) => `${b.dataset.layer}.${b.dataset.head}`),
-  );
-}
 
 // The page's whole Trace, through its own "trace JSON" export button.
 async function exportTrace(page) {
@@ -325,7 +322,7 @@ test('the views, end to end in Chromium', async (t) => {
     }));
     assert.equal(rendered.images, 0);
     assert.equal(rendered.chips, HOSTILE);
-    assert.deepEqual(problems.dialogs, []);
+    assertCleanPage(problems);
     assert.ok((await hashOf(page)).includes("text=<img+src=x+onerror=alert(1)>"), "the text is in the URL");
   });
 
@@ -378,11 +375,7 @@ test('the views, end to end in Chromium', async (t) => {
   });
 
   await t.test('no console error, no page error, no request off the origin', () => {
-    console.log(`  ${problems.requests.length} requests, all to ${server.origin}`);
-    assert.deepEqual(problems.foreignRequests, []);
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.pageErrors, []);
-    assert.deepEqual(problems.dialogs, []);
+    assertCleanPage(problems);
   });
   await context.close();
 });
@@ -414,8 +407,7 @@ test('a malformed link is ignored part by part, with a notice naming each part',
     assert.deepEqual(await mutedHeads(page), ['0.1']);
     assert.equal(await page.getAttribute('[data-role="view-toggle"] button[data-view="lines"]', 'aria-pressed'), 'true');
     assert.ok(await page.isHidden('[data-role="url-notice"]'), 'a good link clears the notice');
-    assert.deepEqual(problems.pageErrors, []);
-    assert.deepEqual(problems.consoleErrors, []);
+    assertCleanPage(problems);
   } finally {
     await context.close();
   }
@@ -460,8 +452,7 @@ test('edits above layer 0 keep the lower layers\' attention: the page ends where
     const diff = edited.attn.data.reduce((m, v, i) => Math.max(m, Math.abs(v - reference.attn.data[i])), 0);
     console.log(`  attention [${edited.attn.shape.join(' x ')}] after the edits vs a fresh page: max |diff| ${diff}`);
     assert.equal(diff, 0, 'the same attention as a fresh page at the same link');
-    assert.deepEqual(problems.pageErrors, []);
-    assert.deepEqual(problems.consoleErrors, []);
+    assertCleanPage(problems);
   } finally {
     await context.close();
   }
@@ -534,8 +525,7 @@ test('aiming at a head prepares its edit: the click shows it at once, with the n
       assert.equal(diff, 0, `${step.name}: the attention of a fresh page`);
       await fresh.page.close();
     }
-    assert.deepEqual(problems.pageErrors, []);
-    assert.deepEqual(problems.consoleErrors, []);
+    assertCleanPage(problems);
   } finally {
     await context.close();
   }
@@ -543,7 +533,7 @@ test('aiming at a head prepares its edit: the click shows it at once, with the n
 
 test('hide= flags hide panels for a lesson', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const { page } = await openPage(context, `${server.url}#hide=edits,picker,export`);
+  const { page, problems } = await openPage(context, `${server.url}#hide=edits,picker,export`);
   try {
     for (const panel of ['edits', 'picker', 'export']) {
       assert.ok(await page.isHidden(`[data-panel="${panel}"]`), `${panel} is hidden`);
@@ -552,6 +542,7 @@ test('hide= flags hide panels for a lesson', async () => {
       assert.ok(await page.isVisible(`[data-panel="${panel}"]`), `${panel} is shown`);
     }
     await page.screenshot({ path: artifactPath('views-1280-hidden-panels.png'), fullPage: true });
+    assertCleanPage(problems);
   } finally {
     await context.close();
   }
@@ -560,11 +551,7 @@ test('hide= flags hide panels for a lesson', async () => {
 test('12 x 12 heads at 256 tokens: the grid draws and edits repaint quickly', async () => {
   const name = 'random-12x12';
   const { config: big, files } = randomGptFiles({ n_layer: 12, n_head: 12, n_embd: 192, n_positions: 256 });
-  const index = JSON.parse(readFileSync(join(DIST, 'models/index.json'), 'utf8'));
-  index.models.push({ name, description: 'random weights for a size test', bytes: files['model.safetensors'].length });
-  const overrides = { [`${PREFIX}models/index.json`]: JSON.stringify(index) };
-  for (const [file, bytes] of Object.entries(files)) overrides[`${PREFIX}models/${name}/${file}`] = bytes;
-  const perf = await serveStatic(DIST, { prefix: PREFIX, overrides });
+  const perf = await serveWithModel(name, files, 'random weights for a size test', { prefix: PREFIX });
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
   const text = 'The quick brown fox jumps over the lazy dog, and then it runs back again. '.repeat(6);
   const page = await context.newPage();
@@ -595,8 +582,7 @@ test('12 x 12 heads at 256 tokens: the grid draws and edits repaint quickly', as
     assert.equal(first.repainted, '132', 'a first-layer edit repaints the layers above it');
     assert.ok(first.median < 1000, 'an edit repaints within a second even at this size');
     await page.screenshot({ path: artifactPath('views-1920-12x12.png'), fullPage: true });
-    assert.deepEqual(problems.consoleErrors, []);
-    assert.deepEqual(problems.pageErrors, []);
+    assertCleanPage(problems);
   } finally {
     await context.close();
     await perf.close();

@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { xorshiftFloats as random } from '../../scripts/lib/xorshift.mjs';
+import { uniformFloats as random } from '../../scripts/lib/random.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WASM_DIR = process.env.HEADLIGHT_WASM_DIR ?? path.join(REPO_ROOT, 'build/wasm');

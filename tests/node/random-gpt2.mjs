@@ -1,18 +1,6 @@
 // Random-weight GPT-2 models written as F32 safetensors in memory, for the
 // benchmarks and for tests that need a shape no fixture has.
-
-// Deterministic uniform noise in [-scale, scale) (xorshift32), fast enough
-// for the 124M parameters of GPT-2 small.
-export function fillUniform(out, seed, scale) {
-  let s = seed >>> 0 || 1;
-  const k = (2 * scale) / 4294967296;
-  for (let i = 0; i < out.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = (s >>> 0) * k - scale;
-  }
-}
+import { fillUniform } from '../../scripts/lib/random.mjs';
 
 // GPT-2 parameter names and shapes (HF Conv1D layout), in file order.
 export function gpt2Tensors({ n_layer: L, n_embd: C, n_positions: P, vocab_size: V }) {
@@ -63,7 +51,7 @@ export function writeSafetensors(tensors) {
     const values = new Float32Array(file.buffer, dataStart + header[name].data_offsets[0],
       shape.reduce((a, b) => a * b, 1));
     if (init === 'one') values.fill(1);
-    else if (init === 'noise') fillUniform(values, seed++, 0.035);  // std 0.02, GPT-2's init
+    else if (init === 'noise') fillUniform(values, seed++, -0.035, 0.035);  // std 0.02, GPT-2's init
   }
   return file;
 }

@@ -7,21 +7,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { loadReferenceModel, referenceForward } from '../reference/gpt2-reference.mjs';
+import { uniformInts } from '../../scripts/lib/random.mjs';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
 const gpt = loadReferenceModel(path.join(FIXTURES, 'tiny-gpt'));
 const attnOnly = loadReferenceModel(path.join(FIXTURES, 'tiny-attn-only'));
 
-// Deterministic ids in [0, V) (LCG).
-function makeIds(n, V, seed) {
-  const ids = [];
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    ids.push((s >>> 8) % V);
-  }
-  return ids;
-}
+// Deterministic ids in [0, V).
+const makeIds = (n, V, seed) => uniformInts(n, V, seed);
 
 function maxAbsDiff(a, b) {
   assert.equal(a.length, b.length);

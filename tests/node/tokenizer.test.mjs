@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import nlpCorpus from 'nlp-corpus';
+import { mulberry32 } from '../../scripts/lib/random.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
@@ -26,17 +27,6 @@ const headlight = process.env.HEADLIGHT_BIN ?? join(root, 'build/native/headligh
 // encoder, and is the reference for pre-tokens.
 const gpt2Pattern = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
-// Deterministic PRNG (mulberry32) so a failure reproduces.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Hand-written cases for the corners of the pattern and of byte-level BPE.
 const edgeCases = [
@@ -84,7 +74,7 @@ const edgeCases = [
 // not, skipping surrogates) in short runs between spaces, so every class
 // boundary of the generated tables is exercised.
 function randomUnicodeText(bytes, seed) {
-  const random = rng(seed);
+  const random = mulberry32(seed);  // seeded, so a failure reproduces
   const pieces = [];
   let size = 0;
   const pick = () => {
@@ -145,7 +135,7 @@ function buildCorpus() {
 }
 
 function buildCorpusOnce() {
-  const random = rng(2);
+  const random = mulberry32(2);
   const sentences = nlpCorpus.all();
   const separators = ['\n', '\n\n', ' ', '  \n', '\r\n', '\n\n\n', '\t'];
   const documents = [];

@@ -3,6 +3,7 @@
 // part with a problem that names the part, never a throw.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mulberry32 } from '../../scripts/lib/random.mjs';
 import { importTs } from './ts-import.mjs';
 
 const url = await importTs('web/src/state/url-state.ts');
@@ -161,8 +162,7 @@ test('conflicts: a head both muted and scaled stays muted; gain 0 is a mute; gai
 
 test('fuzz: random hashes never throw', () => {
   const alphabet = 'a=&,.:%#+0123456789mutedgainheadposviewtexthide\u00e9🚀';
-  let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = mulberry32(7);
   for (let i = 0; i < 5000; i++) {
     const length = Math.floor(rand() * 40);
     const chars = Array.from({ length }, () => [...alphabet][Math.floor(rand() * [...alphabet].length)]);

@@ -5,6 +5,7 @@
  * name: indirect-object identification (Wang et al., 2022). Plain prose: a
  * baseline. "Type your own" focuses the text box.
  */
+import { mulberry32 } from '../../../scripts/lib/random.mjs';
 
 // Short common words: each is one token in any GPT-2-style vocabulary of a few thousand.
 const WORDS = [
@@ -14,20 +15,9 @@ const WORDS = [
   'black', 'sound', 'clock', 'floor', 'heart', 'earth', 'radio', 'story', 'truth', 'wheel',
 ];
 
-/** Deterministic for a seed (mulberry32), so a test can ask for the same text. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** Deterministic for a seed, so a test can ask for the same text. */
 export function repeatedRandomTokens(seed: number, n = 12): string {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const words: string[] = [];
   for (let i = 0; i < n; i++) words.push(WORDS[Math.floor(next() * WORDS.length)]!);
   const run = words.join(' ');
