@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "error.h"
+#include "random.h"
 #include "session.h"
 
 namespace hl {
@@ -16,15 +17,6 @@ void check_query_range(const char* what, int T, int q_begin, int q_end, int lowe
                 std::to_string(q_end) + ") must be non-empty, start at " +
                 std::to_string(lowest_q) + " or later and end by T = " + std::to_string(T));
   }
-}
-
-// splitmix64: tiny, and the same numbers on every platform and standard
-// library (std::uniform_int_distribution is not).
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 }  // namespace
