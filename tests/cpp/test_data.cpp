@@ -43,22 +43,33 @@ bool background_is_text(const std::vector<int>& seq, int a, int n) {
   return true;
 }
 
+// A DataMix over the counting text and the B x T batch it drew last.
+struct Draws {
+  explicit Draws(const hl::DataMixConfig& c) : mix(ids, kVocab, c) {}
+  void next(bool warmup = false, bool two_back = true) {
+    mix.next(B, T, inputs, targets, warmup, two_back);
+  }
+  std::vector<int> seq(int b) const { return sequence(inputs, targets, b); }
+
+  const std::vector<int> ids = counting_text();
+  hl::DataMix mix;
+  std::vector<int> inputs = std::vector<int>(B * T), targets = std::vector<int>(B * T);
+};
+
 }  // namespace
 
 TEST_CASE("data mix: a random-token span, then the same span, inside training text") {
-  const std::vector<int> ids = counting_text();
   hl::DataMixConfig c;
   c.induction_frac = 1.0f;
   c.random_vocab = 100;  // the 100 most frequent: ids 0..99 (ties keep id order)
   c.seed = 7;
-  hl::DataMix mix(ids, kVocab, c);
-  std::vector<int> inputs(B * T), targets(B * T);
-  mix.next(B, T, inputs, targets);
+  Draws d(c);
+  d.next();
   const int n_min = std::max(4, kLen / 16);
   int placed = 0, min_n = kLen, max_n = 0;
   for (int b = 0; b < B; ++b) {
-    const std::vector<int> seq = sequence(inputs, targets, b);
-    const hl::DataMix::Span s = mix.spans()[b];
+    const std::vector<int> seq = d.seq(b);
+    const hl::DataMix::Span s = d.mix.spans()[b];
     REQUIRE(s.n > 0);
     min_n = std::min(min_n, s.n);
     max_n = std::max(max_n, s.n);
@@ -76,17 +87,15 @@ TEST_CASE("data mix: a random-token span, then the same span, inside training te
 }
 
 TEST_CASE("data mix: a natural-text span, repeated, is no random span") {
-  const std::vector<int> ids = counting_text();
   hl::DataMixConfig c;
   c.repeat_text_frac = 1.0f;
   c.seed = 3;
-  hl::DataMix mix(ids, kVocab, c);
-  std::vector<int> inputs(B * T), targets(B * T);
-  mix.next(B, T, inputs, targets);
+  Draws d(c);
+  d.next();
   int found = 0;
   for (int b = 0; b < B; ++b) {
-    CHECK(mix.spans()[b].n == 0);  // not counted in the random-span losses
-    const std::vector<int> seq = sequence(inputs, targets, b);
+    CHECK(d.mix.spans()[b].n == 0);  // not counted in the random-span losses
+    const std::vector<int> seq = d.seq(b);
     // Some span of consecutive text followed by itself, text around it.
     bool ok = false;
     for (int n = std::max(4, kLen / 16); n <= kLen / 2 && !ok; ++n) {
@@ -104,19 +113,17 @@ TEST_CASE("data mix: a natural-text span, repeated, is no random span") {
 }
 
 TEST_CASE("data mix: the induction fill copies spans forward; near copies; two-back segments") {
-  const std::vector<int> ids = counting_text();
-  std::vector<int> inputs(B * T), targets(B * T);
 
   SUBCASE("far copies: the recorded span is copied later, no text left") {
     hl::DataMixConfig c;
     c.induction_fill = true;
     c.seed = 11;
-    hl::DataMix mix(ids, kVocab, c);
-    mix.next(B, T, inputs, targets, /*warmup=*/true);
+    Draws d(c);
+    d.next(/*warmup=*/true);
     int copies = 0, text_runs = 0;
     for (int b = 0; b < B; ++b) {
-      const std::vector<int> seq = sequence(inputs, targets, b);
-      const hl::DataMix::Span s = mix.spans()[b];
+      const std::vector<int> seq = d.seq(b);
+      const hl::DataMix::Span s = d.mix.spans()[b];
       bool ok = s.n >= std::max(4, kLen / 16) && s.b >= s.a + s.n && s.b + s.n <= kLen;
       for (int i = 0; i < s.n && ok; ++i) ok = seq[s.a + i] == seq[s.b + i];
       copies += ok;
@@ -133,12 +140,12 @@ TEST_CASE("data mix: the induction fill copies spans forward; near copies; two-b
     c.induction_fill = true;
     c.fill_near_frac = 1.0f;
     c.seed = 12;
-    hl::DataMix mix(ids, kVocab, c);
-    mix.next(B, T, inputs, targets, /*warmup=*/true);
+    Draws d(c);
+    d.next(/*warmup=*/true);
     int near_tokens = 0, recorded = 0;
     for (int b = 0; b < B; ++b) {
-      const std::vector<int> seq = sequence(inputs, targets, b);
-      recorded += mix.spans()[b].n > 0;
+      const std::vector<int> seq = d.seq(b);
+      recorded += d.mix.spans()[b].n > 0;
       for (int i = 2; i < kLen; ++i) {
         bool near = false;
         for (int d = 2; d <= 8 && d <= i; ++d) near = near || seq[i] == seq[i - d];
@@ -156,8 +163,8 @@ TEST_CASE("data mix: the induction fill copies spans forward; near copies; two-b
     c.induction_fill = true;
     c.fill_alternations = 3;
     c.seed = 13;
-    hl::DataMix mix(ids, kVocab, c);
-    const std::vector<int>& p = mix.two_back_map();
+    Draws d(c);
+    const std::vector<int>& p = d.mix.two_back_map();
     REQUIRE(p.size() == static_cast<size_t>(kVocab));
     // The pool: the 64 most frequent tokens, ids 0..63; p permutes it.
     std::vector<int> hits(64, 0);
@@ -175,10 +182,10 @@ TEST_CASE("data mix: the induction fill copies spans forward; near copies; two-b
     CHECK(std::count(hits.begin(), hits.end(), 1) == 64);
     CHECK(fixed < 8);  // not the identity
     auto two_back_tokens = [&](bool two_back) {
-      mix.next(B, T, inputs, targets, /*warmup=*/true, two_back);
+      d.next(/*warmup=*/true, two_back);
       int count = 0;
       for (int b = 0; b < B; ++b) {
-        const std::vector<int> seq = sequence(inputs, targets, b);
+        const std::vector<int> seq = d.seq(b);
         for (int i = 2; i < kLen; ++i) count += seq[i - 2] < 64 && seq[i] == p[seq[i - 2]];
       }
       return count;
@@ -192,24 +199,22 @@ TEST_CASE("data mix: the induction fill copies spans forward; near copies; two-b
 }
 
 TEST_CASE("data mix: induction_losses sums the recorded spans' first and second copies") {
-  const std::vector<int> ids = counting_text();
   hl::DataMixConfig c;
   c.induction_frac = 0.5f;
   c.seed = 5;
-  hl::DataMix mix(ids, kVocab, c);
-  std::vector<int> inputs(B * T), targets(B * T);
-  mix.next(B, T, inputs, targets);
+  Draws d(c);
+  d.next();
   // Loss 1 at every first-copy prediction, 100 at every second-copy one.
   std::vector<float> losses(B * T, 0.0f);
   long want_first = 0, want_second = 0;
   for (int b = 0; b < B; ++b) {
-    const hl::DataMix::Span s = mix.spans()[b];
+    const hl::DataMix::Span s = d.mix.spans()[b];
     for (int t = s.a; t < s.a + s.n - 1; ++t, ++want_first) losses[b * T + t] = 1.0f;
     for (int t = s.b; t < s.b + s.n - 1; ++t, ++want_second) losses[b * T + t] = 100.0f;
   }
   double first = 0.0, second = 0.0;
   long n_first = 0, n_second = 0;
-  mix.induction_losses(losses.data(), T, &first, &second, &n_first, &n_second);
+  d.mix.induction_losses(losses.data(), T, &first, &second, &n_first, &n_second);
   std::printf("induction_losses: %ld + %ld predictions, sums %.0f and %.0f\n", n_first, n_second,
               first, second);
   CHECK(n_first > 0);

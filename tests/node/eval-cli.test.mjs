@@ -11,18 +11,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { loadReferenceModel, referenceForward } from '../reference/gpt2-reference.mjs';
 import { BpeEncoder, tokenStringToBytes } from '../../models/recipes/bpe.mjs';
+import { REPO_ROOT } from './wasm-helpers.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.resolve(ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/headlight');
-const MODEL_DIR = path.join(ROOT, 'tests/fixtures/tiny-gpt');
-
-const TEXT =
-  'The cat sat on the mat and looked at the door. A dog ran past the house, ' +
-  'and the children laughed in the garden while the rain came down. ';
+const BIN = path.resolve(REPO_ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/headlight');
+const MODEL_DIR = path.join(REPO_ROOT, 'tests/fixtures/tiny-gpt');
+// Several windows of the fixture's 64 positions, the last one short.
+const TEXT = 'A fox saw the old barn at noon; two hens ran off, and the farmer laughed. ';
 
 // -log softmax(logits row t)[target], in float64.
 function tokenLoss(logits, V, t, target) {
@@ -55,7 +52,7 @@ test('headlight eval: validation loss, bits per byte and probe scores equal the 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'headlight-eval-'));
   try {
     const valFile = path.join(dir, 'val.txt');
-    const text = TEXT.repeat(3);
+    const text = TEXT.repeat(9);
     writeFileSync(valFile, text);
     const halfLen = 8;
     const probeSeqs = 3;
