@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "error.h"
+#include "random.h"
 #include "session.h"
 
 namespace hl {
@@ -16,15 +17,6 @@ void check_query_range(const char* what, int T, int q_begin, int q_end, int lowe
                 std::to_string(q_end) + ") must be non-empty, start at " +
                 std::to_string(lowest_q) + " or later and end by T = " + std::to_string(T));
   }
-}
-
-// splitmix64: tiny, and the same numbers on every platform and standard
-// library (std::uniform_int_distribution is not).
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 }  // namespace
@@ -138,54 +130,6 @@ ProbeResult run_repeated_sequence_probe(std::shared_ptr<const Model> model,
     result.loss_second_half += mean_token_loss(trace.token_loss, n, T - 1) / probe.n_sequences;
   }
   return result;
-}
-
-ValidationLoss validation_loss(std::shared_ptr<const Model> model, const std::vector<int>& ids,
-                               int64_t max_tokens, int shard, int n_shards) {
-  if (n_shards < 1 || shard < 0 || shard >= n_shards) {
-    throw Error("validation_loss: shard " + std::to_string(shard) + " of " +
-                std::to_string(n_shards) + " does not exist");
-  }
-  const int64_t P = model->config.n_positions;
-  const int64_t total = std::min<int64_t>(max_tokens, static_cast<int64_t>(ids.size()));
-  const Tokenizer& tokenizer = model->tokenizer;
-  ValidationLoss out;
-  Session session(model, 1);
-  int64_t window = 0;
-  for (int64_t begin = 0; begin + 1 < total; begin += P, ++window) {
-    if (window % n_shards != shard) continue;
-    const int64_t end = std::min(begin + P, total);
-    const std::vector<int> window_ids(ids.begin() + begin, ids.begin() + end);
-    session.run(window_ids);
-    const Trace& trace = session.trace();
-    for (int t = 0; t + 1 < trace.T; ++t) out.total_nats += trace.token_loss[t];
-    for (int64_t i = begin; i < end; ++i) {
-      const int64_t bytes = static_cast<int64_t>(tokenizer.token_bytes(ids[i]).size());
-      out.covered_bytes += bytes;
-      if (i > begin) out.predicted_bytes += bytes;  // the window's first token is not predicted
-    }
-    out.covered_tokens += end - begin;
-    out.predicted_tokens += end - begin - 1;
-    out.windows += 1;
-  }
-  return merge_validation_losses({out});
-}
-
-ValidationLoss merge_validation_losses(const std::vector<ValidationLoss>& shards) {
-  ValidationLoss sum;
-  for (const ValidationLoss& s : shards) {
-    sum.windows += s.windows;
-    sum.predicted_tokens += s.predicted_tokens;
-    sum.predicted_bytes += s.predicted_bytes;
-    sum.covered_tokens += s.covered_tokens;
-    sum.covered_bytes += s.covered_bytes;
-    sum.total_nats += s.total_nats;
-  }
-  if (sum.predicted_tokens > 0) {
-    sum.nats_per_token = sum.total_nats / static_cast<double>(sum.predicted_tokens);
-    sum.bits_per_byte = sum.total_nats / std::log(2.0) / static_cast<double>(sum.predicted_bytes);
-  }
-  return sum;
 }
 
 }  // namespace hl

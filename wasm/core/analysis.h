@@ -1,6 +1,6 @@
 // What the heads of a model do, measured: per-head attention scores on
 // synthetic probes (previous-token, induction, first-token), the in-context
-// learning score on repeated random sequences, and validation loss.
+// learning score on repeated random sequences (validation loss: validation.h).
 //
 // The probe follows Olsson et al. (2022), "In-context learning and induction
 // heads": a sequence of n uniformly random tokens followed by the same n
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "model.h"
+#include "validation.h"
 
 namespace hl {
 
@@ -76,28 +77,5 @@ ProbeResult run_repeated_sequence_probe(std::shared_ptr<const Model> model,
 
 // Ids of the special tokens of a vocabulary (today: <|endoftext|> if present).
 std::vector<int> special_token_ids(const Tokenizer& tokenizer);
-
-// ---- validation loss --------------------------------------------------------
-struct ValidationLoss {
-  int64_t windows = 0;
-  int64_t predicted_tokens = 0;  // T - 1 per window
-  int64_t predicted_bytes = 0;   // bytes of the predicted tokens
-  int64_t covered_tokens = 0;    // every token of every window: ids[0, covered_tokens)
-  int64_t covered_bytes = 0;     // their bytes
-  double total_nats = 0.0;
-  double nats_per_token = 0.0;
-  double bits_per_byte = 0.0;    // total nats / ln 2 / predicted_bytes
-};
-
-// Splits ids into consecutive windows of n_positions tokens (the last may be
-// shorter; one of fewer than 2 tokens is dropped), at most max_tokens tokens
-// in all, and sums the per-token losses of the windows w with
-// w % n_shards == shard. The core library has no threads (it also builds to
-// wasm): a native caller runs the shards on threads and merges them.
-ValidationLoss validation_loss(std::shared_ptr<const Model> model, const std::vector<int>& ids,
-                               int64_t max_tokens, int shard = 0, int n_shards = 1);
-
-// Sums shards (their windows must be disjoint) and recomputes the means.
-ValidationLoss merge_validation_losses(const std::vector<ValidationLoss>& shards);
 
 }  // namespace hl

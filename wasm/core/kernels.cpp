@@ -12,7 +12,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "error.h"
-#include "gemm_threads.h"
+#include "thread_pool.h"
 
 namespace hl {
 namespace {
@@ -471,7 +471,7 @@ void gemm_packed_mt(float* C, const float* A, const float* packed_B, const float
 #if defined(__wasm__)
   part(0);  // unreachable: n_threads is 1 in wasm
 #else
-  GemmThreads::instance().run(n_threads, part);
+  ThreadPool::shared().run(n_threads, [&](int i, int) { part(i); });
 #endif
 }
 

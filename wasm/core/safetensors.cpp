@@ -292,11 +292,13 @@ void check_metadata(const json& metadata) {
 
 }  // namespace
 
-int64_t TensorInfo::numel() const {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+size_t numel(const std::vector<int64_t>& shape) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
   return n;
 }
+
+int64_t TensorInfo::numel() const { return static_cast<int64_t>(hl::numel(shape)); }
 
 const TensorInfo& SafeTensors::at(const std::string& name) const {
   auto it = tensors.find(name);

@@ -18,8 +18,12 @@ struct TensorInfo {
   std::vector<int64_t> shape;
   size_t begin = 0;  // byte offsets into the data section (after the header)
   size_t end = 0;
-  int64_t numel() const;
+  int64_t numel() const;  // hl::numel(shape)
 };
+
+// Elements of a tensor of this shape: the product of its dimensions (1 for a
+// scalar). The one definition: weights, trainer and tests call it.
+size_t numel(const std::vector<int64_t>& shape);
 
 // A parsed view over bytes owned by the caller (the bytes must outlive it).
 struct SafeTensors {

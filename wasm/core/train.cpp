@@ -3,77 +3,25 @@
 #include "train.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <condition_variable>
 #include <cstring>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "error.h"
 #include "kernels.h"
 #include "kernels_backward.h"
+#include "thread_pool.h"
 
 namespace hl {
 
-// ---- Rng ------------------------------------------------------------------
-
-namespace {
-uint64_t splitmix64(uint64_t& x) {
-  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-}  // namespace
-
-Rng::Rng(uint64_t seed) {
-  for (uint64_t& s : s_) s = splitmix64(seed);
-}
-
-uint64_t Rng::next_u64() {  // xoshiro256**
-  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-uint32_t Rng::below(uint32_t n) {
-  // Lemire's multiply-shift; the bias (< n / 2^32) is irrelevant here.
-  return static_cast<uint32_t>(((next_u64() >> 32) * static_cast<uint64_t>(n)) >> 32);
-}
-
-float Rng::uniform() { return static_cast<float>(next_u64() >> 40) * (1.0f / 16777216.0f); }
-
-float Rng::normal() {
-  if (has_spare_) {
-    has_spare_ = false;
-    return spare_;
-  }
-  // Box-Muller in double; u1 in (0, 1] so the log is finite.
-  const double u1 = (static_cast<double>(next_u64() >> 11) + 1.0) * (1.0 / 9007199254740992.0);
-  const double u2 = static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0);
-  const double r = std::sqrt(-2.0 * std::log(u1));
-  const double angle = 6.283185307179586 * u2;
-  spare_ = static_cast<float>(r * std::sin(angle));
-  has_spare_ = true;
-  return static_cast<float>(r * std::cos(angle));
-}
+// ---- initialisation ---------------------------------------------------------
 
 void init_gpt2_weights(Weights& w, uint64_t seed) {
   Rng rng(seed);
   const float residual_std = 0.02f / std::sqrt(2.0f * static_cast<float>(w.config.n_layer));
   for (ParamEntry& p : param_table(w)) {
-    size_t n = 1;
-    for (int64_t d : p.shape) n *= static_cast<size_t>(d);
+    const size_t n = numel(p.shape);
     const bool is_ln = p.name.find("ln_") != std::string::npos;
     if (p.shape.size() >= 2) {
       const bool residual_proj = p.name.find("c_proj.weight") != std::string::npos;
@@ -128,89 +76,7 @@ int param_layer(const ParamEntry& p) {
   return layer;
 }
 
-// ---- thread pool ----------------------------------------------------------
-
 namespace {
-
-// A fixed set of native threads that run the tasks of one parallel region.
-// In wasm (built without pthreads) it holds no worker and runs tasks inline.
-class ThreadPool {
- public:
-  explicit ThreadPool(int n_threads) {
-#ifndef __EMSCRIPTEN__
-    for (int i = 1; i < n_threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
-#else
-    (void)n_threads;
-#endif
-  }
-  ~ThreadPool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    for (std::thread& t : workers_) t.join();
-  }
-  int size() const { return static_cast<int>(workers_.size()) + 1; }
-
-  // Runs fn(task, thread) for every task in [0, n_tasks) and returns when all
-  // are done. Tasks must not throw. Which thread runs a task never changes
-  // what the task computes.
-  void run(int n_tasks, const std::function<void(int, int)>& fn) {
-    if (workers_.empty() || n_tasks <= 1) {
-      for (int t = 0; t < n_tasks; ++t) fn(t, 0);
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      fn_ = &fn;
-      n_tasks_ = n_tasks;
-      next_task_.store(0);
-      busy_workers_ = static_cast<int>(workers_.size());
-      ++generation_;
-    }
-    wake_.notify_all();
-    drain(0);
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return busy_workers_ == 0; });
-    fn_ = nullptr;
-  }
-
- private:
-  void drain(int thread) {
-    for (;;) {
-      const int task = next_task_.fetch_add(1);
-      if (task >= n_tasks_) return;
-      (*fn_)(task, thread);
-    }
-  }
-  void worker_loop(int thread) {
-    uint64_t seen = 0;
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-        if (stop_) return;
-        seen = generation_;
-      }
-      drain(thread);
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (--busy_workers_ == 0) done_.notify_one();
-      }
-    }
-  }
-
-  std::vector<std::thread> workers_;
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
-  const std::function<void(int, int)>* fn_ = nullptr;
-  int n_tasks_ = 0;
-  std::atomic<int> next_task_{0};
-  int busy_workers_ = 0;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
-};
 
 // Row blocks of the layernorm backward: each block sums its own partial
 // dweight/dbias, then the blocks are added in order, so the result is the same
@@ -219,12 +85,6 @@ constexpr int kLnBlocks = 16;
 // GEMM row chunks are multiples of this (a multiple of every micro-tile height).
 constexpr int kRowGrain = 24;
 constexpr int kMaxRowChunk = 192;
-
-size_t numel(const std::vector<int64_t>& shape) {
-  size_t n = 1;
-  for (int64_t d : shape) n *= static_cast<size_t>(d);
-  return n;
-}
 
 }  // namespace
 

@@ -14,27 +14,10 @@
 #include <vector>
 
 #include "config.h"
+#include "random.h"
 #include "weights.h"
 
 namespace hl {
-
-// ---- deterministic randomness -------------------------------------------
-// A small PRNG of our own (splitmix64 seeding xoshiro256**) and a Box-Muller
-// normal: std::normal_distribution differs between libstdc++ and libc++, and
-// the same seed must give the same model natively and in wasm.
-class Rng {
- public:
-  explicit Rng(uint64_t seed);
-  uint64_t next_u64();
-  uint32_t below(uint32_t n);  // uniform in [0, n)
-  float uniform();             // uniform in [0, 1)
-  float normal();              // standard normal
-
- private:
-  uint64_t s_[4];
-  bool has_spare_ = false;
-  float spare_ = 0.0f;
-};
 
 // GPT-2 initialisation (as nanoGPT): every 2-D weight ~ N(0, 0.02), the two
 // residual projections (attn.c_proj, mlp.c_proj) ~ N(0, 0.02 / sqrt(2L)),

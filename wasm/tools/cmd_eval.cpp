@@ -4,8 +4,8 @@
 //                  [--half-len N] [--probe-seqs N] [--threads N] [--no-xz] [--json]
 //
 // Prints the validation loss (nats/token, bits/byte) over the first N tokens
-// of the validation text in n_positions windows, next to what `xz -9` achieves
-// on the same bytes in the same run; then the repeated random-token probe
+// of the validation text in n_positions windows (core/validation.h), next to
+// what `xz -9` achieves on the same bytes in the same run; then the repeated random-token probe
 // (analysis.h): loss on each copy, the in-context learning score, and per
 // head the previous-token, induction and first-token scores. --json prints
 // the same as one JSON object (the trainer's checkpoint timeline reads it).
@@ -27,6 +27,8 @@
 #include "error.h"
 #include "model.h"
 #include "model_dir.h"
+#include "thread_pool.h"
+#include "validation.h"
 
 namespace {
 
@@ -170,18 +172,15 @@ int cmd_eval(int argc, char** argv) {
     const std::vector<int> ids = model->tokenizer.encode(text);
     const int n_shards = std::max(1, o.threads);
     std::vector<hl::ValidationLoss> shards(n_shards);
-    std::vector<std::thread> workers;
     std::vector<std::string> errors(n_shards);
-    for (int s = 0; s < n_shards; ++s) {
-      workers.emplace_back([&, s] {
-        try {
-          shards[s] = hl::validation_loss(model, ids, o.max_tokens, s, n_shards);
-        } catch (const std::exception& e) {
-          errors[s] = e.what();
-        }
-      });
-    }
-    for (std::thread& w : workers) w.join();
+    hl::ThreadPool pool(n_shards);
+    pool.run(n_shards, [&](int s, int) {
+      try {  // a pool's tasks must not throw
+        shards[s] = hl::validation_loss(model, ids, o.max_tokens, s, n_shards);
+      } catch (const std::exception& e) {
+        errors[s] = e.what();
+      }
+    });
     for (const std::string& e : errors) {
       if (!e.empty()) throw hl::Error(e);
     }

@@ -1,10 +1,15 @@
 #include "model_dir.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 
+#include "config.h"
 #include "error.h"
+#include "safetensors.h"
 
 namespace hl {
 
@@ -35,6 +40,64 @@ std::shared_ptr<const Model> load_model_dir(const std::string& dir) {
   const std::string merges = read_file(model_file(dir, "merges.txt"));
   return load_model(config, reinterpret_cast<const uint8_t*>(safetensors.data()),
                     safetensors.size(), vocab, merges);
+}
+
+void make_dirs(const std::string& path) {
+  std::string partial;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!partial.empty() && partial != ".") {
+        if (mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+          throw Error("cannot create directory " + partial + ": " + std::strerror(errno));
+      }
+    }
+    if (i < path.size()) partial += path[i];
+  }
+}
+
+void write_file(const std::string& path, const void* data, size_t size) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) throw Error("cannot write " + path);
+  f.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+  if (!f) throw Error("error writing " + path);
+}
+
+void write_model_dir(const std::string& dir, Weights& weights, DType dtype,
+                     const std::string& vocab_json, const std::string& merges_txt,
+                     const std::map<std::string, std::string>& metadata) {
+  make_dirs(dir);
+  const std::string config = config_to_json(weights.config);
+  write_file(model_file(dir, "config.json"), config.data(), config.size());
+  std::vector<TensorToWrite> tensors;
+  for (const ParamEntry& p : param_table(weights)) tensors.push_back({p.name, p.shape, p.data});
+  const std::vector<uint8_t> bytes = write_safetensors(tensors, dtype, metadata);
+  write_file(model_file(dir, "model.safetensors"), bytes.data(), bytes.size());
+  write_file(model_file(dir, "vocab.json"), vocab_json.data(), vocab_json.size());
+  write_file(model_file(dir, "merges.txt"), merges_txt.data(), merges_txt.size());
+}
+
+void read_weights_into(const std::string& dir, Weights& weights, const std::string& vocab_json,
+                       const std::string& merges_txt) {
+  const ModelConfig c = parse_config(read_file(model_file(dir, "config.json")));
+  const ModelConfig& want = weights.config;
+  auto shape = [](const ModelConfig& m) {
+    return std::to_string(m.n_layer) + " layers, " + std::to_string(m.n_head) + " heads, d " +
+           std::to_string(m.n_embd) + ", " + std::to_string(m.n_positions) + " positions, vocab " +
+           std::to_string(m.vocab_size) + (m.attn_only ? ", attention only" : "");
+  };
+  if (c.n_layer != want.n_layer || c.n_head != want.n_head || c.n_embd != want.n_embd ||
+      c.n_positions != want.n_positions || c.vocab_size != want.vocab_size ||
+      c.attn_only != want.attn_only)
+    throw Error("--init-from " + dir + ": the model there has " + shape(c) +
+                ", this run trains " + shape(want));
+  if (read_file(model_file(dir, "vocab.json")) != vocab_json ||
+      read_file(model_file(dir, "merges.txt")) != merges_txt)
+    throw Error("--init-from " + dir + ": its vocab.json/merges.txt differ from --tokenizer's");
+  const std::string bytes = read_file(model_file(dir, "model.safetensors"));
+  const SafeTensors st =
+      parse_safetensors(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  const Weights loaded = load_weights(c, st);
+  std::copy(loaded.block.begin(), loaded.block.end(), weights.block.begin());
 }
 
 }  // namespace hl
