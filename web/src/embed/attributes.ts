@@ -16,7 +16,8 @@
  * A bad attribute never throws: it is left out and named in `problems`, which
  * the element shows above the explorer.
  */
-import { type HeadEdit, type HeadRef, PANELS, type PanelName } from '../state/app-api';
+import { type HeadEdit, headName, type HeadRef, MAX_GAIN } from '../state/heads';
+import { PANELS, type PanelName } from '../state/url-state';
 
 export const ATTRIBUTES = [
   'model',
@@ -32,7 +33,7 @@ export type AttributeName = (typeof ATTRIBUTES)[number];
 
 export const DEFAULT_HEIGHT = '640px';
 export const MIN_GAIN = 0;
-export const MAX_GAIN = 2;
+export { MAX_GAIN };
 /** Far above any model Headlight runs; only to reject typos like "130.5". */
 export const MAX_INDEX = 127;
 /** A longer text is cut by the model's context anyway; this keeps URLs sane. */
@@ -154,7 +155,7 @@ export function parseAttributes(
       continue;
     }
     if (edited.get(headKey(ref))?.gain === 0) {
-      problems.push(`gains: head ${ref.layer}.${ref.head} is also in muted; it stays muted`);
+      problems.push(`gains: head ${headName(ref)} is also in muted; it stays muted`);
       continue;
     }
     edited.set(headKey(ref), { ...ref, gain });

@@ -7,7 +7,7 @@
  * drive the explorer. Any origin may embed Headlight, so the parent's origin is
  * not checked; what a host can do is what a reader can do with the mouse.
  */
-import type { ChangeReason, HeadlightApp } from '../state/app-api';
+import type { ChangeReason, HeadlightApp } from '../app/app-api';
 import {
   type HeadlightEvent,
   type HostCommand,

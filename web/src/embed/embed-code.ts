@@ -3,8 +3,8 @@
  * (<headlight-explorer> with its attributes) and a plain iframe of the embed
  * mode. Pure string building, unit-tested in Node.
  */
-import type { AppSnapshot } from '../state/app-api';
-import { formatGain } from '../state/url-state';
+import type { AppSnapshot } from '../app/app-api';
+import { formatGain, headName, splitEdits } from '../state/heads';
 import { embedHash, embedPageUrl } from './embed-url';
 
 export const SNIPPET_HEIGHT_PX = 640;
@@ -25,10 +25,6 @@ export function escapeAttribute(value: string): string {
     .replace(/>/g, '&gt;');
 }
 
-function headName(ref: { layer: number; head: number }): string {
-  return `${ref.layer}.${ref.head}`;
-}
-
 /** The URL hash (no '#') of the page in this state. */
 export function embedHashOf(state: AppSnapshot): string {
   return embedHash(state);
@@ -47,9 +43,8 @@ export function embedSnippets(state: AppSnapshot, pageUrl: string): EmbedSnippet
   const attributes: [string, string][] = [];
   if (state.model) attributes.push(['model', state.model]);
   attributes.push(['text', state.text]);
-  const muted = state.edits.filter((e) => e.gain === 0);
+  const { muted, gains } = splitEdits(state.edits);
   if (muted.length > 0) attributes.push(['muted', muted.map(headName).join(',')]);
-  const gains = state.edits.filter((e) => e.gain !== 0 && e.gain !== 1);
   if (gains.length > 0) {
     attributes.push(['gains', gains.map((e) => `${headName(e)}:${formatGain(e.gain)}`).join(',')]);
   }

@@ -3,7 +3,7 @@
  * snippets (custom element and iframe) for what the reader sees now, each with
  * a Copy button. The snippets are plain text in read-only text areas.
  */
-import type { HeadlightApp } from '../state/app-api';
+import type { HeadlightApp } from '../app/app-api';
 import { embedSnippets } from './embed-code';
 
 const COPIED_MESSAGE_MS = 2000;

@@ -6,7 +6,7 @@
  * the head detail and edits when the frame is wide. A small link opens the
  * same picture in the full page, in a new tab.
  */
-import type { HeadlightApp } from '../state/app-api';
+import type { AppSnapshot, HeadlightApp } from '../app/app-api';
 import { embedHashOf } from './embed-code';
 
 /** True for `?embed=1` (or `#...&embed=1`, which the URL table reads). */
@@ -17,11 +17,11 @@ export function isEmbedUrl(url: string): boolean {
   return /(?:^#|&)embed=(?:1|true)(?:&|$)/.test(parsed.hash);
 }
 
-/** The full page's URL for the current state (no embed flag). */
-export function fullPageUrl(app: HeadlightApp, pageUrl: string): string {
+/** The full page's URL for a state (every choice but the embed flag). */
+export function fullPageUrl(state: AppSnapshot, pageUrl: string): string {
   const url = new URL(pageUrl);
   url.searchParams.delete('embed');
-  url.hash = embedHashOf({ ...app.getState(), embed: false });
+  url.hash = embedHashOf({ ...state, embed: false });
   return url.href;
 }
 
@@ -39,7 +39,7 @@ export function startEmbedMode(
   link.title = 'The full explorer with this model, text and edits, in a new tab';
   const masthead = document.querySelector<HTMLElement>('[data-panel="header"]');
   const update = () => {
-    link.href = fullPageUrl(app, window.location.href);
+    link.href = fullPageUrl(app.getState(), window.location.href);
     // In the masthead's top row; at the bottom of the page when a lesson hides the masthead.
     const home =
       masthead && !masthead.hidden

@@ -10,7 +10,8 @@ import type {
   ChangeReason,
   HeadEdit,
   HeadRef,
-} from '../state/app-api';
+} from '../app/app-api';
+import { headName } from '../state/heads';
 import { MAX_GAIN, MAX_INDEX, MAX_TEXT_LENGTH, MIN_GAIN } from './attributes';
 
 export const MESSAGE_PREFIX = 'headlight:';
@@ -99,7 +100,7 @@ function parseEdits(data: Record<string, unknown>): HeadEdit[] | string {
   for (const item of muted) {
     const ref = headRefOf(item);
     if (!ref) return `muted: ${describe(item)} is not a head (use "layer.head" or {layer, head})`;
-    edits.set(`${ref.layer}.${ref.head}`, { ...ref, gain: 0 });
+    edits.set(headName(ref), { ...ref, gain: 0 });
   }
   for (const [key, gain] of Object.entries(gains)) {
     const ref = headRefOf(key);
@@ -108,10 +109,10 @@ function parseEdits(data: Record<string, unknown>): HeadEdit[] | string {
       const range = `a number from ${MIN_GAIN} to ${MAX_GAIN}`;
       return `gains: the gain of head ${key} must be ${range}, got ${describe(gain)}`;
     }
-    if (edits.get(`${ref.layer}.${ref.head}`)?.gain === 0) {
+    if (edits.get(headName(ref))?.gain === 0) {
       return `head ${key} is both muted and given gain ${gain}`;
     }
-    edits.set(`${ref.layer}.${ref.head}`, { ...ref, gain });
+    edits.set(headName(ref), { ...ref, gain });
   }
   return [...edits.values()].sort((a, b) => a.layer - b.layer || a.head - b.head);
 }
@@ -184,7 +185,7 @@ export function headsOutside(
 ): string | null {
   const outside = refs.filter((r) => r.layer >= n_layer || r.head >= n_head);
   if (outside.length === 0) return null;
-  const names = outside.map((r) => `${r.layer}.${r.head}`).join(', ');
+  const names = outside.map(headName).join(', ');
   const subject = outside.length === 1 ? `head ${names} is` : `heads ${names} are`;
   return `${subject} outside ${model ?? 'the model'} (${n_layer} layers x ${n_head} heads)`;
 }

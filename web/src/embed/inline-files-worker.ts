@@ -22,12 +22,12 @@ interface PreambleScope {
 }
 const scope = self as unknown as PreambleScope;
 
-let base = '';
-const files = new Map<string, InlineFile>();
+/** The tabled files by path, below `base` (filled by the first message). */
+const held: { base: string; files: Map<string, InlineFile> } = { base: '', files: new Map() };
 
 function lookup(url: string): InlineFile | undefined {
-  const path = tablePath(url, base);
-  return path === null ? undefined : files.get(path);
+  const path = tablePath(url, held.base);
+  return path === null ? undefined : held.files.get(path);
 }
 
 const onFiles = (event: MessageEvent) => {
@@ -37,8 +37,8 @@ const onFiles = (event: MessageEvent) => {
   // This message is for the preamble only: the worker's own handler never sees it.
   event.stopImmediatePropagation();
   scope.removeEventListener('message', onFiles);
-  base = table.base;
-  for (const [path, file] of table.files) files.set(path, file);
+  held.base = table.base;
+  for (const [path, file] of table.files) held.files.set(path, file);
 };
 scope.addEventListener('message', onFiles);
 

@@ -1,11 +1,11 @@
 /**
- * What the embedding features add to the page, in one call from main.ts:
+ * What the embedding features add to the page, in one call from app/boot.ts:
  * the iframe embed mode (`?embed=1`: compact layout and an "Open in
  * Headlight" link), the "Copy embed code" button and dialog in the full page,
  * and the postMessage API whenever the page runs inside a frame.
  */
 import './embed.css';
-import type { HeadlightApp } from '../state/app-api';
+import type { HeadlightApp } from '../app/app-api';
 import { startEmbedBridge } from './embed-bridge';
 import { installEmbedDialog } from './embed-dialog';
 import { isEmbedUrl, startEmbedMode } from './embed-mode';

@@ -1,49 +1,65 @@
 /**
  * The page's state: what the reader chose (model, text, head gains, which
  * head and position are selected, how things are drawn). The views draw from
- * an Analysis; this is the input. Plain data, so url-state.ts can store it
- * in the hash and app-api.ts can hand it to a host page.
+ * an Analysis; this is the input. The choices are those of the URL-state
+ * table (url-state.ts), under the same names and with the table's defaults;
+ * the page holds the model itself and the gains as one [L x H] array.
  */
 import type { LoadedModel } from '../engine/protocol';
-import type { ColorMode, HeadRef, PanelName, ViewMode } from './app-api';
-import { type AttentionSource, DEFAULT_TEXT, MAX_GAIN } from './url-state';
+import { type HeadEdit, headName, joinEdits, MAX_GAIN } from './heads';
+import { CHOICE_FIELDS, type Choices, copyChoice, defaultChoices } from './choices';
+import { DEFAULT_TEXT, editsFromGains, type UrlState } from './url-state';
 
 export { DEFAULT_TEXT };
 
 export const TOP_K = 5;
 
-export interface AppState {
+/** The choices the page holds as they are; `model` and `edits` are held in richer form. */
+type HeldChoices = Omit<Choices, 'model' | 'edits'>;
+
+export interface AppState extends HeldChoices {
   /** The model the engine holds (null until one loads). */
   model: LoadedModel | null;
-  text: string;
   /** [L x H] gain per head: 1 = as trained, 0 = muted. */
   gains: Float32Array;
-  selectedHead: HeadRef;
-  /** Query position; -1 = the last token. */
-  selectedPosition: number;
-  view: ViewMode;
-  colorMode: ColorMode;
-  source: AttentionSource;
-  hidden: PanelName[];
-  embed: boolean;
   /** The gains before a shift-click solo, to give back on the second shift-click. */
   beforeSolo: Float32Array | null;
 }
 
+/** Copies the held choices of `from` onto `to`. */
+function copyHeld(to: HeldChoices, from: HeldChoices): void {
+  const target = to as unknown as Record<keyof HeldChoices, unknown>;
+  for (const field of CHOICE_FIELDS) {
+    if (field !== 'model') target[field] = copyChoice(from[field]);
+  }
+}
+
 export function createState(): AppState {
-  return {
-    model: null,
-    text: DEFAULT_TEXT,
-    gains: new Float32Array(0),
-    selectedHead: { layer: 0, head: 0 },
-    selectedPosition: -1,
-    view: 'heatmap',
-    colorMode: 'loss',
-    source: 'head',
-    hidden: [],
-    embed: false,
-    beforeSolo: null,
-  };
+  const state = { model: null, gains: new Float32Array(0), beforeSolo: null } as unknown as AppState;
+  copyHeld(state, defaultChoices());
+  return state;
+}
+
+/** Sets the held choices from `choices` (a parsed URL); the model and the edits wait for the model. */
+export function applyChoices(state: AppState, choices: Choices): void {
+  copyHeld(state, choices);
+}
+
+/**
+ * The reader's choices now. The edits come from the gains once a model is
+ * loaded, before that from the URL's edits that wait for it (`pending`).
+ */
+export function choicesOfState(state: AppState, pending: Pick<UrlState, 'muted' | 'gains'> | null): Choices {
+  let edits: HeadEdit[] = [];
+  if (state.model) {
+    const split = editsFromGains(state.gains, state.model.n_head);
+    edits = joinEdits(split.muted, split.gains);
+  } else if (pending) {
+    edits = joinEdits(pending.muted, pending.gains);
+  }
+  const choices = { model: state.model?.name ?? null, edits } as Choices;
+  copyHeld(choices, state);
+  return choices;
 }
 
 /**
@@ -57,7 +73,7 @@ export function setModel(state: AppState, model: LoadedModel): string | null {
   const { layer, head } = state.selectedHead;
   if (layer < model.n_layer && head < model.n_head) return null;
   state.selectedHead = { layer: 0, head: 0 };
-  return `${layer}.${head}`;
+  return headName({ layer, head });
 }
 
 function index(state: AppState, layer: number, head: number): number {

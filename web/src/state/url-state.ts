@@ -10,9 +10,32 @@
  * Parsing never throws: a malformed part is skipped and named in `problems`
  * (the page shows them in a notice). Pure functions, no DOM: unit-tested in Node.
  */
-import { type ColorMode, type HeadEdit, type HeadRef, PANELS, type PanelName, type ViewMode } from './app-api';
+import { dedupeHeads, editsFromGains, formatGain, gainsFromEdits, type HeadEdit, headName } from './heads';
+import { type HeadRef, MAX_GAIN, sortHeads, splitEdits } from './heads';
 
+// Also here, where the tests and the page have always found them.
+export { editsFromGains, formatGain, gainsFromEdits, MAX_GAIN };
+
+export type ViewMode = 'heatmap' | 'lines';
+export type ColorMode = 'loss' | 'attention';
+/** Token colours in attention mode: the selected head, or the mean over the unmuted heads. */
 export type AttentionSource = 'head' | 'mean';
+
+/** Panels a lesson can hide (URL `hide=edits,picker`, TensorFlow Playground style). */
+export const PANELS = [
+  'header',      // title, tagline and model bar
+  'picker',      // model picker and "open your own"
+  'presets',     // preset prompt buttons
+  'text',        // the text box (the token chips stay)
+  'tokens',      // token chips
+  'predictions', // next-token bars
+  'heads',       // head grid
+  'detail',      // selected head's large heatmap / line view and gain slider
+  'edits',       // edits list, reset, ablation mode
+  'export',      // export buttons
+  'footer',      // colophon
+] as const;
+export type PanelName = (typeof PANELS)[number];
 
 export interface UrlState {
   /** null: the index's default model. */
@@ -27,19 +50,21 @@ export interface UrlState {
   pos: number;
   view: ViewMode;
   color: ColorMode;
-  /** Token colours in attention mode: the selected head or the mean over unmuted heads. */
   source: AttentionSource;
   hide: PanelName[];
   embed: boolean;
 }
 
 export const DEFAULT_TEXT = 'When Mary and John went to the store, John gave a drink to';
-export const MAX_GAIN = 2;
 
 interface Property<K extends keyof UrlState> {
-  key: K;
   /** Name in the hash. */
   name: string;
+  /**
+   * The property's name in the app's choices (AppState, AppSnapshot, the
+   * embed code). `muted` and `gains` together are the one list `edits`.
+   */
+  field: string;
   /** What the value means, for error messages. */
   expects: string;
   default: () => UrlState[K];
@@ -47,10 +72,6 @@ interface Property<K extends keyof UrlState> {
   parse: (raw: string) => UrlState[K];
   serialise: (value: UrlState[K]) => string;
   equal?: (a: UrlState[K], b: UrlState[K]) => boolean;
-}
-
-function headName(ref: HeadRef): string {
-  return `${ref.layer}.${ref.head}`;
 }
 
 const HEAD = /^(\d{1,3})\.(\d{1,3})$/;
@@ -64,7 +85,7 @@ function parseHead(raw: string): HeadRef {
 function parseHeadList(raw: string): HeadRef[] {
   if (raw === '') return [];
   const heads = raw.split(',').map(parseHead);
-  return sortHeads(dedupe(heads));
+  return sortHeads(dedupeHeads(heads));
 }
 
 function parseGainList(raw: string): HeadEdit[] {
@@ -80,27 +101,7 @@ function parseGainList(raw: string): HeadEdit[] {
     }
     return { ...ref, gain };
   });
-  return sortHeads(dedupe(edits));
-}
-
-function dedupe<T extends HeadRef>(heads: T[]): T[] {
-  const seen = new Map<string, T>();
-  for (const h of heads) seen.set(headName(h), h);  // the last one wins
-  return [...seen.values()];
-}
-
-function sortHeads<T extends HeadRef>(heads: T[]): T[] {
-  return heads.sort((a, b) => a.layer - b.layer || a.head - b.head);
-}
-
-/** Shortest decimal that reads back as the same float32 gain. */
-export function formatGain(gain: number): string {
-  const f = Math.fround(gain);
-  for (let digits = 1; digits <= 9; digits++) {
-    const text = String(Number(f.toPrecision(digits)));
-    if (Math.fround(Number(text)) === f) return text;
-  }
-  return String(f);
+  return sortHeads(dedupeHeads(edits));
 }
 
 function oneOf<T extends string>(values: readonly T[]) {
@@ -113,9 +114,9 @@ function oneOf<T extends string>(values: readonly T[]) {
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The table. Order = order in the hash. */
-const PROPERTIES: { [K in keyof UrlState]: Property<K> } = {
+export const PROPERTIES = {
   model: {
-    key: 'model',
+    field: 'model' as const,
     name: 'model',
     expects: 'a model name (letters, digits, . _ -)',
     default: () => null,
@@ -126,7 +127,7 @@ const PROPERTIES: { [K in keyof UrlState]: Property<K> } = {
     serialise: (value) => value ?? '',
   },
   text: {
-    key: 'text',
+    field: 'text' as const,
     name: 'text',
     expects: 'text',
     default: () => DEFAULT_TEXT,
@@ -134,25 +135,25 @@ const PROPERTIES: { [K in keyof UrlState]: Property<K> } = {
     serialise: (value) => value,
   },
   muted: {
-    key: 'muted',
+    field: 'edits' as const,
     name: 'muted',
     expects: 'heads as layer.head, comma-separated (e.g. 1.3,0.5)',
     default: () => [],
     parse: parseHeadList,
-    serialise: (value) => value.map(headName).join(','),
+    serialise: (value: HeadRef[]) => value.map(headName).join(','),
     equal: sameJson,
   },
   gains: {
-    key: 'gains',
+    field: 'edits' as const,
     name: 'gain',
     expects: 'head:gain pairs, comma-separated (e.g. 2.1:0.5)',
     default: () => [],
     parse: parseGainList,
-    serialise: (value) => value.map((e) => `${headName(e)}:${formatGain(e.gain)}`).join(','),
+    serialise: (value: HeadEdit[]) => value.map((e) => `${headName(e)}:${formatGain(e.gain)}`).join(','),
     equal: sameJson,
   },
   head: {
-    key: 'head',
+    field: 'selectedHead' as const,
     name: 'head',
     expects: 'a head as layer.head (e.g. 1.3)',
     default: () => ({ layer: 0, head: 0 }),
@@ -161,7 +162,7 @@ const PROPERTIES: { [K in keyof UrlState]: Property<K> } = {
     equal: sameJson,
   },
   pos: {
-    key: 'pos',
+    field: 'selectedPosition' as const,
     name: 'pos',
     expects: 'a token position (0, 1, 2, ...)',
     default: () => -1,
@@ -172,7 +173,7 @@ const PROPERTIES: { [K in keyof UrlState]: Property<K> } = {
     serialise: String,
   },
   view: {
-    key: 'view',
+    field: 'view' as const,
     name: 'view',
     expects: 'heatmap or lines',
     default: () => 'heatmap',
@@ -180,7 +181,7 @@ const PROPERTIES: { [K in keyof UrlState]: Property<K> } = {
     serialise: String,
   },
   color: {
-    key: 'color',
+    field: 'colorMode' as const,
     name: 'color',
     expects: 'loss or attention',
     default: () => 'loss',
@@ -188,7 +189,7 @@ const PROPERTIES: { [K in keyof UrlState]: Property<K> } = {
     serialise: String,
   },
   source: {
-    key: 'source',
+    field: 'source' as const,
     name: 'source',
     expects: 'head or mean',
     default: () => 'head',
@@ -196,7 +197,7 @@ const PROPERTIES: { [K in keyof UrlState]: Property<K> } = {
     serialise: String,
   },
   hide: {
-    key: 'hide',
+    field: 'hidden' as const,
     name: 'hide',
     expects: `panel names, comma-separated (${PANELS.join(', ')})`,
     default: () => [],
@@ -214,7 +215,7 @@ const PROPERTIES: { [K in keyof UrlState]: Property<K> } = {
     equal: sameJson,
   },
   embed: {
-    key: 'embed',
+    field: 'embed' as const,
     name: 'embed',
     expects: '1 or 0',
     default: () => false,
@@ -225,9 +226,10 @@ const PROPERTIES: { [K in keyof UrlState]: Property<K> } = {
     },
     serialise: (value) => (value ? '1' : '0'),
   },
-};
+} satisfies { [K in keyof UrlState]: Property<K> };
 
-const ORDER = Object.keys(PROPERTIES) as (keyof UrlState)[];
+/** The URL keys in the table's order. */
+export const ORDER = Object.keys(PROPERTIES) as (keyof UrlState)[];
 
 export function defaultUrlState(): UrlState {
   const state = {} as Record<keyof UrlState, unknown>;
@@ -330,47 +332,9 @@ export function parseHash(hash: string): ParsedHash {
   }
   // A gain of 0 is a mute; a gain of 1 is no edit.
   if (state.gains.some((e) => e.gain === 0 || e.gain === 1)) {
-    const zero = state.gains.filter((e) => e.gain === 0).map(({ layer, head }) => ({ layer, head }));
-    state.muted = sortHeads(dedupe([...state.muted, ...zero]));
-    state.gains = state.gains.filter((e) => e.gain !== 0 && e.gain !== 1);
+    const split = splitEdits(state.gains);
+    state.muted = sortHeads(dedupeHeads([...state.muted, ...split.muted]));
+    state.gains = split.gains;
   }
   return { state, present, problems };
-}
-
-/** gains [L x H] -> the muted and gain lists of the URL. */
-export function editsFromGains(gains: ArrayLike<number>, n_head: number): Pick<UrlState, 'muted' | 'gains'> {
-  const muted: HeadRef[] = [];
-  const edited: HeadEdit[] = [];
-  for (let i = 0; i < gains.length; i++) {
-    const gain = gains[i]!;
-    if (gain === 1) continue;
-    const ref = { layer: Math.floor(i / n_head), head: i % n_head };
-    if (gain === 0) muted.push(ref);
-    else edited.push({ ...ref, gain });
-  }
-  return { muted, gains: edited };
-}
-
-/**
- * The URL's muted and gain lists -> gains [L x H]. Heads outside the model
- * are skipped and named in the returned problems.
- */
-export function gainsFromEdits(
-  state: Pick<UrlState, 'muted' | 'gains'>,
-  n_layer: number,
-  n_head: number,
-): { gains: Float32Array; problems: string[] } {
-  const gains = new Float32Array(n_layer * n_head).fill(1);
-  const outside: string[] = [];
-  const apply = (ref: HeadRef, gain: number) => {
-    if (ref.layer >= n_layer || ref.head >= n_head) outside.push(headName(ref));
-    else gains[ref.layer * n_head + ref.head] = gain;
-  };
-  for (const ref of state.muted) apply(ref, 0);
-  for (const edit of state.gains) apply(edit, edit.gain);
-  const problems =
-    outside.length === 0
-      ? []
-      : [`head ${outside.join(', ')} is outside this model (${n_layer} layers × ${n_head} heads)`];
-  return { gains, problems };
 }

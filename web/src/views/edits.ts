@@ -5,7 +5,9 @@
  * output by its average over a corpus) arrives with the analysis issue, so
  * it is shown but disabled.
  */
-import { formatGain } from '../state/url-state';
+import type { ViewFactory } from '../app/view';
+import { resetGains, setGain } from '../state/app-state';
+import { formatGain, headName } from '../state/heads';
 
 export interface EditsActions {
   reset(layer: number, head: number): void;
@@ -50,14 +52,14 @@ export class EditsView {
       const item = document.createElement('li');
       item.className = 'edit';
       const name = headButton('edit-head', layer, head, 'select');
-      name.textContent = `head ${layer}.${head}`;
-      name.title = `Show head ${layer}.${head} in the detail view`;
+      name.textContent = `head ${headName({ layer, head })}`;
+      name.title = `Show head ${headName({ layer, head })} in the detail view`;
       const value = document.createElement('span');
       value.className = gain === 0 ? 'edit-gain is-muted' : 'edit-gain';
       value.textContent = gain === 0 ? 'muted (× 0)' : `gain × ${formatGain(gain)}`;
       const undo = headButton('edit-reset', layer, head, 'reset');
       undo.textContent = 'reset';
-      undo.setAttribute('aria-label', `Reset head ${layer}.${head} to gain 1`);
+      undo.setAttribute('aria-label', `Reset head ${headName({ layer, head })} to gain 1`);
       item.append(name, value, undo);
       items.push(item);
     }
@@ -78,3 +80,18 @@ function headButton(className: string, layer: number, head: number, action: 'sel
   button.dataset['action'] = action;
   return button;
 }
+
+/** Registry entry (app/views.ts): the list follows the gains as soon as they change. */
+export const editsView: ViewFactory = ({ root, page }) => {
+  const view = new EditsView(root, {
+    reset: (layer, head) => page.edit((state) => setGain(state, layer, head, 1)),
+    resetAll: () => page.edit((state) => resetGains(state)),
+    select: (layer, head) => page.selectHead(layer, head),
+  });
+  return {
+    label: 'edits',
+    draw({ reason, state, model }) {
+      if (reason === 'analysis' || reason === 'gains') view.render(state.gains, model.n_head);
+    },
+  };
+};

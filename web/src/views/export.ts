@@ -5,8 +5,9 @@
  * page and saved through a download link: nothing is sent anywhere.
  */
 import type { Analysis } from '../engine/protocol';
-import type { HeadRef } from '../state/app-api';
-import { formatGain } from '../state/url-state';
+import type { Frame, ViewFactory } from '../app/view';
+import { formatGain, type HeadRef } from '../state/heads';
+import { clampPosition } from '../state/position';
 import { drawHeatmap, headOffset, themeColours, tokenLabel } from './attention-plot';
 import { lutIndex, viridis } from './colormap';
 
@@ -227,15 +228,15 @@ export class ExportView {
       if (!analysis) throw new Error('nothing is drawn yet');
       return analysis;
     };
-    const headName = (h: HeadRef) => `L${h.layer}H${h.head}`;
+    const fileHeadName = (h: HeadRef) => `L${h.layer}H${h.head}`;
     const jobs: Record<string, () => Promise<void> | void> = {
       'head-png': async () => {
         const a = need();
-        save(await headPng(a, source.head(), source.position(), box), `${baseName(a)}-${headName(source.head())}.png`);
+        save(await headPng(a, source.head(), source.position(), box), `${baseName(a)}-${fileHeadName(source.head())}.png`);
       },
       'head-svg': () => {
         const a = need();
-        save(new Blob([headSvg(a, source.head())], { type: 'image/svg+xml' }), `${baseName(a)}-${headName(source.head())}.svg`);
+        save(new Blob([headSvg(a, source.head())], { type: 'image/svg+xml' }), `${baseName(a)}-${fileHeadName(source.head())}.svg`);
       },
       'trace-json': () => {
         const a = need();
@@ -252,3 +253,30 @@ export class ExportView {
     }
   }
 }
+
+/**
+ * Registry entry (app/views.ts): keeps the last frame, and makes the files
+ * from it (and the reader's choices at the click) when a button is pressed.
+ */
+export const exportView: ViewFactory = ({ root, page }) => {
+  let last: Frame | null = null;
+  new ExportView(
+    root,
+    {
+      analysis: () => last?.analysis ?? null,
+      head: () => last?.state.selectedHead ?? { layer: 0, head: 0 },
+      position: () => clampPosition(last?.state.selectedPosition ?? -1, last?.analysis?.T ?? 0),
+      text: () => last?.state.text ?? '',
+      gains: () => last?.state.gains ?? new Float32Array(0),
+      // The grid's canvases in its DOM order, [L x H] (head-grid.ts builds them layer by layer).
+      gridCanvases: () => [...root.querySelectorAll<HTMLCanvasElement>('[data-role="head-grid"] canvas.head-canvas')],
+    },
+    (message) => page.showError(message),
+  );
+  return {
+    label: 'export',
+    draw(frame) {
+      last = frame;
+    },
+  };
+};

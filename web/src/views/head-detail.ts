@@ -7,8 +7,11 @@
  * from 0 (muted) to 2.
  */
 import type { Analysis } from '../engine/protocol';
-import type { HeadRef, ViewMode } from '../state/app-api';
-import { formatGain, MAX_GAIN } from '../state/url-state';
+import type { ViewFactory } from '../app/view';
+import { setGain } from '../state/app-state';
+import { formatGain, headName, type HeadRef, MAX_GAIN } from '../state/heads';
+import { clampPosition } from '../state/position';
+import type { ViewMode } from '../state/url-state';
 import {
   drawHeatmap,
   drawLines,
@@ -92,7 +95,7 @@ export class HeadDetailView {
     this.head = head;
     this.position = position;
     this.view = view;
-    this.title.textContent = `Head ${head.layer}.${head.head}`;
+    this.title.textContent = `Head ${headName(head)}`;
     this.setGain(gain);
     for (const button of this.viewButtons) {
       button.setAttribute('aria-pressed', String(button.dataset['view'] === view));
@@ -143,7 +146,7 @@ export class HeadDetailView {
     if (!ctx) return;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const colours = themeColours(this.canvas);
-    const position = this.position < 0 || this.position >= T ? T - 1 : this.position;
+    const position = clampPosition(this.position, T);
     this.geometry =
       this.view === 'heatmap'
         ? drawHeatmap(ctx, width, height, analysis, this.head.layer, this.head.head, position, colours)
@@ -151,7 +154,7 @@ export class HeadDetailView {
     // Geometry in CSS px, for hit tests in the browser tests.
     const g = this.geometry;
     this.canvas.dataset['geometry'] = JSON.stringify(g);
-    this.canvas.dataset['head'] = `${this.head.layer}.${this.head.head}`;
+    this.canvas.dataset['head'] = headName(this.head);
   }
 
   /** (query, key) under the pointer; key -1 when over a query label, query -1 over a key label. */
@@ -237,3 +240,24 @@ export class HeadDetailView {
     return chip;
   }
 }
+
+/** Registry entry (app/views.ts): the selected head, on a new analysis or selection. */
+export const headDetailView: ViewFactory = ({ root, page, tooltip }) => {
+  const detail = new HeadDetailView(
+    root,
+    {
+      setGain: (layer, head, gain) => page.edit((state) => setGain(state, layer, head, gain)),
+      setView: (view) => page.setDisplay('view', view),
+      selectPosition: (t) => page.selectPosition(t),
+    },
+    tooltip,
+  );
+  return {
+    label: 'detail',
+    draw({ reason, analysis, state, head, position }) {
+      if ((reason !== 'analysis' && reason !== 'selection') || !analysis) return;
+      const gain = state.gains[head.layer * analysis.n_head + head.head] ?? 1;
+      detail.render(analysis, head, position, gain, state.view);
+    },
+  };
+};

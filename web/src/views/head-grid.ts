@@ -14,8 +14,9 @@
  * lowest edited layer, so the layers below it keep their pixels.
  */
 import type { Analysis } from '../engine/protocol';
-import type { HeadRef } from '../state/app-api';
-import { formatGain } from '../state/url-state';
+import type { ViewFactory } from '../app/view';
+import { type AppState, toggleLayer, toggleMute, toggleSolo } from '../state/app-state';
+import { formatGain, headName, type HeadRef } from '../state/heads';
 import { AttentionHeatmap, topAttendedPair } from './heatmap';
 import { renderTokenText } from './token-text';
 import type { Tooltip } from './tooltip';
@@ -152,8 +153,8 @@ export class HeadGridView {
         select.tabIndex = -1;
         select.dataset['layer'] = String(layer);
         select.dataset['head'] = String(head);
-        select.textContent = `${layer}.${head}`;
-        select.title = `Show head ${layer}.${head} in the detail view (keyboard: Enter)`;
+        select.textContent = headName({ layer, head });
+        select.title = `Show head ${headName({ layer, head })} in the detail view (keyboard: Enter)`;
         caption.append(select);
         cell.append(button, caption);
         children.push(cell);
@@ -326,7 +327,7 @@ export class HeadGridView {
     const head = Number(button.dataset['head']);
     const gain = Number(button.dataset['gain'] ?? 1);
     const title = document.createElement('strong');
-    title.textContent = `Head ${layer}.${head}`;
+    title.textContent = `Head ${headName({ layer, head })}`;
     const content: (Node | string)[] = [title];
     if (gain !== 1) content.push(gain === 0 ? ' · muted' : ` · gain ${formatGain(gain)}`);
     const analysis = this.analysis;
@@ -359,3 +360,40 @@ export class HeadGridView {
     else this.tooltip.show(content, x, y);
   }
 }
+
+/** The gains a grid control changes: the same function for its click and for its prepare. */
+function gridEdit(kind: 'toggle' | 'solo' | 'layer', layer: number, head: number): (state: AppState) => void {
+  if (kind === 'layer') return (state) => toggleLayer(state, layer);
+  return kind === 'solo' ? (state) => toggleSolo(state, layer, head) : (state) => toggleMute(state, layer, head);
+}
+
+/**
+ * Registry entry (app/views.ts): heatmaps on a new analysis (from the lowest
+ * changed layer), marks as soon as the gains change, the selection ring.
+ */
+export const headGridView: ViewFactory = ({ root, page, tooltip }) => {
+  const actions: HeadGridActions = {
+    toggle: (layer, head) => page.edit(gridEdit('toggle', layer, head)),
+    solo: (layer, head) => page.edit(gridEdit('solo', layer, head)),
+    toggleLayer: (layer) => page.edit(gridEdit('layer', layer, -1)),
+    select: (layer, head) => page.selectHead(layer, head),
+    prepare: (kind, layer, head) => page.prepareEdit(gridEdit(kind, layer, head)),
+  };
+  const grid = new HeadGridView(root, actions, tooltip);
+  return {
+    label: 'grid',
+    draw({ reason, analysis, fromLayer, state, model, head }) {
+      if (reason === 'gains') {
+        grid.setShape(model.n_layer, model.n_head);
+        grid.setGains(state.gains);
+      } else if (reason === 'analysis' && analysis) {
+        grid.render(analysis, fromLayer);
+        grid.setGains(state.gains);
+        grid.setSelected(head);
+      } else if (reason === 'selection') {
+        grid.setSelected(head);
+      }
+    },
+    timingNote: () => `for ${grid.lastRepainted} heads`,
+  };
+};

@@ -11,7 +11,10 @@
  * (the full AnalysisCore of the same pass): until then the mean-loss line
  * keeps its text and carries data-pending.
  */
+import type { ViewFactory } from '../app/view';
 import type { AnalysisCore, PredictionsPart } from '../engine/protocol';
+import { TOP_K } from '../state/app-state';
+import { clampPosition } from '../state/position';
 import { quoteToken, renderTokenText } from './token-text';
 
 /** What the view draws: the figures at one position t, K = top-k. */
@@ -33,7 +36,7 @@ export interface Predictions {
 /** The figures of `core` at position t (clamped), as views of its arrays. */
 export function predictionsOf(core: AnalysisCore, position: number): Predictions {
   const { T, top_k: K, baseline } = core;
-  const t = position < 0 || position >= T ? T - 1 : position;
+  const t = clampPosition(position, T);
   return {
     T,
     t,
@@ -223,3 +226,14 @@ export function formatProbability(p: number): string {
   if (p >= 0.001) return `${(p * 100).toFixed(2)}%`;
   return `${(p * 100).toExponential(1)}%`;
 }
+
+/** Registry entry (app/views.ts): the bars the frame says are shown. */
+export const predictionsView: ViewFactory = ({ root }) => {
+  const view = new PredictionsView(root, TOP_K);
+  return {
+    label: 'predictions',
+    draw({ predictions }) {
+      if (predictions) view.render(predictions.predictions, predictions.pass, predictions.edited);
+    },
+  };
+};

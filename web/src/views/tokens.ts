@@ -7,8 +7,9 @@
  * the query position.
  */
 import type { Analysis } from '../engine/protocol';
-import type { ColorMode } from '../state/app-api';
-import type { AttentionSource } from '../state/url-state';
+import type { ViewFactory } from '../app/view';
+import { headName } from '../state/heads';
+import type { AttentionSource, ColorMode } from '../state/url-state';
 import { inkOn, lossLut, lutCss, viridis } from './colormap';
 import { drawColorbar } from './heatmap';
 import { quoteToken, renderTokenText } from './token-text';
@@ -157,7 +158,7 @@ export class TokensView {
     this.sourceBox.hidden = colouring.mode !== 'attention';
     for (const button of this.sourceButtons) {
       button.setAttribute('aria-pressed', String(button.dataset['source'] === colouring.source));
-      if (button.dataset['source'] === 'head') button.textContent = `head ${colouring.layer}.${colouring.head}`;
+      if (button.dataset['source'] === 'head') button.textContent = `head ${headName(colouring)}`;
     }
     if (this.legendMode !== colouring.mode) {
       this.legendMode = colouring.mode;
@@ -193,3 +194,28 @@ export class TokensView {
     return this.chips.some((chip, t) => chip.dataset['text'] !== analysis.tokens[t]);
   }
 }
+
+/** Registry entry (app/views.ts): draws on a new analysis or selection, clears on an empty text. */
+export const tokensView: ViewFactory = ({ root, page }) => {
+  const view = new TokensView(root, {
+    selectPosition: (t) => page.selectPosition(t),
+    setColorMode: (mode) => page.setDisplay('colorMode', mode),
+    setSource: (source) => page.setDisplay('source', source),
+  });
+  return {
+    label: 'tokens',
+    draw({ reason, analysis, state, head, position, model }) {
+      if (reason === 'empty-text') view.clear('Type some text to see its tokens.');
+      if ((reason !== 'analysis' && reason !== 'selection') || !analysis) return;
+      view.render(analysis, {
+        mode: state.colorMode,
+        source: state.source,
+        layer: head.layer,
+        head: head.head,
+        position,
+        gains: state.gains,
+        vocab_size: model.vocab_size,
+      });
+    },
+  };
+};

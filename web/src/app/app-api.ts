@@ -1,57 +1,30 @@
 /**
  * The page's public API: what other parts of Headlight (the embed element,
  * the iframe postMessage bridge, tests) may call to drive the explorer. It is
- * window-free: main.ts creates the app and hands it to `provideApp`; other
+ * window-free: app/boot.ts creates the app and hands it to `provideApp`; other
  * modules `await whenApp()`. Everything here is plain data that survives
  * structured clone (postMessage) and JSON.
  */
 
-export type ViewMode = 'heatmap' | 'lines';
-export type ColorMode = 'loss' | 'attention';
+import type { HeadEdit, HeadRef } from '../state/heads';
+import type { Choices } from '../state/choices';
+import type { AttentionSource, ColorMode, PanelName, ViewMode } from '../state/url-state';
 
-/** Panels a lesson can hide (URL `hide=edits,picker`, TensorFlow Playground style). */
-export const PANELS = [
-  'header',      // title, tagline and model bar
-  'picker',      // model picker and "open your own"
-  'presets',     // preset prompt buttons
-  'text',        // the text box (the token chips stay)
-  'tokens',      // token chips
-  'predictions', // next-token bars
-  'heads',       // head grid
-  'detail',      // selected head's large heatmap / line view and gain slider
-  'edits',       // edits list, reset, ablation mode
-  'export',      // export buttons
-  'footer',      // colophon
-] as const;
-export type PanelName = (typeof PANELS)[number];
+export type { HeadEdit, HeadRef } from '../state/heads';
+export { PANELS } from '../state/url-state';
+export type { AttentionSource, ColorMode, PanelName, ViewMode } from '../state/url-state';
 
-export interface HeadRef {
-  layer: number;
-  head: number;
-}
-
-/** One edited head: gain 0 = muted, 1 = as trained, up to 2. */
-export interface HeadEdit extends HeadRef {
-  gain: number;
-}
-
-/** Everything the reader chose: what the URL hash stores. */
-export interface AppSnapshot {
-  /** Model name as in models/index.json (null before the first load). */
-  model: string | null;
+/**
+ * Everything the reader chose: what the URL hash stores, under the field
+ * names of its property table (state/url-state.ts: model, text, edits,
+ * selectedHead, selectedPosition, view, colorMode, source, hidden, embed),
+ * plus the loaded model's shape. `edits` lists only heads whose gain is not
+ * 1, in (layer, head) order; `selectedPosition` is clamped to the text's
+ * tokens when drawn; `embed` is true in the iframe embed mode.
+ */
+export interface AppSnapshot extends Choices {
   n_layer: number;
   n_head: number;
-  text: string;
-  /** Only heads whose gain is not 1, in (layer, head) order. */
-  edits: HeadEdit[];
-  selectedHead: HeadRef;
-  /** Query position (token index); clamped to the text's tokens when drawn. */
-  selectedPosition: number;
-  view: ViewMode;
-  colorMode: ColorMode;
-  hidden: PanelName[];
-  /** True in the iframe embed mode (`?embed=1` or `#embed=1`). */
-  embed: boolean;
 }
 
 /** What the last forward pass showed: the figures a host page may want. */
@@ -93,6 +66,8 @@ export interface HeadlightApp {
   selectPosition(position: number): void;
   setView(view: ViewMode): void;
   setColorMode(mode: ColorMode): void;
+  /** Token colours in attention mode: the selected head or the mean over unmuted heads. */
+  setSource(source: AttentionSource): void;
   /** Hides exactly these panels (others shown). */
   setHidden(panels: PanelName[]): void;
   /** Loads a served model by name; resolves when it is loaded and drawn. */
@@ -103,19 +78,22 @@ export interface HeadlightApp {
   ready(): Promise<void>;
 }
 
-let provided: HeadlightApp | null = null;
-const waiting: ((app: HeadlightApp) => void)[] = [];
+/** The app once built, and who waits for it (filled once by app/boot.ts). */
+const provided: { app: HeadlightApp | null; waiting: ((app: HeadlightApp) => void)[] } = {
+  app: null,
+  waiting: [],
+};
 
-/** Called once by main.ts after building the app. */
+/** Called once by app/boot.ts after building the app. */
 export function provideApp(app: HeadlightApp): void {
-  provided = app;
-  for (const resolve of waiting.splice(0)) resolve(app);
+  provided.app = app;
+  for (const resolve of provided.waiting.splice(0)) resolve(app);
 }
 
-/** The running app (resolves as soon as main.ts has built it; see app.ready() for the model). */
+/** The running app (resolves as soon as app/boot.ts has built it; see app.ready() for the model). */
 export function whenApp(): Promise<HeadlightApp> {
-  if (provided) return Promise.resolve(provided);
-  return new Promise((resolve) => waiting.push(resolve));
+  if (provided.app) return Promise.resolve(provided.app);
+  return new Promise((resolve) => provided.waiting.push(resolve));
 }
 
 /** Small listener set used by the app implementation. */

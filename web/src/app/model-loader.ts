@@ -1,0 +1,87 @@
+/**
+ * Loading models: a served one by name, or the reader's own files
+ * (engine/open-local.ts checks them first). On failure the previous model
+ * stays, with the error shown.
+ */
+import type { EngineClient } from '../engine/client';
+import { modelsBaseUrl } from '../engine/model-index';
+import { openLocalModel } from '../engine/open-local';
+import type { LoadedModel, Progress } from '../engine/protocol';
+import type { ModelPicker } from '../views/model-picker';
+import { formatBytes, type StatusView } from '../views/status';
+import { messageOf, type PageController } from './page-controller';
+
+function formatCount(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(n);
+}
+
+export function describeModel(model: LoadedModel): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return [
+    `${plural(model.n_layer, 'layer')} × ${plural(model.n_head, 'head')}`,
+    `d_model ${model.n_embd}`,
+    `${formatCount(model.n_params)} parameters`,
+    model.attn_only ? 'attention only' : null,
+    formatBytes(model.bytes),
+  ]
+    .filter((part) => part !== null)
+    .join(' · ');
+}
+
+export class ModelLoader {
+  constructor(
+    private readonly client: EngineClient,
+    private readonly page: PageController,
+    private readonly picker: ModelPicker,
+    private readonly status: StatusView,
+  ) {}
+
+  async switchModel(name: string): Promise<void> {
+    await this.loadAndShow(`Loading model ${name}…`, (onProgress) =>
+      this.client.call(
+        'loadModel',
+        { name, baseUrl: new URL(`${name}/`, modelsBaseUrl()).href },
+        (progress) => onProgress('Downloading', progress),
+      ),
+    );
+  }
+
+  async openLocalFiles(files: File[]): Promise<void> {
+    const loaded = await this.loadAndShow('Opening your model…', async (onProgress) => {
+      const opened = await openLocalModel(this.client, files, (progress) => onProgress('Reading', progress));
+      return opened.model;
+    });
+    if (loaded) this.picker.showLocal(loaded, files);
+  }
+
+  private async loadAndShow(
+    summary: string,
+    load: (onProgress: (stage: string, progress: Progress) => void) => Promise<LoadedModel>,
+  ): Promise<LoadedModel | null> {
+    const { picker, status, page } = this;
+    picker.setBusy(true);
+    status.setSummary(summary);
+    try {
+      const loaded = await load((stage, progress) => status.showProgress(stage, progress));
+      page.modelLoaded(loaded);
+      picker.show(loaded.name);
+      status.setSummary(describeModel(loaded));
+      status.clearMessage();
+      page.changed('model');
+      page.store.request();
+      return loaded;
+    } catch (error) {
+      // The worker keeps the previous model: say what went wrong and carry on with it.
+      const model = page.state.model;
+      status.showError(messageOf(error));
+      picker.show(model?.name ?? null);
+      status.setSummary(model ? describeModel(model) : 'No model loaded.');
+      return null;
+    } finally {
+      status.hideProgress();
+      picker.setBusy(false);
+    }
+  }
+}
