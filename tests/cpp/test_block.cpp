@@ -115,3 +115,28 @@ TEST_CASE("block: Trainer and Session give bit-identical attention and logits") 
   trainer_equals_session("tiny-gpt");
   trainer_equals_session("tiny-attn-only");
 }
+
+TEST_CASE("block: a part of the query rows needs a batch of one sequence") {
+  // Rows [t0, t1) of each of B > 1 sequences are not contiguous in (N, C):
+  // refused, with the sizes in the message, before anything is written.
+  hl::ModelConfig cfg;
+  cfg.n_layer = 1;
+  cfg.n_head = 1;
+  cfg.n_embd = 4;
+  cfg.n_positions = 4;
+  cfg.vocab_size = 4;
+  hl::Weights w = hl::allocate_weights(cfg);
+  hl::PackedLayer packed;
+  hl::pack_layer(packed, w.layers[0], cfg, /*mlp=*/true);
+  hl::SerialRows rows;
+  const hl::BlockPass pass{cfg, w.layers[0], packed, /*B=*/2, /*T=*/4, nullptr, true, rows};
+  const hl::BlockActivations nowhere;  // every pointer nullptr: a write would crash
+  std::string message;
+  try {
+    hl::block_after_qkv_forward(pass, nowhere, 1, 3, true);
+  } catch (const std::exception& e) {
+    message = e.what();
+  }
+  std::printf("B=2, rows 1..3: \"%s\"\n", message.c_str());
+  CHECK(message == "block: a part of the rows (1..3 of 4) needs one sequence, got 2");
+}
