@@ -47,9 +47,9 @@ struct Diff {
 void trainer_equals_session(const std::string& fixture) {
   const std::string st = read_fixture(fixture, "model.safetensors");
   const auto* bytes = reinterpret_cast<const uint8_t*>(st.data());
-  const auto model = hl::load_model(read_fixture(fixture, "config.json"), bytes, st.size(),
-                                    read_fixture(fixture, "vocab.json"),
-                                    read_fixture(fixture, "merges.txt"));
+  const auto model =
+      hl::load_model(read_fixture(fixture, "config.json"), bytes, st.size(),
+                     read_fixture(fixture, "vocab.json"), read_fixture(fixture, "merges.txt"));
   const hl::ModelConfig& cfg = model->config;
   const int B = 2, T = cfg.n_positions, L = cfg.n_layer, H = cfg.n_head, C = cfg.n_embd;
   const int V = cfg.vocab_size;

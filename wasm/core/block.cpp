@@ -66,7 +66,7 @@ void block_qkv_forward(const BlockPass& p, const BlockActivations& a, int r0, in
                        int col1) {
   if (r0 >= r1) return;
   const int C = p.cfg.n_embd;
-  float* qkv = a.qkv + static_cast<size_t>(r0) * 3 * C;      // (r1 - r0, 3C)
+  float* qkv = a.qkv + static_cast<size_t>(r0) * 3 * C;    // (r1 - r0, 3C)
   const float* ln = a.ln_1 + static_cast<size_t>(r0) * C;  // (r1 - r0, C)
   if (col0 == 0 && col1 == 3 * C) {
     p.rows.matmul(qkv, ln, p.packed.c_attn.data(), p.w.c_attn_b, r1 - r0, C, 3 * C, false);
@@ -117,7 +117,8 @@ void block_after_qkv_forward(const BlockPass& p, const BlockActivations& a, int 
                 /*accumulate=*/true);
 
   if (!p.mlp) {  // no MLP (or switched off): the block's output is residual_2
-    if (a.output != a.residual_2) std::memcpy(a.output + off, a.residual_2 + off, MC * sizeof(float));
+    if (a.output != a.residual_2)
+      std::memcpy(a.output + off, a.residual_2 + off, MC * sizeof(float));
     return;
   }
   // output = residual_2 + gelu(ln_2(residual_2) @ c_fc + b) @ mlp.c_proj + b

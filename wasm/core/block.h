@@ -77,7 +77,7 @@ struct BlockActivations {
   float* qkv = nullptr;          // (N, 3C) c_attn output: q | k | v, head h at [h*D, (h+1)*D)
   float* attn_probs = nullptr;   // (B, H, T, T) causal softmax, zero above the diagonal
   float* z = nullptr;            // (N, C) head outputs before gains, head h at [h*D, (h+1)*D)
-  float* z_gained = nullptr;     // (N, C) z times the head gains: c_proj's input when gains are given
+  float* z_gained = nullptr;     // (N, C) z times the head gains, c_proj's input (with gains)
   float* residual_2 = nullptr;   // (N, C) after the attention block; may be output itself
   float* ln_2 = nullptr;         // (N, C) ln_2 output (may share ln_1's buffer); unused without MLP
   float* ln_2_mean = nullptr;    // (N) may be nullptr

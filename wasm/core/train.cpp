@@ -467,7 +467,9 @@ void Trainer::set_active_layers(int n) {
 void Trainer::pack_forward_weights() {
   Scratch& s = *scratch_;
   const int C = cfg_.n_embd, V = cfg_.vocab_size;
-  for (int l = 0; l < active_layers_; ++l) pack_layer(s.packed[l], params_.layers[l], cfg_, mlp_on_);
+  for (int l = 0; l < active_layers_; ++l) {
+    pack_layer(s.packed[l], params_.layers[l], cfg_, mlp_on_);
+  }
   s.packed_lm_head.resize(packed_b_size(C, V));
   pack_b_transposed(s.packed_lm_head.data(), params_.wte, C, V);
 }
