@@ -119,12 +119,8 @@ TEST_CASE("block: Trainer and Session give bit-identical attention and logits") 
 TEST_CASE("block: a part of the query rows needs a batch of one sequence") {
   // Rows [t0, t1) of each of B > 1 sequences are not contiguous in (N, C):
   // refused, with the sizes in the message, before anything is written.
-  hl::ModelConfig cfg;
-  cfg.n_layer = 1;
-  cfg.n_head = 1;
-  cfg.n_embd = 4;
-  cfg.n_positions = 4;
-  cfg.vocab_size = 4;
+  const hl::ModelConfig cfg{/*n_layer=*/1, /*n_head=*/1, /*n_embd=*/4, /*n_positions=*/4,
+                            /*vocab_size=*/4};
   hl::Weights w = hl::allocate_weights(cfg);
   hl::PackedLayer packed;
   hl::pack_layer(packed, w.layers[0], cfg, /*mlp=*/true);
