@@ -15,13 +15,6 @@ namespace hl {
 
 namespace {
 
-// W (K, N) row-major, packed for gemm_packed.
-std::vector<float> packed_copy(const float* W, int K, int N) {
-  std::vector<float> packed(packed_b_size(K, N));
-  pack_b(packed.data(), W, K, N, N);
-  return packed;
-}
-
 // Errors from the parsers may or may not name the file; make sure they do,
 // once ("safetensors: x" from the container parser becomes "model.safetensors: x").
 [[noreturn]] void rethrow_naming(const std::string& file, const std::string& parser,
@@ -50,14 +43,7 @@ Model::Model(ModelConfig c, Weights w, Tokenizer t)
   pack_b_transposed(packed_lm_head.data(), weights.wte, C, V);
   packed.resize(config.n_layer);
   for (int l = 0; l < config.n_layer; l++) {
-    const LayerWeights& lw = weights.layers[l];
-    PackedLayer& p = packed[l];
-    p.c_attn = packed_copy(lw.c_attn_w, C, 3 * C);
-    p.c_proj = packed_copy(lw.c_proj_w, C, C);
-    if (!config.attn_only) {
-      p.mlp_c_fc = packed_copy(lw.mlp_c_fc_w, C, config.d_mlp());
-      p.mlp_c_proj = packed_copy(lw.mlp_c_proj_w, config.d_mlp(), C);
-    }
+    pack_layer(packed[l], weights.layers[l], config, !config.attn_only);
   }
 }
 

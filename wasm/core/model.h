@@ -6,24 +6,18 @@
 #include <string>
 #include <vector>
 
+#include "block.h"
 #include "config.h"
 #include "tokenizer.h"
 #include "weights.h"
 
 namespace hl {
 
-struct PackedLayer {
-  std::vector<float> c_attn;      // packed (C, 3C)
-  std::vector<float> c_proj;      // packed (C, C)
-  std::vector<float> mlp_c_fc;    // packed (C, 4C), empty when attn_only
-  std::vector<float> mlp_c_proj;  // packed (4C, C), empty when attn_only
-};
-
 struct Model {
   ModelConfig config;
   Weights weights;
   Tokenizer tokenizer;
-  std::vector<PackedLayer> packed;    // (L)
+  std::vector<PackedLayer> packed;    // (L) block.h; MLP operands unless attn_only
   std::vector<float> packed_lm_head;  // wte^T packed as (C, V)
 
   Model(ModelConfig c, Weights w, Tokenizer t);  // packs the GEMM operands

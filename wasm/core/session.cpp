@@ -1,6 +1,7 @@
 // The GPT-2 forward pass (pre-LN, learned positions, tanh-GELU MLP, tied LM
 // head) with the Trace a visualiser needs, per-head gains, and reruns from
-// the first edited layer.
+// the first edited layer. Each block is block.h's forward (the trainer's
+// too), writing its attention, head outputs and residual into the Trace.
 //
 // Bit-exact incremental reruns: a full run is "embed, then forward_layers(0),
 // then forward_head()". A rerun from layer l is "forward_layers(l), then
@@ -28,10 +29,22 @@
 #include <string>
 #include <utility>
 
+#include "block.h"
 #include "error.h"
 #include "kernels.h"
 
 namespace hl {
+
+namespace {
+
+// Block l of model's pass over one sequence of T tokens, the gains (H) its
+// heads' z are multiplied by.
+BlockPass block_pass(const Model& model, int l, int T, const float* gain, RowRunner& rows) {
+  return BlockPass{model.config, model.weights.layers[l], model.packed[l], 1, T, gain,
+                   !model.config.attn_only, rows};
+}
+
+}  // namespace
 
 // Activations of one layer, sized once for n_positions tokens so that a pass
 // never allocates per layer. Trace buffers (which depend on T) are resized
@@ -42,6 +55,28 @@ struct Session::Scratch {
   std::vector<float> z_edit;   // (P, C)  head outputs times their gains
   std::vector<float> mlp_fc;   // (P, 4C) c_fc output, then GELU of it (in place)
   std::vector<float> exp_row;  // (V)     exp(logit - max) of one position
+  SerialRows rows;             // the Session's blocks run on the calling thread
+
+  // Where block l of a pass over T tokens reads and writes (block.h): its
+  // attention and head outputs in the trace, its input and output the
+  // trace's residual[l] and residual[l + 1] (residual_2 is the output,
+  // which the MLP then adds to in place), the rest in this scratch.
+  BlockActivations block(Trace& tr, int l, int C, int H) {
+    const size_t T = tr.T, TC = T * C;
+    BlockActivations a;
+    a.input = tr.residual.data() + l * TC;
+    a.ln_1 = ln_out.data();
+    a.qkv = qkv.data();
+    a.attn_probs = tr.attn_probs.data() + static_cast<size_t>(l) * H * T * T;
+    a.z = tr.head_z.data() + l * TC;
+    a.z_gained = z_edit.data();
+    a.residual_2 = tr.residual.data() + (l + 1) * TC;
+    a.ln_2 = ln_out.data();
+    a.fc = mlp_fc.data();
+    a.fc_gelu = mlp_fc.data();
+    a.output = a.residual_2;
+    return a;
+  }
 };
 
 Session::Session(std::shared_ptr<const Model> model, int top_k)
@@ -111,14 +146,9 @@ void Session::forward_layers(int first_layer, bool reuse_first_attention, int la
                              int last_t1) {
   const ModelConfig& cfg = model_->config;
   const int T = trace_.T, C = cfg.n_embd, H = cfg.n_head;
-  const float eps = cfg.layer_norm_epsilon;
   Scratch& s = *scratch_;
-  const size_t TC = static_cast<size_t>(T) * C;
 
   for (int l = first_layer; l < cfg.n_layer; l++) {
-    const LayerWeights& lw = model_->weights.layers[l];
-    const PackedLayer& pw = model_->packed[l];
-    const float* x_in = trace_.residual.data() + l * TC;  // (T, C) input of layer l
     const bool attend = !(reuse_first_attention && l == first_layer);
     const bool last = l == cfg.n_layer - 1;
     const int t0 = last ? last_t0 : 0, t1 = last ? last_t1 : T;  // query rows run now
@@ -126,63 +156,34 @@ void Session::forward_layers(int first_layer, bool reuse_first_attention, int la
       last_attend_ = attend;
       last_queries_pending_ = false;
     }
-    // k | v of every position: each query row attends to all keys before it;
-    // q of the query rows run now. The other rows' q come in finish_head().
-    if (attend) {
-      layernorm_forward(s.ln_out.data(), nullptr, nullptr, x_in, lw.ln_1_w, lw.ln_1_b, T, C, eps);
-      if ((t0 == 0 && t1 == T) || C % gemm_panel_width() != 0) {
-        gemm_packed(s.qkv.data(), s.ln_out.data(), pw.c_attn.data(), lw.c_attn_b, T, C, 3 * C);
-      } else {
-        gemm_packed_cols(s.qkv.data(), s.ln_out.data(), pw.c_attn.data(), lw.c_attn_b, T, C,
-                         3 * C, C, 3 * C);
-        gemm_packed_cols(s.qkv.data() + static_cast<size_t>(t0) * 3 * C,
-                         s.ln_out.data() + static_cast<size_t>(t0) * C, pw.c_attn.data(),
-                         lw.c_attn_b, t1 - t0, C, 3 * C, 0, C);
-        last_queries_pending_ = true;
-      }
-    }
     const float* gain = gains_.data() + static_cast<size_t>(l) * H;  // (H)
-    layer_rows(l, t0, t1, attend, gain);
+    const BlockPass pass = block_pass(*model_, l, T, gain, s.rows);
+    const BlockActivations a = s.block(trace_, l, C, H);
+    if (!attend) {
+      block_after_qkv_forward(pass, a, t0, t1, /*attend=*/false);
+    } else if (t0 == 0 && t1 == T) {
+      block_forward(pass, a);
+    } else if (C % gemm_panel_width() != 0) {  // q columns cannot be split off
+      block_ln_1_forward(pass, a, 0, T);
+      block_qkv_forward(pass, a, 0, T, 0, 3 * C);
+      block_after_qkv_forward(pass, a, t0, t1, /*attend=*/true);
+    } else {
+      // k | v of every position: each query row attends to all keys before
+      // it; q of the query rows run now. The other rows' q come in finish_head().
+      block_ln_1_forward(pass, a, 0, T);
+      block_qkv_forward(pass, a, 0, T, C, 3 * C);
+      block_qkv_forward(pass, a, t0, t1, 0, C);
+      last_queries_pending_ = true;
+      block_after_qkv_forward(pass, a, t0, t1, /*attend=*/true);
+    }
   }
 }
 
 void Session::layer_rows(int l, int t0, int t1, bool attend, const float* gain) {
-  if (t0 >= t1) return;
   const ModelConfig& cfg = model_->config;
-  const int T = trace_.T, C = cfg.n_embd, H = cfg.n_head, D = cfg.d_head(), F = cfg.d_mlp();
-  const int M = t1 - t0;
-  const float eps = cfg.layer_norm_epsilon;
   Scratch& s = *scratch_;
-  const LayerWeights& lw = model_->weights.layers[l];
-  const PackedLayer& pw = model_->packed[l];
-  const size_t TC = static_cast<size_t>(T) * C;
-  const size_t row0 = static_cast<size_t>(t0) * C;
-  const float* x_in = trace_.residual.data() + l * TC + row0;  // (M, C) rows of layer l's input
-  float* x = trace_.residual.data() + (l + 1) * TC + row0;     // (M, C) become its output
-  float* probs = trace_.attn_probs.data() + static_cast<size_t>(l) * H * T * T;  // (H, T, T)
-  float* z = trace_.head_z.data() + l * TC;                                      // (T, H, D)
-  float* z_edit = s.z_edit.data() + row0;                                        // (M, C)
-
-  // Attention block: x = x_in + (gain * attention(ln_1(x_in))) @ c_proj + b
-  if (attend) attention_forward_rows(z, probs, s.qkv.data(), T, C, H, t0, t1);
-  for (int t = t0; t < t1; t++) {
-    for (int h = 0; h < H; h++) {
-      const float* zh = z + static_cast<size_t>(t) * C + h * D;
-      float* eh = s.z_edit.data() + static_cast<size_t>(t) * C + h * D;
-      for (int d = 0; d < D; d++) eh[d] = zh[d] * gain[h];
-    }
-  }
-  std::memcpy(x, x_in, static_cast<size_t>(M) * C * sizeof(float));
-  gemm_packed(x, z_edit, pw.c_proj.data(), lw.c_proj_b, M, C, C, /*accumulate=*/true);
-
-  if (cfg.attn_only) return;
-  // MLP block: x += gelu(ln_2(x) @ c_fc + b) @ mlp_c_proj + b
-  layernorm_forward(s.ln_out.data(), nullptr, nullptr, x, lw.ln_2_w, lw.ln_2_b, M, C, eps);
-  gemm_packed(s.mlp_fc.data(), s.ln_out.data(), pw.mlp_c_fc.data(), lw.mlp_c_fc_b, M, C, F);
-  // GELU is element-wise, so it runs in place: one (P, 4C) buffer instead of two.
-  gelu_forward(s.mlp_fc.data(), s.mlp_fc.data(), static_cast<size_t>(M) * F);
-  gemm_packed(x, s.mlp_fc.data(), pw.mlp_c_proj.data(), lw.mlp_c_proj_b, M, F, C,
-              /*accumulate=*/true);
+  const BlockPass pass = block_pass(*model_, l, trace_.T, gain, s.rows);
+  block_after_qkv_forward(pass, s.block(trace_, l, cfg.n_embd, cfg.n_head), t0, t1, attend);
 }
 
 void Session::forward_head() {
@@ -345,17 +346,12 @@ void Session::finish_head() {
     // The other rows' queries: ln_1 of those rows again (ln_out has been
     // reused since; layer norm is per row, so the same bits), then the q
     // columns of c_attn.
-    const LayerWeights& lw = model_->weights.layers[last];
-    const PackedLayer& pw = model_->packed[last];
-    const int C = cfg.n_embd;
-    const float* x_in = trace_.residual.data() + static_cast<size_t>(last) * T * C;  // (T, C)
     Scratch& s = *scratch_;
+    const BlockPass pass = block_pass(*model_, last, T, gain, s.rows);
+    const BlockActivations a = s.block(trace_, last, cfg.n_embd, cfg.n_head);
     for (const auto& [r0, r1] : {std::pair<int, int>{0, t}, std::pair<int, int>{t + 1, T}}) {
-      if (r0 >= r1) continue;
-      layernorm_forward(s.ln_out.data(), nullptr, nullptr, x_in + static_cast<size_t>(r0) * C,
-                        lw.ln_1_w, lw.ln_1_b, r1 - r0, C, cfg.layer_norm_epsilon);
-      gemm_packed_cols(s.qkv.data() + static_cast<size_t>(r0) * 3 * C, s.ln_out.data(),
-                       pw.c_attn.data(), lw.c_attn_b, r1 - r0, C, 3 * C, 0, C);
+      block_ln_1_forward(pass, a, r0, r1);
+      block_qkv_forward(pass, a, r0, r1, 0, cfg.n_embd);
     }
     last_queries_pending_ = false;
   }

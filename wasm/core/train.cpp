@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "block.h"
 #include "error.h"
 #include "kernels.h"
 #include "kernels_backward.h"
@@ -90,13 +91,11 @@ constexpr int kMaxRowChunk = 192;
 
 // ---- scratch ----------------------------------------------------------------
 
-struct Trainer::Scratch {
+// Also the RowRunner the trainer's blocks run on: their rows split over the pool.
+struct Trainer::Scratch final : RowRunner {
   explicit Scratch(int n_threads) : pool(n_threads) {}
   ThreadPool pool;
 
-  struct PackedLayer {
-    std::vector<float> c_attn, c_proj, mlp_c_fc, mlp_c_proj;
-  };
   std::vector<PackedLayer> packed;    // (L) forward operands, repacked after each step
   std::vector<float> packed_lm_head;  // wte^T packed as (C, V)
   std::vector<float> packed_w;        // W^T packed for a dX product
@@ -133,7 +132,7 @@ struct Trainer::Scratch {
   // Each row chunk streams all of packed B, so chunks are as tall as the
   // kernel's M block (kMaxRowChunk) when there are rows enough for every thread.
   void matmul(float* C, const float* A, const float* packed_B, const float* bias, int M, int K,
-              int N, bool accumulate) {
+              int N, bool accumulate) override {
     const int rows_per_thread = (M + pool.size() - 1) / pool.size();
     const int grain = std::max(kRowGrain, std::min(kMaxRowChunk, (rows_per_thread + kRowGrain - 1) /
                                                                      kRowGrain * kRowGrain));
@@ -141,6 +140,10 @@ struct Trainer::Scratch {
       gemm_packed(C + static_cast<size_t>(m0) * N, A + static_cast<size_t>(m0) * K, packed_B, bias,
                   m1 - m0, K, N, accumulate);
     });
+  }
+
+  void for_rows(int n, int grain, const std::function<void(int, int)>& fn) override {
+    parallel_for(n, grain, fn);
   }
 
   // Backward of Y (M, OC) = X (M, IC) @ W (IC, OC) + b:
@@ -239,8 +242,10 @@ Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
   };
   acts_.encoded = take(N * C);
   acts_.layers.resize(L);
-  for (LayerActivations& a : acts_.layers) {
-    a = LayerActivations{};
+  const float* input = acts_.encoded;
+  for (BlockActivations& a : acts_.layers) {
+    a = BlockActivations{};
+    a.input = input;
     a.ln_1 = take(N * C);
     a.ln_1_mean = take(N);
     a.ln_1_rstd = take(N);
@@ -255,9 +260,9 @@ Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
       a.ln_2_rstd = take(N);
       a.fc = take(N * F);
       a.fc_gelu = take(N * F);
-      a.residual_3 = take(N * C);
-      a.output = a.residual_3;
+      a.output = take(N * C);
     }
+    input = a.output;
   }
   acts_.ln_f = take(N * C);
   acts_.ln_f_mean = take(N);
@@ -321,20 +326,9 @@ void Trainer::set_active_layers(int n) {
 
 void Trainer::pack_forward_weights() {
   Scratch& s = *scratch_;
-  const int C = cfg_.n_embd, F = cfg_.d_mlp(), V = cfg_.vocab_size;
-  auto pack = [](std::vector<float>& dst, const float* W, int K, int N) {
-    dst.resize(packed_b_size(K, N));
-    pack_b(dst.data(), W, K, N, N);
-  };
+  const int C = cfg_.n_embd, V = cfg_.vocab_size;
   for (int l = 0; l < active_layers_; ++l) {
-    const LayerWeights& w = params_.layers[l];
-    Scratch::PackedLayer& pl = s.packed[l];
-    pack(pl.c_attn, w.c_attn_w, C, 3 * C);
-    pack(pl.c_proj, w.c_proj_w, C, C);
-    if (mlp_on_) {
-      pack(pl.mlp_c_fc, w.mlp_c_fc_w, C, F);
-      pack(pl.mlp_c_proj, w.mlp_c_proj_w, F, C);
-    }
+    pack_layer(s.packed[l], params_.layers[l], cfg_, mlp_on_);
   }
   s.packed_lm_head.resize(packed_b_size(C, V));
   pack_b_transposed(s.packed_lm_head.data(), params_.wte, C, V);
@@ -342,8 +336,7 @@ void Trainer::pack_forward_weights() {
 
 float Trainer::forward(const int* inputs, const int* targets) {
   Scratch& s = *scratch_;
-  const int L = active_layers_, C = cfg_.n_embd, H = cfg_.n_head, V = cfg_.vocab_size;
-  const int F = cfg_.d_mlp();
+  const int L = active_layers_, C = cfg_.n_embd, V = cfg_.vocab_size;
   const int N = B_ * T_;
   const float eps = cfg_.layer_norm_epsilon;
   for (int i = 0; i < N; ++i) {
@@ -352,8 +345,8 @@ float Trainer::forward(const int* inputs, const int* targets) {
                   std::to_string(inputs[i] < 0 || inputs[i] >= V ? inputs[i] : targets[i]) +
                   " outside the vocabulary [0, " + std::to_string(V) + ")");
   }
-  std::copy(inputs, inputs + N, inputs_.begin());
-  std::copy(targets, targets + N, targets_.begin());
+  inputs_.assign(inputs, inputs + N);  // N = B * T, the size they were given: no reallocation
+  targets_.assign(targets, targets + N);
   pack_forward_weights();
 
   // Embedding: encoded[b, t] = wte[token] + wpe[t].
@@ -366,39 +359,10 @@ float Trainer::forward(const int* inputs, const int* targets) {
     }
   });
 
-  const size_t NC = static_cast<size_t>(N) * C;
   for (int l = 0; l < L; ++l) {
-    const LayerWeights& w = params_.layers[l];
-    const Scratch::PackedLayer& pl = s.packed[l];
-    LayerActivations& a = acts_.layers[l];
-    const float* residual = l == 0 ? acts_.encoded : acts_.layers[l - 1].output;
-
-    s.layernorm_forward_mt(a.ln_1, a.ln_1_mean, a.ln_1_rstd, residual, w.ln_1_w, w.ln_1_b, N, C,
-                           eps);
-    s.matmul(a.qkv, a.ln_1, pl.c_attn.data(), w.c_attn_b, N, C, 3 * C, false);
-    s.pool.run(B_, [&](int b, int) {
-      const size_t tok = static_cast<size_t>(b) * T_;
-      attention_forward(a.z + tok * C, a.attn_probs + static_cast<size_t>(b) * H * T_ * T_,
-                        a.qkv + tok * 3 * C, T_, C, H);
-    });
-    // residual_2 = residual + z @ c_proj + b
-    std::memcpy(a.residual_2, residual, NC * sizeof(float));
-    s.matmul(a.residual_2, a.z, pl.c_proj.data(), w.c_proj_b, N, C, C, true);
-    if (cfg_.attn_only) continue;
-    if (!mlp_on_) {  // MLPs switched off: the layer's output is residual_2
-      std::memcpy(a.residual_3, a.residual_2, NC * sizeof(float));
-      continue;
-    }
-
-    s.layernorm_forward_mt(a.ln_2, a.ln_2_mean, a.ln_2_rstd, a.residual_2, w.ln_2_w, w.ln_2_b, N, C,
-                           eps);
-    s.matmul(a.fc, a.ln_2, pl.mlp_c_fc.data(), w.mlp_c_fc_b, N, C, F, false);
-    s.parallel_for(N, 16, [&](int i0, int i1) {
-      const size_t off = static_cast<size_t>(i0) * F;
-      gelu_forward(a.fc_gelu + off, a.fc + off, static_cast<size_t>(i1 - i0) * F);
-    });
-    std::memcpy(a.residual_3, a.residual_2, NC * sizeof(float));
-    s.matmul(a.residual_3, a.fc_gelu, pl.mlp_c_proj.data(), w.mlp_c_proj_b, N, F, C, true);
+    const BlockPass pass{cfg_, params_.layers[l], s.packed[l], B_, T_, /*head_gain=*/nullptr,
+                         mlp_on_, s};
+    block_forward(pass, acts_.layers[l]);
   }
 
   const float* last = L > 0 ? acts_.layers[L - 1].output : acts_.encoded;
@@ -458,8 +422,8 @@ void Trainer::backward() {
   for (int l = L - 1; l >= 0; --l) {
     const LayerWeights& w = params_.layers[l];
     LayerWeights& g = grads_.layers[l];
-    const LayerActivations& a = acts_.layers[l];
-    const float* residual = l == 0 ? acts_.encoded : acts_.layers[l - 1].output;
+    const BlockActivations& a = acts_.layers[l];
+    const float* residual = a.input;
 
     if (mlp_on_) {
       // residual_3 = residual_2 + gelu(ln_2(residual_2) @ c_fc + b) @ c_proj + b

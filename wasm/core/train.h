@@ -1,9 +1,9 @@
 // Training a GPT-2 from scratch, llm.c style: parameters, gradients and the
 // AdamW moments are four flat blocks with the same layout (hl::Weights), the
 // activations kept for the backward pass are one flat block with named views.
-// The forward pass is the inference session's math (pre-LN, learned
-// positions, tanh-GELU MLP unless attn_only, causal attention scaled by
-// 1/sqrt(D), ln_f, LM head tied to wte) on the same kernels.
+// Each block's forward pass is block.h's, the inference session's own
+// (pre-LN, tanh-GELU MLP unless attn_only, causal attention scaled by
+// 1/sqrt(D)); around them learned positions, ln_f and the LM head tied to wte.
 //
 // Dimension letters (config.h): L, H, C, D = C / H, V, P; plus
 //   B = sequences in a batch, T = tokens per sequence (T <= P), N = B * T,
@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "block.h"
 #include "config.h"
 #include "random.h"
 #include "weights.h"
@@ -63,27 +64,14 @@ int param_layer(const ParamEntry& p);
 
 // ---- activations ---------------------------------------------------------
 // Everything the backward pass needs from the forward pass, for batch (B, T).
-struct LayerActivations {
-  float* ln_1;        // (N, C)  ln_1 output
-  float* ln_1_mean;   // (N)
-  float* ln_1_rstd;   // (N)
-  float* qkv;         // (N, 3C) c_attn output
-  float* attn_probs;  // (B, H, T, T) causal softmax, zero above the diagonal
-  float* z;           // (N, C)  head outputs, head h at columns [h*D, (h+1)*D)
-  float* residual_2;  // (N, C)  residual after the attention block
-  float* ln_2;        // (N, C)  nullptr when attn_only (as are the MLP rows below)
-  float* ln_2_mean;   // (N)
-  float* ln_2_rstd;   // (N)
-  float* fc;          // (N, F)  c_fc output, before GELU
-  float* fc_gelu;     // (N, F)
-  float* residual_3;  // (N, C)  residual after the MLP block (= layer output)
-  // The layer's output: residual_3, or residual_2 when attn_only.
-  float* output;
-};
-
+// Each block's are block.h's BlockActivations with every field its own
+// buffer (the statistics of both layer norms, fc and fc_gelu apart,
+// residual_2 apart from output), z_gained unused (no head gains in training):
+// layer l's input is layer l - 1's output (encoded for layer 0); output is
+// residual_2 itself when attn_only, and the MLP rows are nullptr then.
 struct Activations {
   float* encoded;                        // (N, C) wte[token] + wpe[position]: input of layer 0
-  std::vector<LayerActivations> layers;  // (L)
+  std::vector<BlockActivations> layers;  // (L)
   float* ln_f;                           // (N, C)
   float* ln_f_mean;                      // (N)
   float* ln_f_rstd;                      // (N)
