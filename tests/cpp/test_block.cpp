@@ -9,12 +9,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "block.h"
+#include "fixtures.h"
 #include "kernels.h"
 #include "model.h"
 #include "safetensors.h"
@@ -23,13 +22,6 @@
 #include "weights.h"
 
 namespace {
-
-std::string read_fixture(const std::string& fixture, const char* file) {
-  const std::string path = std::string(HL_SOURCE_DIR) + "/tests/fixtures/" + fixture + "/" + file;
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // Largest |a - b| over n floats, and whether every pair has the same bits
 // (which also tells -0 from 0, where the difference is 0 anyway).
@@ -45,11 +37,7 @@ struct Diff {
 };
 
 void trainer_equals_session(const std::string& fixture) {
-  const std::string st = read_fixture(fixture, "model.safetensors");
-  const auto* bytes = reinterpret_cast<const uint8_t*>(st.data());
-  const auto model =
-      hl::load_model(read_fixture(fixture, "config.json"), bytes, st.size(),
-                     read_fixture(fixture, "vocab.json"), read_fixture(fixture, "merges.txt"));
+  const auto model = hl_test::load_fixture(fixture);
   const hl::ModelConfig& cfg = model->config;
   const int B = 2, T = cfg.n_positions, L = cfg.n_layer, H = cfg.n_head, C = cfg.n_embd;
   const int V = cfg.vocab_size;
@@ -61,7 +49,8 @@ void trainer_equals_session(const std::string& fixture) {
   for (int& id : inputs) id = static_cast<int>(rng.below(V));
   for (int& id : targets) id = static_cast<int>(rng.below(V));
 
-  hl::Weights weights = hl::load_weights(cfg, hl::parse_safetensors(bytes, st.size()));
+  const std::vector<uint8_t> st = hl_test::read_bytes(hl_test::fixture_path(fixture + "/model.safetensors"));
+  hl::Weights weights = hl::load_weights(cfg, hl::parse_safetensors(st.data(), st.size()));
   hl::Trainer trainer(weights, B, T, /*n_threads=*/2);
   trainer.forward(inputs.data(), targets.data());
   const hl::Activations& acts = trainer.activations();
