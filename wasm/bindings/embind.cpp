@@ -1,5 +1,5 @@
 // The JS surface of the engine (web/src/engine/headlight-wasm.d.ts): one
-// Engine object per worker that owns a loaded Model and a Session.
+// Engine object per worker that owns an hl::Engine (model and session).
 //
 // Every method returns a plain object, { ok: true, ... } or
 // { ok: false, error }: C++ exceptions never cross into JS as raw pointers.
