@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 
+import { maxAbsDiff, sameBits, softmaxAt } from './compare.mjs';
 import { REPO_ROOT, createModule, expectOk, loadFolder, readModelFolder } from './wasm-helpers.mjs';
 
 const FILES = () => readModelFolder(path.join(REPO_ROOT, 'tests/fixtures/tiny-gpt'));
@@ -27,13 +28,6 @@ before(async () => {
 });
 
 after(() => engine?.delete());
-
-function sameBits(a, b) {
-  if (a.length !== b.length || a.constructor !== b.constructor) return false;
-  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  return Buffer.compare(x, y) === 0;
-}
 
 function gainsWith(edits) {
   const gains = new Float32Array(info.n_layer * info.n_head).fill(1);
@@ -74,18 +68,8 @@ test('runWithBaseline: the edited trace of run + update, and the unedited pass a
 
   // Ghost bars: float64 softmax of the unedited logits at each edited top-k token.
   const { T, top_k: K } = trace;
-  const V = info.vocab_size;
-  let maxDiff = 0;
-  for (let t = 0; t < T; t++) {
-    let max = -Infinity;
-    for (let v = 0; v < V; v++) max = Math.max(max, uneditedLogits[t * V + v]);
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += Math.exp(uneditedLogits[t * V + v] - max);
-    for (let k = 0; k < K; k++) {
-      const p = Math.exp(uneditedLogits[t * V + trace.top_k_ids[t * K + k]] - max) / sum;
-      maxDiff = Math.max(maxDiff, Math.abs(trace.baseline_probs_of_top_k[t * K + k] - p));
-    }
-  }
+  const reference = softmaxAt(uneditedLogits, info.vocab_size, trace.top_k_ids, T, K);
+  const maxDiff = maxAbsDiff(trace.baseline_probs_of_top_k, reference);
   console.log(`baseline_probs_of_top_k vs float64 softmax of the unedited logits: max abs diff ${maxDiff.toExponential(2)} over ${T * K}`);
   assert.ok(maxDiff < 1e-6);
 

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 
 import { importTs } from '../web/ts-import.mjs';
+import { maxAbsDiff, sameBits, softmaxAt } from './compare.mjs';
 import { REPO_ROOT, createModule, expectOk, loadFolder, readModelFolder } from './wasm-helpers.mjs';
 
 const FIXTURES = ['tiny-gpt', 'tiny-attn-only'];
@@ -24,13 +25,6 @@ before(async () => {
   Module = await createModule();
   ({ EngineCache } = await importTs('web/src/engine/engine-cache.ts'));
 });
-
-function sameBits(a, b) {
-  if (a.length !== b.length || a.constructor !== b.constructor) return false;
-  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  return Buffer.compare(x, y) === 0;
-}
 
 function newEngine(files) {
   const engine = new Module.Engine();
@@ -47,27 +41,6 @@ function freshRun(files, gains, topK) {
   const { logits, vocab_size } = expectOk(engine.getLogits(), 'getLogits');
   engine.delete();
   return { trace, logits, vocab_size };
-}
-
-// [T x K] float64 softmax of the unedited logits at each of topKIds.
-function referenceProbs(unedited, topKIds, T, K) {
-  const { logits, vocab_size: V } = unedited;
-  const probs = new Float64Array(T * K);
-  for (let t = 0; t < T; t++) {
-    let max = -Infinity;
-    for (let v = 0; v < V; v++) max = Math.max(max, logits[t * V + v]);
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += Math.exp(logits[t * V + v] - max);
-    for (let k = 0; k < K; k++) probs[t * K + k] = Math.exp(logits[t * V + topKIds[t * K + k]] - max) / sum;
-  }
-  return probs;
-}
-
-function maxAbsDiff(a, b) {
-  assert.equal(a.length, b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
 }
 
 for (const name of FIXTURES) {
@@ -112,7 +85,7 @@ for (const name of FIXTURES) {
         assert.ok(sameBits(core.baseline.top_k_ids, unedited.trace.top_k_ids), `${label}: baseline top-k ids`);
         assert.ok(sameBits(core.baseline.top_k_probs, unedited.trace.top_k_probs), `${label}: baseline top-k probs`);
       }
-      const ref = referenceProbs(unedited, core.top_k_ids, core.T, core.top_k);
+      const ref = softmaxAt(unedited.logits, unedited.vocab_size, core.top_k_ids, core.T, core.top_k);
       const diff = maxAbsDiff(core.baseline.probs_of_top_k, ref);
       assert.ok(diff < 1e-6, `${label}: baseline probabilities off by ${diff}`);
       for (const p of partials) {
