@@ -158,3 +158,23 @@ for (const name of FIXTURES) {
     cache.delete();
   });
 }
+
+test('attention versions stay unique across models: a held version of the last model is never a base', () => {
+  const versions = { next: 1 };
+  const caches = FIXTURES.map((name) => {
+    const { engine, info } = newEngine(readModelFolder(path.join(REPO_ROOT, 'tests/fixtures', name)));
+    return new EngineCache(engine, { name, bytes: 0, load_ms: 0, ...info }, versions);
+  });
+  const gains = (cache) => new Float32Array(cache.model.n_layer * cache.model.n_head).fill(1);
+  const first = caches[0].analyze({ text: TEXT, gains: gains(caches[0]), topK: 5, position: -1, heldAttention: 0 }, () => {});
+  const edited = gains(caches[1]);
+  caches[1].analyze({ text: TEXT, gains: gains(caches[1]), topK: 5, position: -1, heldAttention: 0 }, () => {});
+  edited[3] = 0;
+  // The page still names the first model's attention: the whole attention comes.
+  const second = caches[1].analyze({ text: TEXT, gains: edited, topK: 5, position: -1, heldAttention: first.attention.version }, () => {});
+  console.log(`versions: ${first.attention.version} (first model), ${second.attention.version} (second); ` +
+    `sent from layer ${second.attention.from_layer}`);
+  assert.notEqual(second.attention.version, first.attention.version);
+  assert.equal(second.attention.from_layer, 0);
+  for (const cache of caches) cache.delete();
+});

@@ -41,11 +41,11 @@ int Engine::run_with_baseline(const std::vector<int>& ids, int top_k) {
   if (edited) session_.clear_head_gains();
   try {
     run(ids, top_k);
+    keep_baseline();
   } catch (...) {
     set_head_gains(gains.data(), gains.size());  // the caller's gains stay, as run() keeps them
     throw;
   }
-  keep_baseline();
   has_baseline_ = true;
   if (!edited) return model_->config.n_layer;
   set_head_gains(gains.data(), gains.size());

@@ -74,11 +74,19 @@ export class EngineCache {
    * rerun changed.
    */
   private attentionVersion = 0;
-  private nextAttentionVersion = 1;
   private prepared: PreparedEdit | null = null;
 
-  /** Takes ownership of `engine`, which has `model` loaded (delete() frees it). */
-  constructor(private readonly engine: Engine, readonly model: LoadedModel) {}
+  /**
+   * Takes ownership of `engine`, which has `model` loaded (delete() frees
+   * it). `versions` numbers the attention sent; the worker passes one
+   * counter to every model's cache, so that no version names the attention
+   * of a model loaded before.
+   */
+  constructor(
+    private readonly engine: Engine,
+    readonly model: LoadedModel,
+    private readonly versions: { next: number } = { next: 1 },
+  ) {}
 
   delete(): void {
     this.prepared = null;
@@ -210,7 +218,7 @@ export class EngineCache {
     const from = heldAttention !== 0 && heldAttention === baseVersion ? attentionFrom : 0;
     const attn = this.readAttention(from, trace.T);
     unwrap(engine.holdAttention(), 'attention sent');
-    this.attentionVersion = this.nextAttentionVersion++;
+    this.attentionVersion = this.versions.next++;
     const attention: AttentionPart = {
       version: this.attentionVersion,
       base_version: from > 0 ? baseVersion : 0,

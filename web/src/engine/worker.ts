@@ -38,9 +38,11 @@ const PROGRESS_INTERVAL_MS = 50;
 const worker: {
   headlight: HeadlightModule | null;
   cache: EngineCache | null;
+  /** Numbers the attention sent, across models (EngineCache). */
+  attentionVersions: { next: number };
   /** One request at a time, in order: a model load that awaits downloads must not interleave with a forward pass. */
   queue: Promise<void>;
-} = { headlight: null, cache: null, queue: Promise.resolve() };
+} = { headlight: null, cache: null, attentionVersions: { next: 1 }, queue: Promise.resolve() };
 
 type Handler<M extends Method> = (
   params: Methods[M]['params'],
@@ -182,7 +184,7 @@ function installModel(files: LocalModelFiles, t0: number): LoadedModel {
     n_params: info.n_params,
   };
   worker.cache?.delete();
-  worker.cache = new EngineCache(fresh, model);
+  worker.cache = new EngineCache(fresh, model, worker.attentionVersions);
   return model;
 }
 
