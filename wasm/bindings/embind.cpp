@@ -1,11 +1,13 @@
 // The JS surface of the engine (web/src/engine/headlight-wasm.d.ts): one
-// Engine object per worker that owns a loaded Model and a Session.
+// Engine object per worker that owns an hl::Engine (model and session).
 //
 // Every method returns a plain object, { ok: true, ... } or
 // { ok: false, error }: C++ exceptions never cross into JS as raw pointers.
 // Typed arrays handed to JS are fresh copies, not views into wasm memory,
 // because a view goes stale (detached) the next time memory grows.
-// This is the only file of the project that includes <emscripten/...>.
+// Policy lives in hl::Engine (wasm/core/engine.h); this file only forwards.
+// With bench_embind.cpp (the kernels for bench/gemm.mjs), the only files of
+// the project that include <emscripten/...>.
 #include <emscripten/bind.h>
 #include <emscripten/heap.h>
 #include <emscripten/val.h>
@@ -18,16 +20,14 @@
 #include <vector>
 
 #include "config.h"
+#include "engine.h"
 #include "error.h"
 #include "model.h"
-#include "session.h"
 
 using emscripten::typed_memory_view;
 using emscripten::val;
 
 namespace {
-
-constexpr int kDefaultTopK = 5;
 
 val failure(const std::string& message) {
   val result = val::object();
@@ -110,18 +110,13 @@ std::vector<int> ids_from_js(const val& ids_js) {
   return ids;
 }
 
-// Display text of a token. A checkpoint's vocab_size may exceed the
-// tokenizer's (nanoGPT pads GPT-2's 50257 to 50304): those ids can still win
-// a top-k and are shown as such, as the command line does.
-std::string display(const hl::Model& model, int id) {
-  if (id < model.tokenizer.vocab_size()) return model.tokenizer.token_display(id);
-  return "<unused id " + std::to_string(id) + ">";
-}
-
-class Engine {
+// The JS face of hl::Engine: each method forwards one call, copies what it
+// returns into JS-owned arrays and turns C++ errors into messages. Policy
+// (top-k, the baseline, what a rerun changed) is hl::Engine's.
+class JsEngine {
  public:
   // Parses and checks all four files into a new Model; the loaded model and
-  // session are replaced only once that succeeded, so a bad file leaves the
+  // engine are replaced only once that succeeded, so a bad file leaves the
   // previous model working.
   val loadModel(const std::string& config_json, val safetensors_js, const std::string& vocab_json,
                 const std::string& merges_txt) {
@@ -149,19 +144,15 @@ class Engine {
       // (GPT-2 small: peak 1532 MB -> about 1000 MB).
       std::shared_ptr<const hl::Model> model = hl::pack_model(std::move(*unpacked));
       unpacked.reset();
-      auto session = std::make_unique<hl::Session>(model, kDefaultTopK);
-      // Swap in the new model; the previous one and its session are freed here.
-      session_ = std::move(session);
-      model_ = std::move(model);
-      session_top_k_ = kDefaultTopK;
-      has_trace_ = false;
+      // Swap in the new engine; the previous one and its model are freed here.
+      engine_ = std::make_unique<hl::Engine>(std::move(model));
       return model_info();
     });
   }
 
   val tokenize(const std::string& text) {
     return guarded("tokenize", [&] {
-      const std::vector<int> ids = loaded().tokenizer.encode(text);
+      const std::vector<int> ids = loaded().model().tokenizer.encode(text);
       val result = success();
       result.set("ids", copy_to_js("Int32Array", ids.data(), ids.size()));
       return result;
@@ -170,73 +161,72 @@ class Engine {
 
   val run(val ids_js, int top_k) {
     return guarded("run", [&] {
-      const hl::Model& model = loaded();
-      if (top_k < 1 || top_k > model.config.vocab_size) {
-        throw hl::Error("topK " + std::to_string(top_k) + " is outside 1.." +
-                        std::to_string(model.config.vocab_size));
-      }
-      const std::vector<int> ids = ids_from_js(ids_js);
-      use_top_k(top_k);
-      has_trace_ = false;  // a failed run leaves no half-written trace readable
-      session_->run(ids);
-      has_trace_ = true;
+      loaded().run(ids_from_js(ids_js), top_k);
       return success();
     });
   }
 
-  val setHeadGain(int layer, int head, float gain) {
-    return guarded("setHeadGain", [&] {
-      loaded();
-      session_->set_head_gain(layer, head, gain);
-      return success();
-    });
-  }
-
-  val clearHeadGains() {
-    return guarded("clearHeadGains", [&] {
-      loaded();
-      session_->clear_head_gains();
-      return success();
-    });
-  }
-
-  val update() {
-    return guarded("update", [&] {
-      loaded();
-      if (!has_trace_) throw hl::Error("nothing to update: call run() first");
-      const int from_layer = session_->update();
+  val runWithBaseline(val ids_js, int top_k) {
+    return guarded("runWithBaseline", [&] {
+      const int from_layer = loaded().run_with_baseline(ids_from_js(ids_js), top_k);
       val result = success();
       result.set("from_layer", from_layer);
       return result;
     });
   }
 
-  // The first phase of update() (Session::update_at): reruns the edited
-  // layers (the last one for this position only) and the LM head at one
-  // position, -1 = the last, and returns that
-  // position's predictions: from_layer, position, top_k_ids (K),
-  // top_k_probs (K), top_k_tokens (K), loss (of the token after it; NaN at
-  // the last). The other positions are computed by finishUpdate(), or by the
-  // first call that reads the trace.
-  val updateAt(int position) {
-    return guarded("updateAt", [&] {
-      const hl::Model& model = loaded();
-      if (!has_trace_) throw hl::Error("nothing to update: call run() first");
-      const int T = session_->trace().T;
-      const int t = position == -1 ? T - 1 : position;
-      const int from_layer = session_->update_at(t);
-      const hl::Trace& trace = session_->trace();
-      const int K = trace.top_k;
-      const size_t row = static_cast<size_t>(t) * K;
-      std::vector<std::string> top_k_tokens(K);
-      for (int k = 0; k < K; ++k) top_k_tokens[k] = display(model, trace.top_k_ids[row + k]);
+  val setHeadGain(int layer, int head, float gain) {
+    return guarded("setHeadGain", [&] {
+      loaded().set_head_gain(layer, head, gain);
+      return success();
+    });
+  }
+
+  val setHeadGains(val gains_js) {
+    return guarded("setHeadGains", [&] {
+      std::vector<float> gains(js_length(gains_js, "gains"));
+      if (!gains.empty()) val(typed_memory_view(gains.size(), gains.data())).call<void>("set", gains_js);
+      loaded().set_head_gains(gains.data(), gains.size());
+      return success();
+    });
+  }
+
+  val clearHeadGains() {
+    return guarded("clearHeadGains", [&] {
+      loaded().clear_head_gains();
+      return success();
+    });
+  }
+
+  val update() {
+    return guarded("update", [&] {
+      const int from_layer = loaded().update();
       val result = success();
       result.set("from_layer", from_layer);
-      result.set("position", t);
-      result.set("top_k_ids", copy_to_js("Int32Array", trace.top_k_ids.data() + row, K));
-      result.set("top_k_probs", copy_to_js("Float32Array", trace.top_k_probs.data() + row, K));
+      return result;
+    });
+  }
+
+  // hl::Engine::update_at: position -1 = the last. See headlight-wasm.d.ts
+  // PositionPredictions for the fields.
+  val updateAt(int position) {
+    return guarded("updateAt", [&] {
+      hl::Engine& engine = loaded();
+      const hl::PositionPredictions p = engine.update_at(position);
+      const size_t K = p.top_k_ids.size();
+      std::vector<std::string> top_k_tokens(K);
+      for (size_t k = 0; k < K; ++k) top_k_tokens[k] = hl::token_display(engine.model(), p.top_k_ids[k]);
+      val result = success();
+      result.set("from_layer", p.from_layer);
+      result.set("position", p.position);
+      result.set("top_k_ids", copy_to_js("Int32Array", p.top_k_ids.data(), K));
+      result.set("top_k_probs", copy_to_js("Float32Array", p.top_k_probs.data(), K));
       result.set("top_k_tokens", strings_to_js(top_k_tokens));
-      result.set("loss", trace.token_loss[t]);
+      result.set("loss", p.loss);
+      if (p.has_baseline) {
+        result.set("baseline_loss", p.baseline_loss);
+        result.set("baseline_probs", copy_to_js("Float32Array", p.baseline_probs.data(), K));
+      }
       return result;
     });
   }
@@ -244,9 +234,7 @@ class Engine {
   // The second phase: the LM head at every other position and the mean loss.
   val finishUpdate() {
     return guarded("finishUpdate", [&] {
-      loaded();
-      if (!has_trace_) throw hl::Error("nothing to update: call run() first");
-      session_->finish_head();
+      loaded().finish_update();
       return success();
     });
   }
@@ -262,20 +250,56 @@ class Engine {
                    [&] { return trace_result(/*with_attention=*/false); });
   }
 
+  // The unedited model of the last runWithBaseline (hl::Baseline) without
+  // its logits: loss (T), mean_loss, top_k_ids / top_k_probs / top_k_tokens (T, K).
+  val getBaseline() {
+    return guarded("getBaseline", [&] {
+      hl::Engine& engine = loaded();
+      const hl::Baseline& b = engine.baseline();
+      val result = success();
+      result.set("T", b.T);
+      result.set("top_k", b.top_k);
+      result.set("loss", copy_to_js("Float32Array", b.token_loss.data(), b.token_loss.size()));
+      result.set("mean_loss", b.mean_loss);
+      result.set("top_k_ids", copy_to_js("Int32Array", b.top_k_ids.data(), b.top_k_ids.size()));
+      result.set("top_k_probs",
+                 copy_to_js("Float32Array", b.top_k_probs.data(), b.top_k_probs.size()));
+      result.set("top_k_tokens", display_strings(engine.model(), b.top_k_ids));
+      return result;
+    });
+  }
+
+  // hl::Engine::hold_attention / attention_changed_from.
+  val holdAttention() {
+    return guarded("holdAttention", [&] {
+      loaded().hold_attention();
+      return success();
+    });
+  }
+
+  val attentionChangedFrom() {
+    return guarded("attentionChangedFrom", [&] {
+      val result = success();
+      result.set("from_layer", loaded().attention_changed_from());
+      return result;
+    });
+  }
+
   // Attention probabilities of one layer, (H, T, T): query rows, key columns.
   val getAttention(int layer) {
     return guarded("getAttention", [&] {
-      const hl::Model& model = loaded();
-      const int L = model.config.n_layer;
-      if (has_trace_ && (layer < 0 || layer >= L)) {
+      hl::Engine& engine = loaded();
+      const int L = engine.model().config.n_layer;
+      if (engine.has_trace() && (layer < 0 || layer >= L)) {
         throw hl::Error("layer " + std::to_string(layer) + " is outside 0.." +
                         std::to_string(L - 1));
       }
-      const hl::Trace& trace = finished_trace();
-      const size_t per_layer = static_cast<size_t>(model.config.n_head) * trace.T * trace.T;
+      const hl::Trace& trace = engine.trace();
+      const int H = engine.model().config.n_head;
+      const size_t per_layer = static_cast<size_t>(H) * trace.T * trace.T;
       val result = success();
       result.set("layer", layer);
-      result.set("n_head", model.config.n_head);
+      result.set("n_head", H);
       result.set("T", trace.T);
       result.set("attn", copy_to_js("Float32Array", trace.attn_probs.data() + layer * per_layer,
                                     per_layer));
@@ -287,11 +311,11 @@ class Engine {
   // large (T x 50257 floats for GPT-2) and the page rarely needs it.
   val getLogits() {
     return guarded("getLogits", [&] {
-      const hl::Model& model = loaded();
-      const hl::Trace& trace = finished_trace();
+      hl::Engine& engine = loaded();
+      const hl::Trace& trace = engine.trace();
       val result = success();
       result.set("T", trace.T);
-      result.set("vocab_size", model.config.vocab_size);
+      result.set("vocab_size", engine.model().config.vocab_size);
       result.set("logits", copy_to_js("Float32Array", trace.logits.data(), trace.logits.size()));
       return result;
     });
@@ -299,8 +323,7 @@ class Engine {
 
   val decode(val ids_js) {
     return guarded("decode", [&] {
-      const hl::Model& model = loaded();
-      const std::string text = model.tokenizer.decode(ids_from_js(ids_js));
+      const std::string text = loaded().model().tokenizer.decode(ids_from_js(ids_js));
       val result = success();
       result.set("text", utf8_to_js(text));
       return result;
@@ -308,59 +331,34 @@ class Engine {
   }
 
  private:
-  const hl::Model& loaded() const {
-    if (!model_) throw hl::Error("no model loaded: call loadModel() first");
-    return *model_;
+  hl::Engine& loaded() const {
+    if (!engine_) throw hl::Error("no model loaded: call loadModel() first");
+    return *engine_;
   }
 
-  // The session's top-k is fixed at construction: a new K means a new
-  // session that keeps the head gains.
-  void use_top_k(int top_k) {
-    if (top_k == session_top_k_) return;
-    auto session = std::make_unique<hl::Session>(model_, top_k);
-    const hl::ModelConfig& config = model_->config;
-    for (int layer = 0; layer < config.n_layer; ++layer) {
-      for (int head = 0; head < config.n_head; ++head) {
-        const float gain = session_->head_gain(layer, head);
-        if (gain != 1.0f) session->set_head_gain(layer, head, gain);
-      }
-    }
-    session_ = std::move(session);
-    session_top_k_ = top_k;
+  // Display text of each id, as a JS array of strings.
+  static val display_strings(const hl::Model& model, const std::vector<int>& ids) {
+    std::vector<std::string> tokens(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) tokens[i] = hl::token_display(model, ids[i]);
+    return strings_to_js(tokens);
   }
 
-  // The trace, with the head of an updateAt() finished first: whatever
-  // reads it sees every position of one pass.
-  const hl::Trace& finished_trace() {
-    if (!has_trace_) throw hl::Error("no trace yet: call run() first");
-    session_->finish_head();
-    return session_->trace();
-  }
-
-  // Everything getTrace returns; attn (L, H, T, T) only with_attention.
+  // Everything getTrace returns; attn (L, H, T, T) only with_attention;
+  // baseline_probs_of_top_k (T, K) while the engine has the trace's baseline.
   val trace_result(bool with_attention) {
-    const hl::Model& model = loaded();
-    const hl::Trace& trace = finished_trace();
-    const hl::ModelConfig& config = model.config;
-    const int T = trace.T;
-    const int K = trace.top_k;
-
-    std::vector<std::string> tokens(T);
-    for (int t = 0; t < T; ++t) tokens[t] = display(model, trace.ids[t]);
-    std::vector<std::string> top_k_tokens(static_cast<size_t>(T) * K);
-    for (size_t i = 0; i < top_k_tokens.size(); ++i) {
-      top_k_tokens[i] = display(model, trace.top_k_ids[i]);
-    }
+    hl::Engine& engine = loaded();
+    const hl::Trace& trace = engine.trace();
+    const hl::ModelConfig& config = engine.model().config;
 
     val result = success();
-    result.set("T", T);
+    result.set("T", trace.T);
     result.set("n_input_tokens", trace.n_input_tokens);
     result.set("truncated", trace.truncated);
     result.set("n_layer", config.n_layer);
     result.set("n_head", config.n_head);
-    result.set("top_k", K);
+    result.set("top_k", trace.top_k);
     result.set("ids", copy_to_js("Int32Array", trace.ids.data(), trace.ids.size()));
-    result.set("tokens", strings_to_js(tokens));
+    result.set("tokens", display_strings(engine.model(), trace.ids));
     // (L, H, T, T)
     if (with_attention) {
       result.set("attn",
@@ -375,25 +373,26 @@ class Engine {
                copy_to_js("Int32Array", trace.top_k_ids.data(), trace.top_k_ids.size()));
     result.set("top_k_probs",
                copy_to_js("Float32Array", trace.top_k_probs.data(), trace.top_k_probs.size()));
-    result.set("top_k_tokens", strings_to_js(top_k_tokens));
+    result.set("top_k_tokens", display_strings(engine.model(), trace.top_k_ids));
     // (L, H)
-    const std::vector<float>& gains = session_->head_gains();
+    const std::vector<float>& gains = engine.head_gains();
     result.set("gains", copy_to_js("Float32Array", gains.data(), gains.size()));
+    if (engine.has_baseline()) {
+      const std::vector<float> probs = engine.baseline_probs_of_top_k();
+      result.set("baseline_probs_of_top_k", copy_to_js("Float32Array", probs.data(), probs.size()));
+    }
     return result;
   }
 
   val model_info() const {
-    const hl::ModelConfig& config = model_->config;
+    const hl::Model& model = engine_->model();
     val result = success();
-    set_config_fields(result, config);
-    result.set("n_params", static_cast<double>(model_->weights.num_parameters()));
+    set_config_fields(result, model.config);
+    result.set("n_params", static_cast<double>(model.weights.num_parameters()));
     return result;
   }
 
-  std::shared_ptr<const hl::Model> model_;
-  std::unique_ptr<hl::Session> session_;
-  int session_top_k_ = kDefaultTopK;
-  bool has_trace_ = false;
+  std::unique_ptr<hl::Engine> engine_;
 };
 
 // Bytes of wasm linear memory. Memory only grows, so this is also the peak.
@@ -430,21 +429,26 @@ val estimate_memory(const std::string& config_json, double safetensors_bytes) {
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(headlight) {
-  emscripten::class_<Engine>("Engine")
+  emscripten::class_<JsEngine>("Engine")
       .constructor<>()
-      .function("loadModel", &Engine::loadModel)
-      .function("tokenize", &Engine::tokenize)
-      .function("run", &Engine::run)
-      .function("setHeadGain", &Engine::setHeadGain)
-      .function("clearHeadGains", &Engine::clearHeadGains)
-      .function("update", &Engine::update)
-      .function("updateAt", &Engine::updateAt)
-      .function("finishUpdate", &Engine::finishUpdate)
-      .function("getTrace", &Engine::getTrace)
-      .function("getTraceWithoutAttention", &Engine::getTraceWithoutAttention)
-      .function("getAttention", &Engine::getAttention)
-      .function("getLogits", &Engine::getLogits)
-      .function("decode", &Engine::decode);
+      .function("loadModel", &JsEngine::loadModel)
+      .function("tokenize", &JsEngine::tokenize)
+      .function("run", &JsEngine::run)
+      .function("runWithBaseline", &JsEngine::runWithBaseline)
+      .function("setHeadGain", &JsEngine::setHeadGain)
+      .function("setHeadGains", &JsEngine::setHeadGains)
+      .function("clearHeadGains", &JsEngine::clearHeadGains)
+      .function("update", &JsEngine::update)
+      .function("updateAt", &JsEngine::updateAt)
+      .function("finishUpdate", &JsEngine::finishUpdate)
+      .function("getTrace", &JsEngine::getTrace)
+      .function("getTraceWithoutAttention", &JsEngine::getTraceWithoutAttention)
+      .function("getBaseline", &JsEngine::getBaseline)
+      .function("holdAttention", &JsEngine::holdAttention)
+      .function("attentionChangedFrom", &JsEngine::attentionChangedFrom)
+      .function("getAttention", &JsEngine::getAttention)
+      .function("getLogits", &JsEngine::getLogits)
+      .function("decode", &JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);
 }

@@ -248,6 +248,11 @@ void Session::finish_mean_loss() {
                         : std::numeric_limits<float>::quiet_NaN();
 }
 
+void Session::set_top_k(int top_k) {
+  if (top_k < 1) throw Error("top_k must be at least 1, got " + std::to_string(top_k));
+  top_k_ = top_k;
+}
+
 void Session::set_head_gain(int layer, int head, float gain) {
   const ModelConfig& cfg = model_->config;
   const std::string name = std::to_string(layer) + "." + std::to_string(head);

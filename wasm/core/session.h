@@ -34,6 +34,11 @@ class Session {
   // vocabulary throw hl::Error.
   void run(const std::vector<int>& ids);
 
+  // Number of most probable next tokens the next run() keeps (K of the
+  // Trace); the trace already computed keeps its own. Below 1 throws hl::Error.
+  void set_top_k(int top_k);
+  int top_k() const { return top_k_; }
+
   // Head edits: gain multiplies head (layer, head)'s z before c_proj.
   // Out-of-range layer/head or a non-finite gain throw hl::Error naming them.
   void set_head_gain(int layer, int head, float gain);

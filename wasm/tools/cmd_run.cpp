@@ -6,6 +6,7 @@
 //
 // --dump-logits (not in the usage text) adds the full (T, V) logits to the
 // JSON, at float precision, for the tests that compare with the reference.
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -17,10 +18,10 @@
 #include <vector>
 
 #include "commands.h"
+#include "engine.h"
 #include "error.h"
 #include "model.h"
 #include "model_dir.h"
-#include "session.h"
 
 namespace {
 
@@ -142,12 +143,6 @@ bool parse_args(int argc, char** argv, RunOptions* o) {
   return true;
 }
 
-// Ids past the tokenizer's vocabulary (a config may pad vocab_size) have no text.
-std::string display(const hl::Model& model, int id) {
-  if (id < model.tokenizer.vocab_size()) return model.tokenizer.token_display(id);
-  return "<unused id " + std::to_string(id) + ">";
-}
-
 // Compact numbers keep the JSON small (T=64 attention is 4k numbers per head);
 // probabilities in [0, 1] keep an absolute precision of 5e-7 with %.6g.
 void put_number(std::string& out, float v, const char* format = "%.6g") {
@@ -180,7 +175,7 @@ std::string trace_json(const hl::Model& model, const hl::Trace& tr, bool dump_lo
   std::string out;
   out.reserve(static_cast<size_t>(cfg.n_layer) * H * T * T * 4 + 256);
   out += "{\"tokens\":";
-  put_array(out, T, [&](int t) { put_string(out, display(model, tr.ids[t])); });
+  put_array(out, T, [&](int t) { put_string(out, hl::token_display(model, tr.ids[t])); });
   out += ",\"ids\":";
   put_array(out, T, [&](int t) { out += std::to_string(tr.ids[t]); });
   // Losses are a handful of numbers of size ~10: full float precision.
@@ -207,7 +202,7 @@ std::string trace_json(const hl::Model& model, const hl::Trace& tr, bool dump_lo
     put_array(out, K, [&](int k) {
       const size_t i = static_cast<size_t>(t) * K + k;
       out += "{\"id\":" + std::to_string(tr.top_k_ids[i]) + ",\"token\":";
-      put_string(out, display(model, tr.top_k_ids[i]));
+      put_string(out, hl::token_display(model, tr.top_k_ids[i]));
       out += ",\"prob\":";
       put_number(out, tr.top_k_probs[i]);
       out += '}';
@@ -227,7 +222,7 @@ std::string trace_json(const hl::Model& model, const hl::Trace& tr, bool dump_lo
 void print_table(const hl::Model& model, const hl::Trace& tr) {
   std::printf("%4s  %-16s %8s  %s\n", "pos", "token", "loss", "top next tokens");
   for (int t = 0; t < tr.T; t++) {
-    const std::string tok = nlohmann::json(display(model, tr.ids[t])).dump();
+    const std::string tok = nlohmann::json(hl::token_display(model, tr.ids[t])).dump();
     std::printf("%4d  %-16s ", t, tok.c_str());
     if (std::isfinite(tr.token_loss[t])) {
       std::printf("%8.3f  ", tr.token_loss[t]);
@@ -236,7 +231,7 @@ void print_table(const hl::Model& model, const hl::Trace& tr) {
     }
     for (int k = 0; k < tr.top_k; k++) {
       const size_t i = static_cast<size_t>(t) * tr.top_k + k;
-      std::printf("%s %.3f  ", nlohmann::json(display(model, tr.top_k_ids[i])).dump().c_str(),
+      std::printf("%s %.3f  ", nlohmann::json(hl::token_display(model, tr.top_k_ids[i])).dump().c_str(),
                   tr.top_k_probs[i]);
     }
     std::printf("\n");
@@ -254,10 +249,11 @@ int cmd_run(int argc, char** argv) {
   const std::shared_ptr<const hl::Model> model = load_model_dir(o.model_dir);
   const std::vector<int> ids = o.has_ids ? o.ids : model->tokenizer.encode(o.text);
 
-  hl::Session session(model, o.top_k);
-  for (const HeadEdit& e : o.edits) session.set_head_gain(e.layer, e.head, e.gain);
-  session.run(ids);
-  const hl::Trace& tr = session.trace();
+  hl::Engine engine(model);
+  for (const HeadEdit& e : o.edits) engine.set_head_gain(e.layer, e.head, e.gain);
+  // The command line has always cut --top-k to the vocabulary, where the page refuses it.
+  engine.run(ids, std::min(o.top_k, model->config.vocab_size));
+  const hl::Trace& tr = engine.trace();
   if (tr.truncated) {
     std::fprintf(stderr,
                  "headlight run: input has %d tokens; the model reads at most %d (n_positions), "

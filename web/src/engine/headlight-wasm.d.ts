@@ -40,6 +40,25 @@ export interface TraceResult {
   top_k_probs: Float32Array;// [T x K]
   top_k_tokens: string[];   // [T x K] display text
   gains: Float32Array;      // [L x H] current head gains
+  /**
+   * [T x K] the unedited model's probability of each token of top_k_ids
+   * (NaN where unknown: the engine keeps the unedited logits only while
+   * T x V is at most 16M floats); present while the engine holds the
+   * baseline of these tokens (runWithBaseline).
+   */
+  baseline_probs_of_top_k?: Float32Array;
+}
+
+/** The unedited model (every gain 1) of the last runWithBaseline, without its logits. */
+export interface BaselineResult {
+  ok: true;
+  T: number;
+  top_k: number;
+  loss: Float32Array;       // [T] next-token loss in nats, NaN at T-1
+  mean_loss: number;
+  top_k_ids: Int32Array;    // [T x K] the unedited model's own top-k
+  top_k_probs: Float32Array;// [T x K]
+  top_k_tokens: string[];   // [T x K] display text
 }
 
 /** The predictions at one position, from updateAt(). */
@@ -51,6 +70,10 @@ export interface PositionPredictions {
   top_k_probs: Float32Array;// [K]
   top_k_tokens: string[];   // [K] display text
   loss: number;             // -log p(ids[t + 1]); NaN at the last position
+  /** The unedited model's loss at t; present while the engine holds a baseline. */
+  baseline_loss?: number;
+  /** [K] the unedited model's probability of each of top_k_ids (NaN: unknown); as baseline_loss. */
+  baseline_probs?: Float32Array;
 }
 
 export interface Engine {
@@ -59,8 +82,18 @@ export interface Engine {
   tokenize(text: string): { ok: true; ids: Int32Array } | Fail;
   /** Full forward pass; ids beyond n_positions are truncated (trace says so). */
   run(ids: Int32Array, topK: number): { ok: true } | Fail;
+  /**
+   * The unedited model first, kept as the baseline (getBaseline, the
+   * baseline_* fields), then the current gains as a rerun from the lowest
+   * edited layer: the same trace as run(), bit for bit. from_layer: that
+   * layer (n_layer when nothing is edited).
+   */
+  runWithBaseline(ids: Int32Array, topK: number): { ok: true; from_layer: number } | Fail;
+  getBaseline(): BaselineResult | Fail;
   /** Gain multiplies head z before c_proj; 0 mutes. Takes effect on update(). */
   setHeadGain(layer: number, head: number, gain: number): { ok: true } | Fail;
+  /** All gains at once, [L x H]; only those that differ (bit for bit) count as edits. */
+  setHeadGains(gains: Float32Array): { ok: true } | Fail;
   clearHeadGains(): { ok: true } | Fail;
   /** Reruns from the lowest edited layer; returns it (n_layer if nothing changed). */
   update(): { ok: true; from_layer: number } | Fail;
@@ -75,6 +108,14 @@ export interface Engine {
   getTrace(): TraceResult | Fail;
   /** getTrace without `attn`: for large models, fetch attention per layer instead. */
   getTraceWithoutAttention(): Omit<TraceResult, 'attn'> | Fail;
+  /** The caller keeps this pass's attention; attentionChangedFrom() compares with it. */
+  holdAttention(): { ok: true } | Fail;
+  /**
+   * First layer whose attention may differ from the held pass's: 0 after a
+   * run since (or none held); else the layer after the lowest one whose
+   * gains differ (a gain acts after its layer's attention); n_layer: none.
+   */
+  attentionChangedFrom(): { ok: true; from_layer: number } | Fail;
   /** Attention probabilities of one layer of the last pass. */
   getAttention(layer: number):
     { ok: true; layer: number; n_head: number; T: number; attn: Float32Array /* [H x T x T] */ } | Fail;

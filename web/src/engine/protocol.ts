@@ -33,7 +33,8 @@ export interface Analysis {
   gains: Float32Array;       // [L x H] the gains this pass used
   /**
    * The unedited model (every gain 1) on the same tokens, computed once per
-   * text and model and cached by the worker: the predictions' ghost bars.
+   * text and model by the engine (Engine.runWithBaseline), its fixed part
+   * cached by the worker: the predictions' ghost bars.
    */
   baseline: Baseline;
   /** First layer recomputed: 0 for a full pass, L when only the text was re-read. */
@@ -129,8 +130,8 @@ export interface Baseline {
   top_k_tokens: string[];    // [T x K]
   /**
    * [T x K] the unedited model's probability of each token of the EDITED
-   * top-k (analysis.top_k_ids); NaN where unknown (the worker keeps the
-   * unedited logits only while T x vocab is small enough).
+   * top-k (analysis.top_k_ids); NaN where unknown (the engine keeps the
+   * unedited logits only while T x vocab is at most 16M floats).
    */
   probs_of_top_k: Float32Array;
 }

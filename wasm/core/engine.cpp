@@ -1,0 +1,192 @@
+#include "engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "error.h"
+#include "kernels.h"
+
+namespace hl {
+
+std::string token_display(const Model& model, int id) {
+  if (id < model.tokenizer.vocab_size()) return model.tokenizer.token_display(id);
+  return "<unused id " + std::to_string(id) + ">";
+}
+
+Engine::Engine(std::shared_ptr<const Model> model)
+    : model_(std::move(model)), session_(model_, kDefaultTopK) {}
+
+void Engine::run(const std::vector<int>& ids, int top_k) {
+  const int V = model_->config.vocab_size;
+  if (top_k < 1 || top_k > V) {
+    throw Error("topK " + std::to_string(top_k) + " is outside 1.." + std::to_string(V));
+  }
+  session_.set_top_k(top_k);
+  // Whatever fails below leaves no half-written trace or stale baseline readable.
+  has_trace_ = false;
+  has_baseline_ = false;
+  runs_++;
+  session_.run(ids);
+  has_trace_ = true;
+}
+
+int Engine::run_with_baseline(const std::vector<int>& ids, int top_k) {
+  const std::vector<float> gains = session_.head_gains();  // (L, H) the edits, put back below
+  const bool edited = std::any_of(gains.begin(), gains.end(), [](float g) { return g != 1.0f; });
+  if (edited) session_.clear_head_gains();
+  try {
+    run(ids, top_k);
+    keep_baseline();
+  } catch (...) {
+    set_head_gains(gains.data(), gains.size());  // the caller's gains stay, as run() keeps them
+    throw;
+  }
+  has_baseline_ = true;
+  if (!edited) return model_->config.n_layer;
+  set_head_gains(gains.data(), gains.size());
+  return session_.update();
+}
+
+void Engine::keep_baseline() {
+  const Trace& tr = session_.trace();
+  const int T = tr.T, V = model_->config.vocab_size;
+  Baseline& b = baseline_;
+  b.T = T;
+  b.top_k = tr.top_k;
+  b.token_loss = tr.token_loss;
+  b.mean_loss = tr.mean_loss;
+  b.top_k_ids = tr.top_k_ids;
+  b.top_k_probs = tr.top_k_probs;
+  b.logits.clear();
+  b.log_sum_exp.clear();
+  if (static_cast<double>(T) * V > static_cast<double>(kMaxBaselineLogits)) return;
+  b.logits = tr.logits;
+  b.log_sum_exp.resize(T);
+  std::vector<float> e(V);  // (V) exp(row - max) of one position
+  for (int t = 0; t < T; t++) {
+    const float* row = b.logits.data() + static_cast<size_t>(t) * V;
+    const float max = *std::max_element(row, row + V);
+    for (int v = 0; v < V; v++) e[v] = row[v] - max;
+    exp_forward(e.data(), e.data(), V);
+    double sum = 0.0;  // V terms: in double, as the session's softmax
+    for (int v = 0; v < V; v++) sum += e[v];
+    b.log_sum_exp[t] = max + std::log(sum);
+  }
+}
+
+float Engine::baseline_prob(int t, int id) const {
+  const Baseline& b = baseline_;
+  const int V = model_->config.vocab_size, K = b.top_k;
+  if (!b.logits.empty()) {
+    const double logit = b.logits[static_cast<size_t>(t) * V + id];
+    return static_cast<float>(std::exp(logit - b.log_sum_exp[t]));
+  }
+  for (int k = 0; k < K; k++) {
+    const size_t i = static_cast<size_t>(t) * K + k;
+    if (b.top_k_ids[i] == id) return b.top_k_probs[i];
+  }
+  return std::numeric_limits<float>::quiet_NaN();
+}
+
+const Baseline& Engine::baseline() const {
+  if (!has_baseline_) throw Error("no baseline: call runWithBaseline() first");
+  return baseline_;
+}
+
+std::vector<float> Engine::baseline_probs_of_top_k() {
+  const Trace& tr = trace();
+  baseline();  // throws without one
+  const int T = tr.T, K = tr.top_k;
+  std::vector<float> probs(static_cast<size_t>(T) * K);  // (T, K)
+  for (size_t i = 0; i < probs.size(); i++) {
+    probs[i] = baseline_prob(static_cast<int>(i / K), tr.top_k_ids[i]);
+  }
+  return probs;
+}
+
+void Engine::set_head_gain(int layer, int head, float gain) {
+  session_.set_head_gain(layer, head, gain);
+}
+
+void Engine::set_head_gains(const float* gains, size_t n) {
+  const ModelConfig& cfg = model_->config;
+  const size_t expected = static_cast<size_t>(cfg.n_layer) * cfg.n_head;
+  if (n != expected) {
+    throw Error("expected " + std::to_string(expected) + " head gains (" +
+                std::to_string(cfg.n_layer) + " x " + std::to_string(cfg.n_head) + "), got " +
+                std::to_string(n));
+  }
+  // Session::set_head_gain marks a layer to rerun only when its gain changed.
+  for (size_t i = 0; i < n; i++) {
+    session_.set_head_gain(static_cast<int>(i / cfg.n_head), static_cast<int>(i % cfg.n_head),
+                           gains[i]);
+  }
+}
+
+void Engine::clear_head_gains() { session_.clear_head_gains(); }
+
+void Engine::check_trace() const {
+  if (!has_trace_) throw Error("nothing to update: call run() first");
+}
+
+int Engine::update() {
+  check_trace();
+  return session_.update();
+}
+
+PositionPredictions Engine::update_at(int t) {
+  check_trace();
+  const int position = t == -1 ? session_.trace().T - 1 : t;
+  PositionPredictions p;
+  p.from_layer = session_.update_at(position);
+  p.position = position;
+  const Trace& tr = session_.trace();
+  const int K = tr.top_k;
+  const size_t row = static_cast<size_t>(position) * K;
+  p.top_k_ids.assign(tr.top_k_ids.begin() + row, tr.top_k_ids.begin() + row + K);
+  p.top_k_probs.assign(tr.top_k_probs.begin() + row, tr.top_k_probs.begin() + row + K);
+  p.loss = tr.token_loss[position];
+  p.has_baseline = has_baseline_;
+  if (has_baseline_) {
+    p.baseline_loss = baseline_.token_loss[position];
+    p.baseline_probs.resize(K);
+    for (int k = 0; k < K; k++) p.baseline_probs[k] = baseline_prob(position, p.top_k_ids[k]);
+  }
+  return p;
+}
+
+void Engine::finish_update() {
+  check_trace();
+  session_.finish_head();
+}
+
+const Trace& Engine::trace() {
+  if (!has_trace_) throw Error("no trace yet: call run() first");
+  session_.finish_head();
+  return session_.trace();
+}
+
+void Engine::hold_attention() {
+  held_run_ = runs_;
+  held_gains_ = session_.head_gains();
+}
+
+int Engine::attention_changed_from() const {
+  const ModelConfig& cfg = model_->config;
+  if (held_run_ != runs_) return 0;
+  const std::vector<float>& gains = session_.head_gains();
+  for (size_t i = 0; i < gains.size(); i++) {
+    // Bits, as Session compares gains: 0 and -0 are different edits to it.
+    if (std::memcmp(&gains[i], &held_gains_[i], sizeof(float)) != 0) {
+      return std::min(cfg.n_layer, static_cast<int>(i / cfg.n_head) + 1);
+    }
+  }
+  return cfg.n_layer;
+}
+
+}  // namespace hl
