@@ -327,7 +327,7 @@ test('the views, end to end in Chromium', async (t) => {
   });
 
   await t.test('screenshots of each view at 1280 and 375 px, light and dark', async () => {
-    await page.click('[data-preset="names"]');
+    await page.click('[data-preset="name"]');
     await page.waitForFunction(() => !document.documentElement.dataset.stale);
     await page.click(head(0, Math.min(1, H - 1)));
     await page.waitForTimeout(300);

@@ -11,7 +11,6 @@ import { fetchModelIndex } from '../engine/model-index';
 import { parseHash } from '../state/url-state';
 import { drawColorbar } from '../views/heatmap';
 import { ModelPicker } from '../views/model-picker';
-import { PresetsView } from '../views/presets';
 import { StatusView } from '../views/status';
 import { provideApp } from './app-api';
 import { ModelLoader } from './model-loader';
@@ -73,7 +72,6 @@ export function boot(): void {
     (files) => void models.openLocalFiles(files),
   );
   const models = new ModelLoader(client, page, picker, status);
-  new PresetsView(document.body, (text) => page.setText(text, true), textInput);
   drawColorbar(element<HTMLCanvasElement>('colorbar'));
 
   const typing: { timer: number | undefined } = { timer: undefined };

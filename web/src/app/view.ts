@@ -58,6 +58,8 @@ export interface PageActions {
   prepareEdit(apply: (ahead: AppState) => void): void;
   selectHead(layer: number, head: number): void;
   selectPosition(position: number): void;
+  /** Shows a new text (resetPosition: select its last token) and runs the model. */
+  setText(text: string, resetPosition: boolean): void;
   setDisplay<F extends 'view' | 'colorMode' | 'source'>(field: F, value: AppState[F]): void;
   showError(message: string): void;
 }

@@ -8,10 +8,12 @@ import { exportView } from '../views/export';
 import { headDetailView } from '../views/head-detail';
 import { headGridView } from '../views/head-grid';
 import { predictionsView } from '../views/predictions';
+import { presetsView } from '../views/presets';
 import { tokensView } from '../views/tokens';
 import type { Frame, View, ViewContext, ViewFactory } from './view';
 
 export const VIEWS: readonly ViewFactory[] = [
+  presetsView,
   headGridView,
   tokensView,
   predictionsView,

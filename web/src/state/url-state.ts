@@ -55,7 +55,11 @@ export interface UrlState {
   embed: boolean;
 }
 
-export const DEFAULT_TEXT = 'When Mary and John went to the store, John gave a drink to';
+// A rare name that comes back, cut inside its second mention: the default
+// model's induction heads complete it (web/src/views/presets.ts, 'name').
+export const DEFAULT_TEXT =
+  'Our neighbour, Mrs. Pemberthwaite, keeps bees behind the old mill. ' +
+  'Every summer the children visit Mrs. Pemberth';
 
 interface Property<K extends keyof UrlState> {
   /** Name in the hash. */

@@ -1,11 +1,20 @@
 /**
- * Preset prompts that show known phenomena. Repeated random tokens: the
- * second copy is predictable only by looking back at the first, which is
- * what induction heads do (Olsson et al., 2022). A story with a repeated
- * name: indirect-object identification (Wang et al., 2022). Plain prose: a
- * baseline. "Type your own" focuses the text box.
+ * Preset prompts, each showing a phenomenon the served models really have,
+ * with a one-line guide: what to look at, and which heads do it. A name
+ * that comes back (the default text): its second mention is completed by
+ * induction heads, which look at what followed the first mention (Olsson et
+ * al., 2022). Repeated random words: the second copy is predictable only by
+ * looking back at the first. Plain prose: a previous-token head and a
+ * duplicate-token head at work on ordinary text. "Type your own" focuses
+ * the text box.
+ *
+ * The heads a guide names come from a table per model (HEADS_OF), checked
+ * on the shipped models by tests/node/presets.test.mjs; for another model
+ * the guide says what to look for without naming heads.
  */
 import { mulberry32 } from '../../../scripts/lib/random.mjs';
+import { DEFAULT_TEXT } from '../state/url-state';
+import type { ViewFactory } from '../app/view';
 
 // Short common words: each is one token in any GPT-2-style vocabulary of a few thousand.
 const WORDS = [
@@ -24,20 +33,64 @@ export function repeatedRandomTokens(seed: number, n = 12): string {
   return `${run} ${run}`;
 }
 
-export const PRESETS: { id: string; label: string; title: string; text: (seed: number) => string }[] = [
+/** The heads of a served model that the guides name (measured: models/README.md). */
+export interface KnownHeads {
+  previousToken: string[];
+  induction: string[];
+  duplicateToken: string[];
+}
+
+export const HEADS_OF: Readonly<Record<string, KnownHeads>> = {
+  'gpt-4l': { previousToken: ['0.1'], induction: ['1.2', '1.5', '1.6'], duplicateToken: ['0.4'] },
+  'attn-only-2l': { previousToken: ['0.2'], induction: ['1.1', '1.2', '1.3', '1.5'], duplicateToken: ['0.5'] },
+};
+
+/** "1.2, 1.5 and 1.6" */
+function listHeads(heads: string[]): string {
+  return heads.length < 2 ? heads.join('') : `${heads.slice(0, -1).join(', ')} and ${heads[heads.length - 1]}`;
+}
+
+function plural(heads: string[], one: string, many: string): string {
+  return heads.length === 1 ? `${one} ${heads[0]}` : `${many} ${listHeads(heads)}`;
+}
+
+export interface Preset {
+  id: string;
+  label: string;
+  title: string;
+  text: (seed: number) => string;
+  /** What to look at, for the model shown (its heads when HEADS_OF knows them). */
+  guide: (model: string) => string;
+}
+
+export const PRESETS: readonly Preset[] = [
+  {
+    id: 'name',
+    label: 'A name that comes back',
+    title: 'A rare name, then its first letters again: can the model finish it?',
+    text: () => DEFAULT_TEXT,
+    guide: (model) => {
+      const heads = HEADS_OF[model];
+      if (!heads || heads.induction.length === 0) {
+        return 'The name Pemberthwaite comes back: look for heads that attend to the token after its first mention, and mute them.';
+      }
+      return `The name Pemberthwaite comes back: ${plural(heads.induction, 'induction head', 'induction heads')} ` +
+        `attend to what followed its first mention (with ${plural(heads.previousToken, 'previous-token head', 'previous-token heads')}) ` +
+        `and the model predicts “w”. Mute them and it cannot finish the name.`;
+    },
+  },
   {
     id: 'induction',
     label: 'Repeated random words',
     title: 'Random words, then the same words again: induction heads predict the second copy',
     text: (seed) => repeatedRandomTokens(seed),
-  },
-  {
-    id: 'names',
-    label: 'Story with a repeated name',
-    title: 'Who gets the drink? The model must find the name that was not repeated',
-    text: () =>
-      'When Mary and John went to the store, John gave a drink to Mary. ' +
-      'Later, Anna and Tom sat by the river, and Tom handed the book to',
+    guide: (model) => {
+      const heads = HEADS_OF[model];
+      const who = heads && heads.induction.length > 0
+        ? `${plural(heads.induction, 'induction head', 'induction heads')} look at the word after the earlier copy (the stripe below the diagonal)`
+        : 'induction heads look at the word after the earlier copy (a stripe below the diagonal)';
+      return `The second copy is predicted from the first: ${who}. Compare the losses of the two halves, then mute them.`;
+    },
   },
   {
     id: 'prose',
@@ -46,34 +99,66 @@ export const PRESETS: { id: string; label: string; title: string; text: (seed: n
     text: () =>
       'The old lighthouse stood at the edge of the cliff. Every night its keeper climbed the ' +
       'stairs, lit the lamp, and watched the ships pass safely through the dark water.',
+    guide: (model) => {
+      const heads = HEADS_OF[model];
+      if (!heads || heads.previousToken.length === 0) {
+        return 'Ordinary text: look for a head that attends to the previous token (a stripe just below the diagonal).';
+      }
+      const dup = heads.duplicateToken.length > 0
+        ? `; ${plural(heads.duplicateToken, 'head', 'heads')} looks back at earlier copies of the same word (“the”)`
+        : '';
+      return `Ordinary text: ${plural(heads.previousToken, 'head', 'heads')} attends to the previous token everywhere ` +
+        `(the stripe just below the diagonal)${dup}.`;
+    },
   },
 ];
 
-export class PresetsView {
-  private seed = 1;
-
-  constructor(root: HTMLElement, setText: (text: string) => void, textInput: HTMLTextAreaElement) {
-    const box = root.querySelector<HTMLElement>('[data-role="presets"]')!;
-    const buttons = PRESETS.map((preset) => {
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'preset';
-      button.dataset['preset'] = preset.id;
-      button.textContent = preset.label;
-      button.title = preset.title;
-      button.addEventListener('click', () => setText(preset.text(this.seed++)));
-      return button;
+/** The preset buttons and the guide line of the preset whose text is shown. */
+export const presetsView: ViewFactory = ({ root, page }) => {
+  const box = root.querySelector<HTMLElement>('[data-role="presets"]')!;
+  const textInput = root.querySelector<HTMLTextAreaElement>('[data-role="text-input"]')!;
+  const guide = document.createElement('p');
+  guide.className = 'preset-guide';
+  guide.dataset['role'] = 'preset-guide';
+  guide.setAttribute('aria-live', 'polite');
+  guide.hidden = true;
+  // The text each preset set last, so the guide follows it until the reader edits the text.
+  const shown = { seed: 1, texts: new Map<string, string>([['name', DEFAULT_TEXT]]) };
+  const buttons = PRESETS.map((preset) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'preset';
+    button.dataset['preset'] = preset.id;
+    button.textContent = preset.label;
+    button.title = preset.title;
+    button.addEventListener('click', () => {
+      const text = preset.text(shown.seed++);
+      shown.texts.set(preset.id, text);
+      page.setText(text, true);
     });
-    const own = document.createElement('button');
-    own.type = 'button';
-    own.className = 'preset';
-    own.dataset['preset'] = 'own';
-    own.textContent = 'Type your own';
-    own.title = 'Write any text in the box';
-    own.addEventListener('click', () => {
-      textInput.focus();
-      textInput.select();
-    });
-    box.replaceChildren(...buttons, own);
-  }
-}
+    return button;
+  });
+  const own = document.createElement('button');
+  own.type = 'button';
+  own.className = 'preset';
+  own.dataset['preset'] = 'own';
+  own.textContent = 'Type your own';
+  own.title = 'Write any text in the box';
+  own.addEventListener('click', () => {
+    textInput.focus();
+    textInput.select();
+  });
+  box.replaceChildren(...buttons, own);
+  box.after(guide);
+  return {
+    label: 'presets',
+    draw({ reason, state, model }) {
+      if (reason !== 'analysis' && reason !== 'empty-text') return;
+      const preset = PRESETS.find((p) => shown.texts.get(p.id) === state.text);
+      guide.hidden = !preset;
+      guide.dataset['preset'] = preset?.id ?? '';
+      guide.textContent = preset ? preset.guide(model.name) : '';
+      for (const button of buttons) button.setAttribute('aria-pressed', String(button.dataset['preset'] === preset?.id));
+    },
+  };
+};
