@@ -89,6 +89,8 @@ export class HeadlightExplorer extends HTMLElement {
   private pending: HostMessage[] = [];
   private scheduled = false;
   private autoHeight = false;
+  /** The explorer's content height as it last reported it (0: not yet). */
+  private contentHeight = 0;
 
   constructor() {
     super();
@@ -123,8 +125,10 @@ export class HeadlightExplorer extends HTMLElement {
 
   disconnectedCallback(): void {
     window.removeEventListener('message', this.onMessage);
-    // Moving the element reloads its iframe, which says ready again.
+    // Moving the element reloads its iframe, which says ready again and
+    // starts from its URL: on the way back, update() rewrites that URL.
     this.ready = false;
+    this.applied = null;
   }
 
   attributeChangedCallback(): void {
@@ -178,10 +182,11 @@ export class HeadlightExplorer extends HTMLElement {
     }
     this.parsed = parsed;
     this.showProblems(parsed.problems);
-    // "auto" starts at the default height and follows the page's size messages.
+    // "auto" follows the page's size messages; until the first, it is as tall
+    // as the iframe snippet.
     this.autoHeight = parsed.options.height === 'auto';
     if (!this.autoHeight) this.frameBox.style.height = parsed.options.height;
-    else if (!this.frameBox.style.height) this.frameBox.style.height = `${FRAME_HEIGHT_PX}px`;
+    else this.fitContent();
 
     const options = parsed.options;
     const before = this.applied;
@@ -200,6 +205,14 @@ export class HeadlightExplorer extends HTMLElement {
     const sameDocument = current !== null && current.split('#')[0] === src.split('#')[0];
     if (!sameDocument) this.ready = false;
     this.frame.src = src;
+  }
+
+  private fitContent(): void {
+    const height =
+      this.contentHeight > 0
+        ? Math.max(MIN_AUTO_HEIGHT_PX, this.contentHeight + FRAME_BORDER_PX)
+        : FRAME_HEIGHT_PX;
+    this.frameBox.style.height = `${height}px`;
   }
 
   private showProblems(problems: string[]): void {
@@ -224,10 +237,8 @@ export class HeadlightExplorer extends HTMLElement {
     const data = event.data as HeadlightEvent | null;
     if (!data || typeof data.type !== 'string' || !data.type.startsWith('headlight:')) return;
     if (data.type === 'headlight:size') {
-      if (this.autoHeight && Number.isFinite(data.height)) {
-        const height = Math.max(MIN_AUTO_HEIGHT_PX, data.height + FRAME_BORDER_PX);
-        this.frameBox.style.height = `${height}px`;
-      }
+      if (Number.isFinite(data.height)) this.contentHeight = data.height;
+      if (this.autoHeight) this.fitContent();
       return;
     }
     if (data.type === 'headlight:ready') {
