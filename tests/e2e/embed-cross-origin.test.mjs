@@ -337,6 +337,9 @@ test('the dialog says plainly what cannot be embedded', async (t) => {
     assert.ok(await page.isHidden('[data-role="embed-iframe"]'), 'no iframe snippet');
     assert.equal(await page.inputValue('[data-role="embed-element"]'), '', 'no snippet text to copy');
     await page.screenshot({ path: artifactPath('embed-dialog-local-model-1280.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.screenshot({ path: artifactPath('embed-dialog-local-model-375-dark.png') });
     assertCleanPage(problems, 'page with a local model');
     await context.close();
   });

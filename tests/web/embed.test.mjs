@@ -442,17 +442,17 @@ test('embed plan: a snippet only where it can work, else a plain sentence', () =
   const local = plan.embedPlan(snapshot({ model: 'gpt2rand (your files)' }), where('https://example.org/headlight/'));
   assert.equal(local.element, null);
   assert.equal(local.iframe, null);
-  assert.match(local.note, /"gpt2rand \(your files\)" was opened from your own files/);
-  assert.match(local.note, /base=/);
+  assert.match(local.note[0], /"gpt2rand \(your files\)" was opened from your own files/);
+  assert.match(local.note[1], /base=/);
   const disk = plan.embedPlan(snapshot({}), where('file:///home/me/headlight.html', { singleFile: true }));
   assert.equal(disk.element, null);
   assert.equal(disk.iframe, null);
-  assert.match(disk.note, /single-file Headlight was opened from a file on your computer/);
+  assert.match(disk.note[0], /single-file Headlight was opened from a file on your computer/);
   const singleServed = plan.embedPlan(snapshot({}), where('https://example.org/h.html', { singleFile: true }));
   assert.ok(singleServed.element === null && singleServed.iframe === null);
-  assert.match(singleServed.note, /single-file build/);
+  assert.match(singleServed.note[0], /single-file build/);
   // The model list could not be read: the snippets, as before there was a check.
   const unknown = plan.embedPlan(snapshot({}), where('https://example.org/', { servedModels: null }));
   assert.ok(unknown.element !== null);
-  console.log(`  local model: "${local.note.slice(0, 90)}…"\n  file://: "${disk.note.slice(0, 90)}…"`);
+  console.log(`  local model: "${local.note.join(' ')}"\n  file://: "${disk.note.join(' ')}"`);
 });

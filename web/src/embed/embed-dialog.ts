@@ -105,7 +105,7 @@ export function installEmbedDialog(app: HeadlightApp, slot: HTMLElement): HTMLBu
     'Both snippets show this model, text, head edits, selected head and token. They load ' +
     'Headlight from this site, so the page you paste them into, on any site, needs no other ' +
     'files and its server no special headers.';
-  const note = document.createElement('p');
+  const note = document.createElement('div');
   note.className = 'embed-note';
   note.dataset['role'] = 'embed-note';
   note.setAttribute('role', 'status');
@@ -143,7 +143,13 @@ export function installEmbedDialog(app: HeadlightApp, slot: HTMLElement): HTMLBu
       singleFile: document.documentElement.dataset['singleFile'] === 'true',
       servedModels: await servedModels(),
     });
-    note.textContent = plan.note ?? '';
+    note.replaceChildren(
+      ...(plan.note ?? []).map((text) => {
+        const paragraph = document.createElement('p');
+        paragraph.textContent = text;
+        return paragraph;
+      }),
+    );
     note.hidden = plan.note === null;
     intro.hidden = plan.element === null && plan.iframe === null;
     element.textarea.value = plan.element ?? '';

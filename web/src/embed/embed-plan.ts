@@ -23,8 +23,8 @@ export interface EmbedPlan {
   /** null: this snippet would not work here. */
   element: string | null;
   iframe: string | null;
-  /** What cannot be embedded and what can; null when both snippets work. */
-  note: string | null;
+  /** What cannot be embedded and what can, as paragraphs; null when both snippets work. */
+  note: string[] | null;
 }
 
 const HOST_THE_BUILD =
@@ -32,41 +32,33 @@ const HOST_THE_BUILD =
   'server, open it there and copy the embed code.';
 
 export function embedPlan(state: AppSnapshot, where: EmbedWhere): EmbedPlan {
-  const localModel =
-    state.model !== null && where.servedModels !== null && !where.servedModels.has(state.model);
+  const nothing = (...note: string[]): EmbedPlan => ({ element: null, iframe: null, note });
   const protocol = new URL(where.pageUrl).protocol;
   if (protocol !== 'http:' && protocol !== 'https:') {
     const what = where.singleFile ? 'This single-file Headlight was' : 'This page was';
-    return {
-      element: null,
-      iframe: null,
-      note:
-        `${what} opened from a file on your computer (${protocol}//), and a page on the web ` +
-        `cannot show a file from its reader's disk: nothing here can be embedded. ${HOST_THE_BUILD}`,
-    };
+    return nothing(
+      `${what} opened from a file on your computer (${protocol}//). A page on the web cannot ` +
+        "show a file from its reader's disk, so nothing here can be embedded.",
+      HOST_THE_BUILD,
+    );
   }
   if (where.singleFile) {
-    return {
-      element: null,
-      iframe: null,
-      note:
-        'This is the single-file build, made to be opened on its own: it has no embed mode ' +
-        `page or element script beside it, so nothing here can be embedded. ${HOST_THE_BUILD}`,
-    };
+    return nothing(
+      'This is the single-file build, made to be opened on its own: it has no embed mode page ' +
+        'or element script beside it, so nothing here can be embedded.',
+      HOST_THE_BUILD,
+    );
   }
-  if (localModel) {
-    return {
-      element: null,
-      iframe: null,
-      note:
-        `The model "${state.model}" was opened from your own files: it lives in this tab only ` +
-        '(nothing was uploaded), so no other page can load it. To embed a model of your own, ' +
-        'host its folder: put it in models/ of a Headlight build on your web server (listed in ' +
-        'models/index.json; npm run build does both for a folder in the repository\'s models/), ' +
-        'open that build and copy the embed code there, or give the element base="<that ' +
-        'build\'s address>" and model="<folder name>". The served models in the Model menu ' +
-        'can be embedded from here.',
-    };
+  if (state.model !== null && where.servedModels !== null && !where.servedModels.has(state.model)) {
+    return nothing(
+      `The model "${state.model}" was opened from your own files and lives only in this tab ` +
+        '(nothing was uploaded), so no other page can load it: there is no snippet for it.',
+      "To embed a model of your own, host its folder in a Headlight build: in models/, listed in " +
+        "models/index.json (npm run build does both for a folder in the repository's models/). " +
+        'Copy the embed code from that build, or give the element base="<that build\'s address>" ' +
+        'and model="<folder name>".',
+      'The models in the Model menu can be embedded from here.',
+    );
   }
   const snippets = embedSnippets(state, where.pageUrl);
   return { element: snippets.element, iframe: snippets.iframe, note: null };
