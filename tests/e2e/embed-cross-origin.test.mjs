@@ -114,6 +114,13 @@ async function frameOf(page, selector) {
   return frame;
 }
 
+/** Once the page is ready: "Copy embed code", and wait for the dialog. */
+async function openDialog(page) {
+  await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
+  await page.click('[data-role="open-embed-dialog"]');
+  await page.waitForSelector('[data-role="embed-dialog"][open]');
+}
+
 /** What a reader sees in a frame: the state as drawn, not as reported. */
 async function shownState(frame) {
   return {
@@ -149,9 +156,7 @@ test('both snippets of the dialog work from another origin and show the same sta
 
   await t.test('origin A: the dialog gives a classic-script element and an iframe', async () => {
     await page.goto(`${headlight.url}#${STATE_HASH}`);
-    await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
-    await page.click('[data-role="open-embed-dialog"]');
-    await page.waitForSelector('[data-role="embed-dialog"][open]');
+    await openDialog(page);
     snippets = {
       element: await page.inputValue('[data-role="embed-element"]'),
       iframe: await page.inputValue('[data-role="embed-iframe"]'),
@@ -272,9 +277,7 @@ test('the snippets\' default height shows the mean-loss line in a 700 px column'
   const page = await context.newPage();
   // The snippets for the page's default state, as the dialog gives them.
   await page.goto(headlight.url);
-  await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
-  await page.click('[data-role="open-embed-dialog"]');
-  await page.waitForSelector('[data-role="embed-dialog"][open]');
+  await openDialog(page);
   const element = await page.inputValue('[data-role="embed-element"]');
   const iframe = await page.inputValue('[data-role="embed-iframe"]');
   await page.close();
@@ -326,8 +329,7 @@ test('the dialog says plainly what cannot be embedded', async (t) => {
       return option?.textContent.includes('your files') && document.documentElement.dataset.ready === 'true' ? option.textContent : null;
     });
     console.log(`  opened: ${await picked.jsonValue()}`);
-    await page.click('[data-role="open-embed-dialog"]');
-    await page.waitForSelector('[data-role="embed-dialog"][open]');
+    await openDialog(page);
     const note = await page.textContent('[data-role="embed-note"]');
     console.log(`  note: "${note}"`);
     assert.ok(await page.isVisible('[data-role="embed-note"]'));
@@ -357,9 +359,7 @@ test('the dialog says plainly what cannot be embedded', async (t) => {
     const page = await context.newPage();
     const problems = watchPage(context, page, 'file://');
     await page.goto(pathToFileURL(file).href);
-    await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
-    await page.click('[data-role="open-embed-dialog"]');
-    await page.waitForSelector('[data-role="embed-dialog"][open]');
+    await openDialog(page);
     const note = await page.textContent('[data-role="embed-note"]');
     console.log(`  note: "${note}"`);
     assert.match(note, /single-file Headlight was opened from a file on your computer/);

@@ -5,8 +5,8 @@
 // Headlight's server sends CORS headers. A classic <script src> from any
 // origin needs none, so the element embeds from any static host.
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { Plugin } from 'vite';
+import { classicScript } from '../../scripts/lib/classic-script.mjs';
 import { ELEMENT_SCRIPT } from '../src/embed/element-script';
 
 const ENTRY = fileURLToPath(new URL('../src/embed/headlight-explorer.ts', import.meta.url));
@@ -16,21 +16,11 @@ export function headlightElementBundle(): Plugin {
     name: 'headlight-element-bundle',
     apply: 'build',
     async generateBundle() {
-      const result = await build({
-        entryPoints: [ENTRY],
-        bundle: true,
-        format: 'iife',
-        target: 'es2022',
-        minify: true,
-        write: false,
-        logLevel: 'silent',
-        legalComments: 'none',
-      });
-      const [output] = result.outputFiles;
-      if (!output || /^\s*(?:import|export)\b/m.test(output.text)) {
+      const source = await classicScript(ENTRY);
+      if (/^\s*(?:import|export)\b/m.test(source)) {
         this.error('the element bundle is not one classic script');
       }
-      this.emitFile({ type: 'asset', fileName: ELEMENT_SCRIPT, source: output.text });
+      this.emitFile({ type: 'asset', fileName: ELEMENT_SCRIPT, source });
     },
   };
 }
