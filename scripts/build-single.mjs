@@ -28,8 +28,8 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
+import { classicScript } from './lib/classic-script.mjs';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PREFERRED_MODEL = 'gpt-4l';
@@ -81,17 +81,8 @@ function inlineSafeScript(code) {
   return code.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
 }
 
-async function bundleTs(entry) {
-  const result = await esbuild({
-    entryPoints: [join(REPO_ROOT, entry)],
-    bundle: true,
-    format: 'iife',
-    target: 'es2022',
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0].text;
+function bundleTs(entry) {
+  return classicScript(join(REPO_ROOT, entry));
 }
 
 async function buildPage(outDir) {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+import { headlightElementBundle } from './config/element-bundle';
 import { headlightModels } from './config/models-plugin';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -22,7 +23,7 @@ export default defineConfig({
   // Relative asset URLs: dist/ works under any sub-path and from any static host.
   base: './',
   publicDir: 'public',
-  plugins: [headlightModels(), devStyleCsp()],
+  plugins: [headlightModels(), headlightElementBundle(), devStyleCsp()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
@@ -30,15 +31,13 @@ export default defineConfig({
     // The model and wasm files are fetched, never inlined.
     assetsInlineLimit: 0,
     rollupOptions: {
-      // The page, and the <headlight-explorer> element (src/embed/) at a
-      // stable address, embed/headlight-explorer.js, for host pages to load.
+      // The page. The <headlight-explorer> element is a classic script of its
+      // own, embed/headlight-explorer.js (config/element-bundle.ts).
       input: {
         index: fileURLToPath(new URL('index.html', import.meta.url)),
-        embed: fileURLToPath(new URL('src/embed/headlight-explorer.ts', import.meta.url)),
       },
       output: {
-        entryFileNames: (chunk) =>
-          chunk.name === 'embed' ? 'embed/headlight-explorer.js' : 'assets/[name]-[hash].js',
+        entryFileNames: 'assets/[name]-[hash].js',
       },
     },
   },

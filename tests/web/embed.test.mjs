@@ -13,8 +13,12 @@ let messages;
 let code;
 let embedUrl;
 let urlState;
+let changes;
+let plan;
 
 before(async () => {
+  changes = await importTs('web/src/embed/attribute-messages.ts');
+  plan = await importTs('web/src/embed/embed-plan.ts');
   attributes = await importTs('web/src/embed/attributes.ts');
   messages = await importTs('web/src/embed/host-messages.ts');
   code = await importTs('web/src/embed/embed-code.ts');
@@ -63,10 +67,61 @@ test('attributes: none at all gives the defaults and no problem', () => {
     text: null,
     edits: [],
     selectedHead: null,
+    selectedPosition: null,
+    view: null,
+    colorMode: null,
+    source: null,
     hidden: [],
     height: attributes.DEFAULT_HEIGHT,
     base: 'https://example.org/notes/headlight/',
   });
+  assert.equal(attributes.DEFAULT_HEIGHT, 'auto', 'with no height, the element fits its content');
+});
+
+test('attributes: pos, view, color and source read as the URL reads them', () => {
+  const { options, problems } = parse({ pos: '4', view: 'lines', color: 'attention', source: 'mean' });
+  assert.deepEqual(problems, []);
+  assert.equal(options.selectedPosition, 4);
+  assert.equal(options.view, 'lines');
+  assert.equal(options.colorMode, 'attention');
+  assert.equal(options.source, 'mean');
+  const bad = parse({ pos: 'last', view: 'table', color: 'red', source: 'all' });
+  console.log(`  4 good values; bad ones named: ${bad.problems.join(' | ')}`);
+  assert.equal(bad.problems.length, 4);
+  assert.match(bad.problems[0], /^pos: "last" is not a token position/);
+  assert.match(bad.problems[1], /^view: "table" is not one of heatmap, lines/);
+  assert.match(bad.problems[2], /^color: "red" is not one of loss, attention/);
+  assert.match(bad.problems[3], /^source: "all" is not one of head, mean/);
+  assert.equal(bad.options.selectedPosition, null);
+  assert.equal(bad.options.view, null);
+});
+
+test('attribute changes: only what changed becomes messages, in order', () => {
+  const before = parse({ text: 'The cat sat', muted: '1.3', pos: '2' }).options;
+  const change = (attrs) => changes.messagesForChange(before, parse(attrs).options);
+  // Only muted changed: no set-text, so a text sent with send() stays.
+  assert.deepEqual(change({ text: 'The cat sat', muted: '0.1', gains: '2.1:1.5', pos: '2' }), [
+    { type: 'headlight:set-edits', muted: ['0.1'], gains: { '2.1': 1.5 } },
+  ]);
+  // Removed attributes go back to the page's defaults, as a missing URL key does.
+  assert.deepEqual(change({ muted: '1.3' }), [
+    { type: 'headlight:set-text', text: urlState.DEFAULT_TEXT },
+    { type: 'headlight:select-position', position: -1 },
+  ]);
+  assert.deepEqual(change({ text: 'The cat sat', muted: '1.3', pos: '2', view: 'lines', hide: 'edits' }), [
+    { type: 'headlight:set-display', view: 'lines', hide: ['edits'] },
+  ]);
+  // A new model resets the edits in the page: the attributes' edits follow it.
+  const modelChange = change({ model: 'gpt-6l', text: 'The cat sat', muted: '1.3', pos: '2' });
+  assert.deepEqual(modelChange.map((m) => m.type), ['headlight:set-model', 'headlight:set-edits']);
+  // Height and base are the element's own: no message.
+  assert.deepEqual(change({ text: 'The cat sat', muted: '1.3', pos: '2', height: '500' }), []);
+  // Every message the element makes is one the page accepts.
+  for (const message of [...modelChange, ...change({ view: 'lines', color: 'attention', source: 'mean' })]) {
+    const parsed = messages.parseHostMessage(message);
+    assert.ok(!parsed.ignored && !('error' in parsed), `${JSON.stringify(message)} is accepted`);
+  }
+  console.log(`  model change -> ${modelChange.map((m) => m.type).join(', ')}`);
 });
 
 test('attributes: each bad value is named, dropped, and never throws', () => {
@@ -187,6 +242,30 @@ test('messages: valid commands', () => {
   assert.deepEqual(ok({ type: 'headlight:get-state' }), { kind: 'get-state' });
 });
 
+test('messages: select-position and set-display, checked as the URL checks them', () => {
+  const ok = (data) => messages.parseHostMessage(data);
+  assert.deepEqual(ok({ type: 'headlight:select-position', position: 3 }).command, {
+    kind: 'select-position',
+    position: 3,
+  });
+  assert.equal(ok({ type: 'headlight:select-position', position: -1 }).command.position, -1);
+  assert.deepEqual(
+    ok({ type: 'headlight:set-display', view: 'lines', color: 'attention', source: 'mean', hide: ['footer', 'edits'] })
+      .command,
+    { kind: 'set-display', display: { view: 'lines', colorMode: 'attention', source: 'mean', hidden: ['edits', 'footer'] } },
+  );
+  const errors = [
+    [{ type: 'headlight:select-position', position: 1.5 }, /position must be a whole number/],
+    [{ type: 'headlight:select-position', position: -2 }, /position must be a whole number/],
+    [{ type: 'headlight:set-display', view: 'table' }, /view: "table" is not one of heatmap, lines/],
+    [{ type: 'headlight:set-display', color: 3 }, /color: 3 is not a string/],
+    [{ type: 'headlight:set-display', hide: ['grid'] }, /hide: "grid" is not a panel/],
+    [{ type: 'headlight:set-display' }, /at least one of view, color, source, hide/],
+  ];
+  for (const [data, expected] of errors) assert.match(ok(data).error, expected);
+  console.log(`  ${errors.length} bad payloads answered, e.g. "${ok(errors[2][0]).error}"`);
+});
+
 test('messages: foreign and unknown messages are ignored, bad payloads answered', () => {
   for (const data of [
     null,
@@ -263,6 +342,7 @@ function snapshot(overrides = {}) {
     selectedPosition: -1,
     view: 'heatmap',
     colorMode: 'loss',
+    source: 'head',
     hidden: [],
     embed: false,
     ...overrides,
@@ -288,9 +368,10 @@ test('snippets: both carry the state, escaped, and the element reads its own sni
   console.log(
     `  element snippet:\n${snippets.element.replace(/^/gm, '    ')}\n  iframe snippet:\n${snippets.iframe.replace(/^/gm, '    ')}`,
   );
+  // A classic script: a module from another origin would need CORS headers.
   assert.match(
     snippets.element,
-    /^<script type="module" src="https:\/\/example.org\/tools\/headlight\/embed\/headlight-explorer.js"><\/script>\n<headlight-explorer\n/,
+    /^<script src="https:\/\/example.org\/tools\/headlight\/embed\/headlight-explorer.js"><\/script>\n<headlight-explorer\n/,
   );
   assert.ok(
     snippets.element.includes('text="She said &quot;hi&quot; &amp; &lt;b&gt;left&lt;/b&gt;"'),
@@ -320,8 +401,12 @@ test('snippets: both carry the state, escaped, and the element reads its own sni
   assert.equal(options.model, 'gpt-4l');
   assert.deepEqual(options.edits, state.edits);
   assert.deepEqual(options.selectedHead, state.selectedHead);
+  assert.equal(options.selectedPosition, 4, 'the element carries pos too');
+  assert.equal(options.view, 'lines');
   assert.deepEqual(options.hidden, ['edits']);
   assert.equal(options.base, 'https://example.org/tools/headlight/');
+  // Element and iframe: the same page URL, so the same state.
+  assert.equal(embedUrl.embedPageUrl(options, options.base), snippets.iframeUrl);
 
   // The iframe URL holds the whole state, position and view included.
   assert.ok(
@@ -344,7 +429,30 @@ test('snippets: an unedited state gives a short element', () => {
   const { element } = code.embedSnippets(snapshot({ text: 'Hello' }), 'http://localhost:8080/');
   assert.equal(
     element,
-    '<script type="module" src="http://localhost:8080/embed/headlight-explorer.js"></script>\n' +
-      '<headlight-explorer\n  model="gpt-4l"\n  text="Hello"\n  height="640"\n></headlight-explorer>',
+    '<script src="http://localhost:8080/embed/headlight-explorer.js"></script>\n' +
+      '<headlight-explorer\n  model="gpt-4l"\n  text="Hello"\n></headlight-explorer>',
   );
+});
+
+test('embed plan: a snippet only where it can work, else a plain sentence', () => {
+  const served = new Set(['gpt-4l']);
+  const where = (pageUrl, extra = {}) => ({ pageUrl, singleFile: false, servedModels: served, ...extra });
+  const hosted = plan.embedPlan(snapshot({}), where('https://example.org/headlight/'));
+  assert.ok(hosted.element && hosted.iframe && hosted.note === null, 'hosted, served model: both');
+  const local = plan.embedPlan(snapshot({ model: 'gpt2rand (your files)' }), where('https://example.org/headlight/'));
+  assert.equal(local.element, null);
+  assert.equal(local.iframe, null);
+  assert.match(local.note[0], /"gpt2rand \(your files\)" was opened from your own files/);
+  assert.match(local.note[1], /base=/);
+  const disk = plan.embedPlan(snapshot({}), where('file:///home/me/headlight.html', { singleFile: true }));
+  assert.equal(disk.element, null);
+  assert.equal(disk.iframe, null);
+  assert.match(disk.note[0], /single-file Headlight was opened from a file on your computer/);
+  const singleServed = plan.embedPlan(snapshot({}), where('https://example.org/h.html', { singleFile: true }));
+  assert.ok(singleServed.element === null && singleServed.iframe === null);
+  assert.match(singleServed.note[0], /single-file build/);
+  // The model list could not be read: the snippets, as before there was a check.
+  const unknown = plan.embedPlan(snapshot({}), where('https://example.org/', { servedModels: null }));
+  assert.ok(unknown.element !== null);
+  console.log(`  local model: "${local.note.join(' ')}"\n  file://: "${disk.note.join(' ')}"`);
 });

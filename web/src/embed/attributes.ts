@@ -7,17 +7,30 @@
  *   muted   heads to mute, "layer.head" comma-separated: "1.3,0.5"
  *   gains   other head gains, "layer.head:gain" comma-separated, gain in [0, 2]: "2.1:1.5"
  *   head    the selected head, "layer.head": "1.3"
+ *   pos     the selected query token, from 0 (default: the last token)
+ *   view    the head detail as "heatmap" or "lines"
+ *   color   token colours: "loss" or "attention"
+ *   source  attention colours from the selected "head" or the "mean" of the unmuted heads
  *   hide    panels to hide, comma-separated names from PANELS: "edits,picker"
  *   height  the element's height: a number of px, a CSS length ("560", "70vh"), or
- *           "auto": as tall as the explorer's content (no scroll bar inside)
+ *           "auto" (the default): as tall as the explorer's content (no scroll bar inside)
  *   base    the folder that holds Headlight's index.html, wasm/ and models/
  *           (default: the folder above the element's script, embed/..)
  *
- * A bad attribute never throws: it is left out and named in `problems`, which
- * the element shows above the explorer.
+ * Together they carry every property of the page's URL state
+ * (state/url-state.ts), so an element and an iframe of the same snippet show
+ * the same thing. A bad attribute never throws: it is left out and named in
+ * `problems`, which the element shows above the explorer.
  */
 import { type HeadEdit, headName, type HeadRef, MAX_GAIN } from '../state/heads';
-import { PANELS, type PanelName } from '../state/url-state';
+import {
+  type AttentionSource,
+  type ColorMode,
+  PANELS,
+  type PanelName,
+  PROPERTIES,
+  type ViewMode,
+} from '../state/url-state';
 
 export const ATTRIBUTES = [
   'model',
@@ -25,13 +38,26 @@ export const ATTRIBUTES = [
   'muted',
   'gains',
   'head',
+  'pos',
+  'view',
+  'color',
+  'source',
   'hide',
   'height',
   'base',
 ] as const;
 export type AttributeName = (typeof ATTRIBUTES)[number];
 
-export const DEFAULT_HEIGHT = '640px';
+/**
+ * A frame this tall shows the whole embed mode at a blog column's 700 px
+ * with the default model and text (688 px of content; the mean-loss line
+ * ends at 668 px), with room for one more row of tokens. The iframe
+ * snippet's height, and where height="auto" starts before the explorer has
+ * reported its content height. tests/e2e/embed-cross-origin.test.mjs checks it.
+ */
+export const FRAME_HEIGHT_PX = 720;
+/** No height attribute: as tall as the content. */
+export const DEFAULT_HEIGHT = 'auto';
 export const MIN_GAIN = 0;
 export { MAX_GAIN };
 /** Far above any model Headlight runs; only to reject typos like "130.5". */
@@ -45,6 +71,11 @@ export interface EmbedOptions {
   /** Muted heads (gain 0) and scaled heads, in (layer, head) order, each head once. */
   edits: HeadEdit[];
   selectedHead: HeadRef | null;
+  /** The query token; null: the page's default (the last token). */
+  selectedPosition: number | null;
+  view: ViewMode | null;
+  colorMode: ColorMode | null;
+  source: AttentionSource | null;
   hidden: PanelName[];
   /** A CSS length, or 'auto' (follow the explorer's content height). */
   height: string;
@@ -90,8 +121,8 @@ function headKey(ref: HeadRef): number {
 }
 
 /**
- * Reads the attributes. `scriptUrl` is the URL of the element's own module
- * (import.meta.url), from which the default base is found; `documentUrl`
+ * Reads the attributes. `scriptUrl` is the URL of the element's own script,
+ * from which the default base is found; `documentUrl`
  * resolves a relative `base` as the browser resolves links in the host page.
  */
 export function parseAttributes(
@@ -105,6 +136,10 @@ export function parseAttributes(
     text: null,
     edits: [],
     selectedHead: null,
+    selectedPosition: null,
+    view: null,
+    colorMode: null,
+    source: null,
     hidden: [],
     height: DEFAULT_HEIGHT,
     base: new URL('../', scriptUrl).href,
@@ -168,6 +203,22 @@ export function parseAttributes(
     if (typeof ref === 'string') problems.push(`head: ${ref}`);
     else options.selectedHead = ref;
   }
+
+  // Position and display choices read as the page reads them in its URL.
+  const fromTable = <T>(name: AttributeName, parse: (raw: string) => T): T | null => {
+    const raw = attributes[name]?.trim();
+    if (!raw) return null;
+    try {
+      return parse(raw);
+    } catch (error) {
+      problems.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    }
+  };
+  options.selectedPosition = fromTable('pos', PROPERTIES.pos.parse);
+  options.view = fromTable('view', PROPERTIES.view.parse);
+  options.colorMode = fromTable('color', PROPERTIES.color.parse);
+  options.source = fromTable('source', PROPERTIES.source.parse);
 
   const hidden = new Set<PanelName>();
   for (const name of splitList(attributes.hide ?? '')) {

@@ -4,8 +4,10 @@
  * tells the parent when it is ready and whenever its state changes.
  *
  * Only the parent window is listened to: another frame of the host page cannot
- * drive the explorer. Any origin may embed Headlight, so the parent's origin is
- * not checked; what a host can do is what a reader can do with the mouse.
+ * drive the explorer. Any origin may embed Headlight (the <headlight-explorer>
+ * element of a page on another site frames this page too), so the parent's
+ * origin is not checked; what a host can do is what a reader can do with the
+ * mouse. Everything this page posts is addressed to the parent's origin only.
  */
 import type { ChangeReason, HeadlightApp } from '../app/app-api';
 import {
@@ -23,23 +25,43 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * The parent's origin, so that every message is addressed to it alone:
+ * location.ancestorOrigins (Chromium, Safari) knows it from the start; '*'
+ * where it is unknown (Firefox, until the parent's first message) or is the
+ * opaque "null" of a file:// or sandboxed parent, which cannot be named.
+ */
+function parentOriginOf(win: Window): string {
+  const origin = win.location.ancestorOrigins?.[0];
+  return origin && origin !== 'null' ? origin : '*';
+}
+
 /** Starts the bridge if this page is framed; returns null when it is not. */
 export function startEmbedBridge(app: HeadlightApp, win: Window = window): BridgeHandle | null {
   const parent = win.parent;
   if (!parent || parent === win) return null;
-  let isReady = false;
+  const link = {
+    /** The parent's origin, or '*' while it is unknown. */
+    origin: parentOriginOf(win),
+    isReady: false,
+    /**
+     * Commands run one after the other, in the order they came: a set-edits
+     * after a set-model applies to the new model, not to the old one.
+     */
+    queue: app.ready(),
+  };
 
-  const post = (event: HeadlightEvent, targetOrigin = '*') => {
+  const post = (event: HeadlightEvent) => {
     try {
-      parent.postMessage(event, targetOrigin);
+      parent.postMessage(event, link.origin);
     } catch (error) {
       console.warn('Headlight could not post to the host page:', error);
     }
   };
-  const fail = (message: string, request: string | null, origin: string) =>
-    post({ type: 'headlight:error', message, request }, origin);
+  const fail = (message: string, request: string | null) =>
+    post({ type: 'headlight:error', message, request });
 
-  const apply = async (command: HostCommand, request: string, origin: string) => {
+  const apply = async (command: HostCommand, request: string) => {
     const state = app.getState();
     switch (command.kind) {
       case 'set-text':
@@ -47,72 +69,79 @@ export function startEmbedBridge(app: HeadlightApp, win: Window = window): Bridg
         return;
       case 'set-edits': {
         const outside = headsOutside(command.edits, state.model, state.n_layer, state.n_head);
-        if (outside) return fail(`${request}: ${outside}`, request, origin);
+        if (outside) return fail(`${request}: ${outside}`, request);
         app.setEdits(command.edits);
         return;
       }
       case 'select-head': {
         const outside = headsOutside([command.head], state.model, state.n_layer, state.n_head);
-        if (outside) return fail(`${request}: ${outside}`, request, origin);
+        if (outside) return fail(`${request}: ${outside}`, request);
         app.selectHead(command.head.layer, command.head.head);
+        return;
+      }
+      case 'select-position':
+        app.selectPosition(command.position);
+        return;
+      case 'set-display': {
+        const { view, colorMode, source, hidden } = command.display;
+        if (view) app.setView(view);
+        if (colorMode) app.setColorMode(colorMode);
+        if (source) app.setSource(source);
+        if (hidden) app.setHidden(hidden);
         return;
       }
       case 'set-model':
         try {
           await app.setModel(command.model);
         } catch (error) {
-          fail(`${request}: ${messageOf(error)}`, request, origin);
+          fail(`${request}: ${messageOf(error)}`, request);
         }
         return;
       case 'reset':
         app.resetEdits();
         return;
       case 'get-state':
-        post(
-          {
-            type: 'headlight:state',
-            reason: 'get-state',
-            state: app.getState(),
-            analysis: app.getAnalysis(),
-          },
-          origin,
-        );
+        post({
+          type: 'headlight:state',
+          reason: 'get-state',
+          state: app.getState(),
+          analysis: app.getAnalysis(),
+        });
         return;
     }
   };
 
   const onMessage = (event: MessageEvent) => {
+    // Any origin may embed Headlight: the parent window is trusted as such,
+    // whatever its origin, and no other window (another frame of the host) is.
     if (event.source !== parent) return;
+    if (event.origin && event.origin !== 'null') link.origin = event.origin;
     const parsed = parseHostMessage(event.data);
     if (parsed.ignored) return;
-    // A file:// host has origin "null", which cannot be a target: answer to any.
-    const origin = event.origin && event.origin !== 'null' ? event.origin : '*';
-    if ('error' in parsed) return fail(parsed.error, parsed.request, origin);
+    if ('error' in parsed) return fail(parsed.error, parsed.request);
     // Commands before the first model is drawn wait for it (the host may send at once).
-    void app
-      .ready()
-      .then(() => apply(parsed.command, `headlight:${parsed.command.kind}`, origin))
-      .catch((error: unknown) =>
-        fail(messageOf(error), `headlight:${parsed.command.kind}`, origin),
-      );
+    const request = `headlight:${parsed.command.kind}`;
+    link.queue = link.queue
+      .then(() => apply(parsed.command, request))
+      .catch((error: unknown) => fail(messageOf(error), request));
   };
   win.addEventListener('message', onMessage);
 
   const unsubscribe = app.onChange((state, reason: ChangeReason) => {
-    if (isReady) post({ type: 'headlight:state', reason, state, analysis: app.getAnalysis() });
+    if (link.isReady) post({ type: 'headlight:state', reason, state, analysis: app.getAnalysis() });
   });
   void app.ready().then(() => {
-    isReady = true;
+    link.isReady = true;
     post({ type: 'headlight:ready', state: app.getState(), analysis: app.getAnalysis() });
   });
 
   // The content height, so an element with height="auto" can fit it.
-  let lastHeight = 0;
+  const size = { last: 0 };
   const sizer = new ResizeObserver(() => {
     // The <html> box, not scrollHeight: that is never less than the frame itself.
     const height = Math.ceil(win.document.documentElement.getBoundingClientRect().height);
-    if (height === lastHeight) return;
-    lastHeight = height;
+    if (height === size.last) return;
+    size.last = height;
     post({ type: 'headlight:size', height });
   });
   sizer.observe(win.document.body);

@@ -1,13 +1,19 @@
 /**
  * The two embed snippets for the page's current state: the custom element
- * (<headlight-explorer> with its attributes) and a plain iframe of the embed
- * mode. Pure string building, unit-tested in Node.
+ * (<headlight-explorer> with its attributes, loaded by a classic script tag
+ * that works from any origin) and a plain iframe of the embed mode. Both
+ * carry every property of the page's URL state (state/url-state.ts), so they
+ * show the same thing. Pure string building, unit-tested in Node.
  */
 import type { AppSnapshot } from '../app/app-api';
+import { defaultChoices } from '../state/choices';
 import { formatGain, headName, splitEdits } from '../state/heads';
+import { FRAME_HEIGHT_PX } from './attributes';
+import { ELEMENT_SCRIPT } from './element-script';
 import { embedHash, embedPageUrl } from './embed-url';
 
-export const SNIPPET_HEIGHT_PX = 640;
+/** The iframe snippet's height: the embed mode's content at 700 px wide fits (attributes.ts). */
+export const SNIPPET_HEIGHT_PX = FRAME_HEIGHT_PX;
 
 export interface EmbedSnippets {
   element: string;
@@ -37,9 +43,13 @@ export function embedHashOf(state: AppSnapshot): string {
  */
 export function embedSnippets(state: AppSnapshot, pageUrl: string): EmbedSnippets {
   const folder = new URL('./', pageUrl);
-  const scriptUrl = new URL('embed/headlight-explorer.js', folder).href;
+  const scriptUrl = new URL(ELEMENT_SCRIPT, folder).href;
   const iframeUrl = embedPageUrl(state, folder.href);
 
+  // What the URL hash carries, as attributes (attributes.ts reads them back);
+  // defaults are left out, as in the hash. No height: the element's default,
+  // "auto", fits the content at any width.
+  const defaults = defaultChoices();
   const attributes: [string, string][] = [];
   if (state.model) attributes.push(['model', state.model]);
   attributes.push(['text', state.text]);
@@ -48,14 +58,20 @@ export function embedSnippets(state: AppSnapshot, pageUrl: string): EmbedSnippet
   if (gains.length > 0) {
     attributes.push(['gains', gains.map((e) => `${headName(e)}:${formatGain(e.gain)}`).join(',')]);
   }
-  if (state.selectedHead.layer !== 0 || state.selectedHead.head !== 0) {
+  if (headName(state.selectedHead) !== headName(defaults.selectedHead)) {
     attributes.push(['head', headName(state.selectedHead)]);
   }
+  if (state.selectedPosition !== defaults.selectedPosition) {
+    attributes.push(['pos', String(state.selectedPosition)]);
+  }
+  if (state.view !== defaults.view) attributes.push(['view', state.view]);
+  if (state.colorMode !== defaults.colorMode) attributes.push(['color', state.colorMode]);
+  if (state.source !== defaults.source) attributes.push(['source', state.source]);
   if (state.hidden.length > 0) attributes.push(['hide', state.hidden.join(',')]);
-  attributes.push(['height', String(SNIPPET_HEIGHT_PX)]);
 
   const element = [
-    `<script type="module" src="${escapeAttribute(scriptUrl)}"></script>`,
+    // A classic script, not type="module": it loads from any origin without CORS headers.
+    `<script src="${escapeAttribute(scriptUrl)}"></script>`,
     '<headlight-explorer',
     ...attributes.map(([name, value]) => `  ${name}="${escapeAttribute(value)}"`),
     '></headlight-explorer>',

@@ -1,10 +1,14 @@
 /**
  * "Copy embed code": a button that opens a small dialog with the two embed
  * snippets (custom element and iframe) for what the reader sees now, each with
- * a Copy button. The snippets are plain text in read-only text areas.
+ * a Copy button. The snippets are plain text in read-only text areas. Where a
+ * snippet could not work (a page opened from disk, a model opened from the
+ * reader's files), the dialog says so and what can be embedded instead
+ * (embed-plan.ts).
  */
 import type { HeadlightApp } from '../app/app-api';
-import { embedSnippets } from './embed-code';
+import { fetchModelIndex } from '../engine/model-index';
+import { embedPlan } from './embed-plan';
 
 const COPIED_MESSAGE_MS = 2000;
 const MAX_SNIPPET_ROWS = 10;
@@ -27,6 +31,7 @@ async function copyText(text: string, fallbackField: HTMLTextAreaElement): Promi
 }
 
 interface SnippetField {
+  section: HTMLElement;
   textarea: HTMLTextAreaElement;
   button: HTMLButtonElement;
   status: HTMLElement;
@@ -65,7 +70,7 @@ function snippetField(
   row.append(button, status);
   section.append(heading, explain, textarea, row);
   dialog.append(section);
-  return { textarea, button, status };
+  return { section, textarea, button, status };
 }
 
 /** Adds the button to `slot` and builds the dialog (once). */
@@ -97,17 +102,23 @@ export function installEmbedDialog(app: HeadlightApp, slot: HTMLElement): HTMLBu
   const intro = document.createElement('p');
   intro.className = 'explain';
   intro.textContent =
-    'Both snippets show this model, text and head edits. They load Headlight from this site, ' +
-    'so the page you paste them into needs no other files.';
-  dialog.append(intro);
+    'Both snippets show this model, text, head edits, selected head and token. They load ' +
+    'Headlight from this site, so the page you paste them into, on any site, needs no other ' +
+    'files and its server no special headers.';
+  const note = document.createElement('div');
+  note.className = 'embed-note';
+  note.dataset['role'] = 'embed-note';
+  note.setAttribute('role', 'status');
+  note.hidden = true;
+  dialog.append(intro, note);
 
   const element = snippetField(
     dialog,
     'element',
     'Custom element',
-    'For pages you write: one script tag and one element. Change its attributes (text, ' +
-      'muted, gains, head, hide, height; height="auto" fits the content) by hand or from ' +
-      'your scripts.',
+    'For pages you write: one script tag and one element, as tall as its content. Change its ' +
+      'attributes (text, muted, gains, head, pos, view, color, source, hide; height="560" for ' +
+      'a fixed height) by hand or from your scripts.',
   );
   const iframe = snippetField(
     dialog,
@@ -117,10 +128,34 @@ export function installEmbedDialog(app: HeadlightApp, slot: HTMLElement): HTMLBu
   );
   document.body.append(dialog);
 
-  const fill = () => {
-    const snippets = embedSnippets(app.getState(), document.baseURI);
-    element.textarea.value = snippets.element;
-    iframe.textarea.value = snippets.iframe;
+  // The served models' names, asked once: a model not among them was opened from files.
+  const served = { names: null as Promise<ReadonlySet<string> | null> | null };
+  const servedModels = () => {
+    served.names ??= fetchModelIndex().then(
+      (index) => new Set(index.models.map((m) => m.name)),
+      () => null, // no list now: the snippets as if the model were served
+    );
+    return served.names;
+  };
+  const fill = async () => {
+    const plan = embedPlan(app.getState(), {
+      pageUrl: document.baseURI,
+      singleFile: document.documentElement.dataset['singleFile'] === 'true',
+      servedModels: await servedModels(),
+    });
+    note.replaceChildren(
+      ...(plan.note ?? []).map((text) => {
+        const paragraph = document.createElement('p');
+        paragraph.textContent = text;
+        return paragraph;
+      }),
+    );
+    note.hidden = plan.note === null;
+    intro.hidden = plan.element === null && plan.iframe === null;
+    element.textarea.value = plan.element ?? '';
+    iframe.textarea.value = plan.iframe ?? '';
+    element.section.hidden = plan.element === null;
+    iframe.section.hidden = plan.iframe === null;
     for (const field of [element, iframe]) {
       field.status.textContent = '';
       // Tall enough for the whole snippet (long URLs wrap), within reason.
@@ -142,8 +177,7 @@ export function installEmbedDialog(app: HeadlightApp, slot: HTMLElement): HTMLBu
     });
   }
   open.addEventListener('click', () => {
-    fill();
-    dialog.showModal();
+    void fill().then(() => dialog.showModal());
   });
   close.addEventListener('click', () => dialog.close());
   // A click on the backdrop (outside the dialog's box) closes it too.
@@ -159,7 +193,7 @@ export function installEmbedDialog(app: HeadlightApp, slot: HTMLElement): HTMLBu
   });
   // Keep open snippets in step when the reader edits behind the dialog (e.g. with keys).
   app.onChange(() => {
-    if (dialog.open) fill();
+    if (dialog.open) void fill();
   });
   return open;
 }

@@ -1,8 +1,13 @@
 /**
- * <headlight-explorer>: Headlight in any page, as one custom element.
+ * <headlight-explorer>: Headlight in any page, on any site, as one custom element.
  *
- *   <script type="module" src="/headlight/embed/headlight-explorer.js"></script>
+ *   <script src="https://example.org/headlight/embed/headlight-explorer.js"></script>
  *   <headlight-explorer model="gpt-4l" text="The cat sat" muted="1.3,0.5"></headlight-explorer>
+ *
+ * A classic script (an IIFE, built by web/config/element-bundle.ts), not an
+ * ES module: a module from another origin needs CORS headers from its
+ * server, a classic script does not, so the element works from any static
+ * host with no special headers. It makes no request of its own.
  *
  * Why an iframe inside the shadow root, and not the page's views mounted in
  * place: the explorer runs a wasm engine in a worker, needs a CSP with
@@ -10,19 +15,43 @@
  * iframe of Headlight's own index.html (`?embed=1`) none of that touches the
  * host page: the host's CSS cannot break it, its CSS cannot leak out, the
  * host's CSP needs only `frame-src` for Headlight's origin, and the element is
- * a thin file (attributes -> URL) instead of a second build of the whole app.
+ * a thin file (attributes -> URL, messages both ways) instead of a second build
+ * of the whole app. The frame may be on another origin: the element only
+ * talks to it with postMessage, addressed to the frame's origin.
  *
  * Attributes (parsed in attributes.ts) become the iframe's URL hash, so the
- * page starts in the right state with one model load; a later attribute change
- * only changes the hash (a same-document navigation: no reload), except
- * `base`. Host scripts drive it with element.send(message) (the postMessage
- * API of README.md) and listen to the events it re-dispatches:
+ * page starts in the right state with one model load. Once the explorer is
+ * running (or messages wait for it), a later attribute change becomes
+ * postMessage API messages for what changed (attribute-messages.ts), queued
+ * with the host's own element.send() messages; only `base` loads the page
+ * again. Host scripts listen to the events the element re-dispatches:
  * "headlight-ready", "headlight-state", "headlight-error" (detail = message).
- * With height="auto" the element follows the page's "headlight:size" messages.
+ * With height="auto" (the default) the element follows the page's
+ * "headlight:size" messages.
  */
-import { ATTRIBUTES, DEFAULT_HEIGHT, parseAttributes, type ParsedAttributes } from './attributes';
+import { messagesForChange } from './attribute-messages';
+import {
+  ATTRIBUTES,
+  type EmbedOptions,
+  FRAME_HEIGHT_PX,
+  parseAttributes,
+  type ParsedAttributes,
+} from './attributes';
 import { embedPageUrl } from './embed-url';
 import type { HeadlightEvent, HostMessage } from './host-messages';
+
+/**
+ * This script's URL (the default base is the folder above it), read while
+ * the script runs, the only time document.currentScript is set. Loaded as a
+ * module (the snippets before the classic build said type="module") it has
+ * no currentScript: its tag is found by name instead.
+ */
+const SCRIPT_URL = ((): string => {
+  const current = document.currentScript;
+  if (current instanceof HTMLScriptElement && current.src) return current.src;
+  const tags = document.querySelectorAll<HTMLScriptElement>('script[src*="headlight-explorer"]');
+  return tags[tags.length - 1]?.src ?? document.baseURI;
+})();
 
 const STYLE = `
 :host { display: block; position: relative; contain: content; }
@@ -54,10 +83,14 @@ export class HeadlightExplorer extends HTMLElement {
   private readonly frame: HTMLIFrameElement;
   private readonly frameBox: HTMLElement;
   private parsed: ParsedAttributes | null = null;
+  /** The options the explorer was last given (by its URL or by messages). */
+  private applied: EmbedOptions | null = null;
   private ready = false;
   private pending: HostMessage[] = [];
   private scheduled = false;
   private autoHeight = false;
+  /** The explorer's content height as it last reported it (0: not yet). */
+  private contentHeight = 0;
 
   constructor() {
     super();
@@ -92,8 +125,10 @@ export class HeadlightExplorer extends HTMLElement {
 
   disconnectedCallback(): void {
     window.removeEventListener('message', this.onMessage);
-    // Moving the element reloads its iframe, which says ready again.
+    // Moving the element reloads its iframe, which says ready again and
+    // starts from its URL: on the way back, update() rewrites that URL.
     this.ready = false;
+    this.applied = null;
   }
 
   attributeChangedCallback(): void {
@@ -119,12 +154,16 @@ export class HeadlightExplorer extends HTMLElement {
   /** Sends a postMessage API message; queued until the explorer is ready. */
   send(message: HostMessage): void {
     if (this.ready && this.frame.contentWindow) {
-      // file:// pages have the opaque origin "null", which postMessage cannot name.
-      const origin = new URL(this.frame.src).origin;
-      this.frame.contentWindow.postMessage(message, origin === 'null' ? '*' : origin);
+      this.frame.contentWindow.postMessage(message, this.frameOrigin());
     } else {
       this.pending.push(message);
     }
+  }
+
+  /** The explorer's origin; '*' for file:// pages, whose opaque origin "null" cannot be named. */
+  private frameOrigin(): string {
+    const origin = new URL(this.frame.src, document.baseURI).origin;
+    return origin === 'null' ? '*' : origin;
   }
 
   private update(): void {
@@ -133,28 +172,47 @@ export class HeadlightExplorer extends HTMLElement {
     );
     let parsed: ParsedAttributes;
     try {
-      parsed = parseAttributes(attributes, import.meta.url, document.baseURI);
+      parsed = parseAttributes(attributes, SCRIPT_URL, document.baseURI);
     } catch (error) {
       // parseAttributes reports problems instead of throwing; this is the last guard.
-      parsed = parseAttributes({}, import.meta.url, document.baseURI);
+      parsed = parseAttributes({}, SCRIPT_URL, document.baseURI);
       parsed.problems.push(
         `could not read the attributes: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
     this.parsed = parsed;
     this.showProblems(parsed.problems);
-    // "auto" starts at the default height and follows the page's size messages.
+    // "auto" follows the page's size messages; until the first, it is as tall
+    // as the iframe snippet.
     this.autoHeight = parsed.options.height === 'auto';
     if (!this.autoHeight) this.frameBox.style.height = parsed.options.height;
-    else if (!this.frameBox.style.height) this.frameBox.style.height = DEFAULT_HEIGHT;
+    else this.fitContent();
 
-    const src = embedPageUrl(parsed.options, parsed.options.base);
+    const options = parsed.options;
+    const before = this.applied;
+    this.applied = options;
+    const src = embedPageUrl(options, options.base);
+    if (before && before.base === options.base && (this.ready || this.pending.length > 0)) {
+      // The explorer runs, or messages wait for it: tell it what changed, in
+      // order with those messages, and nothing else (a sent text stays).
+      for (const message of messagesForChange(before, options)) this.send(message);
+      return;
+    }
     const current = this.frame.getAttribute('src');
     if (current === src) return;
+    // A new base loads the page again; before the explorer runs, a new hash
+    // is applied by the page without reloading (a same-document navigation).
     const sameDocument = current !== null && current.split('#')[0] === src.split('#')[0];
-    // Only the hash changed: the page applies it without reloading.
     if (!sameDocument) this.ready = false;
     this.frame.src = src;
+  }
+
+  private fitContent(): void {
+    const height =
+      this.contentHeight > 0
+        ? Math.max(MIN_AUTO_HEIGHT_PX, this.contentHeight + FRAME_BORDER_PX)
+        : FRAME_HEIGHT_PX;
+    this.frameBox.style.height = `${height}px`;
   }
 
   private showProblems(problems: string[]): void {
@@ -174,13 +232,13 @@ export class HeadlightExplorer extends HTMLElement {
 
   private readonly onMessage = (event: MessageEvent): void => {
     if (event.source === null || event.source !== this.frame.contentWindow) return;
+    const origin = this.frameOrigin();
+    if (origin !== '*' && event.origin !== origin) return;
     const data = event.data as HeadlightEvent | null;
     if (!data || typeof data.type !== 'string' || !data.type.startsWith('headlight:')) return;
     if (data.type === 'headlight:size') {
-      if (this.autoHeight && Number.isFinite(data.height)) {
-        const height = Math.max(MIN_AUTO_HEIGHT_PX, data.height + FRAME_BORDER_PX);
-        this.frameBox.style.height = `${height}px`;
-      }
+      if (Number.isFinite(data.height)) this.contentHeight = data.height;
+      if (this.autoHeight) this.fitContent();
       return;
     }
     if (data.type === 'headlight:ready') {

@@ -12,6 +12,14 @@ import type {
   HeadRef,
 } from '../app/app-api';
 import { headName } from '../state/heads';
+import {
+  type AttentionSource,
+  type ColorMode,
+  PANELS,
+  type PanelName,
+  PROPERTIES,
+  type ViewMode,
+} from '../state/url-state';
 import { MAX_GAIN, MAX_INDEX, MAX_TEXT_LENGTH, MIN_GAIN } from './attributes';
 
 export const MESSAGE_PREFIX = 'headlight:';
@@ -27,6 +35,17 @@ export type HostMessage =
       gains?: Record<string, number>;
     }
   | { type: 'headlight:select-head'; layer: number; head: number }
+  /** The query token, from 0; -1 is the last token. */
+  | { type: 'headlight:select-position'; position: number }
+  /** How the explorer draws: each field is optional, the others stay. */
+  | {
+      type: 'headlight:set-display';
+      view?: ViewMode;
+      color?: ColorMode;
+      source?: AttentionSource;
+      /** Exactly these panels hidden (the others shown). */
+      hide?: PanelName[];
+    }
   | { type: 'headlight:set-model'; model: string }
   | { type: 'headlight:reset' }
   | { type: 'headlight:get-state' };
@@ -50,9 +69,22 @@ export type HostCommand =
   | { kind: 'set-text'; text: string }
   | { kind: 'set-edits'; edits: HeadEdit[] }
   | { kind: 'select-head'; head: HeadRef }
+  | { kind: 'select-position'; position: number }
+  | { kind: 'set-display'; display: Display }
   | { kind: 'set-model'; model: string }
   | { kind: 'reset' }
   | { kind: 'get-state' };
+
+/** The display choices of a set-display command, under the app's field names. */
+export interface Display {
+  view?: ViewMode;
+  colorMode?: ColorMode;
+  source?: AttentionSource;
+  hidden?: PanelName[];
+}
+
+/** Largest query position accepted (the URL's pos has at most 6 digits). */
+const MAX_POSITION = 999_999;
 
 export type ParsedMessage =
   | { ignored: true }
@@ -117,6 +149,35 @@ function parseEdits(data: Record<string, unknown>): HeadEdit[] | string {
   return [...edits.values()].sort((a, b) => a.layer - b.layer || a.head - b.head);
 }
 
+function parseDisplay(data: Record<string, unknown>): Display | string {
+  const display: Display = {};
+  // view, color and source are checked as the page checks them in its URL.
+  const fields = [
+    ['view', 'view', PROPERTIES.view.parse],
+    ['color', 'colorMode', PROPERTIES.color.parse],
+    ['source', 'source', PROPERTIES.source.parse],
+  ] as const;
+  for (const [name, field, parse] of fields) {
+    const value = data[name];
+    if (value === undefined) continue;
+    try {
+      if (typeof value !== 'string') throw new Error(`${describe(value)} is not a string`);
+      (display as Record<string, unknown>)[field] = parse(value);
+    } catch (error) {
+      return `${name}: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+  const hide = data['hide'];
+  if (hide !== undefined) {
+    if (!Array.isArray(hide)) return `hide must be an array of panel names (${PANELS.join(', ')})`;
+    const bad = hide.find((name) => !(PANELS as readonly unknown[]).includes(name));
+    if (bad !== undefined) return `hide: ${describe(bad)} is not a panel (${PANELS.join(', ')})`;
+    display.hidden = PANELS.filter((panel) => hide.includes(panel));
+  }
+  if (Object.keys(display).length === 0) return 'give at least one of view, color, source, hide';
+  return display;
+}
+
 /**
  * Validates one message event's data. Anything that is not an object with a
  * "headlight:*" type is ignored (other scripts use postMessage too), and so are
@@ -156,6 +217,23 @@ export function parseHostMessage(data: unknown): ParsedMessage {
       const ref = headRefOf({ layer: data['layer'], head: data['head'] });
       if (!ref) return fail('layer and head must be whole numbers from 0');
       return { ignored: false, command: { kind: 'select-head', head: ref } };
+    }
+    case 'headlight:select-position': {
+      const position = data['position'];
+      if (
+        typeof position !== 'number' ||
+        !Number.isInteger(position) ||
+        position < -1 ||
+        position > MAX_POSITION
+      ) {
+        return fail('position must be a whole number from 0 (or -1 for the last token)');
+      }
+      return { ignored: false, command: { kind: 'select-position', position } };
+    }
+    case 'headlight:set-display': {
+      const display = parseDisplay(data);
+      if (typeof display === 'string') return fail(display);
+      return { ignored: false, command: { kind: 'set-display', display } };
     }
     case 'headlight:set-model': {
       const model = data['model'];

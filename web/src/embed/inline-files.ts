@@ -55,6 +55,8 @@ function requestUrl(input: RequestInfo | URL): string {
 function install(): void {
   const files = readFileBlocks(document);
   if (files.size === 0) return; // not the single-file build: nothing to serve
+  // The "Copy embed code" dialog reads this: no embed snippet works from this file.
+  document.documentElement.dataset['singleFile'] = 'true';
   const base = new URL('./', document.baseURI).href;
   const lookup = (url: string | URL) => {
     const path = tablePath(url, base);
