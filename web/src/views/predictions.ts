@@ -14,6 +14,7 @@
 import type { ViewFactory } from '../app/view';
 import type { AnalysisCore, PredictionsPart } from '../engine/protocol';
 import { TOP_K } from '../state/app-state';
+import { formatProbability } from '../state/format';
 import { clampPosition } from '../state/position';
 import { quoteToken, renderTokenText } from './token-text';
 
@@ -219,12 +220,6 @@ function clamp01(x: number): number {
 
 function signed(x: number): string {
   return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
-}
-
-export function formatProbability(p: number): string {
-  if (p >= 0.1) return `${(p * 100).toFixed(1)}%`;
-  if (p >= 0.001) return `${(p * 100).toFixed(2)}%`;
-  return `${(p * 100).toExponential(1)}%`;
 }
 
 /** Registry entry (app/views.ts): the bars the frame says are shown. */
