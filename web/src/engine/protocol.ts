@@ -11,6 +11,11 @@ export interface Progress {
   loaded: number;
   /** Bytes expected; 0 when the server did not say. */
   total: number;
+  /**
+   * A step with no byte count (e.g. converting and packing the weights, one
+   * engine call): the page shows the seconds since the step began instead.
+   */
+  timed?: boolean;
 }
 
 /** One forward pass (or incremental rerun) as the views need it. */
