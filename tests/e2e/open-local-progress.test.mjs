@@ -6,9 +6,6 @@
 // engine's check (data past the end) and the page's own (header past the
 // end). Prints the phases seen and their durations.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DIST_DIR, assertCleanPage, launchChromium, randomGptFiles, serveStatic, watchPage } from './helpers.mjs';
 
@@ -18,37 +15,31 @@ const MESSAGE = '[data-role="message"]';
 const MODEL_FILES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'];
 const SENTENCE = 'model.safetensors is cut short or damaged';
 
-let browser;
-let server;
-let scratch;
+const state = { browser: null, server: null };
 
 before(async () => {
-  server = await serveStatic(DIST_DIR, { prefix: '/' });
-  browser = await launchChromium();
-  scratch = mkdtempSync(join(tmpdir(), 'headlight-open-'));
+  state.server = await serveStatic(DIST_DIR, { prefix: '/' });
+  state.browser = await launchChromium();
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  await state.browser?.close();
+  await state.server?.close();
 });
 
-function folder(name, files) {
-  const dir = join(scratch, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [file, content] of Object.entries(files)) writeFileSync(join(dir, file), content);
-  return MODEL_FILES.map((f) => join(dir, f));
+/** The four files as the file input's payloads (no folder on disk needed). */
+function payloads(files) {
+  return MODEL_FILES.map((name) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(files[name]) }));
 }
 
 test('open your own: the popover closes, every phase moves, a cut-short file is named plainly', async (t) => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await state.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  const problems = watchPage(context, page, server.origin);
-  await page.goto(`${server.url}index.html`);
+  const problems = watchPage(context, page, state.server.origin);
+  await page.goto(`${state.server.url}index.html`);
   await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
 
-  await t.test('a 12 x 12, d_model 384 folder: popover closed under the progress, phases with moving labels', async () => {
+  await t.test('a 12 x 12, d_model 240 folder (33 MB): popover closed under the progress, phases with moving labels', async () => {
     // Every progress label and whether the popover was open when it showed.
     await page.evaluate(() => {
       const label = document.querySelector('[data-role="progress-label"]');
@@ -61,10 +52,9 @@ test('open your own: the popover closes, every phase moves, a cut-short file is 
     });
     await page.click('[data-role="open-local"] summary');
     assert.equal(await page.$eval('[data-role="open-local"]', (d) => d.open), true, 'the popover is open before');
-    const { files } = randomGptFiles({ n_layer: 12, n_head: 12, n_embd: 384, n_positions: 128, seed: 6 });
-    const paths = folder('rand-384', files);
-    const revision = await page.$eval('[data-role="prediction-list"]', (l) => l.dataset.revision);
-    await page.setInputFiles(FILES_INPUT, paths);
+    const { files } = randomGptFiles({ n_layer: 12, n_head: 12, n_embd: 240, n_positions: 128, seed: 6 });
+        const revision = await page.$eval('[data-role="prediction-list"]', (l) => l.dataset.revision);
+    await page.setInputFiles(FILES_INPUT, payloads(files));
     await page.waitForFunction((r) => document.querySelector('[data-role="prediction-list"]').dataset.revision !== r, revision, {
       timeout: READY_TIMEOUT_MS,
     });
@@ -95,7 +85,7 @@ test('open your own: the popover closes, every phase moves, a cut-short file is 
   await t.test('a truncated model.safetensors: the plain sentence, then the engine\'s details', async () => {
     const { files } = randomGptFiles({ n_layer: 2, n_head: 4, n_embd: 64, n_positions: 64, seed: 7 });
     const cut = files['model.safetensors'].subarray(0, Math.floor(files['model.safetensors'].length * 0.7));
-    await page.setInputFiles(FILES_INPUT, folder('cut', { ...files, 'model.safetensors': cut }));
+    await page.setInputFiles(FILES_INPUT, payloads({ ...files, 'model.safetensors': cut }));
     await page.waitForSelector(`${MESSAGE}.is-error`, { state: 'visible', timeout: READY_TIMEOUT_MS });
     const message = await page.textContent(MESSAGE);
     console.log(`  truncated (${cut.length} of ${files['model.safetensors'].length} bytes): ${message}`);
@@ -107,7 +97,7 @@ test('open your own: the popover closes, every phase moves, a cut-short file is 
     await page.evaluate(() => document.querySelector('[data-role="message"]').classList.remove('is-error'));
     const { files } = randomGptFiles({ n_layer: 2, n_head: 4, n_embd: 64, n_positions: 64, seed: 7 });
     const cut = files['model.safetensors'].subarray(0, 200);
-    await page.setInputFiles(FILES_INPUT, folder('header-cut', { ...files, 'model.safetensors': cut }));
+    await page.setInputFiles(FILES_INPUT, payloads({ ...files, 'model.safetensors': cut }));
     await page.waitForSelector(`${MESSAGE}.is-error`, { state: 'visible', timeout: READY_TIMEOUT_MS });
     const message = await page.textContent(MESSAGE);
     console.log(`  header past the end (${cut.length} bytes): ${message}`);

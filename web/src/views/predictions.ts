@@ -116,6 +116,7 @@ export class PredictionsView {
     this.meanLoss = get('mean-loss');
     for (let i = 0; i < k; i++) this.rows.push(this.addRow(false));
     this.dropped = this.addRow(true);
+    this.dropped.ghost.hidden = true;
   }
 
   private addRow(dropped: boolean): Row {
@@ -159,6 +160,8 @@ export class PredictionsView {
     const needed = edited && !shown && K > 0;
     row.root.classList.toggle('is-empty', !needed);
     row.root.setAttribute('aria-hidden', String(!needed));
+    // Its ghost bar is hidden with it: ghost bars count the K rows (tests, screen readers).
+    row.ghost.hidden = !needed;
     if (!needed) {
       delete row.root.dataset['id'];
       return;
@@ -170,7 +173,6 @@ export class PredictionsView {
     renderTokenText(row.token, token);
     row.bar.style.transform = `scaleX(${Number.isNaN(edited_prob) ? 0 : clamp01(edited_prob)})`;
     row.ghost.style.transform = `scaleX(${clamp01(prob)})`;
-    row.ghost.hidden = false;
     row.value.textContent = editedText;
     row.root.title =
       `${quoteToken(token)} · id ${id} · the unedited model's first choice (${formatProbability(prob)}), ` +
