@@ -114,20 +114,20 @@ export class HeadGridView {
     const labelStyle = getComputedStyle(this.columnLabels[0]!);
     // The `font` shorthand reads '' in Chromium: build it from its parts.
     const font = `${labelStyle.fontStyle} ${labelStyle.fontWeight} ${labelStyle.fontSize} ${labelStyle.fontFamily}`;
-    const widest = (font: string, texts: string[]) => Math.max(...texts.map((text) => this.textWidth(font, text)));
+    const widest = (texts: string[]) => Math.max(...texts.map((text) => this.textWidth(font, text)));
     const numbers = Array.from({ length: H }, (_, h) => String(h));
     // A label may use its column and the gap after it; keep 4 px between labels.
     const room = column + gap - 4;
     let form: LabelForm = 'long';
     let every = 1;
-    if (widest(font, numbers.map((h) => `head ${h}`)) > room) {
+    if (widest(numbers.map((h) => `head ${h}`)) > room) {
       form = 'short';
-      every = Math.max(1, Math.ceil(widest(font, numbers) / room));
+      every = Math.max(1, Math.ceil(widest(numbers) / room));
     }
     // The caption sits inside the cell (3 px padding and 1 px border a side)
     // and has 2 px of padding a side itself.
     const names = Array.from({ length: this.n_layer * H }, (_, i) => headName({ layer: Math.floor(i / H), head: i % H }));
-    const captionsFit = widest(font, names) + 12 <= column;
+    const captionsFit = widest(names) + 12 <= column;
     this.grid.classList.toggle('has-bar-captions', !captionsFit);
     this.grid.dataset['labels'] = every > 1 ? `every ${every}` : form;
     this.columnLabels.forEach((label, head) => {
