@@ -17,6 +17,7 @@ import type { EngineClient } from '../engine/client';
 import type { Analysis, AnalysisCore, PredictionsPart } from '../engine/protocol';
 import { type AppState, countMuted, TOP_K } from '../state/app-state';
 import { clampPosition } from '../state/position';
+import type { PendingMark } from '../views/pending-mark';
 import type { StatusView } from '../views/status';
 import { predictionsOf, predictionsOfPart } from '../views/predictions';
 import type { AnalysisSummary } from './app-api';
@@ -78,6 +79,8 @@ export class AnalysisStore {
     private readonly views: ViewSet,
     private readonly status: StatusView,
     private readonly hooks: StoreHooks,
+    /** Marks the predictions panel while a run is slower than a frame or so. */
+    private readonly pendingMark: PendingMark,
   ) {}
 
   /** Runs the model on the newest text and gains (again, if a run is in flight). */
@@ -185,6 +188,7 @@ export class AnalysisStore {
     }
     const seq = ++this.requested;
     const t0 = performance.now();
+    this.pendingMark.start();
     let predictionsMs: number | null = null;
     const onPredictions = (part: PredictionsPart) => {
       // Only the head gains changed: the bars go up now, the mean loss with
@@ -192,6 +196,7 @@ export class AnalysisStore {
       if (part.model !== state.model?.name || !this.sameTokensAsDrawn(part)) return;
       this.shown.part = { seq, part };
       this.draw('predictions');
+      this.pendingMark.stop();
       predictionsMs = performance.now() - t0;
     };
     try {
@@ -204,7 +209,10 @@ export class AnalysisStore {
       );
       // Always merged, in order: the next request's attention builds on it.
       const attn = this.held.merge(attention, core);
-      if (core.model !== state.model?.name) return;  // a newer model arrived meanwhile
+      if (core.model !== state.model?.name) {
+        this.pendingMark.stop();
+        return;  // a newer model arrived meanwhile
+      }
       if (predictionsMs !== null) {
         // The bars are up: the mean loss (and the figures of getAnalysis) now.
         this.shown.core = { seq, core };
@@ -217,6 +225,7 @@ export class AnalysisStore {
       else this.drawAfterPaint(drawing);
       this.status.clearMessage();
     } catch (error) {
+      this.pendingMark.stop();
       this.hooks.settled();
       this.status.showError(`Could not run the model on this text: ${messageOf(error)}`);
     }
@@ -251,6 +260,8 @@ export class AnalysisStore {
     shown.seq = seq;
     if (shown.core && shown.core.seq <= seq) shown.core = null;
     if (shown.part && shown.part.seq <= seq) shown.part = null;
+    // The bars go up in this task (no paint in between): unmark first.
+    this.pendingMark.stop();
     if (!this.state.model) return;
     this.views.draw(this.frame('analysis', fromLayer));
     const line = this.timingLine(next, roundTripMs, predictionsMs, performance.now() - t0);

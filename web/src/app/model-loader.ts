@@ -8,7 +8,8 @@ import { modelsBaseUrl } from '../engine/model-index';
 import { openLocalModel } from '../engine/open-local';
 import type { LoadedModel, Progress } from '../engine/protocol';
 import type { ModelPicker } from '../views/model-picker';
-import { formatBytes, type StatusView } from '../views/status';
+import { formatBytes } from '../state/format';
+import type { StatusView } from '../views/status';
 import { messageOf, type PageController } from './page-controller';
 
 function formatCount(n: number): string {

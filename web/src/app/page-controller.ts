@@ -11,6 +11,7 @@ import type { LoadedModel } from '../engine/protocol';
 import { type AppState, choicesOfState, createState, setModel } from '../state/app-state';
 import { headName } from '../state/heads';
 import type { UrlState } from '../state/url-state';
+import { PendingMark } from '../views/pending-mark';
 import type { StatusView } from '../views/status';
 import { Tooltip } from '../views/tooltip';
 import { AnalysisStore } from './analysis-store';
@@ -42,7 +43,7 @@ export class PageController implements PageActions {
     this.store = new AnalysisStore(client, this.state, views, status, {
       settled: () => this.urlSync.writeIfDue(),
       announce: () => this.changes.emit(this.snapshot(), 'analysis'),
-    });
+    }, new PendingMark(document.body));
     this.preparer = new EditPreparer(client, this.state, () => this.store.drawnSeq);
   }
 

@@ -40,6 +40,9 @@ export function owned<T extends Int32Array | Float32Array>(array: T): T {
   return whole && array.buffer instanceof ArrayBuffer ? array : (array.slice() as T);
 }
 
+/** The most logits (T x V floats) read back for the ghost row: the engine's bound for the baseline's (engine.h kMaxBaselineLogits). */
+const MAX_LOGITS_READ = 16 * 1024 * 1024;
+
 function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -150,6 +153,9 @@ export class EngineCache {
       positionMs = performance.now() - t1;
       preparedMs = ready ? ready.computeMs : null;
       if (at.baseline_loss === undefined || !at.baseline_probs) throw new Error('the unedited baseline is missing');
+      const top1 = at.position * this.baseline.top_k;
+      const top1Id = this.baseline.top_k_ids[top1]!;
+      const top1Rank = at.top_k_ids.indexOf(top1Id);
       sendPartial({
         model: model.name,
         T,
@@ -161,7 +167,16 @@ export class EngineCache {
         top_k_tokens: at.top_k_tokens,
         loss: at.loss,
         gains: gains.slice(),
-        baseline: { loss: at.baseline_loss, probs_of_top_k: owned(at.baseline_probs) },
+        baseline: {
+          loss: at.baseline_loss,
+          probs_of_top_k: owned(at.baseline_probs),
+          top_1: {
+            id: top1Id,
+            token: this.baseline.top_k_tokens[top1] ?? '',
+            prob: this.baseline.top_k_probs[top1]!,
+            edited_prob: top1Rank >= 0 ? at.top_k_probs[top1Rank]! : NaN,
+          },
+        },
         rerun_from_layer: rerunFrom,
         timing: { tokenize_ms: t1 - t0, position_ms: positionMs, prepared_ms: preparedMs },
       });
@@ -202,6 +217,7 @@ export class EngineCache {
         top_k_probs: baseline.top_k_probs.slice(),
         top_k_tokens: baseline.top_k_tokens,
         probs_of_top_k: owned(trace.baseline_probs_of_top_k),
+        edited_probs_of_top_1: this.editedProbsOfTop1(trace.top_k_ids, trace.top_k_probs, trace.T, trace.top_k, gains),
       },
       rerun_from_layer: rerunFrom,
       attention_from_layer: attentionFrom,
@@ -273,6 +289,48 @@ export class EngineCache {
     const p = this.prepared;
     const ok = p && p.ids === this.ids && p.topK === this.topK && p.at.position === t && sameValues(p.gains, gains);
     return ok ? p : null;
+  }
+
+  /**
+   * [T] the edited model's probability of the unedited top-1 token at each
+   * position: from the edited top-k (top_k_ids, top_k_probs [T x K]) where
+   * it is still there, else a softmax of that logits row (float64 sums).
+   * The logits (T x V floats) are read only when a position needs them and
+   * T x V is at most the engine's baseline-logits bound (16M floats).
+   */
+  private editedProbsOfTop1(
+    top_k_ids: Int32Array,
+    top_k_probs: Float32Array,
+    T: number,
+    K: number,
+    gains: Float32Array,
+  ): Float32Array {
+    const baseline = this.baseline!;
+    const out = new Float32Array(T).fill(NaN);
+    const edited = gains.some((gain) => gain !== 1);
+    const missing: number[] = [];
+    for (let t = 0; t < T; t++) {
+      const id = baseline.top_k_ids[t * K]!;
+      if (!edited) {
+        out[t] = baseline.top_k_probs[t * K]!;
+        continue;
+      }
+      let rank = -1;
+      for (let k = 0; k < K; k++) if (top_k_ids[t * K + k] === id) rank = k;
+      if (rank >= 0) out[t] = top_k_probs[t * K + rank]!;
+      else missing.push(t);
+    }
+    if (missing.length === 0 || T * this.model.vocab_size > MAX_LOGITS_READ) return out;
+    const { logits, vocab_size: V } = unwrap(this.engine.getLogits(), 'logits of the edited pass');
+    for (const t of missing) {
+      const row = t * V;
+      let max = -Infinity;
+      for (let v = 0; v < V; v++) max = Math.max(max, logits[row + v]!);
+      let sum = 0;
+      for (let v = 0; v < V; v++) sum += Math.exp(logits[row + v]! - max);
+      out[t] = Math.exp(logits[row + baseline.top_k_ids[t * K]!]! - max) / sum;
+    }
+    return out;
   }
 
   /**

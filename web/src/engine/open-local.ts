@@ -151,7 +151,12 @@ export async function checkSafetensorsHeader(file: File): Promise<void> {
   if (file.size < 8) throw new OpenLocalError(`${where} is ${file.size} bytes: it is empty or cut short.`);
   const prefix = new DataView(await file.slice(0, 8).arrayBuffer());
   const headerBytes = Number(prefix.getBigUint64(0, true));
-  if (headerBytes < 2 || headerBytes > MAX_HEADER_BYTES || 8 + headerBytes > file.size) {
+  if (headerBytes >= 2 && headerBytes <= MAX_HEADER_BYTES && 8 + headerBytes > file.size) {
+    throw new OpenLocalError(
+      `${DAMAGED} its header length reads as ${headerBytes} bytes, but only ${file.size - 8} bytes follow.`,
+    );
+  }
+  if (headerBytes < 2 || headerBytes > MAX_HEADER_BYTES) {
     throw new OpenLocalError(
       `${where} is not a safetensors file (its header length reads as ${headerBytes} bytes in a ` +
         `file of ${file.size}).`,
@@ -166,6 +171,26 @@ export async function checkSafetensorsHeader(file: File): Promise<void> {
   if (!header || typeof header !== 'object' || Array.isArray(header)) {
     throw new OpenLocalError(`${where} is not a safetensors file: its header is not a JSON object.`);
   }
+}
+
+/** The plain sentence that comes first in every error of a cut-short or damaged weights file. */
+const DAMAGED = `model.safetensors is cut short or damaged (it ends before the data its header describes): copy or download it again. Details:`;
+
+/**
+ * The engine's errors that mean the file ends too early or its header
+ * points past its end (wasm/core/safetensors.cpp: "file truncated", "header
+ * length N past end of file", "data_offsets [a, b] outside the data section",
+ * "does not fit this file's data").
+ */
+const DAMAGED_FILE_ERRORS =
+  /safetensors: (file truncated|header length \d+ past end of file|tensor .* data_offsets \[\d+, \d+\] outside the data section|tensor .* does not fit this file's data)/;
+
+/**
+ * A load error as the reader should read it: one of the cut-short family
+ * gets the plain sentence first, any other comes back unchanged.
+ */
+export function explainLoadError(message: string): string {
+  return DAMAGED_FILE_ERRORS.test(message) && !message.startsWith(DAMAGED) ? `${DAMAGED} ${message}` : message;
 }
 
 export function formatMemory(bytes: number): string {
@@ -264,6 +289,7 @@ export async function openLocalModel(
   onProgress: (progress: Progress) => void,
 ): Promise<OpenLocalResult> {
   const { folder, files } = findModelFiles(given);
+  onProgress({ label: 'checking the files', loaded: 0, total: 0, timed: true });
   await checkSafetensorsHeader(files['model.safetensors']);
   const configJson = utf8(new Uint8Array(await files['config.json'].arrayBuffer()), 'config.json');
 

@@ -11,6 +11,11 @@ export interface Progress {
   loaded: number;
   /** Bytes expected; 0 when the server did not say. */
   total: number;
+  /**
+   * A step with no byte count (e.g. converting and packing the weights, one
+   * engine call): the page shows the seconds since the step began instead.
+   */
+  timed?: boolean;
 }
 
 /** One forward pass (or incremental rerun) as the views need it. */
@@ -93,6 +98,14 @@ export interface PredictionsPart {
     loss: number;
     /** [K] the unedited model's probability of each token of top_k_ids (NaN: unknown). */
     probs_of_top_k: Float32Array;
+    /**
+     * The unedited model's top-1 token at t (the ghost row when the edits
+     * push it out of the top-k): its id, display text, unedited probability,
+     * and its probability with the edits: exact when it is still in the
+     * edited top-k, else NaN here (below top_k_probs[K - 1]; the
+     * AnalysisCore that follows has it exactly, edited_probs_of_top_1).
+     */
+    top_1: { id: number; token: string; prob: number; edited_prob: number };
   };
   rerun_from_layer: number;
   /**
@@ -134,6 +147,13 @@ export interface Baseline {
    * unedited logits only while T x vocab is at most 16M floats).
    */
   probs_of_top_k: Float32Array;
+  /**
+   * [T] the EDITED model's probability of the unedited model's top-1 token
+   * (top_k_ids[t * K]): what the ghost row shows when the edits push that
+   * token out of the edited top-k. Read by the worker from the edited
+   * logits; NaN where unknown (T x vocab above 16M floats, as above).
+   */
+  edited_probs_of_top_1: Float32Array;
 }
 
 /** The four files of a model folder, read by the page (open your own model). */

@@ -10,6 +10,8 @@
  * (vite.config.ts worker.format 'iife').
  */
 import { EngineCache, unwrap } from './engine-cache';
+import { explainLoadError } from './open-local';
+import { formatBytes } from '../state/format';
 import type { HeadlightModule, HeadlightModuleOptions } from './headlight-wasm';
 import type {
   LoadedModel,
@@ -117,7 +119,7 @@ const handlers: { [M in Method]: Handler<M> } = {
     const safetensors = await fetchBytes(file('model.safetensors'), 'model.safetensors', report);
     const vocabJson = await fetchText(file('vocab.json'), 'vocab.json', report);
     const mergesTxt = await fetchText(file('merges.txt'), 'merges.txt', report);
-    return installModel({ name, configJson, safetensors, vocabJson, mergesTxt }, t0);
+    return installModel({ name, configJson, safetensors, vocabJson, mergesTxt }, t0, report);
   },
 
   estimateMemory({ configJson, safetensorsBytes }) {
@@ -130,9 +132,7 @@ const handlers: { [M in Method]: Handler<M> } = {
 
   loadModelFiles(files, report) {
     if (!worker.headlight) throw new Error('the engine is not loaded yet');
-    // Converting and packing is one synchronous engine call: no byte count to show.
-    report({ label: 'converting the weights', loaded: 0, total: 0 });
-    return installModel(files, performance.now());
+    return installModel(files, performance.now(), report);
   },
 
   analyze(params, _report, sendPartial) {
@@ -156,8 +156,11 @@ function loadedCache(): EngineCache {
 }
 
 /** Swaps in a model from its four files; the previous model stays if they are bad. */
-function installModel(files: LocalModelFiles, t0: number): LoadedModel {
+function installModel(files: LocalModelFiles, t0: number, report: (progress: Progress) => void): LoadedModel {
   const { name, configJson, safetensors, vocabJson, mergesTxt } = files;
+  // Parsing, converting to f32 and packing is one synchronous engine call:
+  // no byte count to show, so the page counts the seconds of this step.
+  report({ label: `converting and packing ${formatBytes(safetensors.length)} of weights`, loaded: 0, total: 0, timed: true });
   // A fresh engine: if this model is bad, the one already loaded keeps working.
   const fresh = new worker.headlight!.Engine();
   let info;
@@ -168,7 +171,8 @@ function installModel(files: LocalModelFiles, t0: number): LoadedModel {
     );
   } catch (error) {
     fresh.delete();
-    throw error;
+    // A cut-short file says so in a plain sentence first.
+    throw new Error(explainLoadError(error instanceof Error ? error.message : String(error)));
   }
   const bytes = safetensors.length + configJson.length + vocabJson.length + mergesTxt.length;
   const model: LoadedModel = {

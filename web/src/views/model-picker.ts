@@ -9,7 +9,7 @@ import type { ModelEntry } from '../engine/model-index';
 import type { LoadedModel } from '../engine/protocol';
 import { readDroppedItems } from '../engine/open-local';
 import './model-picker.css';
-import { formatBytes } from './status';
+import { formatBytes } from '../state/format';
 
 // The reader's own model is one more option; its value cannot be a served
 // model's name (those match /^[\w.-]+$/).
@@ -130,6 +130,8 @@ export class ModelPicker {
 
   setBusy(busy: boolean): void {
     this.busy = busy;
+    // Loading started: the popover would cover the progress bar.
+    if (busy) this.openLocal.open = false;
     this.select.disabled = busy || this.select.options.length < 2;
     for (const button of this.openLocal.querySelectorAll('button')) button.disabled = busy;
   }

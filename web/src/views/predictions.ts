@@ -14,6 +14,7 @@
 import type { ViewFactory } from '../app/view';
 import type { AnalysisCore, PredictionsPart } from '../engine/protocol';
 import { TOP_K } from '../state/app-state';
+import { formatProbability } from '../state/format';
 import { clampPosition } from '../state/position';
 import { quoteToken, renderTokenText } from './token-text';
 
@@ -28,6 +29,13 @@ export interface Predictions {
   baseline_probs: ArrayLike<number>; // [K] unedited probability of each (NaN: unknown)
   loss: number;                      // -log p(tokens[t + 1]); NaN at T - 1
   baseline_loss: number;
+  /**
+   * The unedited model's top-1 token at t: id, display text, unedited
+   * probability and edited probability (NaN: below top_k_probs[K - 1],
+   * not known yet). Shown as its own row when the edits push it out of the
+   * top-k.
+   */
+  top_1: { id: number; token: string; prob: number; edited_prob: number };
   /** Mean loss over the text; null while only position t is known. */
   mean_loss: number | null;
   baseline_mean_loss: number | null;
@@ -47,6 +55,12 @@ export function predictionsOf(core: AnalysisCore, position: number): Predictions
     baseline_probs: baseline.probs_of_top_k.subarray(t * K, (t + 1) * K),
     loss: core.loss[t]!,
     baseline_loss: baseline.loss[t]!,
+    top_1: {
+      id: baseline.top_k_ids[t * K]!,
+      token: baseline.top_k_tokens[t * K] ?? '',
+      prob: baseline.top_k_probs[t * K]!,
+      edited_prob: baseline.edited_probs_of_top_1[t]!,
+    },
     mean_loss: core.mean_loss,
     baseline_mean_loss: baseline.mean_loss,
   };
@@ -64,6 +78,7 @@ export function predictionsOfPart(part: PredictionsPart, tokens: readonly string
     baseline_probs: part.baseline.probs_of_top_k,
     loss: part.loss,
     baseline_loss: part.baseline.loss,
+    top_1: part.baseline.top_1,
     mean_loss: null,
     baseline_mean_loss: null,
   };
@@ -83,6 +98,12 @@ export class PredictionsView {
   private readonly actual: HTMLElement;
   private readonly meanLoss: HTMLElement;
   private readonly rows: Row[] = [];
+  /**
+   * One more row, after the K: the unedited model's first choice when the
+   * edits pushed it out of the top-k (its ghost bar would vanish with it).
+   * It always takes its place, hidden when not needed: no layout shift.
+   */
+  private readonly dropped: Row;
   private revision = 0;
   /** What the last render showed: the same again is not redrawn. */
   private drawn: { pass: number; t: number; edited: boolean; meanLoss: boolean } | null = null;
@@ -93,24 +114,72 @@ export class PredictionsView {
     this.context = get('prediction-context');
     this.actual = get('actual-next');
     this.meanLoss = get('mean-loss');
-    for (let i = 0; i < k; i++) {
-      const row = document.createElement('li');
-      row.className = 'prediction is-empty';
-      const token = document.createElement('span');
-      token.className = 'token';
-      const track = document.createElement('span');
-      track.className = 'bar-track';
-      const ghost = document.createElement('span');
-      ghost.className = 'bar-ghost';
-      const bar = document.createElement('span');
-      bar.className = 'bar';
-      track.append(ghost, bar);
-      const value = document.createElement('span');
-      value.className = 'prob';
+    for (let i = 0; i < k; i++) this.rows.push(this.addRow(false));
+    this.dropped = this.addRow(true);
+    this.dropped.ghost.hidden = true;
+  }
+
+  private addRow(dropped: boolean): Row {
+    const row = document.createElement('li');
+    // Its own class (not .prediction): the K rows stay the K predictions.
+    row.className = dropped ? 'prediction-dropped is-empty' : 'prediction is-empty';
+    const token = document.createElement('span');
+    token.className = 'token';
+    const track = document.createElement('span');
+    track.className = 'bar-track';
+    const ghost = document.createElement('span');
+    ghost.className = 'bar-ghost';
+    const bar = document.createElement('span');
+    bar.className = 'bar';
+    track.append(ghost, bar);
+    const value = document.createElement('span');
+    value.className = 'prob';
+    if (dropped) {
+      // The token and a note: "unedited 1st".
+      const who = document.createElement('span');
+      who.className = 'prediction-who';
+      const note = document.createElement('span');
+      note.className = 'prediction-note';
+      note.textContent = 'unedited 1st';
+      who.append(token, note);
+      row.append(who, track, value);
+    } else {
       row.append(token, track, value);
-      this.list.append(row);
-      this.rows.push({ root: row, token, bar, ghost, value });
     }
+    this.list.append(row);
+    return { root: row, token, bar, ghost, value };
+  }
+
+  /** The dropped-out row: shown when `edited` and the unedited top-1 is not among the K shown. */
+  private renderDropped(p: Predictions, edited: boolean): void {
+    const row = this.dropped;
+    const { id, token, prob, edited_prob } = p.top_1;
+    const K = p.top_k_ids.length;
+    let shown = false;
+    for (let i = 0; i < K; i++) if (p.top_k_ids[i] === id) shown = true;
+    const needed = edited && !shown && K > 0;
+    row.root.classList.toggle('is-empty', !needed);
+    row.root.setAttribute('aria-hidden', String(!needed));
+    // Its ghost bar is hidden with it: ghost bars count the K rows (tests, screen readers).
+    row.ghost.hidden = !needed;
+    if (!needed) {
+      delete row.root.dataset['id'];
+      return;
+    }
+    // Not known yet (the first message of a rerun): below the K-th bar.
+    const editedText = Number.isNaN(edited_prob)
+      ? `< ${formatProbability(p.top_k_probs[K - 1]!)}`
+      : formatProbability(edited_prob);
+    renderTokenText(row.token, token);
+    row.bar.style.transform = `scaleX(${Number.isNaN(edited_prob) ? 0 : clamp01(edited_prob)})`;
+    row.ghost.style.transform = `scaleX(${clamp01(prob)})`;
+    row.value.textContent = editedText;
+    row.root.title =
+      `${quoteToken(token)} · id ${id} · the unedited model's first choice (${formatProbability(prob)}), ` +
+      `out of the top ${K} with the edits: ${editedText}`;
+    row.root.dataset['id'] = String(id);
+    row.root.dataset['prob'] = String(edited_prob);
+    row.root.dataset['baseline'] = String(prob);
   }
 
   /**
@@ -127,6 +196,8 @@ export class PredictionsView {
     if (drawn && drawn.pass === pass && drawn.t === t && drawn.edited === edited) {
       if (meanLoss && !drawn.meanLoss) {
         this.renderMeanLoss(p, edited);
+        // The full pass knows the dropped-out token's edited probability exactly.
+        this.renderDropped(p, edited);
         drawn.meanLoss = true;
       }
       return;
@@ -161,6 +232,8 @@ export class PredictionsView {
       row.root.dataset['prob'] = String(prob);
       row.root.dataset['baseline'] = String(before);
     });
+
+    this.renderDropped(p, edited);
 
     // The token that really comes next, before and after the edits.
     if (t < T - 1) {
@@ -219,12 +292,6 @@ function clamp01(x: number): number {
 
 function signed(x: number): string {
   return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
-}
-
-export function formatProbability(p: number): string {
-  if (p >= 0.1) return `${(p * 100).toFixed(1)}%`;
-  if (p >= 0.001) return `${(p * 100).toFixed(2)}%`;
-  return `${(p * 100).toExponential(1)}%`;
 }
 
 /** Registry entry (app/views.ts): the bars the frame says are shown. */

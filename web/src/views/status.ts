@@ -3,12 +3,8 @@
  * the message box that shows errors (the page keeps working under it).
  */
 import type { Progress } from '../engine/protocol';
+import { formatBytes } from '../state/format';
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-}
 
 export class StatusView {
   private readonly progress: HTMLProgressElement;
@@ -17,6 +13,8 @@ export class StatusView {
   private readonly summary: HTMLElement;
   private readonly timing: HTMLElement;
   private readonly message: HTMLElement;
+  /** The timed step on show (Progress.timed) and the timer that counts its seconds. */
+  private step: { label: string; timer: number | undefined } = { label: '', timer: undefined };
 
   constructor(root: HTMLElement, messageBox: HTMLElement) {
     this.progressBox = root.querySelector<HTMLElement>('[data-role="progress"]')!;
@@ -36,13 +34,37 @@ export class StatusView {
     } else {
       this.progress.removeAttribute('value');  // indeterminate
     }
+    this.progress.setAttribute('aria-label', `${stage} ${progress.label}`);
+    this.progressBox.dataset['step'] = progress.label;
+    if (progress.timed) {
+      // One step with no byte count (e.g. one engine call): its seconds tick.
+      if (this.step.label !== progress.label) this.startTicker(progress.label);
+      return;
+    }
+    this.stopTicker();
     const amount = total > 0 ? `${formatBytes(loaded)} / ${formatBytes(total)}` : formatBytes(loaded);
     this.progressLabel.textContent = `${progress.label} · ${amount}`;
-    this.progress.setAttribute('aria-label', `${stage} ${progress.label}`);
   }
 
   hideProgress(): void {
+    this.stopTicker();
     this.progressBox.hidden = true;
+    delete this.progressBox.dataset['step'];
+  }
+
+  private startTicker(label: string): void {
+    this.stopTicker();
+    const started = performance.now();
+    const tick = () => {
+      this.progressLabel.textContent = `${label} · ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    };
+    tick();
+    this.step = { label, timer: window.setInterval(tick, 100) };
+  }
+
+  private stopTicker(): void {
+    window.clearInterval(this.step.timer);
+    this.step = { label: '', timer: undefined };
   }
 
   setSummary(text: string): void {
