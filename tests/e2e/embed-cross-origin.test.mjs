@@ -168,7 +168,7 @@ test('both snippets of the dialog work from another origin and show the same sta
       assert.ok(snippets.element.includes(attribute), `the element carries ${attribute}`);
     }
     assert.ok(!/height=/.test(snippets.element), 'the element fits its content (height="auto", the default)');
-    assert.match(snippets.iframe, /height="720"/);
+    assert.match(snippets.iframe, /height="840"/);
     assert.ok(await page.isHidden('[data-role="embed-note"]'), 'no warning: both snippets work here');
     assertCleanPage(pageProblems, 'origin A page');
   });

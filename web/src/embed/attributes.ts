@@ -55,7 +55,7 @@ export type AttributeName = (typeof ATTRIBUTES)[number];
  * snippet's height, and where height="auto" starts before the explorer has
  * reported its content height. tests/e2e/embed-cross-origin.test.mjs checks it.
  */
-export const FRAME_HEIGHT_PX = 720;
+export const FRAME_HEIGHT_PX = 840;
 /** No height attribute: as tall as the content. */
 export const DEFAULT_HEIGHT = 'auto';
 export const MIN_GAIN = 0;

@@ -17,8 +17,9 @@ import type { Analysis } from '../engine/protocol';
 import type { ViewFactory } from '../app/view';
 import { type AppState, toggleLayer, toggleMute, toggleSolo } from '../state/app-state';
 import { formatGain, headName, type HeadRef } from '../state/heads';
-import { AttentionHeatmap, topAttendedPair } from './heatmap';
-import { renderTokenText } from './token-text';
+import { AttentionHeatmap } from './heatmap';
+import { GridLabels } from './head-grid-labels';
+import { headTooltip } from './head-grid-tooltip';
 import type { Tooltip } from './tooltip';
 
 export interface HeadGridActions {
@@ -54,10 +55,8 @@ export class HeadGridView {
   private analysis: Analysis | null = null;
   private drawnIds: Int32Array | null = null;
   private drawnModel = '';
-  /** The column labels [H]: "head h", "h", or "h" on every k-th column only (fitLabels). */
-  private columnLabels: HTMLElement[] = [];
-  /** The width the labels were last fitted to (column width, gap, shape) and the canvas that measures text. */
-  private readonly labels: { fitted: string; measure?: CanvasRenderingContext2D | null } = { fitted: '' };
+  /** The column labels and head captions, fitted to the column width (head-grid-labels.ts). */
+  private readonly labels: GridLabels;
   /** Heads repainted by the last render (for the timing line and tests). */
   lastRepainted = 0;
   private revision = 0;
@@ -68,6 +67,7 @@ export class HeadGridView {
     private readonly tooltip: Tooltip,
   ) {
     this.grid = root.querySelector<HTMLElement>('[data-role="head-grid"]')!;
+    this.labels = new GridLabels(this.grid);
     this.grid.addEventListener('click', (event) => this.onClick(event));
     this.grid.addEventListener('keydown', (event) => this.onKey(event));
     this.grid.addEventListener('pointermove', (event) => {
@@ -87,53 +87,7 @@ export class HeadGridView {
     this.grid.addEventListener('focusin', (event) => this.onAim(event.target, false));
     // The columns shrink with the panel (a phone, a blog column, 12 heads at
     // 1280 px): the labels are fitted to the width each time it changes.
-    new ResizeObserver(() => this.fitLabels()).observe(this.grid);
-  }
-
-  /**
-   * Column labels and head captions that fit their column, never overlapping:
-   * "head 10" when it fits, else "10"; when even that does not, the number
-   * on every k-th column only. A caption ("10.11", the button that selects a
-   * head for the detail view) that does not fit becomes a thin bar under its
-   * heatmap (its text, kept for screen readers, and its title name it).
-   * Widths come from the grid's column tracks and the labels' font (canvas
-   * measureText): one layout read per width, no layout thrash.
-   */
-  private fitLabels(): void {
-    const H = this.n_head;
-    if (H === 0 || this.columnLabels.length !== H) return;
-    const style = getComputedStyle(this.grid);
-    const column = parseFloat(style.gridTemplateColumns.split(' ')[1] ?? '');
-    const gap = parseFloat(style.columnGap) || 0;
-    if (!(column > 0)) return;
-    const key = `${column.toFixed(1)}:${gap}:${this.n_layer}x${H}`;
-    if (key === this.labels.fitted) return;
-    this.labels.fitted = key;
-    // Labels and captions are both 0.75rem (head-grid.css); the captions'
-    // own font reads 0 once they are bars, so the label's is measured.
-    const labelStyle = getComputedStyle(this.columnLabels[0]!);
-    // The `font` shorthand reads '' in Chromium: build it from its parts.
-    const font = `${labelStyle.fontStyle} ${labelStyle.fontWeight} ${labelStyle.fontSize} ${labelStyle.fontFamily}`;
-    const widest = (texts: string[]) => Math.max(...texts.map((text) => this.textWidth(font, text)));
-    const numbers = Array.from({ length: H }, (_, h) => String(h));
-    // A label may use its column and the gap after it; keep 4 px between labels.
-    const room = column + gap - 4;
-    let form: LabelForm = 'long';
-    let every = 1;
-    if (widest(numbers.map((h) => `head ${h}`)) > room) {
-      form = 'short';
-      every = Math.max(1, Math.ceil(widest(numbers) / room));
-    }
-    // The caption sits inside the cell (3 px padding and 1 px border a side)
-    // and has 2 px of padding a side itself.
-    const names = Array.from({ length: this.n_layer * H }, (_, i) => headName({ layer: Math.floor(i / H), head: i % H }));
-    const captionsFit = widest(names) + 12 <= column;
-    this.grid.classList.toggle('has-bar-captions', !captionsFit);
-    this.grid.dataset['labels'] = every > 1 ? `every ${every}` : form;
-    this.columnLabels.forEach((label, head) => {
-      const shown = head % every === 0;
-      label.textContent = !shown ? '' : form === 'long' ? `head ${head}` : String(head);
-    });
+    new ResizeObserver(() => this.labels.fit()).observe(this.grid);
   }
 
   private onAim(target: EventTarget | null, shift: boolean): void {
@@ -161,14 +115,7 @@ export class HeadGridView {
     const corner = document.createElement('span');
     corner.className = 'grid-corner';
     children.push(corner);
-    this.columnLabels = [];
-    for (let head = 0; head < n_head; head++) {
-      const label = document.createElement('span');
-      label.className = 'grid-col-label';
-      label.textContent = `head ${head}`;
-      children.push(label);
-      this.columnLabels.push(label);
-    }
+    children.push(...this.labels.setShape(n_layer, n_head));
 
     this.cells = [];
     this.layerButtons = [];
@@ -217,8 +164,7 @@ export class HeadGridView {
       }
     }
     this.grid.replaceChildren(...children);
-    this.labels.fitted = '';
-    this.fitLabels();
+    this.labels.fit();
     this.marks = new Float32Array(n_layer * n_head).fill(NaN);
     this.layerMarks = new Array<boolean | null>(n_layer).fill(null);
     this.setGains(new Float32Array(n_layer * n_head).fill(1));
@@ -374,60 +320,17 @@ export class HeadGridView {
     }
   }
 
+  private showTooltip(button: HTMLButtonElement, x?: number, y?: number): void {
+    const content = headTooltip(button, this.analysis);
+    if (x === undefined || y === undefined) this.tooltip.showBeside(content, button);
+    else this.tooltip.show(content, x, y);
+  }
+
   private focusTarget(): HTMLButtonElement | undefined {
     const { layer, head } = this.focus;
     return head < 0 ? this.layerButtons[layer] : this.cells[layer * this.n_head + head]?.button;
   }
-
-  /** Width in CSS px of `text` in `font`, measured on a canvas (the layout is not touched). */
-  private textWidth(font: string, text: string): number {
-    this.labels.measure ??= document.createElement('canvas').getContext('2d');
-    const context = this.labels.measure;
-    if (!context) return text.length * 8;
-    context.font = font;
-    return context.measureText(text).width;
-  }
-
-  private showTooltip(button: HTMLButtonElement, x?: number, y?: number): void {
-    const layer = Number(button.dataset['layer']);
-    const head = Number(button.dataset['head']);
-    const gain = Number(button.dataset['gain'] ?? 1);
-    const title = document.createElement('strong');
-    title.textContent = `Head ${headName({ layer, head })}`;
-    const content: (Node | string)[] = [title];
-    if (gain !== 1) content.push(gain === 0 ? ' · muted' : ` · gain ${formatGain(gain)}`);
-    const analysis = this.analysis;
-    if (analysis && layer < analysis.n_layer && head < analysis.n_head) {
-      const { T, n_head } = analysis;
-      const pair = topAttendedPair(analysis.attn, (layer * n_head + head) * T * T, T);
-      if (pair) {
-        const line = document.createElement('div');
-        const query = document.createElement('span');
-        query.className = 'token';
-        renderTokenText(query, analysis.tokens[pair.query] ?? '');
-        const key = document.createElement('span');
-        key.className = 'token';
-        renderTokenText(key, analysis.tokens[pair.key] ?? '');
-        line.append(
-          'strongest: ',
-          query,
-          ` (${pair.query}) → `,
-          key,
-          ` (${pair.key}) · ${pair.weight.toFixed(3)}`,
-        );
-        content.push(line);
-      }
-    }
-    const hint = document.createElement('div');
-    hint.className = 'tooltip-hint';
-    hint.textContent = 'click: mute · shift-click: solo · name below: details';
-    content.push(hint);
-    if (x === undefined || y === undefined) this.tooltip.showBeside(content, button);
-    else this.tooltip.show(content, x, y);
-  }
 }
-
-type LabelForm = 'long' | 'short';
 
 /** The gains a grid control changes: the same function for its click and for its prepare. */
 function gridEdit(kind: 'toggle' | 'solo' | 'layer', layer: number, head: number): (state: AppState) => void {

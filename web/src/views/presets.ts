@@ -148,8 +148,8 @@ export const presetsView: ViewFactory = ({ root, page }) => {
     textInput.focus();
     textInput.select();
   });
-  box.replaceChildren(...buttons, own);
-  box.after(guide);
+  // The guide is inside the presets panel, so hiding the presets (an embed) hides it too.
+  box.replaceChildren(...buttons, own, guide);
   return {
     label: 'presets',
     draw({ reason, state, model }) {

@@ -1,0 +1,45 @@
+/**
+ * What the head grid's hover card says about one head: its name, its gain
+ * when edited, its strongest (query -> key) pair in the shown analysis, and
+ * what a click does.
+ */
+import type { Analysis } from '../engine/protocol';
+import { formatGain, headName } from '../state/heads';
+import { topAttendedPair } from './heatmap';
+import { renderTokenText } from './token-text';
+
+export function headTooltip(button: HTMLButtonElement, analysis: Analysis | null): (Node | string)[] {
+  const layer = Number(button.dataset['layer']);
+  const head = Number(button.dataset['head']);
+  const gain = Number(button.dataset['gain'] ?? 1);
+  const title = document.createElement('strong');
+  title.textContent = `Head ${headName({ layer, head })}`;
+  const content: (Node | string)[] = [title];
+  if (gain !== 1) content.push(gain === 0 ? ' · muted' : ` · gain ${formatGain(gain)}`);
+  if (analysis && layer < analysis.n_layer && head < analysis.n_head) {
+    const { T, n_head } = analysis;
+    const pair = topAttendedPair(analysis.attn, (layer * n_head + head) * T * T, T);
+    if (pair) {
+      const line = document.createElement('div');
+      const query = document.createElement('span');
+      query.className = 'token';
+      renderTokenText(query, analysis.tokens[pair.query] ?? '');
+      const key = document.createElement('span');
+      key.className = 'token';
+      renderTokenText(key, analysis.tokens[pair.key] ?? '');
+      line.append(
+        'strongest: ',
+        query,
+        ` (${pair.query}) → `,
+        key,
+        ` (${pair.key}) · ${pair.weight.toFixed(3)}`,
+      );
+      content.push(line);
+    }
+  }
+  const hint = document.createElement('div');
+  hint.className = 'tooltip-hint';
+  hint.textContent = 'click: mute · shift-click: solo · name below: details';
+  content.push(hint);
+  return content;
+}
