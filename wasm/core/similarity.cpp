@@ -5,28 +5,55 @@
 #include <cmath>
 #include <string>
 
+#include <xsimd/xsimd.hpp>
+
 #include "error.h"
 
 namespace hl {
 
 namespace {
 
-// -sum of p ln p over n probabilities (0 ln 0 = 0), in double.
+using batch = xsimd::batch<float>;
+constexpr int kLanes = static_cast<int>(batch::size);
+
+// x ln x, 0 at x = 0 (its limit), lane by lane.
+batch x_ln_x(batch x) {
+  return xsimd::select(x > batch(0.0f), x * xsimd::log(x), batch(0.0f));
+}
+
+// Entropy -sum p ln p of n probabilities: float lanes, then the lanes and the
+// tail in double. Every row goes through the same steps, so that a mixture
+// of a row with itself (which is the row, bit for bit) has exactly its
+// entropy and the divergence of identical rows is exactly 0.
 double entropy(const float* p, int n) {
+  batch acc(0.0f);
+  int k = 0;
+  for (; k + kLanes <= n; k += kLanes) acc += x_ln_x(batch::load_unaligned(p + k));
+  float lanes[kLanes];
+  acc.store_unaligned(lanes);
   double sum = 0.0;
-  for (int k = 0; k < n; ++k) {
-    if (p[k] > 0.0f) sum -= static_cast<double>(p[k]) * std::log(static_cast<double>(p[k]));
+  for (float lane : lanes) sum -= lane;
+  for (; k < n; ++k) {
+    if (p[k] > 0.0f) sum -= static_cast<double>(p[k] * std::log(p[k]));
   }
   return sum;
 }
 
-// Entropy of the mixture (p + q) / 2 of two rows of n probabilities. For
-// p == q the mixture is p itself (bit for bit), so JSD is exactly 0.
+// Entropy of the mixture (p + q) / 2 of two rows of n probabilities, by the
+// same steps as entropy().
 double mixture_entropy(const float* p, const float* q, int n) {
+  const batch half(0.5f);
+  batch acc(0.0f);
+  int k = 0;
+  for (; k + kLanes <= n; k += kLanes)
+    acc += x_ln_x((batch::load_unaligned(p + k) + batch::load_unaligned(q + k)) * half);
+  float lanes[kLanes];
+  acc.store_unaligned(lanes);
   double sum = 0.0;
-  for (int k = 0; k < n; ++k) {
+  for (float lane : lanes) sum -= lane;
+  for (; k < n; ++k) {
     const float m = (p[k] + q[k]) * 0.5f;
-    if (m > 0.0f) sum -= static_cast<double>(m) * std::log(static_cast<double>(m));
+    if (m > 0.0f) sum -= static_cast<double>(m * std::log(m));
   }
   return sum;
 }
