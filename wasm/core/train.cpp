@@ -208,16 +208,7 @@ struct Trainer::Scratch final : RowRunner {
 // ---- Trainer ----------------------------------------------------------------
 
 Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
-    : weights_(params),
-      params_(&params),
-      cfg_(params.config),
-      B_(batch_size),
-      T_(seq_len),
-      max_B_(batch_size),
-      max_T_(seq_len),
-      mlp_on_(!params.config.attn_only),
-      active_layers_(params.config.n_layer) {
-  allocate(n_threads);
+    : Trainer(params, &params, nullptr, nullptr, batch_size, seq_len, n_threads) {
   grads_ = allocate_weights(cfg_);
   adam_m_.assign(params_->block.size(), 0.0f);
   adam_v_.assign(params_->block.size(), 0.0f);
@@ -228,21 +219,23 @@ Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
 }
 
 Trainer::Trainer(const Model& model, int batch_size, int seq_len, int n_threads)
-    : weights_(model.weights),
-      params_(nullptr),
-      packed_(&model.packed),
-      packed_lm_head_(&model.packed_lm_head),
-      cfg_(model.config),
+    : Trainer(model.weights, nullptr, &model.packed, &model.packed_lm_head, batch_size, seq_len,
+              n_threads) {}
+
+Trainer::Trainer(const Weights& weights, Weights* params, const std::vector<PackedLayer>* packed,
+                 const std::vector<float>* packed_lm_head, int batch_size, int seq_len,
+                 int n_threads)
+    : weights_(weights),
+      params_(params),
+      packed_(packed),
+      packed_lm_head_(packed_lm_head),
+      cfg_(weights.config),
       B_(batch_size),
       T_(seq_len),
       max_B_(batch_size),
       max_T_(seq_len),
-      mlp_on_(!model.config.attn_only),
-      active_layers_(model.config.n_layer) {
-  allocate(n_threads);
-}
-
-void Trainer::allocate(int n_threads) {
+      mlp_on_(!weights.config.attn_only),
+      active_layers_(weights.config.n_layer) {
   if (B_ < 1) throw Error("trainer: batch size must be >= 1, got " + std::to_string(B_));
   if (T_ < 1 || T_ > cfg_.n_positions)
     throw Error("trainer: sequence length " + std::to_string(T_) +

@@ -180,7 +180,11 @@ class Trainer {
   int active_layers() const { return active_layers_; }
 
  private:
-  void allocate(int n_threads);  // the activations and scratch of both constructors
+  // What both public constructors share: the shape, the activation block and
+  // the scratch. packed, packed_lm_head: a model's operands, or nullptr (the
+  // trainer packs its own after every step).
+  Trainer(const Weights& weights, Weights* params, const std::vector<PackedLayer>* packed,
+          const std::vector<float>* packed_lm_head, int batch_size, int seq_len, int n_threads);
   void pack_forward_weights();
 
   const Weights& weights_;  // what forward and backward read: *params_ or a model's
