@@ -118,12 +118,10 @@ class Trainer {
   // Head gains (L, H) for the forwards that follow: each multiplies its
   // head's z before c_proj, exactly as the Session's gains (block.h
   // BlockPass::head_gain), so a forward with gains equals the Session's with
-  // the same gains bit for bit. Copied; nullptr: none again (training has
-  // none, and its results do not change with this function's existence).
+  // the same gains bit for bit. Copied; nullptr: none again, as in training.
   // backward() then passes the gradient through the gains and keeps
   // proj_input_grad for every layer.
   void set_head_gains(const float* gains);
-  bool has_head_gains() const { return !head_gains_.empty(); }
   // (N, C) d mean loss / d z_gained of layer l, the input of its c_proj,
   // head h at [h*D, (h+1)*D), from the last backward() with head gains set.
   // Since z_gained = gain * z, d loss / d gain[l][h] is the sum over rows and
@@ -182,7 +180,7 @@ class Trainer {
  private:
   // What both public constructors share: the shape, the activation block and
   // the scratch. packed, packed_lm_head: a model's operands, or nullptr (the
-  // trainer packs its own after every step).
+  // trainer packs its own at every forward: its weights change with every step).
   Trainer(const Weights& weights, Weights* params, const std::vector<PackedLayer>* packed,
           const std::vector<float>* packed_lm_head, int batch_size, int seq_len, int n_threads);
   void pack_forward_weights();
