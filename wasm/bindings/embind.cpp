@@ -22,7 +22,9 @@
 #include "config.h"
 #include "engine.h"
 #include "error.h"
+#include "importance.h"
 #include "model.h"
+#include "similarity.h"
 
 using emscripten::typed_memory_view;
 using emscripten::val;
@@ -321,6 +323,37 @@ class JsEngine {
     });
   }
 
+  // hl::gradient_importance: d mean loss / d gain (L, H) on ids at gains (L, H).
+  val gradientImportance(val ids_js, val gains_js) {
+    return guarded("gradientImportance", [&] {
+      const hl::Model& model = loaded().model();
+      std::vector<float> gains(js_length(gains_js, "gains"));
+      if (!gains.empty()) val(typed_memory_view(gains.size(), gains.data())).call<void>("set", gains_js);
+      const std::vector<float> grad = hl::gradient_importance(model, ids_from_js(ids_js), gains);
+      val result = success();
+      result.set("n_layer", model.config.n_layer);
+      result.set("n_head", model.config.n_head);
+      result.set("gradient", copy_to_js("Float32Array", grad.data(), grad.size()));
+      return result;
+    });
+  }
+
+  // hl::attention_similarity of the heads of the engine's trace (L*H, L*H).
+  val attentionSimilarity() {
+    return guarded("attentionSimilarity", [&] {
+      hl::Engine& engine = loaded();
+      const hl::Trace& trace = engine.trace();
+      const hl::ModelConfig& config = engine.model().config;
+      const std::vector<float> similarity = hl::attention_similarity(
+          trace.attn_probs.data(), config.n_layer, config.n_head, trace.T);
+      val result = success();
+      result.set("n_heads", config.n_layer * config.n_head);
+      result.set("T", trace.T);
+      result.set("similarity", copy_to_js("Float32Array", similarity.data(), similarity.size()));
+      return result;
+    });
+  }
+
   val decode(val ids_js) {
     return guarded("decode", [&] {
       const std::string text = loaded().model().tokenizer.decode(ids_from_js(ids_js));
@@ -448,6 +481,8 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("attentionChangedFrom", &JsEngine::attentionChangedFrom)
       .function("getAttention", &JsEngine::getAttention)
       .function("getLogits", &JsEngine::getLogits)
+      .function("gradientImportance", &JsEngine::gradientImportance)
+      .function("attentionSimilarity", &JsEngine::attentionSimilarity)
       .function("decode", &JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "kernels.h"
 #include "kernels_backward.h"
+#include "model.h"
 #include "thread_pool.h"
 
 namespace hl {
@@ -148,6 +149,7 @@ struct Trainer::Scratch final : RowRunner {
 
   // Backward of Y (M, OC) = X (M, IC) @ W (IC, OC) + b:
   //   dX = dY @ W^T (overwritten), dW += X^T @ dY, db += column sums of dY.
+  // Any of dX, dW, db may be nullptr (not wanted).
   void matmul_backward(float* dX, float* dW, float* db, const float* dY, const float* X,
                        const float* W, int M, int IC, int OC) {
     if (dX) {
@@ -155,7 +157,7 @@ struct Trainer::Scratch final : RowRunner {
       pack_b_transposed(packed_w.data(), W, OC, IC);  // W^T (OC, IC) from W (IC, OC)
       matmul(dX, dY, packed_w.data(), nullptr, M, OC, IC, false);
     }
-    weight_gradient(dW, X, dY, M, IC, OC);
+    if (dW) weight_gradient(dW, X, dY, M, IC, OC);
     if (db) {
       parallel_for(OC, 64, [&](int j0, int j1) { bias_backward(db, dY, M, OC, j0, j1); });
     }
@@ -170,7 +172,8 @@ struct Trainer::Scratch final : RowRunner {
     matmul(dW, x_t.data(), packed_dy.data(), nullptr, IC, M, OC, true);
   }
 
-  // dinp (N, C) += layernorm backward; dweight, dbias (C) += their gradients.
+  // dinp (N, C) += layernorm backward; dweight, dbias (C) += their gradients
+  // (both nullptr: not wanted).
   void layernorm_backward_mt(float* dinp, float* dweight, float* dbias, const float* dout,
                              const float* inp, const float* weight, const float* mean,
                              const float* rstd, int N, int C) {
@@ -184,7 +187,7 @@ struct Trainer::Scratch final : RowRunner {
       layernorm_backward(dinp + off, part, part + C, dout + off, inp + off, weight, mean + i0,
                          rstd + i0, i1 - i0, C);
     });
-    for (int block = 0; block < kLnBlocks; ++block) {
+    for (int block = 0; block < kLnBlocks && dweight; ++block) {
       const float* part = ln_partials.data() + static_cast<size_t>(block) * 2 * C;
       for (int c = 0; c < C; ++c) {
         dweight[c] += part[c];
@@ -205,23 +208,39 @@ struct Trainer::Scratch final : RowRunner {
 // ---- Trainer ----------------------------------------------------------------
 
 Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
-    : params_(params),
-      cfg_(params.config),
+    : Trainer(params, &params, nullptr, nullptr, batch_size, seq_len, n_threads) {
+  grads_ = allocate_weights(cfg_);
+  adam_m_.assign(params_->block.size(), 0.0f);
+  adam_v_.assign(params_->block.size(), 0.0f);
+  packed_ = &scratch_->packed;
+  packed_lm_head_ = &scratch_->packed_lm_head;
+  scratch_->packed.resize(cfg_.n_layer);
+  scratch_->dwte_t.resize(static_cast<size_t>(cfg_.n_embd) * cfg_.vocab_size);
+}
+
+Trainer::Trainer(const Model& model, int batch_size, int seq_len, int n_threads)
+    : Trainer(model.weights, nullptr, &model.packed, &model.packed_lm_head, batch_size, seq_len,
+              n_threads) {}
+
+Trainer::Trainer(const Weights& weights, Weights* params, const std::vector<PackedLayer>* packed,
+                 const std::vector<float>* packed_lm_head, int batch_size, int seq_len,
+                 int n_threads)
+    : weights_(weights),
+      params_(params),
+      packed_(packed),
+      packed_lm_head_(packed_lm_head),
+      cfg_(weights.config),
       B_(batch_size),
       T_(seq_len),
       max_B_(batch_size),
       max_T_(seq_len),
-      mlp_on_(!params.config.attn_only),
-      active_layers_(params.config.n_layer) {
+      mlp_on_(!weights.config.attn_only),
+      active_layers_(weights.config.n_layer) {
   if (B_ < 1) throw Error("trainer: batch size must be >= 1, got " + std::to_string(B_));
   if (T_ < 1 || T_ > cfg_.n_positions)
     throw Error("trainer: sequence length " + std::to_string(T_) +
                 " outside [1, n_positions=" + std::to_string(cfg_.n_positions) + "]");
   if (n_threads < 1) n_threads = 1;
-  grads_ = allocate_weights(cfg_);
-  adam_m_.assign(params_.block.size(), 0.0f);
-  adam_v_.assign(params_.block.size(), 0.0f);
-
   const int L = cfg_.n_layer, C = cfg_.n_embd, H = cfg_.n_head, V = cfg_.vocab_size;
   const int F = cfg_.d_mlp();
   const size_t N = static_cast<size_t>(B_) * T_;
@@ -272,7 +291,6 @@ Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
 
   scratch_ = std::make_unique<Scratch>(n_threads);
   Scratch& s = *scratch_;
-  s.packed.resize(L);
   s.d_residual.resize(N * C);
   s.d_ln.resize(N * C);
   s.d_z.resize(N * C);
@@ -282,12 +300,43 @@ Trainer::Trainer(Weights& params, int batch_size, int seq_len, int n_threads)
     s.d_fc.resize(N * F);
   }
   s.d_scores.resize(static_cast<size_t>(s.pool.size()) * T_);
-  s.dwte_t.resize(static_cast<size_t>(C) * V);
   inputs_.resize(N);
   targets_.resize(N);
 }
 
 Trainer::~Trainer() = default;
+
+Weights& Trainer::params() {
+  if (!params_) throw Error("trainer: a model's trainer has no parameters to train");
+  return *params_;
+}
+
+Weights& Trainer::grads() {
+  if (!params_) throw Error("trainer: a model's trainer keeps no parameter gradients");
+  return grads_;
+}
+
+void Trainer::set_head_gains(const float* gains) {
+  const int L = cfg_.n_layer, H = cfg_.n_head, C = cfg_.n_embd;
+  const size_t NC = static_cast<size_t>(B_) * T_ * C;
+  if (!gains) {
+    head_gains_.clear();
+    for (BlockActivations& a : acts_.layers) a.z_gained = nullptr;
+    return;
+  }
+  head_gains_.assign(gains, gains + static_cast<size_t>(L) * H);
+  z_gained_.resize(L * NC);
+  d_proj_input_.resize(L * NC);
+  for (int l = 0; l < L; ++l) acts_.layers[l].z_gained = z_gained_.data() + l * NC;
+}
+
+const float* Trainer::proj_input_grad(int layer) const {
+  if (head_gains_.empty()) throw Error("trainer: proj_input_grad needs head gains (set_head_gains)");
+  if (layer < 0 || layer >= cfg_.n_layer)
+    throw Error("trainer: layer " + std::to_string(layer) + " outside 0.." +
+                std::to_string(cfg_.n_layer - 1));
+  return d_proj_input_.data() + static_cast<size_t>(layer) * B_ * T_ * cfg_.n_embd;
+}
 
 void Trainer::set_batch_shape(int batch_size, int seq_len) {
   const long long tokens = static_cast<long long>(max_B_) * max_T_;
@@ -328,10 +377,10 @@ void Trainer::pack_forward_weights() {
   Scratch& s = *scratch_;
   const int C = cfg_.n_embd, V = cfg_.vocab_size;
   for (int l = 0; l < active_layers_; ++l) {
-    pack_layer(s.packed[l], params_.layers[l], cfg_, mlp_on_);
+    pack_layer(s.packed[l], weights_.layers[l], cfg_, mlp_on_);
   }
   s.packed_lm_head.resize(packed_b_size(C, V));
-  pack_b_transposed(s.packed_lm_head.data(), params_.wte, C, V);
+  pack_b_transposed(s.packed_lm_head.data(), weights_.wte, C, V);
 }
 
 float Trainer::forward(const int* inputs, const int* targets) {
@@ -347,29 +396,29 @@ float Trainer::forward(const int* inputs, const int* targets) {
   }
   inputs_.assign(inputs, inputs + N);  // N = B * T, the size they were given: no reallocation
   targets_.assign(targets, targets + N);
-  pack_forward_weights();
+  if (params_) pack_forward_weights();  // a model's are packed already
 
   // Embedding: encoded[b, t] = wte[token] + wpe[t].
   s.parallel_for(N, 16, [&](int i0, int i1) {
     for (int i = i0; i < i1; ++i) {
-      const float* te = params_.wte + static_cast<size_t>(inputs_[i]) * C;
-      const float* pe = params_.wpe + static_cast<size_t>(i % T_) * C;
+      const float* te = weights_.wte + static_cast<size_t>(inputs_[i]) * C;
+      const float* pe = weights_.wpe + static_cast<size_t>(i % T_) * C;
       float* out = acts_.encoded + static_cast<size_t>(i) * C;
       for (int c = 0; c < C; ++c) out[c] = te[c] + pe[c];
     }
   });
 
   for (int l = 0; l < L; ++l) {
-    const BlockPass pass{cfg_, params_.layers[l], s.packed[l], B_, T_, /*head_gain=*/nullptr,
-                         mlp_on_, s};
+    const float* gain = head_gains_.empty() ? nullptr : head_gains_.data() + l * cfg_.n_head;
+    const BlockPass pass{cfg_, weights_.layers[l], (*packed_)[l], B_, T_, gain, mlp_on_, s};
     block_forward(pass, acts_.layers[l]);
   }
 
   const float* last = L > 0 ? acts_.layers[L - 1].output : acts_.encoded;
-  s.layernorm_forward_mt(acts_.ln_f, acts_.ln_f_mean, acts_.ln_f_rstd, last, params_.ln_f_w,
-                         params_.ln_f_b, N, C, eps);
+  s.layernorm_forward_mt(acts_.ln_f, acts_.ln_f_mean, acts_.ln_f_rstd, last, weights_.ln_f_w,
+                         weights_.ln_f_b, N, C, eps);
   // Tied LM head: logits = ln_f @ wte^T, then softmax in place.
-  s.matmul(acts_.probs, acts_.ln_f, s.packed_lm_head.data(), nullptr, N, C, V, false);
+  s.matmul(acts_.probs, acts_.ln_f, packed_lm_head_->data(), nullptr, N, C, V, false);
   s.parallel_for(N, 8, [&](int i0, int i1) {
     float* rows = acts_.probs + static_cast<size_t>(i0) * V;
     softmax_rows(rows, i1 - i0, V);
@@ -387,9 +436,14 @@ float Trainer::forward(const int* inputs, const int* targets) {
 void Trainer::backward() {
   Scratch& s = *scratch_;
   const int L = active_layers_, C = cfg_.n_embd, H = cfg_.n_head, V = cfg_.vocab_size;
-  const int F = cfg_.d_mlp();
+  const int F = cfg_.d_mlp(), D = cfg_.d_head();
   const int N = B_ * T_;
-  std::fill(grads_.block.begin(), grads_.block.end(), 0.0f);
+  // A model's trainer (no params_) wants no parameter gradient: every dW and
+  // db below is nullptr then, and the pass stops where nothing further down
+  // is wanted (layer 0's c_proj input).
+  const bool param_grads = params_ != nullptr;
+  const bool gained = !head_gains_.empty();
+  if (param_grads) std::fill(grads_.block.begin(), grads_.block.end(), 0.0f);
 
   // Loss = mean over the N tokens: dlogits = (probs - onehot) / N, in place.
   const float loss_scale = 1.0f / static_cast<float>(N);
@@ -401,27 +455,32 @@ void Trainer::backward() {
 
   // LM head (tied): d_ln_f = dlogits @ wte; dwte += (ln_f^T @ dlogits)^T.
   s.packed_w.resize(packed_b_size(V, C));
-  pack_b(s.packed_w.data(), params_.wte, V, C, C);
+  pack_b(s.packed_w.data(), weights_.wte, V, C, C);
   s.matmul(s.d_ln.data(), dlogits, s.packed_w.data(), nullptr, N, V, C, false);
-  std::fill(s.dwte_t.begin(), s.dwte_t.end(), 0.0f);
-  s.weight_gradient(s.dwte_t.data(), acts_.ln_f, dlogits, N, C, V);
-  s.parallel_for(V, 64, [&](int v0, int v1) {
-    for (int v = v0; v < v1; ++v) {
-      float* row = grads_.wte + static_cast<size_t>(v) * C;
-      for (int c = 0; c < C; ++c) row[c] += s.dwte_t[static_cast<size_t>(c) * V + v];
-    }
-  });
+  if (param_grads) {
+    std::fill(s.dwte_t.begin(), s.dwte_t.end(), 0.0f);
+    s.weight_gradient(s.dwte_t.data(), acts_.ln_f, dlogits, N, C, V);
+    s.parallel_for(V, 64, [&](int v0, int v1) {
+      for (int v = v0; v < v1; ++v) {
+        float* row = grads_.wte + static_cast<size_t>(v) * C;
+        for (int c = 0; c < C; ++c) row[c] += s.dwte_t[static_cast<size_t>(c) * V + v];
+      }
+    });
+  }
 
   // ln_f
   float* d_residual = s.d_residual.data();
   std::fill(s.d_residual.begin(), s.d_residual.end(), 0.0f);
   const float* last = L > 0 ? acts_.layers[L - 1].output : acts_.encoded;
-  s.layernorm_backward_mt(d_residual, grads_.ln_f_w, grads_.ln_f_b, s.d_ln.data(), last,
-                          params_.ln_f_w, acts_.ln_f_mean, acts_.ln_f_rstd, N, C);
+  s.layernorm_backward_mt(d_residual, param_grads ? grads_.ln_f_w : nullptr,
+                          param_grads ? grads_.ln_f_b : nullptr, s.d_ln.data(), last,
+                          weights_.ln_f_w, acts_.ln_f_mean, acts_.ln_f_rstd, N, C);
 
+  // The parameter gradients of layer l, or all nullptr on a model's trainer.
+  const LayerWeights no_grads{};
   for (int l = L - 1; l >= 0; --l) {
-    const LayerWeights& w = params_.layers[l];
-    LayerWeights& g = grads_.layers[l];
+    const LayerWeights& w = weights_.layers[l];
+    const LayerWeights& g = param_grads ? grads_.layers[l] : no_grads;
     const BlockActivations& a = acts_.layers[l];
     const float* residual = a.input;
 
@@ -440,8 +499,24 @@ void Trainer::backward() {
       s.layernorm_backward_mt(d_residual, g.ln_2_w, g.ln_2_b, s.d_ln.data(), a.residual_2, w.ln_2_w,
                               a.ln_2_mean, a.ln_2_rstd, N, C);
     }
-    // residual_2 = residual + attention(ln_1(residual)) @ c_proj + b
-    s.matmul_backward(s.d_z.data(), g.c_proj_w, g.c_proj_b, d_residual, a.z, w.c_proj_w, N, C, C);
+    // residual_2 = residual + proj_in @ c_proj + b, proj_in = z, or gain * z
+    // (z_gained) with head gains, whose gradient is kept (proj_input_grad).
+    float* d_proj_in =
+        gained ? d_proj_input_.data() + static_cast<size_t>(l) * N * C : s.d_z.data();
+    s.matmul_backward(d_proj_in, g.c_proj_w, g.c_proj_b, d_residual, gained ? a.z_gained : a.z,
+                      w.c_proj_w, N, C, C);
+    if (!param_grads && l == 0) break;  // nothing below layer 0's c_proj input is wanted
+    if (gained) {  // d z = gain * d z_gained, head by head
+      const float* gain = head_gains_.data() + static_cast<size_t>(l) * H;
+      s.parallel_for(N, 16, [&](int i0, int i1) {
+        for (int i = i0; i < i1; ++i) {
+          const float* in = d_proj_in + static_cast<size_t>(i) * C;
+          float* out = s.d_z.data() + static_cast<size_t>(i) * C;
+          for (int h = 0; h < H; ++h)
+            for (int d = 0; d < D; ++d) out[h * D + d] = in[h * D + d] * gain[h];
+        }
+      });
+    }
     // One task per (sequence, head): each writes only its head's q/k/v columns.
     s.pool.run(B_ * H, [&](int task, int thread) {
       const int b = task / H, h = task % H;
@@ -455,6 +530,7 @@ void Trainer::backward() {
     s.layernorm_backward_mt(d_residual, g.ln_1_w, g.ln_1_b, s.d_ln.data(), residual, w.ln_1_w,
                             a.ln_1_mean, a.ln_1_rstd, N, C);
   }
+  if (!param_grads) return;
 
   // Embeddings: each token's residual gradient goes to its wte row and its
   // position's wpe row. Columns split across threads; rows in token order.
@@ -472,6 +548,7 @@ void Trainer::backward() {
 }
 
 float Trainer::step(const OptimizerConfig& opt) {
+  if (!params_) throw Error("trainer: a model's trainer cannot step (it reads the model in place)");
   Scratch& s = *scratch_;
   // Global gradient norm, in fixed chunks summed in order (thread-count independent).
   const size_t n = grads_.block.size();
@@ -494,8 +571,8 @@ float Trainer::step(const OptimizerConfig& opt) {
   ++step_;
   const float bias1 = 1.0f - std::pow(opt.beta1, static_cast<float>(step_));
   const float bias2 = 1.0f - std::pow(opt.beta2, static_cast<float>(step_));
-  float* const base = params_.block.data();
-  for (const ParamEntry& p : param_table(params_)) {
+  float* const base = params_->block.data();
+  for (const ParamEntry& p : param_table(*params_)) {
     if (!mlp_on_ && is_mlp_param(p)) continue;  // frozen: moments and decay included
     if (param_layer(p) >= active_layers_) continue;  // a block left out: frozen too
     const size_t off = static_cast<size_t>(p.data - base);

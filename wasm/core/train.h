@@ -62,13 +62,16 @@ bool is_mlp_param(const ParamEntry& p);
 // -1 for the embeddings and ln_f.
 int param_layer(const ParamEntry& p);
 
+struct Model;
+
 // ---- activations ---------------------------------------------------------
 // Everything the backward pass needs from the forward pass, for batch (B, T).
 // Each block's are block.h's BlockActivations with every field its own
 // buffer (the statistics of both layer norms, fc and fc_gelu apart,
-// residual_2 apart from output), z_gained unused (no head gains in training):
-// layer l's input is layer l - 1's output (encoded for layer 0); output is
-// residual_2 itself when attn_only, and the MLP rows are nullptr then.
+// residual_2 apart from output), z_gained nullptr unless head gains are set
+// (Trainer::set_head_gains; training has none): layer l's input is layer
+// l - 1's output (encoded for layer 0); output is residual_2 itself when
+// attn_only, and the MLP rows are nullptr then.
 struct Activations {
   float* encoded;                        // (N, C) wte[token] + wpe[position]: input of layer 0
   std::vector<BlockActivations> layers;  // (L)
@@ -88,6 +91,14 @@ class Trainer {
   // native threads (ignored in wasm). The result does not depend on
   // n_threads: every reduction runs in a fixed order.
   Trainer(Weights& params, int batch_size, int seq_len, int n_threads = 1);
+  // A trainer that never steps, for gradients with respect to activations
+  // and head gains on a loaded model (importance.h): it reads the model's
+  // weights and packed GEMM operands in place (no copy, nothing repacked per
+  // forward), holds no parameter gradients and no AdamW moments, and its
+  // backward() computes only the gradient flowing down the residual stream,
+  // stopping at layer 0's c_proj input (see proj_input_grad). step(),
+  // params() and grads() throw hl::Error. The model must outlive it.
+  Trainer(const Model& model, int batch_size, int seq_len, int n_threads = 1);
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
@@ -100,16 +111,31 @@ class Trainer {
   const float* token_losses() const { return acts_.losses; }
 
   // Gradients of the mean loss of the last forward with respect to every
-  // parameter, written (not accumulated) into grads().
+  // parameter, written (not accumulated) into grads() (none on a model's
+  // trainer), and with head gains set, with respect to each c_proj input.
   void backward();
+
+  // Head gains (L, H) for the forwards that follow: each multiplies its
+  // head's z before c_proj, exactly as the Session's gains (block.h
+  // BlockPass::head_gain), so a forward with gains equals the Session's with
+  // the same gains bit for bit. Copied; nullptr: none again, as in training.
+  // backward() then passes the gradient through the gains and keeps
+  // proj_input_grad for every layer.
+  void set_head_gains(const float* gains);
+  // (N, C) d mean loss / d z_gained of layer l, the input of its c_proj,
+  // head h at [h*D, (h+1)*D), from the last backward() with head gains set.
+  // Since z_gained = gain * z, d loss / d gain[l][h] is the sum over rows and
+  // the head's D columns of proj_input_grad * z. hl::Error without gains or
+  // for l outside 0..L-1.
+  const float* proj_input_grad(int layer) const;
 
   // Clips the global gradient norm to opt.grad_clip and applies one AdamW
   // step at learning_rate(opt, step_). Returns the norm before clipping.
   float step(const OptimizerConfig& opt);
   int steps_done() const { return step_; }
 
-  Weights& params() { return params_; }
-  Weights& grads() { return grads_; }
+  Weights& params();
+  Weights& grads();
   const Activations& activations() const { return acts_; }
   int batch_size() const { return B_; }
   int seq_len() const { return T_; }
@@ -152,10 +178,18 @@ class Trainer {
   int active_layers() const { return active_layers_; }
 
  private:
+  // What both public constructors share: the shape, the activation block and
+  // the scratch. packed, packed_lm_head: a model's operands, or nullptr (the
+  // trainer packs its own at every forward: its weights change with every step).
+  Trainer(const Weights& weights, Weights* params, const std::vector<PackedLayer>* packed,
+          const std::vector<float>* packed_lm_head, int batch_size, int seq_len, int n_threads);
   void pack_forward_weights();
 
-  Weights& params_;
-  Weights grads_;
+  const Weights& weights_;  // what forward and backward read: *params_ or a model's
+  Weights* params_;         // trained in place by step(); nullptr on a model's trainer
+  const std::vector<PackedLayer>* packed_;    // (L) forward operands: our own or a model's
+  const std::vector<float>* packed_lm_head_;  // wte^T packed as (C, V): our own or a model's
+  Weights grads_;  // empty on a model's trainer (no parameter gradients)
   std::vector<float> adam_m_;  // same layout as params_.block
   std::vector<float> adam_v_;
   ModelConfig cfg_;
@@ -166,6 +200,9 @@ class Trainer {
   int active_layers_;  // blocks that run: n_layer, or fewer after set_active_layers
   Activations acts_;
   std::vector<int> inputs_, targets_;  // (B, T) copies of the last forward's ids
+  std::vector<float> head_gains_;      // (L, H); empty: no gains
+  std::vector<float> z_gained_;        // (L, N, C) each layer's z_gained while gains are set
+  std::vector<float> d_proj_input_;    // (L, N, C) proj_input_grad of every layer
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;
 };

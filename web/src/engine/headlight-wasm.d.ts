@@ -121,6 +121,22 @@ export interface Engine {
     { ok: true; layer: number; n_head: number; T: number; attn: Float32Array /* [H x T x T] */ } | Fail;
   /** Logits of the last pass, [T x V]. Separate from getTrace: T x 50257 floats for GPT-2. */
   getLogits(): { ok: true; T: number; vocab_size: number; logits: Float32Array } | Fail;
+  /**
+   * Gradient head importance (Michel et al. 2019) in one backward pass:
+   * d(mean next-token loss)/d(gain) of every head on `ids` at `gains`
+   * [L x H], signed (positive: a larger gain raises the loss). Muting head
+   * l.h from gain g changes the loss by about -g x gradient[l x H + h].
+   * Needs at least 2 ids; ids beyond n_positions are dropped. docs/heads.md.
+   */
+  gradientImportance(ids: Int32Array, gains: Float32Array):
+    { ok: true; n_layer: number; n_head: number; gradient: Float32Array /* [L x H] */ } | Fail;
+  /**
+   * Pairwise similarity of the heads' attention patterns on the last pass:
+   * 1 - mean over queries q >= 1 of JSD(row q of head a, row q of head b) / ln 2,
+   * in [0, 1]; symmetric, 1 on the diagonal; head l.h at index l x H + h.
+   */
+  attentionSimilarity():
+    { ok: true; n_heads: number; T: number; similarity: Float32Array /* [LH x LH] */ } | Fail;
   decode(ids: Int32Array): { ok: true; text: string } | Fail;
   delete(): void;
 }
