@@ -11,7 +11,7 @@ namespace hl {
 
 namespace {
 
-// Positions lensed at once: bounds the scratch logits to kRowsPerChunk x V
+// Rows lensed at once: bounds the scratch logits to kRowsPerChunk x V
 // floats (12.9 MB for GPT-2's vocabulary) whatever T is.
 constexpr int kRowsPerChunk = 64;
 
@@ -81,38 +81,39 @@ LogitLens logit_lens(const Model& model, const Trace& trace, int top_k, int answ
     lens.answer_prob.resize(n_cells);
   }
 
-  const int chunk = std::min(P, kRowsPerChunk);
+  // Cells (l, p) for l < L in chunks of rows: one GEMM streams the packed
+  // LM head once per chunk, so lensing one position at every layer is one
+  // (L, C) x (C, V) product, not L products of one row each.
+  const size_t n_lensed = static_cast<size_t>(L) * P;
+  const int chunk = static_cast<int>(std::min<size_t>(n_lensed, kRowsPerChunk));
   std::vector<float> rows(static_cast<size_t>(chunk) * C);     // (chunk, C) residual rows
   std::vector<float> normed(static_cast<size_t>(chunk) * C);   // (chunk, C) ln_f of them
   std::vector<float> logits(static_cast<size_t>(chunk) * V);   // (chunk, V)
   std::vector<float> exp_row(V);
   int rank_unused = 0;
   float prob_unused = 0.0f;
-  for (int l = 0; l <= L; l++) {
-    for (int p0 = 0; p0 < P; p0 += chunk) {
-      const int n = std::min(chunk, P - p0);
-      if (l < L) {
-        for (int i = 0; i < n; i++) {
-          const float* x = trace.residual.data() +
-                           (static_cast<size_t>(l) * T + lens.positions[p0 + i]) * C;
-          std::copy(x, x + C, rows.data() + static_cast<size_t>(i) * C);
-        }
-        layernorm_forward(normed.data(), nullptr, nullptr, rows.data(), model.weights.ln_f_w,
-                          model.weights.ln_f_b, n, C, cfg.layer_norm_epsilon);
-        gemm_packed(logits.data(), normed.data(), model.packed_lm_head.data(), nullptr, n, C, V);
-      }
-      for (int i = 0; i < n; i++) {
-        const int t = lens.positions[p0 + i];
-        // Row L is the trace's own logits: ln_f and the same GEMM row give them.
-        const float* row_logits = l < L ? logits.data() + static_cast<size_t>(i) * V
-                           : trace.logits.data() + static_cast<size_t>(t) * V;
-        const size_t cell = static_cast<size_t>(l) * P + p0 + i;
-        summarise_logits(row_logits, V, K, answer, exp_row.data(), lens.top_k_ids.data() + cell * K,
-                         lens.top_k_probs.data() + cell * K,
-                         answer >= 0 ? &lens.answer_rank[cell] : &rank_unused,
-                         answer >= 0 ? &lens.answer_prob[cell] : &prob_unused);
-      }
+  const auto summarise = [&](size_t cell, const float* row_logits) {
+    summarise_logits(row_logits, V, K, answer, exp_row.data(), lens.top_k_ids.data() + cell * K,
+                     lens.top_k_probs.data() + cell * K,
+                     answer >= 0 ? &lens.answer_rank[cell] : &rank_unused,
+                     answer >= 0 ? &lens.answer_prob[cell] : &prob_unused);
+  };
+  for (size_t c0 = 0; c0 < n_lensed; c0 += chunk) {
+    const int n = static_cast<int>(std::min<size_t>(chunk, n_lensed - c0));
+    for (int i = 0; i < n; i++) {
+      const size_t cell = c0 + i;  // l * P + p
+      const int l = static_cast<int>(cell / P), t = lens.positions[cell % P];
+      const float* x = trace.residual.data() + (static_cast<size_t>(l) * T + t) * C;
+      std::copy(x, x + C, rows.data() + static_cast<size_t>(i) * C);
     }
+    layernorm_forward(normed.data(), nullptr, nullptr, rows.data(), model.weights.ln_f_w,
+                      model.weights.ln_f_b, n, C, cfg.layer_norm_epsilon);
+    gemm_packed(logits.data(), normed.data(), model.packed_lm_head.data(), nullptr, n, C, V);
+    for (int i = 0; i < n; i++) summarise(c0 + i, logits.data() + static_cast<size_t>(i) * V);
+  }
+  // Row L is the trace's own logits: ln_f and the same GEMM row give them.
+  for (int p = 0; p < P; p++) {
+    summarise(n_lensed + p, trace.logits.data() + static_cast<size_t>(lens.positions[p]) * V);
   }
   return lens;
 }
