@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -46,40 +48,38 @@ struct LensOptions {
 
 // Throws hl::Error for bad values; returns false (after printing) for a usage error.
 bool parse_args(int argc, char** argv, LensOptions* o) {
+  // Every option but --json and --help takes one value: one setter each.
+  const std::map<std::string, std::function<void(const std::string&)>> setters = {
+      {"--model", [&](const std::string& v) { o->model_dir = v; }},
+      {"--text", [&](const std::string& v) { o->text = v, o->has_text = true; }},
+      {"--answer", [&](const std::string& v) { o->answer = v, o->has_answer = true; }},
+      {"--foil", [&](const std::string& v) { o->foil = v, o->has_foil = true; }},
+      {"--edit", [&](const std::string& v) { o->edits.push_back(hl::parse_edit(v)); }},
+      {"--position",
+       [&](const std::string& v) {
+         if (!hl::parse_int(v, 0, 1 << 30, &o->position)) {
+           throw hl::Error("bad --position '" + v + "': expected a whole number >= 0");
+         }
+       }},
+  };
   for (int i = 1; i < argc; i++) {
     const std::string arg = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw hl::Error("option " + arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--model") {
-      o->model_dir = value();
-    } else if (arg == "--text") {
-      o->text = value();
-      o->has_text = true;
-    } else if (arg == "--answer") {
-      o->answer = value();
-      o->has_answer = true;
-    } else if (arg == "--foil") {
-      o->foil = value();
-      o->has_foil = true;
-    } else if (arg == "--position") {
-      const std::string p = value();
-      if (!hl::parse_int(p, 0, 1 << 30, &o->position)) {
-        throw hl::Error("bad --position '" + p + "': expected a whole number >= 0");
-      }
-    } else if (arg == "--edit") {
-      o->edits.push_back(hl::parse_edit(value()));
-    } else if (arg == "--json") {
+    if (arg == "--json") {
       o->json = true;
-    } else if (arg == "--help" || arg == "-h") {
+      continue;
+    }
+    if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       std::exit(0);
-    } else {
+    }
+    const auto setter = setters.find(arg);
+    if (setter == setters.end()) {
       std::fprintf(stderr, "headlight lens: unknown option '%s' (headlight lens --help)\n",
                    arg.c_str());
       return false;
     }
+    if (i + 1 >= argc) throw hl::Error("option " + arg + " needs a value");
+    setter->second(argv[++i]);
   }
   if (o->model_dir.empty() || !o->has_text) {
     std::fputs("headlight lens: --model DIR and --text TEXT are required (headlight lens --help)\n",
@@ -194,14 +194,14 @@ int cmd_lens(int argc, char** argv) {
 
   hl::Engine engine(model);
   for (const hl::HeadEdit& e : o.edits) engine.set_head_gain(e.layer, e.head, e.gain);
-  engine.run(model->tokenizer.encode(o.text), kTopK);
-  const hl::Trace& tr = engine.trace();
-  if (tr.truncated) {
-    std::fprintf(stderr,
-                 "headlight lens: input has %d tokens; the model reads at most %d (n_positions), "
-                 "so only the first %d were run\n",
-                 tr.n_input_tokens, model->config.n_positions, tr.T);
+  // Positions name tokens of the text: a text the model cannot read whole is refused, not cut.
+  const std::vector<int> ids = model->tokenizer.encode(o.text);
+  if (ids.size() > static_cast<size_t>(model->config.n_positions)) {
+    throw hl::Error("the text is " + std::to_string(ids.size()) + " tokens; the model reads at most " +
+                    std::to_string(model->config.n_positions) + " (n_positions): shorten it");
   }
+  engine.run(ids, kTopK);
+  const hl::Trace& tr = engine.trace();
   const int t = o.position < 0 ? tr.T - 1 : o.position;
   if (t >= tr.T) {
     throw hl::Error("--position " + std::to_string(t) + " is out of range: the text is " +
