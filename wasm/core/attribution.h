@@ -36,7 +36,7 @@ struct LogitAttribution {
 // (the gains the trace was run with: head_z is before gains). The MLPs'
 // outputs at t are recomputed from the trace (residual, gained z), not taken
 // as a difference of residuals, so `total` against `actual` checks the whole
-// decomposition. Cost: about 9 C^2 per layer plus no vocabulary-sized work, far below
+// decomposition. Cost: about 10 C^2 per layer and nothing vocabulary-sized, far below
 // one forward pass. t outside [0, T), an answer or foil outside the
 // vocabulary, answer == foil, or gains of the wrong size: hl::Error.
 LogitAttribution direct_logit_attribution(const Model& model, const Trace& trace,

@@ -26,7 +26,9 @@ struct LogitLens {
 
 // The lens of trace (a pass of model) at `positions` (empty: every position
 // 0..T-1), at every layer. Row [L] is the model's own prediction: it reuses
-// the trace's logits, which ln_f and wte give bit for bit the same.
+// the trace's logits, which ln_f and wte give bit for bit the same (so the
+// trace must be a whole pass: Engine::trace(), not a Session with
+// head_pending()).
 // Cost: L * P * V * C multiply-adds (the LM head once per layer and
 // position), so a caller that wants to stay within a forward pass lenses the
 // selected position only (P = 1: L * V * C); every position is L times the
