@@ -33,15 +33,15 @@ double sum_error(const hl::LogitAttribution& a) {
 std::shared_ptr<const hl::Model> load_shipped(const std::string& name) {
   const std::string dir = std::string(HL_SOURCE_DIR) + "/models/" + name + "/";
   const std::string st = hl_test::read_file(dir + "model.safetensors");
-  return hl::load_model(hl_test::read_file(dir + "config.json"),
-                        reinterpret_cast<const uint8_t*>(st.data()), st.size(),
-                        hl_test::read_file(dir + "vocab.json"),
-                        hl_test::read_file(dir + "merges.txt"));
+  return hl::load_model(
+      hl_test::read_file(dir + "config.json"), reinterpret_cast<const uint8_t*>(st.data()),
+      st.size(), hl_test::read_file(dir + "vocab.json"), hl_test::read_file(dir + "merges.txt"));
 }
 
 }  // namespace
 
-TEST_CASE("logit lens: the last row is the trace's top-k, and a subset of positions is the same bits") {
+TEST_CASE(
+    "logit lens: the last row is the trace's top-k, and a subset of positions is the same bits") {
   for (const char* fixture : {"tiny-gpt", "tiny-attn-only"}) {
     const auto model = hl_test::load_fixture(fixture);
     hl::Session session(model, 5);
@@ -64,18 +64,18 @@ TEST_CASE("logit lens: the last row is the trace's top-k, and a subset of positi
       for (int p = 0; p < 2; p++) {
         const int t = some.positions[p];
         for (int k = 0; k < K; k++) {
-          subset_mismatches +=
-              some.top_k_probs[(static_cast<size_t>(l) * 2 + p) * K + k] !=
-              all.top_k_probs[(static_cast<size_t>(l) * T + t) * K + k];
+          subset_mismatches += some.top_k_probs[(static_cast<size_t>(l) * 2 + p) * K + k] !=
+                               all.top_k_probs[(static_cast<size_t>(l) * T + t) * K + k];
         }
         subset_mismatches += some.answer_prob[static_cast<size_t>(l) * 2 + p] !=
                              all.answer_prob[static_cast<size_t>(l) * T + t];
       }
     }
     // The answer is the third of the final top-5.
-    std::printf("%s: lens row L vs trace top-k mismatches %d; subset vs all %d; final answer rank %d\n",
-                fixture, id_mismatches, subset_mismatches,
-                all.answer_rank[static_cast<size_t>(L) * T + T - 1]);
+    std::printf(
+        "%s: lens row L vs trace top-k mismatches %d; subset vs all %d; final answer rank %d\n",
+        fixture, id_mismatches, subset_mismatches,
+        all.answer_rank[static_cast<size_t>(L) * T + T - 1]);
     CHECK(id_mismatches == 0);
     CHECK(subset_mismatches == 0);
     CHECK(all.answer_rank[static_cast<size_t>(L) * T + T - 1] == 3);
@@ -109,7 +109,9 @@ TEST_CASE("direct logit attribution: the parts sum to the real logit difference"
                     edited ? " edited" : "", t, a.total, a.actual, std::fabs(a.total - a.actual),
                     sum_error(a));
         worst = std::max(worst, sum_error(a));
-        if (edited) CHECK(a.heads[static_cast<size_t>(L - 1) * H + 1] == 0.0);  // muted: adds nothing
+        if (edited) {
+          CHECK(a.heads[static_cast<size_t>(L - 1) * H + 1] == 0.0);  // muted: adds nothing
+        }
       }
     }
     CHECK(worst <= 2e-5);
@@ -151,15 +153,18 @@ TEST_CASE("gpt-4l, repeated random tokens: the lens finds the copy, DLA the indu
     n_queries++;
     if (t == T - 2) {
       std::printf("gpt-4l t=%d answer rank by layer:", t);
-      for (int l = 0; l <= L; l++) std::printf(" %d (p %.3f)", lens.answer_rank[l], lens.answer_prob[l]);
+      for (int l = 0; l <= L; l++) {
+        std::printf(" %d (p %.3f)", lens.answer_rank[l], lens.answer_prob[l]);
+      }
       std::printf("\n  DLA total %.3f actual %.3f; heads 1.2 %.3f 1.5 %.3f 1.6 %.3f\n", a.total,
                   a.actual, a.heads[1 * H + 2], a.heads[1 * H + 5], a.heads[1 * H + 6]);
     }
   }
   const double share = share_sum / n_queries;
-  std::printf("gpt-4l second copy, %d queries: answer rank 1 at layer 0 in %d, at the last layer in %d; "
-              "induction heads 1.2+1.5+1.6 mean share of the DLA total %.2f\n",
-              n_queries, rank_1_layer_0, rank_1_final, share);
+  std::printf(
+      "gpt-4l second copy, %d queries: answer rank 1 at layer 0 in %d, at the last layer in %d; "
+      "induction heads 1.2+1.5+1.6 mean share of the DLA total %.2f\n",
+      n_queries, rank_1_layer_0, rank_1_final, share);
   CHECK(rank_1_final >= n_queries * 9 / 10);
   CHECK(rank_1_layer_0 <= n_queries / 10);
   CHECK(share >= 0.5);

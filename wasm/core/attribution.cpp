@@ -82,7 +82,8 @@ LogitAttribution direct_logit_attribution(const Model& model, const Trace& trace
     const float* gain = head_gains.data() + static_cast<size_t>(l) * H;
     const float* z = trace.head_z.data() + (static_cast<size_t>(l) * T + t) * C;  // (H, D)
     // Head h adds gain * z_h @ c_proj_w[h*D:(h+1)*D, :]; projected: gain * z_h . (c_proj_w u)_h.
-    for (int i = 0; i < C; i++) proj_u[i] = dot(lw.c_proj_w + static_cast<size_t>(i) * C, u.data(), C);
+    for (int i = 0; i < C; i++)
+      proj_u[i] = dot(lw.c_proj_w + static_cast<size_t>(i) * C, u.data(), C);
     for (int h = 0; h < H; h++) {
       double s = 0.0;
       for (int k = 0; k < D; k++) s += z[h * D + k] * proj_u[h * D + k];

@@ -22,23 +22,25 @@
 namespace hl {
 
 struct LogitAttribution {
-  int position = 0;             // t
-  int answer = 0, foil = 0;     // token ids
-  std::vector<double> heads;    // (L, H) each head, with its gain (what the edited model adds)
-  std::vector<double> mlps;     // (L) each MLP without its bias; 0 for attn_only models
-  double embed = 0.0;           // wte[ids[t]] + wpe[t]
-  double bias = 0.0;            // every c_proj_b and mlp.c_proj_b, and ln_f_b . d
-  double total = 0.0;           // the sum of every part above
-  double actual = 0.0;          // logits[t][answer] - logits[t][foil] of the trace
+  int position = 0;           // t
+  int answer = 0, foil = 0;   // token ids
+  std::vector<double> heads;  // (L, H) each head, with its gain (what the edited model adds)
+  std::vector<double> mlps;   // (L) each MLP without its bias; 0 for attn_only models
+  double embed = 0.0;         // wte[ids[t]] + wpe[t]
+  double bias = 0.0;          // every c_proj_b and mlp.c_proj_b, and ln_f_b . d
+  double total = 0.0;         // the sum of every part above
+  double actual = 0.0;        // logits[t][answer] - logits[t][foil] of the trace
 };
 
 // Attribution at position t of trace, a pass of model with head_gains (L, H)
-// (the gains the trace was run with: head_z is before gains). The MLPs'
-// outputs at t are recomputed from the trace (residual, gained z), not taken
-// as a difference of residuals, so `total` against `actual` checks the whole
-// decomposition. Cost: about 10 C^2 per layer and nothing vocabulary-sized, far below
-// one forward pass. t outside [0, T), an answer or foil outside the
-// vocabulary, answer == foil, or gains of the wrong size: hl::Error.
+// (the gains the trace was run with: head_z is before gains); the trace
+// must be a whole pass (Engine::trace(), not a Session with head_pending()).
+// The MLPs' outputs at t are recomputed from the trace (residual, gained z),
+// not taken as a difference of residuals, so `total` against `actual` checks
+// the whole decomposition. Cost: about 10 C^2 per layer and nothing
+// vocabulary-sized, far below one forward pass. t outside [0, T), an answer
+// or foil outside the vocabulary, answer == foil, or gains of the wrong
+// size: hl::Error.
 LogitAttribution direct_logit_attribution(const Model& model, const Trace& trace,
                                           const std::vector<float>& head_gains, int position,
                                           int answer, int foil);

@@ -86,9 +86,9 @@ LogitLens logit_lens(const Model& model, const Trace& trace, int top_k, int answ
   // (L, C) x (C, V) product, not L products of one row each.
   const size_t n_lensed = static_cast<size_t>(L) * P;
   const int chunk = static_cast<int>(std::min<size_t>(n_lensed, kRowsPerChunk));
-  std::vector<float> rows(static_cast<size_t>(chunk) * C);     // (chunk, C) residual rows
-  std::vector<float> normed(static_cast<size_t>(chunk) * C);   // (chunk, C) ln_f of them
-  std::vector<float> logits(static_cast<size_t>(chunk) * V);   // (chunk, V)
+  std::vector<float> rows(static_cast<size_t>(chunk) * C);    // (chunk, C) residual rows
+  std::vector<float> normed(static_cast<size_t>(chunk) * C);  // (chunk, C) ln_f of them
+  std::vector<float> logits(static_cast<size_t>(chunk) * V);  // (chunk, V)
   std::vector<float> exp_row(V);
   int rank_unused = 0;
   float prob_unused = 0.0f;

@@ -145,8 +145,9 @@ nlohmann::json dla_json(const hl::LogitAttribution& a, int L, int H) {
     heads.push_back(std::vector<double>(a.heads.begin() + static_cast<size_t>(l) * H,
                                         a.heads.begin() + static_cast<size_t>(l + 1) * H));
   }
-  return {{"position", a.position}, {"heads", heads},       {"mlps", a.mlps},
-          {"embed", a.embed},       {"bias", a.bias},       {"total", a.total},
+  return {{"position", a.position}, {"heads", heads},
+          {"mlps", a.mlps},         {"embed", a.embed},
+          {"bias", a.bias},         {"total", a.total},
           {"actual", a.actual},     {"error", std::fabs(a.total - a.actual)}};
 }
 
@@ -159,7 +160,8 @@ void print_table(const hl::Model& model, const hl::Trace& tr, const hl::LogitLen
     std::printf("  %s %-2d ", l < lens.n_rows - 1 ? "layer" : "final", l);
     for (int k = 0; k < K; k++) {
       const size_t i = (static_cast<size_t>(l) * P + t) * K + k;
-      std::printf(" %s %.3f", nlohmann::json(hl::token_display(model, lens.top_k_ids[i])).dump().c_str(),
+      std::printf(" %s %.3f",
+                  nlohmann::json(hl::token_display(model, lens.top_k_ids[i])).dump().c_str(),
                   lens.top_k_probs[i]);
     }
     if (lens.answer >= 0) {
@@ -197,7 +199,8 @@ int cmd_lens(int argc, char** argv) {
   // Positions name tokens of the text: a text the model cannot read whole is refused, not cut.
   const std::vector<int> ids = model->tokenizer.encode(o.text);
   if (ids.size() > static_cast<size_t>(model->config.n_positions)) {
-    throw hl::Error("the text is " + std::to_string(ids.size()) + " tokens; the model reads at most " +
+    throw hl::Error("the text is " + std::to_string(ids.size()) +
+                    " tokens; the model reads at most " +
                     std::to_string(model->config.n_positions) + " (n_positions): shorten it");
   }
   engine.run(ids, kTopK);
