@@ -133,7 +133,7 @@ function linear(x, T, K, w, b, N) {
 }
 
 // Normalises each row of x (T, C) to zero mean and unit variance (biased).
-function layerNorm(x, T, C, weight, bias, eps) {
+export function layerNorm(x, T, C, weight, bias, eps) {
   const out = new Float64Array(T * C);
   for (let t = 0; t < T; t++) {
     let mean = 0;

@@ -19,10 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "attribution.h"
 #include "config.h"
 #include "engine.h"
 #include "error.h"
 #include "importance.h"
+#include "lens.h"
 #include "model.h"
 #include "similarity.h"
 
@@ -363,6 +365,51 @@ class JsEngine {
     });
   }
 
+  // The logit lens (hl::logit_lens) of the last pass at `position` (-1 =
+  // the last) or, with all_positions, at every position; answer (-1 none)
+  // adds its rank and probability; foil (-1 none) adds the direct logit
+  // attribution of answer - foil at `position` with the current gains
+  // (hl::direct_logit_attribution). Fields: headlight-wasm.d.ts LogitLensResult.
+  val logitLens(int position, int top_k, int answer, int foil, bool all_positions) {
+    return guarded("logitLens", [&] {
+      hl::Engine& engine = loaded();
+      const hl::Trace& trace = engine.trace();
+      const int t = position == -1 ? trace.T - 1 : position;
+      const std::vector<int> positions = all_positions ? std::vector<int>{} : std::vector<int>{t};
+      const hl::LogitLens lens = hl::logit_lens(engine.model(), trace, top_k, answer, positions);
+      val result = success();
+      result.set("n_rows", lens.n_rows);
+      result.set("top_k", lens.top_k);
+      result.set("position", t);
+      result.set("positions", copy_to_js("Int32Array", lens.positions.data(), lens.positions.size()));
+      // (L+1, P, K)
+      result.set("top_k_ids", copy_to_js("Int32Array", lens.top_k_ids.data(), lens.top_k_ids.size()));
+      result.set("top_k_probs",
+                 copy_to_js("Float32Array", lens.top_k_probs.data(), lens.top_k_probs.size()));
+      result.set("top_k_tokens", display_strings(engine.model(), lens.top_k_ids));
+      if (answer >= 0) {  // (L+1, P)
+        result.set("answer_rank",
+                   copy_to_js("Int32Array", lens.answer_rank.data(), lens.answer_rank.size()));
+        result.set("answer_prob",
+                   copy_to_js("Float32Array", lens.answer_prob.data(), lens.answer_prob.size()));
+      }
+      if (foil >= 0) {
+        const hl::LogitAttribution a = hl::direct_logit_attribution(
+            engine.model(), trace, engine.head_gains(), t, answer, foil);
+        val dla = val::object();
+        dla.set("position", a.position);
+        dla.set("heads", copy_to_js("Float64Array", a.heads.data(), a.heads.size()));  // (L, H)
+        dla.set("mlps", copy_to_js("Float64Array", a.mlps.data(), a.mlps.size()));     // (L)
+        dla.set("embed", a.embed);
+        dla.set("bias", a.bias);
+        dla.set("total", a.total);
+        dla.set("actual", a.actual);
+        result.set("dla", dla);
+      }
+      return result;
+    });
+  }
+
  private:
   hl::Engine& loaded() const {
     if (!engine_) throw hl::Error("no model loaded: call loadModel() first");
@@ -483,6 +530,7 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("getLogits", &JsEngine::getLogits)
       .function("gradientImportance", &JsEngine::gradientImportance)
       .function("attentionSimilarity", &JsEngine::attentionSimilarity)
+      .function("logitLens", &JsEngine::logitLens)
       .function("decode", &JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "edits.h"
 #include "engine.h"
 #include "error.h"
 #include "model.h"
@@ -25,10 +26,9 @@
 
 namespace {
 
-struct HeadEdit {
-  int layer, head;
-  float gain;
-};
+using hl::HeadEdit;
+using hl::parse_edit;
+using hl::parse_int;
 
 struct RunOptions {
   std::string model_dir;
@@ -41,38 +41,6 @@ struct RunOptions {
   bool json = false;
   bool dump_logits = false;
 };
-
-// Whole-string integer parse; false on anything else (sign, spaces, overflow).
-bool parse_int(const std::string& s, long min, long max, int* out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  const long v = std::strtol(s.c_str(), &end, 10);
-  if (errno != 0 || *end != '\0' || v < min || v > max) return false;
-  *out = static_cast<int>(v);
-  return true;
-}
-
-// "L.H=GAIN", e.g. "1.3=0" mutes head 3 of layer 1.
-HeadEdit parse_edit(const std::string& s) {
-  const auto bad = [&](const std::string& why) {
-    return hl::Error("bad --edit '" + s + "': " + why + " (expected LAYER.HEAD=GAIN, e.g. 0.3=0)");
-  };
-  const size_t dot = s.find('.');
-  const size_t eq = s.find('=');
-  if (dot == std::string::npos || eq == std::string::npos || dot > eq) throw bad("no LAYER.HEAD=");
-  HeadEdit e{};
-  if (!parse_int(s.substr(0, dot), -(1 << 20), 1 << 20, &e.layer))
-    throw bad("layer is not a whole number");
-  if (!parse_int(s.substr(dot + 1, eq - dot - 1), -(1 << 20), 1 << 20, &e.head)) {
-    throw bad("head is not a whole number");
-  }
-  const std::string g = s.substr(eq + 1);
-  char* end = nullptr;
-  e.gain = g.empty() ? NAN : std::strtof(g.c_str(), &end);
-  if (g.empty() || *end != '\0' || !std::isfinite(e.gain)) throw bad("gain is not a finite number");
-  return e;
-}
 
 std::vector<int> parse_ids(const std::string& s) {
   std::vector<int> ids;

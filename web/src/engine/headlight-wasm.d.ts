@@ -76,6 +76,35 @@ export interface PositionPredictions {
   baseline_probs?: Float32Array;
 }
 
+/**
+ * The logit lens of the last pass (docs/circuits.md): the residual stream
+ * entering each layer, and leaving the last (row n_layer), through ln_f and
+ * the unembedding. P positions: the one asked, or every position.
+ */
+export interface LogitLensResult {
+  ok: true;
+  n_rows: number;            // L + 1
+  top_k: number;             // K
+  position: number;          // the position asked (-1 resolved to the last)
+  positions: Int32Array;     // [P]
+  top_k_ids: Int32Array;     // [(L+1) x P x K] best first
+  top_k_probs: Float32Array; // [(L+1) x P x K]
+  top_k_tokens: string[];    // [(L+1) x P x K] display text
+  /** [(L+1) x P] 1 = most probable; present when an answer was given. */
+  answer_rank?: Int32Array;
+  answer_prob?: Float32Array;
+  /** Direct logit attribution of logit(answer) - logit(foil) at `position`; present with a foil. */
+  dla?: {
+    position: number;
+    heads: Float64Array;     // [L x H] each head's output with its gain, on answer - foil
+    mlps: Float64Array;      // [L] each MLP without its bias (0 for attention-only models)
+    embed: number;           // wte + wpe
+    bias: number;            // every c_proj and MLP bias, and ln_f's bias
+    total: number;           // sum of the parts
+    actual: number;          // the real logit difference
+  };
+}
+
 export interface Engine {
   loadModel(configJson: string, safetensors: Uint8Array, vocabJson: string, mergesTxt: string):
     ({ ok: true } & ModelInfo) | Fail;
@@ -138,6 +167,13 @@ export interface Engine {
   attentionSimilarity():
     { ok: true; n_heads: number; T: number; similarity: Float32Array /* [LH x LH] */ } | Fail;
   decode(ids: Int32Array): { ok: true; text: string } | Fail;
+  /**
+   * Logit lens at one position (-1 = the last; every position with
+   * allPositions: L times the LM head of a pass) and, with answer and foil
+   * ids (-1 none), the answer's rank and the direct logit attribution.
+   */
+  logitLens(position: number, topK: number, answer: number, foil: number, allPositions: boolean):
+    LogitLensResult | Fail;
   delete(): void;
 }
 
