@@ -36,11 +36,15 @@ std::vector<int> text_ids(const hl::ModelConfig& cfg, int T, uint64_t seed) {
   return ids;
 }
 
-// Base edits the scan must build on: a gain on one head, a mean on another.
-void apply_base_edits(hl::Session& s, const std::vector<float>& means) {
+// Base edits the scan must build on: a gain on one head, a mean on another,
+// and (T, D) rows per position (resample) on a third.
+void apply_base_edits(hl::Session& s, const std::vector<float>& means, int T) {
   const hl::ModelConfig& cfg = s.model().config;
   s.set_head_gain(cfg.n_layer - 1, 2, 0.5f);
   hl::ablate_head(s, 0, 1, hl::AblationMode::mean, means);
+  std::vector<float> rows(static_cast<size_t>(T) * cfg.d_head());
+  for (size_t i = 0; i < rows.size(); i++) rows[i] = 0.05f * static_cast<float>(i % 13) - 0.3f;
+  s.set_head_z(cfg.n_layer - 1, 3, rows);
 }
 
 }  // namespace
@@ -59,7 +63,7 @@ TEST_CASE("ablation scan: each head's delta equals a manual mute-and-rerun bit f
         CAPTURE(based);
         const int position = based ? 17 : T - 2;
         hl::Session session(model);
-        if (based) apply_base_edits(session, means);
+        if (based) apply_base_edits(session, means, T);
         session.run(ids);
         const hl::AblationScan scan = hl::ablation_scan(session, mode, means, position);
         CHECK(same_float(scan.mean_loss, session.trace().mean_loss));
@@ -70,7 +74,7 @@ TEST_CASE("ablation scan: each head's delta equals a manual mute-and-rerun bit f
           for (int h = 0; h < H; h++) {
             // The plain way: a fresh session, the base edits and this head's, a full run.
             hl::Session manual(model);
-            if (based) apply_base_edits(manual, means);
+            if (based) apply_base_edits(manual, means, T);
             hl::ablate_head(manual, l, h, mode, means);
             manual.run(ids);
             const hl::Trace& tr = manual.trace();

@@ -22,7 +22,8 @@ namespace {
 // small at 1024 tokens: one head at a time) without costing small models.
 constexpr int kMaxBatchRows = 1024;
 
-// The scan's activations for G sequences of T tokens (N = G * T rows).
+// The scan's activations for G sequences of T tokens (N = G * T rows; the
+// scan passes T - 1 of the text's T).
 struct ScanScratch {
   std::vector<float> x_in, x_out;  // (N, C) residual stream entering / leaving a block
   std::vector<float> ln;           // (N, C) ln_1 / ln_2 / ln_f output
@@ -69,12 +70,13 @@ struct ScanScratch {
   }
 };
 
-// token_loss (T) of x (T, C), the input of ln_f, as Session::forward_head_rows
-// computes it; returns their mean as Session's mean_loss.
+// token_loss (T - 1) of x (T - 1, C), the input of ln_f at the positions
+// with a next token, as Session::forward_head_rows computes them; returns
+// their mean as Session's mean_loss.
 float sequence_loss(const Model& model, const std::vector<int>& ids, const float* x,
                     ScanScratch& s) {
   const int T = static_cast<int>(ids.size()), V = model.config.vocab_size;
-  lm_head_logits(model, x, T, s.ln.data(), s.logits.data());
+  lm_head_logits(model, x, T - 1, s.ln.data(), s.logits.data());
   for (int t = 0; t + 1 < T; t++) {
     const float* row = s.logits.data() + static_cast<size_t>(t) * V;
     const LogSoftmaxRow ls = log_softmax_row(row, V, s.exp_row.data());
@@ -177,11 +179,16 @@ AblationScan ablation_scan(Session& session, AblationMode mode, const std::vecto
   scan.delta_mean_loss.assign(LH, nan);
   scan.delta_logprob.assign(LH, nan);
 
-  const int G = std::max(1, std::min(H, kMaxBatchRows / T));  // sequences per batch
-  ScanScratch s(cfg, G, T);
+  // The last position is left out everywhere: it predicts no token, and
+  // causal attention lets it change no other position (its key and value
+  // serve its own query only), so positions 0..T-2 come out the same.
+  const int Tq = T - 1;
+  const int G = std::max(1, std::min(H, kMaxBatchRows / Tq));  // sequences per batch
+  ScanScratch s(cfg, G, Tq);
   SerialRows rows;
   const bool mlp = !cfg.attn_only;
-  const size_t TC = static_cast<size_t>(T) * C;
+  const size_t TC = static_cast<size_t>(T) * C;    // one layer of the trace
+  const size_t QC = static_cast<size_t>(Tq) * C;   // one sequence of the scan
   std::vector<float> gains(H);       // (H) one layer's gains, with the ablated head's
   std::vector<ZReplacement> zrep(H);  // (H) the same for replaced z
 
@@ -196,7 +203,7 @@ AblationScan ablation_scan(Session& session, AblationMode mode, const std::vecto
       // is unchanged), then the ablated head's z, c_proj and the MLP, as the
       // Session's first rerun layer does (block_after_qkv_forward, !attend).
       // The layers above overwrite s.z: the base z again for each group.
-      std::copy(tr.head_z.begin() + l * TC, tr.head_z.begin() + (l + 1) * TC, s.z.begin());
+      std::copy(tr.head_z.begin() + l * TC, tr.head_z.begin() + l * TC + QC, s.z.begin());
       for (int i = 0; i < n; i++) {
         const int h = heads[first + i];
         const size_t lh = static_cast<size_t>(l) * H;
@@ -207,24 +214,24 @@ AblationScan ablation_scan(Session& session, AblationMode mode, const std::vecto
         } else {
           zrep[h] = ZReplacement{means.data() + (lh + h) * D, 0};
         }
-        const BlockPass pass{cfg, model.weights.layers[l], model.packed[l], 1, T, gains.data(),
+        const BlockPass pass{cfg, model.weights.layers[l], model.packed[l], 1, Tq, gains.data(),
                              mlp, rows, zrep.data()};
         BlockActivations a = s.block();
         a.input = tr.residual.data() + l * TC;
-        a.residual_2 = a.output = s.x_out.data() + i * TC;
-        block_after_qkv_forward(pass, a, 0, T, /*attend=*/false);
+        a.residual_2 = a.output = s.x_out.data() + i * QC;
+        block_after_qkv_forward(pass, a, 0, Tq, /*attend=*/false);
       }
       // The layers above: the n sequences as one batch, with the base edits.
       for (int l2 = l + 1; l2 < L; l2++) {
         std::swap(s.x_in, s.x_out);
         const size_t lh = static_cast<size_t>(l2) * H;
-        const BlockPass pass{cfg, model.weights.layers[l2], model.packed[l2], n, T,
+        const BlockPass pass{cfg, model.weights.layers[l2], model.packed[l2], n, Tq,
                              base.gains.data() + lh, mlp, rows, base_z.data() + lh};
         block_forward(pass, s.block());
       }
       for (int i = 0; i < n; i++) {
         const int h = heads[first + i];
-        const float mean_loss = sequence_loss(model, tr.ids, s.x_out.data() + i * TC, s);
+        const float mean_loss = sequence_loss(model, tr.ids, s.x_out.data() + i * QC, s);
         const size_t at = static_cast<size_t>(l) * H + h;
         scan.delta_mean_loss[at] = mean_loss - tr.mean_loss;
         scan.delta_logprob[at] = tr.token_loss[position] - s.token_loss[position];
