@@ -188,7 +188,7 @@ test('analyze: bad arguments exit non-zero with one line naming the problem', ()
     [['--ids', '1,2,3', '--position', '-1'], /bad --position '-1'/],
     [[], /no text/],
     [['--text', 'hello', '--frobnicate'], /unknown option '--frobnicate'/],
-    [['--ids', '1'], /1 token/],
+    [['--ids', '1'], /needs at least 2 tokens/],
   ]) {
     const result = headlight(['analyze', '--model', dir, ...args, '--json']);
     console.log(`analyze ${args.join(' ')}: exit ${result.status}: ${result.stderr.trim()}`);

@@ -15,6 +15,7 @@
 //                                 random_order, random_mean_loss}: the pruning curves
 // Without --json, a table of every head. Bad arguments exit non-zero with one
 // line naming the problem.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -171,19 +172,16 @@ int cmd_analyze(int argc, char** argv) {
 
   hl::Engine engine(model);
   engine.run(ids, 1);
+  // The scan first: it checks the position (and that there is a next token)
+  // before the slower parts run.
+  const hl::AblationScan scan = engine.ablation_scan(o.mode, o.position, {});
   const hl::Trace& tr = engine.trace();
-  if (tr.T < 2) throw hl::Error("the text has 1 token: the scan needs a next token to predict");
-  if (o.position > tr.T - 2) {
-    throw hl::Error("position " + std::to_string(o.position) + " is outside 0.." +
-                    std::to_string(tr.T - 2) + " (the positions with a next token)");
-  }
   const std::vector<hl::HeadTypeScores> text_scores =
       hl::head_type_scores_all(tr.attn_probs.data(), cfg.n_layer, cfg.n_head, tr.ids);
   hl::RepeatedSequenceProbe probe;  // as headlight eval's defaults
   probe.half_len = std::min(64, cfg.n_positions / 2);
   const std::vector<hl::HeadTypeScores> probe_scores = hl::probe_head_type_scores(model, probe);
 
-  const hl::AblationScan scan = engine.ablation_scan(o.mode, o.position, {});
   hl::PruningOptions pruning;
   pruning.mode = o.mode;
   pruning.rescan_every = o.rescan_every;
