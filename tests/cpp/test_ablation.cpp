@@ -88,10 +88,22 @@ TEST_CASE("ablation scan: each head's delta equals a manual mute-and-rerun bit f
             max_delta = std::max(max_delta, std::fabs(delta_loss));
           }
         }
+        // Heads in groups of 1 and of 3 (of 4) through the layers above: the same bits.
+        int grouped = 0;
+        for (const int group : {1, 3}) {
+          const hl::AblationScan small =
+              hl::ablation_scan(session, mode, means, position, {}, group * (T - 1));
+          grouped += std::memcmp(small.delta_mean_loss.data(), scan.delta_mean_loss.data(),
+                                 scan.delta_mean_loss.size() * sizeof(float)) == 0 &&
+                     std::memcmp(small.delta_logprob.data(), scan.delta_logprob.data(),
+                                 scan.delta_logprob.size() * sizeof(float)) == 0;
+        }
+        CHECK(grouped == 2);
         std::printf("[ablation] %s %s%s: %d of %d heads bit-identical to mute-and-rerun, max "
-                    "diff %.3g (largest |delta mean loss| %.3g)\n",
+                    "diff %.3g (largest |delta mean loss| %.3g); groups of 1 and 3 heads: %d of "
+                    "2 scans identical\n",
                     name, hl::ablation_mode_name(mode), based ? " on top of edits" : "", same,
-                    cfg.n_layer * H, max_diff, max_delta);
+                    cfg.n_layer * H, max_diff, max_delta, grouped);
         CHECK(same == cfg.n_layer * H);
         CHECK(max_delta > 0.0f);  // the ablations are real, so the equality is a real check
       }

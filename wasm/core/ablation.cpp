@@ -17,11 +17,6 @@ namespace hl {
 
 namespace {
 
-// Rows of one batch through the layers above an ablated head: heads go in
-// groups of at most this many rows (G * T), which bounds the scratch (GPT-2
-// small at 1024 tokens: one head at a time) without costing small models.
-constexpr int kMaxBatchRows = 1024;
-
 // The scan's activations for G sequences of T tokens (N = G * T rows; the
 // scan passes T - 1 of the text's T).
 struct ScanScratch {
@@ -149,7 +144,7 @@ void ablate_head(Session& session, int layer, int head, AblationMode mode,
 }
 
 AblationScan ablation_scan(Session& session, AblationMode mode, const std::vector<float>& means,
-                           int position, const std::vector<char>& skip) {
+                           int position, const std::vector<char>& skip, int max_batch_rows) {
   const Model& model = session.model();
   const ModelConfig& cfg = model.config;
   const int L = cfg.n_layer, H = cfg.n_head, C = cfg.n_embd, D = cfg.d_head();
@@ -183,7 +178,7 @@ AblationScan ablation_scan(Session& session, AblationMode mode, const std::vecto
   // causal attention lets it change no other position (its key and value
   // serve its own query only), so positions 0..T-2 come out the same.
   const int Tq = T - 1;
-  const int G = std::max(1, std::min(H, kMaxBatchRows / Tq));  // sequences per batch
+  const int G = std::max(1, std::min(H, max_batch_rows / Tq));  // sequences per batch
   ScanScratch s(cfg, G, Tq);
   SerialRows rows;
   const bool mlp = !cfg.attn_only;

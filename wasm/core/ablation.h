@@ -59,8 +59,13 @@ struct AblationScan {
 // excepted, when skip is not empty) on top of session's edits, from its
 // current trace (a pending update is finished first). means is (L, H, D)
 // for mean mode (may be empty for zero). position in [0, T - 2]; T >= 2.
+// The heads of a layer go through the layers above in groups of at most
+// max_batch_rows rows (G sequences of T - 1 positions, at least one): that
+// bounds the scratch (GPT-2 small at 1024 tokens: one head at a time)
+// without costing small models; the figures do not depend on it.
 AblationScan ablation_scan(Session& session, AblationMode mode, const std::vector<float>& means,
-                           int position, const std::vector<char>& skip = {});
+                           int position, const std::vector<char>& skip = {},
+                           int max_batch_rows = 1024);
 
 struct PruningOptions {
   AblationMode mode = AblationMode::zero;
