@@ -472,3 +472,84 @@ TEST_CASE("session: top-k is sorted, probabilities agree with the logits, loss i
     CHECK(std::isnan(s.trace().token_loss[0]));
   }
 }
+
+// A replaced z (mean and resample ablation, HeadEdits) acts after its layer's
+// attention, as a gain does: an incremental rerun, and update_at() then
+// finish_head(), must equal a full run with the same edits bit for bit.
+TEST_CASE("session: a replaced z reruns bit for bit like a full run") {
+  for (const char* name : kFixtures) {
+    CAPTURE(name);
+    const auto model = load_fixture(name);
+    const hl::ModelConfig& cfg = model->config;
+    const int T = std::min(cfg.n_positions, 29), D = cfg.d_head();
+    const std::vector<int> ids = make_ids(T, cfg.vocab_size, 23);
+    hl::Session plain(model);
+    plain.run(ids);
+    // A (D) vector for every position (a mean) and a (T, D) block (resample).
+    std::vector<float> mean(D), rows(static_cast<size_t>(T) * D);
+    for (int d = 0; d < D; d++) mean[d] = 0.01f * static_cast<float>(d % 7) - 0.03f;
+    for (size_t i = 0; i < rows.size(); i++) rows[i] = 0.02f * static_cast<float>(i % 11) - 0.1f;
+
+    for (int l = 0; l < cfg.n_layer; l++) {
+      CAPTURE(l);
+      const int h = (l + 2) % cfg.n_head;
+      hl::Session edited(model);
+      edited.run(ids);
+      edited.set_head_gain(cfg.n_layer - 1, 1, 0.5f);  // a gain beside the replacements
+      edited.set_head_z(l, h, mean);
+      edited.set_head_z(cfg.n_layer - 1, 0, rows);
+      CHECK(edited.update() == std::min(l, cfg.n_layer - 1));
+      hl::Session full(model);
+      full.set_head_edits(edited.head_edits());
+      full.run(ids);
+      check_traces_identical(edited.trace(), full.trace());
+      // The trace's head_z is z before edits: layers up to l keep theirs.
+      const size_t upto = static_cast<size_t>(l + 1) * T * cfg.n_embd;
+      CHECK(std::memcmp(edited.trace().head_z.data(), plain.trace().head_z.data(),
+                        upto * sizeof(float)) == 0);
+      const float moved = max_abs_diff(edited.trace().logits.data(), plain.trace().logits.data(),
+                                       plain.trace().logits.size());
+      CHECK(moved > 0.0f);
+
+      // Two phases: update_at(t), finish_head().
+      hl::Session phased(model);
+      phased.run(ids);
+      phased.set_head_edits(edited.head_edits());
+      phased.update_at(T / 2);
+      phased.finish_head();
+      check_traces_identical(phased.trace(), full.trace());
+
+      // Back to the head's own z: the unedited trace, bit for bit.
+      edited.clear_head_edits();
+      CHECK(!edited.edited());
+      edited.update();
+      check_traces_identical(edited.trace(), plain.trace());
+      std::printf("[session] %s: z of %d.%d replaced by a mean, of %d.0 per position: logits "
+                  "moved %.3g; rerun, two-phase and restore bit for bit\n",
+                  name, l, h, cfg.n_layer - 1, moved);
+    }
+  }
+}
+
+TEST_CASE("session: a replaced z of the wrong size or length names the head") {
+  const auto model = load_fixture("tiny-gpt");
+  const hl::ModelConfig& cfg = model->config;
+  const int D = cfg.d_head();
+  hl::Session s(model);
+  const std::string size = error_of([&] { s.set_head_z(1, 2, std::vector<float>(D + 1)); });
+  const std::string range = error_of([&] { s.set_head_z(2, 0, std::vector<float>(D)); });
+  std::vector<float> nan_z(D, 0.0f);
+  nan_z[1] = NAN;
+  const std::string nan = error_of([&] { s.set_head_z(0, 3, nan_z); });
+  s.set_head_z(1, 3, std::vector<float>(static_cast<size_t>(5) * D, 0.0f));  // 5 positions
+  const std::string length = error_of([&] { s.run(make_ids(7, cfg.vocab_size, 1)); });
+  std::printf("[session] errors:\n  %s\n  %s\n  %s\n  %s\n", size.c_str(), range.c_str(),
+              nan.c_str(), length.c_str());
+  CHECK(size.find("head 1.2") != std::string::npos);
+  CHECK(range.find("head 2.0 out of range") != std::string::npos);
+  CHECK(nan.find("head 0.3") != std::string::npos);
+  CHECK(length.find("head 1.3 has 5 positions, the text 7") != std::string::npos);
+  CHECK(s.trace().T == 0);  // the refused run left no trace
+  s.run(make_ids(5, cfg.vocab_size, 1));  // the right length runs
+  CHECK(s.trace().T == 5);
+}

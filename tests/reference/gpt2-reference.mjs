@@ -4,7 +4,8 @@
 //
 // Model: pre-LN transformer, learned positions, causal softmax attention with
 // scale 1/sqrt(D), tanh-GELU MLP (absent when attn_only), final ln_f, LM head
-// tied to wte. Head gains multiply each head's output z before c_proj.
+// tied to wte. Head gains multiply each head's output z before c_proj; a
+// head's z may first be replaced (mean and resample ablation).
 //
 // Shape letters: L layers, H heads, C = n_embd, D = C / H, T tokens, V vocab.
 import { readFileSync } from 'node:fs';
@@ -161,19 +162,40 @@ function gainOf(headGains, L, H) {
   return (l, h) => headGains[l * H + h];
 }
 
+// Replaced z as [{ layer, head, z }], z (D) for every position (a mean) or
+// (T, D) one row per position (resample); returns (l, h, i) -> the row of
+// query i, or null for the head's own z.
+function zReplacementOf(zReplace, T, D) {
+  const byHead = new Map();
+  for (const { layer, head, z } of zReplace ?? []) {
+    if (z.length !== D && z.length !== T * D) {
+      throw new Error(`reference: replaced z of head ${layer}.${head} needs ${D} or ${T * D} values`);
+    }
+    byHead.set(`${layer}.${head}`, z);
+  }
+  return (l, h, i) => {
+    const z = byHead.get(`${l}.${h}`);
+    if (!z) return null;
+    const at = z.length === D ? 0 : i * D;
+    return (d) => z[at + d];
+  };
+}
+
 // ---------------------------------------------------------------- forward --
 
 // ids: token ids (T <= n_positions). Returns
 //   logits   Float64Array (T, V)
 //   attn     Float64Array (L, H, T, T)   softmax probabilities, causal
-//   z        Array(L) of Float64Array (T, H, D): head outputs before gains
+//   z        Array(L) of Float64Array (T, H, D): head outputs before gains and replacements
 //   residual Array(L+1) of Float64Array (T, C): input of each layer; [L] feeds ln_f
+// options: headGains (gainOf), zReplace (zReplacementOf): z' = gain * (replaced z or z).
 export function referenceForward(model, ids, options = {}) {
   const { n_layer: L, n_head: H, n_embd: C, vocab_size: V, layer_norm_epsilon: eps } = model.config;
   const D = C / H;
   const T = ids.length;
   if (T < 1 || T > model.config.n_positions) throw new Error(`reference: T = ${T} out of range`);
   const gain = gainOf(options.headGains, L, H);
+  const replaced = zReplacementOf(options.zReplace, T, D);
 
   let x = new Float64Array(T * C);
   for (let t = 0; t < T; t++) {
@@ -211,11 +233,12 @@ export function referenceForward(model, ids, options = {}) {
         }
         const row = ((l * H + h) * T + i) * T;
         for (let j = 0; j <= i; j++) attn[row + j] = scores[j] / sum;
+        const replacement = replaced(l, h, i);
         for (let d = 0; d < D; d++) {
           let value = 0;
           for (let j = 0; j <= i; j++) value += attn[row + j] * qkv[j * 3 * C + 2 * C + h * D + d];
           z[(i * H + h) * D + d] = value;
-          zGained[i * C + h * D + d] = value * gain(l, h);
+          zGained[i * C + h * D + d] = (replacement ? replacement(d) : value) * gain(l, h);
         }
       }
     }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "attribution.h"
+#include "ablation.h"
 #include "config.h"
 #include "engine.h"
 #include "error.h"
@@ -340,6 +341,26 @@ class JsEngine {
     });
   }
 
+  // hl::Engine::ablation_scan: every head ablated alone ("zero" or "mean",
+  // the mean over the current text) on top of the current edits; position
+  // -1 = T - 2. delta_mean_loss, delta_logprob: (L, H).
+  val ablationScan(const std::string& mode, int position) {
+    return guarded("ablationScan", [&] {
+      const hl::AblationScan scan =
+          loaded().ablation_scan(hl::parse_ablation_mode(mode), position, {});
+      val result = success();
+      result.set("mode", std::string(hl::ablation_mode_name(scan.mode)));
+      result.set("position", scan.position);
+      result.set("mean_loss", scan.mean_loss);
+      result.set("logprob", scan.logprob);
+      result.set("delta_mean_loss", copy_to_js("Float32Array", scan.delta_mean_loss.data(),
+                                               scan.delta_mean_loss.size()));
+      result.set("delta_logprob",
+                 copy_to_js("Float32Array", scan.delta_logprob.data(), scan.delta_logprob.size()));
+      return result;
+    });
+  }
+
   // hl::attention_similarity of the heads of the engine's trace (L*H, L*H).
   val attentionSimilarity() {
     return guarded("attentionSimilarity", [&] {
@@ -352,6 +373,33 @@ class JsEngine {
       result.set("n_heads", config.n_layer * config.n_head);
       result.set("T", trace.T);
       result.set("similarity", copy_to_js("Float32Array", similarity.data(), similarity.size()));
+      return result;
+    });
+  }
+
+  // hl::Engine::pruning_curve on the current text, from the unedited model:
+  // order / random_order (L * H) heads as l * H + h, mean_loss /
+  // random_mean_loss (L * H + 1).
+  val pruningCurve(const std::string& mode, int rescan_every, double seed) {
+    return guarded("pruningCurve", [&] {
+      hl::PruningOptions options;
+      options.mode = hl::parse_ablation_mode(mode);
+      options.rescan_every = rescan_every;
+      if (!(seed >= 0 && seed <= 9007199254740991.0)) {
+        throw hl::Error("seed must be a whole number >= 0");
+      }
+      options.seed = static_cast<uint64_t>(seed);
+      const hl::PruningCurve curve = loaded().pruning_curve(options, {});
+      val result = success();
+      result.set("mode", std::string(hl::ablation_mode_name(curve.mode)));
+      result.set("rescan_every", curve.rescan_every);
+      result.set("order", copy_to_js("Int32Array", curve.order.data(), curve.order.size()));
+      result.set("mean_loss",
+                 copy_to_js("Float32Array", curve.mean_loss.data(), curve.mean_loss.size()));
+      result.set("random_order",
+                 copy_to_js("Int32Array", curve.random_order.data(), curve.random_order.size()));
+      result.set("random_mean_loss", copy_to_js("Float32Array", curve.random_mean_loss.data(),
+                                                curve.random_mean_loss.size()));
       return result;
     });
   }
@@ -531,6 +579,8 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("gradientImportance", &JsEngine::gradientImportance)
       .function("attentionSimilarity", &JsEngine::attentionSimilarity)
       .function("logitLens", &JsEngine::logitLens)
+      .function("ablationScan", &JsEngine::ablationScan)
+      .function("pruningCurve", &JsEngine::pruningCurve)
       .function("decode", &JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);

@@ -86,18 +86,56 @@ std::vector<int> special_token_ids(const Tokenizer& tokenizer) {
   return ids;
 }
 
+std::vector<int> probe_sequence(const Model& model, const RepeatedSequenceProbe& probe, int s) {
+  return repeated_random_tokens(probe.half_len, model.config.vocab_size,
+                                special_token_ids(model.tokenizer),
+                                probe.seed * 1000003ull + static_cast<uint64_t>(s));
+}
+
+namespace {
+
+void check_probe(const ModelConfig& cfg, const RepeatedSequenceProbe& probe) {
+  const int n = probe.half_len;
+  if (n < 2 || 2 * n > cfg.n_positions) {
+    throw Error("repeated-sequence probe: half length " + std::to_string(n) +
+                " must be >= 2 with 2n <= n_positions = " + std::to_string(cfg.n_positions));
+  }
+  if (probe.n_sequences < 1) throw Error("repeated-sequence probe: needs at least one sequence");
+}
+
+}  // namespace
+
+std::vector<HeadTypeScores> probe_head_type_scores(std::shared_ptr<const Model> model,
+                                                   const RepeatedSequenceProbe& probe) {
+  const ModelConfig& cfg = model->config;
+  check_probe(cfg, probe);
+  std::vector<HeadTypeScores> mean(static_cast<size_t>(cfg.n_layer) * cfg.n_head);  // (L * H)
+  Session session(model, 1);
+  for (int s = 0; s < probe.n_sequences; ++s) {
+    const std::vector<int> ids = probe_sequence(*model, probe, s);
+    session.run(ids);
+    const std::vector<HeadTypeScores> scores = head_type_scores_all(
+        session.trace().attn_probs.data(), cfg.n_layer, cfg.n_head, ids);
+    const float w = 1.0f / probe.n_sequences;
+    for (size_t i = 0; i < mean.size(); ++i) {
+      mean[i].previous_token += scores[i].previous_token * w;
+      mean[i].first_token += scores[i].first_token * w;
+      mean[i].duplicate_token += scores[i].duplicate_token * w;
+      mean[i].induction += scores[i].induction * w;
+      mean[i].local += scores[i].local * w;
+      mean[i].entropy += scores[i].entropy * w;
+    }
+  }
+  return mean;
+}
+
 ProbeResult run_repeated_sequence_probe(std::shared_ptr<const Model> model,
                                         const RepeatedSequenceProbe& probe) {
   const ModelConfig& cfg = model->config;
   const int n = probe.half_len;
   const int T = 2 * n;
-  if (n < 2 || T > cfg.n_positions) {
-    throw Error("repeated-sequence probe: half length " + std::to_string(n) +
-                " must be >= 2 with 2n <= n_positions = " + std::to_string(cfg.n_positions));
-  }
-  if (probe.n_sequences < 1) throw Error("repeated-sequence probe: needs at least one sequence");
+  check_probe(cfg, probe);
   const int LH = cfg.n_layer * cfg.n_head;
-  const std::vector<int> excluded = special_token_ids(model->tokenizer);
 
   ProbeResult result;
   result.heads.n_layer = cfg.n_layer;
@@ -107,9 +145,7 @@ ProbeResult run_repeated_sequence_probe(std::shared_ptr<const Model> model,
   result.heads.first_token.assign(LH, 0.0f);
   Session session(model, 1);
   for (int s = 0; s < probe.n_sequences; ++s) {
-    // Sequence s gets its own stream, so adding sequences keeps the first ones.
-    const std::vector<int> ids = repeated_random_tokens(
-        n, cfg.vocab_size, excluded, probe.seed * 1000003ull + static_cast<uint64_t>(s));
+    const std::vector<int> ids = probe_sequence(*model, probe, s);
     session.run(ids);
     const Trace& trace = session.trace();
     const float* att = trace.attn_probs.data();  // (L, H, T, T)

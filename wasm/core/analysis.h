@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "head_types.h"
 #include "model.h"
 #include "validation.h"
 
@@ -69,6 +70,15 @@ struct ProbeResult {
 // generator of our own so that a seed gives the same tokens everywhere.
 std::vector<int> repeated_random_tokens(int half_len, int vocab_size,
                                         const std::vector<int>& excluded, uint64_t seed);
+
+// Sequence s (0 .. n_sequences-1) of the probe on model: each has its own
+// stream, so adding sequences keeps the first ones.
+std::vector<int> probe_sequence(const Model& model, const RepeatedSequenceProbe& probe, int s);
+
+// Every head's six type scores (head_types.h) on the probe, averaged over its
+// sequences: (L * H), as head_type_scores_all. Same checks as below.
+std::vector<HeadTypeScores> probe_head_type_scores(std::shared_ptr<const Model> model,
+                                                   const RepeatedSequenceProbe& probe);
 
 // Runs the probe on model. Throws hl::Error if 2 * half_len exceeds
 // n_positions or half_len < 2.

@@ -100,14 +100,19 @@ void block_after_qkv_forward(const BlockPass& p, const BlockActivations& a, int 
     });
   }
 
-  // residual_2 = input + (gain * z) @ c_proj + b
+  // residual_2 = input + (gain * z) @ c_proj + b, z replaced first where
+  // z_replace says (a gain of 1 when there are none: x * 1 is x, bit for bit)
   const float* proj_in = a.z;
-  if (p.head_gain) {
+  if (p.head_gain || p.z_replace) {
     for (int r = r0; r < r1; ++r) {
+      const int t = r % T;  // position within its sequence
       for (int h = 0; h < H; ++h) {
-        const float* zh = a.z + static_cast<size_t>(r) * C + h * D;
+        const ZReplacement* rep = p.z_replace && p.z_replace[h].z ? &p.z_replace[h] : nullptr;
+        const float* zh = rep ? rep->z + static_cast<size_t>(t) * rep->row_stride
+                              : a.z + static_cast<size_t>(r) * C + h * D;
+        const float gain = p.head_gain ? p.head_gain[h] : 1.0f;
         float* gh = a.z_gained + static_cast<size_t>(r) * C + h * D;
-        for (int d = 0; d < D; ++d) gh[d] = zh[d] * p.head_gain[h];
+        for (int d = 0; d < D; ++d) gh[d] = zh[d] * gain;
       }
     }
     proj_in = a.z_gained;

@@ -4,6 +4,7 @@
 // llm.c's gpt2_forward serves training and inference alike:
 //
 //   residual_2 = input + (head_gain * attention(ln_1(input))) @ c_proj + b
+//   (a head's z may first be replaced: mean and resample ablation, ZReplacement)
 //   output     = residual_2 + gelu(ln_2(residual_2) @ c_fc + b) @ mlp.c_proj + b
 //
 // (pre-LN GPT-2, causal attention scaled by 1/sqrt(D), tanh GELU; no MLP for
@@ -77,7 +78,8 @@ struct BlockActivations {
   float* qkv = nullptr;          // (N, 3C) c_attn output: q | k | v, head h at [h*D, (h+1)*D)
   float* attn_probs = nullptr;   // (B, H, T, T) causal softmax, zero above the diagonal
   float* z = nullptr;            // (N, C) head outputs before gains, head h at [h*D, (h+1)*D)
-  float* z_gained = nullptr;     // (N, C) z times the head gains, c_proj's input (with gains)
+  float* z_gained = nullptr;     // (N, C) z (or its replacement) times the head gains, c_proj's
+                                 // input (with gains or replacements)
   float* residual_2 = nullptr;   // (N, C) after the attention block; may be output itself
   float* ln_2 = nullptr;         // (N, C) ln_2 output (may share ln_1's buffer); unused without MLP
   float* ln_2_mean = nullptr;    // (N) may be nullptr
@@ -85,6 +87,16 @@ struct BlockActivations {
   float* fc = nullptr;           // (N, F) c_fc output, before GELU
   float* fc_gelu = nullptr;      // (N, F) GELU of fc; may be fc itself (GELU runs in place)
   float* output = nullptr;       // (N, C) the block's output: residual_2 plus the MLP's
+};
+
+// A head's z replaced before its gain and c_proj (mean and resample
+// ablation): query row t of the head reads z + t * row_stride, D floats;
+// row_stride 0 gives every row the same (D) vector (a mean), D reads a (T, D)
+// block (another text's z at the same position). z nullptr: the head keeps
+// its own z. With B sequences, row t of every sequence reads row t.
+struct ZReplacement {
+  const float* z = nullptr;
+  int row_stride = 0;
 };
 
 // What a pass of one block runs with.
@@ -97,6 +109,7 @@ struct BlockPass {
   const float* head_gain;     // (H) multiplies each head's z before c_proj; nullptr: none
   bool mlp;                   // run the MLP (false: output = residual_2)
   RowRunner& rows;
+  const ZReplacement* z_replace = nullptr;  // (H) replaced z, before the gains; nullptr: none
 };
 
 // The whole block over all N rows: ln_1, c_attn, attention, (gains), c_proj

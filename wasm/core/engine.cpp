@@ -36,19 +36,19 @@ void Engine::run(const std::vector<int>& ids, int top_k) {
 }
 
 int Engine::run_with_baseline(const std::vector<int>& ids, int top_k) {
-  const std::vector<float> gains = session_.head_gains();  // (L, H) the edits, put back below
-  const bool edited = std::any_of(gains.begin(), gains.end(), [](float g) { return g != 1.0f; });
-  if (edited) session_.clear_head_gains();
+  const HeadEdits edits = session_.head_edits();  // put back below
+  const bool edited = session_.edited();
+  if (edited) session_.clear_head_edits();
   try {
     run(ids, top_k);
     keep_baseline();
   } catch (...) {
-    set_head_gains(gains.data(), gains.size());  // the caller's gains stay, as run() keeps them
+    session_.set_head_edits(edits);  // the caller's edits stay, as run() keeps them
     throw;
   }
   has_baseline_ = true;
   if (!edited) return model_->config.n_layer;
-  set_head_gains(gains.data(), gains.size());
+  session_.set_head_edits(edits);
   return session_.update();
 }
 
@@ -130,6 +130,65 @@ void Engine::set_head_gains(const float* gains, size_t n) {
 
 void Engine::clear_head_gains() { session_.clear_head_gains(); }
 
+const std::vector<float>& Engine::reference_head_z(const std::vector<int>& ids, int* T) {
+  const ModelConfig& cfg = model_->config;
+  std::vector<int> ref = ids;
+  if (ref.empty()) {
+    if (!has_trace_) throw Error("no text run yet: run one or give a reference text");
+    ref = session_.trace().ids;
+  }
+  if (ref.size() > static_cast<size_t>(cfg.n_positions)) ref.resize(cfg.n_positions);
+  if (ref != reference_ids_ || reference_z_.empty()) {
+    reference_z_ = unedited_head_z(model_, ref);
+    reference_ids_ = ref;
+  }
+  *T = static_cast<int>(reference_ids_.size());
+  return reference_z_;
+}
+
+std::vector<float> Engine::reference_means(const std::vector<int>& ids) {
+  int T = 0;
+  const std::vector<float>& head_z = reference_head_z(ids, &T);
+  return mean_head_z(head_z, model_->config, T);
+}
+
+void Engine::set_head_mean(int layer, int head, const std::vector<int>& reference_ids) {
+  session_.head_gain(layer, head);  // names an out-of-range head first
+  ablate_head(session_, layer, head, AblationMode::mean, reference_means(reference_ids));
+}
+
+void Engine::set_head_resample(int layer, int head, const std::vector<int>& other_ids) {
+  session_.head_gain(layer, head);
+  if (other_ids.empty()) {
+    throw Error("resample ablation of head " + std::to_string(layer) + "." +
+                std::to_string(head) + " needs another text");
+  }
+  int T = 0;
+  const std::vector<float>& head_z = reference_head_z(other_ids, &T);
+  session_.set_head_z(layer, head, head_rows(head_z, model_->config, T, layer, head));
+}
+
+void Engine::clear_head_z(int layer, int head) { session_.set_head_z(layer, head, {}); }
+
+void Engine::clear_head_edits() { session_.clear_head_edits(); }
+
+AblationScan Engine::ablation_scan(AblationMode mode, int position,
+                                   const std::vector<int>& mean_reference) {
+  check_trace();
+  session_.update();  // the trace of the current edits
+  const std::vector<float> means =
+      mode == AblationMode::mean ? reference_means(mean_reference) : std::vector<float>{};
+  return hl::ablation_scan(session_, mode, means, position == -1 ? session_.trace().T - 2 : position);
+}
+
+PruningCurve Engine::pruning_curve(const PruningOptions& options,
+                                   const std::vector<int>& mean_reference) {
+  check_trace();
+  const std::vector<float> means =
+      options.mode == AblationMode::mean ? reference_means(mean_reference) : std::vector<float>{};
+  return hl::pruning_curve(model_, session_.trace().ids, options, means);
+}
+
 void Engine::check_trace() const {
   if (!has_trace_) throw Error("nothing to update: call run() first");
 }
@@ -173,16 +232,17 @@ const Trace& Engine::trace() {
 
 void Engine::hold_attention() {
   held_run_ = runs_;
-  held_gains_ = session_.head_gains();
+  held_edits_ = session_.head_edits();
 }
 
 int Engine::attention_changed_from() const {
   const ModelConfig& cfg = model_->config;
   if (held_run_ != runs_) return 0;
-  const std::vector<float>& gains = session_.head_gains();
-  for (size_t i = 0; i < gains.size(); i++) {
+  const HeadEdits& edits = session_.head_edits();
+  for (size_t i = 0; i < edits.gains.size(); i++) {
     // Bits, as Session compares gains: 0 and -0 are different edits to it.
-    if (std::memcmp(&gains[i], &held_gains_[i], sizeof(float)) != 0) {
+    if (std::memcmp(&edits.gains[i], &held_edits_.gains[i], sizeof(float)) != 0 ||
+        edits.z[i] != held_edits_.z[i]) {
       return std::min(cfg.n_layer, static_cast<int>(i / cfg.n_head) + 1);
     }
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ablation.h"
 #include "model.h"
 #include "session.h"
 
@@ -75,6 +76,28 @@ class Engine {
   void clear_head_gains();
   const std::vector<float>& head_gains() const { return session_.head_gains(); }
 
+  // Mean ablation: head (layer, head)'s z replaced by its mean over all
+  // positions of reference_ids, computed by the unedited model; empty
+  // reference_ids: the ids of the trace (the current text).
+  void set_head_mean(int layer, int head, const std::vector<int>& reference_ids);
+  // Resample ablation: z taken from the same position of the unedited model
+  // run on other_ids, which must have as many tokens as the text it is run
+  // with (else the run throws naming the head).
+  void set_head_resample(int layer, int head, const std::vector<int>& other_ids);
+  // The head's own z again (its gain stays).
+  void clear_head_z(int layer, int head);
+  // Every edit: gains 1, every head its own z.
+  void clear_head_edits();
+  const HeadEdits& head_edits() const { return session_.head_edits(); }
+
+  // The exact ablation scan (ablation.h) on top of the current edits, at
+  // position (-1: T - 2, the last with a next token), means for mean mode
+  // from mean_reference (empty: the trace's ids).
+  AblationScan ablation_scan(AblationMode mode, int position,
+                             const std::vector<int>& mean_reference);
+  // The pruning curves (ablation.h) on the trace's ids, from the unedited model.
+  PruningCurve pruning_curve(const PruningOptions& options, const std::vector<int>& mean_reference);
+
   // Session::update: reruns from the lowest edited layer; returns it (L if none).
   int update();
   // The rerun's first phase (Session::update_at) at position t, -1 = the
@@ -98,8 +121,8 @@ class Engine {
   // The caller keeps this pass's attention (e.g. the page drew it).
   // attention_changed_from() then says from which layer the attention of the
   // current pass may differ from it: 0 after a run since (or none held),
-  // else the layer after the lowest one whose gains differ (a gain acts
-  // after its layer's attention), L when none do.
+  // else the layer after the lowest one whose edits differ (gain or
+  // replaced z, both act after their layer's attention), L when none do.
   void hold_attention();
   int attention_changed_from() const;
 
@@ -108,6 +131,11 @@ class Engine {
   void keep_baseline();
   // Unedited probability of token id at position t; NaN when unknown.
   float baseline_prob(int t, int id) const;
+  // The unedited model's head_z (L, T', H, D) on ids (empty: the trace's),
+  // kept for the last ids asked; T' in *T.
+  const std::vector<float>& reference_head_z(const std::vector<int>& ids, int* T);
+  // Each head's mean z (L, H, D) over reference ids (empty: the trace's).
+  std::vector<float> reference_means(const std::vector<int>& ids);
 
   std::shared_ptr<const Model> model_;
   Session session_;
@@ -117,7 +145,9 @@ class Engine {
   // Full runs so far, and which one (and gains) the held attention is of.
   long runs_ = 0;
   long held_run_ = -1;
-  std::vector<float> held_gains_;  // (L, H)
+  HeadEdits held_edits_;
+  std::vector<int> reference_ids_;     // ids of reference_z_ (cut to n_positions)
+  std::vector<float> reference_z_;     // (L, T', H, D)
 };
 
 }  // namespace hl

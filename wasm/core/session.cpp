@@ -12,7 +12,8 @@
 //
 // Two shortcuts keep that: (1) the first layer of a rerun reuses its cached
 // attention (attn_probs, head_z), which depends only on residual[l] and the
-// weights, not on the gains (they multiply z afterwards); it starts at the
+// weights, not on the gains (they multiply z afterwards) nor on a replaced z
+// (HeadEdits: it takes z's place after attention); it starts at the
 // gain multiply and c_proj. (2) The LM head may run one position first
 // (update_at) and the rest later (finish_head), and so may the last layer
 // after its keys and values: attention is per query row, a GEMM's columns
@@ -38,13 +39,48 @@ namespace hl {
 namespace {
 
 // Block l of model's pass over one sequence of T tokens, the gains (H) its
-// heads' z are multiplied by.
-BlockPass block_pass(const Model& model, int l, int T, const float* gain, RowRunner& rows) {
+// heads' z are multiplied by, after the replacements z_replace (H or nullptr).
+BlockPass block_pass(const Model& model, int l, int T, const float* gain, RowRunner& rows,
+                     const ZReplacement* z_replace) {
   return BlockPass{model.config, model.weights.layers[l], model.packed[l], 1, T, gain,
-                   !model.config.attn_only, rows};
+                   !model.config.attn_only, rows, z_replace};
+}
+
+std::string head_name(int layer, int head) {
+  return std::to_string(layer) + "." + std::to_string(head);
 }
 
 }  // namespace
+
+ZReplacement z_replacement_of(const std::vector<float>& z, int D) {
+  if (z.empty()) return ZReplacement{};
+  return ZReplacement{z.data(), z.size() == static_cast<size_t>(D) ? 0 : D};
+}
+
+void lm_head_logits(const Model& model, const float* x, int n, float* ln, float* logits) {
+  const ModelConfig& cfg = model.config;
+  const Weights& w = model.weights;
+  layernorm_forward(ln, nullptr, nullptr, x, w.ln_f_w, w.ln_f_b, n, cfg.n_embd,
+                    cfg.layer_norm_epsilon);
+  gemm_packed(logits, ln, model.packed_lm_head.data(), nullptr, n, cfg.n_embd, cfg.vocab_size);
+}
+
+LogSoftmaxRow log_softmax_row(const float* row, int V, float* e) {
+  // log-softmax: log p(v) = row[v] - max - log(sum exp(row - max))
+  float max = row[0];
+  for (int v = 1; v < V; v++) max = std::max(max, row[v]);
+  for (int v = 0; v < V; v++) e[v] = row[v] - max;
+  exp_forward(e, e, V);
+  double sum = 0.0;  // V terms: accumulate in double so large vocabularies stay accurate
+  for (int v = 0; v < V; v++) sum += e[v];
+  return {max, sum, static_cast<float>(std::log(sum))};
+}
+
+float mean_loss_of(const float* token_loss, int T) {
+  double loss_sum = 0.0;  // in position order, as one pass over the rows sums them
+  for (int t = 0; t + 1 < T; t++) loss_sum += token_loss[t];
+  return T >= 2 ? static_cast<float>(loss_sum / (T - 1)) : std::numeric_limits<float>::quiet_NaN();
+}
 
 // Activations of one layer, sized once for n_positions tokens so that a pass
 // never allocates per layer. Trace buffers (which depend on T) are resized
@@ -85,7 +121,9 @@ Session::Session(std::shared_ptr<const Model> model, int top_k)
   if (top_k_ < 1) throw Error("top_k must be at least 1, got " + std::to_string(top_k_));
   const ModelConfig& cfg = model_->config;
   const size_t P = cfg.n_positions, C = cfg.n_embd;
-  gains_.assign(static_cast<size_t>(cfg.n_layer) * cfg.n_head, 1.0f);
+  edits_.gains.assign(static_cast<size_t>(cfg.n_layer) * cfg.n_head, 1.0f);
+  edits_.z.assign(static_cast<size_t>(cfg.n_layer) * cfg.n_head, {});
+  z_replace_.assign(static_cast<size_t>(cfg.n_layer) * cfg.n_head, ZReplacement{});
   pending_last_gains_.assign(cfg.n_head, 1.0f);
   dirty_from_ = cfg.n_layer;
   Scratch& s = *scratch_;
@@ -108,6 +146,7 @@ void Session::run(const std::vector<int>& ids) {
     }
   }
   const int T = std::min(static_cast<int>(ids.size()), cfg.n_positions);
+  check_z_rows(T);
   const size_t L = cfg.n_layer, H = cfg.n_head, C = cfg.n_embd, V = cfg.vocab_size;
 
   // Buffers first, then the sizes: if an allocation fails, the old trace
@@ -156,8 +195,8 @@ void Session::forward_layers(int first_layer, bool reuse_first_attention, int la
       last_attend_ = attend;
       last_queries_pending_ = false;
     }
-    const float* gain = gains_.data() + static_cast<size_t>(l) * H;  // (H)
-    const BlockPass pass = block_pass(*model_, l, T, gain, s.rows);
+    const float* gain = edits_.gains.data() + static_cast<size_t>(l) * H;  // (H)
+    const BlockPass pass = block_pass(*model_, l, T, gain, s.rows, layer_z_replace(l));
     const BlockActivations a = s.block(trace_, l, C, H);
     if (!attend) {
       block_after_qkv_forward(pass, a, t0, t1, /*attend=*/false);
@@ -182,7 +221,7 @@ void Session::forward_layers(int first_layer, bool reuse_first_attention, int la
 void Session::layer_rows(int l, int t0, int t1, bool attend, const float* gain) {
   const ModelConfig& cfg = model_->config;
   Scratch& s = *scratch_;
-  const BlockPass pass = block_pass(*model_, l, trace_.T, gain, s.rows);
+  const BlockPass pass = block_pass(*model_, l, trace_.T, gain, s.rows, layer_z_replace(l));
   block_after_qkv_forward(pass, s.block(trace_, l, cfg.n_embd, cfg.n_head), t0, t1, attend);
 }
 
@@ -195,29 +234,21 @@ void Session::forward_head_rows(int t0, int t1) {
   if (t0 >= t1) return;
   const ModelConfig& cfg = model_->config;
   const int T = trace_.T, C = cfg.n_embd, V = cfg.vocab_size, K = trace_.top_k;
-  const Weights& w = model_->weights;
   Scratch& s = *scratch_;
   Trace& tr = trace_;
 
   // logits[t0..t1) = ln_f(residual[L][t0..t1)) @ wte^T   (t1 - t0, V)
   const float* x = tr.residual.data() + (static_cast<size_t>(cfg.n_layer) * T + t0) * C;
-  layernorm_forward(s.ln_out.data(), nullptr, nullptr, x, w.ln_f_w, w.ln_f_b, t1 - t0, C,
-                    cfg.layer_norm_epsilon);
-  gemm_packed(tr.logits.data() + static_cast<size_t>(t0) * V, s.ln_out.data(),
-              model_->packed_lm_head.data(), nullptr, t1 - t0, C, V);
+  lm_head_logits(*model_, x, t1 - t0, s.ln_out.data(),
+                 tr.logits.data() + static_cast<size_t>(t0) * V);
 
   const float nan = std::numeric_limits<float>::quiet_NaN();
   for (int t = t0; t < t1; t++) {
     const float* row = tr.logits.data() + static_cast<size_t>(t) * V;  // (V)
-    // log-softmax: log p(v) = row[v] - max - log(sum exp(row - max))
-    float max = row[0];
-    for (int v = 1; v < V; v++) max = std::max(max, row[v]);
     float* e = s.exp_row.data();
-    for (int v = 0; v < V; v++) e[v] = row[v] - max;
-    exp_forward(e, e, V);
-    double sum = 0.0;  // V terms: accumulate in double so large vocabularies stay accurate
-    for (int v = 0; v < V; v++) sum += e[v];
-    const float log_sum = static_cast<float>(std::log(sum));
+    const LogSoftmaxRow ls = log_softmax_row(row, V, e);
+    const float max = ls.max, log_sum = ls.log_sum;
+    const double sum = ls.sum;
 
     // Top-k by insertion into a sorted list of K; ties keep the lower id first.
     int* top_ids = tr.top_k_ids.data() + static_cast<size_t>(t) * K;
@@ -240,12 +271,7 @@ void Session::forward_head_rows(int t0, int t1) {
 }
 
 void Session::finish_mean_loss() {
-  Trace& tr = trace_;
-  const int T = tr.T;
-  double loss_sum = 0.0;  // in position order, as one pass over the rows sums them
-  for (int t = 0; t + 1 < T; t++) loss_sum += tr.token_loss[t];
-  tr.mean_loss = T >= 2 ? static_cast<float>(loss_sum / (T - 1))
-                        : std::numeric_limits<float>::quiet_NaN();
+  trace_.mean_loss = mean_loss_of(trace_.token_loss.data(), trace_.T);
 }
 
 void Session::set_top_k(int top_k) {
@@ -255,15 +281,12 @@ void Session::set_top_k(int top_k) {
 
 void Session::set_head_gain(int layer, int head, float gain) {
   const ModelConfig& cfg = model_->config;
-  const std::string name = std::to_string(layer) + "." + std::to_string(head);
-  if (layer < 0 || layer >= cfg.n_layer || head < 0 || head >= cfg.n_head) {
-    throw Error("head " + name + " out of range: model has " + std::to_string(cfg.n_layer) +
-                " layers x " + std::to_string(cfg.n_head) + " heads");
-  }
+  check_head(layer, head);
   if (!std::isfinite(gain)) {
-    throw Error("gain for head " + name + " must be a finite number, got " + std::to_string(gain));
+    throw Error("gain for head " + head_name(layer, head) + " must be a finite number, got " +
+                std::to_string(gain));
   }
-  float& g = gains_[static_cast<size_t>(layer) * cfg.n_head + head];
+  float& g = edits_.gains[static_cast<size_t>(layer) * cfg.n_head + head];
   // Compare bits, not values: 0 and -0 give different signed zeros downstream.
   if (std::memcmp(&g, &gain, sizeof(float)) != 0) {
     g = gain;
@@ -272,13 +295,101 @@ void Session::set_head_gain(int layer, int head, float gain) {
 }
 
 float Session::head_gain(int layer, int head) const {
+  check_head(layer, head);
+  return edits_.gains[static_cast<size_t>(layer) * model_->config.n_head + head];
+}
+
+void Session::check_head(int layer, int head) const {
   const ModelConfig& cfg = model_->config;
   if (layer < 0 || layer >= cfg.n_layer || head < 0 || head >= cfg.n_head) {
-    throw Error("head " + std::to_string(layer) + "." + std::to_string(head) +
-                " out of range: model has " + std::to_string(cfg.n_layer) + " layers x " +
-                std::to_string(cfg.n_head) + " heads");
+    throw Error("head " + head_name(layer, head) + " out of range: model has " +
+                std::to_string(cfg.n_layer) + " layers x " + std::to_string(cfg.n_head) +
+                " heads");
   }
-  return gains_[static_cast<size_t>(layer) * cfg.n_head + head];
+}
+
+void Session::set_head_z(int layer, int head, std::vector<float> z) {
+  const ModelConfig& cfg = model_->config;
+  check_head(layer, head);
+  const size_t D = cfg.d_head();
+  if (z.size() % D != 0 || z.size() / D > static_cast<size_t>(cfg.n_positions)) {
+    throw Error("replaced z for head " + head_name(layer, head) + " has " +
+                std::to_string(z.size()) + " values: expected " + std::to_string(D) +
+                " (a mean) or T x " + std::to_string(D) + " (one row per position)");
+  }
+  for (float v : z) {
+    if (!std::isfinite(v)) {
+      throw Error("replaced z for head " + head_name(layer, head) + " holds a non-finite value");
+    }
+  }
+  // The pending pass (update_at) finishes with the z it started with, whose
+  // memory the assignment below may free.
+  finish_head();
+  const size_t i = static_cast<size_t>(layer) * cfg.n_head + head;
+  edits_.z[i] = std::move(z);
+  z_replace_[i] = z_replacement_of(edits_.z[i], cfg.d_head());
+  dirty_from_ = std::min(dirty_from_, layer);
+}
+
+bool Session::head_z_replaced(int layer, int head) const {
+  check_head(layer, head);
+  return !edits_.z[static_cast<size_t>(layer) * model_->config.n_head + head].empty();
+}
+
+void Session::set_head_edits(const HeadEdits& edits) {
+  const ModelConfig& cfg = model_->config;
+  const size_t LH = static_cast<size_t>(cfg.n_layer) * cfg.n_head;
+  if (edits.gains.size() != LH || edits.z.size() != LH) {
+    throw Error("head edits: expected " + std::to_string(LH) + " heads (" +
+                std::to_string(cfg.n_layer) + " x " + std::to_string(cfg.n_head) + ")");
+  }
+  for (size_t i = 0; i < LH; i++) {
+    const int l = static_cast<int>(i / cfg.n_head), h = static_cast<int>(i % cfg.n_head);
+    set_head_gain(l, h, edits.gains[i]);
+    if (edits.z[i] != edits_.z[i]) set_head_z(l, h, edits.z[i]);
+  }
+}
+
+void Session::clear_head_edits() {
+  const ModelConfig& cfg = model_->config;
+  for (int l = 0; l < cfg.n_layer; l++) {
+    for (int h = 0; h < cfg.n_head; h++) {
+      set_head_gain(l, h, 1.0f);
+      if (head_z_replaced(l, h)) set_head_z(l, h, {});
+    }
+  }
+}
+
+bool Session::edited() const {
+  for (float g : edits_.gains) {
+    if (g != 1.0f) return true;
+  }
+  for (const std::vector<float>& z : edits_.z) {
+    if (!z.empty()) return true;
+  }
+  return false;
+}
+
+void Session::check_z_rows(int T) const {
+  const ModelConfig& cfg = model_->config;
+  const size_t D = cfg.d_head();
+  for (size_t i = 0; i < edits_.z.size(); i++) {
+    const size_t rows = edits_.z[i].size() / D;
+    if (rows > 1 && rows != static_cast<size_t>(T)) {
+      throw Error("resampled z for head " +
+                  head_name(static_cast<int>(i / cfg.n_head), static_cast<int>(i % cfg.n_head)) +
+                  " has " + std::to_string(rows) + " positions, the text " + std::to_string(T));
+    }
+  }
+}
+
+const ZReplacement* Session::layer_z_replace(int l) const {
+  const int H = model_->config.n_head;
+  const ZReplacement* layer = z_replace_.data() + static_cast<size_t>(l) * H;
+  for (int h = 0; h < H; h++) {
+    if (layer[h].z) return layer;
+  }
+  return nullptr;
 }
 
 void Session::clear_head_gains() {
@@ -305,6 +416,7 @@ void Session::rerun_from(int layer) {
                 std::to_string(cfg.n_layer) + " layers");
   }
   if (trace_.T == 0) throw Error("nothing to rerun: run a text first");
+  check_z_rows(trace_.T);
   // A pass left half done by update_at() is finished first: the reruns
   // below start from a trace where every layer is whole.
   finish_head();
@@ -325,6 +437,7 @@ int Session::update_at(int t) {
   // A pass left pending is finished first: this one may reuse the last
   // layer's attention, which that pass computed for its one row only.
   finish_head();
+  check_z_rows(trace_.T);
   const int from = dirty_from_;
   if (from >= cfg.n_layer) return cfg.n_layer;
   // The last layer runs its queries, attention, c_proj and MLP for query
@@ -333,7 +446,7 @@ int Session::update_at(int t) {
   forward_layers(from, /*reuse_first_attention=*/true, t, t + 1);
   dirty_from_ = cfg.n_layer;
   forward_head_rows(t, t + 1);
-  const float* gain = gains_.data() + static_cast<size_t>(cfg.n_layer - 1) * cfg.n_head;
+  const float* gain = edits_.gains.data() + static_cast<size_t>(cfg.n_layer - 1) * cfg.n_head;
   std::copy(gain, gain + cfg.n_head, pending_last_gains_.begin());  // sized in the constructor
   head_pending_ = true;
   head_row_done_ = t;
@@ -352,7 +465,7 @@ void Session::finish_head() {
     // reused since; layer norm is per row, so the same bits), then the q
     // columns of c_attn.
     Scratch& s = *scratch_;
-    const BlockPass pass = block_pass(*model_, last, T, gain, s.rows);
+    const BlockPass pass = block_pass(*model_, last, T, gain, s.rows, layer_z_replace(last));
     const BlockActivations a = s.block(trace_, last, cfg.n_embd, cfg.n_head);
     for (const auto& [r0, r1] : {std::pair<int, int>{0, t}, std::pair<int, int>{t + 1, T}}) {
       block_ln_1_forward(pass, a, r0, r1);

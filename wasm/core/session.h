@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "block.h"
 #include "model.h"
 
 namespace hl {
@@ -17,13 +18,44 @@ struct Trace {
   std::vector<int> ids;           // (T)
   std::vector<float> residual;    // (L+1, T, C) residual[l] = input of layer l; [L] = input of ln_f
   std::vector<float> attn_probs;  // (L, H, T, T)
-  std::vector<float> head_z;      // (L, T, H, D) head outputs before gains
+  std::vector<float> head_z;      // (L, T, H, D) head outputs before gains and replacements
   std::vector<float> logits;      // (T, V)
   std::vector<int> top_k_ids;     // (T, K) most probable next tokens, best first
   std::vector<float> top_k_probs; // (T, K)
   std::vector<float> token_loss;  // (T) -log p(ids[t+1] | ids[..t]); NaN at T-1
   float mean_loss = 0.0f;         // mean over the T-1 defined losses (NaN if T < 2)
 };
+
+// Every head's edit, as data. A gain multiplies the head's z before c_proj
+// (mute = 0); a replaced z takes the place of the head's own z before the
+// gain: mean ablation (one (D) vector: the head's mean z over a reference
+// text, for every position) and resample ablation ((T, D): another text's z
+// at the same position; a text of another length throws naming the head).
+// One (D) vector is a mean: for one token the two are the same thing.
+struct HeadEdits {
+  std::vector<float> gains;             // (L, H), 1 = unedited
+  std::vector<std::vector<float>> z;    // (L, H) each empty (own z), (D) or (T, D)
+};
+
+// Where a block reads head edit z (HeadEdits::z, one head's) from: (D) for
+// every row, or (T, D) row by row; an empty z gives {} (the head's own z).
+ZReplacement z_replacement_of(const std::vector<float>& z, int D);
+
+// The LM head, shared by Session and the ablation scan (ablation.cpp) so
+// that both give the same bits. logits (n, V) = ln_f(x (n, C)) @ wte^T, with
+// ln (n, C) scratch.
+void lm_head_logits(const Model& model, const float* x, int n, float* ln, float* logits);
+// log(sum(exp(row - max))) of one logits row (V), its max and the sum in
+// double (V terms); e (V) receives exp(row - max).
+struct LogSoftmaxRow {
+  float max;
+  double sum;
+  float log_sum;
+};
+LogSoftmaxRow log_softmax_row(const float* row, int V, float* e);
+// Mean of token_loss[0 .. T-2] (the T-1 defined losses) in position order;
+// NaN when T < 2.
+float mean_loss_of(const float* token_loss, int T);
 
 class Session {
  public:
@@ -44,7 +76,20 @@ class Session {
   void set_head_gain(int layer, int head, float gain);
   float head_gain(int layer, int head) const;
   void clear_head_gains();
-  const std::vector<float>& head_gains() const { return gains_; }  // (L, H)
+  const std::vector<float>& head_gains() const { return edits_.gains; }  // (L, H)
+
+  // Replaces head (layer, head)'s z (HeadEdits): z (D) or (T, D); empty
+  // puts the head's own z back. Out-of-range heads, another size or a
+  // non-finite value throw hl::Error naming the head. A pass left pending
+  // by update_at() is finished first, with the edits it started with.
+  void set_head_z(int layer, int head, std::vector<float> z);
+  bool head_z_replaced(int layer, int head) const;
+  // All edits at once; marks for rerun the lowest layer that differs.
+  const HeadEdits& head_edits() const { return edits_; }
+  void set_head_edits(const HeadEdits& edits);
+  // Every gain 1 and every head its own z: the unedited model.
+  void clear_head_edits();
+  bool edited() const;
 
   // Reruns from the lowest layer whose gain changed since the last pass, using
   // the cached residual input of that layer. Returns that layer (L if none).
@@ -90,9 +135,17 @@ class Session {
   void forward_head_rows(int t0, int t1);   // the same for positions [t0, t1), no mean_loss
   void finish_mean_loss();                  // mean_loss from token_loss
 
+  // Checks head (layer, head) is in range; throws naming it.
+  void check_head(int layer, int head) const;
+  // Throws when a (T', D) replaced z does not fit a pass of T tokens.
+  void check_z_rows(int T) const;
+  // Where layer l's replaced z come from (H), nullptr when none is.
+  const ZReplacement* layer_z_replace(int l) const;
+
   std::shared_ptr<const Model> model_;
   int top_k_;
-  std::vector<float> gains_;  // (L, H)
+  HeadEdits edits_;
+  std::vector<ZReplacement> z_replace_;  // (L, H) pointers into edits_.z
   int dirty_from_;            // lowest layer edited since the last pass
   // update_at() left the last layer after its QKV and the head at every
   // position but head_row_done_ to finish_head(), with these gains (H) of

@@ -14,7 +14,7 @@
 
 #include "attribution.h"
 #include "commands.h"
-#include "edits.h"
+#include "cli_parse.h"
 #include "engine.h"
 #include "error.h"
 #include "lens.h"
@@ -42,7 +42,7 @@ struct LensOptions {
   std::string answer, foil;
   bool has_answer = false, has_foil = false;
   int position = -1;  // -1: the last
-  std::vector<hl::HeadEdit> edits;
+  std::vector<HeadEdit> edits;
   bool json = false;
 };
 
@@ -54,10 +54,10 @@ bool parse_args(int argc, char** argv, LensOptions* o) {
       {"--text", [&](const std::string& v) { o->text = v, o->has_text = true; }},
       {"--answer", [&](const std::string& v) { o->answer = v, o->has_answer = true; }},
       {"--foil", [&](const std::string& v) { o->foil = v, o->has_foil = true; }},
-      {"--edit", [&](const std::string& v) { o->edits.push_back(hl::parse_edit(v)); }},
+      {"--edit", [&](const std::string& v) { o->edits.push_back(parse_edit(v)); }},
       {"--position",
        [&](const std::string& v) {
-         if (!hl::parse_int(v, 0, 1 << 30, &o->position)) {
+         if (!parse_int(v, 0, 1 << 30, &o->position)) {
            throw hl::Error("bad --position '" + v + "': expected a whole number >= 0");
          }
        }},
@@ -195,13 +195,17 @@ int cmd_lens(int argc, char** argv) {
   const int foil = o.has_foil ? single_token(*model, "--foil", o.foil) : -1;
 
   hl::Engine engine(model);
-  for (const hl::HeadEdit& e : o.edits) engine.set_head_gain(e.layer, e.head, e.gain);
   // Positions name tokens of the text: a text the model cannot read whole is refused, not cut.
   const std::vector<int> ids = model->tokenizer.encode(o.text);
   if (ids.size() > static_cast<size_t>(model->config.n_positions)) {
     throw hl::Error("the text is " + std::to_string(ids.size()) +
                     " tokens; the model reads at most " +
                     std::to_string(model->config.n_positions) + " (n_positions): shorten it");
+  }
+  // A mean edit replaces the head's z by its mean over this text (unedited model).
+  for (const HeadEdit& e : o.edits) {
+    if (e.mean) engine.set_head_mean(e.layer, e.head, ids);
+    else engine.set_head_gain(e.layer, e.head, e.gain);
   }
   engine.run(ids, kTopK);
   const hl::Trace& tr = engine.trace();

@@ -2,12 +2,15 @@
 // as one JSON object (--json) or as a table for reading in a terminal.
 //
 //   headlight run --model DIR (--text TEXT | --text-file PATH | --ids 1,2,3)
-//                 [--edit L.H=GAIN]... [--top-k K] [--json]
+//                 [--edit L.H=GAIN | --edit L.H=mean]... [--mean-text TEXT]
+//                 [--top-k K] [--json]
+//
+// L.H=mean replaces head L.H's z by its mean over all positions of
+// --mean-text (default: the text run), computed by the unedited model.
 //
 // --dump-logits (not in the usage text) adds the full (T, V) logits to the
 // JSON, at float precision, for the tests that compare with the reference.
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -17,18 +20,14 @@
 #include <string>
 #include <vector>
 
+#include "cli_parse.h"
 #include "commands.h"
-#include "edits.h"
 #include "engine.h"
 #include "error.h"
 #include "model.h"
 #include "model_dir.h"
 
 namespace {
-
-using hl::HeadEdit;
-using hl::parse_edit;
-using hl::parse_int;
 
 struct RunOptions {
   std::string model_dir;
@@ -37,28 +36,12 @@ struct RunOptions {
   std::vector<int> ids;
   bool has_ids = false;
   std::vector<HeadEdit> edits;
+  std::string mean_text;
+  bool has_mean_text = false;
   int top_k = 5;
   bool json = false;
   bool dump_logits = false;
 };
-
-std::vector<int> parse_ids(const std::string& s) {
-  std::vector<int> ids;
-  size_t begin = 0;
-  while (true) {
-    const size_t comma = s.find(',', begin);
-    const std::string item = s.substr(begin, comma == std::string::npos ? comma : comma - begin);
-    int id = 0;
-    if (!parse_int(item, 0, 0x7fffffff, &id)) {
-      throw hl::Error("bad --ids '" + s + "': '" + item +
-                      "' is not a token id (expected comma-separated whole numbers)");
-    }
-    ids.push_back(id);
-    if (comma == std::string::npos) break;
-    begin = comma + 1;
-  }
-  return ids;
-}
 
 // Throws hl::Error for bad values; returns false (after printing) for a usage error.
 bool parse_args(int argc, char** argv, RunOptions* o) {
@@ -86,6 +69,9 @@ bool parse_args(int argc, char** argv, RunOptions* o) {
       n_inputs++;
     } else if (arg == "--edit") {
       o->edits.push_back(parse_edit(value()));
+    } else if (arg == "--mean-text") {
+      o->mean_text = value();
+      o->has_mean_text = true;
     } else if (arg == "--top-k") {
       const std::string k = value();
       if (!parse_int(k, 1, 1 << 20, &o->top_k)) {
@@ -106,6 +92,12 @@ bool parse_args(int argc, char** argv, RunOptions* o) {
   }
   if (n_inputs != 1) {
     std::fputs("headlight run: give exactly one of --text, --text-file, --ids\n", stderr);
+    return false;
+  }
+  const bool any_mean =
+      std::any_of(o->edits.begin(), o->edits.end(), [](const HeadEdit& e) { return e.mean; });
+  if (o->has_mean_text && !any_mean) {
+    std::fputs("headlight run: --mean-text needs an --edit L.H=mean\n", stderr);
     return false;
   }
   return true;
@@ -217,8 +209,18 @@ int cmd_run(int argc, char** argv) {
   const std::shared_ptr<const hl::Model> model = load_model_dir(o.model_dir);
   const std::vector<int> ids = o.has_ids ? o.ids : model->tokenizer.encode(o.text);
 
+  if (o.has_mean_text && o.mean_text.empty()) throw hl::Error("empty --mean-text: no mean to take");
+  // The mean reference: --mean-text, else the text run (as it is run: cut to n_positions).
+  const std::vector<int> mean_ids = o.has_mean_text ? model->tokenizer.encode(o.mean_text) : ids;
+
   hl::Engine engine(model);
-  for (const HeadEdit& e : o.edits) engine.set_head_gain(e.layer, e.head, e.gain);
+  for (const HeadEdit& e : o.edits) {
+    if (e.mean) {
+      engine.set_head_mean(e.layer, e.head, mean_ids);
+    } else {
+      engine.set_head_gain(e.layer, e.head, e.gain);
+    }
+  }
   // The command line has always cut --top-k to the vocabulary, where the page refuses it.
   engine.run(ids, std::min(o.top_k, model->config.vocab_size));
   const hl::Trace& tr = engine.trace();

@@ -5,6 +5,7 @@
 
 int cmd_tokenize(int argc, char** argv);
 int cmd_run(int argc, char** argv);
+int cmd_analyze(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);

@@ -1,4 +1,4 @@
-// headlight: the native command line (tokenize, run, bench, train, eval).
+// headlight: the native command line (tokenize, run, analyze, bench, train, eval).
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -13,7 +13,10 @@ const char* kUsage =
     "  tokenize --model DIR            UTF-8 text on stdin -> token ids\n"
     "  tokenize --model DIR --decode   token ids on stdin -> the exact bytes\n"
     "  tokenize --pretokens            UTF-8 text on stdin -> GPT-2 pre-token end offsets\n"
-    "  run --model DIR --text TEXT [--edit L.H=GAIN]... [--top-k K] --json\n"
+    "  run --model DIR --text TEXT [--edit L.H=GAIN | --edit L.H=mean]... [--mean-text TEXT]\n"
+    "      [--top-k K] --json\n"
+    "  analyze --model DIR (--text TEXT | --ids I,J,...) [--position P] [--mode zero|mean] --json\n"
+    "                                  head types, the exact ablation scan, pruning curves\n"
     "  bench                           kernel and forward-pass benchmarks\n"
     "  train ...                       train a model (see headlight train --help)\n"
     "  eval --model DIR                validation loss and per-head scores\n"
@@ -30,6 +33,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "tokenize") return cmd_tokenize(argc - 1, argv + 1);
     if (command == "run") return cmd_run(argc - 1, argv + 1);
+    if (command == "analyze") return cmd_analyze(argc - 1, argv + 1);
     if (command == "bench") return cmd_bench(argc - 1, argv + 1);
     if (command == "train") return cmd_train(argc - 1, argv + 1);
     if (command == "eval") return cmd_eval(argc - 1, argv + 1);

@@ -105,6 +105,28 @@ export interface LogitLensResult {
   };
 }
 
+/** The exact ablation scan, from ablationScan(). [L x H] arrays are flat, l * H + h. */
+export interface AblationScanResult {
+  ok: true;
+  mode: 'zero' | 'mean';
+  position: number;           // p: the next token followed is ids[p + 1]
+  mean_loss: number;          // the pass with the current edits (the base)
+  logprob: number;            // log p(ids[p + 1]) of the base
+  delta_mean_loss: Float32Array; // [L x H] each head ablated alone, minus the base
+  delta_logprob: Float32Array;   // [L x H]
+}
+
+/** The pruning curves, from pruningCurve(). Heads are numbered l * H + h. */
+export interface PruningCurveResult {
+  ok: true;
+  mode: 'zero' | 'mean';
+  rescan_every: number;
+  order: Int32Array;            // [L*H] least important first (exact scan every rescan_every)
+  mean_loss: Float32Array;      // [L*H + 1] k-th: the first k heads of order removed
+  random_order: Int32Array;     // [L*H] a seeded shuffle
+  random_mean_loss: Float32Array; // [L*H + 1]
+}
+
 export interface Engine {
   loadModel(configJson: string, safetensors: Uint8Array, vocabJson: string, mergesTxt: string):
     ({ ok: true } & ModelInfo) | Fail;
@@ -142,7 +164,7 @@ export interface Engine {
   /**
    * First layer whose attention may differ from the held pass's: 0 after a
    * run since (or none held); else the layer after the lowest one whose
-   * gains differ (a gain acts after its layer's attention); n_layer: none.
+   * edits differ (a gain or a replaced z acts after its layer's attention); n_layer: none.
    */
   attentionChangedFrom(): { ok: true; from_layer: number } | Fail;
   /** Attention probabilities of one layer of the last pass. */
@@ -166,6 +188,13 @@ export interface Engine {
    */
   attentionSimilarity():
     { ok: true; n_heads: number; T: number; similarity: Float32Array /* [LH x LH] */ } | Fail;
+   * Every head ablated alone (zero: gain 0; mean: z replaced by its mean over
+   * the current text, computed by the unedited model) on top of the current
+   * edits; each figure equals a mute-and-rerun bit for bit. position -1: T - 2.
+   */
+  ablationScan(mode: 'zero' | 'mean', position: number): AblationScanResult | Fail;
+  /** Heads removed one by one from the unedited model, importance order and a seeded random order. */
+  pruningCurve(mode: 'zero' | 'mean', rescanEvery: number, seed: number): PruningCurveResult | Fail;
   decode(ids: Int32Array): { ok: true; text: string } | Fail;
   /**
    * Logit lens at one position (-1 = the last; every position with

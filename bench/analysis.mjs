@@ -1,0 +1,78 @@
+// Which-heads-matter benchmark of the wasm engine in Node (one thread), on the
+// page's default model (models/gpt-4l), against the issue's targets:
+//   exact ablation scan (every head alone, zero)   64 tokens <= 300 ms; also 128
+//   pruning curves (exact, re-scan every 4; and the random order beside it)
+//                                                  64 tokens <= 3 s
+// next to one rerun from layer 0 (the naive scan is L x H of those). Median of
+// a few calls (the first warms up); wall and this process's CPU time (on a
+// shared machine the CPU time shows the cost without the other load).
+// Prints a table; asserts nothing. Run by `npm run bench`, or alone with
+// `node bench/analysis.mjs` after scripts/build-wasm.sh.
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import { REPO_ROOT, createModule, expectOk, loadFolder, readModelFolder } from '../tests/node/wasm-helpers.mjs';
+
+const MODEL = 'gpt-4l';
+const CALLS = 5;
+
+// Median wall and CPU ms of fn() over `calls` calls after one warm-up.
+function timeMedian(fn, calls) {
+  const walls = [];
+  const cpus = [];
+  fn();
+  for (let i = 0; i < calls; i++) {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    fn();
+    walls.push(performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
+    cpus.push((cpu.user + cpu.system) / 1e3);
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  return { wall: median(walls), cpu: median(cpus) };
+}
+
+const mod = await createModule();
+const engine = new mod.Engine();
+const info = expectOk(loadFolder(engine, readModelFolder(path.join(REPO_ROOT, 'models', MODEL))), 'loadModel');
+const heads = info.n_layer * info.n_head;
+const prose =
+  'The old lighthouse keeper climbed the stairs every evening to light the lamp, and the ships ' +
+  'that passed the rocks at night never knew his name. One winter a storm broke the glass, and ' +
+  'he carried the lamp up the hill to the church tower, where it burned until the morning. ';
+const allIds = expectOk(engine.tokenize(prose.repeat(4)), 'tokenize').ids;
+
+const rows = [];
+for (const T of [64, 128]) {
+  const ids = allIds.slice(0, T);
+  expectOk(engine.run(ids, 5), 'run');
+  const rerun = timeMedian(() => {
+    engine.setHeadGain(0, 0, 0);
+    expectOk(engine.update(), 'update');
+    engine.setHeadGain(0, 0, 1);
+    expectOk(engine.update(), 'update');
+  }, CALLS);
+  const one = { wall: rerun.wall / 2, cpu: rerun.cpu / 2 };
+  rows.push({ what: `one rerun from layer 0, ${T} tokens`, ...one, target: '' });
+  rows.push({ what: `  naive scan (${heads} reruns), ${T} tokens`, wall: one.wall * heads, cpu: one.cpu * heads, target: '' });
+  for (const mode of ['zero', 'mean']) {
+    const scan = timeMedian(() => expectOk(engine.ablationScan(mode, -1), 'ablationScan'), CALLS);
+    rows.push({ what: `exact scan (${mode}), ${T} tokens`, ...scan, target: T === 64 ? 300 : null });
+    // In reruns: the figure a loaded machine changes least.
+    rows.push({ what: `  = ${(scan.cpu / one.cpu).toFixed(1)} reruns (naive: ${heads})`, wall: NaN, cpu: NaN, target: null });
+  }
+  if (T === 64) {
+    const pruning = timeMedian(() => expectOk(engine.pruningCurve('zero', 4, 1), 'pruningCurve'), 3);
+    rows.push({ what: `pruning curves (zero, re-scan every 4), ${T} tokens`, ...pruning, target: 3000 });
+  }
+}
+
+console.log(`${MODEL} (${info.n_layer} layers x ${info.n_head} heads), wasm in Node, one thread`);
+console.log('what'.padEnd(52) + 'wall ms'.padStart(10) + 'cpu ms'.padStart(10) + '  target');
+for (const { what, wall, cpu, target } of rows) {
+  const verdict = target ? `  <= ${target} ms: ${cpu <= target ? 'met' : 'MISSED'} (cpu)` : '';
+  const ms = (x) => (Number.isNaN(x) ? '' : x.toFixed(1)).padStart(10);
+  console.log(what.padEnd(52) + ms(wall) + ms(cpu) + verdict);
+}
+engine.delete();

@@ -1,0 +1,294 @@
+// The exact ablation scan and the pruning curve: see ablation.h.
+#include "ablation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <utility>
+
+#include "block.h"
+#include "error.h"
+#include "random.h"
+
+namespace hl {
+
+namespace {
+
+// The scan's activations for G sequences of T tokens (N = G * T rows; the
+// scan passes T - 1 of the text's T).
+struct ScanScratch {
+  std::vector<float> x_in, x_out;  // (N, C) residual stream entering / leaving a block
+  std::vector<float> ln;           // (N, C) ln_1 / ln_2 / ln_f output
+  std::vector<float> qkv;          // (N, 3C)
+  std::vector<float> attn;         // (G, H, T, T)
+  std::vector<float> z;            // (N, C) head outputs; (T, C) of the ablated layer first
+  std::vector<float> z_gained;     // (N, C)
+  std::vector<float> fc;           // (N, F) c_fc, GELU in place; empty without MLP
+  std::vector<float> logits;       // (T, V) one sequence at a time
+  std::vector<float> exp_row;      // (V)
+  std::vector<float> token_loss;   // (T)
+
+  ScanScratch(const ModelConfig& cfg, int G, int T) {
+    const size_t N = static_cast<size_t>(G) * T, C = cfg.n_embd;
+    x_in.resize(N * C);
+    x_out.resize(N * C);
+    ln.resize(N * C);
+    qkv.resize(N * 3 * C);
+    attn.resize(static_cast<size_t>(G) * cfg.n_head * T * T);
+    z.resize(N * C);
+    z_gained.resize(N * C);
+    if (!cfg.attn_only) fc.resize(N * cfg.d_mlp());
+    logits.resize(static_cast<size_t>(T) * cfg.vocab_size);
+    exp_row.resize(cfg.vocab_size);
+    token_loss.resize(T);
+  }
+
+  // A block over the rows of x_in into x_out (residual_2 is the output, as
+  // in the Session).
+  BlockActivations block() {
+    BlockActivations a;
+    a.input = x_in.data();
+    a.ln_1 = ln.data();
+    a.qkv = qkv.data();
+    a.attn_probs = attn.data();
+    a.z = z.data();
+    a.z_gained = z_gained.data();
+    a.residual_2 = x_out.data();
+    a.ln_2 = ln.data();
+    a.fc = fc.data();
+    a.fc_gelu = fc.data();
+    a.output = x_out.data();
+    return a;
+  }
+};
+
+// token_loss (T - 1) of x (T - 1, C), the input of ln_f at the positions
+// with a next token, as Session::forward_head_rows computes them; returns
+// their mean as Session's mean_loss.
+float sequence_loss(const Model& model, const std::vector<int>& ids, const float* x,
+                    ScanScratch& s) {
+  const int T = static_cast<int>(ids.size()), V = model.config.vocab_size;
+  lm_head_logits(model, x, T - 1, s.ln.data(), s.logits.data());
+  for (int t = 0; t + 1 < T; t++) {
+    const float* row = s.logits.data() + static_cast<size_t>(t) * V;
+    const LogSoftmaxRow ls = log_softmax_row(row, V, s.exp_row.data());
+    s.token_loss[t] = ls.log_sum - (row[ids[t + 1]] - ls.max);
+  }
+  return mean_loss_of(s.token_loss.data(), T);
+}
+
+}  // namespace
+
+const char* ablation_mode_name(AblationMode mode) {
+  return mode == AblationMode::mean ? "mean" : "zero";
+}
+
+AblationMode parse_ablation_mode(const std::string& name) {
+  if (name == "zero") return AblationMode::zero;
+  if (name == "mean") return AblationMode::mean;
+  throw Error("unknown ablation mode '" + name + "' (expected zero or mean)");
+}
+
+std::vector<float> unedited_head_z(std::shared_ptr<const Model> model, const std::vector<int>& ids) {
+  Session session(std::move(model), 1);
+  session.run(ids);
+  return session.trace().head_z;
+}
+
+std::vector<float> mean_head_z(const std::vector<float>& head_z, const ModelConfig& cfg, int T) {
+  const int L = cfg.n_layer, H = cfg.n_head, D = cfg.d_head(), C = cfg.n_embd;
+  if (T < 1 || head_z.size() != static_cast<size_t>(L) * T * C) {
+    throw Error("mean_head_z: head_z does not hold " + std::to_string(T) + " positions");
+  }
+  std::vector<float> means(static_cast<size_t>(L) * H * D);  // (L, H, D)
+  std::vector<double> sum(C);                                // (C) = (H, D) of one layer
+  for (int l = 0; l < L; l++) {
+    std::fill(sum.begin(), sum.end(), 0.0);
+    for (int t = 0; t < T; t++) {
+      const float* row = head_z.data() + (static_cast<size_t>(l) * T + t) * C;
+      for (int c = 0; c < C; c++) sum[c] += row[c];
+    }
+    for (int c = 0; c < C; c++) means[static_cast<size_t>(l) * C + c] = static_cast<float>(sum[c] / T);
+  }
+  return means;
+}
+
+std::vector<float> head_rows(const std::vector<float>& head_z, const ModelConfig& cfg, int T,
+                             int layer, int head) {
+  const int D = cfg.d_head(), C = cfg.n_embd;
+  std::vector<float> rows(static_cast<size_t>(T) * D);  // (T, D)
+  for (int t = 0; t < T; t++) {
+    const float* z = head_z.data() + (static_cast<size_t>(layer) * T + t) * C + head * D;
+    std::copy(z, z + D, rows.begin() + static_cast<size_t>(t) * D);
+  }
+  return rows;
+}
+
+void ablate_head(Session& session, int layer, int head, AblationMode mode,
+                 const std::vector<float>& means) {
+  if (mode == AblationMode::zero) {
+    session.set_head_gain(layer, head, 0.0f);
+    return;
+  }
+  const ModelConfig& cfg = session.model().config;
+  session.head_gain(layer, head);  // names an out-of-range head before means is read
+  const size_t D = cfg.d_head(), at = (static_cast<size_t>(layer) * cfg.n_head + head) * D;
+  if (means.size() != static_cast<size_t>(cfg.n_layer) * cfg.n_head * D) {
+    throw Error("mean ablation of head " + std::to_string(layer) + "." + std::to_string(head) +
+                " needs the heads' mean z (L x H x D)");
+  }
+  session.set_head_z(layer, head, std::vector<float>(means.begin() + at, means.begin() + at + D));
+}
+
+AblationScan ablation_scan(Session& session, AblationMode mode, const std::vector<float>& means,
+                           int position, const std::vector<char>& skip, int max_batch_rows) {
+  const Model& model = session.model();
+  const ModelConfig& cfg = model.config;
+  const int L = cfg.n_layer, H = cfg.n_head, C = cfg.n_embd, D = cfg.d_head();
+  const size_t LH = static_cast<size_t>(L) * H;
+  session.finish_head();
+  const Trace& tr = session.trace();
+  const int T = tr.T;
+  if (T < 2) throw Error("ablation scan: needs at least 2 tokens (a next token to predict)");
+  if (position < 0 || position > T - 2) {
+    throw Error("ablation scan: position " + std::to_string(position) + " is outside 0.." +
+                std::to_string(T - 2) + " (the positions with a next token)");
+  }
+  if (mode == AblationMode::mean && means.size() != LH * D) {
+    throw Error("ablation scan: mean mode needs the heads' mean z (L x H x D)");
+  }
+  if (!skip.empty() && skip.size() != LH) throw Error("ablation scan: skip needs L x H entries");
+  const HeadEdits& base = session.head_edits();
+  std::vector<ZReplacement> base_z(LH);  // (L, H) the base edits' replaced z
+  for (size_t i = 0; i < LH; i++) base_z[i] = z_replacement_of(base.z[i], D);
+
+  AblationScan scan;
+  scan.mode = mode;
+  scan.position = position;
+  scan.mean_loss = tr.mean_loss;
+  scan.logprob = -tr.token_loss[position];
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  scan.delta_mean_loss.assign(LH, nan);
+  scan.delta_logprob.assign(LH, nan);
+
+  // The last position is left out everywhere: it predicts no token, and
+  // causal attention lets it change no other position (its key and value
+  // serve its own query only), so positions 0..T-2 come out the same.
+  const int Tq = T - 1;
+  const int G = std::max(1, std::min(H, max_batch_rows / Tq));  // sequences per batch
+  ScanScratch s(cfg, G, Tq);
+  SerialRows rows;
+  const bool mlp = !cfg.attn_only;
+  const size_t TC = static_cast<size_t>(T) * C;    // one layer of the trace
+  const size_t QC = static_cast<size_t>(Tq) * C;   // one sequence of the scan
+  std::vector<float> gains(H);       // (H) one layer's gains, with the ablated head's
+  std::vector<ZReplacement> zrep(H);  // (H) the same for replaced z
+
+  for (int l = 0; l < L; l++) {
+    std::vector<int> heads;  // this layer's heads to scan
+    for (int h = 0; h < H; h++) {
+      if (skip.empty() || !skip[static_cast<size_t>(l) * H + h]) heads.push_back(h);
+    }
+    for (size_t first = 0; first < heads.size(); first += G) {
+      const int n = static_cast<int>(std::min<size_t>(G, heads.size() - first));
+      // Layer l, once per head: its attention is the base pass's (its input
+      // is unchanged), then the ablated head's z, c_proj and the MLP, as the
+      // Session's first rerun layer does (block_after_qkv_forward, !attend).
+      // The layers above overwrite s.z: the base z again for each group.
+      std::copy(tr.head_z.begin() + l * TC, tr.head_z.begin() + l * TC + QC, s.z.begin());
+      for (int i = 0; i < n; i++) {
+        const int h = heads[first + i];
+        const size_t lh = static_cast<size_t>(l) * H;
+        std::copy(base.gains.begin() + lh, base.gains.begin() + lh + H, gains.begin());
+        std::copy(base_z.begin() + lh, base_z.begin() + lh + H, zrep.begin());
+        if (mode == AblationMode::zero) {
+          gains[h] = 0.0f;
+        } else {
+          zrep[h] = ZReplacement{means.data() + (lh + h) * D, 0};
+        }
+        const BlockPass pass{cfg, model.weights.layers[l], model.packed[l], 1, Tq, gains.data(),
+                             mlp, rows, zrep.data()};
+        BlockActivations a = s.block();
+        a.input = tr.residual.data() + l * TC;
+        a.residual_2 = a.output = s.x_out.data() + i * QC;
+        block_after_qkv_forward(pass, a, 0, Tq, /*attend=*/false);
+      }
+      // The layers above: the n sequences as one batch, with the base edits.
+      for (int l2 = l + 1; l2 < L; l2++) {
+        std::swap(s.x_in, s.x_out);
+        const size_t lh = static_cast<size_t>(l2) * H;
+        const BlockPass pass{cfg, model.weights.layers[l2], model.packed[l2], n, Tq,
+                             base.gains.data() + lh, mlp, rows, base_z.data() + lh};
+        block_forward(pass, s.block());
+      }
+      for (int i = 0; i < n; i++) {
+        const int h = heads[first + i];
+        const float mean_loss = sequence_loss(model, tr.ids, s.x_out.data() + i * QC, s);
+        const size_t at = static_cast<size_t>(l) * H + h;
+        scan.delta_mean_loss[at] = mean_loss - tr.mean_loss;
+        scan.delta_logprob[at] = tr.token_loss[position] - s.token_loss[position];
+      }
+    }
+  }
+  return scan;
+}
+
+PruningCurve pruning_curve(std::shared_ptr<const Model> model, const std::vector<int>& ids,
+                           const PruningOptions& options, const std::vector<float>& means) {
+  if (options.rescan_every < 1) {
+    throw Error("pruning: rescan every " + std::to_string(options.rescan_every) +
+                " heads: must be at least 1");
+  }
+  const ModelConfig& cfg = model->config;
+  const int H = cfg.n_head, LH = cfg.n_layer * cfg.n_head;
+  Session session(std::move(model), 1);
+  session.run(ids);
+  const int T = session.trace().T;
+  if (T < 2) throw Error("pruning: needs at least 2 tokens (a next token to predict)");
+
+  PruningCurve curve;
+  curve.mode = options.mode;
+  curve.rescan_every = options.rescan_every;
+  curve.mean_loss.push_back(session.trace().mean_loss);
+  std::vector<char> removed(LH, 0);
+  const auto remove = [&](int head, std::vector<int>& order, std::vector<float>& losses) {
+    ablate_head(session, head / H, head % H, options.mode, means);
+    session.update();
+    order.push_back(head);
+    losses.push_back(session.trace().mean_loss);
+  };
+  while (static_cast<int>(curve.order.size()) < LH) {
+    const AblationScan scan = ablation_scan(session, options.mode, means, T - 2, removed);
+    std::vector<int> remaining;
+    for (int i = 0; i < LH; i++) {
+      if (!removed[i]) remaining.push_back(i);
+    }
+    // Least important first; a NaN delta (an infinite loss) last; ties by index.
+    const auto key = [&](int i) {
+      const float d = scan.delta_mean_loss[i];
+      return std::isnan(d) ? std::numeric_limits<float>::infinity() : d;
+    };
+    std::stable_sort(remaining.begin(), remaining.end(),
+                     [&](int a, int b) { return key(a) < key(b); });
+    const int n = std::min<int>(options.rescan_every, static_cast<int>(remaining.size()));
+    for (int i = 0; i < n; i++) {
+      removed[remaining[i]] = 1;
+      remove(remaining[i], curve.order, curve.mean_loss);
+    }
+  }
+
+  session.clear_head_edits();
+  session.update();
+  curve.random_mean_loss.push_back(session.trace().mean_loss);
+  std::vector<int> shuffled(LH);
+  std::iota(shuffled.begin(), shuffled.end(), 0);
+  Rng rng(options.seed);
+  for (int i = LH - 1; i > 0; i--) std::swap(shuffled[i], shuffled[rng.below(i + 1)]);
+  for (int head : shuffled) remove(head, curve.random_order, curve.random_mean_loss);
+  return curve;
+}
+
+}  // namespace hl

@@ -1,0 +1,23 @@
+// Parsing the values of command-line options that more than one command
+// takes (headlight run, analyze, lens): whole numbers, token ids, head edits.
+#pragma once
+#include <string>
+#include <vector>
+
+// Whole-string integer parse into [min, max]; false on anything else (sign
+// where none fits, spaces, overflow).
+bool parse_int(const std::string& s, long min, long max, int* out);
+
+// "1,2,3" -> token ids (whole numbers >= 0); throws hl::Error naming the bad item.
+std::vector<int> parse_ids(const std::string& s);
+
+struct HeadEdit {
+  int layer, head;
+  float gain;
+  bool mean;  // mean ablation instead of a gain
+};
+
+// "L.H=GAIN", e.g. "1.3=0" mutes head 3 of layer 1; "L.H=mean" mean-ablates
+// it. Throws hl::Error naming the flag value and what is wrong with it; the
+// range of L and H is the engine's to check (it names the bad layer or head).
+HeadEdit parse_edit(const std::string& s);
