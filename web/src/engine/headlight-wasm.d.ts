@@ -188,6 +188,7 @@ export interface Engine {
    */
   attentionSimilarity():
     { ok: true; n_heads: number; T: number; similarity: Float32Array /* [LH x LH] */ } | Fail;
+  /**
    * Every head ablated alone (zero: gain 0; mean: z replaced by its mean over
    * the current text, computed by the unedited model) on top of the current
    * edits; each figure equals a mute-and-rerun bit for bit. position -1: T - 2.
