@@ -11,27 +11,12 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
+import { medianMs } from '../scripts/lib/timing.mjs';
 import { REPO_ROOT, createModule, expectOk, loadFolder, readModelFolder } from '../tests/node/wasm-helpers.mjs';
 
 const MODEL = 'gpt-4l';
 const CALLS = 5;
 
-// Median wall and CPU ms of fn() over `calls` calls after one warm-up.
-function timeMedian(fn, calls) {
-  const walls = [];
-  const cpus = [];
-  fn();
-  for (let i = 0; i < calls; i++) {
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    fn();
-    walls.push(performance.now() - t0);
-    const cpu = process.cpuUsage(cpu0);
-    cpus.push((cpu.user + cpu.system) / 1e3);
-  }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  return { wall: median(walls), cpu: median(cpus) };
-}
 
 const mod = await createModule();
 const engine = new mod.Engine();
@@ -47,7 +32,7 @@ const rows = [];
 for (const T of [64, 128]) {
   const ids = allIds.slice(0, T);
   expectOk(engine.run(ids, 5), 'run');
-  const rerun = timeMedian(() => {
+  const rerun = medianMs(() => {
     engine.setHeadGain(0, 0, 0);
     expectOk(engine.update(), 'update');
     engine.setHeadGain(0, 0, 1);
@@ -57,13 +42,13 @@ for (const T of [64, 128]) {
   rows.push({ what: `one rerun from layer 0, ${T} tokens`, ...one, target: '' });
   rows.push({ what: `  naive scan (${heads} reruns), ${T} tokens`, wall: one.wall * heads, cpu: one.cpu * heads, target: '' });
   for (const mode of ['zero', 'mean']) {
-    const scan = timeMedian(() => expectOk(engine.ablationScan(mode, -1), 'ablationScan'), CALLS);
+    const scan = medianMs(() => expectOk(engine.ablationScan(mode, -1), 'ablationScan'), CALLS);
     rows.push({ what: `exact scan (${mode}), ${T} tokens`, ...scan, target: T === 64 ? 300 : null });
     // In reruns: the figure a loaded machine changes least.
     rows.push({ what: `  = ${(scan.cpu / one.cpu).toFixed(1)} reruns (naive: ${heads})`, wall: NaN, cpu: NaN, target: null });
   }
   if (T === 64) {
-    const pruning = timeMedian(() => expectOk(engine.pruningCurve('zero', 4, 1), 'pruningCurve'), 3);
+    const pruning = medianMs(() => expectOk(engine.pruningCurve('zero', 4, 1), 'pruningCurve'), 3);
     rows.push({ what: `pruning curves (zero, re-scan every 4), ${T} tokens`, ...pruning, target: 3000 });
   }
 }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { gpt2Tensors, writeSafetensors } from '../tests/node/random-gpt2.mjs';
+import { medianMs } from '../scripts/lib/timing.mjs';
 import { REPO_ROOT, createModule, expectOk, readModelFolder } from '../tests/node/wasm-helpers.mjs';
 
 const T = 64;
@@ -21,23 +22,6 @@ const TARGET_RATIO = 3;
 const MB = 1024 * 1024;
 const GPT4L_DIR = path.join(REPO_ROOT, 'models/gpt-4l');
 
-// Median wall and CPU ms of `runs` calls of fn after one warm-up call. CPU
-// time is this process's: on a shared machine it shows the wall time an idle
-// one would give.
-function medianMs(fn, runs) {
-  fn();
-  const wall = [], cpu = [];
-  for (let i = 0; i < runs; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    fn();
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1e3);
-  }
-  const mid = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
-  return { wall: mid(wall), cpu: mid(cpu) };
-}
 
 const rows = [];
 

@@ -15,30 +15,13 @@ import { performance } from 'node:perf_hooks';
 
 import { gpt2Tensors, writeSafetensors } from '../tests/node/random-gpt2.mjs';
 import { REPO_ROOT, createModule, expectOk, readModelFolder } from '../tests/node/wasm-helpers.mjs';
+import { medianMs } from '../scripts/lib/timing.mjs';
 import { uniformInts } from '../scripts/lib/random.mjs';
 
 const T = 64;
 const TARGET_RATIO = 1.5;
 const rows = [];
 
-// Median of `runs` calls of fn (after one warm-up): this process's CPU
-// time in ms, which on a shared machine is what the wall time would be
-// without the other load (the wall time is printed beside it).
-function medianMs(fn, runs) {
-  fn();
-  const cpu = [];
-  const wall = [];
-  for (let i = 0; i < runs; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    fn();
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1e3);
-  }
-  const median = (xs) => xs.sort((a, b) => a - b)[runs >> 1];
-  return { cpu: median(cpu), wall: median(wall) };
-}
 
 async function benchModel(label, files, runs) {
   const Module = await createModule();
