@@ -196,6 +196,16 @@ test('run: bad input exits 1 with one stderr line naming the problem', () => {
     [['--model', gpt, '--ids', '1,2,443'], /token id 443 at position 2/],
     [['--model', gpt, '--ids', '1,x'], /bad --ids/],
     [['--model', gpt, '--text', 'hi', '--top-k', '0'], /bad --top-k '0'/],
+    // Issue 19: signs, spaces and hex are refused, as the parser says; a
+    // limit is named; an index too large says so (not "not a whole number").
+    [['--model', gpt, '--text', 'hi', '--edit', ' 0.0=1'], /bad --edit ' 0\.0=1': layer ' 0' is not a whole number/],
+    [['--model', gpt, '--text', 'hi', '--edit', '+0.0=1'], /layer '\+0' is not a whole number/],
+    [['--model', gpt, '--text', 'hi', '--edit', '0.0=0x10'], /gain '0x10' is not a finite number/],
+    [['--model', gpt, '--text', 'hi', '--edit', '0.0= 1'], /gain ' 1' is not a finite number/],
+    [['--model', gpt, '--text', 'hi', '--edit', '0.1048577=1'], /head 1048577 is out of range \(0 to 1048576\)/],
+    [['--model', gpt, '--text', 'hi', '--top-k', '1000000000'], /from 1 to 1048576/],
+    [['--model', gpt, '--text', 'hi there', ...['0', '1', '2', '3'].flatMap((h) => ['--edit', `0.${h}=3e38`])],
+      /the edited model overflows/],
     [['--model', path.join(FIXTURES, 'no-such-model'), '--text', 'hi'], /no-such-model\/config\.json/],
     [['--model', FIXTURES, '--text', 'hi'], /config\.json/],
     [['--model', gpt, '--text-file', path.join(FIXTURES, 'no-such-file.txt')], /no-such-file\.txt/],
@@ -210,4 +220,9 @@ test('run: bad input exits 1 with one stderr line naming the problem', () => {
     assert.equal(lines.length, 1, `${shown}: one stderr line, got ${result.stderr}`);
     assert.match(lines[0], expected, shown);
   }
+  // tokenize with --model and no value names the missing value.
+  const tokenize = headlight(['tokenize', '--model']);
+  assert.equal(tokenize.status, 2);
+  assert.match(tokenize.stderr, /option --model needs a value/);
+  console.log(`tokenize --model: ${tokenize.stderr.trim()}`);
 });

@@ -6,8 +6,24 @@
 
 #include "error.h"
 
-bool parse_int(const std::string& s, long min, long max, int* out) {
+// strtol and strtof skip leading spaces and take '+' (strtof also hex and
+// "inf"): a value that is not written plainly is refused before them.
+bool plain_number(const std::string& s, bool fraction) {
   if (s.empty()) return false;
+  size_t i = s[0] == '-' ? 1 : 0;
+  if (i == s.size()) return false;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool ok = (c >= '0' && c <= '9') ||
+                    (fraction && (c == '.' || c == 'e' || c == 'E' ||
+                                  ((c == '-' || c == '+') && (s[i - 1] == 'e' || s[i - 1] == 'E'))));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool parse_int(const std::string& s, long min, long max, int* out) {
+  if (!plain_number(s, false)) return false;
   char* end = nullptr;
   errno = 0;
   const long v = std::strtol(s.c_str(), &end, 10);
@@ -43,11 +59,17 @@ HeadEdit parse_edit(const std::string& s) {
   const size_t eq = s.find('=');
   if (dot == std::string::npos || eq == std::string::npos || dot > eq) throw bad("no LAYER.HEAD=");
   HeadEdit e{};
-  if (!parse_int(s.substr(0, dot), -(1 << 20), 1 << 20, &e.layer))
-    throw bad("layer is not a whole number");
-  if (!parse_int(s.substr(dot + 1, eq - dot - 1), -(1 << 20), 1 << 20, &e.head)) {
-    throw bad("head is not a whole number");
-  }
+  // The engine checks L and H against the model; here only that they are
+  // plainly written whole numbers of a sane size.
+  const auto index = [&](const std::string& text, const char* what) {
+    int v = 0;
+    if (!plain_number(text, false)) throw bad(std::string(what) + " '" + text + "' is not a whole number");
+    if (!parse_int(text, 0, 1 << 20, &v))
+      throw bad(std::string(what) + " " + text + " is out of range (0 to 1048576)");
+    return v;
+  };
+  e.layer = index(s.substr(0, dot), "layer");
+  e.head = index(s.substr(dot + 1, eq - dot - 1), "head");
   const std::string g = s.substr(eq + 1);
   if (g == "mean") {
     e.gain = 1.0f;
@@ -55,7 +77,7 @@ HeadEdit parse_edit(const std::string& s) {
     return e;
   }
   char* end = nullptr;
-  e.gain = g.empty() ? NAN : std::strtof(g.c_str(), &end);
-  if (g.empty() || *end != '\0' || !std::isfinite(e.gain)) throw bad("gain is not a finite number");
+  e.gain = plain_number(g, true) ? std::strtof(g.c_str(), &end) : NAN;
+  if (!std::isfinite(e.gain) || *end != '\0') throw bad("gain '" + g + "' is not a finite number");
   return e;
 }

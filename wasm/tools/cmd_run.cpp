@@ -75,7 +75,7 @@ bool parse_args(int argc, char** argv, RunOptions* o) {
     } else if (arg == "--top-k") {
       const std::string k = value();
       if (!parse_int(k, 1, 1 << 20, &o->top_k)) {
-        throw hl::Error("bad --top-k '" + k + "': expected a whole number >= 1");
+        throw hl::Error("bad --top-k '" + k + "': expected a whole number from 1 to 1048576");
       }
     } else if (arg == "--json") {
       o->json = true;
@@ -224,6 +224,12 @@ int cmd_run(int argc, char** argv) {
   // The command line has always cut --top-k to the vocabulary, where the page refuses it.
   engine.run(ids, std::min(o.top_k, model->config.vocab_size));
   const hl::Trace& tr = engine.trace();
+  // Gains are any finite numbers here (the page keeps them in [0, 2]): large
+  // ones can overflow float32 and leave no prediction to print.
+  if (!std::all_of(tr.logits.begin(), tr.logits.end(), [](float x) { return std::isfinite(x); })) {
+    throw hl::Error("the edited model overflows: some logits are not finite numbers (are the gains "
+                    "too large?)");
+  }
   if (tr.truncated) {
     std::fprintf(stderr,
                  "headlight run: input has %d tokens; the model reads at most %d (n_positions), "

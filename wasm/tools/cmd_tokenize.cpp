@@ -85,7 +85,11 @@ int cmd_tokenize(int argc, char** argv) {
   bool decode = false, pretokens = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--model" && i + 1 < argc) {
+    if (arg == "--model") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "headlight tokenize: option --model needs a value (%s)\n", kUsageLine);
+        return 2;
+      }
       model_dir = argv[++i];
     } else if (arg == "--decode") {
       decode = true;
