@@ -6,10 +6,18 @@
 # the default model's 16 MiB budget. Trained as gpt-4l (gpt-4l-phases.sh):
 # the induction warm-up on the first two blocks into build/gpt-4l-8k-phase1/,
 # 2,000 near-copy steps into build/gpt-4l-8k-phase1b/, then text. The text
-# run is longer than one session: STAGE=warmup runs the two warm-ups, STAGE=text
-# one text run of TIME_LIMIT_MIN minutes from INIT (default the last warm-up)
-# into OUT (default models/gpt-4l-8k); a later session continues with
-# STAGE=text INIT=<the last run's folder>, and the card lists every run.
+# run is longer than one session, so the recipe runs in stages:
+#   STAGE=phase1   the first warm-up (8,000 steps; about 30 minutes on both
+#                  idle cores);
+#   STAGE=phase1b  the near-copy warm-up from GPT4L_PHASE1 (a committed copy:
+#                  GPT4L_PHASE1=models/training/gpt-4l-8k-phase1);
+#   STAGE=warmup   both; STAGE=text one text run of TIME_LIMIT_MIN minutes
+#                  from INIT (default the last warm-up) into models/gpt-4l-8k;
+#   STAGE=all      everything (the default).
+# A later session continues with STAGE=text INIT=<the last run's folder>
+# (DTYPE=f32 for a run that another continues), and the card lists every run.
+# Runs that a session could not finish are committed under models/training/
+# (not served: the page lists only models/<name>/ folders).
 source "$(dirname "$0")/common.sh"
 GPT4L_TOKENIZER=models/tokenizer-8192
 GPT4L_PHASE1=${GPT4L_PHASE1:-build/gpt-4l-8k-phase1}
@@ -17,8 +25,10 @@ GPT4L_PHASE1B=${GPT4L_PHASE1B:-build/gpt-4l-8k-phase1b}
 source "$(dirname "$0")/gpt-4l-phases.sh"
 prepare
 STAGE=${STAGE:-all}
-if [[ $STAGE == all || $STAGE == warmup ]]; then
+if [[ $STAGE == all || $STAGE == warmup || $STAGE == phase1 ]]; then
   train_gpt4l_phase1
+fi
+if [[ $STAGE == all || $STAGE == warmup || $STAGE == phase1b ]]; then
   train_gpt4l_phase1b
 fi
 if [[ $STAGE == all || $STAGE == text ]]; then
