@@ -4,14 +4,27 @@
 // head-types-reference.mjs) of `headlight run --json`'s attention, the
 // model card's heads (0.1 previous-token; 1.2, 1.5, 1.6 induction), the
 // filter by keyboard, the definitions; screenshots at 1280 and 375 px, light
-// and dark. Prints the figures it checks.
+// and dark. Mean ablation from the edits panel: the page's predictions
+// against `headlight run --edit L.H=mean --json`, and again after a reload
+// from the URL. Prints the figures it checks.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { allHeadTypeScores } from '../reference/head-types-reference.mjs';
-import { DIST_DIR, REPO_ROOT, artifactPath, assertCleanPage, launchChromium, serveStatic, watchPage } from './helpers.mjs';
+import {
+  DIST_DIR,
+  REPO_ROOT,
+  artifactPath,
+  assertCleanPage,
+  launchChromium,
+  maxAbsDiff,
+  predictionState,
+  serveStatic,
+  waitForNewPredictions,
+  watchPage,
+} from './helpers.mjs';
 
 const PREFIX = '/headlight/';
 const HEADLIGHT = resolve(REPO_ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/headlight');
@@ -150,6 +163,77 @@ test('badges match the float64 reference on the default model and text; the filt
       await page.locator('[data-panel="heads"]').screenshot({ path: artifactPath(`head-types-${width}-${scheme}.png`) });
     }
   }
+  assertCleanPage(problems);
+  await context.close();
+});
+
+/** The CLI's top-k at the last position with `edits` (--edit values): "id,id,..." and "p,p,...". */
+function cliPredictions(text, edits) {
+  const args = ['run', '--model', join(DIST_DIR, 'models', model), '--text', text, '--json'];
+  for (const edit of edits) args.push('--edit', edit);
+  const run = spawnSync(HEADLIGHT, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(run.status, 0, run.stderr);
+  const { top_k } = JSON.parse(run.stdout);
+  const last = top_k[top_k.length - 1];
+  return { ids: last.map((p) => p.id).join(','), probs: last.map((p) => p.prob).join(',') };
+}
+
+test('mean ablation from the edits panel equals headlight run --edit L.H=mean, and survives a reload', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  const page = await context.newPage();
+  const problems = watchPage(context, page, server.origin);
+  const text = await openPage(page);
+  const HEAD = '1.6';
+
+  // Mute the head from the grid (keyboard), then choose mean in its edits row.
+  const before = await predictionState(page);
+  const cell = page.locator(`${GRID} button.head[data-layer="1"][data-head="6"]`);
+  await cell.focus();
+  await page.keyboard.press('Space');
+  const muted = await waitForNewPredictions(page, before.revision);
+  const zero = cliPredictions(text, [`${HEAD}=0`]);
+  console.log(`  ${HEAD} muted: page ${muted.probs} vs CLI ${zero.probs}, max diff ${maxAbsDiff(muted.probs, zero.probs).toExponential(2)}`);
+  assert.equal(muted.ids, zero.ids);
+  assert.ok(maxAbsDiff(muted.probs, zero.probs) <= 1e-5);
+
+  const radio = page.locator('[data-role="edit-list"] input[name="ablation-1-6"][value="mean"]');
+  await radio.focus();
+  await page.keyboard.press('Space');
+  const meaned = await waitForNewPredictions(page, muted.revision);
+  await page.waitForFunction(() => /(^|&)mean=1\.6(&|$)/.test(decodeURIComponent(window.location.hash.slice(1))));
+  const hash = await page.evaluate(() => decodeURIComponent(window.location.hash));
+  assert.doesNotMatch(hash, /muted=/, 'a mean-ablated head is not also muted');
+  const mean = cliPredictions(text, [`${HEAD}=mean`]);
+  const diff = maxAbsDiff(meaned.probs, mean.probs);
+  console.log(`  ${HEAD} mean-ablated: page ${meaned.probs} vs CLI ${mean.probs}, max diff ${diff.toExponential(2)}; URL ${hash.slice(0, 40)}...`);
+  assert.equal(meaned.ids, mean.ids, 'the same top-k tokens as the CLI');
+  assert.ok(diff <= 1e-5, `max abs diff ${diff} within 1e-5`);
+  assert.notEqual(meaned.probs, muted.probs, 'mean ablation differs from zero ablation');
+  assert.equal(await page.locator(`${GRID} button.head[data-layer="1"][data-head="6"] .head-state`).textContent(), 'mean');
+  await page.locator('[data-panel="edits"]').screenshot({ path: artifactPath('edits-mean-1280-light.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.setViewportSize({ width: 375, height: 900 });
+  await page.locator('[data-panel="edits"]').screenshot({ path: artifactPath('edits-mean-375-dark.png') });
+
+  // A reload from the URL gives the same predictions and the same choice.
+  await page.reload();
+  await page.waitForSelector(`${GRID} .head-cell[data-head-types]`, { timeout: 30_000 });
+  await page.waitForFunction(
+    (head) => document.querySelector(`[data-role="edit-list"] input[name="ablation-${head}"][value="mean"]`)?.checked === true,
+    '1-6',
+    { timeout: 30_000 },
+  );
+  await page.waitForFunction((probs) => document.querySelector('[data-role="prediction-list"]')?.dataset.probs === probs, meaned.probs, {
+    timeout: 30_000,
+  });
+  const reloaded = await predictionState(page);
+  console.log(`  after reload: ${reloaded.probs}, max diff to the CLI ${maxAbsDiff(reloaded.probs, mean.probs).toExponential(2)}`);
+  assert.ok(maxAbsDiff(reloaded.probs, mean.probs) <= 1e-5);
+
+  // Zero again from the same row, then reset: as trained.
+  await page.locator('[data-role="edit-list"] input[name="ablation-1-6"][value="zero"]').check();
+  await page.waitForFunction(() => /muted=1\.6/.test(decodeURIComponent(window.location.hash)));
+  assert.doesNotMatch(await page.evaluate(() => decodeURIComponent(window.location.hash)), /mean=/);
   assertCleanPage(problems);
   await context.close();
 });
