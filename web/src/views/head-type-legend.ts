@@ -25,7 +25,7 @@ class HeadTypeLegend {
     for (const row of HEAD_TYPE_ROWS) {
       const button = document.createElement('button');
       button.type = 'button';
-      button.className = 'type-filter';
+      button.className = 'button type-filter';
       button.dataset['type'] = row.type;
       button.setAttribute('aria-pressed', 'false');
       button.title = `Dim every head but the ${row.type.replace('_', '-')} heads: ${row.meaning}`;
