@@ -69,8 +69,9 @@ export class EditsView {
       undo.textContent = 'reset';
       undo.setAttribute('aria-label', `Reset head ${headName({ layer, head })} to as trained`);
       item.append(name, value, undo);
-      // An ablated head (muted, or mean-ablated at gain 1): which ablation.
-      if (gain === 0 || (mean && gain === 1)) item.append(ablationChoice(layer, head, mean && gain === 1 ? 'mean' : 'zero'));
+      // Every row, so that a row keeps its height when its gain changes: which
+      // ablation (none checked for a head at another gain).
+      item.append(ablationChoice(layer, head, mean && gain === 1 ? 'mean' : gain === 0 ? 'zero' : null));
       items.push(item);
     }
     this.list.replaceChildren(...items);
@@ -86,12 +87,13 @@ function editText(gain: number, mean: boolean): string {
   return gain === 0 ? 'muted (× 0)' : `its mean × ${formatGain(gain)}`;
 }
 
-/** Two radios, zero and mean, for head layer.head (one group per head). */
-function ablationChoice(layer: number, head: number, mode: 'zero' | 'mean'): HTMLElement {
+/** "ablate: zero / mean", two radios for head layer.head (one group per head); mode null: neither. */
+function ablationChoice(layer: number, head: number, mode: 'zero' | 'mean' | null): HTMLElement {
   const group = document.createElement('span');
   group.className = 'edit-ablation';
   group.setAttribute('role', 'radiogroup');
   group.setAttribute('aria-label', `Ablation of head ${headName({ layer, head })}`);
+  group.append('ablate:');
   for (const [value, text, title] of [
     ['zero', 'zero', 'output × 0'],
     ['mean', 'mean', 'z replaced by its mean over this text, from the unedited model'],
