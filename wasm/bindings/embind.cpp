@@ -24,6 +24,7 @@
 #include "config.h"
 #include "engine.h"
 #include "error.h"
+#include "head_types.h"
 #include "importance.h"
 #include "lens.h"
 #include "model.h"
@@ -200,6 +201,69 @@ class JsEngine {
     return guarded("clearHeadGains", [&] {
       loaded().clear_head_gains();
       return success();
+    });
+  }
+
+  // Mean ablation as the page holds it: flags (L x H, nonzero = the head's z
+  // replaced by its mean over ids, computed by the unedited model). Only the
+  // heads whose edit changes are touched (a replaced z reruns from its layer),
+  // and every mean is taken again when ids differ from the last ones.
+  val setHeadMeans(val flags_js, val ids_js) {
+    return guarded("setHeadMeans", [&] {
+      hl::Engine& engine = loaded();
+      const hl::ModelConfig& config = engine.model().config;
+      const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
+      if (js_length(flags_js, "mean flags") != n) {
+        throw hl::Error("expected " + std::to_string(n) + " mean flags (L x H)");
+      }
+      std::vector<int> flags(n);
+      val(typed_memory_view(n, flags.data())).call<void>("set", flags_js);
+      const std::vector<int> ids = ids_from_js(ids_js);
+      const bool same_ids = ids == mean_ids_;
+      for (size_t i = 0; i < n; ++i) {
+        const int layer = static_cast<int>(i) / config.n_head, head = static_cast<int>(i) % config.n_head;
+        const bool has = !engine.head_edits().z[i].empty();
+        if (flags[i] != 0 && (!has || !same_ids)) engine.set_head_mean(layer, head, ids);
+        if (flags[i] == 0 && has) engine.clear_head_z(layer, head);
+      }
+      mean_ids_ = ids;
+      return success();
+    });
+  }
+
+  // The head-type scores (wasm/core/head_types.h) of every head on the
+  // current trace's attention: six Float32Array [L x H] (l * H + h), each
+  // head's type ("previous_token", ..., "local", "none") at the threshold,
+  // and the threshold. Costs L * H * T^2.
+  val headTypeScores() {
+    return guarded("headTypeScores", [&] {
+      hl::Engine& engine = loaded();
+      const hl::Trace& trace = engine.trace();
+      const hl::ModelConfig& config = engine.model().config;
+      const std::vector<hl::HeadTypeScores> scores =
+          hl::head_type_scores_all(trace.attn_probs.data(), config.n_layer, config.n_head, trace.ids);
+      const size_t n = scores.size();
+      std::vector<float> prev(n), first(n), dup(n), ind(n), local(n), entropy(n);
+      std::vector<std::string> types(n);
+      for (size_t i = 0; i < n; ++i) {
+        prev[i] = scores[i].previous_token;
+        first[i] = scores[i].first_token;
+        dup[i] = scores[i].duplicate_token;
+        ind[i] = scores[i].induction;
+        local[i] = scores[i].local;
+        entropy[i] = scores[i].entropy;
+        types[i] = hl::head_type(scores[i]);
+      }
+      val result = success();
+      result.set("previous_token", copy_to_js("Float32Array", prev.data(), n));
+      result.set("first_token", copy_to_js("Float32Array", first.data(), n));
+      result.set("duplicate_token", copy_to_js("Float32Array", dup.data(), n));
+      result.set("induction", copy_to_js("Float32Array", ind.data(), n));
+      result.set("local", copy_to_js("Float32Array", local.data(), n));
+      result.set("entropy", copy_to_js("Float32Array", entropy.data(), n));
+      result.set("types", strings_to_js(types));
+      result.set("threshold", hl::kHeadTypeThreshold);
+      return result;
     });
   }
 
@@ -521,6 +585,7 @@ class JsEngine {
   }
 
   std::unique_ptr<hl::Engine> engine_;
+  std::vector<int> mean_ids_;  // the ids the mean-ablated heads' means are of
 };
 
 // Bytes of wasm linear memory. Memory only grows, so this is also the peak.
@@ -566,6 +631,8 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("setHeadGain", &JsEngine::setHeadGain)
       .function("setHeadGains", &JsEngine::setHeadGains)
       .function("clearHeadGains", &JsEngine::clearHeadGains)
+      .function("setHeadMeans", &JsEngine::setHeadMeans)
+      .function("headTypeScores", &JsEngine::headTypeScores)
       .function("update", &JsEngine::update)
       .function("updateAt", &JsEngine::updateAt)
       .function("finishUpdate", &JsEngine::finishUpdate)

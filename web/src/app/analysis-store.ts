@@ -23,6 +23,7 @@ import { predictionsOf, predictionsOfPart } from '../views/predictions';
 import type { AnalysisSummary } from './app-api';
 import { HeldAttention } from './held-attention';
 import { LatestRunner } from './latest-runner';
+import { meanFlags } from './mean-ablation';
 import { afterNextPaint } from './paint';
 import type { Frame, FrameReason, ShownPredictions } from './view';
 import type { ViewSet } from './views';
@@ -49,7 +50,7 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const edits = (gains: Float32Array) => gains.some((gain) => gain !== 1);
+const edits = (gains: Float32Array, means: Int32Array) => gains.some((gain) => gain !== 1) || means.some((flag) => flag !== 0);
 
 export class AnalysisStore {
   /**
@@ -155,12 +156,12 @@ export class AnalysisStore {
     const position = this.state.selectedPosition;
     // The drawn tokens are those the part ran (checked when it arrived).
     if (part && analysis && (!core || part.seq > core.seq) && clampPosition(position, part.part.T) === part.part.position) {
-      return { predictions: predictionsOfPart(part.part, analysis.tokens), pass: part.seq, edited: edits(part.part.gains) };
+      return { predictions: predictionsOfPart(part.part, analysis.tokens), pass: part.seq, edited: edits(part.part.gains, part.part.means) };
     }
     if (!core) return null;
     // Ghost bars when the gains of that pass (not the reader's newest ones,
     // which may be on their way to the engine) edit a head.
-    return { predictions: predictionsOf(core.core, clampPosition(position, core.core.T)), pass: core.seq, edited: edits(core.core.gains) };
+    return { predictions: predictionsOf(core.core, clampPosition(position, core.core.T)), pass: core.seq, edited: edits(core.core.gains, core.core.means) };
   }
 
   /** True when `pass` read the same tokens with the same model and top-k as the drawn analysis. */
@@ -202,7 +203,7 @@ export class AnalysisStore {
     try {
       const { core, attention } = await this.client.call(
         'analyze',
-        { text: state.text, gains: state.gains.slice(), topK: TOP_K, position: state.selectedPosition, heldAttention: this.held.version },
+        { text: state.text, gains: state.gains.slice(), means: meanFlags(state), topK: TOP_K, position: state.selectedPosition, heldAttention: this.held.version },
         undefined,
         [],
         onPredictions,

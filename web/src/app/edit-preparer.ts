@@ -10,10 +10,11 @@
 import type { EngineClient } from '../engine/client';
 import { type AppState, TOP_K } from '../state/app-state';
 import { LatestRunner } from './latest-runner';
+import { meanFlags } from './mean-ablation';
 
 export class EditPreparer {
-  /** The gains of the newest aim, until its prepare is sent. */
-  private aimedGains: Float32Array | null = null;
+  /** The gains and mean flags of the newest aim, until its prepare is sent. */
+  private aimed: { gains: Float32Array; means: Int32Array } | null = null;
   /** The last aim asked for: the same aim on the same state is not asked again. */
   private lastAim = '';
   private readonly runner = new LatestRunner(() => this.send());
@@ -28,21 +29,22 @@ export class EditPreparer {
   aim(apply: (ahead: AppState) => void): void {
     const state = this.state;
     if (!state.model || state.text.length === 0) return;
-    const ahead: AppState = { ...state, gains: state.gains.slice() };
+    const ahead: AppState = { ...state, gains: state.gains.slice(), meanHeads: state.meanHeads.slice() };
     apply(ahead);
-    const aim = `${this.drawnSeq()}:${state.selectedPosition}:${ahead.gains.join()}`;
+    const means = meanFlags(ahead);
+    const aim = `${this.drawnSeq()}:${state.selectedPosition}:${ahead.gains.join()}:${means.join()}`;
     if (aim === this.lastAim) return;
     this.lastAim = aim;
-    this.aimedGains = ahead.gains;
+    this.aimed = { gains: ahead.gains, means };
     this.runner.request();
   }
 
   private async send(): Promise<void> {
-    const gains = this.aimedGains;
-    this.aimedGains = null;
-    if (!gains) return;
+    const aimed = this.aimed;
+    this.aimed = null;
+    if (!aimed) return;
     try {
-      await this.client.call('prepare', { text: this.state.text, gains, topK: TOP_K, position: this.state.selectedPosition });
+      await this.client.call('prepare', { text: this.state.text, ...aimed, topK: TOP_K, position: this.state.selectedPosition });
     } catch {
       // Nothing is lost: the click computes the same predictions itself
       // and reports what goes wrong.

@@ -7,6 +7,7 @@ import { editsView } from '../views/edits';
 import { exportView } from '../views/export';
 import { headDetailView } from '../views/head-detail';
 import { headGridView } from '../views/head-grid';
+import { headTypeLegendView } from '../views/head-type-legend';
 import { predictionsView } from '../views/predictions';
 import { presetsView } from '../views/presets';
 import { tokensView } from '../views/tokens';
@@ -15,6 +16,7 @@ import type { Frame, View, ViewContext, ViewFactory } from './view';
 export const VIEWS: readonly ViewFactory[] = [
   presetsView,
   headGridView,
+  headTypeLegendView,
   tokensView,
   predictionsView,
   headDetailView,

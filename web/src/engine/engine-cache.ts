@@ -14,6 +14,7 @@ import type { BaselineResult, Engine, PositionPredictions } from './headlight-wa
 import type {
   AnalysisCore,
   AttentionPart,
+  HeadTypes,
   LoadedModel,
   Methods,
   PredictionsPart,
@@ -60,6 +61,7 @@ interface PreparedEdit {
   ids: Int32Array;       // the cache's ids when it was computed
   topK: number;
   gains: Float32Array;   // [L x H]
+  means: Int32Array;     // [L x H] mean-ablated heads
   at: PositionPredictions;
   computeMs: number;
 }
@@ -105,8 +107,9 @@ export class EngineCache {
     const { text, gains, topK, position, heldAttention } = params;
     const { engine, model } = this;
     const { n_layer, n_head } = model;
-    if (gains.length !== n_layer * n_head) {
-      throw new Error(`expected ${n_layer * n_head} head gains (${n_layer} x ${n_head}), got ${gains.length}`);
+    const means = params.means ?? new Int32Array(n_layer * n_head);
+    if (gains.length !== n_layer * n_head || means.length !== n_layer * n_head) {
+      throw new Error(`expected ${n_layer * n_head} head gains and mean flags (${n_layer} x ${n_head}), got ${gains.length}, ${means.length}`);
     }
     if (text.length === 0) throw new Error('the text is empty: type something to run the model');
 
@@ -133,6 +136,7 @@ export class EngineCache {
       this.baseline = null;
       this.prepared = null;
       unwrap(engine.setHeadGains(gains), 'head gains');
+      unwrap(engine.setHeadMeans(means, ids), 'mean ablation');
       unwrap(engine.runWithBaseline(ids, topK), 'forward pass');
       this.baseline = unwrap(engine.getBaseline(), 'the unedited baseline');
       this.text = text;
@@ -145,9 +149,10 @@ export class EngineCache {
       // a layer's worth of work) while the page paints the bars.
       const T = this.baseline.T;
       const t = position >= 0 && position < T ? position : T - 1;
-      const ready = this.preparedFor(t, gains);
+      const ready = this.preparedFor(t, gains, means);
       this.prepared = null;
       unwrap(engine.setHeadGains(gains), 'head gains');
+      unwrap(engine.setHeadMeans(means, ids), 'mean ablation');
       const at = ready ? ready.at : unwrap(engine.updateAt(t), 'rerun after head edit');
       rerunFrom = at.from_layer;
       positionMs = performance.now() - t1;
@@ -167,6 +172,7 @@ export class EngineCache {
         top_k_tokens: at.top_k_tokens,
         loss: at.loss,
         gains: gains.slice(),
+        means: means.slice(),
         baseline: {
           loss: at.baseline_loss,
           probs_of_top_k: owned(at.baseline_probs),
@@ -209,6 +215,8 @@ export class EngineCache {
       top_k_probs: owned(trace.top_k_probs),
       top_k_tokens: trace.top_k_tokens,
       gains: owned(trace.gains),
+      means: means.slice(),
+      head_types: this.headTypes(),
       // Copies of the cached arrays: the message transfers its buffers.
       baseline: {
         loss: baseline.loss.slice(),
@@ -217,7 +225,7 @@ export class EngineCache {
         top_k_probs: baseline.top_k_probs.slice(),
         top_k_tokens: baseline.top_k_tokens,
         probs_of_top_k: owned(trace.baseline_probs_of_top_k),
-        edited_probs_of_top_1: this.editedProbsOfTop1(trace.top_k_ids, trace.top_k_probs, trace.T, trace.top_k, gains),
+        edited_probs_of_top_1: this.editedProbsOfTop1(trace.top_k_ids, trace.top_k_probs, trace.T, trace.top_k, gains, means),
       },
       rerun_from_layer: rerunFrom,
       attention_from_layer: attentionFrom,
@@ -245,6 +253,13 @@ export class EngineCache {
     return { core, attention };
   }
 
+  /** The trace's head-type scores, as the message carries them (L * H * T^2 work, after the bars). */
+  private headTypes(): HeadTypes {
+    const s = unwrap(this.engine.headTypeScores(), 'head-type scores');
+    const { previous_token, first_token, duplicate_token, induction, local, entropy, types, threshold } = s;
+    return { previous_token, first_token, duplicate_token, induction, local, entropy, types, threshold };
+  }
+
   /**
    * Methods.prepare: the first phase of an analyze with these gains, only
    * on the trace the page holds (same text and top-k, after its first
@@ -253,17 +268,21 @@ export class EngineCache {
   prepare(params: PrepareParams): PrepareResult {
     const { text, gains, topK, position } = params;
     const { n_layer, n_head } = this.model;
+    const means = params.means ?? new Int32Array(n_layer * n_head);
     const nothing = { prepared: false, compute_ms: 0 };
     if (!this.baseline || !this.ids) return nothing;
-    if (text !== this.text || topK !== this.topK || gains.length !== n_layer * n_head) return nothing;
+    if (text !== this.text || topK !== this.topK || gains.length !== n_layer * n_head || means.length !== n_layer * n_head) {
+      return nothing;
+    }
     const T = this.baseline.T;
     const t = position >= 0 && position < T ? position : T - 1;
-    if (this.preparedFor(t, gains)) return { prepared: true, compute_ms: 0 };
+    if (this.preparedFor(t, gains, means)) return { prepared: true, compute_ms: 0 };
     const t0 = performance.now();
     const previous = this.prepared;
     this.prepared = null;
     const what = 'head edit prepared ahead of its click';
     unwrap(this.engine.setHeadGains(gains), what);
+    unwrap(this.engine.setHeadMeans(means, this.ids), what);
     const at = unwrap(this.engine.updateAt(t), what);
     // The gains the engine already held: nothing was rerun, and an edit
     // prepared before for them (at another position) still stands.
@@ -272,7 +291,7 @@ export class EngineCache {
       return nothing;
     }
     const computeMs = performance.now() - t0;
-    this.prepared = { ids: this.ids, topK, gains: gains.slice(), at, computeMs };
+    this.prepared = { ids: this.ids, topK, gains: gains.slice(), means: means.slice(), at, computeMs };
     return { prepared: true, compute_ms: computeMs };
   }
 
@@ -284,10 +303,11 @@ export class EngineCache {
     if (this.prepared) unwrap(this.engine.finishUpdate(), 'head edit prepared ahead of its click');
   }
 
-  /** The prepared edit, if it is the first phase of this position and these gains on the cache's ids and top-k. */
-  private preparedFor(t: number, gains: ArrayLike<number>): PreparedEdit | null {
+  /** The prepared edit, if it is the first phase of this position and these edits on the cache's ids and top-k. */
+  private preparedFor(t: number, gains: ArrayLike<number>, means: ArrayLike<number>): PreparedEdit | null {
     const p = this.prepared;
-    const ok = p && p.ids === this.ids && p.topK === this.topK && p.at.position === t && sameValues(p.gains, gains);
+    const ok =
+      p && p.ids === this.ids && p.topK === this.topK && p.at.position === t && sameValues(p.gains, gains) && sameValues(p.means, means);
     return ok ? p : null;
   }
 
@@ -304,10 +324,11 @@ export class EngineCache {
     T: number,
     K: number,
     gains: Float32Array,
+    means: Int32Array,
   ): Float32Array {
     const baseline = this.baseline!;
     const out = new Float32Array(T).fill(NaN);
-    const edited = gains.some((gain) => gain !== 1);
+    const edited = gains.some((gain) => gain !== 1) || means.some((flag) => flag !== 0);
     const missing: number[] = [];
     for (let t = 0; t < T; t++) {
       const id = baseline.top_k_ids[t * K]!;

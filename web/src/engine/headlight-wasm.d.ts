@@ -105,6 +105,20 @@ export interface LogitLensResult {
   };
 }
 
+/** Head-type scores of every head on the trace's attention (docs/heads.md), from headTypeScores(). [L x H], l * H + h. */
+export interface HeadTypeScoresResult {
+  ok: true;
+  previous_token: Float32Array;
+  first_token: Float32Array;
+  duplicate_token: Float32Array;
+  induction: Float32Array;
+  local: Float32Array;
+  entropy: Float32Array;
+  /** [L x H] each head's type at the threshold: a score name above, or 'none'. */
+  types: string[];
+  threshold: number;
+}
+
 /** The exact ablation scan, from ablationScan(). [L x H] arrays are flat, l * H + h. */
 export interface AblationScanResult {
   ok: true;
@@ -146,6 +160,14 @@ export interface Engine {
   /** All gains at once, [L x H]; only those that differ (bit for bit) count as edits. */
   setHeadGains(gains: Float32Array): { ok: true } | Fail;
   clearHeadGains(): { ok: true } | Fail;
+  /**
+   * Mean ablation, [L x H] flags (nonzero: the head's z replaced by its mean
+   * over ids, computed by the unedited model); only changed heads count as
+   * edits, all means are taken again for other ids. Takes effect on update().
+   */
+  setHeadMeans(flags: Int32Array, ids: Int32Array): { ok: true } | Fail;
+  /** The head-type scores of the current trace (L * H * T^2 work). */
+  headTypeScores(): HeadTypeScoresResult | Fail;
   /** Reruns from the lowest edited layer; returns it (n_layer if nothing changed). */
   update(): { ok: true; from_layer: number } | Fail;
   /**

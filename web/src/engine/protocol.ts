@@ -3,7 +3,10 @@
  * Types only: the worker is a classic script and imports nothing at run time.
  * Shapes use L = n_layer, H = n_head, T = tokens, K = top-k.
  */
-import type { MemoryEstimate, ModelInfo } from './headlight-wasm';
+import type { HeadTypeScoresResult, MemoryEstimate, ModelInfo } from './headlight-wasm';
+
+/** Every head's type scores on a pass's attention (docs/heads.md): [L x H] arrays, types, threshold. */
+export type HeadTypes = Omit<HeadTypeScoresResult, 'ok'>;
 
 export interface Progress {
   /** What is being read, e.g. "engine" or "model.safetensors". */
@@ -36,6 +39,9 @@ export interface Analysis {
   top_k_probs: Float32Array; // [T x K]
   top_k_tokens: string[];    // [T x K]
   gains: Float32Array;       // [L x H] the gains this pass used
+  means: Int32Array;         // [L x H] 1: the head mean-ablated in this pass (its z replaced by its mean over the text)
+  /** The head-type scores of this pass's attention (the edited model's: a muted head moves later layers). */
+  head_types: HeadTypes;
   /**
    * The unedited model (every gain 1) on the same tokens, computed once per
    * text and model by the engine (Engine.runWithBaseline), its fixed part
@@ -93,6 +99,7 @@ export interface PredictionsPart {
   /** -log p(ids[t + 1]) in nats; NaN at T - 1. */
   loss: number;
   gains: Float32Array;         // [L x H] the gains this pass used
+  means: Int32Array;           // [L x H] the mean-ablated heads this pass used
   baseline: {
     /** The unedited model's loss at t. */
     loss: number;
@@ -193,7 +200,9 @@ export interface Methods {
    */
   loadModelFiles: { params: LocalModelFiles; result: LoadedModel };
   /**
-   * Runs text with the given head gains ([L x H], 1 = unchanged, 0 = muted).
+   * Runs text with the given head gains ([L x H], 1 = unchanged, 0 = muted)
+   * and mean ablation (means [L x H], 1 = the head's z replaced by its mean
+   * over the text, computed by the unedited model).
    * The worker reruns only what changed: new text -> full pass; same text and
    * new gains -> rerun from the lowest edited layer. A rerun answers in two
    * messages: first the PredictionsPart of `position` (a 'partial' message),
@@ -207,6 +216,8 @@ export interface Methods {
     params: {
       text: string;
       gains: Float32Array;
+      /** Absent: no head mean-ablated. */
+      means?: Int32Array;
       topK: number;
       position: number;
       heldAttention: number;
@@ -224,7 +235,7 @@ export interface Methods {
    * analysis yet, or the gains the engine holds).
    */
   prepare: {
-    params: { text: string; gains: Float32Array; topK: number; position: number };
+    params: { text: string; gains: Float32Array; means?: Int32Array; topK: number; position: number };
     result: { prepared: boolean; compute_ms: number };
   };
 }

@@ -4,7 +4,7 @@
  * a serialiser. Defaults are left out of the hash, so a fresh page has an
  * empty hash and a shared link carries only what the reader changed.
  *
- *   #model=gpt-4l&text=The+cat+sat&muted=1.3,0.5&gain=2.1:0.5&head=1.3&pos=4
+ *   #model=gpt-4l&text=The+cat+sat&muted=1.3,0.5&gain=2.1:0.5&mean=0.2&head=1.3&pos=4
  *    &view=lines&color=attention&source=mean&hide=edits,picker&embed=1
  *
  * Parsing never throws: a malformed part is skipped and named in `problems`
@@ -45,6 +45,8 @@ export interface UrlState {
   muted: HeadRef[];
   /** Heads at a gain other than 0 and 1. */
   gains: HeadEdit[];
+  /** Mean-ablated heads: z replaced by its mean over the text (docs/heads.md). */
+  mean: HeadRef[];
   head: HeadRef;
   /** Query position; -1 means the last token. */
   pos: number;
@@ -154,6 +156,15 @@ export const PROPERTIES = {
     default: () => [],
     parse: parseGainList,
     serialise: (value: HeadEdit[]) => value.map((e) => `${headName(e)}:${formatGain(e.gain)}`).join(','),
+    equal: sameJson,
+  },
+  mean: {
+    field: 'meanHeads' as const,
+    name: 'mean',
+    expects: 'heads as layer.head, comma-separated (e.g. 1.3,0.5)',
+    default: () => [],
+    parse: parseHeadList,
+    serialise: (value: HeadRef[]) => value.map(headName).join(','),
     equal: sameJson,
   },
   head: {

@@ -1,11 +1,12 @@
 /**
  * What the head grid's hover card says about one head: its name, its gain
- * when edited, its strongest (query -> key) pair in the shown analysis, and
- * what a click does.
+ * when edited, its strongest (query -> key) pair in the shown analysis, its
+ * type and head-type scores (docs/heads.md), and what a click does.
  */
 import type { Analysis } from '../engine/protocol';
 import { formatGain, headName } from '../state/heads';
 import { topAttendedPair } from './heatmap';
+import { headTypeRow, headTypeScoresLine, headTypesOf } from './head-types';
 import { renderTokenText } from './token-text';
 
 export function headTooltip(button: HTMLButtonElement, analysis: Analysis | null): (Node | string)[] {
@@ -36,6 +37,13 @@ export function headTooltip(button: HTMLButtonElement, analysis: Analysis | null
       );
       content.push(line);
     }
+    const i = layer * n_head + head;
+    const types = analysis.head_types;
+    const scores = document.createElement('div');
+    scores.className = 'tooltip-scores';
+    const badges = headTypesOf(types, i).map((type) => headTypeRow(type)!.badge);
+    scores.textContent = `${badges.length > 0 ? `type ${badges.join(', ')}` : 'no type'} (≥ ${Number(types.threshold.toFixed(3))}): ${headTypeScoresLine(types, i)}`;
+    content.push(scores);
   }
   const hint = document.createElement('div');
   hint.className = 'tooltip-hint';

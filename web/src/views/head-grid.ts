@@ -20,6 +20,8 @@ import { formatGain, headName, type HeadRef } from '../state/heads';
 import { AttentionHeatmap } from './heatmap';
 import { GridLabels } from './head-grid-labels';
 import { headTooltip } from './head-grid-tooltip';
+import { headTypeRow, headTypesOf } from './head-types';
+import { meanFlags } from '../app/mean-ablation';
 import type { Tooltip } from './tooltip';
 
 export interface HeadGridActions {
@@ -40,6 +42,8 @@ interface HeadCell {
   button: HTMLButtonElement;
   heatmap: AttentionHeatmap;
   state: HTMLElement;
+  /** The head's type badge (head-types.ts), empty for 'none'. */
+  badge: HTMLElement;
 }
 
 export class HeadGridView {
@@ -146,7 +150,9 @@ export class HeadGridView {
         heatmap.canvas.setAttribute('aria-hidden', 'true');
         const state = document.createElement('span');
         state.className = 'head-state';
-        button.append(heatmap.canvas, state);
+        const badge = document.createElement('span');
+        badge.className = 'head-badge';
+        button.append(heatmap.canvas, state, badge);
         const caption = document.createElement('span');
         caption.className = 'head-caption';
         const select = document.createElement('button');
@@ -160,7 +166,7 @@ export class HeadGridView {
         caption.append(select);
         cell.append(button, caption);
         children.push(cell);
-        this.cells.push({ root: cell, button, heatmap, state });
+        this.cells.push({ root: cell, button, heatmap, state, badge });
       }
     }
     this.grid.replaceChildren(...children);
@@ -193,6 +199,7 @@ export class HeadGridView {
       }
     }
     this.lastRepainted = repainted;
+    this.setTypes(analysis);
     this.analysis = analysis;
     this.drawnIds = analysis.ids.slice();
     this.drawnModel = analysis.model;
@@ -203,6 +210,22 @@ export class HeadGridView {
     // predictions by a frame after a head edit.
     this.revision++;
     this.grid.dataset['revision'] = String(this.revision);
+  }
+
+  /**
+   * Each head's badges (every type it passes, its type first) and
+   * data-head-types, which the legend's filter matches, from the pass's scores.
+   */
+  private setTypes(analysis: Analysis): void {
+    for (const [i, cell] of this.cells.entries()) {
+      const types = headTypesOf(analysis.head_types, i);
+      const key = types.join(' ') || 'none';
+      if (cell.root.dataset['headTypes'] === key) continue;
+      cell.root.dataset['headTypes'] = key;
+      const rows = types.map((type) => headTypeRow(type)!);
+      cell.badge.textContent = rows.map((row) => row.badge).join(' ');
+      cell.badge.title = rows.map((row) => `${row.type.replace('_', '-')}: ${row.meaning}`).join('; ');
+    }
   }
 
   /** Shows mute / gain marks from gains [L x H] at once, before the engine answers. */
@@ -227,6 +250,16 @@ export class HeadGridView {
     }
   }
 
+  /** Marks mean-ablated heads at gain 1 "mean" (flags [L x H]); call after setGains. */
+  setMeans(flags: Int32Array): void {
+    for (const [i, cell] of this.cells.entries()) {
+      const mean = flags[i] === 1 && this.marks[i] === 1;
+      if (cell.button.classList.contains('is-mean') === mean) continue;
+      cell.button.classList.toggle('is-mean', mean);
+      cell.state.textContent = mean ? 'mean' : gainMark(this.marks[i] ?? 1);
+    }
+  }
+
   setSelected(selected: HeadRef): void {
     for (const [i, cell] of this.cells.entries()) {
       const isSelected = Math.floor(i / this.n_head) === selected.layer && i % this.n_head === selected.head;
@@ -248,7 +281,7 @@ export class HeadGridView {
     cell.button.classList.toggle('is-scaled', !muted && gain !== 1);
     cell.button.setAttribute('aria-pressed', String(muted));
     cell.button.dataset['gain'] = String(gain);
-    cell.state.textContent = muted ? 'muted' : gain !== 1 ? `×${formatGain(gain)}` : '';
+    cell.state.textContent = gainMark(gain);
     cell.button.setAttribute(
       'aria-label',
       `Layer ${layer} head ${head}${muted ? ', muted' : gain !== 1 ? `, gain ${formatGain(gain)}` : ''}. ` +
@@ -332,6 +365,11 @@ export class HeadGridView {
   }
 }
 
+/** What a head's corner says about its gain: "muted", "×2" or nothing. */
+function gainMark(gain: number): string {
+  return gain === 0 ? 'muted' : gain !== 1 ? `×${formatGain(gain)}` : '';
+}
+
 /** The gains a grid control changes: the same function for its click and for its prepare. */
 function gridEdit(kind: 'toggle' | 'solo' | 'layer', layer: number, head: number): (state: AppState) => void {
   if (kind === 'layer') return (state) => toggleLayer(state, layer);
@@ -357,9 +395,11 @@ export const headGridView: ViewFactory = ({ root, page, tooltip }) => {
       if (reason === 'gains') {
         grid.setShape(model.n_layer, model.n_head);
         grid.setGains(state.gains);
+        grid.setMeans(meanFlags(state));
       } else if (reason === 'analysis' && analysis) {
         grid.render(analysis, fromLayer);
         grid.setGains(state.gains);
+        grid.setMeans(meanFlags(state));
         grid.setSelected(head);
       } else if (reason === 'selection') {
         grid.setSelected(head);

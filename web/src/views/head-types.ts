@@ -1,0 +1,79 @@
+/**
+ * The head types the grid badges and the legend name (docs/heads.md): the
+ * engine's type names, a short badge, and each definition in plain words.
+ * One table, read by head-grid.ts (badges), head-grid-tooltip.ts (scores)
+ * and head-type-legend.ts (filter and definitions).
+ */
+import type { HeadTypes } from '../engine/protocol';
+
+export type HeadTypeName = 'previous_token' | 'duplicate_token' | 'induction' | 'first_token' | 'local';
+
+export interface HeadTypeRow {
+  type: HeadTypeName;
+  badge: string;
+  /** docs/heads.md's definition, in words. */
+  definition: string;
+  /** docs/heads.md's "what a high score means". */
+  meaning: string;
+}
+
+export const HEAD_TYPE_ROWS: readonly HeadTypeRow[] = [
+  {
+    type: 'previous_token',
+    badge: 'prev',
+    definition: 'mean over queries q ≥ 1 of A[q][q-1]',
+    meaning: 'the head looks one token back',
+  },
+  {
+    type: 'duplicate_token',
+    badge: 'dup',
+    definition: 'mean, over the queries q whose token occurs earlier, of Σ A[q][k] over earlier keys k < q with ids[k] = ids[q]',
+    meaning: 'the head finds earlier copies of the current token',
+  },
+  {
+    type: 'induction',
+    badge: 'ind',
+    definition:
+      'mean, over the queries q that have at least one key k with 1 ≤ k ≤ q and ids[k-1] = ids[q] (the token after an earlier copy of the current one), of Σ A[q][k] over those keys',
+    meaning: 'the head looks at what came after the current token last time: the attention half of an induction head',
+  },
+  {
+    type: 'first_token',
+    badge: 'sink',
+    definition: 'mean over queries q ≥ 1 of A[q][0]',
+    meaning: 'the head parks its attention on the first token when it has nothing to do',
+  },
+  {
+    type: 'local',
+    badge: 'local',
+    definition: 'mean over queries q ≥ 1 of Σ A[q][k] over q-3 ≤ k ≤ q',
+    meaning: 'the head looks at the last few tokens',
+  },
+];
+
+/** The row of an engine type name; undefined for 'none'. */
+export function headTypeRow(type: string | undefined): HeadTypeRow | undefined {
+  return HEAD_TYPE_ROWS.find((row) => row.type === type);
+}
+
+/**
+ * Every type head i passes, its type (the engine's, docs/heads.md) first:
+ * the specific patterns (prev, ind, dup, sink) that reach the threshold,
+ * highest score first; else local when it does; else none ([]). A head can
+ * be an induction head and a sink at once (gpt-4l's 1.5 on the default text).
+ */
+export function headTypesOf(types: HeadTypes, i: number): HeadTypeName[] {
+  const passing = (type: HeadTypeName) => (types[type][i] ?? 0) >= types.threshold;
+  const specific = HEAD_TYPE_ROWS.filter((row) => row.type !== 'local' && passing(row.type))
+    .map((row) => row.type)
+    .sort((a, b) => (types[b][i] ?? 0) - (types[a][i] ?? 0));
+  if (specific.length > 0) return specific;
+  return passing('local') ? ['local'] : [];
+}
+
+/** "prev 0.83 · dup 0.02 · ind 0.10 · sink 0.05 · local 0.97 · entropy 0.31": head i's scores. */
+export function headTypeScoresLine(types: HeadTypes, i: number): string {
+  const parts = HEAD_TYPE_ROWS.map((row) => `${row.badge} ${(types[row.type][i] ?? NaN).toFixed(2)}`);
+  parts.push(`entropy ${(types.entropy[i] ?? NaN).toFixed(2)}`);
+  return parts.join(' · ');
+}
