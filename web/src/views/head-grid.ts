@@ -20,7 +20,7 @@ import { formatGain, headName, type HeadRef } from '../state/heads';
 import { AttentionHeatmap } from './heatmap';
 import { GridLabels } from './head-grid-labels';
 import { headTooltip } from './head-grid-tooltip';
-import { headTypeRow, headTypesOf } from './head-types';
+import { markHeadTypes } from './head-types';
 import { meanFlags } from '../app/mean-ablation';
 import type { Tooltip } from './tooltip';
 
@@ -212,20 +212,9 @@ export class HeadGridView {
     this.grid.dataset['revision'] = String(this.revision);
   }
 
-  /**
-   * Each head's badges (every type it passes, its type first) and
-   * data-head-types, which the legend's filter matches, from the pass's scores.
-   */
+  /** Each head's badges and data-head-types (the legend's filter) from the pass's scores. */
   private setTypes(analysis: Analysis): void {
-    for (const [i, cell] of this.cells.entries()) {
-      const types = headTypesOf(analysis.head_types, i);
-      const key = types.join(' ') || 'none';
-      if (cell.root.dataset['headTypes'] === key) continue;
-      cell.root.dataset['headTypes'] = key;
-      const rows = types.map((type) => headTypeRow(type)!);
-      cell.badge.textContent = rows.map((row) => row.badge).join(' ');
-      cell.badge.title = rows.map((row) => `${row.type.replace('_', '-')}: ${row.meaning}`).join('; ');
-    }
+    for (const [i, cell] of this.cells.entries()) markHeadTypes(cell.root, cell.badge, analysis.head_types, i);
   }
 
   /** Shows mute / gain marks from gains [L x H] at once, before the engine answers. */

@@ -77,3 +77,17 @@ export function headTypeScoresLine(types: HeadTypes, i: number): string {
   parts.push(`entropy ${(types.entropy[i] ?? NaN).toFixed(2)}`);
   return parts.join(' · ');
 }
+
+/**
+ * Head i's badges (every type it passes, its type first) on its grid cell,
+ * and data-head-types on the cell, which the legend's filter matches.
+ */
+export function markHeadTypes(cell: HTMLElement, badge: HTMLElement, types: HeadTypes, i: number): void {
+  const names = headTypesOf(types, i);
+  const key = names.join(' ') || 'none';
+  if (cell.dataset['headTypes'] === key) return;
+  cell.dataset['headTypes'] = key;
+  const rows = names.map((type) => headTypeRow(type)!);
+  badge.textContent = rows.map((row) => row.badge).join(' ');
+  badge.title = rows.map((row) => `${row.type.replace('_', '-')}: ${row.meaning}`).join('; ');
+}
