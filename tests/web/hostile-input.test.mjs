@@ -124,7 +124,7 @@ test('defect 7: a link carries at most MAX_LINK_TEXT characters of text, and say
     view: 'heatmap', colorMode: 'loss', source: 'head', hidden: [], embed: false, n_layer: 4, n_head: 4,
   };
   const offer = plan.embedPlan(state, { pageUrl: 'https://example.org/headlight/', singleFile: false, servedModels: new Set(['gpt-4l']) });
-  assert.deepEqual(offer.note, [`In both snippets, ${note}.`]);
+  assert.deepEqual(offer.note, [`In both snippets, as in this page's address, ${note}.`]);
   assert.ok(offer.element.length < 6 * MAX_LINK_TEXT, `element snippet of ${offer.element.length} characters`);
   assert.ok(offer.iframe.length < 10 * MAX_LINK_TEXT, `iframe snippet of ${offer.iframe.length} characters`);
   console.log(`1 MB of CJK (${cjk.length} characters): hash ${hash.length} characters, element ${offer.element.length}, iframe ${offer.iframe.length}`);

@@ -56,7 +56,9 @@ export function createApp(page: PageController, models: ModelLoader): HeadlightA
       // '..' or a '/' would reach outside models/ (the site root's config.json).
       if (!isModelName(name)) throw new Error(`${quote(String(name))} is not a model name`);
       const error = await models.switchModel(name);
-      if (error !== null) throw new Error(`model ${quote(name)} could not be loaded: ${error}`);
+      if (error === null) return;
+      // The worker's messages name the model already; others (a fetch) get its name.
+      throw new Error(error.includes(`"${name}"`) ? error : `model ${quote(name)} could not be loaded: ${error}`);
     },
     onChange: (listener) => page.changes.on(listener),
     ready: () => page.store.ready(),

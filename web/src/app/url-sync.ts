@@ -106,7 +106,7 @@ export class UrlSync {
   private render(): void {
     const lines: string[] = [];
     if (this.problems.length > 0) lines.push(`Part of this link was ignored: ${this.problems.join('; ')}.`);
-    if (this.link.note && !this.link.dismissed) lines.push(`In this page's link, ${this.link.note}.`);
+    if (this.link.note && !this.link.dismissed) lines.push(`${this.link.note[0]!.toUpperCase()}${this.link.note.slice(1)}.`);
     this.notice.text.textContent = lines.join(' ');
     this.notice.box.hidden = lines.length === 0;
   }

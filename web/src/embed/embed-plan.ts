@@ -66,6 +66,6 @@ export function embedPlan(state: AppSnapshot, where: EmbedWhere): EmbedPlan {
   }
   const snippets = embedSnippets(state, where.pageUrl);
   const cut = linkTextNote(linkTextOf(state.text));
-  const note = cut === null ? null : [`In both snippets, ${cut}.`];
+  const note = cut === null ? null : [`In both snippets, as in this page's address, ${cut}.`];
   return { element: snippets.element, iframe: snippets.iframe, note };
 }
