@@ -70,7 +70,10 @@ export interface HeadlightApp {
   setSource(source: AttentionSource): void;
   /** Hides exactly these panels (others shown). */
   setHidden(panels: PanelName[]): void;
-  /** Loads a served model by name; resolves when it is loaded and drawn. */
+  /**
+   * Loads a served model by name; resolves when it is loaded and drawn,
+   * rejects with the reason when it cannot be (the previous model stays).
+   */
   setModel(name: string): Promise<void>;
   /** Calls back after every change (reason says what); returns an unsubscribe function. */
   onChange(listener: ChangeListener): () => void;

@@ -39,28 +39,33 @@ export class ModelLoader {
     private readonly status: StatusView,
   ) {}
 
-  async switchModel(name: string): Promise<void> {
-    await this.loadAndShow(`Loading model ${name}…`, (onProgress) =>
+  /**
+   * Loads a served model; on failure the previous one stays, the error is
+   * shown, and returned (null: loaded) for a caller that must answer for it.
+   */
+  async switchModel(name: string): Promise<string | null> {
+    const result = await this.loadAndShow(`Loading model ${name}…`, (onProgress) =>
       this.client.call(
         'loadModel',
         { name, baseUrl: new URL(`${name}/`, modelsBaseUrl()).href },
         (progress) => onProgress('Downloading', progress),
       ),
     );
+    return 'error' in result ? result.error : null;
   }
 
   async openLocalFiles(files: File[]): Promise<void> {
-    const loaded = await this.loadAndShow('Opening your model…', async (onProgress) => {
+    const result = await this.loadAndShow('Opening your model…', async (onProgress) => {
       const opened = await openLocalModel(this.client, files, (progress) => onProgress('Reading', progress));
       return opened.model;
     });
-    if (loaded) this.picker.showLocal(loaded, files);
+    if ('loaded' in result) this.picker.showLocal(result.loaded, files);
   }
 
   private async loadAndShow(
     summary: string,
     load: (onProgress: (stage: string, progress: Progress) => void) => Promise<LoadedModel>,
-  ): Promise<LoadedModel | null> {
+  ): Promise<{ loaded: LoadedModel } | { error: string }> {
     const { picker, status, page } = this;
     picker.setBusy(true);
     status.setSummary(summary);
@@ -72,14 +77,15 @@ export class ModelLoader {
       status.clearMessage();
       page.changed('model');
       page.store.request();
-      return loaded;
+      return { loaded };
     } catch (error) {
       // The worker keeps the previous model: say what went wrong and carry on with it.
       const model = page.state.model;
-      status.showError(messageOf(error));
+      const message = messageOf(error);
+      status.showError(message);
       picker.show(model?.name ?? null);
       status.setSummary(model ? describeModel(model) : 'No model loaded.');
-      return null;
+      return { error: message };
     } finally {
       status.hideProgress();
       picker.setBusy(false);

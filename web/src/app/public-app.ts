@@ -5,7 +5,7 @@
  */
 import { resetGains, setGain } from '../state/app-state';
 import { type HeadRef, MAX_GAIN, splitEdits } from '../state/heads';
-import { gainsFromEdits, PANELS } from '../state/url-state';
+import { gainsFromEdits, isModelName, PANELS, quote } from '../state/url-state';
 import type { HeadlightApp } from './app-api';
 import type { ModelLoader } from './model-loader';
 import type { PageController } from './page-controller';
@@ -52,7 +52,14 @@ export function createApp(page: PageController, models: ModelLoader): HeadlightA
       if (source === 'head' || source === 'mean') page.setDisplay('source', source);
     },
     setHidden: (panels) => page.setHidden(PANELS.filter((p) => panels.includes(p))),
-    setModel: (name) => models.switchModel(name),
+    async setModel(name) {
+      // '..' or a '/' would reach outside models/ (the site root's config.json).
+      if (!isModelName(name)) throw new Error(`${quote(String(name))} is not a model name`);
+      const error = await models.switchModel(name);
+      if (error === null) return;
+      // The worker's messages name the model already; others (a fetch) get its name.
+      throw new Error(error.includes(`"${name}"`) ? error : `model ${quote(name)} could not be loaded: ${error}`);
+    },
     onChange: (listener) => page.changes.on(listener),
     ready: () => page.store.ready(),
   };

@@ -7,7 +7,7 @@
  */
 import { type AppState, applyChoices, choicesOfState } from '../state/app-state';
 import { choicesOf, urlStateOf } from '../state/choices';
-import { gainsFromEdits, serialiseHash, type UrlState } from '../state/url-state';
+import { gainsFromEdits, linkTextNote, linkTextOf, serialiseHash, type UrlState } from '../state/url-state';
 
 export class UrlSync {
   /** The hash this page wrote last: a hashchange to it is our own. */
@@ -21,6 +21,11 @@ export class UrlSync {
   /** Edits from the URL (or the app API), applied once the model they name is loaded. */
   pendingEdits: Pick<UrlState, 'muted' | 'gains'> | null = null;
   private problems: string[] = [];
+  /**
+   * How the link's text differs from the page's (cut to MAX_LINK_TEXT, lone
+   * surrogates replaced), or null; shown until dismissed, again when it changes.
+   */
+  private readonly link = { note: null as string | null, dismissed: false };
 
   constructor(
     private readonly state: AppState,
@@ -42,7 +47,15 @@ export class UrlSync {
 
   write(): void {
     this.writeDue = false;
-    const hash = serialiseHash(this.urlState());
+    const url = this.urlState();
+    const note = linkTextNote(linkTextOf(url.text));
+    if (note !== this.link.note) {
+      this.link.note = note;
+      this.link.dismissed = false;
+      this.render();
+    }
+    // serialiseHash never throws (a lone surrogate becomes U+FFFD), so the run goes on.
+    const hash = serialiseHash(url);
     this.lastWrittenHash = hash;
     const current = window.location.hash.replace(/^#/, '');
     if (current === hash) return;
@@ -79,12 +92,22 @@ export class UrlSync {
   showProblems(problems: string[]): void {
     if (problems.length === 0) return;
     this.problems.push(...problems);
-    this.notice.text.textContent = `Part of this link was ignored: ${this.problems.join('; ')}.`;
-    this.notice.box.hidden = false;
+    this.render();
   }
 
+  /** Empties the notice (a new link is applied, or the reader closed it). */
   clearProblems(): void {
     this.problems = [];
-    this.notice.box.hidden = true;
+    this.link.dismissed = true;
+    this.render();
+  }
+
+  /** The notice: the link's ignored parts, then what the page's own link leaves out. */
+  private render(): void {
+    const lines: string[] = [];
+    if (this.problems.length > 0) lines.push(`Part of this link was ignored: ${this.problems.join('; ')}.`);
+    if (this.link.note && !this.link.dismissed) lines.push(`${this.link.note[0]!.toUpperCase()}${this.link.note.slice(1)}.`);
+    this.notice.text.textContent = lines.join(' ');
+    this.notice.box.hidden = lines.length === 0;
   }
 }

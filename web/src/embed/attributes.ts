@@ -26,6 +26,7 @@ import { type HeadEdit, headName, type HeadRef, MAX_GAIN } from '../state/heads'
 import {
   type AttentionSource,
   type ColorMode,
+  isModelName,
   PANELS,
   type PanelName,
   PROPERTIES,
@@ -91,7 +92,6 @@ export interface ParsedAttributes {
 
 type Attributes = Partial<Record<AttributeName, string | null>>;
 
-const MODEL_NAME = /^[\w.-]{1,64}$/;
 const HEAD_REF = /^(\d+)\.(\d+)$/;
 const GAIN = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 const CSS_LENGTH = /^(\d+(?:\.\d+)?)(px|vh|svh|dvh|em|rem)?$/;
@@ -147,10 +147,10 @@ export function parseAttributes(
 
   const model = attributes.model?.trim();
   if (model) {
-    if (MODEL_NAME.test(model)) options.model = model;
+    if (isModelName(model)) options.model = model;
     else
       problems.push(
-        `model=${quote(model)}: a model name has only letters, digits, "-", "_" and "."`,
+        `model=${quote(model)}: a model name has only letters, digits, "-", "_" and "." (no "..")`,
       );
   }
 

@@ -116,7 +116,14 @@ export function startEmbedBridge(app: HeadlightApp, win: Window = window): Bridg
     // whatever its origin, and no other window (another frame of the host) is.
     if (event.source !== parent) return;
     if (event.origin && event.origin !== 'null') link.origin = event.origin;
-    const parsed = parseHostMessage(event.data);
+    // parseHostMessage describes bad values without serialising them; this
+    // guard is for the unforeseen, so that a host always gets an answer.
+    let parsed: ReturnType<typeof parseHostMessage>;
+    try {
+      parsed = parseHostMessage(event.data);
+    } catch (error) {
+      return fail(`the message could not be read: ${messageOf(error)}`, null);
+    }
     if (parsed.ignored) return;
     if ('error' in parsed) return fail(parsed.error, parsed.request);
     // Commands before the first model is drawn wait for it (the host may send at once).

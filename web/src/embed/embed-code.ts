@@ -8,6 +8,7 @@
 import type { AppSnapshot } from '../app/app-api';
 import { defaultChoices } from '../state/choices';
 import { formatGain, headName, splitEdits } from '../state/heads';
+import { linkTextOf } from '../state/url-state';
 import { FRAME_HEIGHT_PX } from './attributes';
 import { ELEMENT_SCRIPT } from './element-script';
 import { embedHash, embedPageUrl } from './embed-url';
@@ -52,7 +53,8 @@ export function embedSnippets(state: AppSnapshot, pageUrl: string): EmbedSnippet
   const defaults = defaultChoices();
   const attributes: [string, string][] = [];
   if (state.model) attributes.push(['model', state.model]);
-  attributes.push(['text', state.text]);
+  // The text as the iframe's link carries it (cut to MAX_LINK_TEXT, well-formed).
+  attributes.push(['text', linkTextOf(state.text).text]);
   const { muted, gains } = splitEdits(state.edits);
   if (muted.length > 0) attributes.push(['muted', muted.map(headName).join(',')]);
   if (gains.length > 0) {

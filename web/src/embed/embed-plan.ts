@@ -8,6 +8,7 @@
  * so only its iframe works. Pure: unit-tested in Node.
  */
 import type { AppSnapshot } from '../app/app-api';
+import { linkTextNote, linkTextOf } from '../state/url-state';
 import { embedSnippets } from './embed-code';
 
 export interface EmbedWhere {
@@ -23,7 +24,10 @@ export interface EmbedPlan {
   /** null: this snippet would not work here. */
   element: string | null;
   iframe: string | null;
-  /** What cannot be embedded and what can, as paragraphs; null when both snippets work. */
+  /**
+   * What cannot be embedded and what can, or what the snippets leave out of
+   * the text, as paragraphs; null when both snippets work and carry it all.
+   */
   note: string[] | null;
 }
 
@@ -61,5 +65,7 @@ export function embedPlan(state: AppSnapshot, where: EmbedWhere): EmbedPlan {
     );
   }
   const snippets = embedSnippets(state, where.pageUrl);
-  return { element: snippets.element, iframe: snippets.iframe, note: null };
+  const cut = linkTextNote(linkTextOf(state.text));
+  const note = cut === null ? null : [`In both snippets, as in this page's address, ${cut}.`];
+  return { element: snippets.element, iframe: snippets.iframe, note };
 }

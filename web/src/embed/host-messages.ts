@@ -15,9 +15,12 @@ import { headName } from '../state/heads';
 import {
   type AttentionSource,
   type ColorMode,
+  countLoneSurrogates,
+  isModelName,
   PANELS,
   type PanelName,
   PROPERTIES,
+  quote,
   type ViewMode,
 } from '../state/url-state';
 import { MAX_GAIN, MAX_INDEX, MAX_TEXT_LENGTH, MIN_GAIN } from './attributes';
@@ -92,7 +95,8 @@ export type ParsedMessage =
   | { ignored: false; error: string; request: string };
 
 const IGNORED: ParsedMessage = { ignored: true };
-const MODEL_NAME = /^[\w.-]{1,64}$/;
+/** How many of an object's keys a description names. */
+const DESCRIBED_KEYS = 5;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -118,9 +122,25 @@ function headRefOf(value: unknown): HeadRef | null {
   return null;
 }
 
-function describe(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+/**
+ * A bad value in an error, bounded and safe for any value a host can post
+ * (cycles, deep nesting, megabytes): strings quoted up to MAX_QUOTED
+ * characters, containers by their size and first keys, never serialised whole.
+ */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return String(value);
+  }
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? '' : 's'}`;
+  if (typeof value === 'object') {
+    const keys = Object.keys(value);
+    if (keys.length === 0) return 'an empty object';
+    const shown = keys.slice(0, DESCRIBED_KEYS).map(quote).join(', ');
+    return `an object with key${keys.length === 1 ? '' : 's'} ${shown}${keys.length > DESCRIBED_KEYS ? `, … (${keys.length} keys)` : ''}`;
+  }
+  return `a ${typeof value}`;
 }
 
 function parseEdits(data: Record<string, unknown>): HeadEdit[] | string {
@@ -206,6 +226,11 @@ export function parseHostMessage(data: unknown): ParsedMessage {
       if (text.length > MAX_TEXT_LENGTH) {
         return fail(`text has ${text.length} characters, at most ${MAX_TEXT_LENGTH} are accepted`);
       }
+      // encodeURIComponent (the page's link) and UTF-8 refuse half a surrogate pair.
+      const lone = countLoneSurrogates(text);
+      if (lone > 0) {
+        return fail(`text has ${lone} lone UTF-16 surrogate${lone === 1 ? '' : 's'} (half of a pair, not Unicode text)`);
+      }
       return { ignored: false, command: { kind: 'set-text', text } };
     }
     case 'headlight:set-edits': {
@@ -237,8 +262,11 @@ export function parseHostMessage(data: unknown): ParsedMessage {
     }
     case 'headlight:set-model': {
       const model = data['model'];
-      if (typeof model !== 'string' || !MODEL_NAME.test(model)) {
-        return fail('model must be a model name like "gpt-4l"');
+      if (typeof model !== 'string') return fail(`model must be a model name (a string), not ${describe(model)}`);
+      if (!isModelName(model)) {
+        return fail(
+          `model must be a model name (letters, digits, "-", "_", "." and no "..", like "gpt-4l"), not ${quote(model)}`,
+        );
       }
       return { ignored: false, command: { kind: 'set-model', model } };
     }

@@ -80,11 +80,92 @@ interface Property<K extends keyof UrlState> {
   equal?: (a: UrlState[K], b: UrlState[K]) => boolean;
 }
 
+/**
+ * The most text a link carries: longer text is cut (at a whole character) and
+ * the page says "the link carries the first N characters". 4000 is also the
+ * embed element's limit (embed/attributes.ts): a hash of 4000 characters is
+ * at most ~36 KB (CJK is 9 bytes a character percent-encoded), which every
+ * browser reopens, where the whole of a 1 MB paste was 7 MB of URL.
+ */
+export const MAX_LINK_TEXT = 4000;
+
+/** How much of a bad value a notice quotes; the rest is counted, not repeated. */
+export const MAX_QUOTED = 60;
+
+/** A lone UTF-16 surrogate: a high one not followed by a low one, or a low one alone. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** The number of lone surrogates in `text` (encodeURIComponent throws on them). */
+export function countLoneSurrogates(text: string): number {
+  return text.match(LONE_SURROGATE)?.length ?? 0;
+}
+
+/** `text` with every lone surrogate replaced by U+FFFD, so it can be percent-encoded. */
+export function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/**
+ * A value quoted for a notice or an error: at most MAX_QUOTED characters,
+ * then "… (N characters)", so a 4 MB value gives a line, not a 4 MB notice.
+ */
+export function quote(raw: string): string {
+  if (raw.length <= MAX_QUOTED) return `"${raw}"`;
+  return `"${raw.slice(0, MAX_QUOTED)}…" (${raw.length} characters)`;
+}
+
+/** What a link carries of a text, and what it changed. */
+export interface LinkText {
+  text: string;
+  /** Lone surrogates replaced by U+FFFD. */
+  replaced: number;
+  /** The text's length when it was cut to MAX_LINK_TEXT; null when it was not. */
+  cutFrom: number | null;
+}
+
+/** The text as a link carries it: well-formed, at most MAX_LINK_TEXT characters. */
+export function linkTextOf(text: string): LinkText {
+  const replaced = countLoneSurrogates(text);
+  let carried = replaced > 0 ? wellFormed(text) : text;
+  const cutFrom = carried.length > MAX_LINK_TEXT ? carried.length : null;
+  if (cutFrom !== null) {
+    // Never half a surrogate pair: the cut would itself be a lone surrogate.
+    const end = /[\uD800-\uDBFF]/.test(carried[MAX_LINK_TEXT - 1] ?? '') ? MAX_LINK_TEXT - 1 : MAX_LINK_TEXT;
+    carried = carried.slice(0, end);
+  }
+  return { text: carried, replaced, cutFrom };
+}
+
+/**
+ * One sentence saying how a link's text differs from the page's, or null
+ * when it carries the whole text unchanged.
+ */
+export function linkTextNote(link: LinkText): string | null {
+  const parts: string[] = [];
+  if (link.cutFrom !== null) {
+    parts.push(`the link carries the first ${link.text.length} characters of the text (of ${link.cutFrom})`);
+  }
+  if (link.replaced > 0) {
+    const what = link.replaced === 1 ? 'a lone UTF-16 surrogate' : `${link.replaced} lone UTF-16 surrogates`;
+    parts.push(`${what} in the text became \uFFFD in the link`);
+  }
+  return parts.length > 0 ? parts.join('; ') : null;
+}
+
+// A model name is a folder of models/: no '/', and not '.' or '..', which
+// would reach the models folder itself or the site root.
+const MODEL_NAME = /^[A-Za-z0-9_][\w.-]{0,63}$/;
+
+/** True for a name that can only name a folder inside models/. */
+export function isModelName(raw: string): boolean {
+  return MODEL_NAME.test(raw) && !raw.includes('..');
+}
+
 const HEAD = /^(\d{1,3})\.(\d{1,3})$/;
 
 function parseHead(raw: string): HeadRef {
   const match = HEAD.exec(raw);
-  if (!match) throw new Error(`"${raw}" is not a head (layer.head, e.g. 1.3)`);
+  if (!match) throw new Error(`${quote(raw)} is not a head (layer.head, e.g. 1.3)`);
   return { layer: Number(match[1]), head: Number(match[2]) };
 }
 
@@ -98,12 +179,12 @@ function parseGainList(raw: string): HeadEdit[] {
   if (raw === '') return [];
   const edits = raw.split(',').map((part) => {
     const colon = part.indexOf(':');
-    if (colon < 0) throw new Error(`"${part}" is not head:gain (e.g. 2.1:0.5)`);
+    if (colon < 0) throw new Error(`${quote(part)} is not head:gain (e.g. 2.1:0.5)`);
     const ref = parseHead(part.slice(0, colon));
     const gainText = part.slice(colon + 1);
     const gain = Number(gainText);
     if (gainText === '' || !Number.isFinite(gain) || gain < 0 || gain > MAX_GAIN) {
-      throw new Error(`gain "${gainText}" of head ${headName(ref)} is not a number from 0 to ${MAX_GAIN}`);
+      throw new Error(`gain ${quote(gainText)} of head ${headName(ref)} is not a number from 0 to ${MAX_GAIN}`);
     }
     return { ...ref, gain };
   });
@@ -113,7 +194,7 @@ function parseGainList(raw: string): HeadEdit[] {
 function oneOf<T extends string>(values: readonly T[]) {
   return (raw: string): T => {
     if ((values as readonly string[]).includes(raw)) return raw as T;
-    throw new Error(`"${raw}" is not one of ${values.join(', ')}`);
+    throw new Error(`${quote(raw)} is not one of ${values.join(', ')}`);
   };
 }
 
@@ -127,7 +208,7 @@ export const PROPERTIES = {
     expects: 'a model name (letters, digits, . _ -)',
     default: () => null,
     parse: (raw) => {
-      if (!/^[\w.-]{1,100}$/.test(raw)) throw new Error(`"${raw}" is not a model name`);
+      if (!isModelName(raw)) throw new Error(`${quote(raw)} is not a model name`);
       return raw;
     },
     serialise: (value) => value ?? '',
@@ -138,7 +219,7 @@ export const PROPERTIES = {
     expects: 'text',
     default: () => DEFAULT_TEXT,
     parse: (raw) => raw,
-    serialise: (value) => value,
+    serialise: (value) => linkTextOf(value).text,
   },
   muted: {
     field: 'edits' as const,
@@ -182,7 +263,7 @@ export const PROPERTIES = {
     expects: 'a token position (0, 1, 2, ...)',
     default: () => -1,
     parse: (raw) => {
-      if (!/^\d{1,6}$/.test(raw)) throw new Error(`"${raw}" is not a token position`);
+      if (!/^\d{1,6}$/.test(raw)) throw new Error(`${quote(raw)} is not a token position`);
       return Number(raw);
     },
     serialise: String,
@@ -221,7 +302,7 @@ export const PROPERTIES = {
       const names = [...new Set(raw.split(','))];
       for (const name of names) {
         if (!(PANELS as readonly string[]).includes(name)) {
-          throw new Error(`"${name}" is not a panel (${PANELS.join(', ')})`);
+          throw new Error(`${quote(name)} is not a panel (${PANELS.join(', ')})`);
         }
       }
       return PANELS.filter((p) => names.includes(p));
@@ -237,7 +318,7 @@ export const PROPERTIES = {
     parse: (raw) => {
       if (raw === '1' || raw === 'true') return true;
       if (raw === '0' || raw === 'false') return false;
-      throw new Error(`"${raw}" is not 1 or 0`);
+      throw new Error(`${quote(raw)} is not 1 or 0`);
     },
     serialise: (value) => (value ? '1' : '0'),
   },
@@ -256,8 +337,9 @@ export function defaultUrlState(): UrlState {
 export const PROPERTY_NAMES: string[] = ORDER.map((key) => PROPERTIES[key].name);
 
 // Percent-encoding that keeps , : . readable; space is '+' (a literal '+' is %2B).
+// Never throws: a lone surrogate (which encodeURIComponent refuses) is U+FFFD.
 function encodeValue(value: string): string {
-  return encodeURIComponent(value)
+  return encodeURIComponent(wellFormed(value))
     .replace(/%2C/g, ',')
     .replace(/%3A/g, ':')
     .replace(/%20/g, '+');
@@ -303,17 +385,17 @@ export function parseHash(hash: string): ParsedHash {
     if (part === '') continue;
     const eq = part.indexOf('=');
     const rawName = eq < 0 ? part : part.slice(0, eq);
-    const shown = rawName.length > 40 ? `${rawName.slice(0, 40)}…` : rawName;
+    const shown = quote(rawName);
     let name: string;
     try {
       name = decodeValue(rawName);
     } catch {
-      problems.push(`"${shown}" is not valid URL encoding`);
+      problems.push(`${shown} is not valid URL encoding`);
       continue;
     }
     const key = BY_NAME.get(name);
     if (!key) {
-      problems.push(`unknown setting "${shown}"`);
+      problems.push(`unknown setting ${shown}`);
       continue;
     }
     if (eq < 0) {
