@@ -271,7 +271,7 @@ std::vector<float> ActivationPatcher::residual_map(int max_batch_rows) const {
       [&](const float* x) { return metric_of_row(x); });
 }
 
-PatchingMaps ActivationPatcher::maps() const {
+PatchingMaps ActivationPatcher::maps(bool head_z, bool residual) const {
   PatchingMaps m;
   m.clean_ids = clean_ids_;
   m.corrupted_ids = corrupted_ids_;
@@ -279,8 +279,8 @@ PatchingMaps ActivationPatcher::maps() const {
   m.foil = foil_;
   m.clean = clean_metric_;
   m.corrupted = corrupted_metric_;
-  m.head_z_metric = head_z_map();
-  m.residual_metric = residual_map();
+  if (head_z) m.head_z_metric = head_z_map();
+  if (residual) m.residual_metric = residual_map();
   const auto recover = [&](const std::vector<float>& metric) {
     std::vector<float> r(metric.size());
     for (size_t i = 0; i < metric.size(); i++) {

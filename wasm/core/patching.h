@@ -73,8 +73,8 @@ class ActivationPatcher {
   // residual_patched(l, {t}).
   std::vector<float> residual_map(int max_batch_rows = 1024) const;
 
-  // Both maps with recovery.
-  PatchingMaps maps() const;
+  // The maps asked for, with recovery (a map not asked for stays empty).
+  PatchingMaps maps(bool head_z = true, bool residual = true) const;
 
  private:
   struct Run {

@@ -13,6 +13,7 @@
 
 #include "cli_parse.h"
 #include "commands.h"
+#include "engine.h"
 #include "error.h"
 #include "model.h"
 #include "model_dir.h"
@@ -110,10 +111,11 @@ int cmd_patch(int argc, char** argv) {
   const std::shared_ptr<const hl::Model> model = load_model_dir(o.model_dir);
   const int answer = single_token(*model, "--answer", o.answer);
   const int foil = single_token(*model, "--foil", o.foil);
-  const hl::ActivationPatcher patcher(model, model->tokenizer.encode(o.clean),
-                                      model->tokenizer.encode(o.corrupted), answer, foil);
-  const hl::PatchingMaps m = patcher.maps();
-  const int L = model->config.n_layer, H = model->config.n_head, T = patcher.T();
+  const hl::Engine engine(model);
+  const hl::PatchingMaps m = engine.activation_patching(
+      model->tokenizer.encode(o.clean), model->tokenizer.encode(o.corrupted), answer, foil);
+  const int L = model->config.n_layer, H = model->config.n_head;
+  const int T = static_cast<int>(m.clean_ids.size());
   if (!o.json) {
     print_table(m, L, H, T);
     return 0;
