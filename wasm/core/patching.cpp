@@ -106,6 +106,23 @@ ActivationPatcher::ActivationPatcher(std::shared_ptr<const Model> model,
   }
   clean_ = run_unedited(clean_ids_);
   corrupted_ = run_unedited(corrupted_ids_);
+  // The corrupted run's q, k, v at every layer, as its pass computed them
+  // (ln_1 and c_attn are row-wise): the keys and values a residual patch
+  // from position t reads for rows before t.
+  const int L = cfg.n_layer, C = cfg.n_embd;
+  const size_t TC = static_cast<size_t>(T_) * C;
+  corrupted_qkv_.resize(static_cast<size_t>(L) * 3 * TC);
+  PatchScratch s(cfg, 1, T_);
+  SerialRows rows;
+  for (int l = 0; l < L; l++) {
+    const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T_, nullptr,
+                         !cfg.attn_only, rows};
+    BlockActivations a = s.block();
+    a.input = corrupted_.residual.data() + l * TC;
+    a.qkv = corrupted_qkv_.data() + l * 3 * TC;
+    block_ln_1_forward(pass, a, 0, T_);
+    block_qkv_forward(pass, a, 0, T_, 0, 3 * C);
+  }
   const size_t last = (static_cast<size_t>(cfg.n_layer) * T_ + T_ - 1) * cfg.n_embd;
   clean_metric_ = metric_of_row(clean_.residual.data() + last);
   corrupted_metric_ = metric_of_row(corrupted_.residual.data() + last);
@@ -171,23 +188,6 @@ void patch_heads(const LayerPatch& p, int l, const std::vector<std::vector<int>>
   run_layers(p.model, l + 1, static_cast<int>(groups.size()), T, s);
 }
 
-// The runs from residual[l], sequence i with the rows groups[i] replaced by
-// the clean run's; the final residual streams in s.x_out (n, T, C).
-void patch_residual(const LayerPatch& p, int l, const std::vector<std::vector<int>>& groups,
-                    PatchScratch& s) {
-  const int C = p.model.config.n_embd;
-  const size_t TC = static_cast<size_t>(p.T) * C;
-  for (size_t i = 0; i < groups.size(); i++) {
-    float* x = s.x_out.data() + i * TC;
-    std::copy(p.corrupt_residual.begin() + l * TC, p.corrupt_residual.begin() + (l + 1) * TC, x);
-    for (const int t : groups[i]) {
-      const auto row = p.clean_residual.begin() + l * TC + static_cast<size_t>(t) * C;
-      std::copy(row, row + C, x + static_cast<size_t>(t) * C);
-    }
-  }
-  run_layers(p.model, l, static_cast<int>(groups.size()), p.T, s);
-}
-
 void check_index(const char* what, int i, int n) {
   if (i < 0 || i >= n) {
     throw Error(std::string("patching: ") + what + " " + std::to_string(i) + " is outside 0.." +
@@ -213,10 +213,46 @@ float ActivationPatcher::residual_patched(int layer, const std::vector<int>& pos
   check_index("layer", layer, cfg.n_layer + 1);
   for (const int t : positions) check_index("position", t, T_);
   PatchScratch s(cfg, 1, T_);
-  const LayerPatch p{*model_, T_, clean_.residual, clean_.head_z, corrupted_.residual,
-                     corrupted_.head_z};
-  patch_residual(p, layer, {positions}, s);
-  return metric_of_row(s.x_out.data() + static_cast<size_t>(T_ - 1) * cfg.n_embd);
+  return residual_patched_in(layer, positions, s);
+}
+
+template <typename Scratch>
+float ActivationPatcher::residual_patched_in(int layer, const std::vector<int>& positions,
+                                             Scratch& s) const {
+  const ModelConfig& cfg = model_->config;
+  const int L = cfg.n_layer, C = cfg.n_embd, T = T_;
+  const size_t TC = static_cast<size_t>(T) * C;
+  const float* clean = clean_.residual.data() + layer * TC;         // (T, C)
+  const float* corrupted = corrupted_.residual.data() + layer * TC;  // (T, C)
+  // The first patched row that differs: rows the two runs share change
+  // nothing, and a pass on the same inputs gives the same bits.
+  int t0 = T;
+  for (const int t : positions) {
+    const size_t at = static_cast<size_t>(t) * C;
+    if (t < t0 && !std::equal(clean + at, clean + at + C, corrupted + at)) t0 = t;
+  }
+  if (t0 == T) return corrupted_metric_;
+  std::copy(corrupted, corrupted + TC, s.x_out.begin());
+  for (const int t : positions) {
+    std::copy(clean + static_cast<size_t>(t) * C, clean + static_cast<size_t>(t + 1) * C,
+              s.x_out.begin() + static_cast<size_t>(t) * C);
+  }
+  SerialRows rows;
+  for (int l = layer; l < L; l++) {
+    // Rows t0..T-1 of layer l; keys and values of rows before t0 are the
+    // corrupted run's; the last layer feeds the metric, its last row only.
+    std::swap(s.x_in, s.x_out);
+    const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T, nullptr,
+                         !cfg.attn_only, rows};
+    const BlockActivations a = s.block();
+    const size_t qkv_rows = static_cast<size_t>(t0) * 3 * C;
+    std::copy(corrupted_qkv_.begin() + l * 3 * TC, corrupted_qkv_.begin() + l * 3 * TC + qkv_rows,
+              s.qkv.begin());
+    block_ln_1_forward(pass, a, t0, T);
+    block_qkv_forward(pass, a, t0, T, 0, 3 * C);
+    block_after_qkv_forward(pass, a, l == L - 1 ? T - 1 : t0, T, /*attend=*/true);
+  }
+  return metric_of_row(s.x_out.data() + static_cast<size_t>(T - 1) * C);
 }
 
 namespace {
@@ -259,16 +295,14 @@ std::vector<float> ActivationPatcher::head_z_map(int max_batch_rows) const {
       [&](const float* x) { return metric_of_row(x); });
 }
 
-std::vector<float> ActivationPatcher::residual_map(int max_batch_rows) const {
+std::vector<float> ActivationPatcher::residual_map() const {
   const ModelConfig& cfg = model_->config;
-  const LayerPatch p{*model_, T_, clean_.residual, clean_.head_z, corrupted_.residual,
-                     corrupted_.head_z};
-  return scan_map(
-      cfg, cfg.n_layer + 1, T_, T_, max_batch_rows,
-      [&](int l, const std::vector<std::vector<int>>& g, PatchScratch& s) {
-        patch_residual(p, l, g, s);
-      },
-      [&](const float* x) { return metric_of_row(x); });
+  PatchScratch s(cfg, 1, T_);
+  std::vector<float> out(static_cast<size_t>(cfg.n_layer + 1) * T_);  // (L + 1, T)
+  for (int l = 0; l <= cfg.n_layer; l++) {
+    for (int t = 0; t < T_; t++) out[static_cast<size_t>(l) * T_ + t] = residual_patched_in(l, {t}, s);
+  }
+  return out;
 }
 
 PatchingMaps ActivationPatcher::maps(bool head_z, bool residual) const {

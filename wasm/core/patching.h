@@ -13,9 +13,12 @@
 //
 // A patch at layer l changes nothing below l, so every patched run starts
 // from the corrupted trace's residual[l] (and, for a head's z, layer l's
-// attention, which its input does not change), and the runs of one layer go
-// through the layers above as one batch of sequences (every kernel of the
-// block is row-wise: a row's bits do not depend on the rows beside it).
+// attention, which its input does not change). The head runs of one layer go
+// through the layers above as one batch of sequences; a residual patch from
+// position t recomputes only rows t..T-1 (rows before t, and their keys and
+// values, are the corrupted run's: attention is causal) and, in the last
+// layer, only the last query row (the metric's). Every kernel of the block
+// is row-wise, so none of this changes a bit of the result.
 #pragma once
 #include <memory>
 #include <vector>
@@ -71,7 +74,7 @@ class ActivationPatcher {
   std::vector<float> head_z_map(int max_batch_rows = 1024) const;
   // Every (layer, position) alone: (L + 1, T), each bit-equal to
   // residual_patched(l, {t}).
-  std::vector<float> residual_map(int max_batch_rows = 1024) const;
+  std::vector<float> residual_map() const;
 
   // The maps asked for, with recovery (a map not asked for stays empty).
   PatchingMaps maps(bool head_z = true, bool residual = true) const;
@@ -84,12 +87,16 @@ class ActivationPatcher {
   Run run_unedited(const std::vector<int>& ids) const;
   // The metric of final residual row x (C).
   float metric_of_row(const float* x) const;
+  // residual_patched in scratch sized for one sequence (struct PatchScratch).
+  template <typename Scratch>
+  float residual_patched_in(int layer, const std::vector<int>& positions, Scratch& s) const;
 
   std::shared_ptr<const Model> model_;
   std::vector<int> clean_ids_, corrupted_ids_;
   int answer_, foil_;
   int T_;
   Run clean_, corrupted_;
+  std::vector<float> corrupted_qkv_;  // (L, T, 3C) c_attn output of the corrupted run
   float clean_metric_ = 0.0f, corrupted_metric_ = 0.0f;
 };
 
