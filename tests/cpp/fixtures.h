@@ -51,4 +51,13 @@ inline std::shared_ptr<const hl::Model> load_fixture(const std::string& name,
                         fixture_file(name, "vocab.json"), fixture_file(name, "merges.txt"));
 }
 
+// A shipped model, models/<name>/ (gpt-4l, attn-only-2l).
+inline std::shared_ptr<const hl::Model> load_shipped(const std::string& name) {
+  const std::string dir = std::string(HL_SOURCE_DIR) + "/models/" + name + "/";
+  const std::string st = read_file(dir + "model.safetensors");
+  return hl::load_model(read_file(dir + "config.json"),
+                        reinterpret_cast<const uint8_t*>(st.data()), st.size(),
+                        read_file(dir + "vocab.json"), read_file(dir + "merges.txt"));
+}
+
 }  // namespace hl_test

@@ -30,14 +30,6 @@ double sum_error(const hl::LogitAttribution& a) {
   return std::fabs(a.total - a.actual) / std::max(1.0, std::fabs(a.actual));
 }
 
-std::shared_ptr<const hl::Model> load_shipped(const std::string& name) {
-  const std::string dir = std::string(HL_SOURCE_DIR) + "/models/" + name + "/";
-  const std::string st = hl_test::read_file(dir + "model.safetensors");
-  return hl::load_model(
-      hl_test::read_file(dir + "config.json"), reinterpret_cast<const uint8_t*>(st.data()),
-      st.size(), hl_test::read_file(dir + "vocab.json"), hl_test::read_file(dir + "merges.txt"));
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -125,7 +117,7 @@ TEST_CASE("direct logit attribution: the parts sum to the real logit difference"
 }
 
 TEST_CASE("gpt-4l, repeated random tokens: the lens finds the copy, DLA the induction heads") {
-  const auto model = load_shipped("gpt-4l");
+  const auto model = hl_test::load_shipped("gpt-4l");
   const int L = model->config.n_layer, H = model->config.n_head, V = model->config.vocab_size;
   const int n = 24;
   const std::vector<int> ids =

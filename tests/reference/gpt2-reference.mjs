@@ -188,7 +188,9 @@ function zReplacementOf(zReplace, T, D) {
 //   attn     Float64Array (L, H, T, T)   softmax probabilities, causal
 //   z        Array(L) of Float64Array (T, H, D): head outputs before gains and replacements
 //   residual Array(L+1) of Float64Array (T, C): input of each layer; [L] feeds ln_f
-// options: headGains (gainOf), zReplace (zReplacementOf): z' = gain * (replaced z or z).
+// options: headGains (gainOf), zReplace (zReplacementOf): z' = gain * (replaced z or z);
+// residualReplace [{ layer, position, x (C) }]: row `position` of the stream
+// entering `layer` (L: ln_f's input) replaced by x (activation patching).
 export function referenceForward(model, ids, options = {}) {
   const { n_layer: L, n_head: H, n_embd: C, vocab_size: V, layer_norm_epsilon: eps } = model.config;
   const D = C / H;
@@ -208,8 +210,14 @@ export function referenceForward(model, ids, options = {}) {
   const zs = [];
   const residual = [];
   const scale = 1 / Math.sqrt(D);
+  const replaceRows = (l) => {
+    for (const { layer, position, x: row } of options.residualReplace ?? []) {
+      if (layer === l) x.set(row, position * C);
+    }
+  };
   for (let l = 0; l < L; l++) {
     const w = model.layers[l];
+    replaceRows(l);
     residual.push(x.slice());
     const h1 = layerNorm(x, T, C, w.ln_1_w, w.ln_1_b, eps);
     const qkv = linear(h1, T, C, w.c_attn_w, w.c_attn_b, 3 * C); // (T, 3C): q | k | v
@@ -257,6 +265,7 @@ export function referenceForward(model, ids, options = {}) {
       x = afterMlp;
     }
   }
+  replaceRows(L);
   residual.push(x.slice());
 
   const final = layerNorm(x, T, C, model.ln_f_w, model.ln_f_b, eps);

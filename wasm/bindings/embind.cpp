@@ -468,6 +468,36 @@ class JsEngine {
     });
   }
 
+  // hl::Engine::activation_patching between two texts' ids (the same count)
+  // on logit(answer) - logit(foil) at the last position, unedited model;
+  // maps: "head_z", "residual" or "both" (a map not asked for is empty).
+  // Fields: headlight-wasm.d.ts PatchingResult.
+  val patch(val clean_ids_js, val corrupted_ids_js, int answer, int foil, const std::string& maps) {
+    return guarded("patch", [&] {
+      if (maps != "head_z" && maps != "residual" && maps != "both") {
+        throw hl::Error("unknown maps '" + maps + "' (expected head_z, residual or both)");
+      }
+      const hl::Engine& engine = loaded();
+      const hl::PatchingMaps m = engine.activation_patching(
+          ids_from_js(clean_ids_js), ids_from_js(corrupted_ids_js), answer, foil,
+          maps != "residual", maps != "head_z");
+      val result = success();
+      result.set("n_layer", engine.model().config.n_layer);
+      result.set("n_head", engine.model().config.n_head);
+      result.set("T", static_cast<int>(m.clean_ids.size()));
+      result.set("clean", m.clean);
+      result.set("corrupted", m.corrupted);
+      // (L, H) and (L+1, T): recovery, then the patched metric itself
+      result.set("head_z", copy_to_js("Float32Array", m.head_z.data(), m.head_z.size()));
+      result.set("residual", copy_to_js("Float32Array", m.residual.data(), m.residual.size()));
+      result.set("head_z_metric",
+                 copy_to_js("Float32Array", m.head_z_metric.data(), m.head_z_metric.size()));
+      result.set("residual_metric",
+                 copy_to_js("Float32Array", m.residual_metric.data(), m.residual_metric.size()));
+      return result;
+    });
+  }
+
   val decode(val ids_js) {
     return guarded("decode", [&] {
       const std::string text = loaded().model().tokenizer.decode(ids_from_js(ids_js));
@@ -648,6 +678,7 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("logitLens", &JsEngine::logitLens)
       .function("ablationScan", &JsEngine::ablationScan)
       .function("pruningCurve", &JsEngine::pruningCurve)
+      .function("patch", &JsEngine::patch)
       .function("decode", &JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);

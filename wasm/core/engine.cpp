@@ -181,6 +181,12 @@ AblationScan Engine::ablation_scan(AblationMode mode, int position,
   return hl::ablation_scan(session_, mode, means, position == -1 ? session_.trace().T - 2 : position);
 }
 
+PatchingMaps Engine::activation_patching(const std::vector<int>& clean_ids,
+                                          const std::vector<int>& corrupted_ids, int answer,
+                                          int foil, bool head_z, bool residual) const {
+  return ActivationPatcher(model_, clean_ids, corrupted_ids, answer, foil).maps(head_z, residual);
+}
+
 PruningCurve Engine::pruning_curve(const PruningOptions& options,
                                    const std::vector<int>& mean_reference) {
   check_trace();

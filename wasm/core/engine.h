@@ -13,6 +13,7 @@
 
 #include "ablation.h"
 #include "model.h"
+#include "patching.h"
 #include "session.h"
 
 namespace hl {
@@ -95,6 +96,12 @@ class Engine {
   // from mean_reference (empty: the trace's ids).
   AblationScan ablation_scan(AblationMode mode, int position,
                              const std::vector<int>& mean_reference);
+  // Activation patching (patching.h) between two texts of the same token
+  // count, on the unedited model: the maps asked for and their recovery.
+  // Independent of the trace and the edits.
+  PatchingMaps activation_patching(const std::vector<int>& clean_ids,
+                                   const std::vector<int>& corrupted_ids, int answer, int foil,
+                                   bool head_z = true, bool residual = true) const;
   // The pruning curves (ablation.h) on the trace's ids, from the unedited model.
   PruningCurve pruning_curve(const PruningOptions& options, const std::vector<int>& mean_reference);
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "engine.h"
 #include "error.h"
 
 // strtol and strtof skip leading spaces and take '+' (strtof also hex and
@@ -80,4 +81,19 @@ HeadEdit parse_edit(const std::string& s) {
   e.gain = plain_number(g, true) ? std::strtof(g.c_str(), &end) : NAN;
   if (!std::isfinite(e.gain) || *end != '\0') throw bad("gain '" + g + "' is not a finite number");
   return e;
+}
+
+namespace {
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+}  // namespace
+
+int single_token(const hl::Model& model, const char* flag, const std::string& text) {
+  const std::vector<int> ids = model.tokenizer.encode(text);
+  if (ids.size() == 1) return ids[0];
+  std::string parts;
+  for (size_t i = 0; i < ids.size(); i++) {
+    parts += (i ? ", " : "") + quoted(hl::token_display(model, ids[i]));
+  }
+  throw hl::Error(std::string(flag) + " " + quoted(text) + " is " + std::to_string(ids.size()) +
+                  " tokens" + (ids.empty() ? "" : " (" + parts + ")") + "; give a single token");
 }

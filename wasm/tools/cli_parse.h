@@ -1,8 +1,11 @@
 // Parsing the values of command-line options that more than one command
-// takes (headlight run, analyze, lens): whole numbers, token ids, head edits.
+// takes (headlight run, analyze, lens, patch): whole numbers, token ids, head
+// edits, single tokens.
 #pragma once
 #include <string>
 #include <vector>
+
+#include "model.h"
 
 // Whole-string integer parse into [min, max]; false on anything else (sign
 // where none fits, spaces, overflow).
@@ -21,3 +24,9 @@ struct HeadEdit {
 // it. Throws hl::Error naming the flag value and what is wrong with it; the
 // range of L and H is the engine's to check (it names the bad layer or head).
 HeadEdit parse_edit(const std::string& s);
+
+// The id of `text` if it is exactly one token of model's vocabulary (taken
+// exactly as written: a leading space matters); else hl::Error naming the
+// flag and the tokens, e.g. "--answer ' Mary' is 2 tokens (' M', 'ary');
+// give a single token".
+int single_token(const hl::Model& model, const char* flag, const std::string& text);

@@ -94,20 +94,6 @@ bool parse_args(int argc, char** argv, LensOptions* o) {
   return true;
 }
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
-
-// The id of `text` if it is exactly one token; else hl::Error saying how many.
-int single_token(const hl::Model& model, const char* flag, const std::string& text) {
-  const std::vector<int> ids = model.tokenizer.encode(text);
-  if (ids.size() == 1) return ids[0];
-  std::string parts;
-  for (size_t i = 0; i < ids.size(); i++) {
-    parts += (i ? ", " : "") + quoted(hl::token_display(model, ids[i]));
-  }
-  throw hl::Error(std::string(flag) + " " + quoted(text) + " is " + std::to_string(ids.size()) +
-                  " tokens" + (ids.empty() ? "" : " (" + parts + ")") + "; give a single token");
-}
-
 nlohmann::json lens_json(const hl::Model& model, const hl::LogitLens& lens) {
   const int P = static_cast<int>(lens.positions.size()), K = lens.top_k;
   nlohmann::json layers = nlohmann::json::array();

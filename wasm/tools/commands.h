@@ -10,3 +10,4 @@ int cmd_bench(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_lens(int argc, char** argv);
+int cmd_patch(int argc, char** argv);

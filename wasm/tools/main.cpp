@@ -20,7 +20,8 @@ const char* kUsage =
     "  bench                           kernel and forward-pass benchmarks\n"
     "  train ...                       train a model (see headlight train --help)\n"
     "  eval --model DIR                validation loss and per-head scores\n"
-    "  lens --model DIR --text TEXT [--answer TOKEN --foil TOKEN] [--position P] --json\n";
+    "  lens --model DIR --text TEXT [--answer TOKEN --foil TOKEN] [--position P] --json\n"
+    "  patch --model DIR --clean TEXT --corrupted TEXT --answer TOKEN --foil TOKEN --json\n";
 
 }  // namespace
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     if (command == "train") return cmd_train(argc - 1, argv + 1);
     if (command == "eval") return cmd_eval(argc - 1, argv + 1);
     if (command == "lens") return cmd_lens(argc - 1, argv + 1);
+    if (command == "patch") return cmd_patch(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "headlight %s: %s\n", command.c_str(), e.what());
     return 1;

@@ -141,6 +141,26 @@ export interface PruningCurveResult {
   random_mean_loss: Float32Array; // [L*H + 1]
 }
 
+/**
+ * Activation patching, from patch(): the corrupted run with one head's z
+ * (every position) or one row of the residual stream entering a layer (L:
+ * ln_f's input) taken from the clean run, on logit(answer) - logit(foil) at
+ * the last position. Recovery = (patched - corrupted) / (clean - corrupted),
+ * NaN when clean == corrupted. Definitions: docs/circuits.md.
+ */
+export interface PatchingResult {
+  ok: true;
+  n_layer: number;
+  n_head: number;
+  T: number;
+  clean: number;                 // the metric of the clean run
+  corrupted: number;             // the metric of the corrupted run
+  head_z: Float32Array;          // [L x H] recovery; empty when not asked for
+  residual: Float32Array;        // [(L+1) x T] recovery; empty when not asked for
+  head_z_metric: Float32Array;   // [L x H] the patched metric
+  residual_metric: Float32Array; // [(L+1) x T]
+}
+
 export interface Engine {
   loadModel(configJson: string, safetensors: Uint8Array, vocabJson: string, mergesTxt: string):
     ({ ok: true } & ModelInfo) | Fail;
@@ -218,6 +238,9 @@ export interface Engine {
   ablationScan(mode: 'zero' | 'mean', position: number): AblationScanResult | Fail;
   /** Heads removed one by one from the unedited model, importance order and a seeded random order. */
   pruningCurve(mode: 'zero' | 'mean', rescanEvery: number, seed: number): PruningCurveResult | Fail;
+  /** Activation patching between two texts' ids (the same count) on the unedited model. */
+  patch(cleanIds: Int32Array, corruptedIds: Int32Array, answer: number, foil: number,
+    maps: 'head_z' | 'residual' | 'both'): PatchingResult | Fail;
   decode(ids: Int32Array): { ok: true; text: string } | Fail;
   /**
    * Logit lens at one position (-1 = the last; every position with

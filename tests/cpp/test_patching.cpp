@@ -1,0 +1,189 @@
+// Activation patching (patching.h): the identities that hold exactly in this
+// architecture, bit for bit, on the fixtures; the maps equal single patches
+// and the Session's own rerun with a replaced z; and on the shipped models
+// with repeated random tokens (first copy corrupted) the previous-token and
+// induction heads carry the head-z recovery (their share printed).
+// (Against the float64 reference: tests/node/patch-cli.test.mjs.)
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "ablation.h"
+#include "analysis.h"
+#include "error.h"
+#include "fixtures.h"
+#include "patching.h"
+#include "session.h"
+
+namespace {
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+std::vector<int> all_of(int n) {
+  std::vector<int> v(n);
+  std::iota(v.begin(), v.end(), 0);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("activation patching: exact identities, bit for bit") {
+  for (const char* name : {"tiny-gpt", "tiny-attn-only"}) {
+    CAPTURE(name);
+    const auto model = hl_test::load_fixture(name);
+    const int L = model->config.n_layer, H = model->config.n_head;
+    const std::vector<int> clean = model->tokenizer.encode("When Mary and John went, John gave");
+    // The corrupted text: one token of the clean one swapped for another.
+    std::vector<int> corrupted = clean;
+    const int T = static_cast<int>(clean.size());
+    corrupted[T / 2] = (clean[T / 2] + 7) % model->config.vocab_size;
+    // Where the texts first differ: rows before it are the same in both runs.
+    int first_diff = 0;
+    while (clean[first_diff] == corrupted[first_diff]) first_diff++;
+    const hl::ActivationPatcher p(model, clean, corrupted, 5, 9);
+    const float c = p.clean_metric(), k = p.corrupted_metric();
+    std::printf("%s: T %d, first difference at %d, metric clean %.5f corrupted %.5f\n", name, T,
+                first_diff, c, k);
+    REQUIRE(c != k);
+
+    int mismatches = 0;
+    for (int l = 0; l <= L; l++) {
+      // Every position of residual[l] from the clean run is the clean run.
+      mismatches += !same_bits(p.residual_patched(l, all_of(T)), c);
+      // Nothing patched, or only rows the texts share, is the corrupted run.
+      mismatches += !same_bits(p.residual_patched(l, {}), k);
+      mismatches += !same_bits(p.residual_patched(l, all_of(first_diff)), k);
+    }
+    // The metric reads only the last row of ln_f's input.
+    mismatches += !same_bits(p.residual_patched(L, {T - 1}), c);
+    mismatches += !same_bits(p.residual_patched(L, all_of(T - 1)), k);
+    for (int l = 0; l < L; l++) mismatches += !same_bits(p.head_z_patched(l, {}), k);
+    CHECK(mismatches == 0);
+
+    // The maps are the single patches, bit for bit, whatever the batch.
+    const std::vector<float> heads = p.head_z_map(), heads_1 = p.head_z_map(1);
+    const std::vector<float> res = p.residual_map();
+    int map_mismatches = 0;
+    for (int l = 0; l < L; l++) {
+      for (int h = 0; h < H; h++) {
+        const float single = p.head_z_patched(l, {h});
+        map_mismatches += !same_bits(heads[l * H + h], single) + !same_bits(heads_1[l * H + h], single);
+      }
+    }
+    for (int l = 0; l <= L; l++) {
+      for (int t = 0; t < T; t++) {
+        const float single = p.residual_patched(l, {t});
+        map_mismatches += !same_bits(res[l * T + t], single);
+      }
+    }
+    std::printf("%s: identities not bit-equal %d; maps not bit-equal to single patches %d\n",
+                name, mismatches, map_mismatches);
+    CHECK(map_mismatches == 0);
+
+    // A head's z patched is the Session's rerun with that head's z replaced
+    // (set_head_z with the clean run's (T, D) rows): its logits' difference
+    // (the LM head's GEMM, not the patcher's two dot products: not the same bits).
+    hl::Session clean_run(model, 1), session(model, 1);
+    clean_run.run(clean);
+    session.run(corrupted);
+    const int V = model->config.vocab_size;
+    float max_session_diff = 0.0f;
+    for (int l = 0; l < L; l++) {
+      for (const int h : {0, H - 1}) {
+        session.clear_head_edits();
+        session.set_head_z(l, h, hl::head_rows(clean_run.trace().head_z, model->config, T, l, h));
+        session.update();
+        const float* logits = session.trace().logits.data() + static_cast<size_t>(T - 1) * V;
+        max_session_diff =
+            std::max(max_session_diff, std::fabs((logits[5] - logits[9]) - p.head_z_patched(l, {h})));
+      }
+    }
+    std::printf("%s: head z patch vs Session set_head_z rerun, max |diff| %.3g\n", name,
+                max_session_diff);
+    CHECK(max_session_diff <= 1e-4f);
+  }
+}
+
+TEST_CASE("activation patching: bad inputs name the problem") {
+  const auto model = hl_test::load_fixture("tiny-gpt");
+  const std::vector<int> a = model->tokenizer.encode("one two three");
+  const std::vector<int> b = model->tokenizer.encode("one two three four");
+  try {
+    hl::ActivationPatcher p(model, a, b, 1, 2);
+    FAIL("different token counts were accepted");
+  } catch (const hl::Error& e) {
+    const std::string what = e.what();
+    std::printf("%s\n", what.c_str());
+    CHECK(what.find(std::to_string(a.size())) != std::string::npos);
+    CHECK(what.find(std::to_string(b.size())) != std::string::npos);
+  }
+  CHECK_THROWS_AS(hl::ActivationPatcher(model, a, a, model->config.vocab_size, 2), hl::Error);
+  CHECK_THROWS_AS(hl::ActivationPatcher(model, {}, {}, 1, 2), hl::Error);
+  const hl::ActivationPatcher p(model, a, a, 1, 2);
+  CHECK_THROWS_AS(p.head_z_patched(model->config.n_layer, {0}), hl::Error);
+  CHECK_THROWS_AS(p.residual_patched(0, {static_cast<int>(a.size())}), hl::Error);
+  // Identical texts: nothing to recover, NaN recovery.
+  CHECK(std::isnan(hl::patch_recovery(1.0f, 2.0f, 2.0f)));
+}
+
+TEST_CASE("activation patching on repeated random tokens: the induction circuit recovers it") {
+  struct Case {
+    const char* model;
+    std::vector<int> heads;  // l * H + h: previous-token and induction heads (models/README.md)
+  };
+  for (const Case& k : {Case{"attn-only-2l", {0 * 8 + 2, 1 * 8 + 1, 1 * 8 + 2, 1 * 8 + 3, 1 * 8 + 5}},
+                        Case{"gpt-4l", {0 * 8 + 1, 1 * 8 + 2, 1 * 8 + 5, 1 * 8 + 6}}}) {
+    const auto model = hl_test::load_shipped(k.model);
+    const int L = model->config.n_layer, H = model->config.n_head, V = model->config.vocab_size;
+    REQUIRE(H == 8);
+    const int n = 16;
+    const std::vector<int> special = hl::special_token_ids(model->tokenizer);
+    double share_sum = 0.0;
+    int cases = 0;
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+      // Clean: a run of n random tokens and its copy up to position n + m;
+      // corrupted: the same, the first copy replaced by other random tokens,
+      // so the second copy cannot be copied from it.
+      const std::vector<int> run = hl::repeated_random_tokens(n, V, special, seed);
+      const std::vector<int> other = hl::repeated_random_tokens(n, V, special, seed + 100);
+      const int m = n / 2;
+      std::vector<int> clean(run.begin(), run.begin() + n + m);
+      std::vector<int> corrupted = clean;
+      std::copy(other.begin(), other.begin() + n, corrupted.begin());
+      const int answer = run[m];       // what follows clean[n + m - 1] = run[m - 1] in the first copy
+      // The foil: a token of neither prompt (a third draw), so that no head
+      // is asked to prefer one copy's token over the other's.
+      const int foil = hl::repeated_random_tokens(n, V, special, seed + 200)[m];
+      if (answer == foil) continue;
+      const hl::ActivationPatcher p(model, clean, corrupted, answer, foil);
+      const hl::PatchingMaps maps = p.maps();
+      double named = 0.0, positive = 0.0;
+      for (int i = 0; i < L * H; i++) positive += std::max(0.0f, maps.head_z[i]);
+      for (const int i : k.heads) named += maps.head_z[i];
+      share_sum += named / positive;
+      cases++;
+      if (seed == 1) {
+        std::printf("%s seed 1: metric clean %.3f corrupted %.3f; head z recovery:\n", k.model,
+                    maps.clean, maps.corrupted);
+        for (int l = 0; l < L; l++) {
+          std::printf("  layer %d", l);
+          for (int h = 0; h < H; h++) std::printf(" %+.2f", maps.head_z[l * H + h]);
+          std::printf("\n");
+        }
+      }
+    }
+    const double share = share_sum / cases;
+    std::printf("%s: previous-token + induction heads' mean share of the positive head z recovery "
+                "over %d prompts: %.2f\n",
+                k.model, cases, share);
+    CHECK(cases >= 3);
+    CHECK(share >= 0.5);
+  }
+}

@@ -1,0 +1,118 @@
+// `headlight patch --json` against the float64 reference (tests/reference/
+// gpt2-reference.mjs: zReplace for a head's z, residualReplace for a row of
+// the residual stream) on the tiny-gpt and tiny-attn-only fixtures: the two
+// metrics and every patched metric of both maps (<= 1e-4, max errors
+// printed); and the bad inputs that must exit non-zero with one line naming
+// the problem. Binary: $HEADLIGHT_BIN, or build/native/headlight.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+import { loadReferenceModel, referenceForward } from '../reference/gpt2-reference.mjs';
+import { REPO_ROOT } from './wasm-helpers.mjs';
+
+const BIN = path.resolve(REPO_ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/headlight');
+const CLEAN = 'The farmer saw the hens in the barn, and the farmer fed the';
+const CORRUPTED = 'The farmer saw the cows in the barn, and the farmer fed the';
+const TOLERANCE = 1e-4;
+
+function patch(args) {
+  return spawnSync(BIN, ['patch', ...args], { encoding: 'utf8' });
+}
+
+// logit(answer) - logit(foil) at the last position of a reference forward.
+function metricOf(forward, answer, foil) {
+  const V = forward.config.vocab_size;
+  const row = (forward.T - 1) * V;
+  return forward.logits[row + answer] - forward.logits[row + foil];
+}
+
+for (const fixture of ['tiny-gpt', 'tiny-attn-only']) {
+  test(`headlight patch on ${fixture} matches the float64 reference`, () => {
+    const dir = path.join(REPO_ROOT, 'tests/fixtures', fixture);
+    const r = patch(['--model', dir, '--clean', CLEAN, '--corrupted', CORRUPTED,
+      '--answer', ' the', '--foil', ' a', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    const model = loadReferenceModel(dir);
+    const { n_layer: L, n_head: H, n_embd: C } = model.config;
+    const D = C / H;
+    const T = out.clean_ids.length;
+    assert.equal(out.corrupted_ids.length, T);
+    assert.equal(out.head_z.length, L);
+    assert.equal(out.residual.length, L + 1);
+
+    // The CLI's answer and foil ids: the tokenizer's, read back from a lens run.
+    const lens = spawnSync(BIN, ['lens', '--model', dir, '--text', CLEAN, '--answer', ' the',
+      '--foil', ' a', '--json'], { encoding: 'utf8' });
+    assert.equal(lens.status, 0, lens.stderr);
+    const { answer: { id: answer }, foil: { id: foil } } = JSON.parse(lens.stdout);
+
+    const clean = referenceForward(model, out.clean_ids);
+    const corrupted = referenceForward(model, out.corrupted_ids);
+    const refClean = metricOf(clean, answer, foil);
+    const refCorrupted = metricOf(corrupted, answer, foil);
+    const metricErr = Math.max(Math.abs(out.metric.clean - refClean),
+      Math.abs(out.metric.corrupted - refCorrupted));
+    const span = out.metric.clean - out.metric.corrupted;
+    // The CLI prints recovery; its patched metric is corrupted + recovery * span.
+    const patched = (recovery) => out.metric.corrupted + recovery * span;
+
+    let headErr = 0;
+    for (let l = 0; l < L; l++) {
+      assert.equal(out.head_z[l].length, H);
+      for (let h = 0; h < H; h++) {
+        const z = new Float64Array(T * D); // (T, D) head (l, h) of the clean run
+        for (let t = 0; t < T; t++) {
+          for (let d = 0; d < D; d++) z[t * D + d] = clean.z[l][(t * H + h) * D + d];
+        }
+        const ref = metricOf(referenceForward(model, out.corrupted_ids,
+          { zReplace: [{ layer: l, head: h, z }] }), answer, foil);
+        headErr = Math.max(headErr, Math.abs(patched(out.head_z[l][h]) - ref));
+      }
+    }
+    let residualErr = 0;
+    for (let l = 0; l <= L; l++) {
+      assert.equal(out.residual[l].length, T);
+      for (let t = 0; t < T; t++) {
+        const x = clean.residual[l].subarray(t * C, (t + 1) * C);
+        const ref = metricOf(referenceForward(model, out.corrupted_ids,
+          { residualReplace: [{ layer: l, position: t, x }] }), answer, foil);
+        residualErr = Math.max(residualErr, Math.abs(patched(out.residual[l][t]) - ref));
+      }
+    }
+    console.log(`${fixture}: T ${T}, metric clean ${out.metric.clean.toFixed(5)} corrupted ` +
+      `${out.metric.corrupted.toFixed(5)}; max |error| metrics ${metricErr.toExponential(2)}, ` +
+      `head z ${headErr.toExponential(2)} (${L * H} patches), residual ` +
+      `${residualErr.toExponential(2)} (${(L + 1) * T} patches)`);
+    assert.ok(metricErr <= TOLERANCE, `metric error ${metricErr}`);
+    assert.ok(headErr <= TOLERANCE, `head z patch error ${headErr}`);
+    assert.ok(residualErr <= TOLERANCE, `residual patch error ${residualErr}`);
+    // The exact ends: every row of the stream entering ln_f before the last
+    // leaves the metric alone; the last row is the clean run.
+    for (let t = 0; t < T - 1; t++) assert.ok(out.residual[L][t] === 0, `residual[L][${t}]`);
+    assert.equal(out.residual[L][T - 1], 1);
+  });
+}
+
+test('headlight patch refuses bad input with one line naming the problem', () => {
+  const dir = path.join(REPO_ROOT, 'tests/fixtures/tiny-gpt');
+  const base = ['--model', dir, '--clean', CLEAN, '--corrupted', CORRUPTED];
+  const cases = [
+    [[...base.slice(0, 4), '--corrupted', 'The farmer saw the hens in the field, and the farmer fed the',
+      '--answer', ' the', '--foil', ' a'], /clean text is 26 tokens and the corrupted text 27/],
+    [[...base, '--answer', ' hens', '--foil', ' a'], /--answer ' hens' is \d+ tokens \(.*\); give a single token/],
+    [[...base, '--answer', ' the', '--foil', ' cows'], /--foil ' cows' is \d+ tokens/],
+    [[...base, '--answer', ' the', '--foil', ' a', '--position', '3'], /unknown option '--position'/],
+    [[...base, '--answer', ' the'], /--foil is required/],
+  ];
+  for (const [args, message] of cases) {
+    const r = patch(args);
+    assert.notEqual(r.status, 0, `accepted: ${args.join(' ')}`);
+    const lines = r.stderr.trim().split('\n');
+    console.log(`exit ${r.status}: ${lines[0]}`);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], message);
+  }
+});
