@@ -1,6 +1,7 @@
 #include "cli_parse.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 
@@ -96,4 +97,28 @@ int single_token(const hl::Model& model, const char* flag, const std::string& te
   }
   throw hl::Error(std::string(flag) + " " + quoted(text) + " is " + std::to_string(ids.size()) +
                   " tokens" + (ids.empty() ? "" : " (" + parts + ")") + "; give a single token");
+}
+
+bool parse_options(int argc, char** argv, const char* command, const char* usage,
+                   const OptionSetters& setters, bool* json) {
+  for (int i = 1; i < argc; i++) {
+    const std::string arg = argv[i];
+    if (arg == "--json") {
+      *json = true;
+      continue;
+    }
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(usage, stdout);
+      std::exit(0);
+    }
+    const auto setter = setters.find(arg);
+    if (setter == setters.end()) {
+      std::fprintf(stderr, "headlight %s: unknown option '%s' (headlight %s --help)\n", command,
+                   arg.c_str(), command);
+      return false;
+    }
+    if (i + 1 >= argc) throw hl::Error("option " + arg + " needs a value");
+    setter->second(argv[++i]);
+  }
+  return true;
 }

@@ -2,6 +2,8 @@
 // takes (headlight run, analyze, lens, patch): whole numbers, token ids, head
 // edits, single tokens.
 #pragma once
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,3 +32,12 @@ HeadEdit parse_edit(const std::string& s);
 // flag and the tokens, e.g. "--answer ' Mary' is 2 tokens (' M', 'ary');
 // give a single token".
 int single_token(const hl::Model& model, const char* flag, const std::string& text);
+
+// The option loop of a command whose options each take one value (headlight
+// lens, patch): --json sets *json, --help / -h prints usage and exits 0, and
+// every other option is a key of setters, called with its value. Returns
+// false after one stderr line for an unknown option; throws hl::Error for an
+// option given no value.
+using OptionSetters = std::map<std::string, std::function<void(const std::string&)>>;
+bool parse_options(int argc, char** argv, const char* command, const char* usage,
+                   const OptionSetters& setters, bool* json);

@@ -49,7 +49,7 @@ struct LensOptions {
 // Throws hl::Error for bad values; returns false (after printing) for a usage error.
 bool parse_args(int argc, char** argv, LensOptions* o) {
   // Every option but --json and --help takes one value: one setter each.
-  const std::map<std::string, std::function<void(const std::string&)>> setters = {
+  const OptionSetters setters = {
       {"--model", [&](const std::string& v) { o->model_dir = v; }},
       {"--text", [&](const std::string& v) { o->text = v, o->has_text = true; }},
       {"--answer", [&](const std::string& v) { o->answer = v, o->has_answer = true; }},
@@ -62,25 +62,7 @@ bool parse_args(int argc, char** argv, LensOptions* o) {
          }
        }},
   };
-  for (int i = 1; i < argc; i++) {
-    const std::string arg = argv[i];
-    if (arg == "--json") {
-      o->json = true;
-      continue;
-    }
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    const auto setter = setters.find(arg);
-    if (setter == setters.end()) {
-      std::fprintf(stderr, "headlight lens: unknown option '%s' (headlight lens --help)\n",
-                   arg.c_str());
-      return false;
-    }
-    if (i + 1 >= argc) throw hl::Error("option " + arg + " needs a value");
-    setter->second(argv[++i]);
-  }
+  if (!parse_options(argc, argv, "lens", kUsage, setters, &o->json)) return false;
   if (o->model_dir.empty() || !o->has_text) {
     std::fputs("headlight lens: --model DIR and --text TEXT are required (headlight lens --help)\n",
                stderr);

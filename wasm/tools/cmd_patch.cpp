@@ -44,26 +44,14 @@ bool parse_args(int argc, char** argv, PatchOptions* o) {
                                                 {"--answer", &o->answer},
                                                 {"--foil", &o->foil}};
   std::map<std::string, bool> given;
-  for (int i = 1; i < argc; i++) {
-    const std::string arg = argv[i];
-    if (arg == "--json") {
-      o->json = true;
-      continue;
-    }
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    const auto value = values.find(arg);
-    if (value == values.end()) {
-      std::fprintf(stderr, "headlight patch: unknown option '%s' (headlight patch --help)\n",
-                   arg.c_str());
-      return false;
-    }
-    if (i + 1 >= argc) throw hl::Error("option " + arg + " needs a value");
-    *value->second = argv[++i];
-    given[arg] = true;
+  OptionSetters setters;
+  for (const auto& [flag, field] : values) {
+    setters[flag] = [&given, flag = flag, field = field](const std::string& v) {
+      *field = v;
+      given[flag] = true;
+    };
   }
+  if (!parse_options(argc, argv, "patch", kUsage, setters, &o->json)) return false;
   for (const auto& [flag, unused] : values) {
     if (!given[flag]) {
       std::fprintf(stderr, "headlight patch: %s is required (headlight patch --help)\n",
