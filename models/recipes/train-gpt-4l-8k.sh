@@ -11,6 +11,10 @@
 #                  idle cores);
 #   STAGE=phase1b  the near-copy warm-up from GPT4L_PHASE1 (a committed copy:
 #                  GPT4L_PHASE1=models/training/gpt-4l-8k-phase1);
+#   STAGE=phase1c  short copies from GPT4L_PHASE1B (2,500 steps): copied
+#                  spans of 4-6 tokens (--fill-span-max 6), so that no key
+#                  further back than the span is long finds the copy, only
+#                  the previous token's (the tenth round, models/README.md);
 #   STAGE=warmup   both; STAGE=text one text run of TIME_LIMIT_MIN minutes
 #                  from INIT (default the last warm-up) into models/gpt-4l-8k;
 #   STAGE=all      everything (the default).
@@ -22,6 +26,7 @@ source "$(dirname "$0")/common.sh"
 GPT4L_TOKENIZER=models/tokenizer-8192
 GPT4L_PHASE1=${GPT4L_PHASE1:-build/gpt-4l-8k-phase1}
 GPT4L_PHASE1B=${GPT4L_PHASE1B:-build/gpt-4l-8k-phase1b}
+GPT4L_PHASE1C=${GPT4L_PHASE1C:-build/gpt-4l-8k-phase1c}
 source "$(dirname "$0")/gpt-4l-phases.sh"
 prepare
 STAGE=${STAGE:-all}
@@ -30,6 +35,12 @@ if [[ $STAGE == all || $STAGE == warmup || $STAGE == phase1 ]]; then
 fi
 if [[ $STAGE == all || $STAGE == warmup || $STAGE == phase1b ]]; then
   train_gpt4l_phase1b
+fi
+if [[ $STAGE == phase1c ]]; then
+  gpt4l_warmup "$GPT4L_PHASE1C" --init-from "$GPT4L_PHASE1B" --steps 2500 \
+    --induction-warmup-steps 2500 --induction-warmup-gap 0 --mlp-off-steps 2500 \
+    --shallow-steps 2500 --shallow-layers 2 --seq-schedule 64:2500 --fill-near-frac 0.5 \
+    --fill-span-max 6
 fi
 if [[ $STAGE == all || $STAGE == text ]]; then
   INIT=${INIT:-$GPT4L_PHASE1B}
