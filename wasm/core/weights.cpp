@@ -2,6 +2,7 @@
 // block it is laid out in, and loading from a safetensors file.
 #include "weights.h"
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -95,6 +96,27 @@ bool is_mask_buffer(const std::string& name) {
 
 std::string strip_prefix(const std::string& name) {
   return name.compare(0, kPrefixLength, kPrefix) == 0 ? name.substr(kPrefixLength) : name;
+}
+
+// A NaN or infinite weight makes every prediction NaN downstream: refuse the
+// file naming the tensor and the first such element. One pass over the bits
+// (exponent all ones), OR-accumulated so the loop vectorises; the index is
+// looked up only when something was found.
+void check_finite(const ParamEntry& p) {
+  const size_t n = numel(p.shape);
+  uint32_t any = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, p.data + i, 4);
+    any |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  if (!any) return;
+  size_t i = 0;
+  while (std::isfinite(p.data[i])) ++i;
+  throw Error("weights: tensor '" + p.name + "' holds " +
+              (std::isnan(p.data[i]) ? std::string("NaN") : std::string("an infinite value")) +
+              " at element " + std::to_string(i) + " of " + std::to_string(n) +
+              " (the file is damaged or its training diverged)");
 }
 
 // A separate lm_head.weight is accepted only when it is the token embedding
@@ -215,7 +237,10 @@ Weights load_weights(const ModelConfig& config, const SafeTensors& st) {
   }
 
   Weights w = allocate_weights(config);
-  for (const ParamEntry& p : param_table(w)) st.read_f32(*by_name.at(p.name), p.data);
+  for (const ParamEntry& p : param_table(w)) {
+    st.read_f32(*by_name.at(p.name), p.data);
+    check_finite(p);
+  }
   if (lm_head) check_tied_head(st, *lm_head, *by_name.at("wte.weight"), w.wte);
 
   // Anything left over is a typo, another architecture, or a config that
