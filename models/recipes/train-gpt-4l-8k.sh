@@ -15,6 +15,11 @@
 #                  spans of 4-6 tokens (--fill-span-max 6), so that no key
 #                  further back than the span is long finds the copy, only
 #                  the previous token's (the tenth round, models/README.md);
+#   STAGE=expand   instead of the warm-ups: the shipped gpt-4l with its
+#                  vocabulary grown to 8192 (expand-vocab.mjs; its merges are
+#                  a prefix of tokenizer-8192's) into build/gpt-4l-8k-expanded,
+#                  induction and previous-token heads included (the tenth
+#                  round, models/README.md); then STAGE=text INIT=that;
 #   STAGE=warmup   both; STAGE=text one text run of TIME_LIMIT_MIN minutes
 #                  from INIT (default the last warm-up) into models/gpt-4l-8k;
 #   STAGE=all      everything (the default).
@@ -35,6 +40,10 @@ if [[ $STAGE == all || $STAGE == warmup || $STAGE == phase1 ]]; then
 fi
 if [[ $STAGE == all || $STAGE == warmup || $STAGE == phase1b ]]; then
   train_gpt4l_phase1b
+fi
+if [[ $STAGE == expand ]]; then
+  node models/recipes/expand-vocab.mjs --model models/gpt-4l --tokenizer "$GPT4L_TOKENIZER" \
+    --out build/gpt-4l-8k-expanded
 fi
 if [[ $STAGE == phase1c ]]; then
   gpt4l_warmup "$GPT4L_PHASE1C" --init-from "$GPT4L_PHASE1B" --steps 2500 \

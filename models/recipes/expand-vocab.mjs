@@ -1,0 +1,115 @@
+// A model with a larger vocabulary from a trained one whose BPE tokenizer is
+// a prefix of the new one (the same corpus, more merges: tokenizer-3584's
+// 3,327 merges are the first 3,327 of tokenizer-8192's, and 3,583 of its
+// 3,584 tokens keep their ids; <|endoftext|> moves to the new last id).
+// Every weight but the token embedding is copied; an old token's embedding
+// row moves to its new id; a new token made by merging A and B starts at the
+// mean of A's and B's rows, rescaled to their mean length (a plain mean of
+// two unrelated directions is shorter than either), in merge order so that
+// both parts have a row. The embedding is tied, so the new token's logit
+// starts where its parts' logits are. The text run (`headlight train
+// --init-from OUT`) then teaches the new tokens (models/README.md, tenth
+// round: gpt-4l-8k from gpt-4l).
+//
+//   node models/recipes/expand-vocab.mjs --model models/gpt-4l --tokenizer models/tokenizer-8192 --out DIR
+//
+// Writes DIR/{config.json, model.safetensors (F32), vocab.json, merges.txt}.
+import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import path from 'node:path';
+import { readSafetensors } from '../../tests/reference/gpt2-reference.mjs';
+
+function parseArgs(argv) {
+  const o = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--model') o.model = value;
+    else if (flag === '--tokenizer') o.tokenizer = value;
+    else if (flag === '--out') o.out = value;
+    else throw new Error(`unknown option ${flag}`);
+  }
+  for (const key of ['model', 'tokenizer', 'out']) if (!o[key]) throw new Error(`missing --${key}`);
+  return o;
+}
+
+const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
+const mergeLines = (dir) =>
+  readFileSync(path.join(dir, 'merges.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#version'));
+
+// F32 safetensors of `tensors` (name -> {shape, values}), in the given order;
+// the header is padded with spaces to a multiple of 8 bytes.
+function writeSafetensors(file, tensors, metadata) {
+  const header = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, { shape, values }] of tensors) {
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + 4 * values.length] };
+    offset += 4 * values.length;
+  }
+  let text = JSON.stringify(header);
+  text += ' '.repeat((8 - ((8 + text.length) % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(text);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.length;
+  for (const [, { values }] of tensors) {
+    for (let i = 0; i < values.length; ++i) view.setFloat32(at + 4 * i, values[i], true);
+    at += 4 * values.length;
+  }
+  writeFileSync(file, out);
+}
+
+const o = parseArgs(process.argv.slice(2));
+const config = readJson(path.join(o.model, 'config.json'));
+const oldVocab = readJson(path.join(o.model, 'vocab.json'));
+const newVocab = readJson(path.join(o.tokenizer, 'vocab.json'));
+const oldMerges = mergeLines(o.model);
+const newMerges = mergeLines(o.tokenizer);
+oldMerges.forEach((line, i) => {
+  if (newMerges[i] !== line) throw new Error(`merge ${i + 1} differs: "${line}" vs "${newMerges[i]}": not a prefix`);
+});
+
+const tensors = readSafetensors(new Uint8Array(readFileSync(path.join(o.model, 'model.safetensors'))));
+const wte = tensors.get('wte.weight');
+const C = config.n_embd;
+const V = Object.keys(newVocab).length;
+const rows = new Float64Array(V * C);
+const filled = new Uint8Array(V);
+for (const [token, oldId] of Object.entries(oldVocab)) {
+  const id = newVocab[token];
+  if (id === undefined) throw new Error(`token ${JSON.stringify(token)} is not in the new vocabulary`);
+  rows.set(wte.values.subarray(oldId * C, (oldId + 1) * C), id * C);
+  filled[id] = 1;
+}
+const norm = (id) => Math.hypot(...rows.subarray(id * C, (id + 1) * C));
+let made = 0;
+for (const line of newMerges.slice(oldMerges.length)) {
+  const [a, b] = line.split(' ');
+  const [ia, ib, id] = [newVocab[a], newVocab[b], newVocab[a + b]];
+  if (!filled[ia] || !filled[ib] || id === undefined) throw new Error(`merge "${line}": a part has no row`);
+  const target = (norm(ia) + norm(ib)) / 2;
+  for (let c = 0; c < C; ++c) rows[id * C + c] = (rows[ia * C + c] + rows[ib * C + c]) / 2;
+  const scale = target / (norm(id) || 1);
+  for (let c = 0; c < C; ++c) rows[id * C + c] *= scale;
+  filled[id] = 1;
+  ++made;
+}
+const missing = [...filled.keys()].filter((id) => !filled[id]);
+if (missing.length) throw new Error(`${missing.length} tokens have no row (first id ${missing[0]})`);
+
+mkdirSync(o.out, { recursive: true });
+const out = [...tensors].map(([name, t]) =>
+  name === 'wte.weight' ? [name, { shape: [V, C], values: rows }] : [name, t],
+);
+writeSafetensors(path.join(o.out, 'model.safetensors'), out, {
+  format: 'pt',
+  expanded_from: path.basename(o.model),
+});
+writeFileSync(path.join(o.out, 'config.json'), JSON.stringify({ ...config, vocab_size: V }, null, 2) + '\n');
+copyFileSync(path.join(o.tokenizer, 'vocab.json'), path.join(o.out, 'vocab.json'));
+copyFileSync(path.join(o.tokenizer, 'merges.txt'), path.join(o.out, 'merges.txt'));
+console.log(
+  `${o.out}: ${Object.keys(oldVocab).length} rows moved, ${made} new rows from their merges, vocab ${V}, ` +
+    `${tensors.size} tensors (F32)`,
+);
