@@ -13,6 +13,7 @@ import { drawColorbar } from '../views/heatmap';
 import { ModelPicker } from '../views/model-picker';
 import { StatusView } from '../views/status';
 import { provideApp } from './app-api';
+import { installRecovery } from './engine-recovery';
 import { ModelLoader } from './model-loader';
 import { messageOf, PageController } from './page-controller';
 import { createApp } from './public-app';
@@ -25,7 +26,8 @@ function element<T extends HTMLElement>(role: string): T {
   return found;
 }
 
-async function start(client: EngineClient, page: PageController, models: ModelLoader, picker: ModelPicker, status: StatusView, wantedModel: string | null): Promise<void> {
+/** Starts the wasm module in the worker; false (the error shown) if it did not start. */
+async function initEngine(client: EngineClient, status: StatusView): Promise<boolean> {
   try {
     await client.call(
       'init',
@@ -39,8 +41,13 @@ async function start(client: EngineClient, page: PageController, models: ModelLo
     status.hideProgress();
     status.setSummary('The engine did not start.');
     status.showError(`The engine could not start: ${messageOf(error)}`);
-    return;
+    return false;
   }
+  return true;
+}
+
+async function start(client: EngineClient, page: PageController, models: ModelLoader, picker: ModelPicker, status: StatusView, wantedModel: string | null): Promise<void> {
+  if (!(await initEngine(client, status))) return;
   let index;
   try {
     index = await fetchModelIndex();
@@ -72,6 +79,12 @@ export function boot(): void {
     (files) => void models.openLocalFiles(files),
   );
   const models = new ModelLoader(client, page, picker, status);
+  installRecovery(client, status, async () => {
+    if (!(await initEngine(client, status))) return 'the engine did not start';
+    // The edits as the URL holds them (a reload resets them to the link's).
+    page.applyUrl(parseHash(window.location.hash).state);
+    return models.reload();
+  });
   drawColorbar(element<HTMLCanvasElement>('colorbar'));
 
   const typing: { timer: number | undefined } = { timer: undefined };

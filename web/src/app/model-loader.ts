@@ -39,6 +39,21 @@ export class ModelLoader {
     private readonly status: StatusView,
   ) {}
 
+  /** The reader's own files of the model loaded last, if it was theirs (reload() reads them again). */
+  private localFiles: File[] | null = null;
+
+  /**
+   * Loads the current model again into a restarted engine (engine-recovery.ts):
+   * the served one by name, or the reader's files read again. The page keeps
+   * its text, edits and view: only the engine is new.
+   */
+  async reload(): Promise<string | null> {
+    const model = this.page.state.model;
+    if (!model) return null;
+    if (this.localFiles) return this.openLocalFiles(this.localFiles);
+    return this.switchModel(model.name);
+  }
+
   /**
    * Loads a served model; on failure the previous one stays, the error is
    * shown, and returned (null: loaded) for a caller that must answer for it.
@@ -51,15 +66,20 @@ export class ModelLoader {
         (progress) => onProgress('Downloading', progress),
       ),
     );
-    return 'error' in result ? result.error : null;
+    if ('error' in result) return result.error;
+    this.localFiles = null;
+    return null;
   }
 
-  async openLocalFiles(files: File[]): Promise<void> {
+  async openLocalFiles(files: File[]): Promise<string | null> {
     const result = await this.loadAndShow('Opening your model…', async (onProgress) => {
       const opened = await openLocalModel(this.client, files, (progress) => onProgress('Reading', progress));
       return opened.model;
     });
-    if ('loaded' in result) this.picker.showLocal(result.loaded, files);
+    if (!('loaded' in result)) return result.error;
+    this.picker.showLocal(result.loaded, files);
+    this.localFiles = files;
+    return null;
   }
 
   private async loadAndShow(

@@ -21,22 +21,43 @@ interface Pending {
 }
 
 export class EngineClient {
-  private readonly worker: Worker;
+  private worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /**
+   * Called once when the worker dies (an uncaught error) or its wasm module
+   * aborts or traps (a 'fatal' error answer): every request waiting has been
+   * rejected; the owner calls restart() and loads its model again (boot.ts).
+   */
+  onFatal: ((reason: string) => void) | null = null;
 
   constructor() {
+    this.worker = this.spawn();
+  }
+
+  /** A new worker in place of the current one; requests still waiting are rejected. */
+  restart(): void {
+    this.worker.terminate();
+    this.failAll(new Error('the engine was restarted'));
+    this.worker = this.spawn();
+  }
+
+  private spawn(): Worker {
     // A classic worker (see vite.config.ts `worker.format`): Vite bundles it
     // to its own file under assets/.
-    this.worker = new Worker(new URL('./worker.ts', import.meta.url), { name: 'headlight-engine' });
-    this.worker.addEventListener('message', (event: MessageEvent<ResponseMessage>) =>
-      this.receive(event.data),
-    );
-    // A worker that fails to start or throws outside a request rejects everything waiting.
-    this.worker.addEventListener('error', (event: ErrorEvent) => {
-      event.preventDefault();
-      this.failAll(new Error(`engine worker failed: ${event.message || 'could not start'}`));
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), { name: 'headlight-engine' });
+    worker.addEventListener('message', (event: MessageEvent<ResponseMessage>) => {
+      if (worker === this.worker) this.receive(event.data);
     });
+    // A worker that fails to start or throws outside a request rejects everything waiting.
+    worker.addEventListener('error', (event: ErrorEvent) => {
+      event.preventDefault();
+      if (worker !== this.worker) return;
+      const reason = `engine worker failed: ${event.message || 'could not start'}`;
+      this.failAll(new Error(reason));
+      this.onFatal?.(reason);
+    });
+    return worker;
   }
 
   call<M extends Method>(
@@ -65,6 +86,11 @@ export class EngineClient {
   }
 
   private receive(message: ResponseMessage): void {
+    if (message.kind === 'error' && message.fatal) {
+      this.failAll(new Error(message.error));
+      this.onFatal?.(message.error);
+      return;
+    }
     const request = this.pending.get(message.id);
     if (!request) return;
     switch (message.kind) {

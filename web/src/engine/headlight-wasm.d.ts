@@ -9,6 +9,8 @@ export interface HeadlightModuleOptions {
   /** Pass the .wasm bytes directly (Node tests); the page lets it fetch. */
   wasmBinary?: ArrayBuffer | Uint8Array;
   locateFile?: (path: string, prefix: string) => string;
+  /** Called when the module aborts (out of memory, a trap): it cannot run again. */
+  onAbort?: (what: unknown) => void;
 }
 
 export type Fail = { ok: false; error: string };

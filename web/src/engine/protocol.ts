@@ -253,4 +253,8 @@ export type ResponseMessage =
   | { id: number; kind: 'progress'; progress: Progress }
   | { id: number; kind: 'partial'; partial: PartialOf<Method> }
   | { id: number; kind: 'result'; result: Methods[Method]['result'] }
-  | { id: number; kind: 'error'; error: string };
+  /**
+   * fatal: the wasm module aborted or trapped while answering, so it cannot
+   * answer again: the client starts a new worker (EngineClient.onFatal).
+   */
+  | { id: number; kind: 'error'; error: string; fatal?: true };

@@ -44,7 +44,9 @@ const worker: {
   attentionVersions: { next: number };
   /** One request at a time, in order: a model load that awaits downloads must not interleave with a forward pass. */
   queue: Promise<void>;
-} = { headlight: null, cache: null, attentionVersions: { next: 1 }, queue: Promise.resolve() };
+  /** Why the module aborted (onAbort), if it did: every later call would fail. */
+  aborted: string | null;
+} = { headlight: null, cache: null, attentionVersions: { next: 1 }, queue: Promise.resolve(), aborted: null };
 
 type Handler<M extends Method> = (
   params: Methods[M]['params'],
@@ -106,6 +108,9 @@ const handlers: { [M in Method]: Handler<M> } = {
       worker.headlight = await create({
         wasmBinary,
         locateFile: (path) => new URL(path, wasmUrl).href,
+        onAbort: (what) => {
+          worker.aborted = String(what ?? 'abort');
+        },
       });
     }
     return { init_ms: performance.now() - t0 };
@@ -221,6 +226,13 @@ async function handle(message: RequestMessage): Promise<void> {
     scope.postMessage({ id, kind: 'result', result }, transferables(result));
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
+    // A trap (out of bounds, unreachable) or an abort leaves the module's
+    // memory in an unknown state: the page must start a new worker.
+    if (worker.aborted !== null || error instanceof WebAssembly.RuntimeError) {
+      const why = worker.aborted ?? text;
+      scope.postMessage({ id, kind: 'error', error: `the engine stopped: ${why || 'abort'}`, fatal: true });
+      return;
+    }
     scope.postMessage({ id, kind: 'error', error: text || 'unknown engine error' });
   }
 }

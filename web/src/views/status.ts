@@ -76,18 +76,23 @@ export class StatusView {
   }
 
   showError(text: string): void {
+    delete this.message.dataset['sticky'];
     this.message.textContent = text;
     this.message.className = 'message is-error';
     this.message.hidden = false;
   }
 
-  showNotice(text: string): void {
+  /** A notice; a sticky one stays until another message replaces it (clearMessage leaves it). */
+  showNotice(text: string, sticky = false): void {
     this.message.textContent = text;
     this.message.className = 'message is-notice';
     this.message.hidden = false;
+    if (sticky) this.message.dataset['sticky'] = 'true';
+    else delete this.message.dataset['sticky'];
   }
 
   clearMessage(): void {
+    if (this.message.dataset['sticky']) return;
     this.message.hidden = true;
     this.message.textContent = '';
   }
