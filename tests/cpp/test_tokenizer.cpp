@@ -295,6 +295,43 @@ std::pair<double, double> time_ms(F body) {
       1000.0 * static_cast<double>(std::clock() - cpu) / CLOCKS_PER_SEC};
 }
 
+TEST_CASE("tokenizer: encode_prefix is encode's first ids, and says whether they are all") {
+  const std::string text =
+      "The quick brown fox jumps over the lazy dog. It was 1984, and the clocks struck 13! "
+      "Ünïcödé, emoji \xF0\x9F\x98\x80 and   spaces.\n";
+  const std::vector<int> all = gpt2().encode(text);
+  for (size_t n : {size_t(1), size_t(2), size_t(7), all.size() - 1, all.size(), all.size() + 5}) {
+    bool complete = false;
+    const std::vector<int> ids = gpt2().encode_prefix(text, n, &complete);
+    CAPTURE(n);
+    const size_t expected = std::min(n, all.size());
+    REQUIRE(ids.size() == expected);
+    CHECK(std::equal(ids.begin(), ids.end(), all.begin()));
+    CHECK(complete == (n >= all.size()));
+  }
+  // Invalid UTF-8 anywhere is still refused, as encode refuses it.
+  bool complete = true;
+  CHECK(error_of([&] { gpt2().encode_prefix("ok \xff", 1, &complete); }).find("offset 3") !=
+        std::string::npos);
+
+  // A long text costs what is kept: 200,000 copies of a sentence, 64 ids.
+  std::string big;
+  while (big.size() < 8000000) big += "Every summer the children visit the old mill by the river. ";
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  const std::vector<int> head = gpt2().encode_prefix(big, 64, &complete);
+  const auto t1 = clock::now();
+  const std::vector<int> whole = gpt2().encode(big);
+  const auto t2 = clock::now();
+  const double prefix_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  const double whole_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+  std::printf("tokenizer: %.1f MB text, first 64 ids in %.2f ms, all %zu ids in %.1f ms (%.0fx)\n",
+              big.size() / 1e6, prefix_ms, whole.size(), whole_ms, whole_ms / prefix_ms);
+  CHECK_FALSE(complete);
+  CHECK(std::equal(head.begin(), head.end(), whole.begin()));
+  CHECK(prefix_ms * 10 < whole_ms);
+}
+
 TEST_CASE("tokenizer: speed on 1 MB (printed, not asserted)") {
   // 1 MB of real English: nlp-corpus sentences, one per line.
   std::string text;

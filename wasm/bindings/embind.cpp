@@ -165,6 +165,22 @@ class JsEngine {
     });
   }
 
+  // The first max_tokens ids of the text and whether they are all of it
+  // (Tokenizer::encode_prefix): the page tokenizes a paste as far as it
+  // counts, not whole.
+  val tokenizePrefix(const std::string& text, int max_tokens) {
+    return guarded("tokenizePrefix", [&] {
+      if (max_tokens < 1) throw hl::Error("maxTokens must be at least 1, got " + std::to_string(max_tokens));
+      bool complete = true;
+      const std::vector<int> ids =
+          loaded().model().tokenizer.encode_prefix(text, static_cast<size_t>(max_tokens), &complete);
+      val result = success();
+      result.set("ids", copy_to_js("Int32Array", ids.data(), ids.size()));
+      result.set("complete", complete);
+      return result;
+    });
+  }
+
   val run(val ids_js, int top_k) {
     return guarded("run", [&] {
       loaded().run(ids_from_js(ids_js), top_k);
@@ -656,6 +672,7 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .constructor<>()
       .function("loadModel", &JsEngine::loadModel)
       .function("tokenize", &JsEngine::tokenize)
+      .function("tokenizePrefix", &JsEngine::tokenizePrefix)
       .function("run", &JsEngine::run)
       .function("runWithBaseline", &JsEngine::runWithBaseline)
       .function("setHeadGain", &JsEngine::setHeadGain)

@@ -16,6 +16,7 @@
 #include "tokenizer.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -420,17 +421,32 @@ Tokenizer::Tokenizer(const std::string& vocab_json, const std::string& merges_tx
 // --------------------------------------------------------------- encoding ----
 
 std::vector<int> Tokenizer::encode(const std::string& text) const {
+  bool complete = true;
+  return encode_prefix(text, SIZE_MAX, &complete);
+}
+
+std::vector<int> Tokenizer::encode_prefix(const std::string& text, size_t max_tokens,
+                                          bool* complete) const {
   size_t bad = 0;
   if (!is_valid_utf8(text, &bad)) {
     throw Error("text is not valid UTF-8: byte " + hex_byte(static_cast<unsigned char>(text[bad])) +
                 " at offset " + std::to_string(bad));
   }
   std::vector<int> ids;
-  ids.reserve(text.size() / 3 + 1);
+  ids.reserve(std::min(text.size() / 3 + 1, max_tokens == SIZE_MAX ? text.size() : max_tokens + 64));
   PreTokenizer pre(text);
   size_t begin, end;
+  *complete = true;
   while (pre.next(&begin, &end)) {
+    if (ids.size() >= max_tokens) {
+      *complete = false;
+      break;
+    }
     impl_->encode_word(std::string_view(text).substr(begin, end - begin), ids);
+  }
+  if (ids.size() > max_tokens) {
+    ids.resize(max_tokens);
+    *complete = false;
   }
   return ids;
 }

@@ -12,6 +12,11 @@
 
 namespace hl {
 
+// How far a text is tokenized, at most, where only its first n_positions
+// tokens are run (the page, `headlight run`): enough to say how long a
+// pasted text is up to about 250 KB of English, "more than" past it.
+constexpr size_t kTokensCounted = 65536;
+
 class Tokenizer {
  public:
   // Throws hl::Error naming the file and the problem if vocab/merges don't parse.
@@ -19,6 +24,12 @@ class Tokenizer {
 
   // Input must be valid UTF-8; throws hl::Error (with the byte offset) if not.
   std::vector<int> encode(const std::string& text) const;
+
+  // The first max_tokens ids of encode(text), and no work past them: a long
+  // paste or an 8 MB file costs what the model reads, not the whole text
+  // (the pre-tokens are encoded one by one, so the ids are encode's own).
+  // *complete says whether they are all of encode(text).
+  std::vector<int> encode_prefix(const std::string& text, size_t max_tokens, bool* complete) const;
 
   // Exact bytes of a sequence: decode(encode(x)) == x.
   std::string decode(const std::vector<int>& ids) const;

@@ -129,7 +129,8 @@ void put_string(std::string& out, const std::string& s) { out += nlohmann::json(
 
 // The JSON is written by hand so that attention and logits stream as compact
 // numbers instead of going through a tree of json values.
-std::string trace_json(const hl::Model& model, const hl::Trace& tr, bool dump_logits) {
+std::string trace_json(const hl::Model& model, const hl::Trace& tr, bool dump_logits,
+                       bool counted_all) {
   const hl::ModelConfig& cfg = model.config;
   const int T = tr.T, H = cfg.n_head, K = tr.top_k, V = cfg.vocab_size;
   std::string out;
@@ -146,6 +147,8 @@ std::string trace_json(const hl::Model& model, const hl::Trace& tr, bool dump_lo
   out += ",\"truncated\":";
   out += tr.truncated ? "true" : "false";
   out += ",\"n_input_tokens\":" + std::to_string(tr.n_input_tokens);
+  // false: the text has more tokens than n_input_tokens (kTokensCounted).
+  out += std::string(",\"n_input_tokens_exact\":") + (counted_all ? "true" : "false");
   out += ",\"n_layer\":" + std::to_string(cfg.n_layer);
   out += ",\"n_head\":" + std::to_string(H);
   out += ",\"attn\":";  // (L, H, T, T)
@@ -207,7 +210,11 @@ int cmd_run(int argc, char** argv) {
   if (o.has_text && o.text.empty()) throw hl::Error("empty text: nothing to run");
 
   const std::shared_ptr<const hl::Model> model = load_model_dir(o.model_dir);
-  const std::vector<int> ids = o.has_ids ? o.ids : model->tokenizer.encode(o.text);
+  // A text is tokenized as far as kTokensCounted, not whole: an 8 MB file
+  // costs what is run and counted, not 8 MB of BPE.
+  bool counted_all = true;
+  const std::vector<int> ids =
+      o.has_ids ? o.ids : model->tokenizer.encode_prefix(o.text, hl::kTokensCounted, &counted_all);
 
   if (o.has_mean_text && o.mean_text.empty()) throw hl::Error("empty --mean-text: no mean to take");
   // The mean reference: --mean-text, else the text run (as it is run: cut to n_positions).
@@ -232,12 +239,12 @@ int cmd_run(int argc, char** argv) {
   }
   if (tr.truncated) {
     std::fprintf(stderr,
-                 "headlight run: input has %d tokens; the model reads at most %d (n_positions), "
+                 "headlight run: input has %s%d tokens; the model reads at most %d (n_positions), "
                  "so only the first %d were run\n",
-                 tr.n_input_tokens, model->config.n_positions, tr.T);
+                 counted_all ? "" : "more than ", tr.n_input_tokens, model->config.n_positions, tr.T);
   }
   if (o.json) {
-    const std::string out = trace_json(*model, tr, o.dump_logits);
+    const std::string out = trace_json(*model, tr, o.dump_logits, counted_all);
     std::fwrite(out.data(), 1, out.size(), stdout);
   } else {
     print_table(*model, tr);

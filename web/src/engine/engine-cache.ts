@@ -66,9 +66,14 @@ interface PreparedEdit {
   computeMs: number;
 }
 
+/** How far a text is tokenized (wasm/core/tokenizer.h kTokensCounted). */
+export const TOKENS_COUNTED = 65536;
+
 export class EngineCache {
   private text: string | null = null;
   private ids: Int32Array | null = null;  // [n_input_tokens] tokenizer output of text
+  /** Whether ids are all of the text's tokens (it is tokenized as far as TOKENS_COUNTED). */
+  private countedAll = true;
   private topK = 0;
   /** The engine's unedited baseline of ids (without its per-edit probabilities). */
   private baseline: BaselineResult | null = null;
@@ -121,8 +126,12 @@ export class EngineCache {
 
     const t0 = performance.now();
     let ids = this.ids;
+    let countedAll = this.countedAll;
     if (text !== this.text || !ids) {
-      ids = unwrap(engine.tokenize(text), 'tokenizer').ids;
+      // Only as far as TOKENS_COUNTED: a 1 MB paste costs what is run and counted.
+      const tokenized = unwrap(engine.tokenizePrefix(text, TOKENS_COUNTED), 'tokenizer');
+      ids = tokenized.ids;
+      countedAll = tokenized.complete;
       if (ids.length === 0) throw new Error('the text gave no tokens');
     }
     const t1 = performance.now();
@@ -141,6 +150,7 @@ export class EngineCache {
       this.baseline = unwrap(engine.getBaseline(), 'the unedited baseline');
       this.text = text;
       this.ids = ids;
+      this.countedAll = countedAll;
       this.topK = topK;
     } else {
       // Same tokens, new gains: the rerun in two phases. First the edited
@@ -203,6 +213,8 @@ export class EngineCache {
       model: model.name,
       T: trace.T,
       n_input_tokens: trace.n_input_tokens,
+      n_input_tokens_exact: this.countedAll,
+      engine_bytes: 0,  // the worker knows the module: it fills this in
       truncated: trace.truncated,
       n_layer: trace.n_layer,
       n_head: trace.n_head,

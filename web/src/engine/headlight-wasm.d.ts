@@ -167,6 +167,8 @@ export interface Engine {
   loadModel(configJson: string, safetensors: Uint8Array, vocabJson: string, mergesTxt: string):
     ({ ok: true } & ModelInfo) | Fail;
   tokenize(text: string): { ok: true; ids: Int32Array } | Fail;
+  /** The first maxTokens ids of tokenize(text), without encoding the rest; complete: they are all of it. */
+  tokenizePrefix(text: string, maxTokens: number): { ok: true; ids: Int32Array; complete: boolean } | Fail;
   /** Full forward pass; ids beyond n_positions are truncated (trace says so). */
   run(ids: Int32Array, topK: number): { ok: true } | Fail;
   /**

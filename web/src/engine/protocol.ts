@@ -26,6 +26,10 @@ export interface Analysis {
   model: string;
   T: number;
   n_input_tokens: number;
+  /** false: the text has more tokens than n_input_tokens (it is tokenized as far as TOKENS_COUNTED). */
+  n_input_tokens_exact: boolean;
+  /** The engine's wasm memory after the pass, bytes (0 until the worker fills it in). */
+  engine_bytes: number;
   truncated: boolean;
   n_layer: number;
   n_head: number;

@@ -141,7 +141,9 @@ const handlers: { [M in Method]: Handler<M> } = {
   },
 
   analyze(params, _report, sendPartial) {
-    return loadedCache().analyze(params, sendPartial);
+    const result = loadedCache().analyze(params, sendPartial);
+    result.core.engine_bytes = worker.headlight!.memoryBytes();
+    return result;
   },
 
   prepare(params) {

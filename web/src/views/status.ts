@@ -71,8 +71,10 @@ export class StatusView {
     this.summary.textContent = text;
   }
 
-  setTiming(text: string): void {
+  /** The timing line; engineBytes (the worker's wasm memory) also goes in data-engine-bytes for tests and benches. */
+  setTiming(text: string, engineBytes = 0): void {
     this.timing.textContent = text;
+    if (engineBytes > 0) this.timing.dataset['engineBytes'] = String(engineBytes);
   }
 
   showError(text: string): void {

@@ -176,7 +176,8 @@ export class TokensView {
 
     const parts = [`${T} token${T === 1 ? '' : 's'}`];
     if (analysis.truncated) {
-      parts.push(`only the first ${T} of ${analysis.n_input_tokens} are used: the model's context ends there`);
+      const of = `${analysis.n_input_tokens_exact ? '' : 'more than '}${analysis.n_input_tokens.toLocaleString('en-US')}`;
+      parts.push(`only the first ${T} of ${of} are used: the model's context ends there`);
     }
     this.note.textContent = parts.join(' · ');
     this.note.classList.toggle('is-warning', analysis.truncated);
