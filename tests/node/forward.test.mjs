@@ -226,3 +226,21 @@ test('run: bad input exits 1 with one stderr line naming the problem', () => {
   assert.match(tokenize.stderr, /option --model needs a value/);
   console.log(`tokenize --model: ${tokenize.stderr.trim()}`);
 });
+
+test('run --text-file of 8 MB tokenizes only what it counts: "more than" 65,536 tokens, first n_positions run', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'headlight-big-'));
+  const file = path.join(dir, 'big.txt');
+  writeFileSync(file, `${TEXT} `.repeat(Math.ceil(8e6 / (TEXT.length + 1))));
+  const t0 = process.hrtime.bigint();
+  const { out, stderr } = runJson('tiny-gpt', ['--text-file', file]);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  console.log(`8 MB --text-file: ${ms.toFixed(0)} ms; n_input_tokens ${out.n_input_tokens} (exact: ${out.n_input_tokens_exact}); ${stderr.trim()}`);
+  assert.equal(out.n_input_tokens, 65536);
+  assert.equal(out.n_input_tokens_exact, false);
+  assert.equal(out.truncated, true);
+  assert.match(stderr, /input has more than 65536 tokens.*first 64 were run/);
+  // The same first ids as a run of the opening of the text.
+  const small = runJson('tiny-gpt', ['--text', `${TEXT} ${TEXT} ${TEXT}`]).out;
+  assert.deepEqual(out.ids, small.ids.slice(0, out.ids.length));
+  assert.equal(small.n_input_tokens_exact, true);
+});
