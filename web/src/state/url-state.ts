@@ -277,8 +277,11 @@ function encodeValue(value: string): string {
     .replace(/%20/g, '+');
 }
 
+// A hash typed or pasted by hand may hold a lone surrogate as a character
+// (not %-encoded): read it as U+FFFD, as the page writes it, so that what is
+// read is what the next link says.
 function decodeValue(raw: string): string {
-  return decodeURIComponent(raw.replace(/\+/g, ' '));
+  return wellFormed(decodeURIComponent(raw.replace(/\+/g, ' ')));
 }
 
 /** The hash (without '#') for a state; properties at their default are left out. */
