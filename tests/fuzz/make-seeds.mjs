@@ -52,4 +52,25 @@ const ids = (list) => Buffer.from(new Int32Array(list).buffer);
 put('fuzz_decode', 'small-ids', ids([0, 1, 2, 255, 256, 300, 1000, 3583]));
 put('fuzz_decode', 'split-utf8', ids([0xe2 - 0x21, 5, 6]));
 put('fuzz_decode', 'out-of-range', ids([3584, -1, 0x7fffffff]));
+for (const [name, text] of Object.entries({
+  'mute.txt': '1.3=0', 'mean.txt': '0.0=mean', 'gain.txt': '2.5=1.5e0', 'ids.txt': '1,2,3,400',
+  'negative.txt': '-1', 'hex.txt': '0.0=0x10', 'space.txt': ' 0.0=1',
+})) put('fuzz_cli_parse', name, text);
+
+// fuzz_engine: programs of calls (see the target): run 5 ids, mute 0.1,
+// rerun at position 2, ablation scan, patching of two 4-id texts.
+put('fuzz_engine', 'run-mute-rerun', Buffer.from([
+  0, 5, 10, 0, 20, 0, 30, 0, 40, 0, 50, 0, 5, 0,
+  2, 0, 1, 0, 0, 0, 0,
+  10, 2,
+  7, 0, 255, 0,
+  9, 4, 1, 0, 2, 0, 3, 0, 4, 0, 4, 1, 0, 2, 0, 9, 0, 4, 0, 5, 0, 6, 0, 3,
+]));
+put('fuzz_engine', 'mean-resample-prune', Buffer.from([
+  1, 8, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8, 0, 5, 0,
+  3, 1, 2, 3, 7, 0, 8, 0, 9, 0,
+  4, 0, 3, 2, 1, 0, 2, 0,
+  11,
+  8, 1, 2, 0,
+]));
 console.log(`seeds written to ${path.relative(ROOT, CORPUS)}/`);

@@ -201,6 +201,7 @@ test('run: bad input exits 1 with one stderr line naming the problem', () => {
     [['--model', gpt, '--text', 'hi', '--edit', ' 0.0=1'], /bad --edit ' 0\.0=1': layer ' 0' is not a whole number/],
     [['--model', gpt, '--text', 'hi', '--edit', '+0.0=1'], /layer '\+0' is not a whole number/],
     [['--model', gpt, '--text', 'hi', '--edit', '0.0=0x10'], /gain '0x10' is not a finite number/],
+    [['--model', gpt, '--text', 'hi', '--edit', '0.0=+1'], /gain '\+1' is not a finite number/],
     [['--model', gpt, '--text', 'hi', '--edit', '0.0= 1'], /gain ' 1' is not a finite number/],
     [['--model', gpt, '--text', 'hi', '--edit', '0.1048577=1'], /head 1048577 is out of range \(0 to 1048576\)/],
     [['--model', gpt, '--text', 'hi', '--top-k', '1000000000'], /from 1 to 1048576/],

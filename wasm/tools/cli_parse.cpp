@@ -9,7 +9,8 @@
 #include "error.h"
 
 // strtol and strtof skip leading spaces and take '+' (strtof also hex and
-// "inf"): a value that is not written plainly is refused before them.
+// "inf"): a value that is not written plainly is refused before them. A sign
+// inside is an exponent's only ("+0" read s[-1] here once: fuzz_cli_parse).
 bool plain_number(const std::string& s, bool fraction) {
   if (s.empty()) return false;
   size_t i = s[0] == '-' ? 1 : 0;
@@ -18,7 +19,7 @@ bool plain_number(const std::string& s, bool fraction) {
     const char c = s[i];
     const bool ok = (c >= '0' && c <= '9') ||
                     (fraction && (c == '.' || c == 'e' || c == 'E' ||
-                                  ((c == '-' || c == '+') && (s[i - 1] == 'e' || s[i - 1] == 'E'))));
+                                  ((c == '-' || c == '+') && i > 0 && (s[i - 1] == 'e' || s[i - 1] == 'E'))));
     if (!ok) return false;
   }
   return true;
