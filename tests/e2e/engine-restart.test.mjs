@@ -8,33 +8,14 @@
 // keeps coming back is not retried forever: the fourth within a minute
 // leaves a message asking for a reload. Prints the figures.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import {
-  DIST_DIR,
-  launchChromium,
-  mutedHeads,
-  predictionState,
-  serveStatic,
-  waitForNewPredictions,
-  watchPage,
-} from './helpers.mjs';
+import { test } from 'node:test';
+import { mutedHeads, predictionState, servedBrowser, waitForNewPredictions, watchPage } from './helpers.mjs';
 
 const READY_TIMEOUT_MS = 60_000;
 const TEXT = 'The quick brown fox jumps over the lazy dog. It was 1984, and the clocks struck 13!';
 const MESSAGE = '[data-role="message"]';
 
-let browser;
-let server;
-
-before(async () => {
-  server = await serveStatic(DIST_DIR, { prefix: '/' });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = servedBrowser();
 
 /** Throws an uncaught error inside the page's current engine worker. */
 async function crashWorker(page) {
@@ -54,10 +35,10 @@ async function messageText(page) {
 }
 
 test('a dead engine worker is restarted with the same model and state', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  const problems = watchPage(context, page, server.origin);
-  await page.goto(`${server.url}index.html#model=tiny-gpt&text=${encodeURIComponent(TEXT)}&muted=0.1&pos=5`);
+  const problems = watchPage(context, page, env.server.origin);
+  await page.goto(`${env.server.url}index.html#model=tiny-gpt&text=${encodeURIComponent(TEXT)}&muted=0.1&pos=5`);
   await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
   const before = await predictionState(page);
   const mutedBefore = await mutedHeads(page);

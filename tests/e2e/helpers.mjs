@@ -4,6 +4,7 @@
 // error and request that leaves the origin.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { after, before } from 'node:test';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -409,4 +410,22 @@ export function maxAbsDiff(a, b) {
   const x = a.split(',').map(Number);
   const y = b.split(',').map(Number);
   return Math.max(...x.map((v, i) => Math.abs(v - (y[i] ?? 0))));
+}
+
+/**
+ * The usual set-up of a browser test file: before its tests, a server of
+ * DIST_DIR at '/' (or what `serve` starts) and Chromium; after them, both
+ * closed. Returns the holder the tests read them from: { server, browser }.
+ */
+export function servedBrowser(serve = () => serveStatic(DIST_DIR, { prefix: '/' })) {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await serve();
+    env.browser = await launchChromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.close();
+  });
+  return env;
 }

@@ -6,8 +6,8 @@
 // engine's check (data past the end) and the page's own (header past the
 // end). Prints the phases seen and their durations.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { DIST_DIR, assertCleanPage, launchChromium, randomGptFiles, serveStatic, watchPage } from './helpers.mjs';
+import { test } from 'node:test';
+import { assertCleanPage, randomGptFiles, servedBrowser, watchPage } from './helpers.mjs';
 
 const READY_TIMEOUT_MS = 60_000;
 const FILES_INPUT = '[data-role="open-local-files"]';
@@ -15,17 +15,7 @@ const MESSAGE = '[data-role="message"]';
 const MODEL_FILES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'];
 const SENTENCE = 'model.safetensors is cut short or damaged';
 
-const state = { browser: null, server: null };
-
-before(async () => {
-  state.server = await serveStatic(DIST_DIR, { prefix: '/' });
-  state.browser = await launchChromium();
-});
-
-after(async () => {
-  await state.browser?.close();
-  await state.server?.close();
-});
+const state = servedBrowser();
 
 /** The four files as the file input's payloads (no folder on disk needed). */
 function payloads(files) {

@@ -5,30 +5,19 @@
 // main-thread task (PerformanceObserver 'longtask') and the time to the new
 // predictions; a freeze would be a task of seconds.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { DIST_DIR, launchChromium, predictionState, serveStatic, waitForNewPredictions, watchPage } from './helpers.mjs';
+import { test } from 'node:test';
+import { predictionState, servedBrowser, waitForNewPredictions, watchPage } from './helpers.mjs';
 
 const READY_TIMEOUT_MS = 60_000;
 const FREEZE_MS = 2000;
 
-let browser;
-let server;
-
-before(async () => {
-  server = await serveStatic(DIST_DIR, { prefix: '/' });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = servedBrowser();
 
 test('a 1 MB paste: no long freeze, the first tokens run, the note says "more than"', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  const problems = watchPage(context, page, server.origin);
-  await page.goto(`${server.url}index.html#model=gpt-4l`);
+  const problems = watchPage(context, page, env.server.origin);
+  await page.goto(`${env.server.url}index.html#model=gpt-4l`);
   await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
   await page.evaluate(() => {
     window.longTasks = [];

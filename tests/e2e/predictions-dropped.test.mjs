@@ -5,8 +5,8 @@
 // printed as a plain percentage), the K rows print no exponent, and the
 // row goes again when the edit is undone. Prints what the row shows.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { DIST_DIR, artifactPath, assertCleanPage, launchChromium, serveStatic, watchPage } from './helpers.mjs';
+import { test } from 'node:test';
+import { artifactPath, assertCleanPage, servedBrowser, watchPage } from './helpers.mjs';
 
 const READY_TIMEOUT_MS = 60_000;
 // Position 5 of this text loses its top-1 when every head of tiny-gpt is
@@ -14,18 +14,7 @@ const READY_TIMEOUT_MS = 60_000;
 const TEXT = 'The quick brown fox jumps over the lazy dog. It was 1984, and the clocks struck 13!';
 const ROW = '[data-role="prediction-list"] .prediction-dropped';
 
-let browser;
-let server;
-
-before(async () => {
-  server = await serveStatic(DIST_DIR, { prefix: '/' });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = servedBrowser();
 
 /** Clicks a layer's mute button and waits until every view shows the pass (the mean loss is no longer pending). */
 async function toggleLayer(page, layer) {
@@ -57,10 +46,10 @@ async function droppedRow(page) {
 }
 
 test('the unedited first choice stays as a row when the edits push it out of the top 5', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  const problems = watchPage(context, page, server.origin);
-  await page.goto(`${server.url}index.html#model=tiny-gpt&text=${encodeURIComponent(TEXT)}&pos=5`);
+  const problems = watchPage(context, page, env.server.origin);
+  await page.goto(`${env.server.url}index.html#model=tiny-gpt&text=${encodeURIComponent(TEXT)}&pos=5`);
   await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
   const before = await droppedRow(page);
   assert.equal(before.visible, false, 'no edit: no extra row');

@@ -10,8 +10,8 @@
 // answer at the end. SOAK_SECONDS sets the length (npm test: 60; the
 // 20-minute run of the note: SOAK_SECONDS=1200). Prints the figures.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { DIST_DIR, launchChromium, predictionState, serveStatic, waitForNewPredictions, watchPage } from './helpers.mjs';
+import { test } from 'node:test';
+import { predictionState, servedBrowser, waitForNewPredictions, watchPage } from './helpers.mjs';
 import { mulberry32 } from '../../scripts/lib/random.mjs';
 
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
@@ -25,18 +25,7 @@ const WORDS = ['the', 'mill', 'river', 'children', 'summer', 'bees', 'Pemberthwa
 const MB = 1024 * 1024;
 const missed = { count: 0 };
 
-let browser;
-let server;
-
-before(async () => {
-  server = await serveStatic(DIST_DIR, { prefix: '/' });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = servedBrowser();
 
 /** Engine wasm bytes (the timing line's data-engine-bytes) and the page's JS heap after a collection. */
 async function memory(page, cdp) {
@@ -93,11 +82,11 @@ async function act(page, random, action) {
 }
 
 test(`soak: ${SOAK_SECONDS} s of actions every ${ACTION_MS} ms, memory bounded`, { timeout: (SOAK_SECONDS + 300) * 1000 }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  const problems = watchPage(context, page, server.origin);
+  const problems = watchPage(context, page, env.server.origin);
   const cdp = await context.newCDPSession(page);
-  await page.goto(`${server.url}index.html`);
+  await page.goto(`${env.server.url}index.html`);
   await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
 
   // Warm-up: every model once, then back to the first.
