@@ -44,7 +44,9 @@ const worker: {
   attentionVersions: { next: number };
   /** One request at a time, in order: a model load that awaits downloads must not interleave with a forward pass. */
   queue: Promise<void>;
-} = { headlight: null, cache: null, attentionVersions: { next: 1 }, queue: Promise.resolve() };
+  /** Probe files read so far (the syntax probe), by url. */
+  probes: Map<string, string>;
+} = { headlight: null, cache: null, attentionVersions: { next: 1 }, queue: Promise.resolve(), probes: new Map() };
 
 type Handler<M extends Method> = (
   params: Methods[M]['params'],
@@ -137,6 +139,15 @@ const handlers: { [M in Method]: Handler<M> } = {
 
   analyze(params, _report, sendPartial) {
     return loadedCache().analyze(params, sendPartial);
+  },
+
+  async syntax({ probeUrl }, report) {
+    let probe = worker.probes.get(probeUrl);
+    if (probe === undefined) {
+      probe = await fetchText(probeUrl, 'syntax probe', report);
+      worker.probes.set(probeUrl, probe);
+    }
+    return loadedCache().syntax(probe);
   },
 
   prepare(params) {
