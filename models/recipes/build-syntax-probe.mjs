@@ -33,7 +33,8 @@ import { isValidationDocument, readBrownDocument } from './build-corpus.mjs';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PROBE_PATH = path.join(repoRoot, 'web/public/probes/brown-pos.json');
 
-export const UNIVERSAL_TAGS = ['NOUN', 'VERB', 'ADJ', 'ADV', 'DET', 'ADP', 'PRON', 'CONJ', 'NUM', 'PRT', '.', 'X'];
+// Petrov et al.'s twelve, with their '.' named PUNCT (as in Universal Dependencies) so that it reads in a label.
+export const UNIVERSAL_TAGS = ['NOUN', 'VERB', 'ADJ', 'ADV', 'DET', 'ADP', 'PRON', 'CONJ', 'NUM', 'PRT', 'PUNCT', 'X'];
 
 // Base Brown tags (suffixes, $, * and second parts removed) by universal tag.
 const BROWN_BY_UNIVERSAL = {
@@ -48,7 +49,7 @@ const BROWN_BY_UNIVERSAL = {
   CONJ: ['cc', 'cs'],
   NUM: ['cd'],
   PRT: ['rp', 'to'],
-  '.': ['.', ',', ':', '(', ')', '--', '``', "''", "'"],
+  PUNCT: ['.', ',', ':', '(', ')', '--', '``', "''", "'"],
   X: ['uh', 'nil'],
 };
 const BROWN_TO_UNIVERSAL = new Map(
