@@ -7,67 +7,45 @@
 // 375 px, light and dark. Prints the figures it checks.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
-import {
-  DIST_DIR,
-  REPO_ROOT,
-  artifactPath,
-  assertCleanPage,
-  launchChromium,
-  serveStatic,
-  watchPage,
-} from './helpers.mjs';
+import { test } from 'node:test';
+import { DIST_DIR, REPO_ROOT, assertCleanPage, pageInChromium, screenshotPanels, watchPage } from './helpers.mjs';
 
-const PREFIX = '/headlight/';
 const HEADLIGHT = resolve(REPO_ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/headlight');
 const GRID = '[data-role="head-grid"]';
 const PANEL = '[data-panel="syntax"]';
+const served = pageInChromium({ prefix: '/headlight/', needed: ['wasm/headlight.js', 'probes/brown-pos.json'], bin: HEADLIGHT });
 
-let browser;
-let server;
-let model;
-
-before(async () => {
-  for (const needed of ['index.html', 'wasm/headlight.js', 'probes/brown-pos.json', 'models/index.json']) {
-    assert.ok(existsSync(join(DIST_DIR, needed)), `${join(DIST_DIR, needed)} is missing: build first`);
-  }
-  assert.ok(existsSync(HEADLIGHT), `no native binary at ${HEADLIGHT}: build it first`);
-  model = JSON.parse(readFileSync(join(DIST_DIR, 'models/index.json'), 'utf8')).default;
-  server = await serveStatic(DIST_DIR, { prefix: PREFIX });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+/** The page at a width and colour scheme, its first analysis drawn; toggle: the legend's "syn". */
+async function openPage(width, colorScheme) {
+  const context = await served.browser.newContext({ viewport: { width, height: 900 }, colorScheme });
+  const page = await context.newPage();
+  const problems = watchPage(context, page, served.server.origin);
+  await page.goto(served.server.url);
+  await page.waitForSelector(`${GRID} .head-cell[data-head-types]`, { timeout: 30_000 });
+  const toggle = page.locator('[data-role="head-type-legend"] button[data-type="syntactic"]');
+  return { context, page, problems, toggle };
+}
 
 /** "NOUN → DET 3.1× chance", as the page writes a pair. */
 const label = (pair) => `${pair.query} → ${pair.key} ${pair.ratio.toFixed(1)}× chance`;
 
 test('the Syntax view lists the syntactic heads and pairs of headlight syntax, and its filter filters', async () => {
-  const cli = spawnSync(HEADLIGHT, ['syntax', '--model', join(DIST_DIR, 'models', model),
+  const cli = spawnSync(HEADLIGHT, ['syntax', '--model', join(DIST_DIR, 'models', served.model),
     '--probe', join(DIST_DIR, 'probes/brown-pos.json'), '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   assert.equal(cli.status, 0, cli.stderr);
   const want = JSON.parse(cli.stdout);
   const H = want.heads[0].length;
 
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
-  const page = await context.newPage();
-  const problems = watchPage(context, page, server.origin);
-  await page.goto(server.url);
-  await page.waitForSelector(`${GRID} .head-cell[data-head-types]`, { timeout: 30_000 });
+  const { context, page, problems, toggle } = await openPage(1280, 'light');
   // Nothing is probed until the reader looks: the panel comes into view.
-  const toggle = page.locator('[data-role="head-type-legend"] button[data-type="syntactic"]');
   assert.equal(await toggle.textContent(), 'syn …');
   const t0 = Date.now();
   await page.locator(PANEL).scrollIntoViewIfNeeded();
   await page.waitForFunction(() => /heads are syntactic/.test(document.querySelector('[data-role="syntax-status"]')?.textContent ?? ''),
     null, { timeout: 60_000 });
   const status = await page.locator('[data-role="syntax-status"]').textContent();
-  console.log(`  ${model}: "${status}" (${Date.now() - t0} ms after it came into view)`);
+  console.log(`  ${served.model}: "${status}" (${Date.now() - t0} ms after it came into view)`);
 
   // The list: one button per syntactic head, its top pair as the CLI's.
   const listed = await page.$$eval('[data-role="syntax-heads"] button', (buttons) =>
@@ -121,27 +99,13 @@ test('the Syntax view lists the syntactic heads and pairs of headlight syntax, a
   assert.match(definitions, /syntactic/);
   assert.match(definitions, /2× chance/);
 
-  for (const scheme of ['light', 'dark']) {
-    await page.emulateMedia({ colorScheme: scheme });
-    for (const width of [1280, 375]) {
-      await page.setViewportSize({ width, height: 900 });
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `no horizontal overflow at ${width} px (${overflow} px)`);
-      await page.locator(PANEL).screenshot({ path: artifactPath(`syntax-${width}-${scheme}.png`) });
-      await page.locator('[data-panel="heads"]').screenshot({ path: artifactPath(`syntax-filter-${width}-${scheme}.png`) });
-    }
-  }
+  await screenshotPanels(page, { syntax: PANEL, 'syntax-filter': '[data-panel="heads"]' });
   assertCleanPage(problems);
   await context.close();
 });
 
 test('"syn" pressed before any probe starts the probe, and the grid filters when it arrives', async () => {
-  const context = await browser.newContext({ viewport: { width: 375, height: 800 }, colorScheme: 'dark' });
-  const page = await context.newPage();
-  const problems = watchPage(context, page, server.origin);
-  await page.goto(server.url);
-  await page.waitForSelector(`${GRID} .head-cell[data-head-types]`, { timeout: 30_000 });
-  const toggle = page.locator('[data-role="head-type-legend"] button[data-type="syntactic"]');
+  const { context, page, problems, toggle } = await openPage(375, 'dark');
   await toggle.focus();
   await page.keyboard.press('Enter');
   assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
