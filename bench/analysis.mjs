@@ -3,11 +3,14 @@
 //   exact ablation scan (every head alone, zero)   64 tokens <= 300 ms; also 128
 //   pruning curves (exact, re-scan every 4; and the random order beside it)
 //                                                  64 tokens <= 3 s
+//   syntax probe (every sentence of web/public/probes/brown-pos.json run
+//   alone, pairs and chance)                       no target: the page's wait
 // next to one rerun from layer 0 (the naive scan is L x H of those). Median of
 // a few calls (the first warms up); wall and this process's CPU time (on a
 // shared machine the CPU time shows the cost without the other load).
 // Prints a table; asserts nothing. Run by `npm run bench`, or alone with
 // `node bench/analysis.mjs` after scripts/build-wasm.sh.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -52,6 +55,11 @@ for (const T of [64, 128]) {
     rows.push({ what: `pruning curves (zero, re-scan every 4), ${T} tokens`, ...pruning, target: 3000 });
   }
 }
+
+const probe = readFileSync(path.join(REPO_ROOT, 'web/public/probes/brown-pos.json'), 'utf8');
+const syntax = expectOk(engine.syntaxProbe(probe), 'syntaxProbe');
+const probing = medianMs(() => expectOk(engine.syntaxProbe(probe), 'syntaxProbe'), 3);
+rows.push({ what: `syntax probe, ${syntax.n_sentences} sentences (${syntax.n_tokens} tokens)`, ...probing, target: null });
 
 console.log(`${MODEL} (${info.n_layer} layers x ${info.n_head} heads), wasm in Node, one thread`);
 console.log('what'.padEnd(52) + 'wall ms'.padStart(10) + 'cpu ms'.padStart(10) + '  target');

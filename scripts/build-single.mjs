@@ -175,6 +175,8 @@ async function main() {
       if (existsSync(join(modelDir, file)))
         addFile(`models/${model.default}/${file}`, readFileSync(join(modelDir, file)));
     }
+    // The Syntax view's tagged sentences (web/public/probes/), which the worker fetches.
+    addFile('probes/brown-pos.json', readFileSync(join(distDir, 'probes', 'brown-pos.json')));
     // The chunk asks for its worker with new URL("worker-<hash>.js", import.meta.url):
     // inline, import.meta.url is the HTML file, so the worker sits beside it.
     for (const name of readdirSync(join(distDir, 'assets'))) {

@@ -107,7 +107,7 @@ export function detokeniseBrownSentence(tokens) {
 // A Brown file: paragraphs start with a tab after blank lines; each line is
 // one sentence of "word/tag" tokens. A headline (every tag ends in -hl) is a
 // paragraph of its own, so it doesn't run into the next sentence.
-function readBrownDocument(file) {
+export function readBrownDocument(file) {
   const paragraphs = [];
   let current = null;
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {

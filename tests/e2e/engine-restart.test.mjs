@@ -9,13 +9,13 @@
 // leaves a message asking for a reload. Prints the figures.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mutedHeads, predictionState, servedBrowser, waitForNewPredictions, watchPage } from './helpers.mjs';
+import { mutedHeads, pageInChromium, predictionState, waitForNewPredictions, watchPage } from './helpers.mjs';
 
 const READY_TIMEOUT_MS = 60_000;
 const TEXT = 'The quick brown fox jumps over the lazy dog. It was 1984, and the clocks struck 13!';
 const MESSAGE = '[data-role="message"]';
 
-const env = servedBrowser();
+const env = pageInChromium();
 
 /** Throws an uncaught error inside the page's current engine worker. */
 async function crashWorker(page) {

@@ -9,19 +9,18 @@
 // from the URL. Prints the figures it checks.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { allHeadTypeScores } from '../reference/head-types-reference.mjs';
 import {
   DIST_DIR,
   REPO_ROOT,
   artifactPath,
   assertCleanPage,
-  launchChromium,
   maxAbsDiff,
+  pageInChromium,
   predictionState,
-  serveStatic,
+  screenshotPanels,
   waitForNewPredictions,
   watchPage,
 } from './helpers.mjs';
@@ -31,24 +30,7 @@ const HEADLIGHT = resolve(REPO_ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/
 const GRID = '[data-role="head-grid"]';
 const THRESHOLD = 0.4;
 
-let browser;
-let server;
-let model;  // the default model's name
-
-before(async () => {
-  for (const needed of ['index.html', 'wasm/headlight.js', 'wasm/headlight.wasm', 'models/index.json']) {
-    assert.ok(existsSync(join(DIST_DIR, needed)), `${join(DIST_DIR, needed)} is missing: build first`);
-  }
-  assert.ok(existsSync(HEADLIGHT), `no native binary at ${HEADLIGHT}: build it first`);
-  model = JSON.parse(readFileSync(join(DIST_DIR, 'models/index.json'), 'utf8')).default;
-  server = await serveStatic(DIST_DIR, { prefix: PREFIX });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const served = pageInChromium({ prefix: PREFIX, needed: ['wasm/headlight.js', 'wasm/headlight.wasm'], bin: HEADLIGHT });
 
 /**
  * docs/heads.md's rule, every type a head passes: the specific scores that
@@ -65,20 +47,20 @@ function typesOf(s) {
 
 /** The page's text (its default), as the text box holds it once the first analysis is drawn. */
 async function openPage(page) {
-  await page.goto(server.url);
+  await page.goto(served.server.url);
   await page.waitForSelector(`${GRID} .head-cell[data-head-types]`, { timeout: 30_000 });
   return page.locator('[data-role="text-input"], textarea').first().inputValue();
 }
 
 test('badges match the float64 reference on the default model and text; the filter and definitions work by keyboard', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  const context = await served.browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
   const page = await context.newPage();
-  const problems = watchPage(context, page, server.origin);
+  const problems = watchPage(context, page, served.server.origin);
   const text = await openPage(page);
   assert.ok(text.length > 0, 'the page shows its text');
 
   // The reference: headlight run --json's attention, scored in float64.
-  const run = spawnSync(HEADLIGHT, ['run', '--model', join(DIST_DIR, 'models', model), '--text', text, '--json'], {
+  const run = spawnSync(HEADLIGHT, ['run', '--model', join(DIST_DIR, 'models', served.model), '--text', text, '--json'], {
     encoding: 'utf8',
     maxBuffer: 1 << 28,
   });
@@ -104,14 +86,14 @@ test('badges match the float64 reference on the default model and text; the filt
     assert.equal(type, want, `head ${name}: page ${type}, reference ${want} (${JSON.stringify(reference[name])})`);
   }
   const named = (type) => shown.filter((s) => s.type.split(' ').includes(type)).map((s) => s.name);
-  console.log(`  ${model}, ${trace.ids.length} tokens: ${shown.length} badges, ${mismatches} differ from the reference; ` +
+  console.log(`  ${served.model}, ${trace.ids.length} tokens: ${shown.length} badges, ${mismatches} differ from the reference; ` +
     `prev ${named('previous_token')}, induction ${named('induction')}, dup ${named('duplicate_token')}, ` +
     `sink ${named('first_token')}, local ${named('local')}`);
   for (const name of ['0.1', '1.2', '1.5', '1.6']) {
     const s = reference[name];
     console.log(`  ${name}: previous_token ${s.previous_token.toFixed(4)}, induction ${s.induction.toFixed(4)}`);
   }
-  if (model === 'gpt-4l') {
+  if (served.model === 'gpt-4l') {
     assert.ok(named('previous_token').includes('0.1'), 'head 0.1 is a previous-token head');
     for (const name of ['1.2', '1.5', '1.6']) assert.ok(named('induction').includes(name), `head ${name} is an induction head`);
   }
@@ -154,22 +136,14 @@ test('badges match the float64 reference on the default model and text; the filt
   assert.match(definitions, /mean over queries q ≥ 1 of A\[q\]\[q-1\]/);
   assert.match(definitions, /induction/);
 
-  for (const scheme of ['light', 'dark']) {
-    await page.emulateMedia({ colorScheme: scheme });
-    for (const width of [1280, 375]) {
-      await page.setViewportSize({ width, height: 900 });
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `no horizontal overflow at ${width} px (${overflow} px)`);
-      await page.locator('[data-panel="heads"]').screenshot({ path: artifactPath(`head-types-${width}-${scheme}.png`) });
-    }
-  }
+  await screenshotPanels(page, { 'head-types': '[data-panel="heads"]' });
   assertCleanPage(problems);
   await context.close();
 });
 
 /** The CLI's top-k at the last position with `edits` (--edit values): "id,id,..." and "p,p,...". */
 function cliPredictions(text, edits) {
-  const args = ['run', '--model', join(DIST_DIR, 'models', model), '--text', text, '--json'];
+  const args = ['run', '--model', join(DIST_DIR, 'models', served.model), '--text', text, '--json'];
   for (const edit of edits) args.push('--edit', edit);
   const run = spawnSync(HEADLIGHT, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
   assert.equal(run.status, 0, run.stderr);
@@ -179,9 +153,9 @@ function cliPredictions(text, edits) {
 }
 
 test('mean ablation from the edits panel equals headlight run --edit L.H=mean, and survives a reload', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  const context = await served.browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
   const page = await context.newPage();
-  const problems = watchPage(context, page, server.origin);
+  const problems = watchPage(context, page, served.server.origin);
   const text = await openPage(page);
   const HEAD = '1.6';
 

@@ -4,9 +4,9 @@
 // error and request that leaves the origin.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { after, before } from 'node:test';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { mulberry32 } from '../../scripts/lib/random.mjs';
@@ -114,6 +114,31 @@ export async function launchChromium() {
 }
 
 /**
+ * The before and after hooks of a test file that opens the built page
+ * (web/dist) in Chromium: `before` checks that the files `needed` (paths in
+ * web/dist) and, with `bin`, the native binary exist, serves web/dist under
+ * `prefix` and launches Chromium; `after` closes both. Returns the object
+ * `before` fills: { server, browser, model (models/index.json's default) }.
+ */
+export function pageInChromium({ prefix = '/', needed = [], bin = null } = {}) {
+  const held = { server: null, browser: null, model: null };
+  before(async () => {
+    for (const file of ['index.html', 'models/index.json', ...needed]) {
+      assert.ok(existsSync(join(DIST_DIR, file)), `${join(DIST_DIR, file)} is missing: build first`);
+    }
+    if (bin) assert.ok(existsSync(bin), `no native binary at ${bin}: build it first`);
+    held.model = JSON.parse(readFileSync(join(DIST_DIR, 'models/index.json'), 'utf8')).default;
+    held.server = await serveStatic(DIST_DIR, { prefix });
+    held.browser = await launchChromium();
+  });
+  after(async () => {
+    await held.browser?.close();
+    await held.server?.close();
+  });
+  return held;
+}
+
+/**
  * Records what must never happen: console errors, uncaught page errors,
  * dialogs (an executed alert()), and requests to any origin but `origin`
  * (workers' requests included: they go through the context). `origin`
@@ -161,6 +186,24 @@ export function assertCleanPage(problems, what = 'page') {
 export function artifactPath(name) {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   return join(ARTIFACTS_DIR, name);
+}
+
+/**
+ * Screenshots of panels at 1280 and 375 px, light and dark, each after
+ * checking that the page does not scroll sideways: shots maps a file name
+ * stem to a selector; files are test-artifacts/<stem>-<width>-<scheme>.png.
+ */
+export async function screenshotPanels(page, shots) {
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: 900 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `no horizontal overflow at ${width} px (${overflow} px)`);
+      for (const [stem, selector] of Object.entries(shots))
+        await page.locator(selector).screenshot({ path: artifactPath(`${stem}-${width}-${scheme}.png`) });
+    }
+  }
 }
 
 /** Runs `fn`, prints "name: N ms", returns fn's result. */
@@ -410,22 +453,4 @@ export function maxAbsDiff(a, b) {
   const x = a.split(',').map(Number);
   const y = b.split(',').map(Number);
   return Math.max(...x.map((v, i) => Math.abs(v - (y[i] ?? 0))));
-}
-
-/**
- * The usual set-up of a browser test file: before its tests, a server of
- * DIST_DIR at '/' (or what `serve` starts) and Chromium; after them, both
- * closed. Returns the holder the tests read them from: { server, browser }.
- */
-export function servedBrowser(serve = () => serveStatic(DIST_DIR, { prefix: '/' })) {
-  const env = { server: null, browser: null };
-  before(async () => {
-    env.server = await serve();
-    env.browser = await launchChromium();
-  });
-  after(async () => {
-    await env.browser?.close();
-    await env.server?.close();
-  });
-  return env;
 }

@@ -7,7 +7,7 @@
 // end). Prints the phases seen and their durations.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assertCleanPage, randomGptFiles, servedBrowser, watchPage } from './helpers.mjs';
+import { assertCleanPage, pageInChromium, randomGptFiles, watchPage } from './helpers.mjs';
 
 const READY_TIMEOUT_MS = 60_000;
 const FILES_INPUT = '[data-role="open-local-files"]';
@@ -15,7 +15,7 @@ const MESSAGE = '[data-role="message"]';
 const MODEL_FILES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'];
 const SENTENCE = 'model.safetensors is cut short or damaged';
 
-const state = servedBrowser();
+const state = pageInChromium();
 
 /** The four files as the file input's payloads (no folder on disk needed). */
 function payloads(files) {

@@ -6,12 +6,12 @@
 // predictions; a freeze would be a task of seconds.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { predictionState, servedBrowser, waitForNewPredictions, watchPage } from './helpers.mjs';
+import { pageInChromium, predictionState, waitForNewPredictions, watchPage } from './helpers.mjs';
 
 const READY_TIMEOUT_MS = 60_000;
 const FREEZE_MS = 2000;
 
-const env = servedBrowser();
+const env = pageInChromium();
 
 test('a 1 MB paste: no long freeze, the first tokens run, the note says "more than"', async () => {
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });

@@ -6,7 +6,7 @@
 // row goes again when the edit is undone. Prints what the row shows.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { artifactPath, assertCleanPage, servedBrowser, watchPage } from './helpers.mjs';
+import { artifactPath, assertCleanPage, pageInChromium, watchPage } from './helpers.mjs';
 
 const READY_TIMEOUT_MS = 60_000;
 // Position 5 of this text loses its top-1 when every head of tiny-gpt is
@@ -14,7 +14,7 @@ const READY_TIMEOUT_MS = 60_000;
 const TEXT = 'The quick brown fox jumps over the lazy dog. It was 1984, and the clocks struck 13!';
 const ROW = '[data-role="prediction-list"] .prediction-dropped';
 
-const env = servedBrowser();
+const env = pageInChromium();
 
 /** Clicks a layer's mute button and waits until every view shows the pass (the mean loss is no longer pending). */
 async function toggleLayer(page, layer) {

@@ -11,11 +11,12 @@
 // 20-minute run of the note: SOAK_SECONDS=1200). Prints the figures.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { predictionState, servedBrowser, waitForNewPredictions, watchPage } from './helpers.mjs';
+import { pageInChromium, predictionState, waitForNewPredictions, watchPage } from './helpers.mjs';
 import { mulberry32 } from '../../scripts/lib/random.mjs';
 
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const ACTION_MS = 100;
+const SAMPLE_EVERY = 300;  // actions between two readings of the engine memory (about a minute)
 const MODEL_EVERY = 40;  // actions between model switches (about 4 s)
 const WASM_BOUND_MB = 8;
 const JS_BOUND_MB = 20;
@@ -25,7 +26,7 @@ const WORDS = ['the', 'mill', 'river', 'children', 'summer', 'bees', 'Pemberthwa
 const MB = 1024 * 1024;
 const missed = { count: 0 };
 
-const env = servedBrowser();
+const env = pageInChromium();
 
 /** Engine wasm bytes (the timing line's data-engine-bytes) and the page's JS heap after a collection. */
 async function memory(page, cdp) {
@@ -102,9 +103,14 @@ test(`soak: ${SOAK_SECONDS} s of actions every ${ACTION_MS} ms, memory bounded`,
   const counts = {};
   const t0 = Date.now();
   let action = 0;
+  const samples = [];
   while (Date.now() - t0 < SOAK_SECONDS * 1000) {
     const kind = await act(page, random, action++);
     counts[kind] = (counts[kind] ?? 0) + 1;
+    if (action % SAMPLE_EVERY === 0) {
+      const bytes = await page.$eval('[data-role="timing"]', (t) => Number(t.dataset.engineBytes ?? 0));
+      samples.push(`${((Date.now() - t0) / 1000).toFixed(0)} s ${(bytes / MB).toFixed(1)}`);
+    }
     await page.waitForTimeout(ACTION_MS);
   }
   // The same model as at the start, and everything drawn.
@@ -117,6 +123,7 @@ test(`soak: ${SOAK_SECONDS} s of actions every ${ACTION_MS} ms, memory bounded`,
   const wasmGrowth = (end.wasm - start.wasm) / MB;
   const jsGrowth = (end.js - start.js) / MB;
   console.log(`  ${action} actions in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${JSON.stringify(counts)}; ${missed.count} clicks missed a target that a newer pass removed`);
+  console.log(`  engine wasm memory (MB) along the way: ${samples.join(', ') || 'none'}`);
   console.log(`  engine wasm memory ${(start.wasm / MB).toFixed(1)} MB -> ${(end.wasm / MB).toFixed(1)} MB (${wasmGrowth >= 0 ? '+' : ''}${wasmGrowth.toFixed(1)} MB, bound ${WASM_BOUND_MB})`);
   console.log(`  page JS heap ${(start.js / MB).toFixed(1)} MB -> ${(end.js / MB).toFixed(1)} MB (${jsGrowth >= 0 ? '+' : ''}${jsGrowth.toFixed(1)} MB, bound ${JS_BOUND_MB})`);
   assert.ok(start.wasm > 0 && end.wasm > 0, 'the timing line carries the engine memory');

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <new>
 #include <string>
@@ -29,6 +30,7 @@
 #include "lens.h"
 #include "model.h"
 #include "similarity.h"
+#include "syntax.h"
 
 using emscripten::typed_memory_view;
 using emscripten::val;
@@ -151,7 +153,8 @@ class JsEngine {
       std::shared_ptr<const hl::Model> model = hl::pack_model(std::move(*unpacked));
       unpacked.reset();
       // Swap in the new engine; the previous one and its model are freed here.
-      engine_ = std::make_unique<hl::Engine>(std::move(model));
+      engine_ = std::make_unique<hl::Engine>(model);
+      model_ = std::move(model);
       return model_info();
     });
   }
@@ -514,6 +517,65 @@ class JsEngine {
     });
   }
 
+  // hl::syntax_probe of the loaded (unedited) model on a probe file's text
+  // (web/public/probes/brown-pos.json): tags (G), queries Int32Array (G);
+  // share, chance_share Float32Array (L, H, G, G) = mass and chance over the
+  // queries of the query tag; syntactic Uint8Array (L, H); each head's
+  // counted pairs, highest ratio first, kSyntaxTopPairs (N) per head, -1 /
+  // NaN past its last: top_query, top_key Int32Array and top_share,
+  // top_chance_share, top_ratio Float32Array (L, H, N); the thresholds.
+  val syntaxProbe(const std::string& probe_json) {
+    return guarded("syntaxProbe", [&] {
+      loaded();  // throws before a model is loaded
+      const hl::SyntaxProbeResult r =
+          hl::syntax_probe(model_, hl::parse_pos_probe(probe_json));
+      const int LH = r.L * r.H, G = r.G, N = hl::kSyntaxTopPairs;
+      std::vector<float> share(r.mass.size()), chance(r.mass.size());
+      for (size_t i = 0; i < r.mass.size(); ++i) {
+        const int n = r.queries[(i / G) % G];
+        share[i] = n > 0 ? static_cast<float>(r.mass[i] / n) : 0.0f;
+        chance[i] = n > 0 ? static_cast<float>(r.chance[i] / n) : 0.0f;
+      }
+      std::vector<uint8_t> syntactic(LH);
+      std::vector<int> top_query(static_cast<size_t>(LH) * N, -1), top_key(top_query);
+      const float nan = std::numeric_limits<float>::quiet_NaN();
+      std::vector<float> top_share(top_query.size(), nan), top_chance(top_share), top_ratio(top_share);
+      for (int i = 0; i < LH; ++i) {
+        syntactic[i] = r.is_syntactic(i / r.H, i % r.H) ? 1 : 0;
+        const std::vector<hl::SyntaxPair> pairs = r.top_pairs(i / r.H, i % r.H, N);
+        for (size_t p = 0; p < pairs.size(); ++p) {
+          const size_t at = static_cast<size_t>(i) * N + p;
+          top_query[at] = pairs[p].query_tag;
+          top_key[at] = pairs[p].key_tag;
+          top_share[at] = static_cast<float>(pairs[p].share);
+          top_chance[at] = static_cast<float>(pairs[p].chance_share);
+          top_ratio[at] = static_cast<float>(pairs[p].ratio);
+        }
+      }
+      val result = success();
+      result.set("n_layer", r.L);
+      result.set("n_head", r.H);
+      result.set("tags", strings_to_js(r.tags));
+      result.set("n_sentences", r.n_sentences);
+      result.set("n_tokens", r.n_tokens);
+      result.set("n_untagged", r.n_untagged);
+      result.set("queries", copy_to_js("Int32Array", r.queries.data(), r.queries.size()));
+      result.set("share", copy_to_js("Float32Array", share.data(), share.size()));
+      result.set("chance_share", copy_to_js("Float32Array", chance.data(), chance.size()));
+      result.set("syntactic", copy_to_js("Uint8Array", syntactic.data(), syntactic.size()));
+      result.set("top_pairs", N);
+      result.set("top_query", copy_to_js("Int32Array", top_query.data(), top_query.size()));
+      result.set("top_key", copy_to_js("Int32Array", top_key.data(), top_key.size()));
+      result.set("top_share", copy_to_js("Float32Array", top_share.data(), top_share.size()));
+      result.set("top_chance_share", copy_to_js("Float32Array", top_chance.data(), top_chance.size()));
+      result.set("top_ratio", copy_to_js("Float32Array", top_ratio.data(), top_ratio.size()));
+      result.set("ratio_threshold", hl::kSyntaxRatio);
+      result.set("min_share", hl::kSyntaxMinShare);
+      result.set("min_queries", hl::kSyntaxMinQueries);
+      return result;
+    });
+  }
+
   val decode(val ids_js) {
     return guarded("decode", [&] {
       const std::string text = loaded().model().tokenizer.decode(ids_from_js(ids_js));
@@ -631,6 +693,8 @@ class JsEngine {
   }
 
   std::unique_ptr<hl::Engine> engine_;
+  // The engine's model, for analyses that run sessions of their own (syntaxProbe).
+  std::shared_ptr<const hl::Model> model_;
   std::vector<int> mean_ids_;  // the ids the mean-ablated heads' means are of
 };
 
@@ -696,6 +760,7 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("ablationScan", &JsEngine::ablationScan)
       .function("pruningCurve", &JsEngine::pruningCurve)
       .function("patch", &JsEngine::patch)
+      .function("syntaxProbe", &JsEngine::syntaxProbe)
       .function("decode", &JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);

@@ -11,3 +11,4 @@ int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_lens(int argc, char** argv);
 int cmd_patch(int argc, char** argv);
+int cmd_syntax(int argc, char** argv);

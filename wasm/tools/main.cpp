@@ -1,4 +1,5 @@
-// headlight: the native command line (tokenize, run, analyze, bench, train, eval).
+// headlight: the native command line (tokenize, run, analyze, bench, train, eval,
+// lens, patch, syntax).
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -21,7 +22,8 @@ const char* kUsage =
     "  train ...                       train a model (see headlight train --help)\n"
     "  eval --model DIR                validation loss and per-head scores\n"
     "  lens --model DIR --text TEXT [--answer TOKEN --foil TOKEN] [--position P] --json\n"
-    "  patch --model DIR --clean TEXT --corrupted TEXT --answer TOKEN --foil TOKEN --json\n";
+    "  patch --model DIR --clean TEXT --corrupted TEXT --answer TOKEN --foil TOKEN --json\n"
+    "  syntax --model DIR [--probe FILE] --json   part-of-speech pairs each head prefers\n";
 
 }  // namespace
 
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
     if (command == "eval") return cmd_eval(argc - 1, argv + 1);
     if (command == "lens") return cmd_lens(argc - 1, argv + 1);
     if (command == "patch") return cmd_patch(argc - 1, argv + 1);
+    if (command == "syntax") return cmd_syntax(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "headlight %s: %s\n", command.c_str(), e.what());
     return 1;

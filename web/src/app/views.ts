@@ -10,6 +10,7 @@ import { headGridView } from '../views/head-grid';
 import { headTypeLegendView } from '../views/head-type-legend';
 import { predictionsView } from '../views/predictions';
 import { presetsView } from '../views/presets';
+import { syntaxView } from '../views/syntax';
 import { tokensView } from '../views/tokens';
 import type { Frame, View, ViewContext, ViewFactory } from './view';
 
@@ -22,6 +23,7 @@ export const VIEWS: readonly ViewFactory[] = [
   headDetailView,
   editsView,
   exportView,
+  syntaxView,
 ];
 
 /** The views made from VIEWS, drawn in turn from one frame. */

@@ -18,6 +18,7 @@ import type {
   LoadedModel,
   Methods,
   PredictionsPart,
+  SyntaxProbe,
 } from './protocol';
 
 type AnalyzeParams = Methods['analyze']['params'];
@@ -101,6 +102,13 @@ export class EngineCache {
   delete(): void {
     this.prepared = null;
     this.engine.delete();
+  }
+
+  /** Methods.syntax: the syntax probe of this model (unedited; the text and edits are untouched). */
+  syntax(probeJson: string): SyntaxProbe {
+    const t0 = performance.now();
+    const { ok: _ok, ...result } = unwrap(this.engine.syntaxProbe(probeJson), 'syntax probe');
+    return { ...result, model: this.model.name, compute_ms: performance.now() - t0 };
   }
 
   /**

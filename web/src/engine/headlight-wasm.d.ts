@@ -163,6 +163,35 @@ export interface PatchingResult {
   residual_metric: Float32Array; // [(L+1) x T]
 }
 
+/**
+ * Syntax probing, from syntaxProbe(): every sentence of a part-of-speech
+ * probe file run alone by the unedited model; per head, the attention from
+ * queries of one tag to keys of another, against the head's positional
+ * profile (docs/heads.md, "Syntactic heads"). G tags; N = top_pairs.
+ */
+export interface SyntaxProbeResult {
+  ok: true;
+  n_layer: number;
+  n_head: number;
+  tags: string[];               // [G] e.g. NOUN, VERB, ..., '.', X
+  n_sentences: number;
+  n_tokens: number;
+  n_untagged: number;           // tokens of spaces only
+  queries: Int32Array;          // [G] queries q >= 1 of each tag
+  share: Float32Array;          // [L x H x G x G] attention from a-queries to b-keys / queries of a
+  chance_share: Float32Array;   // [L x H x G x G] the same for the head's positional profile
+  syntactic: Uint8Array;        // [L x H] 1: a counted pair reaches ratio_threshold
+  top_pairs: number;            // N
+  top_query: Int32Array;        // [L x H x N] tag index, -1 past the head's last counted pair
+  top_key: Int32Array;          // [L x H x N]
+  top_share: Float32Array;      // [L x H x N] NaN past the last
+  top_chance_share: Float32Array; // [L x H x N]
+  top_ratio: Float32Array;      // [L x H x N] share / chance_share, highest first
+  ratio_threshold: number;      // 2
+  min_share: number;            // a pair counts from this share (0.1)
+  min_queries: number;          // ... and this many queries of its query tag (20)
+}
+
 export interface Engine {
   loadModel(configJson: string, safetensors: Uint8Array, vocabJson: string, mergesTxt: string):
     ({ ok: true } & ModelInfo) | Fail;
@@ -246,6 +275,8 @@ export interface Engine {
   patch(cleanIds: Int32Array, corruptedIds: Int32Array, answer: number, foil: number,
     maps: 'head_z' | 'residual' | 'both'): PatchingResult | Fail;
   decode(ids: Int32Array): { ok: true; text: string } | Fail;
+  /** The syntax probe (a probe file's JSON text) on the loaded model, unedited. */
+  syntaxProbe(probeJson: string): SyntaxProbeResult | Fail;
   /**
    * Logit lens at one position (-1 = the last; every position with
    * allPositions: L times the LM head of a pass) and, with answer and foil

@@ -3,10 +3,13 @@
  * Types only: the worker is a classic script and imports nothing at run time.
  * Shapes use L = n_layer, H = n_head, T = tokens, K = top-k.
  */
-import type { HeadTypeScoresResult, MemoryEstimate, ModelInfo } from './headlight-wasm';
+import type { HeadTypeScoresResult, MemoryEstimate, ModelInfo, SyntaxProbeResult } from './headlight-wasm';
 
 /** Every head's type scores on a pass's attention (docs/heads.md): [L x H] arrays, types, threshold. */
 export type HeadTypes = Omit<HeadTypeScoresResult, 'ok'>;
+
+/** The syntax probe of a model (docs/heads.md, "Syntactic heads"), with the model it is of and its time. */
+export type SyntaxProbe = Omit<SyntaxProbeResult, 'ok'> & { model: string; compute_ms: number };
 
 export interface Progress {
   /** What is being read, e.g. "engine" or "model.safetensors". */
@@ -242,6 +245,11 @@ export interface Methods {
     params: { text: string; gains: Float32Array; means?: Int32Array; topK: number; position: number };
     result: { prepared: boolean; compute_ms: number };
   };
+  /**
+   * The syntax probe of the loaded model, unedited: the worker reads the
+   * probe file at probeUrl (once per url) and runs each sentence alone.
+   */
+  syntax: { params: { probeUrl: string }; result: SyntaxProbe };
 }
 
 export type Method = keyof Methods;

@@ -46,7 +46,16 @@ const worker: {
   queue: Promise<void>;
   /** Why the module aborted (onAbort), if it did: every later call would fail. */
   aborted: string | null;
-} = { headlight: null, cache: null, attentionVersions: { next: 1 }, queue: Promise.resolve(), aborted: null };
+  /** Probe files read so far (the syntax probe), by url. */
+  probes: Map<string, string>;
+} = {
+  headlight: null,
+  cache: null,
+  attentionVersions: { next: 1 },
+  queue: Promise.resolve(),
+  aborted: null,
+  probes: new Map(),
+};
 
 type Handler<M extends Method> = (
   params: Methods[M]['params'],
@@ -144,6 +153,15 @@ const handlers: { [M in Method]: Handler<M> } = {
     const result = loadedCache().analyze(params, sendPartial);
     result.core.engine_bytes = worker.headlight!.memoryBytes();
     return result;
+  },
+
+  async syntax({ probeUrl }, report) {
+    let probe = worker.probes.get(probeUrl);
+    if (probe === undefined) {
+      probe = await fetchText(probeUrl, 'syntax probe', report);
+      worker.probes.set(probeUrl, probe);
+    }
+    return loadedCache().syntax(probe);
   },
 
   prepare(params) {

@@ -1,17 +1,45 @@
 /**
  * The head-type legend above the grid: one toggle per type (head-types.ts)
  * with how many heads of the shown pass have it, which dims every other head
- * of the grid (the grid's data-filter; head-grid.css), and the definitions
- * of docs/heads.md one click away in a details element.
+ * of the grid (the grid's data-filter; head-types.css), and the definitions
+ * of docs/heads.md one click away in a details element. Another view adds a
+ * filter of its own with addLegendFilter (the syntax view's "syntactic
+ * heads"): one click handler serves every toggle in the legend, so at most
+ * one filter is on.
  */
 import type { ViewFactory } from '../app/view';
 import type { HeadTypes } from '../engine/protocol';
 import { HEAD_TYPE_ROWS, type HeadTypeName, headTypesOf } from './head-types';
 
+/** A toggle of the legend: the grid's data-filter value, its words and its definition. */
+export interface LegendFilterRow {
+  /** data-filter of the grid when on; head-types.css (or the adding view's css) undims the matching cells. */
+  filter: string;
+  /** How the heads are called in the toggle's title and label, e.g. "previous-token". */
+  name: string;
+  meaning: string;
+}
+
+/** A toggle button for row, appended to the legend; the legend's click handler turns it on and off. */
+export function addLegendFilter(legend: HTMLElement, row: LegendFilterRow): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'button type-filter';
+  button.dataset['type'] = row.filter;
+  button.setAttribute('aria-pressed', 'false');
+  button.title = `Dim every head but the ${row.name} heads: ${row.meaning}`;
+  legend.append(button);
+  return button;
+}
+
+/** "ind 3" on a toggle, and its label for screen readers. */
+export function setLegendCount(button: HTMLButtonElement, badge: string, name: string, n: number | null): void {
+  button.textContent = n === null ? `${badge} …` : `${badge} ${n}`;
+  button.setAttribute('aria-label', `${name} heads: ${n === null ? 'not known yet' : n}`);
+}
+
 class HeadTypeLegend {
   private readonly buttons = new Map<HeadTypeName, HTMLButtonElement>();
-  /** The type the grid is filtered to, or null for every head. */
-  private filter: HeadTypeName | null = null;
 
   constructor(
     private readonly legend: HTMLElement,
@@ -23,16 +51,16 @@ class HeadTypeLegend {
     label.textContent = 'Show only:';
     legend.append(label);
     for (const row of HEAD_TYPE_ROWS) {
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'button type-filter';
-      button.dataset['type'] = row.type;
-      button.setAttribute('aria-pressed', 'false');
-      button.title = `Dim every head but the ${row.type.replace('_', '-')} heads: ${row.meaning}`;
-      button.addEventListener('click', () => this.setFilter(this.filter === row.type ? null : row.type));
-      this.buttons.set(row.type, button);
-      legend.append(button);
+      const name = row.type.replace('_', '-');
+      this.buttons.set(row.type, addLegendFilter(legend, { filter: row.type, name, meaning: row.meaning }));
     }
+    // Every toggle, also those other views add later.
+    legend.addEventListener('click', (event) => {
+      const button = (event.target as HTMLElement).closest<HTMLButtonElement>('button.type-filter');
+      if (!button || !legend.contains(button)) return;
+      const filter = button.dataset['type'] ?? null;
+      this.setFilter(this.grid.dataset['filter'] === filter ? null : filter);
+    });
     this.renderDefinitions(definitions);
     this.setCounts(null);
   }
@@ -42,15 +70,14 @@ class HeadTypeLegend {
     const passed = types ? types.types.map((_, i) => headTypesOf(types, i)) : [];
     for (const row of HEAD_TYPE_ROWS) {
       const n = passed.filter((list) => list.includes(row.type)).length;
-      const button = this.buttons.get(row.type)!;
-      button.textContent = `${row.badge} ${n}`;
-      button.setAttribute('aria-label', `${row.type.replace('_', '-')} heads: ${n}`);
+      setLegendCount(this.buttons.get(row.type)!, row.badge, row.type.replace('_', '-'), n);
     }
   }
 
-  private setFilter(filter: HeadTypeName | null): void {
-    this.filter = filter;
-    for (const [type, button] of this.buttons) button.setAttribute('aria-pressed', String(type === filter));
+  /** The grid's data-filter is the one record of the filter on (null: every head shown). */
+  private setFilter(filter: string | null): void {
+    for (const button of this.legend.querySelectorAll<HTMLButtonElement>('button.type-filter'))
+      button.setAttribute('aria-pressed', String(button.dataset['type'] === filter));
     if (filter) this.grid.dataset['filter'] = filter;
     else delete this.grid.dataset['filter'];
   }
