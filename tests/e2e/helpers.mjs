@@ -410,3 +410,21 @@ export function maxAbsDiff(a, b) {
   const y = b.split(',').map(Number);
   return Math.max(...x.map((v, i) => Math.abs(v - (y[i] ?? 0))));
 }
+
+/**
+ * A new page of `context` at `url`, watched for problems (watchPage with
+ * `origin`), once its first analysis is drawn (html[data-ready]).
+ */
+export async function openReadyPage(context, url, origin, timeout = 30_000) {
+  const page = await context.newPage();
+  const problems = watchPage(context, page, origin);
+  await page.goto(url);
+  await page.waitForSelector('html[data-ready="true"]', { timeout });
+  return { page, problems };
+}
+
+/** The page's whole Trace, through its own "Trace as JSON" button (a context with acceptDownloads). */
+export async function exportTrace(page) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="trace-json"]')]);
+  return JSON.parse(readFileSync(await download.path(), 'utf8'));
+}
