@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { importTs } from './ts-import.mjs';
 
 const { STEPS, stepAfter, formatValue, argmax, describeStep } = await importTs('web/src/views/arithmetic-steps.ts');
-const { defaultSource } = await importTs('web/src/views/composition.ts');
+const { defaultSource, watchedHead } = await importTs('web/src/views/composition.ts');
 
 // A hand-made answer: 3 keys of a 5-token text, D = 4, the softmax of scores / 2.
 function answer() {
@@ -72,4 +72,17 @@ test('the head muted by default: the model card\'s previous-token head, else the
   assert.deepEqual(known, { layer: 0, head: 1 });
   assert.deepEqual(scored, { layer: 1, head: 3 });
   assert.equal(first, null);
+});
+
+test('the head watched: the selected one past the first layer, else the strongest later induction head', () => {
+  const induction = new Float32Array(3 * 4);
+  induction[1] = 0.99;         // 0.1: in the first layer, nothing can change it
+  induction[2 * 4 + 2] = 0.7;  // 2.2
+  const selected = watchedHead({ layer: 1, head: 3 }, induction, 3, 4);
+  const instead = watchedHead({ layer: 0, head: 0 }, induction, 3, 4);
+  const none = watchedHead({ layer: 0, head: 0 }, new Float32Array(4), 1, 4);
+  console.log(`  1.3 -> ${JSON.stringify(selected)}; 0.0 -> ${JSON.stringify(instead)}; one layer -> ${none}`);
+  assert.deepEqual(selected, { layer: 1, head: 3 });
+  assert.deepEqual(instead, { layer: 2, head: 2 });
+  assert.equal(none, null);
 });

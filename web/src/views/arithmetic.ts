@@ -17,29 +17,11 @@ import { formatProbability } from '../state/format';
 import { drawKeyScatter, drawStrip, type ScatterGeometry } from './arithmetic-plot';
 import { type Arithmetic, STEPS, argmax, describeStep, formatValue, stepAfter } from './arithmetic-steps';
 import { themeColours } from './attention-plot';
+import { element as el, shownOnPage, sizedCanvas as sized } from './panel-dom';
 import { renderTokenText } from './token-text';
 
 /** Rows of the key table at most: the keys with the most weight beyond it (a table of 1024 rows teaches nothing). */
 const MAX_ROWS = 128;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, role?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (role) node.dataset['role'] = role;
-  return node;
-}
-
-/** A canvas sized to its CSS box at the device's pixel ratio, and its context scaled to CSS px. */
-function sized(canvas: HTMLCanvasElement): { ctx: CanvasRenderingContext2D; width: number; height: number } | null {
-  const width = canvas.clientWidth, height = canvas.clientHeight;
-  const ctx = canvas.getContext('2d');
-  if (!ctx || width === 0 || height === 0) return null;
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * dpr);
-  canvas.height = Math.round(height * dpr);
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  return { ctx, width, height };
-}
 
 /** The keys the table lists: all of them, or the MAX_ROWS with the most weight, in position order. */
 export function shownKeys(probs: ArrayLike<number>): number[] {
@@ -146,7 +128,7 @@ class ArithmeticPanel {
   draw(frame: Frame): void {
     if (frame.reason !== 'analysis' && frame.reason !== 'selection') return;
     const { analysis, head, position } = frame;
-    if (!analysis || this.panel.hidden || position < 0) return;
+    if (!analysis || !shownOnPage(this.panel) || position < 0) return;
     // A new pass is a new Analysis object; the same pass and choice is asked once.
     const choice = `${headName(head)}@${position}`;
     if (analysis === this.shown.asked.analysis && choice === this.shown.asked.choice) return;

@@ -13,9 +13,23 @@ import type { CompositionResult } from '../engine/headlight-wasm';
 import type { Analysis } from '../engine/protocol';
 import { type HeadRef, headName } from '../state/heads';
 import { drawHeatmap, themeColours } from './attention-plot';
+import { element as el, shownOnPage, sizedCanvas } from './panel-dom';
 import { HEADS_OF } from './presets';
 
 type Composition = Omit<CompositionResult, 'ok'>;
+
+/**
+ * The head to watch: the selected head when a layer before it can change it,
+ * else the strongest induction head of the later layers (the page opens with
+ * head 0.0 selected); null for a one-layer model. induction: [L x H] scores.
+ */
+export function watchedHead(selected: HeadRef, induction: ArrayLike<number>, n_layer: number, n_head: number): HeadRef | null {
+  if (selected.layer > 0) return selected;
+  if (n_layer < 2) return null;
+  let best = n_head;
+  for (let i = n_head; i < n_layer * n_head; i++) if (induction[i]! > induction[best]!) best = i;
+  return { layer: Math.floor(best / n_head), head: best % n_head };
+}
 
 /**
  * The head to mute by default for `target`: the model's known
@@ -34,13 +48,6 @@ export function defaultSource(model: string, target: HeadRef, prevScores: ArrayL
     if (!best || prevScores[i]! > prevScores[best.layer * n_head + best.head]!) best = { layer: Math.floor(i / n_head), head: i % n_head };
   }
   return best;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, role?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (role) node.dataset['role'] = role;
-  return node;
 }
 
 class CompositionPanel {
@@ -96,19 +103,23 @@ class CompositionPanel {
 
   draw(frame: Frame): void {
     if (frame.reason !== 'analysis' && frame.reason !== 'selection') return;
-    const { analysis, head: target, model } = frame;
-    if (!analysis || this.panel.hidden) return;
+    const { analysis, head: selected, model } = frame;
+    if (!analysis || !shownOnPage(this.panel)) return;
     this.shown.frame = frame;
-    this.target.textContent = `head ${headName(target)} (the selected head)`;
-    const prev = analysis.head_types.previous_token;
     const H = analysis.n_head;
+    const target = watchedHead(selected, analysis.head_types.induction, analysis.n_layer, H);
+    if (!target) {
+      this.clear('This model has one layer: no head can read what another head wrote.');
+      return;
+    }
+    this.target.textContent = target === selected
+      ? `head ${headName(target)} (the selected head)`
+      : `head ${headName(target)} (the strongest induction head: select a head of a later layer to watch it)`;
+    const prev = analysis.head_types.previous_token;
     const picked = this.shown.picked;
     const source = picked && picked.layer < target.layer ? picked : defaultSource(model.name, target, prev, H);
     this.fillSources(target, source, prev, H);
-    if (!source) {
-      this.clear(`Head ${headName(target)} is in the first layer: no head before it can change what it attends to. Select a head of a later layer.`);
-      return;
-    }
+    if (!source) return;  // a target has a layer before it: never null here
     const choice = `${headName(source)}>${headName(target)}`;
     if (analysis === this.shown.asked.analysis && choice === this.shown.asked.choice) return;
     this.shown.asked = { analysis, choice };
@@ -162,13 +173,9 @@ class CompositionPanel {
     this.captions.before.textContent = `${t} as it is`;
     this.captions.after.textContent = `${t} with ${s} muted`;
     for (const [canvas, attn] of [[this.canvases.before, c.before], [this.canvases.after, c.after]] as const) {
-      const width = canvas.clientWidth, height = canvas.clientHeight;
-      const ctx = canvas.getContext('2d');
-      if (!ctx || width === 0) continue;
-      const dpr = window.devicePixelRatio || 1;
-      canvas.width = Math.round(width * dpr);
-      canvas.height = Math.round(height * dpr);
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      const box = sizedCanvas(canvas);
+      if (!box) continue;
+      const { ctx, width, height } = box;
       const one = { T: c.T, n_head: 1, tokens: analysis.tokens, attn };
       drawHeatmap(ctx, width, height, one, 0, 0, -1, themeColours(canvas));
       canvas.setAttribute('aria-label', `Attention of head ${t}${attn === c.after ? ` with ${s} muted` : ''}: query rows, key columns`);

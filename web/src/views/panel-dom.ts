@@ -1,0 +1,35 @@
+/**
+ * What the views that build their own markup share (the arithmetic panel,
+ * the composition view): making an element with a class and a data-role,
+ * sizing a canvas to its CSS box at the device's pixel ratio, and whether a
+ * panel is on screen at all (hidden by hide= or by the embed's CSS: then a
+ * view asks the engine nothing).
+ */
+
+export function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, role?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (role) node.dataset['role'] = role;
+  return node;
+}
+
+/**
+ * The canvas's backing store sized to its CSS box times devicePixelRatio
+ * (at most 3), and its context scaled so that drawing is in CSS px; null
+ * while the canvas has no box (not laid out).
+ */
+export function sizedCanvas(canvas: HTMLCanvasElement): { ctx: CanvasRenderingContext2D; width: number; height: number } | null {
+  const width = canvas.clientWidth, height = canvas.clientHeight;
+  const ctx = canvas.getContext('2d');
+  if (!ctx || width === 0 || height === 0) return null;
+  const dpr = Math.min(window.devicePixelRatio || 1, 3);
+  canvas.width = Math.round(width * dpr);
+  canvas.height = Math.round(height * dpr);
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return { ctx, width, height };
+}
+
+/** True when the panel takes up room on the page (not hidden, not display: none). */
+export function shownOnPage(panel: HTMLElement): boolean {
+  return !panel.hidden && panel.getClientRects().length > 0;
+}
