@@ -17,11 +17,11 @@ import { headTypeScores } from '../reference/head-types-reference.mjs';
 import { loadReferenceModel, referenceForward } from '../reference/gpt2-reference.mjs';
 import {
   DIST_DIR,
-  artifactPath,
   assertCleanPage,
   exportTrace,
   launchChromium,
   openReadyPage,
+  panelScreenshots,
   serveStatic,
 } from './helpers.mjs';
 
@@ -133,18 +133,7 @@ test('the arithmetic panel, by keyboard only: its softmax row is the attention t
     await page.keyboard.press('ArrowRight');
     assert.equal(await stepShown(page), 'weighted');
     assert.ok(await page.isVisible(`${PANEL} [data-vector="z"] canvas`));
-    await page.locator(PANEL).screenshot({ path: artifactPath('arithmetic-1280-light.png') });
-    await page.emulateMedia({ colorScheme: 'dark' });
-    await page.waitForTimeout(200);
-    await page.locator(PANEL).screenshot({ path: artifactPath('arithmetic-1280-dark.png') });
-    await page.setViewportSize({ width: 375, height: 800 });
-    await page.waitForTimeout(300);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `the page fits 375 px (overflows by ${overflow} px)`);
-    await page.locator(PANEL).screenshot({ path: artifactPath('arithmetic-375-dark.png') });
-    await page.emulateMedia({ colorScheme: 'light' });
-    await page.waitForTimeout(200);
-    await page.locator(PANEL).screenshot({ path: artifactPath('arithmetic-375-light.png') });
+    await panelScreenshots(page, PANEL, 'arithmetic');
     assertCleanPage(problems);
   } finally {
     await context.close();
@@ -199,16 +188,7 @@ test('composition: muting previous-token head 0.1 fades induction head 1.5 on th
     for (const name of ['1.5', '0.1']) assert.ok(guide.includes(name), `the guide names ${name}`);
     assert.equal(await page.inputValue(`${COMPOSITION} [data-role="comp-source"]`), '0.1');
 
-    await page.locator(COMPOSITION).screenshot({ path: artifactPath('composition-1280-light.png') });
-    await page.emulateMedia({ colorScheme: 'dark' });
-    await page.waitForTimeout(200);
-    await page.locator(COMPOSITION).screenshot({ path: artifactPath('composition-1280-dark.png') });
-    await page.setViewportSize({ width: 375, height: 800 });
-    await page.waitForTimeout(300);
-    await page.locator(COMPOSITION).screenshot({ path: artifactPath('composition-375-dark.png') });
-    await page.emulateMedia({ colorScheme: 'light' });
-    await page.waitForTimeout(200);
-    await page.locator(COMPOSITION).screenshot({ path: artifactPath('composition-375-light.png') });
+    await panelScreenshots(page, COMPOSITION, 'composition');
     assertCleanPage(problems);
   } finally {
     await context.close();

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 
 import { loadReferenceModel, referenceForward } from '../reference/gpt2-reference.mjs';
-import { REPO_ROOT, createModule, expectOk, loadFolder, readModelFolder } from './wasm-helpers.mjs';
+import { REPO_ROOT, engineWithEditedHead, expectOk } from './wasm-helpers.mjs';
 
 const DIR = path.join(REPO_ROOT, 'tests/fixtures/tiny-gpt');
 const TEXT = 'The farmer saw the hens in the barn, and the farmer fed the';
@@ -18,16 +18,8 @@ const TEXT = 'The farmer saw the hens in the barn, and the farmer fed the';
 const state = {};
 
 before(async () => {
-  state.Module = await createModule();
-  state.engine = new state.Module.Engine();
-  state.info = expectOk(loadFolder(state.engine, readModelFolder(DIR)), 'loadModel');
-  state.ids = expectOk(state.engine.tokenize(TEXT), 'tokenize').ids;
-  expectOk(state.engine.setHeadGain(0, 2, 0.5), 'setHeadGain');
-  expectOk(state.engine.run(state.ids, 5), 'run');
+  Object.assign(state, await engineWithEditedHead(DIR, TEXT, { layer: 0, head: 2, gain: 0.5 }));
   state.model = loadReferenceModel(DIR);
-  const { n_layer: L, n_head: H } = state.info;
-  state.gains = new Float64Array(L * H).fill(1);
-  state.gains[2] = 0.5;
   state.forward = referenceForward(state.model, Array.from(state.ids), { headGains: state.gains });
 });
 
