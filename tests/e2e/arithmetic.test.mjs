@@ -122,17 +122,20 @@ test('the arithmetic panel, by keyboard only: its softmax row is the attention t
     assert.equal(await page.evaluate(() => document.activeElement?.dataset.step), 'softmax', 'the focus follows the step');
     assert.equal(await page.getAttribute(`${PANEL} [data-step="softmax"]`, 'aria-pressed'), 'true');
     assert.ok(await page.isVisible(`${PANEL} td.c-softmax >> nth=0`), 'the softmax column shows at its step');
-    const { T } = await checkRow(page, model, 1, 5, position);
-    assert.equal(position, T - 1);
+    assert.ok(!(await page.isVisible(`${PANEL} [data-vector="z"] canvas`)), 'z waits for its step');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await stepShown(page), 'weighted');
+    assert.ok(await page.isVisible(`${PANEL} [data-vector="z"] canvas`), 'z shows at its step');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await stepShown(page), 'softmax');
 
     // The scatter: one point per key, the query marked.
     const geometry = JSON.parse(await page.getAttribute(`${PANEL} [data-role="arith-scatter"]`, 'data-geometry'));
     console.log(`  scatter: ${geometry.keys.length} keys, ${geometry.labelled.length} labelled, query at ${geometry.query.map(Math.round)}`);
     assert.equal(geometry.keys.length, position + 1);
-
-    await page.keyboard.press('ArrowRight');
-    assert.equal(await stepShown(page), 'weighted');
-    assert.ok(await page.isVisible(`${PANEL} [data-vector="z"] canvas`));
+    // The page's attention, read last: its export button takes the focus.
+    const { T } = await checkRow(page, model, 1, 5, position);
+    assert.equal(position, T - 1);
     await panelScreenshots(page, PANEL, 'arithmetic');
     assertCleanPage(problems);
   } finally {

@@ -93,12 +93,24 @@ export function drawKeyScatter(
 
   ctx.font = `11px ${FONT}`;
   ctx.textBaseline = 'middle';
-  const labelled = [...order].reverse().slice(0, MAX_LABELS);
-  for (const s of labelled) {
+  // The most attended keys first; a label that would overlap one placed
+  // before it is left out (its point stays).
+  const placed: [number, number, number, number][] = [];  // x0, y0, x1, y1
+  const labelled: number[] = [];
+  for (const s of [...order].reverse()) {
+    if (labelled.length === MAX_LABELS) break;
     const [x, y] = keys[s]!;
+    const text = tokenLabel(tokens[s] ?? '', 10);
+    const w = ctx.measureText(text).width;
+    const right = x > width - 80;
+    const x0 = right ? x - 10 - w : x + 10;
+    const box: [number, number, number, number] = [x0 - 2, y - 7, x0 + w + 2, y + 7];
+    if (placed.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) continue;
+    placed.push(box);
+    labelled.push(s);
     ctx.fillStyle = colours.text;
-    ctx.textAlign = x > width - 80 ? 'right' : 'left';
-    ctx.fillText(tokenLabel(tokens[s] ?? '', 10), x + (x > width - 80 ? -10 : 10), y);
+    ctx.textAlign = 'left';
+    ctx.fillText(text, x0, y);
   }
   ctx.fillStyle = colours.accent;
   ctx.textAlign = query[0] > width - 80 ? 'right' : 'left';

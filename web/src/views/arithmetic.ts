@@ -190,7 +190,7 @@ class ArithmeticPanel {
     this.panel.dataset['position'] = String(a.position);
 
     const head = document.createElement('thead');
-    const titles: [string, string][] = [['#', 'pos'], ['key token', 'token'], ['q·k', 'c-scores'], [`÷ √${D}`, 'c-scaled'], ['softmax', 'c-softmax'], ['v (× p)', 'c-weighted']];
+    const titles: [string, string][] = [['#', 'c-pos'], ['key token', 'c-key'], ['q·k', 'c-scores'], [`÷ √${D}`, 'c-scaled'], ['softmax', 'c-softmax'], ['v (× p)', 'c-weighted']];
     const headRow = document.createElement('tr');
     for (const [text, cls] of titles) {
       const th = el('th', cls);
@@ -206,9 +206,9 @@ class ArithmeticPanel {
     for (const s of keys) {
       const row = el('tr', s === top ? 'arith-row is-top' : 'arith-row');
       row.dataset['key'] = String(s);
-      const pos = el('td', 'pos');
+      const pos = el('td', 'c-pos');
       pos.textContent = String(s);
-      const token = el('td', 'token');
+      const token = el('td', 'c-key');
       const chip = el('span', 'arith-token');
       renderTokenText(chip, tokens[s] ?? '');
       token.append(chip);
@@ -235,20 +235,23 @@ class ArithmeticPanel {
     }
     const later = a.T - a.position - 1;
     const masked = el('tr', 'arith-masked');
-    const cell = el('td', 'token');
-    cell.colSpan = 3;
+    const cell = el('td', 'c-key');
+    cell.colSpan = 4;
     cell.textContent = later > 0
       ? `${later} later token${later === 1 ? '' : 's'} (${a.position + 1}..${a.T - 1}): masked`
       : 'no later token to mask';
-    const inf = el('td', 'num c-scaled');
-    inf.textContent = later > 0 ? '−∞' : '';
+    cell.textContent += later > 0 ? ': −∞' : '';
     const zero = el('td', 'c-softmax');
     zero.textContent = later > 0 ? '0' : '';
-    masked.append(cell, inf, zero, el('td', 'c-weighted'));
+    masked.append(cell, zero, el('td', 'c-weighted'));
     body.append(masked);
     this.table.replaceChildren(head, body);
     this.table.dataset['probs'] = Array.from(a.probs, String).join(',');
 
+    // The most attended key in view: the table scrolls, the page does not.
+    const topRow = body.querySelector<HTMLElement>('.arith-row.is-top');
+    const wrap = this.table.parentElement!;
+    if (topRow) wrap.scrollTop += topRow.getBoundingClientRect().top - wrap.getBoundingClientRect().top - wrap.clientHeight / 2;
     for (const [canvas, s] of vStrips) {
       const box = sized(canvas);
       if (box) drawStrip(box.ctx, box.width, box.height, a.v.subarray(s * D, (s + 1) * D));

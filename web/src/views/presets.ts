@@ -68,11 +68,21 @@ export interface Preset {
 
 /**
  * The pair the composition preset shows on a served model: an induction head
- * and the previous-token head of an earlier layer whose output its keys read
- * (measured: tests/cpp/test_head_arithmetic.cpp, tests/e2e/composition.test.mjs).
+ * and the previous-token head of an earlier layer whose output it reads, and
+ * the induction head's score on the preset's texts as it is and with the
+ * previous-token head muted (measured on seeds 1-8; checked by
+ * tests/node/composition-preset.test.mjs).
  */
-export const COMPOSITION_OF: Readonly<Record<string, { previousToken: string; induction: string }>> = {
-  'gpt-4l': { previousToken: '0.1', induction: '1.5' },
+export interface CompositionPair {
+  previousToken: string;
+  induction: string;
+  before: number;
+  after: number;
+}
+
+export const COMPOSITION_OF: Readonly<Record<string, CompositionPair>> = {
+  'gpt-4l': { previousToken: '0.1', induction: '1.5', before: 0.85, after: 0.02 },
+  'attn-only-2l': { previousToken: '0.2', induction: '1.2', before: 0.75, after: 0.04 },
 };
 
 function headOf(name: string): HeadRef {
@@ -145,7 +155,7 @@ export const PRESETS: readonly Preset[] = [
       }
       return `Induction head ${pair.induction} finds the word after the earlier copy with keys built from what ` +
         `previous-token head ${pair.previousToken} wrote (K-composition). The Composition panel below mutes ${pair.previousToken}: ` +
-        `${pair.induction}'s stripe fades and its induction score falls from about 0.9 to about 0.1.`;
+        `${pair.induction}'s stripe fades and its induction score falls from about ${pair.before} to about ${pair.after}.`;
     },
   },
 ];
