@@ -72,6 +72,7 @@ const said = (page) => page.textContent(`${PANEL} [data-role="arith-say"]`);
  * Trace export and the float64 reference; returns the two max abs diffs.
  */
 async function checkRow(page, model, l, h, t) {
+  await page.locator(PANEL).scrollIntoViewIfNeeded();
   await page.waitForSelector(`${PANEL}[data-head="${l}.${h}"][data-position="${t}"] [data-role="arith-table"][data-probs]`, { timeout: 30_000 });
   const probs = (await page.getAttribute(`${PANEL} [data-role="arith-table"]`, 'data-probs')).split(',').map(Number);
   const trace = await exportTrace(page);
@@ -97,12 +98,14 @@ test('the arithmetic panel, by keyboard only: its softmax row is the attention t
   const { page, problems } = await openReadyPage(context, `${server.url}#head=1.5`, server.origin, READY_TIMEOUT_MS);
   try {
     const model = index.default;
+    // The panel asks the engine once it comes near the viewport: here when
+    // the focus brings it there.
+    assert.equal(await page.getAttribute(`${PANEL} [data-role="arith-table"]`, 'data-probs'), null, 'nothing asked while far below');
+    const presses = await tabToSteps(page);
+    console.log(`  Tab x${presses} reaches the steps`);
     await page.waitForSelector(`${PANEL}[data-head="1.5"] [data-role="arith-table"][data-probs]`, { timeout: 30_000 });
     const position = Number(await page.getAttribute(PANEL, 'data-position'));
     assert.ok(position > 0, 'the panel follows the selected (last) token');
-
-    const presses = await tabToSteps(page);
-    console.log(`  Tab x${presses} reaches the steps`);
     await page.keyboard.press('End');
     assert.equal(await stepShown(page), 'output');
     assert.match(await said(page), /^Step 6 of 6, output: /);
@@ -150,6 +153,7 @@ test('the arithmetic panel on another shipped model, at the first and the last t
   for (const pos of [0, null]) {
     const hash = `#model=${other}&head=1.1${pos === null ? '' : `&pos=${pos}`}`;
     const { page, problems } = await openReadyPage(context, `${server.url}${hash}`, server.origin, READY_TIMEOUT_MS);
+    await page.locator(PANEL).scrollIntoViewIfNeeded();
     await page.waitForSelector(`${PANEL}[data-head="1.1"] [data-role="arith-table"][data-probs]`, { timeout: 30_000 });
     const position = Number(await page.getAttribute(PANEL, 'data-position'));
     await checkRow(page, other, 1, 1, position);
@@ -172,6 +176,7 @@ test('composition: muting previous-token head 0.1 fades induction head 1.5 on th
     const guide = await page.textContent('[data-role="preset-guide"]');
     console.log(`  guide: ${guide}`);
     if (model !== 'gpt-4l') return;
+    await page.locator(COMPOSITION).scrollIntoViewIfNeeded();
     await page.waitForSelector(`${COMPOSITION}[data-pair="0.1>1.5"]`, { timeout: 30_000 });
     const before = Number(await page.getAttribute(COMPOSITION, 'data-before'));
     const afterMute = Number(await page.getAttribute(COMPOSITION, 'data-after'));

@@ -17,7 +17,7 @@ import { formatProbability } from '../state/format';
 import { drawKeyScatter, drawStrip, type ScatterGeometry } from './arithmetic-plot';
 import { type Arithmetic, STEPS, argmax, describeStep, formatValue, stepAfter } from './arithmetic-steps';
 import { themeColours } from './attention-plot';
-import { element as el, shownOnPage, sizedCanvas as sized } from './panel-dom';
+import { NearViewport, element as el, redrawOnChange, shownOnPage, sizedCanvas as sized } from './panel-dom';
 import { renderTokenText } from './token-text';
 
 /** Rows of the key table at most: the keys with the most weight beyond it (a table of 1024 rows teaches nothing). */
@@ -39,14 +39,21 @@ class ArithmeticPanel {
   private readonly scatter: HTMLCanvasElement;
   private readonly strips: { q: HTMLCanvasElement; z: HTMLCanvasElement; output: HTMLCanvasElement };
   private readonly note: HTMLElement;
-  /** What the panel shows: the step, the answer on screen and the tokens it is about, the request waited for. */
+  /** Whether the panel is near the viewport: it asks the engine only then. */
+  private readonly view: NearViewport;
+  /**
+   * What the panel shows: the step, the answer on screen and the tokens it
+   * is about, the request waited for, the last frame (asked about when the
+   * panel comes into view).
+   */
   private readonly shown: {
     step: number;
     arithmetic: Arithmetic | null;
     tokens: readonly string[];
     asked: { analysis: Analysis | null; choice: string };
     seq: number;
-  } = { step: 0, arithmetic: null, tokens: [], asked: { analysis: null, choice: '' }, seq: 0 };
+    frame: Frame | null;
+  } = { step: 0, arithmetic: null, tokens: [], asked: { analysis: null, choice: '' }, seq: 0, frame: null };
 
   constructor(root: HTMLElement, private readonly page: PageActions) {
     this.panel = root.querySelector<HTMLElement>('[data-panel="arithmetic"]')!;
@@ -123,12 +130,19 @@ class ArithmeticPanel {
     this.note = el('p', 'note', 'arith-note');
     box.replaceChildren(toolbar, this.say, body, vectors, this.note);
     this.go(0, false);
+    redrawOnChange(this.panel, () => {
+      if (this.shown.arithmetic) this.render();
+    });
+    this.view = new NearViewport(this.panel, () => {
+      if (this.shown.frame) this.draw(this.shown.frame);
+    });
   }
 
   draw(frame: Frame): void {
     if (frame.reason !== 'analysis' && frame.reason !== 'selection') return;
+    this.shown.frame = frame;
     const { analysis, head, position } = frame;
-    if (!analysis || !shownOnPage(this.panel) || position < 0) return;
+    if (!analysis || !this.view.near || !shownOnPage(this.panel) || position < 0) return;
     // A new pass is a new Analysis object; the same pass and choice is asked once.
     const choice = `${headName(head)}@${position}`;
     if (analysis === this.shown.asked.analysis && choice === this.shown.asked.choice) return;

@@ -13,7 +13,7 @@ import type { CompositionResult } from '../engine/headlight-wasm';
 import type { Analysis } from '../engine/protocol';
 import { type HeadRef, headName } from '../state/heads';
 import { drawHeatmap, themeColours } from './attention-plot';
-import { element as el, shownOnPage, sizedCanvas } from './panel-dom';
+import { NearViewport, element as el, redrawOnChange, shownOnPage, sizedCanvas } from './panel-dom';
 import { HEADS_OF } from './presets';
 
 type Composition = Omit<CompositionResult, 'ok'>;
@@ -58,13 +58,17 @@ class CompositionPanel {
   private readonly captions: { before: HTMLElement; after: HTMLElement };
   private readonly scores: HTMLElement;
   private readonly note: HTMLElement;
+  /** Whether the panel is near the viewport: it asks the engine only then. */
+  private readonly view: NearViewport;
   /** The reader's pick of the head to mute (null: the default), what was asked last, the answer drawn. */
   private readonly shown: {
     picked: HeadRef | null;
     asked: { analysis: Analysis | null; choice: string };
     seq: number;
     frame: Frame | null;
-  } = { picked: null, asked: { analysis: null, choice: '' }, seq: 0, frame: null };
+    /** The answer on screen and what it is of, to draw again at another width or colour scheme. */
+    drawn: { result: Composition; analysis: Analysis; source: HeadRef; target: HeadRef } | null;
+  } = { picked: null, asked: { analysis: null, choice: '' }, seq: 0, frame: null, drawn: null };
 
   constructor(root: HTMLElement, private readonly page: PageActions) {
     this.panel = root.querySelector<HTMLElement>('[data-panel="composition"]')!;
@@ -99,13 +103,20 @@ class CompositionPanel {
     this.scores.setAttribute('aria-live', 'polite');
     this.note = el('p', 'note', 'comp-note');
     box.replaceChildren(controls, pair, this.scores, this.note);
+    redrawOnChange(this.panel, () => {
+      const d = this.shown.drawn;
+      if (d) this.render(d.result, d.analysis, d.source, d.target);
+    });
+    this.view = new NearViewport(this.panel, () => {
+      if (this.shown.frame) this.draw(this.shown.frame);
+    });
   }
 
   draw(frame: Frame): void {
     if (frame.reason !== 'analysis' && frame.reason !== 'selection') return;
-    const { analysis, head: selected, model } = frame;
-    if (!analysis || !shownOnPage(this.panel)) return;
     this.shown.frame = frame;
+    const { analysis, head: selected, model } = frame;
+    if (!analysis || !this.view.near || !shownOnPage(this.panel)) return;
     const H = analysis.n_head;
     const target = watchedHead(selected, analysis.head_types.induction, analysis.n_layer, H);
     if (!target) {
@@ -159,6 +170,7 @@ class CompositionPanel {
 
   private clear(message: string): void {
     this.shown.asked = { analysis: null, choice: '' };
+    this.shown.drawn = null;
     for (const canvas of [this.canvases.before, this.canvases.after]) canvas.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
     this.captions.before.textContent = '';
     this.captions.after.textContent = '';
@@ -169,6 +181,7 @@ class CompositionPanel {
   }
 
   private render(c: Composition, analysis: Analysis, source: HeadRef, target: HeadRef): void {
+    this.shown.drawn = { result: c, analysis, source, target };
     const t = headName(target), s = headName(source);
     this.captions.before.textContent = `${t} as it is`;
     this.captions.after.textContent = `${t} with ${s} muted`;

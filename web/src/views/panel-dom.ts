@@ -3,7 +3,9 @@
  * the composition view): making an element with a class and a data-role,
  * sizing a canvas to its CSS box at the device's pixel ratio, and whether a
  * panel is on screen at all (hidden by hide= or by the embed's CSS: then a
- * view asks the engine nothing).
+ * view asks the engine nothing), or near the viewport (a view far below asks
+ * nothing either until the reader scrolls to it, so its questions never
+ * queue up in the worker ahead of the next head edit).
  */
 
 export function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, role?: string): HTMLElementTagNameMap[K] {
@@ -32,4 +34,42 @@ export function sizedCanvas(canvas: HTMLCanvasElement): { ctx: CanvasRenderingCo
 /** True when the panel takes up room on the page (not hidden, not display: none). */
 export function shownOnPage(panel: HTMLElement): boolean {
   return !panel.hidden && panel.getClientRects().length > 0;
+}
+
+/**
+ * Whether the panel is within 300 px of the viewport, kept up to date; comes
+ * into view: onShow() (the view then asks what it skipped while away).
+ */
+export class NearViewport {
+  near = false;
+
+  constructor(panel: HTMLElement, onShow: () => void) {
+    new IntersectionObserver((entries) => {
+      const was = this.near;
+      this.near = entries[entries.length - 1]!.isIntersecting;
+      if (this.near && !was) onShow();
+    }, { rootMargin: '300px 0px' }).observe(panel);
+  }
+}
+
+/**
+ * Calls redraw (once per animation frame at most) when the colour scheme
+ * changes or the panel's width does: its canvases are drawn at one size in
+ * the theme's colours.
+ */
+export function redrawOnChange(panel: HTMLElement, redraw: () => void): void {
+  const scheduled = { frame: 0, width: panel.clientWidth };
+  const schedule = () => {
+    if (scheduled.frame) return;
+    scheduled.frame = requestAnimationFrame(() => {
+      scheduled.frame = 0;
+      redraw();
+    });
+  };
+  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', schedule);
+  new ResizeObserver(() => {
+    if (panel.clientWidth === scheduled.width) return;
+    scheduled.width = panel.clientWidth;
+    schedule();
+  }).observe(panel);
 }
