@@ -270,7 +270,7 @@ class ArithmeticPanel {
       const box = sized(canvas);
       if (box) drawStrip(box.ctx, box.width, box.height, a.v.subarray(s * D, (s + 1) * D));
     }
-    const strips: [HTMLCanvasElement, Float32Array][] = [[this.strips.q, a.q], [this.strips.z, a.z_used], [this.strips.output, a.output]];
+    const strips: [HTMLCanvasElement, Float32Array][] = [[this.strips.q, a.q], [this.strips.z, a.z], [this.strips.output, a.output]];
     for (const [canvas, values] of strips) {
       const box = sized(canvas);
       if (box) drawStrip(box.ctx, box.width, box.height, values);
