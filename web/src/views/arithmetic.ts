@@ -17,7 +17,7 @@ import { formatProbability } from '../state/format';
 import { drawKeyScatter, drawStrip, type ScatterGeometry } from './arithmetic-plot';
 import { type Arithmetic, STEPS, argmax, describeStep, formatValue, stepAfter } from './arithmetic-steps';
 import { themeColours } from './attention-plot';
-import { NearViewport, element as el, redrawOnChange, shownOnPage, sizedCanvas as sized } from './panel-dom';
+import { NearViewport, element as el, redrawOnChange, showFailure, shownOnPage, sizedCanvas as sized } from './panel-dom';
 import { renderTokenText } from './token-text';
 
 /** Rows of the key table at most: the keys with the most weight beyond it (a table of 1024 rows teaches nothing). */
@@ -74,7 +74,7 @@ class ArithmeticPanel {
     next.setAttribute('aria-label', 'Next step');
     next.tabIndex = -1;
     this.stepButtons = STEPS.map((step, i) => {
-      const button = el('button', 'arith-step');
+      const button = el('button', 'button arith-step');
       button.type = 'button';
       button.dataset['step'] = step.id;
       button.textContent = `${i + 1} ${step.label}`;
@@ -166,9 +166,7 @@ class ArithmeticPanel {
       })
       .catch((error: unknown) => {
         if (seq !== this.shown.seq) return;
-        const message = error instanceof Error ? error.message : String(error);
-        // The text changed under the request: the next pass asks again.
-        if (!message.includes('has not been run yet')) this.note.textContent = message;
+        showFailure(error, this.note);
       });
   }
 

@@ -13,7 +13,7 @@ import type { CompositionResult } from '../engine/headlight-wasm';
 import type { Analysis } from '../engine/protocol';
 import { type HeadRef, headName } from '../state/heads';
 import { drawHeatmap, themeColours } from './attention-plot';
-import { NearViewport, element as el, redrawOnChange, shownOnPage, sizedCanvas } from './panel-dom';
+import { NearViewport, element as el, redrawOnChange, showFailure, shownOnPage, sizedCanvas } from './panel-dom';
 import { HEADS_OF } from './presets';
 
 type Composition = Omit<CompositionResult, 'ok'>;
@@ -148,8 +148,7 @@ class CompositionPanel {
       })
       .catch((error: unknown) => {
         if (seq !== this.shown.seq) return;
-        const message = error instanceof Error ? error.message : String(error);
-        if (!message.includes('has not been run yet')) this.note.textContent = message;
+        showFailure(error, this.note);
       });
   }
 

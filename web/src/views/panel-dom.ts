@@ -73,3 +73,13 @@ export function redrawOnChange(panel: HTMLElement, redraw: () => void): void {
     schedule();
   }).observe(panel);
 }
+
+/**
+ * Shows in `note` why a view's question to the engine failed, except when
+ * the text changed under it (the worker had not run it yet: the next pass
+ * asks again).
+ */
+export function showFailure(error: unknown, note: HTMLElement): void {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!message.includes('has not been run yet')) note.textContent = message;
+}
