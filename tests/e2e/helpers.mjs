@@ -454,3 +454,44 @@ export function maxAbsDiff(a, b) {
   const y = b.split(',').map(Number);
   return Math.max(...x.map((v, i) => Math.abs(v - (y[i] ?? 0))));
 }
+
+/**
+ * A new page of `context` at `url`, watched for problems (watchPage with
+ * `origin`), once its first analysis is drawn (html[data-ready]).
+ */
+export async function openReadyPage(context, url, origin, timeout = 30_000) {
+  const page = await context.newPage();
+  const problems = watchPage(context, page, origin);
+  await page.goto(url);
+  await page.waitForSelector('html[data-ready="true"]', { timeout });
+  return { page, problems };
+}
+
+/** The page's whole Trace, through its own "Trace as JSON" button (a context with acceptDownloads). */
+export async function exportTrace(page) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="trace-json"]')]);
+  return JSON.parse(readFileSync(await download.path(), 'utf8'));
+}
+
+/**
+ * Screenshots of the element at `selector` at 1280 px and 375 px, light and
+ * dark, as test-artifacts/<name>-<width>-<scheme>.png; checks at 375 px that
+ * nothing makes the page wider than the viewport (prints the overflow).
+ * Leaves the page at 1280 px, light.
+ */
+export async function panelScreenshots(page, selector, name) {
+  const shoot = async (width, scheme) => {
+    await page.setViewportSize({ width, height: width === 375 ? 800 : 900 });
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.waitForTimeout(300);
+    await page.locator(selector).screenshot({ path: artifactPath(`${name}-${width}-${scheme}.png`) });
+  };
+  await shoot(1280, 'light');
+  await shoot(1280, 'dark');
+  await shoot(375, 'dark');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  console.log(`  ${name} at 375 px: the page overflows by ${overflow} px`);
+  assert.ok(overflow <= 0, `the page fits 375 px (overflows by ${overflow} px)`);
+  await shoot(375, 'light');
+  await page.setViewportSize({ width: 1280, height: 900 });
+}

@@ -15,9 +15,11 @@ import {
   canvasStats,
   clickAndFollowPhases,
   clickToPaintTimes,
+  exportTrace,
   launchChromium,
   maxAbsDiff,
   mutedHeads,
+  openReadyPage,
   predictionState,
   randomGptFiles,
   serveStatic,
@@ -66,19 +68,7 @@ async function hashWhen(page, regex, { absent = false } = {}) {
 }
 const pressed = (page, selector) => page.getAttribute(selector, 'aria-pressed');
 
-// The page's whole Trace, through its own "trace JSON" export button.
-async function exportTrace(page) {
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="trace-json"]')]);
-  return JSON.parse(readFileSync(await download.path(), 'utf8'));
-}
-
-async function openPage(context, url) {
-  const page = await context.newPage();
-  const problems = watchPage(context, page, server.origin);
-  await page.goto(url);
-  await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
-  return { page, problems };
-}
+const openPage = (context, url) => openReadyPage(context, url, server.origin, READY_TIMEOUT_MS);
 
 test('the views, end to end in Chromium', async (t) => {
   const context = await browser.newContext({

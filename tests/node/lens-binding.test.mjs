@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { loadReferenceModel, referenceForward } from '../reference/gpt2-reference.mjs';
 import { referenceAttribution, referenceLens } from '../reference/lens-reference.mjs';
-import { REPO_ROOT, createModule, expectOk, loadFolder, readModelFolder } from './wasm-helpers.mjs';
+import { REPO_ROOT, engineWithEditedHead, expectOk } from './wasm-helpers.mjs';
 
 const DIR = path.join(REPO_ROOT, 'tests/fixtures/tiny-gpt');
 const TEXT = 'The farmer saw the hens in the barn, and the farmer fed the';
@@ -18,18 +18,9 @@ const K = 5;
 const state = {};
 
 before(async () => {
-  state.Module = await createModule();
-  state.engine = new state.Module.Engine();
-  state.info = expectOk(loadFolder(state.engine, readModelFolder(DIR)), 'loadModel');
-  state.ids = expectOk(state.engine.tokenize(TEXT), 'tokenize').ids;
-  expectOk(state.engine.setHeadGain(1, 3, 0.5), 'setHeadGain');
-  expectOk(state.engine.run(state.ids, K), 'run');
-  const model = loadReferenceModel(DIR);
-  const gains = new Float64Array(state.info.n_layer * state.info.n_head).fill(1);
-  gains[1 * state.info.n_head + 3] = 0.5;
-  state.model = model;
-  state.gains = gains;
-  state.forward = referenceForward(model, Array.from(state.ids), { headGains: gains });
+  Object.assign(state, await engineWithEditedHead(DIR, TEXT, { layer: 1, head: 3, gain: 0.5 }, K));
+  state.model = loadReferenceModel(DIR);
+  state.forward = referenceForward(state.model, Array.from(state.ids), { headGains: state.gains });
 });
 
 after(() => state.engine?.delete());

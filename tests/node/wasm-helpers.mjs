@@ -66,3 +66,19 @@ export function expectOk(result, what) {
   }
   return result;
 }
+
+// An engine with the model folder `dir` loaded, `text` tokenized and run
+// with one head's gain set (layer, head, gain): what the binding tests
+// compare with the float64 reference run with the same gains ([L x H], also
+// returned). Returns { Module, engine, info, ids, gains }.
+export async function engineWithEditedHead(dir, text, { layer, head, gain }, topK = 5) {
+  const Module = await createModule();
+  const engine = new Module.Engine();
+  const info = expectOk(loadFolder(engine, readModelFolder(dir)), 'loadModel');
+  const ids = expectOk(engine.tokenize(text), 'tokenize').ids;
+  expectOk(engine.setHeadGain(layer, head, gain), 'setHeadGain');
+  expectOk(engine.run(ids, topK), 'run');
+  const gains = new Float64Array(info.n_layer * info.n_head).fill(1);
+  gains[layer * info.n_head + head] = gain;
+  return { Module, engine, info, ids, gains };
+}

@@ -22,9 +22,11 @@
 
 #include "attribution.h"
 #include "ablation.h"
+#include "composition.h"
 #include "config.h"
 #include "engine.h"
 #include "error.h"
+#include "head_arithmetic.h"
 #include "head_types.h"
 #include "importance.h"
 #include "lens.h"
@@ -630,6 +632,68 @@ class JsEngine {
     });
   }
 
+  // One head's arithmetic (hl::head_arithmetic) at query `position` of the
+  // current pass, with the current edits. Fields: headlight-wasm.d.ts
+  // HeadArithmeticResult; n = position + 1 keys, D = d_head, C = n_embd.
+  val headArithmetic(int layer, int head, int position) {
+    return guarded("headArithmetic", [&] {
+      hl::Engine& engine = loaded();
+      const hl::HeadArithmetic a =
+          hl::head_arithmetic(engine.model(), engine.trace(), engine.head_edits(), layer, head, position);
+      val result = success();
+      result.set("layer", a.layer);
+      result.set("head", a.head);
+      result.set("position", a.position);
+      result.set("T", a.T);
+      result.set("d_head", a.d_head);
+      result.set("scale", a.scale);
+      result.set("gain", a.gain);
+      result.set("z_replaced", a.z_replaced);
+      result.set("q", copy_to_js("Float32Array", a.q.data(), a.q.size()));              // (D)
+      result.set("k", copy_to_js("Float32Array", a.k.data(), a.k.size()));              // (n, D)
+      result.set("v", copy_to_js("Float32Array", a.v.data(), a.v.size()));              // (n, D)
+      result.set("scores", copy_to_js("Float32Array", a.scores.data(), a.scores.size()));  // (n)
+      result.set("scaled", copy_to_js("Float32Array", a.scaled.data(), a.scaled.size()));  // (n)
+      result.set("probs", copy_to_js("Float32Array", a.probs.data(), a.probs.size()));     // (n)
+      result.set("z", copy_to_js("Float32Array", a.z.data(), a.z.size()));                 // (D)
+      result.set("z_used", copy_to_js("Float32Array", a.z_used.data(), a.z_used.size()));  // (D)
+      result.set("output", copy_to_js("Float32Array", a.output.data(), a.output.size()));  // (C)
+      result.set("key_xy", copy_to_js("Float32Array", a.key_xy.data(), a.key_xy.size()));  // (n, 2)
+      result.set("query_xy", copy_to_js("Float32Array", a.query_xy.data(), a.query_xy.size()));
+      return result;
+    });
+  }
+
+  // The target head's attention before and after muting the source head on
+  // top of the current edits (hl::composition_patterns), with both
+  // patterns' head-type scores. Fields: headlight-wasm.d.ts CompositionResult.
+  val composition(int source_layer, int source_head, int target_layer, int target_head) {
+    return guarded("composition", [&] {
+      hl::Engine& engine = loaded();
+      const hl::CompositionPatterns c =
+          hl::composition_patterns(engine.model(), engine.trace(), engine.head_edits(),
+                                   source_layer, source_head, target_layer, target_head);
+      const auto scores = [](const hl::HeadTypeScores& s) {
+        val out = val::object();
+        out.set("previous_token", s.previous_token);
+        out.set("first_token", s.first_token);
+        out.set("duplicate_token", s.duplicate_token);
+        out.set("induction", s.induction);
+        out.set("local", s.local);
+        out.set("entropy", s.entropy);
+        return out;
+      };
+      val result = success();
+      result.set("T", c.T);
+      result.set("composes", c.composes);
+      result.set("before", copy_to_js("Float32Array", c.before.data(), c.before.size()));  // (T, T)
+      result.set("after", copy_to_js("Float32Array", c.after.data(), c.after.size()));     // (T, T)
+      result.set("before_scores", scores(c.before_scores));
+      result.set("after_scores", scores(c.after_scores));
+      return result;
+    });
+  }
+
  private:
   hl::Engine& loaded() const {
     if (!engine_) throw hl::Error("no model loaded: call loadModel() first");
@@ -757,6 +821,8 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("gradientImportance", &JsEngine::gradientImportance)
       .function("attentionSimilarity", &JsEngine::attentionSimilarity)
       .function("logitLens", &JsEngine::logitLens)
+      .function("headArithmetic", &JsEngine::headArithmetic)
+      .function("composition", &JsEngine::composition)
       .function("ablationScan", &JsEngine::ablationScan)
       .function("pruningCurve", &JsEngine::pruningCurve)
       .function("patch", &JsEngine::patch)

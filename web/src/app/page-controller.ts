@@ -7,7 +7,7 @@
  * It is the PageActions the views are given.
  */
 import type { EngineClient } from '../engine/client';
-import type { LoadedModel } from '../engine/protocol';
+import type { ComputeMethod, LoadedModel, Methods } from '../engine/protocol';
 import { type AppState, choicesOfState, createState, setModel } from '../state/app-state';
 import { headName } from '../state/heads';
 import type { UrlState } from '../state/url-state';
@@ -33,7 +33,7 @@ export class PageController implements PageActions {
   private readonly preparer: EditPreparer;
 
   constructor(
-    client: EngineClient,
+    private readonly client: EngineClient,
     private readonly status: StatusView,
     private readonly textInput: HTMLTextAreaElement,
     notice: { box: HTMLElement; text: HTMLElement },
@@ -77,6 +77,10 @@ export class PageController implements PageActions {
       return;
     }
     this.changed('edits');
+  }
+
+  compute<M extends ComputeMethod>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']> {
+    return this.client.call(method, params);
   }
 
   prepareEdit(apply: (ahead: AppState) => void): void {

@@ -7,7 +7,7 @@
  * through `context.page`.
  */
 import type { EngineClient } from '../engine/client';
-import type { Analysis, LoadedModel } from '../engine/protocol';
+import type { Analysis, ComputeMethod, LoadedModel, Methods } from '../engine/protocol';
 import type { AppState } from '../state/app-state';
 import type { HeadRef } from '../state/heads';
 import type { Predictions } from '../views/predictions';
@@ -63,6 +63,12 @@ export interface PageActions {
   setText(text: string, resetPosition: boolean): void;
   setDisplay<F extends 'view' | 'colorMode' | 'source'>(field: F, value: AppState[F]): void;
   showError(message: string): void;
+  /**
+   * Asks the engine worker a question about the pass on screen (one head's
+   * arithmetic, a composition): the worker answers after the runs asked
+   * before it, so the answer is of the pass the frame shows or a newer one.
+   */
+  compute<M extends ComputeMethod>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']>;
 }
 
 export interface ViewContext {

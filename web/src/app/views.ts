@@ -3,6 +3,8 @@
  * view is one new file in src/views/ exporting a ViewFactory (app/view.ts)
  * and one line here.
  */
+import { arithmeticView } from '../views/arithmetic';
+import { compositionView } from '../views/composition';
 import { editsView } from '../views/edits';
 import { exportView } from '../views/export';
 import { headDetailView } from '../views/head-detail';
@@ -24,6 +26,8 @@ export const VIEWS: readonly ViewFactory[] = [
   editsView,
   exportView,
   syntaxView,
+  arithmeticView,
+  compositionView,
 ];
 
 /** The views made from VIEWS, drawn in turn from one frame. */

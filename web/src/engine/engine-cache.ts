@@ -25,6 +25,10 @@ type AnalyzeParams = Methods['analyze']['params'];
 type AnalyzeResult = Methods['analyze']['result'];
 type PrepareParams = Methods['prepare']['params'];
 type PrepareResult = Methods['prepare']['result'];
+type ArithmeticParams = Methods['headArithmetic']['params'];
+type ArithmeticResult = Methods['headArithmetic']['result'];
+type CompositionParams = Methods['composition']['params'];
+type CompositionAnswer = Methods['composition']['result'];
 
 /** The success case of an engine call, or an Error naming `what` and the engine's message. */
 export function unwrap<T extends { ok: boolean }>(result: T | { ok: false; error: string }, what: string) {
@@ -271,6 +275,48 @@ export class EngineCache {
       attention_ms: performance.now() - t3,
     };
     return { core, attention };
+  }
+
+  /** Methods.headArithmetic: one head's arithmetic on the pass of params' text and edits. */
+  headArithmetic(params: ArithmeticParams): ArithmeticResult {
+    this.passOf(params);
+    const { ok: _ok, ...result } = unwrap(
+      this.engine.headArithmetic(params.layer, params.head, params.position),
+      `head ${params.layer}.${params.head} at position ${params.position}`,
+    );
+    return result;
+  }
+
+  /** Methods.composition: the target's attention before and after muting the source, on that pass. */
+  composition(params: CompositionParams): CompositionAnswer {
+    this.passOf(params);
+    const { source, target } = params;
+    const { ok: _ok, ...result } = unwrap(
+      this.engine.composition(source.layer, source.head, target.layer, target.head),
+      `composition of ${source.layer}.${source.head} into ${target.layer}.${target.head}`,
+    );
+    return result;
+  }
+
+  /**
+   * Puts the engine on the pass of this text and these edits: the text must
+   * be the last analyze's (a view asks about the pass on screen); edits a
+   * prepare call moved are set back and rerun (nothing, when they are the
+   * engine's), which drops the prepared edit.
+   */
+  private passOf(params: ArithmeticParams | CompositionParams): void {
+    const { n_layer, n_head } = this.model;
+    const means = params.means ?? new Int32Array(n_layer * n_head);
+    if (!this.ids || !this.baseline || params.text !== this.text) {
+      throw new Error('this text has not been run yet: the page runs it first');
+    }
+    if (params.gains.length !== n_layer * n_head || means.length !== n_layer * n_head) {
+      throw new Error(`expected ${n_layer * n_head} head gains and mean flags (${n_layer} x ${n_head})`);
+    }
+    this.prepared = null;
+    unwrap(this.engine.setHeadGains(params.gains), 'head gains');
+    unwrap(this.engine.setHeadMeans(means, this.ids), 'mean ablation');
+    unwrap(this.engine.update(), 'rerun with the page\'s edits');
   }
 
   /** The trace's head-type scores, as the message carries them (L * H * T^2 work, after the bars). */

@@ -121,6 +121,58 @@ export interface HeadTypeScoresResult {
   threshold: number;
 }
 
+/**
+ * One head's arithmetic at one query position (wasm/core/head_arithmetic.h),
+ * from headArithmetic(): n = position + 1 keys (the causal mask hides keys
+ * position+1..T-1), D = d_head, C = n_embd. probs and z are the forward
+ * pass's own (the Trace's attention row and z, bit for bit).
+ */
+export interface HeadArithmeticResult {
+  ok: true;
+  layer: number;
+  head: number;
+  position: number;
+  T: number;
+  d_head: number;
+  scale: number;            // 1 / sqrt(D)
+  gain: number;             // the head's gain (0 = muted)
+  z_replaced: boolean;      // mean ablation: c_proj gets the head's mean z instead
+  q: Float32Array;          // [D] the query row
+  k: Float32Array;          // [n x D] key rows 0..position
+  v: Float32Array;          // [n x D] value rows 0..position
+  scores: Float32Array;     // [n] q . k
+  scaled: Float32Array;     // [n] scores / sqrt(D)
+  probs: Float32Array;      // [n] softmax of scaled: the attention row
+  z: Float32Array;          // [D] sum of probs[s] v[s]
+  z_used: Float32Array;     // [D] (z or its replacement) x gain: what c_proj gets
+  output: Float32Array;     // [C] z_used through the head's rows of c_proj (no bias)
+  /** [n x 2] keys in 2-D: x = k . q / |q| (x |q| = the score), y = the keys' first principal component orthogonal to q. */
+  key_xy: Float32Array;
+  query_xy: Float32Array;   // [2] (|q|, 0)
+}
+
+/** Head-type scores of one pattern (docs/heads.md). */
+export interface PatternScores {
+  previous_token: number;
+  first_token: number;
+  duplicate_token: number;
+  induction: number;
+  local: number;
+  entropy: number;
+}
+
+/** A head's attention before and after muting an earlier head (wasm/core/composition.h), from composition(). */
+export interface CompositionResult {
+  ok: true;
+  T: number;
+  /** The source is in an earlier layer than the target: only then can muting it change the target. */
+  composes: boolean;
+  before: Float32Array;     // [T x T] the target's attention with the current edits
+  after: Float32Array;      // [T x T] with the source muted too
+  before_scores: PatternScores;
+  after_scores: PatternScores;
+}
+
 /** The exact ablation scan, from ablationScan(). [L x H] arrays are flat, l * H + h. */
 export interface AblationScanResult {
   ok: true;
@@ -284,6 +336,11 @@ export interface Engine {
    */
   logitLens(position: number, topK: number, answer: number, foil: number, allPositions: boolean):
     LogitLensResult | Fail;
+  /** One head's arithmetic at a query position of the current pass; a head or position out of range fails naming it. */
+  headArithmetic(layer: number, head: number, position: number): HeadArithmeticResult | Fail;
+  /** The target head's attention before and after muting the source head on top of the current edits. */
+  composition(sourceLayer: number, sourceHead: number, targetLayer: number, targetHead: number):
+    CompositionResult | Fail;
   delete(): void;
 }
 

@@ -3,7 +3,14 @@
  * Types only: the worker is a classic script and imports nothing at run time.
  * Shapes use L = n_layer, H = n_head, T = tokens, K = top-k.
  */
-import type { HeadTypeScoresResult, MemoryEstimate, ModelInfo, SyntaxProbeResult } from './headlight-wasm';
+import type {
+  CompositionResult,
+  HeadArithmeticResult,
+  HeadTypeScoresResult,
+  MemoryEstimate,
+  ModelInfo,
+  SyntaxProbeResult,
+} from './headlight-wasm';
 
 /** Every head's type scores on a pass's attention (docs/heads.md): [L x H] arrays, types, threshold. */
 export type HeadTypes = Omit<HeadTypeScoresResult, 'ok'>;
@@ -186,6 +193,13 @@ export interface LoadedModel extends ModelInfo {
   load_ms: number;
 }
 
+/** The pass a view's own request is about: the text and edits the page ran (analyze's). */
+export interface PassOf {
+  text: string;
+  gains: Float32Array;       // [L x H]
+  means?: Int32Array;        // [L x H]
+}
+
 /** Method name -> parameters and result. One table drives client and worker. */
 export interface Methods {
   /** Loads the Emscripten module: scriptUrl is headlight.js, wasmUrl headlight.wasm. */
@@ -250,7 +264,24 @@ export interface Methods {
    * probe file at probeUrl (once per url) and runs each sentence alone.
    */
   syntax: { params: { probeUrl: string }; result: SyntaxProbe };
+  /**
+   * One head's arithmetic at a query position (the arithmetic panel), on
+   * the pass of this text and these edits: the text must be the one the
+   * last analyze ran; the edits are applied first if a prepare moved them.
+   */
+  headArithmetic: {
+    params: PassOf & { layer: number; head: number; position: number };
+    result: Omit<HeadArithmeticResult, 'ok'>;
+  };
+  /** The target head's attention before and after muting the source head (the composition view), on that pass. */
+  composition: {
+    params: PassOf & { source: { layer: number; head: number }; target: { layer: number; head: number } };
+    result: Omit<CompositionResult, 'ok'>;
+  };
 }
+
+/** The methods a view may call itself (PageActions.compute): answers about the pass on screen. */
+export type ComputeMethod = 'headArithmetic' | 'composition';
 
 export type Method = keyof Methods;
 

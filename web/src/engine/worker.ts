@@ -173,6 +173,14 @@ const handlers: { [M in Method]: Handler<M> } = {
     if (result.prepared) setTimeout(() => worker.cache?.finishPrepared(), 0);
     return result;
   },
+
+  headArithmetic(params) {
+    return loadedCache().headArithmetic(params);
+  },
+
+  composition(params) {
+    return loadedCache().composition(params);
+  },
 };
 
 function loadedCache(): EngineCache {

@@ -37,6 +37,8 @@ export const PANELS = [
   'detail',      // selected head's large heatmap / line view and gain slider
   'edits',       // edits list, reset, ablation mode
   'export',      // export buttons
+  'arithmetic',  // one head's arithmetic, step by step
+  'composition', // a head's attention with an earlier head muted
   'footer',      // colophon
 ] as const;
 export type PanelName = (typeof PANELS)[number];

@@ -46,7 +46,10 @@ export function tokenLabel(token: string, max = 12): string {
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : clean || '\u2205';
 }
 
-export function headOffset(analysis: Analysis, layer: number, head: number): number {
+/** What drawing a head needs of an analysis: its tokens and [heads x T x T] attention (a whole pass's, or one pattern with n_head 1). */
+export type AttentionOf = Pick<Analysis, 'T' | 'n_head' | 'tokens' | 'attn'>;
+
+export function headOffset(analysis: AttentionOf, layer: number, head: number): number {
   const { T, n_head } = analysis;
   return (layer * n_head + head) * T * T;
 }
@@ -71,7 +74,7 @@ export function drawHeatmap(
   ctx: CanvasRenderingContext2D,
   width: number,
   height: number,
-  analysis: Analysis,
+  analysis: AttentionOf,
   layer: number,
   head: number,
   selectedQuery: number,

@@ -6,7 +6,7 @@
  * d3-scale-chromatic; a 256-entry table makes painting a T x T canvas a
  * table lookup per cell.
  */
-import { interpolateOrRd, interpolateViridis } from 'd3-scale-chromatic';
+import { interpolateOrRd, interpolateRdBu, interpolateViridis } from 'd3-scale-chromatic';
 
 export const LUT_SIZE = 256;
 
@@ -31,6 +31,8 @@ export function makeLut(interpolate: (t: number) => string): ColorLut {
 
 export const viridis: ColorLut = makeLut(interpolateViridis);
 export const lossLut: ColorLut = makeLut(interpolateOrRd);
+/** Signed values (vectors of activations): ColorBrewer's RdBu reversed, blue < 0 < red, white at the middle (index 0.5). */
+export const divergingLut: ColorLut = makeLut((t) => interpolateRdBu(1 - t));
 
 /** Index into a LUT for a value in [0, 1] (clamped; NaN -> 0). */
 export function lutIndex(value: number): number {

@@ -15,6 +15,7 @@
 import { mulberry32 } from '../../../scripts/lib/random.mjs';
 import { DEFAULT_TEXT } from '../state/url-state';
 import type { ViewFactory } from '../app/view';
+import type { HeadRef } from '../state/heads';
 
 // Short common words: each is one token in any GPT-2-style vocabulary of a few thousand.
 const WORDS = [
@@ -61,6 +62,32 @@ export interface Preset {
   text: (seed: number) => string;
   /** What to look at, for the model shown (its heads when HEADS_OF knows them). */
   guide: (model: string) => string;
+  /** The head the preset selects on that model; absent or null: the selection stays. */
+  select?: (model: string) => HeadRef | null;
+}
+
+/**
+ * The pair the composition preset shows on a served model: an induction head
+ * and the previous-token head of an earlier layer whose output it reads, and
+ * the induction head's score on the preset's texts as it is and with the
+ * previous-token head muted (measured on seeds 1-8; checked by
+ * tests/node/composition-preset.test.mjs).
+ */
+export interface CompositionPair {
+  previousToken: string;
+  induction: string;
+  before: number;
+  after: number;
+}
+
+export const COMPOSITION_OF: Readonly<Record<string, CompositionPair>> = {
+  'gpt-4l': { previousToken: '0.1', induction: '1.5', before: 0.85, after: 0.02 },
+  'attn-only-2l': { previousToken: '0.2', induction: '1.2', before: 0.75, after: 0.04 },
+};
+
+function headOf(name: string): HeadRef {
+  const [layer, head] = name.split('.').map(Number);
+  return { layer: layer!, head: head! };
 }
 
 export const PRESETS: readonly Preset[] = [
@@ -111,6 +138,26 @@ export const PRESETS: readonly Preset[] = [
         `(the stripe just below the diagonal)${dup}.`;
     },
   },
+  {
+    id: 'composition',
+    label: 'Two heads working together',
+    title: 'Repeated random words with an induction head selected: the Composition panel mutes the previous-token head it reads',
+    text: (seed) => repeatedRandomTokens(seed),
+    select: (model) => {
+      const pair = COMPOSITION_OF[model];
+      return pair ? headOf(pair.induction) : null;
+    },
+    guide: (model) => {
+      const pair = COMPOSITION_OF[model];
+      if (!pair) {
+        return 'Select an induction head (a stripe below the diagonal in the second copy): the Composition panel below mutes a ' +
+          'previous-token head of an earlier layer and shows its pattern before and after.';
+      }
+      return `Induction head ${pair.induction} finds the word after the earlier copy with keys built from what ` +
+        `previous-token head ${pair.previousToken} wrote (K-composition). The Composition panel below mutes ${pair.previousToken}: ` +
+        `${pair.induction}'s stripe fades and its induction score falls from about ${pair.before} to about ${pair.after}.`;
+    },
+  },
 ];
 
 /** The preset buttons and the guide line of the preset whose text is shown. */
@@ -123,7 +170,7 @@ export const presetsView: ViewFactory = ({ root, page }) => {
   guide.setAttribute('aria-live', 'polite');
   guide.hidden = true;
   // The text each preset set last, so the guide follows it until the reader edits the text.
-  const shown = { seed: 1, texts: new Map<string, string>([['name', DEFAULT_TEXT]]) };
+  const shown = { seed: 1, texts: new Map<string, string>([['name', DEFAULT_TEXT]]), model: '' };
   const buttons = PRESETS.map((preset) => {
     const button = document.createElement('button');
     button.type = 'button';
@@ -135,6 +182,8 @@ export const presetsView: ViewFactory = ({ root, page }) => {
       const text = preset.text(shown.seed++);
       shown.texts.set(preset.id, text);
       page.setText(text, true);
+      const head = preset.select?.(shown.model);
+      if (head) page.selectHead(head.layer, head.head);
     });
     return button;
   });
@@ -154,6 +203,7 @@ export const presetsView: ViewFactory = ({ root, page }) => {
     label: 'presets',
     draw({ reason, state, model }) {
       if (reason !== 'analysis' && reason !== 'empty-text') return;
+      shown.model = model.name;
       const preset = PRESETS.find((p) => shown.texts.get(p.id) === state.text);
       guide.hidden = !preset;
       guide.dataset['preset'] = preset?.id ?? '';
