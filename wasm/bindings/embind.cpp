@@ -116,6 +116,20 @@ std::vector<int> ids_from_js(const val& ids_js) {
   return ids;
 }
 
+// An hl::AblationScan as the fields of headlight-wasm.d.ts AblationScanResult.
+val scan_to_js(const hl::AblationScan& scan) {
+  val result = success();
+  result.set("mode", std::string(hl::ablation_mode_name(scan.mode)));
+  result.set("position", scan.position);
+  result.set("mean_loss", scan.mean_loss);
+  result.set("logprob", scan.logprob);
+  result.set("delta_mean_loss",
+             copy_to_js("Float32Array", scan.delta_mean_loss.data(), scan.delta_mean_loss.size()));
+  result.set("delta_logprob",
+             copy_to_js("Float32Array", scan.delta_logprob.data(), scan.delta_logprob.size()));
+  return result;
+}
+
 // The JS face of hl::Engine: each method forwards one call, copies what it
 // returns into JS-owned arrays and turns C++ errors into messages. Policy
 // (top-k, the baseline, what a rerun changed) is hl::Engine's.
@@ -410,18 +424,26 @@ class JsEngine {
   // -1 = T - 2. delta_mean_loss, delta_logprob: (L, H).
   val ablationScan(const std::string& mode, int position) {
     return guarded("ablationScan", [&] {
-      const hl::AblationScan scan =
-          loaded().ablation_scan(hl::parse_ablation_mode(mode), position, {});
-      val result = success();
-      result.set("mode", std::string(hl::ablation_mode_name(scan.mode)));
-      result.set("position", scan.position);
-      result.set("mean_loss", scan.mean_loss);
-      result.set("logprob", scan.logprob);
-      result.set("delta_mean_loss", copy_to_js("Float32Array", scan.delta_mean_loss.data(),
-                                               scan.delta_mean_loss.size()));
-      result.set("delta_logprob",
-                 copy_to_js("Float32Array", scan.delta_logprob.data(), scan.delta_logprob.size()));
-      return result;
+      return scan_to_js(loaded().ablation_scan(hl::parse_ablation_mode(mode), position, {}));
+    });
+  }
+
+  // ablationScan of the heads whose skip flag (L x H) is 0 only, the others
+  // NaN: the same figures, bit for bit, as the whole scan's. The page's
+  // worker scans a layer at a time, so it can report progress and stop.
+  val ablationScanPart(const std::string& mode, int position, val skip_js) {
+    return guarded("ablationScanPart", [&] {
+      hl::Engine& engine = loaded();
+      const hl::ModelConfig& config = engine.model().config;
+      const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
+      if (js_length(skip_js, "skip flags") != n) {
+        throw hl::Error("expected " + std::to_string(n) + " skip flags (L x H)");
+      }
+      std::vector<int> flags(n);
+      val(typed_memory_view(n, flags.data())).call<void>("set", skip_js);
+      std::vector<char> skip(n);
+      for (size_t i = 0; i < n; ++i) skip[i] = flags[i] != 0;
+      return scan_to_js(engine.ablation_scan(hl::parse_ablation_mode(mode), position, {}, skip));
     });
   }
 
@@ -677,6 +699,7 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("attentionSimilarity", &JsEngine::attentionSimilarity)
       .function("logitLens", &JsEngine::logitLens)
       .function("ablationScan", &JsEngine::ablationScan)
+      .function("ablationScanPart", &JsEngine::ablationScanPart)
       .function("pruningCurve", &JsEngine::pruningCurve)
       .function("patch", &JsEngine::patch)
       .function("decode", &JsEngine::decode);

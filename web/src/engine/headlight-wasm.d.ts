@@ -236,6 +236,12 @@ export interface Engine {
    * edits; each figure equals a mute-and-rerun bit for bit. position -1: T - 2.
    */
   ablationScan(mode: 'zero' | 'mean', position: number): AblationScanResult | Fail;
+  /**
+   * ablationScan of the heads whose skip flag ([L x H]) is 0, the others
+   * NaN; each figure bit-equal to the whole scan's (the worker scans a layer
+   * at a time, importance-jobs.ts).
+   */
+  ablationScanPart(mode: 'zero' | 'mean', position: number, skip: Int32Array): AblationScanResult | Fail;
   /** Heads removed one by one from the unedited model, importance order and a seeded random order. */
   pruningCurve(mode: 'zero' | 'mean', rescanEvery: number, seed: number): PruningCurveResult | Fail;
   /** Activation patching between two texts' ids (the same count) on the unedited model. */
