@@ -10,6 +10,7 @@
  * (vite.config.ts worker.format 'iife').
  */
 import { EngineCache, unwrap } from './engine-cache';
+import { gradientOf, pruningOf, scanByLayer } from './importance-jobs';
 import { explainLoadError } from './open-local';
 import { formatBytes } from '../state/format';
 import type { HeadlightModule, HeadlightModuleOptions } from './headlight-wasm';
@@ -44,7 +45,9 @@ const worker: {
   attentionVersions: { next: number };
   /** One request at a time, in order: a model load that awaits downloads must not interleave with a forward pass. */
   queue: Promise<void>;
-} = { headlight: null, cache: null, attentionVersions: { next: 1 }, queue: Promise.resolve() };
+  /** The importance jobs a 'cancel' named (Methods.cancel), until the job sees it. */
+  cancelledJobs: Set<number>;
+} = { headlight: null, cache: null, attentionVersions: { next: 1 }, queue: Promise.resolve(), cancelledJobs: new Set() };
 
 type Handler<M extends Method> = (
   params: Methods[M]['params'],
@@ -148,6 +151,30 @@ const handlers: { [M in Method]: Handler<M> } = {
     if (result.prepared) setTimeout(() => worker.cache?.finishPrepared(), 0);
     return result;
   },
+
+  async importance({ job, kind, text, gains, means, position }, report) {
+    const cache = loadedCache();
+    const { engine, ids } = cache.engineWithEdits(text, gains, means);
+    if (kind === 'gradient') return gradientOf(engine, cache.model, ids, gains);
+    try {
+      return await scanByLayer(engine, cache.model, ids, kind, position, report, () => worker.cancelledJobs.has(job));
+    } finally {
+      worker.cancelledJobs.delete(job);
+    }
+  },
+
+  pruning({ text, gains, means, mode, rescanEvery, seed }, report) {
+    const cache = loadedCache();
+    const { engine, ids } = cache.engineWithEdits(text, gains, means);
+    report({ label: `pruning curves (${mode} ablation)`, loaded: 0, total: 0, timed: true });
+    return pruningOf(engine, cache.model, ids, mode, rescanEvery, seed);
+  },
+
+  // Handled as it arrives, not in the queue (see the message listener).
+  cancel({ job }) {
+    worker.cancelledJobs.add(job);
+    return { cancelled: true };
+  },
 };
 
 function loadedCache(): EngineCache {
@@ -227,5 +254,8 @@ async function handle(message: RequestMessage): Promise<void> {
 
 scope.addEventListener('message', (event) => {
   const message = event.data;
-  worker.queue = worker.queue.then(() => handle(message));
+  // A cancel must not wait behind the scan it stops: the scan yields between
+  // layers, so this runs then.
+  if (message.method === 'cancel') void handle(message);
+  else worker.queue = worker.queue.then(() => handle(message));
 });
