@@ -39,7 +39,7 @@ export class PageController implements PageActions {
     notice: { box: HTMLElement; text: HTMLElement },
   ) {
     this.urlSync = new UrlSync(this.state, notice);
-    const views = new ViewSet({ root: document.body, tooltip: new Tooltip(), page: this });
+    const views = new ViewSet({ root: document.body, tooltip: new Tooltip(), page: this, engine: client });
     this.store = new AnalysisStore(client, this.state, views, status, {
       settled: () => this.urlSync.writeIfDue(),
       announce: () => this.changes.emit(this.snapshot(), 'analysis'),

@@ -6,6 +6,7 @@
  * quantities: it draws what the frame holds and asks the page for changes
  * through `context.page`.
  */
+import type { EngineClient } from '../engine/client';
 import type { Analysis, LoadedModel } from '../engine/protocol';
 import type { AppState } from '../state/app-state';
 import type { HeadRef } from '../state/heads';
@@ -69,6 +70,11 @@ export interface ViewContext {
   root: HTMLElement;
   tooltip: Tooltip;
   page: PageActions;
+  /**
+   * The engine worker, for a view that asks for an analysis the reader
+   * starts (which heads matter: views/importance.ts); the frames carry the rest.
+   */
+  engine: Pick<EngineClient, 'call'>;
 }
 
 export interface View {

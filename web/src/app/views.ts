@@ -8,6 +8,7 @@ import { exportView } from '../views/export';
 import { headDetailView } from '../views/head-detail';
 import { headGridView } from '../views/head-grid';
 import { headTypeLegendView } from '../views/head-type-legend';
+import { importanceView } from '../views/importance';
 import { predictionsView } from '../views/predictions';
 import { presetsView } from '../views/presets';
 import { tokensView } from '../views/tokens';
@@ -17,6 +18,7 @@ export const VIEWS: readonly ViewFactory[] = [
   presetsView,
   headGridView,
   headTypeLegendView,
+  importanceView,
   tokensView,
   predictionsView,
   headDetailView,
