@@ -9,7 +9,7 @@
 // from the URL. Prints the figures it checks.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { allHeadTypeScores } from '../reference/head-types-reference.mjs';
@@ -18,10 +18,9 @@ import {
   REPO_ROOT,
   artifactPath,
   assertCleanPage,
-  launchChromium,
   maxAbsDiff,
   predictionState,
-  serveStatic,
+  startShippedPage,
   waitForNewPredictions,
   watchPage,
 } from './helpers.mjs';
@@ -35,19 +34,16 @@ let browser;
 let server;
 let model;  // the default model's name
 
+let shipped;
+
 before(async () => {
-  for (const needed of ['index.html', 'wasm/headlight.js', 'wasm/headlight.wasm', 'models/index.json']) {
-    assert.ok(existsSync(join(DIST_DIR, needed)), `${join(DIST_DIR, needed)} is missing: build first`);
-  }
   assert.ok(existsSync(HEADLIGHT), `no native binary at ${HEADLIGHT}: build it first`);
-  model = JSON.parse(readFileSync(join(DIST_DIR, 'models/index.json'), 'utf8')).default;
-  server = await serveStatic(DIST_DIR, { prefix: PREFIX });
-  browser = await launchChromium();
+  shipped = await startShippedPage(PREFIX);
+  ({ server, browser, model } = shipped);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await shipped?.close();
 });
 
 /**

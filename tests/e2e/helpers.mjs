@@ -4,7 +4,7 @@
 // error and request that leaves the origin.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -95,6 +95,34 @@ export async function serveWithModel(name, files, description, { prefix = '/' } 
   const overrides = { [`${prefix}models/index.json`]: JSON.stringify(index) };
   for (const [file, bytes] of Object.entries(files)) overrides[`${prefix}models/${name}/${file}`] = bytes;
   return serveStatic(DIST_DIR, { prefix, overrides });
+}
+
+/** Fails with "build first" when the page, its engine or its model index is missing from DIST_DIR. */
+export function assertBuilt(files = ['index.html', 'wasm/headlight.js', 'wasm/headlight.wasm', 'models/index.json']) {
+  for (const needed of files) {
+    assert.ok(existsSync(join(DIST_DIR, needed)), `${join(DIST_DIR, needed)} is missing: build first`);
+  }
+}
+
+/**
+ * The start of a browser test on the shipped page: the build checked,
+ * DIST_DIR served under `prefix`, Chromium launched. Returns { server,
+ * browser, model (the index's default model), close() }.
+ */
+export async function startShippedPage(prefix = '/headlight/') {
+  assertBuilt();
+  const model = JSON.parse(readFileSync(join(DIST_DIR, 'models/index.json'), 'utf8')).default;
+  const server = await serveStatic(DIST_DIR, { prefix });
+  const browser = await launchChromium();
+  return {
+    server,
+    browser,
+    model,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
 }
 
 export async function launchChromium() {
