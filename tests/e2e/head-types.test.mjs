@@ -19,6 +19,7 @@ import {
   artifactPath,
   assertCleanPage,
   maxAbsDiff,
+  panelScreenshots,
   predictionState,
   startShippedPage,
   waitForNewPredictions,
@@ -150,15 +151,7 @@ test('badges match the float64 reference on the default model and text; the filt
   assert.match(definitions, /mean over queries q ≥ 1 of A\[q\]\[q-1\]/);
   assert.match(definitions, /induction/);
 
-  for (const scheme of ['light', 'dark']) {
-    await page.emulateMedia({ colorScheme: scheme });
-    for (const width of [1280, 375]) {
-      await page.setViewportSize({ width, height: 900 });
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `no horizontal overflow at ${width} px (${overflow} px)`);
-      await page.locator('[data-panel="heads"]').screenshot({ path: artifactPath(`head-types-${width}-${scheme}.png`) });
-    }
-  }
+  await panelScreenshots(page, 'heads', 'head-types');
   assertCleanPage(problems);
   await context.close();
 });

@@ -190,6 +190,23 @@ export function artifactPath(name) {
   return join(ARTIFACTS_DIR, name);
 }
 
+/**
+ * Screenshots of one panel at 1280 and 375 px, light and dark, to
+ * test-artifacts/<name>-<width>-<scheme>.png, each after checking that
+ * nothing makes the page wider than the viewport. Leaves the page at 375 px, dark.
+ */
+export async function panelScreenshots(page, panel, name) {
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: 900 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `no horizontal overflow at ${width} px (${overflow} px)`);
+      await page.locator(`[data-panel="${panel}"]`).screenshot({ path: artifactPath(`${name}-${width}-${scheme}.png`) });
+    }
+  }
+}
+
 /** Runs `fn`, prints "name: N ms", returns fn's result. */
 export async function timed(name, fn) {
   const t0 = performance.now();

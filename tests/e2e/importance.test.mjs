@@ -14,9 +14,9 @@ import { after, before, test } from 'node:test';
 import { createModule, expectOk, loadFolder, readModelFolder } from '../node/wasm-helpers.mjs';
 import {
   DIST_DIR,
-  artifactPath,
   assertCleanPage,
   mutedHeads,
+  panelScreenshots,
   predictionState,
   startShippedPage,
   waitForNewPredictions,
@@ -139,15 +139,7 @@ test('the overlay computes with a visible progress, equals the engine, and a cli
   // Screenshots of the overlay.
   await computeByKeyboard(page, 'zero');
   await page.locator('[data-role="importance-metric"]').selectOption('loss');
-  for (const scheme of ['light', 'dark']) {
-    await page.emulateMedia({ colorScheme: scheme });
-    for (const width of [1280, 375]) {
-      await page.setViewportSize({ width, height: 900 });
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `no horizontal overflow at ${width} px (${overflow} px)`);
-      await page.locator('[data-panel="heads"]').screenshot({ path: artifactPath(`importance-${width}-${scheme}.png`) });
-    }
-  }
+  await panelScreenshots(page, 'heads', 'importance');
   // A new text clears the overlay.
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.fill('[data-role="text-input"]', `${text} And one more sentence.`);
@@ -164,12 +156,18 @@ test('Cancel stops the scan between layers and leaves the page working', async (
   // Compute then Cancel in one task: the cancel reaches the worker while the
   // first layer is being scanned, so the scan stops before the second.
   await page.evaluate(() => {
+    const bar = document.querySelector('[data-role="importance-progress-bar"]');
+    window.__progress = [];
+    new MutationObserver(() => window.__progress.push(bar.value)).observe(bar, { attributes: true });
     document.querySelector('[data-role="importance-run"]').click();
     const cancel = document.querySelector('[data-role="importance-cancel"]');
     window.__cancelShown = !cancel.hidden;
     cancel.click();
   });
   await page.waitForFunction(() => /Cancelled/.test(document.querySelector('[data-role="importance-note"]').textContent), null, { timeout: 30_000 });
+  const scanned = await page.evaluate(() => Math.max(0, ...window.__progress));
+  console.log(`  Cancel: stopped after ${scanned} of ${info.n_layer * info.n_head} heads (a layer is ${info.n_head})`);
+  assert.ok(scanned < info.n_layer * info.n_head, 'the scan stopped before its last layer');
   const state = await page.evaluate(() => ({
     cancelShown: window.__cancelShown,
     overlay: document.querySelector('[data-role="head-grid"]').dataset.importance ?? null,
@@ -230,15 +228,7 @@ test('the pruning slider removes heads from the model: the predictions change an
   assert.notEqual(after.probs, initial.probs, 'the predictions degrade');
 
   // Screenshots with half the heads removed.
-  for (const scheme of ['light', 'dark']) {
-    await page.emulateMedia({ colorScheme: scheme });
-    for (const width of [1280, 375]) {
-      await page.setViewportSize({ width, height: 900 });
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `no horizontal overflow at ${width} px (${overflow} px)`);
-      await page.locator('[data-panel="pruning"]').screenshot({ path: artifactPath(`pruning-${width}-${scheme}.png`) });
-    }
-  }
+  await panelScreenshots(page, 'pruning', 'pruning');
   await page.emulateMedia({ colorScheme: 'light' });
   await page.setViewportSize({ width: 1280, height: 900 });
 

@@ -116,6 +116,19 @@ std::vector<int> ids_from_js(const val& ids_js) {
   return ids;
 }
 
+// One int per head of config (L x H, l * H + h) from a JS array; `what`
+// names them in the error for a wrong count.
+std::vector<int> head_flags_from_js(const val& flags_js, const hl::ModelConfig& config,
+                                    const char* what) {
+  const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
+  if (js_length(flags_js, what) != n) {
+    throw hl::Error("expected " + std::to_string(n) + " " + what + " (L x H)");
+  }
+  std::vector<int> flags(n);
+  val(typed_memory_view(n, flags.data())).call<void>("set", flags_js);
+  return flags;
+}
+
 // An hl::AblationScan as the fields of headlight-wasm.d.ts AblationScanResult.
 val scan_to_js(const hl::AblationScan& scan) {
   val result = success();
@@ -226,12 +239,8 @@ class JsEngine {
     return guarded("setHeadMeans", [&] {
       hl::Engine& engine = loaded();
       const hl::ModelConfig& config = engine.model().config;
-      const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
-      if (js_length(flags_js, "mean flags") != n) {
-        throw hl::Error("expected " + std::to_string(n) + " mean flags (L x H)");
-      }
-      std::vector<int> flags(n);
-      val(typed_memory_view(n, flags.data())).call<void>("set", flags_js);
+      const std::vector<int> flags = head_flags_from_js(flags_js, config, "mean flags");
+      const size_t n = flags.size();
       const std::vector<int> ids = ids_from_js(ids_js);
       const bool same_ids = ids == mean_ids_;
       for (size_t i = 0; i < n; ++i) {
@@ -434,15 +443,9 @@ class JsEngine {
   val ablationScanPart(const std::string& mode, int position, val skip_js) {
     return guarded("ablationScanPart", [&] {
       hl::Engine& engine = loaded();
-      const hl::ModelConfig& config = engine.model().config;
-      const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
-      if (js_length(skip_js, "skip flags") != n) {
-        throw hl::Error("expected " + std::to_string(n) + " skip flags (L x H)");
-      }
-      std::vector<int> flags(n);
-      val(typed_memory_view(n, flags.data())).call<void>("set", skip_js);
-      std::vector<char> skip(n);
-      for (size_t i = 0; i < n; ++i) skip[i] = flags[i] != 0;
+      const std::vector<int> flags = head_flags_from_js(skip_js, engine.model().config, "skip flags");
+      std::vector<char> skip(flags.size());
+      for (size_t i = 0; i < flags.size(); ++i) skip[i] = flags[i] != 0;
       return scan_to_js(engine.ablation_scan(hl::parse_ablation_mode(mode), position, {}, skip));
     });
   }
