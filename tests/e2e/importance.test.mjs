@@ -27,12 +27,13 @@ const GRID = '[data-role="head-grid"]';
 const headButton = (layer, head) => `${GRID} button.head[data-layer="${layer}"][data-head="${head}"]`;
 
 let shipped;
-let engine;  // the same wasm engine in Node, on the same model
+let Module;  // the same wasm module in Node
+let engine;  // its engine, on the same model
 let info;
 
 before(async () => {
   shipped = await startShippedPage();
-  const Module = await createModule();
+  Module = await createModule();
   engine = new Module.Engine();
   info = expectOk(loadFolder(engine, readModelFolder(join(DIST_DIR, 'models', shipped.model))), 'loadModel');
 });
@@ -126,6 +127,10 @@ test('the overlay computes with a visible progress, equals the engine, and a cli
   const gradDiff = maxDiff(await overlayValues(page), Array.from(gradient.gradient, (g) => -g));
   console.log(`  gradient: max |page - engine| ${gradDiff}`);
   assert.equal(gradDiff, 0);
+  const rho = expectOk(Module.spearmanRho(gradient.gradient.map((g) => -g), scan.delta_mean_loss), 'spearmanRho').rho;
+  const note = await page.locator('[data-role="importance-note"]').textContent();
+  console.log(`  rank correlation: page "${note.match(/Spearman ρ\)[^:]*: (-?\d+\.\d+)/)?.[1]}", engine ${rho}`);
+  assert.match(note, new RegExp(`Spearman ρ\\) of −gradient with the exact scan's Δ mean loss \\(zero\\): ${rho.toFixed(3)}`));
 
   // A click on a tinted cell mutes that head; the overlay stays.
   const before = await predictionState(page);

@@ -82,8 +82,21 @@ test('gradient and pruning jobs give the engine figures of the analyzed tokens',
   const ones = (L, H) => new Float32Array(L * H).fill(1);
   const { cache, engine, model, L, H } = analyzedCache(ones);
   const { ids } = cache.engineWithEdits(TEXT, ones(L, H));
-  const gradient = jobs.gradientOf(engine, model, ids, ones(L, H));
+  const scan = expectOk(engine.ablationScan('zero', -1), 'ablationScan');
+  const compare = { with: scan.delta_mean_loss, spearmanRho: (a, b) => Module.spearmanRho(a, b) };
+  const gradient = jobs.gradientOf(engine, model, ids, ones(L, H), compare);
   const direct = expectOk(engine.gradientImportance(ids, ones(L, H)), 'gradientImportance');
+  const rho = expectOk(Module.spearmanRho(direct.gradient.map((g) => -g), scan.delta_mean_loss), 'spearmanRho').rho;
+  // The same order, reversed, and a constant: 1, -1, NaN.
+  const same = Module.spearmanRho(Float32Array.from([1, 2, 3]), Float32Array.from([10, 20, 30])).rho;
+  const reversed = Module.spearmanRho(Float32Array.from([1, 2, 3]), Float32Array.from([3, 2, 1])).rho;
+  const constant = Module.spearmanRho(Float32Array.from([1, 1, 1]), Float32Array.from([3, 2, 1])).rho;
+  console.log(`  rank correlation of -gradient with the zero scan: ${gradient.rank_correlation} (engine ${rho}); same ${same}, reversed ${reversed}, constant ${constant}`);
+  assert.equal(gradient.rank_correlation, rho);
+  assert.ok(rho > -1 && rho <= 1);
+  assert.deepEqual([same, reversed], [1, -1]);
+  assert.ok(Number.isNaN(constant));
+  assert.equal(Module.spearmanRho(Float32Array.from([1]), Float32Array.from([1, 2])).ok, false);
   const curves = jobs.pruningOf(engine, model, ids, 'zero', 4, 1);
   const engineCurves = expectOk(engine.pruningCurve('zero', 4, 1), 'pruningCurve');
   console.log(`  gradient of ${gradient.gradient.length} heads bit-equal: ${sameBits(gradient.gradient, direct.gradient)}; ` +

@@ -116,6 +116,13 @@ std::vector<int> ids_from_js(const val& ids_js) {
   return ids;
 }
 
+// Copies a JS array of numbers (Float32Array preferred) into C++, as ids_from_js.
+std::vector<float> floats_from_js(const val& values_js, const char* what) {
+  std::vector<float> values(js_length(values_js, what));
+  if (!values.empty()) val(typed_memory_view(values.size(), values.data())).call<void>("set", values_js);
+  return values;
+}
+
 // One int per head of config (L x H, l * H + h) from a JS array; `what`
 // names them in the error for a wrong count.
 std::vector<int> head_flags_from_js(const val& flags_js, const hl::ModelConfig& config,
@@ -217,8 +224,7 @@ class JsEngine {
 
   val setHeadGains(val gains_js) {
     return guarded("setHeadGains", [&] {
-      std::vector<float> gains(js_length(gains_js, "gains"));
-      if (!gains.empty()) val(typed_memory_view(gains.size(), gains.data())).call<void>("set", gains_js);
+      const std::vector<float> gains = floats_from_js(gains_js, "gains");
       loaded().set_head_gains(gains.data(), gains.size());
       return success();
     });
@@ -417,8 +423,7 @@ class JsEngine {
   val gradientImportance(val ids_js, val gains_js) {
     return guarded("gradientImportance", [&] {
       const hl::Model& model = loaded().model();
-      std::vector<float> gains(js_length(gains_js, "gains"));
-      if (!gains.empty()) val(typed_memory_view(gains.size(), gains.data())).call<void>("set", gains_js);
+      const std::vector<float> gains = floats_from_js(gains_js, "gains");
       const std::vector<float> grad = hl::gradient_importance(model, ids_from_js(ids_js), gains);
       val result = success();
       result.set("n_layer", model.config.n_layer);
@@ -646,6 +651,17 @@ class JsEngine {
 // Bytes of wasm linear memory. Memory only grows, so this is also the peak.
 double memory_bytes() { return static_cast<double>(emscripten_get_heap_size()); }
 
+// hl::spearman_rho of two arrays of the same length >= 2 (NaN when either
+// is constant): how well one order of the heads (the gradient's) matches
+// another (an exact scan's).
+val rank_correlation(val a_js, val b_js) {
+  return guarded("spearmanRho", [&] {
+    val result = success();
+    result.set("rho", hl::spearman_rho(floats_from_js(a_js, "a"), floats_from_js(b_js, "b")));
+    return result;
+  });
+}
+
 // Checks config.json with the engine's own parser and estimates the memory
 // that loading it from a safetensors file of safetensors_bytes and running it
 // would take (hl::estimate_memory), without allocating anything of that size:
@@ -708,4 +724,5 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("decode", &JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);
+  emscripten::function("spearmanRho", &rank_correlation);
 }

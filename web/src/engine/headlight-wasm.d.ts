@@ -268,6 +268,12 @@ export interface HeadlightModule {
    * n_positions tokens takes, allocating nothing: call it before reading weights.
    */
   estimateMemory(configJson: string, safetensorsBytes: number): MemoryEstimate | Fail;
+  /**
+   * Spearman's rank correlation of a and b (same length >= 2; NaN when
+   * either is constant): how well the gradient's order of the heads matches
+   * an exact scan's (docs/heads.md).
+   */
+  spearmanRho(a: Float32Array, b: Float32Array): { ok: true; rho: number } | Fail;
 }
 
 export interface MemoryEstimate extends Omit<ModelInfo, 'n_params'> {

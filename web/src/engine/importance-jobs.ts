@@ -7,7 +7,7 @@
  * the real wasm engine (tests/node/importance-jobs.test.mjs).
  * Shapes use L = n_layer, H = n_head, T = tokens.
  */
-import type { Engine } from './headlight-wasm';
+import type { Engine, HeadlightModule } from './headlight-wasm';
 import { owned, unwrap } from './engine-cache';
 import type { HeadImportance, Progress, PruningCurves } from './protocol';
 
@@ -60,13 +60,25 @@ export async function scanByLayer(
   return { ...result, compute_ms: performance.now() - t0 };
 }
 
-/** d mean loss / d gain of every head at `gains` [L x H] (one backward pass). */
-export function gradientOf(engine: Engine, model: JobModel, ids: Int32Array, gains: Float32Array): HeadImportance {
+/**
+ * d mean loss / d gain of every head at `gains` [L x H] (one backward pass);
+ * with compareWith ([L x H] an exact scan's Δ mean loss) and the module's
+ * spearmanRho, their rank correlation (−gradient is the first-order Δ mean
+ * loss of muting a head at gain 1, so 1 = the same order).
+ */
+export function gradientOf(
+  engine: Engine,
+  model: JobModel,
+  ids: Int32Array,
+  gains: Float32Array,
+  compare?: { with: Float32Array; spearmanRho: HeadlightModule['spearmanRho'] },
+): HeadImportance {
   const t0 = performance.now();
   const T = Math.min(ids.length, model.n_positions);
   const { gradient } = unwrap(engine.gradientImportance(ids, gains), 'gradient importance');
   const result = emptyResult('gradient', model, ids.slice(0, T), -1);
-  return { ...result, gradient: owned(gradient), compute_ms: performance.now() - t0 };
+  const rho = compare ? unwrap(compare.spearmanRho(gradient.map((g) => -g), compare.with), 'rank correlation').rho : NaN;
+  return { ...result, gradient: owned(gradient), rank_correlation: rho, compute_ms: performance.now() - t0 };
 }
 
 /** The pruning curves of the engine's tokens, from the unedited model (one engine call). */
@@ -109,6 +121,7 @@ function emptyResult(kind: HeadImportance['kind'], model: JobModel, ids: Int32Ar
     delta_mean_loss: new Float32Array(0),
     delta_logprob: new Float32Array(0),
     gradient: new Float32Array(0),
+    rank_correlation: NaN,
     cancelled: false,
     compute_ms: 0,
   };

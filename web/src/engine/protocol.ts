@@ -183,6 +183,11 @@ export interface HeadImportance {
   delta_mean_loss: Float32Array; // [L x H] scan: each head removed alone, minus the base
   delta_logprob: Float32Array;   // [L x H]
   gradient: Float32Array;        // [L x H] d mean loss / d gain at the page's gains
+  /**
+   * Gradient asked with compareWith: Spearman's rank correlation of the
+   * gradient's first-order Δ mean loss of muting (−gradient) with it; else NaN.
+   */
+  rank_correlation: number;
   /** True when a cancel stopped the scan: nothing else is set. */
   cancelled: boolean;
   compute_ms: number;
@@ -294,6 +299,8 @@ export interface Methods {
       gains: Float32Array;
       means?: Int32Array;
       position: number;
+      /** With kind gradient: [L x H] an exact scan's Δ mean loss, to rank-correlate with. */
+      compareWith?: Float32Array;
     };
     result: HeadImportance;
   };

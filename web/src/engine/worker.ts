@@ -152,10 +152,13 @@ const handlers: { [M in Method]: Handler<M> } = {
     return result;
   },
 
-  async importance({ job, kind, text, gains, means, position }, report) {
+  async importance({ job, kind, text, gains, means, position, compareWith }, report) {
     const cache = loadedCache();
     const { engine, ids } = cache.engineWithEdits(text, gains, means);
-    if (kind === 'gradient') return gradientOf(engine, cache.model, ids, gains);
+    if (kind === 'gradient') {
+      const compare = compareWith && { with: compareWith, spearmanRho: worker.headlight!.spearmanRho.bind(worker.headlight) };
+      return gradientOf(engine, cache.model, ids, gains, compare);
+    }
     try {
       return await scanByLayer(engine, cache.model, ids, kind, position, report, () => worker.cancelledJobs.has(job));
     } finally {

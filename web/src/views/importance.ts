@@ -109,6 +109,8 @@ export class ImportancePanel {
           gains: frame.state.gains.slice(),
           means: meanFlags(frame.state),
           position: frame.position,
+          // The gradient's order of the heads against the last exact scan's.
+          ...(kind === 'gradient' && this.results.scan ? { compareWith: this.results.scan.delta_mean_loss } : {}),
         },
         (progress) => this.showProgress(progress),
       );
@@ -185,7 +187,11 @@ export class ImportancePanel {
     if (!result) return '';
     const heads = result.n_layer * result.n_head;
     if (result.kind === 'gradient') {
-      return `Gradient of ${heads} heads in ${result.compute_ms.toFixed(0)} ms (one backward pass at the current gains; mean ablations are not applied).`;
+      const scan = this.results.scan;
+      const rho = Number.isFinite(result.rank_correlation) && scan
+        ? ` Rank correlation (Spearman ρ) of −gradient with the exact scan's Δ mean loss (${scan.kind}): ${result.rank_correlation.toFixed(3)}.`
+        : '';
+      return `Gradient of ${heads} heads in ${result.compute_ms.toFixed(0)} ms (one backward pass at the current gains; mean ablations are not applied).${rho}`;
     }
     return `Exact scan (${result.kind} ablation) of ${heads} heads in ${result.compute_ms.toFixed(0)} ms, on top of the current edits: ` +
       `mean loss ${result.mean_loss.toFixed(3)} nats; log p of token ${result.position + 1} after position ${result.position}: ${result.logprob.toFixed(3)}.`;
