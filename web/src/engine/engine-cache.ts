@@ -254,21 +254,15 @@ export class EngineCache {
   }
 
   /**
-   * The engine holding the last analyze's tokens run with these edits, for
-   * the analyses of which heads matter (importance-jobs.ts): the gains and
-   * mean flags set and the pass rerun (a prepared edit is dropped). Throws
-   * for another text: those figures would be of tokens the page does not show.
+   * The engine holding the last analyze's tokens with these edits (the jobs
+   * of importance-jobs.ts; the engine checks their counts); a prepared edit
+   * is dropped. Throws for another text: the page does not show its tokens.
    */
   engineWithEdits(text: string, gains: Float32Array, means?: Int32Array): { engine: Engine; ids: Int32Array } {
-    const { n_layer, n_head } = this.model;
     if (!this.ids || text !== this.text) throw new Error('this text has not been run yet: wait for its analysis');
-    const flags = means ?? new Int32Array(n_layer * n_head);
-    if (gains.length !== n_layer * n_head || flags.length !== n_layer * n_head) {
-      throw new Error(`expected ${n_layer * n_head} head gains and mean flags (${n_layer} x ${n_head}), got ${gains.length}, ${flags.length}`);
-    }
     this.prepared = null;
     unwrap(this.engine.setHeadGains(gains), 'head gains');
-    unwrap(this.engine.setHeadMeans(flags, this.ids), 'mean ablation');
+    unwrap(this.engine.setHeadMeans(means ?? new Int32Array(gains.length), this.ids), 'mean ablation');
     unwrap(this.engine.update(), 'rerun with the edits');
     return { engine: this.engine, ids: this.ids };
   }
