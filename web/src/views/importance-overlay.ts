@@ -94,6 +94,8 @@ export class ImportanceOverlay {
   }
 
   clear(): void {
+    // Nothing painted: no work on every frame of a page that never used the overlay.
+    if (this.grid.dataset['importance'] === undefined) return;
     for (const tint of this.grid.querySelectorAll('.head-importance')) tint.remove();
     for (const button of this.grid.querySelectorAll<HTMLButtonElement>('button.head')) {
       delete button.dataset['importance'];
