@@ -21,7 +21,7 @@ import {
   exportTrace,
   launchChromium,
   openReadyPage,
-  panelScreenshots,
+  screenshotPanels,
   serveStatic,
 } from './helpers.mjs';
 
@@ -139,7 +139,7 @@ test('the arithmetic panel, by keyboard only: its softmax row is the attention t
     // The page's attention, read last: its export button takes the focus.
     const { T } = await checkRow(page, model, 1, 5, position);
     assert.equal(position, T - 1);
-    await panelScreenshots(page, PANEL, 'arithmetic');
+    await screenshotPanels(page, { 'arithmetic': PANEL });
     assertCleanPage(problems);
   } finally {
     await context.close();
@@ -196,7 +196,7 @@ test('composition: muting previous-token head 0.1 fades induction head 1.5 on th
     for (const name of ['1.5', '0.1']) assert.ok(guide.includes(name), `the guide names ${name}`);
     assert.equal(await page.inputValue(`${COMPOSITION} [data-role="comp-source"]`), '0.1');
 
-    await panelScreenshots(page, COMPOSITION, 'composition');
+    await screenshotPanels(page, { 'composition': COMPOSITION });
     assertCleanPage(problems);
   } finally {
     await context.close();

@@ -98,6 +98,7 @@ export async function serveWithModel(name, files, description, { prefix = '/' } 
   return serveStatic(DIST_DIR, { prefix, overrides });
 }
 
+
 export async function launchChromium() {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -190,20 +191,25 @@ export function artifactPath(name) {
 
 /**
  * Screenshots of panels at 1280 and 375 px, light and dark, each after
- * checking that the page does not scroll sideways: shots maps a file name
- * stem to a selector; files are test-artifacts/<stem>-<width>-<scheme>.png.
+ * checking that the page does not scroll sideways (the overflow printed at
+ * 375 px): shots maps a file name stem to a selector; files are
+ * test-artifacts/<stem>-<width>-<scheme>.png. Leaves the page at 1280 px, light.
  */
 export async function screenshotPanels(page, shots) {
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });
     for (const width of [1280, 375]) {
-      await page.setViewportSize({ width, height: 900 });
+      await page.setViewportSize({ width, height: width === 375 ? 800 : 900 });
+      await page.waitForTimeout(300);  // the views redraw on resize
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (width === 375 && scheme === 'light') console.log(`  ${Object.keys(shots).join(', ')} at 375 px: the page overflows by ${overflow} px`);
       assert.ok(overflow <= 0, `no horizontal overflow at ${width} px (${overflow} px)`);
       for (const [stem, selector] of Object.entries(shots))
         await page.locator(selector).screenshot({ path: artifactPath(`${stem}-${width}-${scheme}.png`) });
     }
   }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 1280, height: 900 });
 }
 
 /** Runs `fn`, prints "name: N ms", returns fn's result. */
@@ -473,25 +479,3 @@ export async function exportTrace(page) {
   return JSON.parse(readFileSync(await download.path(), 'utf8'));
 }
 
-/**
- * Screenshots of the element at `selector` at 1280 px and 375 px, light and
- * dark, as test-artifacts/<name>-<width>-<scheme>.png; checks at 375 px that
- * nothing makes the page wider than the viewport (prints the overflow).
- * Leaves the page at 1280 px, light.
- */
-export async function panelScreenshots(page, selector, name) {
-  const shoot = async (width, scheme) => {
-    await page.setViewportSize({ width, height: width === 375 ? 800 : 900 });
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.waitForTimeout(300);
-    await page.locator(selector).screenshot({ path: artifactPath(`${name}-${width}-${scheme}.png`) });
-  };
-  await shoot(1280, 'light');
-  await shoot(1280, 'dark');
-  await shoot(375, 'dark');
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  console.log(`  ${name} at 375 px: the page overflows by ${overflow} px`);
-  assert.ok(overflow <= 0, `the page fits 375 px (overflows by ${overflow} px)`);
-  await shoot(375, 'light');
-  await page.setViewportSize({ width: 1280, height: 900 });
-}

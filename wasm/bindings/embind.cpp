@@ -120,6 +120,40 @@ std::vector<int> ids_from_js(const val& ids_js) {
   return ids;
 }
 
+// Copies a JS array of numbers (Float32Array preferred) into C++, as ids_from_js.
+std::vector<float> floats_from_js(const val& values_js, const char* what) {
+  std::vector<float> values(js_length(values_js, what));
+  if (!values.empty()) val(typed_memory_view(values.size(), values.data())).call<void>("set", values_js);
+  return values;
+}
+
+// One int per head of config (L x H, l * H + h) from a JS array; `what`
+// names them in the error for a wrong count.
+std::vector<int> head_flags_from_js(const val& flags_js, const hl::ModelConfig& config,
+                                    const char* what) {
+  const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
+  if (js_length(flags_js, what) != n) {
+    throw hl::Error("expected " + std::to_string(n) + " " + what + " (L x H)");
+  }
+  std::vector<int> flags(n);
+  val(typed_memory_view(n, flags.data())).call<void>("set", flags_js);
+  return flags;
+}
+
+// An hl::AblationScan as the fields of headlight-wasm.d.ts AblationScanResult.
+val scan_to_js(const hl::AblationScan& scan) {
+  val result = success();
+  result.set("mode", std::string(hl::ablation_mode_name(scan.mode)));
+  result.set("position", scan.position);
+  result.set("mean_loss", scan.mean_loss);
+  result.set("logprob", scan.logprob);
+  result.set("delta_mean_loss",
+             copy_to_js("Float32Array", scan.delta_mean_loss.data(), scan.delta_mean_loss.size()));
+  result.set("delta_logprob",
+             copy_to_js("Float32Array", scan.delta_logprob.data(), scan.delta_logprob.size()));
+  return result;
+}
+
 // The JS face of hl::Engine: each method forwards one call, copies what it
 // returns into JS-owned arrays and turns C++ errors into messages. Policy
 // (top-k, the baseline, what a rerun changed) is hl::Engine's.
@@ -211,8 +245,7 @@ class JsEngine {
 
   val setHeadGains(val gains_js) {
     return guarded("setHeadGains", [&] {
-      std::vector<float> gains(js_length(gains_js, "gains"));
-      if (!gains.empty()) val(typed_memory_view(gains.size(), gains.data())).call<void>("set", gains_js);
+      const std::vector<float> gains = floats_from_js(gains_js, "gains");
       loaded().set_head_gains(gains.data(), gains.size());
       return success();
     });
@@ -233,12 +266,8 @@ class JsEngine {
     return guarded("setHeadMeans", [&] {
       hl::Engine& engine = loaded();
       const hl::ModelConfig& config = engine.model().config;
-      const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
-      if (js_length(flags_js, "mean flags") != n) {
-        throw hl::Error("expected " + std::to_string(n) + " mean flags (L x H)");
-      }
-      std::vector<int> flags(n);
-      val(typed_memory_view(n, flags.data())).call<void>("set", flags_js);
+      const std::vector<int> flags = head_flags_from_js(flags_js, config, "mean flags");
+      const size_t n = flags.size();
       const std::vector<int> ids = ids_from_js(ids_js);
       const bool same_ids = ids == mean_ids_;
       for (size_t i = 0; i < n; ++i) {
@@ -415,8 +444,7 @@ class JsEngine {
   val gradientImportance(val ids_js, val gains_js) {
     return guarded("gradientImportance", [&] {
       const hl::Model& model = loaded().model();
-      std::vector<float> gains(js_length(gains_js, "gains"));
-      if (!gains.empty()) val(typed_memory_view(gains.size(), gains.data())).call<void>("set", gains_js);
+      const std::vector<float> gains = floats_from_js(gains_js, "gains");
       const std::vector<float> grad = hl::gradient_importance(model, ids_from_js(ids_js), gains);
       val result = success();
       result.set("n_layer", model.config.n_layer);
@@ -431,18 +459,20 @@ class JsEngine {
   // -1 = T - 2. delta_mean_loss, delta_logprob: (L, H).
   val ablationScan(const std::string& mode, int position) {
     return guarded("ablationScan", [&] {
-      const hl::AblationScan scan =
-          loaded().ablation_scan(hl::parse_ablation_mode(mode), position, {});
-      val result = success();
-      result.set("mode", std::string(hl::ablation_mode_name(scan.mode)));
-      result.set("position", scan.position);
-      result.set("mean_loss", scan.mean_loss);
-      result.set("logprob", scan.logprob);
-      result.set("delta_mean_loss", copy_to_js("Float32Array", scan.delta_mean_loss.data(),
-                                               scan.delta_mean_loss.size()));
-      result.set("delta_logprob",
-                 copy_to_js("Float32Array", scan.delta_logprob.data(), scan.delta_logprob.size()));
-      return result;
+      return scan_to_js(loaded().ablation_scan(hl::parse_ablation_mode(mode), position, {}));
+    });
+  }
+
+  // ablationScan of the heads whose skip flag (L x H) is 0 only, the others
+  // NaN: the same figures, bit for bit, as the whole scan's. The page's
+  // worker scans a layer at a time, so it can report progress and stop.
+  val ablationScanPart(const std::string& mode, int position, val skip_js) {
+    return guarded("ablationScanPart", [&] {
+      hl::Engine& engine = loaded();
+      const std::vector<int> flags = head_flags_from_js(skip_js, engine.model().config, "skip flags");
+      std::vector<char> skip(flags.size());
+      for (size_t i = 0; i < flags.size(); ++i) skip[i] = flags[i] != 0;
+      return scan_to_js(engine.ablation_scan(hl::parse_ablation_mode(mode), position, {}, skip));
     });
   }
 
@@ -765,6 +795,17 @@ class JsEngine {
 // Bytes of wasm linear memory. Memory only grows, so this is also the peak.
 double memory_bytes() { return static_cast<double>(emscripten_get_heap_size()); }
 
+// hl::spearman_rho of two arrays of the same length >= 2 (NaN when either
+// is constant): how well one order of the heads (the gradient's) matches
+// another (an exact scan's).
+val rank_correlation(val a_js, val b_js) {
+  return guarded("spearmanRho", [&] {
+    val result = success();
+    result.set("rho", hl::spearman_rho(floats_from_js(a_js, "a"), floats_from_js(b_js, "b")));
+    return result;
+  });
+}
+
 // Checks config.json with the engine's own parser and estimates the memory
 // that loading it from a safetensors file of safetensors_bytes and running it
 // would take (hl::estimate_memory), without allocating anything of that size:
@@ -824,10 +865,12 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("headArithmetic", &JsEngine::headArithmetic)
       .function("composition", &JsEngine::composition)
       .function("ablationScan", &JsEngine::ablationScan)
+      .function("ablationScanPart", &JsEngine::ablationScanPart)
       .function("pruningCurve", &JsEngine::pruningCurve)
       .function("patch", &JsEngine::patch)
       .function("syntaxProbe", &JsEngine::syntaxProbe)
       .function("decode", &JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);
+  emscripten::function("spearmanRho", &rank_correlation);
 }

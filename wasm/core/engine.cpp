@@ -173,12 +173,14 @@ void Engine::clear_head_z(int layer, int head) { session_.set_head_z(layer, head
 void Engine::clear_head_edits() { session_.clear_head_edits(); }
 
 AblationScan Engine::ablation_scan(AblationMode mode, int position,
-                                   const std::vector<int>& mean_reference) {
+                                   const std::vector<int>& mean_reference,
+                                   const std::vector<char>& skip) {
   check_trace();
   session_.update();  // the trace of the current edits
   const std::vector<float> means =
       mode == AblationMode::mean ? reference_means(mean_reference) : std::vector<float>{};
-  return hl::ablation_scan(session_, mode, means, position == -1 ? session_.trace().T - 2 : position);
+  return hl::ablation_scan(session_, mode, means,
+                           position == -1 ? session_.trace().T - 2 : position, skip);
 }
 
 PatchingMaps Engine::activation_patching(const std::vector<int>& clean_ids,

@@ -93,9 +93,12 @@ class Engine {
 
   // The exact ablation scan (ablation.h) on top of the current edits, at
   // position (-1: T - 2, the last with a next token), means for mean mode
-  // from mean_reference (empty: the trace's ids).
+  // from mean_reference (empty: the trace's ids). skip (L x H, empty: none):
+  // heads left out (NaN), so a caller can scan in parts between which it
+  // can stop (the page's worker scans a layer at a time).
   AblationScan ablation_scan(AblationMode mode, int position,
-                             const std::vector<int>& mean_reference);
+                             const std::vector<int>& mean_reference,
+                             const std::vector<char>& skip = {});
   // Activation patching (patching.h) between two texts of the same token
   // count, on the unedited model: the maps asked for and their recovery.
   // Independent of the trace and the edits.

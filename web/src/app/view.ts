@@ -76,7 +76,11 @@ export interface ViewContext {
   root: HTMLElement;
   tooltip: Tooltip;
   page: PageActions;
-  /** The engine worker, for a view whose analysis is not part of every pass (the syntax probe). */
+  /**
+   * The engine worker, for a view whose analysis is not part of every pass:
+   * the syntax probe, and the analyses the reader starts (which heads matter:
+   * views/importance.ts); the frames carry the rest.
+   */
   engine: Pick<EngineClient, 'call'>;
 }
 

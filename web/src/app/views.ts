@@ -10,6 +10,7 @@ import { exportView } from '../views/export';
 import { headDetailView } from '../views/head-detail';
 import { headGridView } from '../views/head-grid';
 import { headTypeLegendView } from '../views/head-type-legend';
+import { importanceView } from '../views/importance';
 import { predictionsView } from '../views/predictions';
 import { presetsView } from '../views/presets';
 import { syntaxView } from '../views/syntax';
@@ -20,6 +21,7 @@ export const VIEWS: readonly ViewFactory[] = [
   presetsView,
   headGridView,
   headTypeLegendView,
+  importanceView,
   tokensView,
   predictionsView,
   headDetailView,

@@ -20,40 +20,15 @@ import type {
   PredictionsPart,
   SyntaxProbe,
 } from './protocol';
+import { owned, sameValues, TOKENS_COUNTED, unwrap } from './engine-calls';
 
 type AnalyzeParams = Methods['analyze']['params'];
 type AnalyzeResult = Methods['analyze']['result'];
 type PrepareParams = Methods['prepare']['params'];
 type PrepareResult = Methods['prepare']['result'];
-type ArithmeticParams = Methods['headArithmetic']['params'];
-type ArithmeticResult = Methods['headArithmetic']['result'];
-type CompositionParams = Methods['composition']['params'];
-type CompositionAnswer = Methods['composition']['result'];
-
-/** The success case of an engine call, or an Error naming `what` and the engine's message. */
-export function unwrap<T extends { ok: boolean }>(result: T | { ok: false; error: string }, what: string) {
-  if (!result.ok) throw new Error(`${what}: ${(result as { error: string }).error}`);
-  return result as Exclude<T, { ok: false }>;
-}
-
-/**
- * Typed arrays from Embind are JS-owned copies: a message transfers each
- * buffer once, and anything that is only a view of a larger buffer is copied
- * (never move wasm memory).
- */
-export function owned<T extends Int32Array | Float32Array>(array: T): T {
-  const whole = array.byteOffset === 0 && array.buffer.byteLength === array.byteLength;
-  return whole && array.buffer instanceof ArrayBuffer ? array : (array.slice() as T);
-}
 
 /** The most logits (T x V floats) read back for the ghost row: the engine's bound for the baseline's (engine.h kMaxBaselineLogits). */
 const MAX_LOGITS_READ = 16 * 1024 * 1024;
-
-function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * A head edit computed ahead of its click ('prepare'): the predictions the
@@ -70,9 +45,6 @@ interface PreparedEdit {
   at: PositionPredictions;
   computeMs: number;
 }
-
-/** How far a text is tokenized (wasm/core/tokenizer.h kTokensCounted). */
-export const TOKENS_COUNTED = 65536;
 
 export class EngineCache {
   private text: string | null = null;
@@ -277,46 +249,22 @@ export class EngineCache {
     return { core, attention };
   }
 
-  /** Methods.headArithmetic: one head's arithmetic on the pass of params' text and edits. */
-  headArithmetic(params: ArithmeticParams): ArithmeticResult {
-    this.passOf(params);
-    const { ok: _ok, ...result } = unwrap(
-      this.engine.headArithmetic(params.layer, params.head, params.position),
-      `head ${params.layer}.${params.head} at position ${params.position}`,
-    );
-    return result;
-  }
-
-  /** Methods.composition: the target's attention before and after muting the source, on that pass. */
-  composition(params: CompositionParams): CompositionAnswer {
-    this.passOf(params);
-    const { source, target } = params;
-    const { ok: _ok, ...result } = unwrap(
-      this.engine.composition(source.layer, source.head, target.layer, target.head),
-      `composition of ${source.layer}.${source.head} into ${target.layer}.${target.head}`,
-    );
-    return result;
-  }
-
   /**
-   * Puts the engine on the pass of this text and these edits: the text must
-   * be the last analyze's (a view asks about the pass on screen); edits a
-   * prepare call moved are set back and rerun (nothing, when they are the
-   * engine's), which drops the prepared edit.
+   * The engine holding the last analyze's tokens with these edits (the jobs
+   * of importance-jobs.ts, the questions of pass-questions.ts; the engine
+   * checks their counts): a view asks about the pass on screen, and a
+   * prepare call may have moved the engine to other gains. The prepared edit
+   * is dropped. Throws for another text: the page does not show its tokens.
    */
-  private passOf(params: ArithmeticParams | CompositionParams): void {
-    const { n_layer, n_head } = this.model;
-    const means = params.means ?? new Int32Array(n_layer * n_head);
-    if (!this.ids || !this.baseline || params.text !== this.text) {
-      throw new Error('this text has not been run yet: the page runs it first');
-    }
-    if (params.gains.length !== n_layer * n_head || means.length !== n_layer * n_head) {
-      throw new Error(`expected ${n_layer * n_head} head gains and mean flags (${n_layer} x ${n_head})`);
+  engineWithEdits(text: string, gains: Float32Array, means?: Int32Array): { engine: Engine; ids: Int32Array } {
+    if (!this.ids || !this.baseline || text !== this.text) {
+      throw new Error('this text has not been run yet: wait for its analysis');
     }
     this.prepared = null;
-    unwrap(this.engine.setHeadGains(params.gains), 'head gains');
-    unwrap(this.engine.setHeadMeans(means, this.ids), 'mean ablation');
-    unwrap(this.engine.update(), 'rerun with the page\'s edits');
+    unwrap(this.engine.setHeadGains(gains), 'head gains');
+    unwrap(this.engine.setHeadMeans(means ?? new Int32Array(gains.length), this.ids), 'mean ablation');
+    unwrap(this.engine.update(), 'rerun with the edits');
+    return { engine: this.engine, ids: this.ids };
   }
 
   /** The trace's head-type scores, as the message carries them (L * H * T^2 work, after the bars). */

@@ -321,6 +321,12 @@ export interface Engine {
    * edits; each figure equals a mute-and-rerun bit for bit. position -1: T - 2.
    */
   ablationScan(mode: 'zero' | 'mean', position: number): AblationScanResult | Fail;
+  /**
+   * ablationScan of the heads whose skip flag ([L x H]) is 0, the others
+   * NaN; each figure bit-equal to the whole scan's (the worker scans a layer
+   * at a time, importance-jobs.ts).
+   */
+  ablationScanPart(mode: 'zero' | 'mean', position: number, skip: Int32Array): AblationScanResult | Fail;
   /** Heads removed one by one from the unedited model, importance order and a seeded random order. */
   pruningCurve(mode: 'zero' | 'mean', rescanEvery: number, seed: number): PruningCurveResult | Fail;
   /** Activation patching between two texts' ids (the same count) on the unedited model. */
@@ -354,6 +360,12 @@ export interface HeadlightModule {
    * n_positions tokens takes, allocating nothing: call it before reading weights.
    */
   estimateMemory(configJson: string, safetensorsBytes: number): MemoryEstimate | Fail;
+  /**
+   * Spearman's rank correlation of a and b (same length >= 2; NaN when
+   * either is constant): how well the gradient's order of the heads matches
+   * an exact scan's (docs/heads.md).
+   */
+  spearmanRho(a: Float32Array, b: Float32Array): { ok: true; rho: number } | Fail;
 }
 
 export interface MemoryEstimate extends Omit<ModelInfo, 'n_params'> {

@@ -177,6 +177,52 @@ export interface Baseline {
   edited_probs_of_top_1: Float32Array;
 }
 
+/**
+ * Which heads matter (docs/heads.md), on the tokens of the last analyze with
+ * the page's edits: the exact ablation scan (kind zero or mean: each head
+ * removed alone) or the gradient importance (kind gradient). [L x H] arrays
+ * are flat, l * H + h; the arrays of the other kind are empty.
+ */
+export interface HeadImportance {
+  kind: 'zero' | 'mean' | 'gradient';
+  model: string;
+  ids: Int32Array;               // [T] the tokens the figures are of
+  n_layer: number;
+  n_head: number;
+  /** Scan: p, the position whose next token ids[p + 1] delta_logprob follows; gradient: -1. */
+  position: number;
+  /** The pass with the edits: its mean loss, and log p(ids[p + 1]) (scan; NaN for gradient). */
+  mean_loss: number;
+  logprob: number;
+  delta_mean_loss: Float32Array; // [L x H] scan: each head removed alone, minus the base
+  delta_logprob: Float32Array;   // [L x H]
+  gradient: Float32Array;        // [L x H] d mean loss / d gain at the page's gains
+  /**
+   * Gradient asked with compareWith: Spearman's rank correlation of the
+   * gradient's first-order Δ mean loss of muting (−gradient) with it; else NaN.
+   */
+  rank_correlation: number;
+  /** True when a cancel stopped the scan: nothing else is set. */
+  cancelled: boolean;
+  compute_ms: number;
+}
+
+/** The pruning curves (engine pruningCurve) of the last analyze's tokens, from the unedited model. */
+export interface PruningCurves {
+  model: string;
+  ids: Int32Array;               // [T]
+  n_layer: number;
+  n_head: number;
+  mode: 'zero' | 'mean';
+  rescan_every: number;
+  seed: number;
+  order: Int32Array;             // [L*H] heads as l * H + h, least important first
+  mean_loss: Float32Array;       // [L*H + 1] k-th: the first k of order removed
+  random_order: Int32Array;      // [L*H] a seeded shuffle
+  random_mean_loss: Float32Array; // [L*H + 1]
+  compute_ms: number;
+}
+
 /** The four files of a model folder, read by the page (open your own model). */
 export interface LocalModelFiles {
   /** Shown in the picker, e.g. the folder's name. */
@@ -278,6 +324,36 @@ export interface Methods {
     params: PassOf & { source: { layer: number; head: number }; target: { layer: number; head: number } };
     result: Omit<CompositionResult, 'ok'>;
   };
+  /**
+   * Which heads matter on the text of the last analyze (an error for
+   * another text), with these edits: the exact scan (kind zero or mean) at
+   * position (-1 or past T - 2: T - 2) a layer at a time, a progress message
+   * after each layer; a 'cancel' naming `job` stops it between layers
+   * (result.cancelled). Or the gradient importance (one call).
+   */
+  importance: {
+    params: {
+      job: number;
+      kind: HeadImportance['kind'];
+      text: string;
+      gains: Float32Array;
+      means?: Int32Array;
+      position: number;
+      /** With kind gradient: [L x H] an exact scan's Δ mean loss, to rank-correlate with. */
+      compareWith?: Float32Array;
+    };
+    result: HeadImportance;
+  };
+  /** The pruning curves of the last analyze's text (one engine call). */
+  pruning: {
+    params: { text: string; gains: Float32Array; means?: Int32Array; mode: 'zero' | 'mean'; rescanEvery: number; seed: number };
+    result: PruningCurves;
+  };
+  /**
+   * Stops the importance scan `job` before its next layer. Answered at once,
+   * ahead of the requests waiting in the worker's queue.
+   */
+  cancel: { params: { job: number }; result: { cancelled: boolean } };
 }
 
 /** The methods a view may call itself (PageActions.compute): answers about the pass on screen. */

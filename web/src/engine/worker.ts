@@ -9,7 +9,10 @@
  * is the CSP-safe way to load it; Vite bundles this file's imports into it
  * (vite.config.ts worker.format 'iife').
  */
-import { EngineCache, unwrap } from './engine-cache';
+import { EngineCache } from './engine-cache';
+import { unwrap } from './engine-calls';
+import { composition, headArithmetic } from './pass-questions';
+import { gradientOf, pruningOf, scanByLayer } from './importance-jobs';
 import { explainLoadError } from './open-local';
 import { formatBytes } from '../state/format';
 import type { HeadlightModule, HeadlightModuleOptions } from './headlight-wasm';
@@ -48,6 +51,8 @@ const worker: {
   aborted: string | null;
   /** Probe files read so far (the syntax probe), by url. */
   probes: Map<string, string>;
+  /** The importance jobs a 'cancel' named (Methods.cancel), until the job sees it. */
+  cancelledJobs: Set<number>;
 } = {
   headlight: null,
   cache: null,
@@ -55,6 +60,7 @@ const worker: {
   queue: Promise.resolve(),
   aborted: null,
   probes: new Map(),
+  cancelledJobs: new Set(),
 };
 
 type Handler<M extends Method> = (
@@ -175,11 +181,38 @@ const handlers: { [M in Method]: Handler<M> } = {
   },
 
   headArithmetic(params) {
-    return loadedCache().headArithmetic(params);
+    return headArithmetic(loadedCache(), params);
   },
 
   composition(params) {
-    return loadedCache().composition(params);
+    return composition(loadedCache(), params);
+  },
+
+  async importance({ job, kind, text, gains, means, position, compareWith }, report) {
+    const cache = loadedCache();
+    const { engine, ids } = cache.engineWithEdits(text, gains, means);
+    if (kind === 'gradient') {
+      const compare = compareWith && { with: compareWith, spearmanRho: worker.headlight!.spearmanRho.bind(worker.headlight) };
+      return gradientOf(engine, cache.model, ids, gains, compare);
+    }
+    try {
+      return await scanByLayer(engine, cache.model, ids, kind, position, report, () => worker.cancelledJobs.has(job));
+    } finally {
+      worker.cancelledJobs.delete(job);
+    }
+  },
+
+  pruning({ text, gains, means, mode, rescanEvery, seed }, report) {
+    const cache = loadedCache();
+    const { engine, ids } = cache.engineWithEdits(text, gains, means);
+    report({ label: `pruning curves (${mode} ablation)`, loaded: 0, total: 0, timed: true });
+    return pruningOf(engine, cache.model, ids, mode, rescanEvery, seed);
+  },
+
+  // Handled as it arrives, not in the queue (see the message listener).
+  cancel({ job }) {
+    worker.cancelledJobs.add(job);
+    return { cancelled: true };
   },
 };
 
@@ -267,5 +300,8 @@ async function handle(message: RequestMessage): Promise<void> {
 
 scope.addEventListener('message', (event) => {
   const message = event.data;
-  worker.queue = worker.queue.then(() => handle(message));
+  // A cancel must not wait behind the scan it stops: the scan yields between
+  // layers, so this runs then.
+  if (message.method === 'cancel') void handle(message);
+  else worker.queue = worker.queue.then(() => handle(message));
 });

@@ -36,6 +36,7 @@ export const PANELS = [
   'heads',       // head grid
   'detail',      // selected head's large heatmap / line view and gain slider
   'edits',       // edits list, reset, ablation mode
+  'pruning',     // pruning curves and the slider that removes heads
   'export',      // export buttons
   'arithmetic',  // one head's arithmetic, step by step
   'composition', // a head's attention with an earlier head muted

@@ -20,7 +20,8 @@ export interface ExportSource {
   gridCanvases(): HTMLCanvasElement[];
 }
 
-function save(blob: Blob, filename: string): void {
+/** Saves blob as filename through a download link (also the importance exports', importance-export.ts). */
+export function save(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;

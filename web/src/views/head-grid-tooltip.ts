@@ -45,6 +45,14 @@ export function headTooltip(button: HTMLButtonElement, analysis: Analysis | null
     scores.textContent = `${badges.length > 0 ? `type ${badges.join(', ')}` : 'no type'} (≥ ${Number(types.threshold.toFixed(3))}): ${headTypeScoresLine(types, i)}`;
     content.push(scores);
   }
+  // The importance overlay's figures (importance-overlay.ts), while it is shown.
+  const importance = button.dataset['importance'];
+  if (importance) {
+    const line = document.createElement('div');
+    line.className = 'tooltip-scores';
+    line.textContent = importance;
+    content.push(line);
+  }
   const hint = document.createElement('div');
   hint.className = 'tooltip-hint';
   hint.textContent = 'click: mute · shift-click: solo · name below: details';

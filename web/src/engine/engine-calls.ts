@@ -1,0 +1,31 @@
+/**
+ * Small helpers for calling the wasm engine from the worker's side
+ * (engine-cache.ts, importance-jobs.ts, pass-questions.ts): a result or a
+ * named Error, JS-owned typed arrays, and the tokenizing bound.
+ */
+
+/** The success case of an engine call, or an Error naming `what` and the engine's message. */
+export function unwrap<T extends { ok: boolean }>(result: T | { ok: false; error: string }, what: string) {
+  if (!result.ok) throw new Error(`${what}: ${(result as { error: string }).error}`);
+  return result as Exclude<T, { ok: false }>;
+}
+
+/**
+ * Typed arrays from Embind are JS-owned copies: a message transfers each
+ * buffer once, and anything that is only a view of a larger buffer is copied
+ * (never move wasm memory).
+ */
+export function owned<T extends Int32Array | Float32Array>(array: T): T {
+  const whole = array.byteOffset === 0 && array.buffer.byteLength === array.byteLength;
+  return whole && array.buffer instanceof ArrayBuffer ? array : (array.slice() as T);
+}
+
+/** Element-wise equality of two number arrays. */
+export function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** How far a text is tokenized (wasm/core/tokenizer.h kTokensCounted). */
+export const TOKENS_COUNTED = 65536;
