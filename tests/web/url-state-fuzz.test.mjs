@@ -20,7 +20,9 @@ const { parseHash, serialiseHash } = await importTs('web/src/state/url-state.ts'
 const { MAX_LINK_TEXT } = await importTs('web/src/state/link-text.ts');
 
 const FUZZ_MS = Number(process.env.FUZZ_MS ?? 5000);
-const MAX_PROBLEM = 200;
+// A quoted value is cut to 60 characters; the rest is the message's own words
+// (the longest: the list of panel names after a bad hide= value).
+const MAX_PROBLEM = 400;
 const SEEDS = [
   '',
   '#model=gpt-4l&text=The+cat+sat&muted=0.1,1.5&gain=0.2:1.5&mean=1.0&head=1.5&pos=3&view=lines&color=attention&source=mean&hide=edits,picker&embed=1',
