@@ -16,7 +16,6 @@
 import type { EngineClient } from '../engine/client';
 import type { Analysis, AnalysisCore, PredictionsPart } from '../engine/protocol';
 import { type AppState, countMuted, TOP_K } from '../state/app-state';
-import { formatBytes } from '../state/format';
 import { clampPosition } from '../state/position';
 import type { PendingMark } from '../views/pending-mark';
 import type { StatusView } from '../views/status';
@@ -300,7 +299,6 @@ export class AnalysisStore {
           : `position ${position} after ${position_ms.toFixed(1)} ms · `) +
       (predictionsMs === null ? '' : `predictions drawn at ${predictionsMs.toFixed(1)} ms · `) +
       `round trip ${roundTripMs.toFixed(1)} ms · draw ${paintMs.toFixed(1)} ms` +
-      (next.engine_bytes > 0 ? ` · engine memory ${formatBytes(next.engine_bytes)}` : '') +
       this.views.timingNotes() +
       (muted > 0 ? ` · ${muted} head${muted === 1 ? '' : 's'} muted` : '')
     );
