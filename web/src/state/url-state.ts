@@ -37,6 +37,7 @@ export const PANELS = [
   'detail',      // selected head's large heatmap / line view and gain slider
   'edits',       // edits list, reset, ablation mode
   'export',      // export buttons
+  'circuits',    // answer and foil, logit lens, direct effects, compare prompts (issue 17)
   'footer',      // colophon
 ] as const;
 export type PanelName = (typeof PANELS)[number];
@@ -59,6 +60,14 @@ export interface UrlState {
   source: AttentionSource;
   hide: PanelName[];
   embed: boolean;
+  /** The answer token's text ('' = the top prediction); docs/circuits.md. */
+  answer: string;
+  /** The foil token's text ('' = the second prediction). */
+  foil: string;
+  /** The corrupted prompt of "Compare prompts" ('' = none). */
+  corrupted: string;
+  /** Heads whose z is patched clean -> corrupted in the corrupted run. */
+  patch: HeadRef[];
 }
 
 // A rare name that comes back, cut inside its second mention: the default
@@ -131,6 +140,18 @@ function oneOf<T extends string>(values: readonly T[]) {
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The most characters an answer or foil may have: one token's text is short. */
+export const MAX_TOKEN_TEXT = 64;
+
+/** An answer or foil: one token's text, kept as typed (its leading space matters). */
+function parseTokenText(raw: string): string {
+  if (raw.length > MAX_TOKEN_TEXT) {
+    throw new Error(`${quote(raw)} has ${raw.length} characters: a token's text has at most ${MAX_TOKEN_TEXT}`);
+  }
+  if (raw !== wellFormed(raw)) throw new Error(`${quote(raw)} holds a lone surrogate`);
+  return raw;
+}
 
 /** The table. Order = order in the hash. */
 export const PROPERTIES = {
@@ -253,6 +274,39 @@ export const PROPERTIES = {
       throw new Error(`${quote(raw)} is not 1 or 0`);
     },
     serialise: (value) => (value ? '1' : '0'),
+  },
+  answer: {
+    field: 'answer' as const,
+    name: 'answer',
+    expects: `one token's text (e.g. +Mary), at most ${MAX_TOKEN_TEXT} characters`,
+    default: () => '',
+    parse: parseTokenText,
+    serialise: String,
+  },
+  foil: {
+    field: 'foil' as const,
+    name: 'foil',
+    expects: `one token's text (e.g. +John), at most ${MAX_TOKEN_TEXT} characters`,
+    default: () => '',
+    parse: parseTokenText,
+    serialise: String,
+  },
+  corrupted: {
+    field: 'corrupted' as const,
+    name: 'corrupt',
+    expects: 'text',
+    default: () => '',
+    parse: (raw) => raw,
+    serialise: (value) => linkTextOf(value).text,
+  },
+  patch: {
+    field: 'patchedHeads' as const,
+    name: 'patch',
+    expects: 'heads as layer.head, comma-separated (e.g. 0.1,1.2)',
+    default: () => [],
+    parse: parseHeadList,
+    serialise: (value: HeadRef[]) => value.map(headName).join(','),
+    equal: sameJson,
   },
 } satisfies { [K in keyof UrlState]: Property<K> };
 
