@@ -231,6 +231,32 @@ class JsEngine {
     });
   }
 
+  // Activation patching as edits, for a live run: flags (L x H, nonzero =
+  // the head's z at every position taken from the unedited model run on
+  // other_ids, Engine::set_head_resample); every other head's replaced z
+  // (a patch or a mean) is cleared. The next setHeadMeans takes its means
+  // again (mean_ids_ forgotten), so no patch is kept as a mean.
+  val setHeadPatches(val flags_js, val other_ids_js) {
+    return guarded("setHeadPatches", [&] {
+      hl::Engine& engine = loaded();
+      const hl::ModelConfig& config = engine.model().config;
+      const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
+      if (js_length(flags_js, "patch flags") != n) {
+        throw hl::Error("expected " + std::to_string(n) + " patch flags (L x H)");
+      }
+      std::vector<int> flags(n);
+      val(typed_memory_view(n, flags.data())).call<void>("set", flags_js);
+      const std::vector<int> other_ids = ids_from_js(other_ids_js);
+      for (size_t i = 0; i < n; ++i) {
+        const int layer = static_cast<int>(i) / config.n_head, head = static_cast<int>(i) % config.n_head;
+        if (flags[i] != 0) engine.set_head_resample(layer, head, other_ids);
+        else if (!engine.head_edits().z[i].empty()) engine.clear_head_z(layer, head);
+      }
+      mean_ids_.clear();
+      return success();
+    });
+  }
+
   // The head-type scores (wasm/core/head_types.h) of every head on the
   // current trace's attention: six Float32Array [L x H] (l * H + h), each
   // head's type ("previous_token", ..., "local", "none") at the threshold,
@@ -662,6 +688,7 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("setHeadGains", &JsEngine::setHeadGains)
       .function("clearHeadGains", &JsEngine::clearHeadGains)
       .function("setHeadMeans", &JsEngine::setHeadMeans)
+      .function("setHeadPatches", &JsEngine::setHeadPatches)
       .function("headTypeScores", &JsEngine::headTypeScores)
       .function("update", &JsEngine::update)
       .function("updateAt", &JsEngine::updateAt)

@@ -25,22 +25,8 @@ type AnalyzeResult = Methods['analyze']['result'];
 type PrepareParams = Methods['prepare']['params'];
 type PrepareResult = Methods['prepare']['result'];
 
-/** The success case of an engine call, or an Error naming `what` and the engine's message. */
-export function unwrap<T extends { ok: boolean }>(result: T | { ok: false; error: string }, what: string) {
-  if (!result.ok) throw new Error(`${what}: ${(result as { error: string }).error}`);
-  return result as Exclude<T, { ok: false }>;
-}
-
-/**
- * Typed arrays from Embind are JS-owned copies: a message transfers each
- * buffer once, and anything that is only a view of a larger buffer is copied
- * (never move wasm memory).
- */
-export function owned<T extends Int32Array | Float32Array>(array: T): T {
-  const whole = array.byteOffset === 0 && array.buffer.byteLength === array.byteLength;
-  return whole && array.buffer instanceof ArrayBuffer ? array : (array.slice() as T);
-}
-
+export { owned, unwrap } from './engine-results';
+import { owned, unwrap } from './engine-results';
 /** The most logits (T x V floats) read back for the ghost row: the engine's bound for the baseline's (engine.h kMaxBaselineLogits). */
 const MAX_LOGITS_READ = 16 * 1024 * 1024;
 
@@ -131,17 +117,7 @@ export class EngineCache {
     let positionMs: number | null = null;
     let preparedMs: number | null = null;
     if (ids !== this.ids || topK !== this.topK || !this.baseline) {
-      this.text = null;
-      this.ids = null;
-      this.baseline = null;
-      this.prepared = null;
-      unwrap(engine.setHeadGains(gains), 'head gains');
-      unwrap(engine.setHeadMeans(means, ids), 'mean ablation');
-      unwrap(engine.runWithBaseline(ids, topK), 'forward pass');
-      this.baseline = unwrap(engine.getBaseline(), 'the unedited baseline');
-      this.text = text;
-      this.ids = ids;
-      this.topK = topK;
+      this.fullPass(text, ids, gains, means, topK);
     } else {
       // Same tokens, new gains: the rerun in two phases. First the edited
       // layers and the LM head at the shown position only, posted at once;
@@ -251,6 +227,43 @@ export class EngineCache {
       attention_ms: performance.now() - t3,
     };
     return { core, attention };
+  }
+
+  /** A whole pass of `ids` (the text's tokens) with these edits, the unedited baseline first. */
+  private fullPass(text: string, ids: Int32Array, gains: Float32Array, means: Int32Array, topK: number): void {
+    const { engine } = this;
+    this.forget();
+    unwrap(engine.setHeadGains(gains), 'head gains');
+    unwrap(engine.setHeadMeans(means, ids), 'mean ablation');
+    unwrap(engine.runWithBaseline(ids, topK), 'forward pass');
+    this.baseline = unwrap(engine.getBaseline(), 'the unedited baseline');
+    this.text = text;
+    this.ids = ids;
+    this.topK = topK;
+  }
+
+  /** Makes the engine's trace that of `text` with these edits (a rerun on the same tokens, else a whole pass); its ids. */
+  traceOf(text: string, gains: Float32Array, means: Int32Array, topK: number): Int32Array {
+    if (text === this.text && this.ids && this.baseline && topK === this.topK) {
+      this.prepared = null;
+      unwrap(this.engine.setHeadGains(gains), 'head gains');
+      unwrap(this.engine.setHeadMeans(means, this.ids), 'mean ablation');
+      unwrap(this.engine.update(), 'rerun');
+      return this.ids;
+    }
+    const ids = unwrap(this.engine.tokenize(text), 'tokenizer').ids;
+    if (ids.length === 0) throw new Error('the text gave no tokens');
+    this.fullPass(text, ids, gains, means, topK);
+    return ids;
+  }
+
+  /** The engine ran something else (patched heads): the next analyze is a whole pass with all its attention. */
+  forget(): void {
+    this.text = null;
+    this.ids = null;
+    this.baseline = null;
+    this.prepared = null;
+    this.attentionVersion = 0;
   }
 
   /** The trace's head-type scores, as the message carries them (L * H * T^2 work, after the bars). */

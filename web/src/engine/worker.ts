@@ -9,6 +9,7 @@
  * is the CSP-safe way to load it; Vite bundles this file's imports into it
  * (vite.config.ts worker.format 'iife').
  */
+import { CircuitCache } from './circuit-cache';
 import { EngineCache, unwrap } from './engine-cache';
 import { explainLoadError } from './open-local';
 import { formatBytes } from '../state/format';
@@ -40,11 +41,13 @@ const PROGRESS_INTERVAL_MS = 50;
 const worker: {
   headlight: HeadlightModule | null;
   cache: EngineCache | null;
+  /** The circuit requests on the same engine (lens, patching). */
+  circuits: CircuitCache | null;
   /** Numbers the attention sent, across models (EngineCache). */
   attentionVersions: { next: number };
   /** One request at a time, in order: a model load that awaits downloads must not interleave with a forward pass. */
   queue: Promise<void>;
-} = { headlight: null, cache: null, attentionVersions: { next: 1 }, queue: Promise.resolve() };
+} = { headlight: null, cache: null, circuits: null, attentionVersions: { next: 1 }, queue: Promise.resolve() };
 
 type Handler<M extends Method> = (
   params: Methods[M]['params'],
@@ -148,11 +151,28 @@ const handlers: { [M in Method]: Handler<M> } = {
     if (result.prepared) setTimeout(() => worker.cache?.finishPrepared(), 0);
     return result;
   },
+
+  lens(params) {
+    return loadedCircuits().lens(params);
+  },
+
+  patchMaps(params) {
+    return loadedCircuits().patchMaps(params);
+  },
+
+  patchedRun(params) {
+    return loadedCircuits().patchedRun(params);
+  },
 };
 
 function loadedCache(): EngineCache {
   if (!worker.cache) throw new Error('no model is loaded');
   return worker.cache;
+}
+
+function loadedCircuits(): CircuitCache {
+  if (!worker.circuits) throw new Error('no model is loaded');
+  return worker.circuits;
 }
 
 /** Swaps in a model from its four files; the previous model stays if they are bad. */
@@ -189,6 +209,7 @@ function installModel(files: LocalModelFiles, t0: number, report: (progress: Pro
   };
   worker.cache?.delete();
   worker.cache = new EngineCache(fresh, model, worker.attentionVersions);
+  worker.circuits = new CircuitCache(fresh, worker.cache, model);
   return model;
 }
 
