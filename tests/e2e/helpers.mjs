@@ -410,3 +410,32 @@ export function maxAbsDiff(a, b) {
   const y = b.split(',').map(Number);
   return Math.max(...x.map((v, i) => Math.abs(v - (y[i] ?? 0))));
 }
+
+/**
+ * The usual setup of a page test: web/dist/ built (page, engine, model
+ * index), served under `prefix`, and Chromium. Returns { server, browser,
+ * defaultModel, close }.
+ */
+export async function startSite({ prefix = '/headlight/' } = {}) {
+  for (const needed of ['index.html', 'wasm/headlight.js', 'wasm/headlight.wasm', 'models/index.json']) {
+    assert.ok(statSync(join(DIST_DIR, needed), { throwIfNoEntry: false }), `${join(DIST_DIR, needed)} is missing: build first`);
+  }
+  const defaultModel = JSON.parse(readFileSync(join(DIST_DIR, 'models/index.json'), 'utf8')).default;
+  const server = await serveStatic(DIST_DIR, { prefix });
+  const browser = await launchChromium();
+  return {
+    server,
+    browser,
+    defaultModel,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+/** A file the page saves when `selector` is clicked: { name, bytes }. */
+export async function downloadOf(page, selector) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
+}

@@ -3,9 +3,13 @@
 // without breaking the rest of the link), and which answer and foil the
 // views use when the reader chose none (state/answer-foil.ts).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { importTs } from './ts-import.mjs';
 
+const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const url = await importTs('web/src/state/url-state.ts');
 const picks = await importTs('web/src/state/answer-foil.ts');
 const presets = await importTs('web/src/views/presets.ts');
@@ -32,7 +36,7 @@ test('bad values are named and skipped; the rest of the link still applies', () 
   const parsed = url.parseHash(`#text=hello&answer=${long}&foil=%F0%9F%98%80&patch=1.x&corrupt=bye`);
   console.log(`  problems: ${parsed.problems.join(' | ')}`);
   assert.equal(parsed.problems.length, 2);
-  assert.match(parsed.problems[0], /^answer: .*65 characters.*at most 64/);
+  assert.match(parsed.problems[0], /^answer: .*\(65 characters\) is longer than a token's text \(at most 64 characters\)/);
   assert.match(parsed.problems[1], /^patch: .*is not a head/);
   assert.equal(parsed.state.answer, '', 'the bad answer falls back to the default');
   assert.equal(parsed.state.foil, '😀');
@@ -63,10 +67,17 @@ test('the induction-circuit preset: the corrupted prompt changes only the first 
   assert.equal(clean.length, bad.length);
   const changed = clean.map((w, i) => (w !== bad[i] ? i : -1)).filter((i) => i >= 0);
   console.log(`  ${text}\n  ${corrupted}\n  answer ${JSON.stringify(answer)} foil ${JSON.stringify(foil)}; changed words ${changed.join(',')}`);
-  assert.deepEqual(changed, Array.from({ length: 12 }, (_, i) => i + 1), 'exactly the 12 words of the first copy');
-  assert.equal(answer, ` ${clean[12]}`, 'the answer is the word after the last repeated one');
-  assert.equal(foil, ` ${bad[12]}`);
+  assert.deepEqual(changed, Array.from({ length: 10 }, (_, i) => i + 1), 'exactly the 10 words of the first copy');
+  assert.equal(answer, ` ${clean[10]}`, 'the answer is the word after the last repeated one');
+  assert.equal(foil, ` ${bad[10]}`);
   assert.ok(!text.endsWith(answer), 'the prompt stops before the answer');
+  // Each word is one token after a space in every shipped model's vocabulary: the counts match.
+  for (const model of ['gpt-4l', 'attn-only-2l', 'gpt-6l']) {
+    const vocab = JSON.parse(readFileSync(join(REPO_ROOT, 'models', model, 'vocab.json'), 'utf8'));
+    const missing = presets.ONE_TOKEN_WORDS.filter((word) => vocab[`\u0120${word}`] === undefined);
+    console.log(`  ${model}: ${presets.ONE_TOKEN_WORDS.length - missing.length}/${presets.ONE_TOKEN_WORDS.length} words are one token`);
+    assert.deepEqual(missing, []);
+  }
   const preset = presets.PRESETS.find((p) => p.id === 'circuit');
   assert.deepEqual(preset.circuit(3), { corrupted, answer, foil });
 });

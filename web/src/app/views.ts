@@ -3,11 +3,16 @@
  * view is one new file in src/views/ exporting a ViewFactory (app/view.ts)
  * and one line here.
  */
+import { answerFoilView } from '../views/answer-foil';
+import { attributionView } from '../views/attribution';
+import { compareView } from '../views/compare';
 import { editsView } from '../views/edits';
 import { exportView } from '../views/export';
 import { headDetailView } from '../views/head-detail';
 import { headGridView } from '../views/head-grid';
 import { headTypeLegendView } from '../views/head-type-legend';
+import { lensView } from '../views/lens';
+import { patchingView } from '../views/patching';
 import { predictionsView } from '../views/predictions';
 import { presetsView } from '../views/presets';
 import { tokensView } from '../views/tokens';
@@ -22,6 +27,11 @@ export const VIEWS: readonly ViewFactory[] = [
   headDetailView,
   editsView,
   exportView,
+  answerFoilView,
+  lensView,
+  attributionView,
+  compareView,
+  patchingView,
 ];
 
 /** The views made from VIEWS, drawn in turn from one frame. */

@@ -147,7 +147,7 @@ export const MAX_TOKEN_TEXT = 64;
 /** An answer or foil: one token's text, kept as typed (its leading space matters). */
 function parseTokenText(raw: string): string {
   if (raw.length > MAX_TOKEN_TEXT) {
-    throw new Error(`${quote(raw)} has ${raw.length} characters: a token's text has at most ${MAX_TOKEN_TEXT}`);
+    throw new Error(`${quote(raw)} is longer than a token's text (at most ${MAX_TOKEN_TEXT} characters)`);
   }
   if (raw !== wellFormed(raw)) throw new Error(`${quote(raw)} holds a lone surrogate`);
   return raw;

@@ -4,4 +4,6 @@ declare module 'd3-scale-chromatic' {
   export function interpolateViridis(t: number): string;
   /** ColorBrewer OrRd, sequential: near-white (0) to dark red (1). */
   export function interpolateOrRd(t: number): string;
+  /** ColorBrewer RdBu, diverging: red (0) through white (0.5) to blue (1). */
+  export function interpolateRdBu(t: number): string;
 }

@@ -20,7 +20,7 @@ export interface ExportSource {
   gridCanvases(): HTMLCanvasElement[];
 }
 
-function save(blob: Blob, filename: string): void {
+export function save(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
