@@ -18,7 +18,7 @@ import { DIST_DIR, PREDICTION_LIST, artifactPath, assertCleanPage, downloadOf, s
 const { HEADS_OF } = await importTs('web/src/views/presets.ts');
 
 // The heads whose joint patch brings the answer back, measured on the
-// induction-circuit preset (seeds 1-8): on gpt-4l the model card's
+// induction-circuit preset (seeds 1, 2, 3, 5, 8): on gpt-4l the model card's
 // previous-token and induction heads (about 100%); on attn-only-2l its
 // induction heads alone recover only 17-44%, and with head 1.4 (no
 // induction badge; patched alone it lowers the metric) 76-96%.
