@@ -212,12 +212,8 @@ class JsEngine {
     return guarded("setHeadMeans", [&] {
       hl::Engine& engine = loaded();
       const hl::ModelConfig& config = engine.model().config;
-      const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
-      if (js_length(flags_js, "mean flags") != n) {
-        throw hl::Error("expected " + std::to_string(n) + " mean flags (L x H)");
-      }
-      std::vector<int> flags(n);
-      val(typed_memory_view(n, flags.data())).call<void>("set", flags_js);
+      const std::vector<int> flags = head_flags(flags_js, "mean flags");
+      const size_t n = flags.size();
       const std::vector<int> ids = ids_from_js(ids_js);
       const bool same_ids = ids == mean_ids_;
       for (size_t i = 0; i < n; ++i) {
@@ -240,12 +236,8 @@ class JsEngine {
     return guarded("setHeadPatches", [&] {
       hl::Engine& engine = loaded();
       const hl::ModelConfig& config = engine.model().config;
-      const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
-      if (js_length(flags_js, "patch flags") != n) {
-        throw hl::Error("expected " + std::to_string(n) + " patch flags (L x H)");
-      }
-      std::vector<int> flags(n);
-      val(typed_memory_view(n, flags.data())).call<void>("set", flags_js);
+      const std::vector<int> flags = head_flags(flags_js, "patch flags");
+      const size_t n = flags.size();
       const std::vector<int> other_ids = ids_from_js(other_ids_js);
       for (size_t i = 0; i < n; ++i) {
         const int layer = static_cast<int>(i) / config.n_head, head = static_cast<int>(i) % config.n_head;
@@ -582,6 +574,18 @@ class JsEngine {
   hl::Engine& loaded() const {
     if (!engine_) throw hl::Error("no model loaded: call loadModel() first");
     return *engine_;
+  }
+
+  // One Int32Array flag per head, (L x H), checked against the model's shape.
+  std::vector<int> head_flags(const val& flags_js, const char* what) const {
+    const hl::ModelConfig& config = loaded().model().config;
+    const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
+    if (js_length(flags_js, what) != n) {
+      throw hl::Error("expected " + std::to_string(n) + " " + what + " (L x H)");
+    }
+    std::vector<int> flags(n);
+    val(typed_memory_view(n, flags.data())).call<void>("set", flags_js);
+    return flags;
   }
 
   // Display text of each id, as a JS array of strings.

@@ -141,6 +141,21 @@ function oneOf<T extends string>(values: readonly T[]) {
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** A list of heads (muted, mean-ablated, patched): parsed sorted and without repeats. */
+const HEAD_LIST = {
+  default: (): HeadRef[] => [],
+  parse: parseHeadList,
+  serialise: (value: HeadRef[]) => value.map(headName).join(','),
+  equal: sameJson,
+};
+
+/** A text (the prompt, the corrupted prompt): kept as typed; a link carries at most MAX_LINK_TEXT characters. */
+const TEXT_VALUE = {
+  expects: 'text',
+  parse: (raw: string) => raw,
+  serialise: (value: string) => linkTextOf(value).text,
+};
+
 /** The most characters an answer or foil may have: one token's text is short. */
 export const MAX_TOKEN_TEXT = 64;
 
@@ -169,19 +184,14 @@ export const PROPERTIES = {
   text: {
     field: 'text' as const,
     name: 'text',
-    expects: 'text',
     default: () => DEFAULT_TEXT,
-    parse: (raw) => raw,
-    serialise: (value) => linkTextOf(value).text,
+    ...TEXT_VALUE,
   },
   muted: {
     field: 'edits' as const,
     name: 'muted',
     expects: 'heads as layer.head, comma-separated (e.g. 1.3,0.5)',
-    default: () => [],
-    parse: parseHeadList,
-    serialise: (value: HeadRef[]) => value.map(headName).join(','),
-    equal: sameJson,
+    ...HEAD_LIST,
   },
   gains: {
     field: 'edits' as const,
@@ -196,10 +206,7 @@ export const PROPERTIES = {
     field: 'meanHeads' as const,
     name: 'mean',
     expects: 'heads as layer.head, comma-separated (e.g. 1.3,0.5)',
-    default: () => [],
-    parse: parseHeadList,
-    serialise: (value: HeadRef[]) => value.map(headName).join(','),
-    equal: sameJson,
+    ...HEAD_LIST,
   },
   head: {
     field: 'selectedHead' as const,
@@ -294,19 +301,14 @@ export const PROPERTIES = {
   corrupted: {
     field: 'corrupted' as const,
     name: 'corrupt',
-    expects: 'text',
     default: () => '',
-    parse: (raw) => raw,
-    serialise: (value) => linkTextOf(value).text,
+    ...TEXT_VALUE,
   },
   patch: {
     field: 'patchedHeads' as const,
     name: 'patch',
     expects: 'heads as layer.head, comma-separated (e.g. 0.1,1.2)',
-    default: () => [],
-    parse: parseHeadList,
-    serialise: (value: HeadRef[]) => value.map(headName).join(','),
-    equal: sameJson,
+    ...HEAD_LIST,
   },
 } satisfies { [K in keyof UrlState]: Property<K> };
 
