@@ -50,13 +50,34 @@ async function openPage(hash = '', viewport = { width: 1280, height: 900 }) {
   const page = await context.newPage();
   const problems = watchPage(context, page, site.server.origin);
   await page.goto(`${site.server.url}${hash}`);
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 60_000 });
+  // Nothing is computed for the panel until it is on screen.
+  assert.equal(await page.locator(`${LENS} .lens-cell`).count(), 0, 'no lens while the panel is out of view');
+  await page.locator('[data-panel="circuits"]').scrollIntoViewIfNeeded();
   await page.waitForSelector(`${LENS} .lens-cell`, { timeout: 60_000 });
   return { context, page, problems };
 }
 
-/** Waits for the lens and the direct effects of the current choices. */
+/**
+ * Brings the circuits panel on screen (nothing is computed for it while it
+ * is not) and waits for the lens and direct effects of the chips shown.
+ */
 async function lensReady(page) {
-  await page.waitForFunction(() => document.querySelector('[data-role="lens-status"]')?.dataset.state === 'ready', null, { timeout: 30_000 });
+  await page.locator('[data-panel="circuits"]').scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => {
+    const grid = document.querySelector('[data-role="lens-grid"]');
+    return document.querySelector('[data-role="lens-status"]')?.dataset.state === 'ready'
+      && grid?.dataset.answer === document.querySelector('[data-role="answer-chip"]')?.dataset.text
+      && grid?.dataset.foil === document.querySelector('[data-role="foil-chip"]')?.dataset.text
+      && grid?.dataset.position === document.querySelector('[data-role="prediction-list"]')?.dataset.position;
+  }, null, { timeout: 30_000 });
+}
+
+/** Brings the compare panel on screen and waits for the patched run of the patched heads shown in the link. */
+async function patchReady(page) {
+  await page.locator('[data-role="compare"]').scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => document.querySelector('[data-role="patched-summary"]')?.dataset.metric
+    && document.querySelector('[data-role="patch-heads"]')?.dataset.shape, null, { timeout: 60_000 });
 }
 
 async function screenshots(page, name) {
@@ -155,6 +176,17 @@ test('answer and foil by keyboard, the logit lens and the direct effects on the 
     assert.ok(dla < 1e-3);
   });
 
+  await t.test('a head\'s direct-effect row selects the head by keyboard', async () => {
+    const row = '[data-role="dla-bars"] button.dla-row[data-part="head 1.2"]';
+    const value = Number(await page.$eval(row, (r) => r.dataset.value));
+    await page.focus(row);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /Head 1\.2/.test(document.querySelector('[data-role="detail-title"]')?.textContent ?? ''));
+    const focused = await page.evaluate(() => document.activeElement?.dataset.part);
+    console.log(`  head 1.2 (push ${value.toFixed(4)}) selected from its row; the focus stays on ${JSON.stringify(focused)}`);
+    assert.equal(focused, 'head 1.2');
+  });
+
   await t.test('the lens and direct effects export as PNG, SVG and CSV', async () => {
     const T = await page.$eval(LENS, (g) => Number(g.dataset.cols));
     for (const [box, rows] of [['lens', (L + 1) * T], ['attribution', L * H + (config.attn_only ? 0 : L) + 2]]) {
@@ -191,8 +223,7 @@ for (const model of ['gpt-4l', 'attn-only-2l']) {
     const { context, page, problems } = await openPage(`#model=${model}`);
     const { n_layer: L, n_head: H } = configOf(model);
     await page.click('[data-preset="circuit"]');
-    await page.waitForFunction(() => document.querySelector('[data-role="patched-summary"]')?.dataset.metric
-      && document.querySelector('[data-role="patch-heads"]')?.dataset.shape, null, { timeout: 60_000 });
+    await patchReady(page);
     const named = [...HEADS_OF[model].previousToken, ...HEADS_OF[model].induction];
 
     await t.test('map shapes, both metrics, the recovery the named heads carry', async () => {

@@ -53,15 +53,35 @@ export class CircuitStore {
   } = { lens: null, maps: null, run: null };
   /** The inputs the newest frame asks for. */
   private readonly wanted: { lens: LensInputs | null; patch: PatchInputs | null } = { lens: null, patch: null };
+  /** The patch inputs when sync last ran: a change tells the views. */
+  private patchBefore: PatchInputs | null = null;
   private readonly listeners = new Set<() => void>();
   private readonly lensRunner = new LatestRunner(() => this.runLens());
   private readonly mapsRunner = new LatestRunner(() => this.runMaps());
   private readonly runRunner = new LatestRunner(() => this.runPatched());
 
+  /**
+   * True while the circuits panel is on screen: the lens of every layer at
+   * every position costs L times the LM head of a pass (docs/circuits.md),
+   * and a request queued in the worker delays the next head edit, so
+   * nothing is asked while the reader cannot see it. The newest frame
+   * waits in `waiting` and is asked for when the panel comes into view.
+   */
+  private readonly view: { visible: boolean; waiting: Frame | null } = { visible: true, waiting: null };
+
   constructor(
     private readonly client: EngineClient,
     private readonly state: AppState,
-  ) {}
+    panel: Element | null = document.querySelector('[data-panel="circuits"]'),
+  ) {
+    if (!panel || typeof IntersectionObserver === 'undefined') return;
+    this.view.visible = false;
+    new IntersectionObserver((entries) => {
+      this.view.visible = entries.some((entry) => entry.isIntersecting);
+      const frame = this.view.waiting;
+      if (this.view.visible && frame) this.sync(frame);
+    }).observe(panel);
+  }
 
   subscribe(listener: () => void): void {
     this.listeners.add(listener);
@@ -86,19 +106,35 @@ export class CircuitStore {
     return answerFoilOf(this.state, topTokensAt(analysis.top_k_tokens, analysis.top_k, t));
   }
 
-  /** Asks for what a frame needs that is not asked for yet; idempotent. */
+  /** Asks for what a frame needs that is not asked for yet; idempotent. Views call it from draw(), never from a listener. */
   sync(frame: Frame): void {
     const { analysis, state } = frame;
     // A hidden circuits panel (URL hide=circuits, an embed) asks for nothing.
     if (!analysis || frame.reason === 'empty-text' || state.hidden.includes('circuits')) return;
+    if (!this.view.visible) {
+      this.view.waiting = frame;
+      return;
+    }
+    this.view.waiting = null;
     const position = frame.position;
     const picks = this.picksAt(analysis, position);
     const lensKey = JSON.stringify([analysis.model, analysis.T, Array.from(analysis.ids), Array.from(analysis.gains),
       Array.from(analysis.means), position, picks.answer.text, picks.foil.text]);
-    if (this.wanted.lens?.key !== lensKey) {
+    const asked = this.wanted.lens?.key !== lensKey;
+    if (asked) {
       this.wanted.lens = { key: lensKey, analysis, text: state.text, position, picks };
       this.lensRunner.request();
     }
+    this.syncPatching(frame);
+    // The views show that their figures are on the way (current() is null for them now).
+    const patchChanged = this.wanted.patch !== this.patchBefore;
+    this.patchBefore = this.wanted.patch;
+    if (asked || patchChanged) this.notify();
+  }
+
+  private syncPatching(frame: Frame): void {
+    const { analysis, state } = frame;
+    if (!analysis) return;
     // Patching is on the metric at the last position.
     const lastPicks = this.picksAt(analysis, analysis.T - 1);
     const { model } = frame;
@@ -109,12 +145,9 @@ export class CircuitStore {
     const mapsKey = JSON.stringify([model.name, state.text, state.corrupted, lastPicks.answer.text, lastPicks.foil.text]);
     const key = JSON.stringify([mapsKey, Array.from(patched)]);
     if (state.corrupted === '') {
-      if (this.wanted.patch) {
-        this.wanted.patch = null;
-        this.figures.maps = null;
-        this.figures.run = null;
-        this.notify();
-      }
+      this.wanted.patch = null;
+      this.figures.maps = null;
+      this.figures.run = null;
       return;
     }
     if (this.wanted.patch?.key === key) return;

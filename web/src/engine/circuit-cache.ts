@@ -35,7 +35,7 @@ export class CircuitCache {
   }
 
   private tokensOf(ids: Int32Array): string[] {
-    // One logitLens-free way to get display text: decode each id alone.
+    // Each id decoded alone (a piece of a UTF-8 character shows as U+FFFD).
     return Array.from(ids, (id) => unwrap(this.engine.decode(new Int32Array([id])), 'decode').text);
   }
 

@@ -12,6 +12,7 @@ import type { Frame, PageActions, ViewFactory } from '../app/view';
 import type { TokenPick } from '../engine/protocol';
 import type { Pick } from '../state/answer-foil';
 import { MAX_TOKEN_TEXT } from '../state/url-state';
+import { smallButton } from './circuit-export';
 import { renderTokenText } from './token-text';
 
 type Which = 'answer' | 'foil';
@@ -62,22 +63,12 @@ export class AnswerFoilView {
       return { chip, token, input };
     };
     this.slots = { answer: make('answer'), foil: make('foil') };
-    const swap = document.createElement('button');
-    swap.type = 'button';
-    swap.className = 'button small';
-    swap.dataset['role'] = 'swap-picks';
-    swap.textContent = 'Swap';
-    swap.title = 'Swap the answer and the foil';
-    swap.addEventListener('click', () => {
+    const swap = smallButton({ role: 'swap-picks' }, 'Swap', 'Swap the answer and the foil', () => {
       const { answer, foil } = this.shown;
       page.setCircuit({ answer: foil, foil: answer });
     });
-    const auto = document.createElement('button');
-    auto.type = 'button';
-    auto.className = 'button small';
-    auto.dataset['role'] = 'auto-picks';
-    auto.textContent = 'Use the top predictions';
-    auto.addEventListener('click', () => page.setCircuit({ answer: '', foil: '' }));
+    const auto = smallButton({ role: 'auto-picks' }, 'Use the top predictions', 'Let the top two predictions stand in', () =>
+      page.setCircuit({ answer: '', foil: '' }));
     this.note = document.createElement('p');
     this.note.className = 'note pick-note';
     this.note.dataset['role'] = 'pick-note';
@@ -145,13 +136,13 @@ export class AnswerFoilView {
     }
     if (picks.answer.text !== '' && picks.answer.text === picks.foil.text) notes.push('The answer and the foil are the same token: their difference is 0.');
     this.note.textContent = notes.join(' ');
-    this.note.hidden = notes.length === 0;
+    // The line keeps its place when empty: the panel does not move when a note comes or goes.
+    this.note.dataset['empty'] = String(notes.length === 0);
   }
 }
 
 function draw(view: AnswerFoilView, circuits: CircuitStore, frame: Frame): void {
   if (!frame.analysis) return;
-  circuits.sync(frame);
   const picks = circuits.picksAt(frame.analysis, frame.position);
   view.render(picks, circuits.figures.lens?.reply ?? null);
 }
@@ -168,6 +159,7 @@ export const answerFoilView: ViewFactory = ({ root, page, circuits }) => {
     draw(frame) {
       if (frame.reason !== 'analysis' && frame.reason !== 'selection') return;
       last.frame = frame;
+      circuits.sync(frame);
       draw(view, circuits, frame);
     },
   };

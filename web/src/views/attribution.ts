@@ -60,8 +60,11 @@ export class AttributionView {
     const dla = reply.lens.dla;
     if (!dla) {
       this.status.textContent = 'Pick an answer and a foil of one token each to see each part\'s push.';
-      this.list.replaceChildren();
-      this.summary.textContent = '';
+      // The bars stay, empty: the panel keeps its height.
+      for (const bar of this.list.querySelectorAll<HTMLElement>('.dla-bar')) bar.style.width = '0';
+      for (const value of this.list.querySelectorAll<HTMLElement>('.dla-value')) value.textContent = '—';
+      for (const row of this.list.querySelectorAll<HTMLElement>('.dla-row')) row.dataset['value'] = '';
+      this.summary.textContent = 'Sum of the parts — · real logit difference —';
       this.drawn = null;
       delete this.summary.dataset['error'];
       return;

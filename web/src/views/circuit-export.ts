@@ -9,6 +9,18 @@ import { save } from './export';
 
 const FORMATS = ['png', 'svg', 'csv'] as const;
 
+/** A small button of the circuits panel: its data-role (or data-export), label, title and click. */
+export function smallButton(data: Record<string, string>, label: string, title: string, onClick: () => void): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'button small';
+  Object.assign(button.dataset, data);
+  button.textContent = label;
+  button.title = title;
+  button.addEventListener('click', onClick);
+  return button;
+}
+
 /**
  * Appends the three buttons to `parent`. figure(): the figure drawn now
  * (null: nothing drawn yet, the buttons say so); name: the file's stem,
@@ -25,13 +37,8 @@ export function addExportButtons(
   box.setAttribute('role', 'group');
   box.setAttribute('aria-label', `Export the ${what}`);
   for (const format of FORMATS) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'button small';
-    button.dataset['export'] = format;
-    button.textContent = format.toUpperCase();
-    button.title = `Save the ${what} as ${format.toUpperCase()}`;
-    button.addEventListener('click', async () => {
+    const name = format.toUpperCase();
+    box.append(smallButton({ export: format }, name, `Save the ${what} as ${name}`, async () => {
       try {
         const shown = current();
         if (!shown) throw new Error(`the ${what} is not drawn yet`);
@@ -39,8 +46,7 @@ export function addExportButtons(
       } catch (error) {
         onError(`Export failed: ${error instanceof Error ? error.message : String(error)}`);
       }
-    });
-    box.append(button);
+    }));
   }
   parent.append(box);
   return box;

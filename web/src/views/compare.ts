@@ -12,6 +12,7 @@ import type { Frame, PageActions, ViewFactory } from '../app/view';
 import type { PatchedRunReply, PatchMapsReply } from '../engine/protocol';
 import { formatProbability } from '../state/format';
 import { headName } from '../state/heads';
+import { smallButton } from './circuit-export';
 import { renderTokenText } from './token-text';
 
 const TYPING_DEBOUNCE_MS = 250;
@@ -57,13 +58,9 @@ export class CompareView {
     this.predictions.className = 'compare-predictions';
     this.predictions.dataset['role'] = 'patched-predictions';
     this.predictions.setAttribute('aria-live', 'polite');
-    const clear = (this.clear = document.createElement('button'));
-    clear.type = 'button';
-    clear.className = 'button small';
-    clear.dataset['role'] = 'clear-patches';
-    clear.textContent = 'Clear patches';
-    clear.addEventListener('click', () => page.setCircuit({ patchedHeads: [] }));
-    box.append(this.input, this.message, this.metrics, this.patched, this.predictions, clear);
+    this.clear = smallButton({ role: 'clear-patches' }, 'Clear patches', 'Run the corrupted prompt with no head patched', () =>
+      page.setCircuit({ patchedHeads: [] }));
+    box.append(this.input, this.message, this.metrics, this.patched, this.predictions, this.clear);
   }
 
   render(frame: Frame, maps: PatchMapsReply | null, mapsError: string | null, run: PatchedRunReply | null, runError: string | null): void {

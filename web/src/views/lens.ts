@@ -138,6 +138,8 @@ export class LensView {
     this.grid.dataset['rows'] = String(rows);
     this.grid.dataset['cols'] = String(P);
     this.grid.dataset['position'] = String(position);
+    this.grid.dataset['answer'] = reply.answer.text;
+    this.grid.dataset['foil'] = reply.foil.text;
     this.renderRanks(reply, position);
   }
 
@@ -145,23 +147,23 @@ export class LensView {
     const { lens, answer } = reply;
     const title = document.createElement('p');
     title.className = 'figure-line';
-    if (!lens.answer_rank || !lens.answer_prob) {
-      title.textContent = 'Pick an answer of one token to see its rank at each layer.';
-      this.ranks.replaceChildren(title);
-      delete this.ranks.dataset['ranks'];
-      return;
-    }
     const P = lens.positions.length;
-    const at = document.createElement('span');
-    at.className = 'token';
-    renderTokenText(at, answer.text);
-    title.append('Rank and probability of the answer ', at, ` at position ${position}, layer by layer:`);
+    // Without a one-token answer the rows stay (with dashes): the panel keeps its height.
+    const known = lens.answer_rank !== undefined && lens.answer_prob !== undefined;
+    if (known) {
+      const at = document.createElement('span');
+      at.className = 'token';
+      renderTokenText(at, answer.text);
+      title.append('Rank and probability of the answer ', at, ` at position ${position}, layer by layer:`);
+    } else {
+      title.textContent = 'Pick an answer of one token to see its rank at each layer.';
+    }
     const list = document.createElement('ol');
     list.className = 'lens-rank-list';
     const ranks: number[] = [];
     for (let l = 0; l < lens.n_rows; l++) {
-      const rank = lens.answer_rank[l * P + position]!;
-      const prob = lens.answer_prob[l * P + position]!;
+      const rank = known ? lens.answer_rank![l * P + position]! : NaN;
+      const prob = known ? lens.answer_prob![l * P + position]! : NaN;
       ranks.push(rank);
       const item = document.createElement('li');
       item.dataset['rank'] = String(rank);
@@ -173,16 +175,17 @@ export class LensView {
       track.className = 'bar-track';
       const bar = document.createElement('span');
       bar.className = 'bar';
-      bar.style.transform = `scaleX(${Math.max(0, Math.min(1, prob))})`;
+      bar.style.transform = `scaleX(${known ? Math.max(0, Math.min(1, prob)) : 0})`;
       track.append(bar);
       const value = document.createElement('span');
       value.className = 'prob';
-      value.textContent = `#${rank} · ${formatProbability(prob)}`;
+      value.textContent = known ? `#${rank} · ${formatProbability(prob)}` : '—';
       item.append(name, track, value);
       list.append(item);
     }
     this.ranks.replaceChildren(title, list);
-    this.ranks.dataset['ranks'] = ranks.join(',');
+    if (known) this.ranks.dataset['ranks'] = ranks.join(',');
+    else delete this.ranks.dataset['ranks'];
   }
 
   private figure(): { figure: Figure; name: string } | null {
