@@ -15,7 +15,7 @@ import type { AppState } from '../state/app-state';
 import { TOP_K } from '../state/app-state';
 import { LatestRunner } from './latest-runner';
 import { meanFlags } from './mean-ablation';
-import type { Frame } from './view';
+import type { Frame, View } from './view';
 
 /** A figure and the inputs it was computed from, or the error those inputs gave. */
 export interface Figure<R> {
@@ -217,4 +217,25 @@ export class CircuitStore {
     this.figures.run = figure;
     this.notify();
   }
+}
+
+/**
+ * The registry entry of a circuit view: `render(frame)` on 'analysis' and
+ * 'selection' frames (after asking the store for what the frame needs), and
+ * again with the last frame when a figure arrives.
+ */
+export function circuitView(label: string, circuits: CircuitStore, render: (frame: Frame) => void): View {
+  const last: { frame: Frame | null } = { frame: null };
+  circuits.subscribe(() => {
+    if (last.frame) render(last.frame);
+  });
+  return {
+    label,
+    draw(frame) {
+      if (frame.reason !== 'analysis' && frame.reason !== 'selection') return;
+      last.frame = frame;
+      circuits.sync(frame);
+      render(frame);
+    },
+  };
 }

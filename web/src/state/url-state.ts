@@ -159,14 +159,18 @@ const TEXT_VALUE = {
 /** The most characters an answer or foil may have: one token's text is short. */
 export const MAX_TOKEN_TEXT = 64;
 
-/** An answer or foil: one token's text, kept as typed (its leading space matters). */
-function parseTokenText(raw: string): string {
-  if (raw.length > MAX_TOKEN_TEXT) {
-    throw new Error(`${quote(raw)} is longer than a token's text (at most ${MAX_TOKEN_TEXT} characters)`);
-  }
-  if (raw !== wellFormed(raw)) throw new Error(`${quote(raw)} holds a lone surrogate`);
-  return raw;
-}
+/** An answer or foil: one token's text, kept as typed (its leading space matters); '' = none chosen. */
+const TOKEN_VALUE = {
+  default: () => '',
+  parse: (raw: string): string => {
+    if (raw.length > MAX_TOKEN_TEXT) {
+      throw new Error(`${quote(raw)} is longer than a token's text (at most ${MAX_TOKEN_TEXT} characters)`);
+    }
+    if (raw !== wellFormed(raw)) throw new Error(`${quote(raw)} holds a lone surrogate`);
+    return raw;
+  },
+  serialise: String,
+};
 
 /** The table. Order = order in the hash. */
 export const PROPERTIES = {
@@ -286,17 +290,13 @@ export const PROPERTIES = {
     field: 'answer' as const,
     name: 'answer',
     expects: `one token's text (e.g. +Mary), at most ${MAX_TOKEN_TEXT} characters`,
-    default: () => '',
-    parse: parseTokenText,
-    serialise: String,
+    ...TOKEN_VALUE,
   },
   foil: {
     field: 'foil' as const,
     name: 'foil',
     expects: `one token's text (e.g. +John), at most ${MAX_TOKEN_TEXT} characters`,
-    default: () => '',
-    parse: parseTokenText,
-    serialise: String,
+    ...TOKEN_VALUE,
   },
   corrupted: {
     field: 'corrupted' as const,

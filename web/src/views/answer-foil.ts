@@ -7,8 +7,8 @@
  * With nothing chosen the top predictions stand in (state/answer-foil.ts).
  * The choice lives in the URL (`answer=`, `foil=`).
  */
-import type { CircuitStore } from '../app/circuit-store';
-import type { Frame, PageActions, ViewFactory } from '../app/view';
+import { circuitView } from '../app/circuit-store';
+import type { PageActions, ViewFactory } from '../app/view';
 import type { TokenPick } from '../engine/protocol';
 import type { Pick } from '../state/answer-foil';
 import { MAX_TOKEN_TEXT } from '../state/url-state';
@@ -141,26 +141,11 @@ export class AnswerFoilView {
   }
 }
 
-function draw(view: AnswerFoilView, circuits: CircuitStore, frame: Frame): void {
-  if (!frame.analysis) return;
-  const picks = circuits.picksAt(frame.analysis, frame.position);
-  view.render(picks, circuits.figures.lens?.reply ?? null);
-}
-
 /** Registry entry (app/views.ts). */
 export const answerFoilView: ViewFactory = ({ root, page, circuits }) => {
   const view = new AnswerFoilView(root, page);
-  const last: { frame: Frame | null } = { frame: null };
-  circuits.subscribe(() => {
-    if (last.frame) draw(view, circuits, last.frame);
+  return circuitView('answer-foil', circuits, (frame) => {
+    if (!frame.analysis) return;
+    view.render(circuits.picksAt(frame.analysis, frame.position), circuits.figures.lens?.reply ?? null);
   });
-  return {
-    label: 'answer-foil',
-    draw(frame) {
-      if (frame.reason !== 'analysis' && frame.reason !== 'selection') return;
-      last.frame = frame;
-      circuits.sync(frame);
-      draw(view, circuits, frame);
-    },
-  };
 };

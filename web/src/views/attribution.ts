@@ -7,7 +7,8 @@
  * bars the sum of the parts against the real logit difference, and the
  * error. A head's row selects that head.
  */
-import type { Frame, PageActions, ViewFactory } from '../app/view';
+import { circuitView } from '../app/circuit-store';
+import type { PageActions, ViewFactory } from '../app/view';
 import type { LensReply } from '../engine/protocol';
 import type { BarFigure } from './circuit-figures';
 import { addExportButtons } from './circuit-export';
@@ -155,21 +156,9 @@ export class AttributionView {
 /** Registry entry (app/views.ts). */
 export const attributionView: ViewFactory = ({ root, page, circuits }) => {
   const view = new AttributionView(root, page);
-  const last: { frame: Frame | null } = { frame: null };
-  const draw = () => {
-    const frame = last.frame;
-    if (!frame?.analysis) return;
+  return circuitView('attribution', circuits, (frame) => {
+    if (!frame.analysis) return;
     const figure = circuits.current('lens');
     view.render(figure?.reply ?? null, figure?.error ?? null, frame.model);
-  };
-  circuits.subscribe(draw);
-  return {
-    label: 'attribution',
-    draw(frame) {
-      if (frame.reason !== 'analysis' && frame.reason !== 'selection') return;
-      last.frame = frame;
-      circuits.sync(frame);
-      draw();
-    },
-  };
+  });
 };

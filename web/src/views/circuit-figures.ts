@@ -7,6 +7,7 @@
  */
 import { interpolateRdBu } from 'd3-scale-chromatic';
 import { type ColorLut, inkOn, lutCss, makeLut } from './colormap';
+import { canvasBlob, scaledCanvas } from './export';
 
 /** RdBu from red (-1) through white (0) to blue (+1). */
 export const diverging: ColorLut = makeLut(interpolateRdBu);
@@ -164,12 +165,7 @@ function svgOf(width: number, height: number, title: string, paint: (p: Painter)
 }
 
 function pngOf(width: number, height: number, paint: (p: Painter) => void): Promise<Blob> {
-  const scale = 2;
-  const canvas = document.createElement('canvas');
-  canvas.width = width * scale;
-  canvas.height = height * scale;
-  const ctx = canvas.getContext('2d')!;
-  ctx.scale(scale, scale);
+  const { canvas, ctx } = scaledCanvas(width, height);
   paint({
     rect: (x, y, w, h, fill) => {
       ctx.fillStyle = fill;
@@ -187,9 +183,7 @@ function pngOf(width: number, height: number, paint: (p: Painter) => void): Prom
       ctx.restore();
     },
   });
-  return new Promise((resolve, reject) =>
-    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the browser could not encode the PNG'))), 'image/png'),
-  );
+  return canvasBlob(canvas);
 }
 
 export type Figure = { kind: 'matrix'; figure: MatrixFigure } | { kind: 'bars'; figure: BarFigure };

@@ -7,7 +7,7 @@
  * the head patching map, URL `patch=`): its metric, how much of the gap it
  * recovers, and its predictions, which move with every patch.
  */
-import type { CircuitStore } from '../app/circuit-store';
+import { circuitView } from '../app/circuit-store';
 import type { Frame, PageActions, ViewFactory } from '../app/view';
 import type { PatchedRunReply, PatchMapsReply } from '../engine/protocol';
 import { formatProbability } from '../state/format';
@@ -143,22 +143,9 @@ export class CompareView {
 /** Registry entry (app/views.ts). */
 export const compareView: ViewFactory = ({ root, page, circuits }) => {
   const view = new CompareView(root, page);
-  const last: { frame: Frame | null } = { frame: null };
-  const draw = (store: CircuitStore) => {
-    const frame = last.frame;
-    if (!frame) return;
-    const maps = store.current('maps');
-    const run = store.current('run');
+  return circuitView('compare', circuits, (frame) => {
+    const maps = circuits.current('maps');
+    const run = circuits.current('run');
     view.render(frame, maps?.reply ?? null, maps?.error ?? null, run?.reply ?? null, run?.error ?? null);
-  };
-  circuits.subscribe(() => draw(circuits));
-  return {
-    label: 'compare',
-    draw(frame) {
-      if (frame.reason !== 'analysis' && frame.reason !== 'selection') return;
-      last.frame = frame;
-      circuits.sync(frame);
-      draw(circuits);
-    },
-  };
+  });
 };

@@ -8,8 +8,8 @@
  * Shapes: L+1 rows (the stream entering each layer, then leaving the last),
  * T positions, K = top-k.
  */
-import type { CircuitStore } from '../app/circuit-store';
-import type { Frame, PageActions, ViewFactory } from '../app/view';
+import { circuitView } from '../app/circuit-store';
+import type { PageActions, ViewFactory } from '../app/view';
 import type { LensReply } from '../engine/protocol';
 import { formatProbability } from '../state/format';
 import type { Figure } from './circuit-figures';
@@ -220,21 +220,9 @@ export class LensView {
 /** Registry entry (app/views.ts). */
 export const lensView: ViewFactory = ({ root, page, tooltip, circuits }) => {
   const view = new LensView(root, page, tooltip);
-  const last: { frame: Frame | null } = { frame: null };
-  const draw = (store: CircuitStore) => {
-    const frame = last.frame;
-    if (!frame?.analysis) return;
-    const figure = store.current('lens');
+  return circuitView('lens', circuits, (frame) => {
+    if (!frame.analysis) return;
+    const figure = circuits.current('lens');
     view.render(figure?.reply ?? null, figure?.error ?? null, frame.analysis.tokens, frame.position, frame.model.name);
-  };
-  circuits.subscribe(() => draw(circuits));
-  return {
-    label: 'lens',
-    draw(frame) {
-      if (frame.reason !== 'analysis' && frame.reason !== 'selection') return;
-      last.frame = frame;
-      circuits.sync(frame);
-      draw(circuits);
-    },
-  };
+  });
 };

@@ -9,7 +9,7 @@
  * patches that head live in the corrupted run (the compare panel's
  * predictions move), and again removes the patch.
  */
-import type { CircuitStore } from '../app/circuit-store';
+import { circuitView } from '../app/circuit-store';
 import type { Frame, PageActions, ViewFactory } from '../app/view';
 import type { PatchMapsReply } from '../engine/protocol';
 import { headName, type HeadRef, sortHeads } from '../state/heads';
@@ -214,22 +214,11 @@ export class PatchingView {
 
 /** Registry entry (app/views.ts). */
 export const patchingView: ViewFactory = ({ root, page, tooltip, circuits }) => {
-  const last: { frame: Frame | null } = { frame: null };
-  const view = new PatchingView(root, page, tooltip, () => last.frame?.state.patchedHeads ?? []);
-  const draw = (store: CircuitStore) => {
-    const frame = last.frame;
-    if (!frame) return;
-    const maps = store.current('maps');
+  const shown: { frame: Frame | null } = { frame: null };
+  const view = new PatchingView(root, page, tooltip, () => shown.frame?.state.patchedHeads ?? []);
+  return circuitView('patching', circuits, (frame) => {
+    shown.frame = frame;
+    const maps = circuits.current('maps');
     view.render(maps?.reply ?? null, maps?.error ?? null, frame.state.corrupted !== '', frame.model.name);
-  };
-  circuits.subscribe(() => draw(circuits));
-  return {
-    label: 'patching',
-    draw(frame) {
-      if (frame.reason !== 'analysis' && frame.reason !== 'selection') return;
-      last.frame = frame;
-      circuits.sync(frame);
-      draw(circuits);
-    },
-  };
+  });
 };
