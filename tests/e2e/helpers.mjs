@@ -475,7 +475,11 @@ export async function openReadyPage(context, url, origin, timeout = 30_000) {
 
 /** The page's whole Trace, through its own "Trace as JSON" button (a context with acceptDownloads). */
 export async function exportTrace(page) {
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="trace-json"]')]);
-  return JSON.parse(readFileSync(await download.path(), 'utf8'));
+  return JSON.parse((await downloadOf(page, 'button[data-export="trace-json"]')).bytes.toString('utf8'));
 }
 
+/** A file the page saves when `selector` is clicked: { name, bytes }. */
+export async function downloadOf(page, selector) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
+}

@@ -18,7 +18,8 @@ const mode = await importTs('web/src/embed/embed-mode.ts');
 // Every property away from its default, read from a link.
 const CHANGED = url.parseHash(
   '#model=gpt-4l&text=The+cat+sat+on+the+mat.&muted=0.5&gain=2.1:0.5&head=2.1&pos=3' +
-    '&view=lines&color=attention&source=mean&hide=edits&embed=1',
+    '&view=lines&color=attention&source=mean&hide=edits&embed=1' +
+    '&answer=+mat&foil=+hat&corrupt=The+dog+sat+on+the+mat.&patch=1.2,0.1',
 ).state;
 
 function snapshotOf(choiceValues) {

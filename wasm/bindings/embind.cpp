@@ -281,6 +281,28 @@ class JsEngine {
     });
   }
 
+  // Activation patching as edits, for a live run: flags (L x H, nonzero =
+  // the head's z at every position taken from the unedited model run on
+  // other_ids, Engine::set_head_resample); every other head's replaced z
+  // (a patch or a mean) is cleared. The next setHeadMeans takes its means
+  // again (mean_ids_ forgotten), so no patch is kept as a mean.
+  val setHeadPatches(val flags_js, val other_ids_js) {
+    return guarded("setHeadPatches", [&] {
+      hl::Engine& engine = loaded();
+      const hl::ModelConfig& config = engine.model().config;
+      const std::vector<int> flags = head_flags_from_js(flags_js, loaded().model().config, "patch flags");
+      const size_t n = flags.size();
+      const std::vector<int> other_ids = ids_from_js(other_ids_js);
+      for (size_t i = 0; i < n; ++i) {
+        const int layer = static_cast<int>(i) / config.n_head, head = static_cast<int>(i) % config.n_head;
+        if (flags[i] != 0) engine.set_head_resample(layer, head, other_ids);
+        else if (!engine.head_edits().z[i].empty()) engine.clear_head_z(layer, head);
+      }
+      mean_ids_.clear();
+      return success();
+    });
+  }
+
   // The head-type scores (wasm/core/head_types.h) of every head on the
   // current trace's attention: six Float32Array [L x H] (l * H + h), each
   // head's type ("previous_token", ..., "local", "none") at the threshold,
@@ -730,6 +752,18 @@ class JsEngine {
     return *engine_;
   }
 
+  // One Int32Array flag per head, (L x H), checked against the model's shape.
+  std::vector<int> head_flags(const val& flags_js, const char* what) const {
+    const hl::ModelConfig& config = loaded().model().config;
+    const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
+    if (js_length(flags_js, what) != n) {
+      throw hl::Error("expected " + std::to_string(n) + " " + what + " (L x H)");
+    }
+    std::vector<int> flags(n);
+    val(typed_memory_view(n, flags.data())).call<void>("set", flags_js);
+    return flags;
+  }
+
   // Display text of each id, as a JS array of strings.
   static val display_strings(const hl::Model& model, const std::vector<int>& ids) {
     std::vector<std::string> tokens(ids.size());
@@ -848,6 +882,7 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("setHeadGains", &JsEngine::setHeadGains)
       .function("clearHeadGains", &JsEngine::clearHeadGains)
       .function("setHeadMeans", &JsEngine::setHeadMeans)
+      .function("setHeadPatches", &JsEngine::setHeadPatches)
       .function("headTypeScores", &JsEngine::headTypeScores)
       .function("update", &JsEngine::update)
       .function("updateAt", &JsEngine::updateAt)

@@ -15,10 +15,11 @@ import { PendingMark } from '../views/pending-mark';
 import type { StatusView } from '../views/status';
 import { Tooltip } from '../views/tooltip';
 import { AnalysisStore } from './analysis-store';
+import { CircuitStore } from './circuit-store';
 import { type AppSnapshot, ChangeEmitter, type ChangeReason, type PanelName } from './app-api';
 import { EditPreparer } from './edit-preparer';
 import { UrlSync } from './url-sync';
-import type { PageActions } from './view';
+import type { CircuitField, PageActions } from './view';
 import { ViewSet } from './views';
 
 export function messageOf(error: unknown): string {
@@ -39,7 +40,8 @@ export class PageController implements PageActions {
     notice: { box: HTMLElement; text: HTMLElement },
   ) {
     this.urlSync = new UrlSync(this.state, notice);
-    const views = new ViewSet({ root: document.body, tooltip: new Tooltip(), page: this, engine: client });
+    const circuits = new CircuitStore(client, this.state);
+    const views = new ViewSet({ root: document.body, tooltip: new Tooltip(), page: this, engine: client, circuits });
     this.store = new AnalysisStore(client, this.state, views, status, {
       settled: () => this.urlSync.writeIfDue(),
       announce: () => this.changes.emit(this.snapshot(), 'analysis'),
@@ -106,6 +108,11 @@ export class PageController implements PageActions {
 
   setDisplay<F extends 'view' | 'colorMode' | 'source'>(field: F, value: AppState[F]): void {
     this.state[field] = value;
+    this.changed('view');
+  }
+
+  setCircuit(change: Partial<Pick<AppState, CircuitField>>): void {
+    Object.assign(this.state, change);
     this.changed('view');
   }
 

@@ -12,6 +12,7 @@ import type { AppState } from '../state/app-state';
 import type { HeadRef } from '../state/heads';
 import type { Predictions } from '../views/predictions';
 import type { Tooltip } from '../views/tooltip';
+import type { CircuitStore } from './circuit-store';
 
 /**
  * Why a frame is drawn; a view skips what a reason does not touch (the
@@ -62,6 +63,8 @@ export interface PageActions {
   /** Shows a new text (resetPosition: select its last token) and runs the model. */
   setText(text: string, resetPosition: boolean): void;
   setDisplay<F extends 'view' | 'colorMode' | 'source'>(field: F, value: AppState[F]): void;
+  /** The circuit choices (answer, foil, corrupted prompt, patched heads): URL written, a 'selection' frame drawn. */
+  setCircuit(change: Partial<Pick<AppState, CircuitField>>): void;
   showError(message: string): void;
   /**
    * Asks the engine worker a question about the pass on screen (one head's
@@ -70,6 +73,9 @@ export interface PageActions {
    */
   compute<M extends ComputeMethod>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']>;
 }
+
+/** The choices of the circuit views (issue 17). */
+export type CircuitField = 'answer' | 'foil' | 'corrupted' | 'patchedHeads';
 
 export interface ViewContext {
   /** The page's document body: a view finds its elements by data-role in it. */
@@ -82,6 +88,8 @@ export interface ViewContext {
    * views/importance.ts); the frames carry the rest.
    */
   engine: Pick<EngineClient, 'call'>;
+  /** The lens, attribution and patching figures of the drawn analysis (app/circuit-store.ts). */
+  circuits: CircuitStore;
 }
 
 export interface View {

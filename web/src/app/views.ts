@@ -5,12 +5,17 @@
  */
 import { arithmeticView } from '../views/arithmetic';
 import { compositionView } from '../views/composition';
+import { answerFoilView } from '../views/answer-foil';
+import { attributionView } from '../views/attribution';
+import { compareView } from '../views/compare';
 import { editsView } from '../views/edits';
 import { exportView } from '../views/export';
 import { headDetailView } from '../views/head-detail';
 import { headGridView } from '../views/head-grid';
 import { headTypeLegendView } from '../views/head-type-legend';
 import { importanceView } from '../views/importance';
+import { lensView } from '../views/lens';
+import { patchingView } from '../views/patching';
 import { predictionsView } from '../views/predictions';
 import { presetsView } from '../views/presets';
 import { syntaxView } from '../views/syntax';
@@ -30,6 +35,11 @@ export const VIEWS: readonly ViewFactory[] = [
   syntaxView,
   arithmeticView,
   compositionView,
+  answerFoilView,
+  lensView,
+  attributionView,
+  compareView,
+  patchingView,
 ];
 
 /** The views made from VIEWS, drawn in turn from one frame. */

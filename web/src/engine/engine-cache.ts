@@ -124,18 +124,7 @@ export class EngineCache {
     let positionMs: number | null = null;
     let preparedMs: number | null = null;
     if (ids !== this.ids || topK !== this.topK || !this.baseline) {
-      this.text = null;
-      this.ids = null;
-      this.baseline = null;
-      this.prepared = null;
-      unwrap(engine.setHeadGains(gains), 'head gains');
-      unwrap(engine.setHeadMeans(means, ids), 'mean ablation');
-      unwrap(engine.runWithBaseline(ids, topK), 'forward pass');
-      this.baseline = unwrap(engine.getBaseline(), 'the unedited baseline');
-      this.text = text;
-      this.ids = ids;
-      this.countedAll = countedAll;
-      this.topK = topK;
+      this.fullPass(text, ids, countedAll, gains, means, topK);
     } else {
       // Same tokens, new gains: the rerun in two phases. First the edited
       // layers and the LM head at the shown position only, posted at once;
@@ -265,6 +254,44 @@ export class EngineCache {
     unwrap(this.engine.setHeadMeans(means ?? new Int32Array(gains.length), this.ids), 'mean ablation');
     unwrap(this.engine.update(), 'rerun with the edits');
     return { engine: this.engine, ids: this.ids };
+  }
+
+  /** A whole pass of `ids` (the text's tokens) with these edits, the unedited baseline first. */
+  private fullPass(text: string, ids: Int32Array, countedAll: boolean, gains: Float32Array, means: Int32Array, topK: number): void {
+    const { engine } = this;
+    this.forget();
+    unwrap(engine.setHeadGains(gains), 'head gains');
+    unwrap(engine.setHeadMeans(means, ids), 'mean ablation');
+    unwrap(engine.runWithBaseline(ids, topK), 'forward pass');
+    this.baseline = unwrap(engine.getBaseline(), 'the unedited baseline');
+    this.text = text;
+    this.ids = ids;
+    this.countedAll = countedAll;
+    this.topK = topK;
+  }
+
+  /** Makes the engine's trace that of `text` with these edits (a rerun on the same tokens, else a whole pass); its ids. */
+  traceOf(text: string, gains: Float32Array, means: Int32Array, topK: number): Int32Array {
+    if (text === this.text && this.ids && this.baseline && topK === this.topK) {
+      this.prepared = null;
+      unwrap(this.engine.setHeadGains(gains), 'head gains');
+      unwrap(this.engine.setHeadMeans(means, this.ids), 'mean ablation');
+      unwrap(this.engine.update(), 'rerun');
+      return this.ids;
+    }
+    const { ids, complete } = unwrap(this.engine.tokenizePrefix(text, TOKENS_COUNTED), 'tokenizer');
+    if (ids.length === 0) throw new Error('the text gave no tokens');
+    this.fullPass(text, ids, complete, gains, means, topK);
+    return ids;
+  }
+
+  /** The engine ran something else (patched heads): the next analyze is a whole pass with all its attention. */
+  forget(): void {
+    this.text = null;
+    this.ids = null;
+    this.baseline = null;
+    this.prepared = null;
+    this.attentionVersion = 0;
   }
 
   /** The trace's head-type scores, as the message carries them (L * H * T^2 work, after the bars). */

@@ -271,6 +271,14 @@ export interface Engine {
    * edits, all means are taken again for other ids. Takes effect on update().
    */
   setHeadMeans(flags: Int32Array, ids: Int32Array): { ok: true } | Fail;
+  /**
+   * Activation patching as edits, for a live run: [L x H] flags (nonzero:
+   * the head's z at every position taken from the unedited model run on
+   * otherIds, which must have as many tokens as the text run next); every
+   * other head's replaced z (a patch or a mean) is cleared. Takes effect on
+   * update() or run(); the next setHeadMeans takes its means again.
+   */
+  setHeadPatches(flags: Int32Array, otherIds: Int32Array): { ok: true } | Fail;
   /** The head-type scores of the current trace (L * H * T^2 work). */
   headTypeScores(): HeadTypeScoresResult | Fail;
   /** Reruns from the lowest edited layer; returns it (n_layer if nothing changed). */

@@ -7,8 +7,10 @@ import type {
   CompositionResult,
   HeadArithmeticResult,
   HeadTypeScoresResult,
+  LogitLensResult,
   MemoryEstimate,
   ModelInfo,
+  PatchingResult,
   SyntaxProbeResult,
 } from './headlight-wasm';
 
@@ -223,6 +225,51 @@ export interface PruningCurves {
   compute_ms: number;
 }
 
+/**
+ * A token the reader named by its text (answer or foil, docs/circuits.md):
+ * the ids the tokenizer gives it. Only a text of exactly one token can be
+ * used; the page says so otherwise.
+ */
+export interface TokenPick {
+  text: string;
+  ids: Int32Array;
+  /** Display text of each id. */
+  tokens: string[];
+}
+
+/** The logit lens of a pass at every position, with the answer's rank and the direct logit attribution at `position` (Methods.lens). */
+export interface LensReply {
+  ids: Int32Array;           // [T] the tokens the lens read (the page checks they are the drawn analysis')
+  answer: TokenPick;
+  foil: TokenPick;
+  lens: Omit<LogitLensResult, 'ok'>;
+  lens_ms: number;
+}
+
+/** The two prompts of "Compare prompts" as the tokenizer reads them (display text, [T] each). */
+export interface PromptPair {
+  clean_tokens: string[];
+  corrupted_tokens: string[];
+  answer: TokenPick;
+  foil: TokenPick;
+}
+
+/** Activation patching maps of two prompts (Methods.patchMaps). */
+export interface PatchMapsReply extends PromptPair {
+  maps: Omit<PatchingResult, 'ok'>;
+  patch_ms: number;
+}
+
+/** The corrupted prompt run with some heads' z from the clean run (Methods.patchedRun). */
+export interface PatchedRunReply extends PromptPair {
+  /** logit(answer) - logit(foil) at the last position of the patched corrupted run. */
+  metric: number;
+  top_k_ids: Int32Array;     // [K] its predictions at the last position
+  top_k_probs: Float32Array; // [K]
+  top_k_tokens: string[];    // [K]
+  run_ms: number;
+}
+
 /** The four files of a model folder, read by the page (open your own model). */
 export interface LocalModelFiles {
   /** Shown in the picker, e.g. the folder's name. */
@@ -354,6 +401,34 @@ export interface Methods {
    * ahead of the requests waiting in the worker's queue.
    */
   cancel: { params: { job: number }; result: { cancelled: boolean } };
+  /**
+   * The logit lens of `text` with these edits (the drawn analysis' text and
+   * gains; the worker reruns what differs from its trace) at every layer
+   * and position, and with an answer and a foil of one token each, the
+   * answer's rank and the direct logit attribution at `position` (-1: the
+   * last). answer/foil: token text ('' = none).
+   */
+  lens: {
+    params: { text: string; gains: Float32Array; means?: Int32Array; topK: number; position: number; answer: string; foil: string };
+    result: LensReply;
+  };
+  /**
+   * Activation patching clean -> corrupted on the unedited model (every
+   * head's z, every residual row), on logit(answer) - logit(foil) at the
+   * last position. Both prompts must give the same number of tokens.
+   */
+  patchMaps: {
+    params: { clean: string; corrupted: string; answer: string; foil: string };
+    result: PatchMapsReply;
+  };
+  /**
+   * The corrupted prompt on the unedited model with the flagged heads' z
+   * ([L x H], 1 = patched) from the clean prompt: its metric and predictions.
+   */
+  patchedRun: {
+    params: { clean: string; corrupted: string; answer: string; foil: string; patched: Int32Array; topK: number };
+    result: PatchedRunReply;
+  };
 }
 
 /** The methods a view may call itself (PageActions.compute): answers about the pass on screen. */

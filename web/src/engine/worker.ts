@@ -9,6 +9,7 @@
  * is the CSP-safe way to load it; Vite bundles this file's imports into it
  * (vite.config.ts worker.format 'iife').
  */
+import { CircuitCache } from './circuit-cache';
 import { EngineCache } from './engine-cache';
 import { unwrap } from './engine-calls';
 import { composition, headArithmetic } from './pass-questions';
@@ -43,6 +44,8 @@ const PROGRESS_INTERVAL_MS = 50;
 const worker: {
   headlight: HeadlightModule | null;
   cache: EngineCache | null;
+  /** The circuit requests on the same engine (lens, patching). */
+  circuits: CircuitCache | null;
   /** Numbers the attention sent, across models (EngineCache). */
   attentionVersions: { next: number };
   /** One request at a time, in order: a model load that awaits downloads must not interleave with a forward pass. */
@@ -56,6 +59,7 @@ const worker: {
 } = {
   headlight: null,
   cache: null,
+  circuits: null,
   attentionVersions: { next: 1 },
   queue: Promise.resolve(),
   aborted: null,
@@ -214,11 +218,28 @@ const handlers: { [M in Method]: Handler<M> } = {
     worker.cancelledJobs.add(job);
     return { cancelled: true };
   },
+
+  lens(params) {
+    return loadedCircuits().lens(params);
+  },
+
+  patchMaps(params) {
+    return loadedCircuits().patchMaps(params);
+  },
+
+  patchedRun(params) {
+    return loadedCircuits().patchedRun(params);
+  },
 };
 
 function loadedCache(): EngineCache {
   if (!worker.cache) throw new Error('no model is loaded');
   return worker.cache;
+}
+
+function loadedCircuits(): CircuitCache {
+  if (!worker.circuits) throw new Error('no model is loaded');
+  return worker.circuits;
 }
 
 /** Swaps in a model from its four files; the previous model stays if they are bad. */
@@ -255,6 +276,7 @@ function installModel(files: LocalModelFiles, t0: number, report: (progress: Pro
   };
   worker.cache?.delete();
   worker.cache = new EngineCache(fresh, model, worker.attentionVersions);
+  worker.circuits = new CircuitCache(fresh, worker.cache, model);
   return model;
 }
 

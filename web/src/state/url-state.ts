@@ -40,6 +40,7 @@ export const PANELS = [
   'export',      // export buttons
   'arithmetic',  // one head's arithmetic, step by step
   'composition', // a head's attention with an earlier head muted
+  'circuits',    // answer and foil, logit lens, direct effects, compare prompts (issue 17)
   'footer',      // colophon
 ] as const;
 export type PanelName = (typeof PANELS)[number];
@@ -62,6 +63,14 @@ export interface UrlState {
   source: AttentionSource;
   hide: PanelName[];
   embed: boolean;
+  /** The answer token's text ('' = the top prediction); docs/circuits.md. */
+  answer: string;
+  /** The foil token's text ('' = the second prediction). */
+  foil: string;
+  /** The corrupted prompt of "Compare prompts" ('' = none). */
+  corrupted: string;
+  /** Heads whose z is patched clean -> corrupted in the corrupted run. */
+  patch: HeadRef[];
 }
 
 // A rare name that comes back, cut inside its second mention: the default
@@ -135,6 +144,37 @@ function oneOf<T extends string>(values: readonly T[]) {
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** A list of heads (muted, mean-ablated, patched): parsed sorted and without repeats. */
+const HEAD_LIST = {
+  default: (): HeadRef[] => [],
+  parse: parseHeadList,
+  serialise: (value: HeadRef[]) => value.map(headName).join(','),
+  equal: sameJson,
+};
+
+/** A text (the prompt, the corrupted prompt): kept as typed; a link carries at most MAX_LINK_TEXT characters. */
+const TEXT_VALUE = {
+  expects: 'text',
+  parse: (raw: string) => raw,
+  serialise: (value: string) => linkTextOf(value).text,
+};
+
+/** The most characters an answer or foil may have: one token's text is short. */
+export const MAX_TOKEN_TEXT = 64;
+
+/** An answer or foil: one token's text, kept as typed (its leading space matters); '' = none chosen. */
+const TOKEN_VALUE = {
+  default: () => '',
+  parse: (raw: string): string => {
+    if (raw.length > MAX_TOKEN_TEXT) {
+      throw new Error(`${quote(raw)} is longer than a token's text (at most ${MAX_TOKEN_TEXT} characters)`);
+    }
+    if (raw !== wellFormed(raw)) throw new Error(`${quote(raw)} holds a lone surrogate`);
+    return raw;
+  },
+  serialise: String,
+};
+
 /** The table. Order = order in the hash. */
 export const PROPERTIES = {
   model: {
@@ -151,19 +191,14 @@ export const PROPERTIES = {
   text: {
     field: 'text' as const,
     name: 'text',
-    expects: 'text',
     default: () => DEFAULT_TEXT,
-    parse: (raw) => raw,
-    serialise: (value) => linkTextOf(value).text,
+    ...TEXT_VALUE,
   },
   muted: {
     field: 'edits' as const,
     name: 'muted',
     expects: 'heads as layer.head, comma-separated (e.g. 1.3,0.5)',
-    default: () => [],
-    parse: parseHeadList,
-    serialise: (value: HeadRef[]) => value.map(headName).join(','),
-    equal: sameJson,
+    ...HEAD_LIST,
   },
   gains: {
     field: 'edits' as const,
@@ -178,10 +213,7 @@ export const PROPERTIES = {
     field: 'meanHeads' as const,
     name: 'mean',
     expects: 'heads as layer.head, comma-separated (e.g. 1.3,0.5)',
-    default: () => [],
-    parse: parseHeadList,
-    serialise: (value: HeadRef[]) => value.map(headName).join(','),
-    equal: sameJson,
+    ...HEAD_LIST,
   },
   head: {
     field: 'selectedHead' as const,
@@ -256,6 +288,30 @@ export const PROPERTIES = {
       throw new Error(`${quote(raw)} is not 1 or 0`);
     },
     serialise: (value) => (value ? '1' : '0'),
+  },
+  answer: {
+    field: 'answer' as const,
+    name: 'answer',
+    expects: `one token's text (e.g. +Mary), at most ${MAX_TOKEN_TEXT} characters`,
+    ...TOKEN_VALUE,
+  },
+  foil: {
+    field: 'foil' as const,
+    name: 'foil',
+    expects: `one token's text (e.g. +John), at most ${MAX_TOKEN_TEXT} characters`,
+    ...TOKEN_VALUE,
+  },
+  corrupted: {
+    field: 'corrupted' as const,
+    name: 'corrupt',
+    default: () => '',
+    ...TEXT_VALUE,
+  },
+  patch: {
+    field: 'patchedHeads' as const,
+    name: 'patch',
+    expects: 'heads as layer.head, comma-separated (e.g. 0.1,1.2)',
+    ...HEAD_LIST,
   },
 } satisfies { [K in keyof UrlState]: Property<K> };
 

@@ -33,7 +33,7 @@ export function save(blob: Blob, filename: string): void {
   window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function canvasBlob(canvas: HTMLCanvasElement): Promise<Blob> {
+export function canvasBlob(canvas: HTMLCanvasElement): Promise<Blob> {
   return new Promise((resolve, reject) =>
     canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the browser could not encode the PNG'))), 'image/png'),
   );
@@ -43,14 +43,19 @@ function baseName(analysis: Analysis): string {
   return `headlight-${analysis.model}`;
 }
 
-export async function headPng(analysis: Analysis, head: HeadRef, position: number, theme: Element): Promise<Blob> {
-  const size = 900;
-  const scale = 2;
+/** A canvas of width x height CSS pixels drawn at `scale` device pixels each (a sharp PNG), and its context. */
+export function scaledCanvas(width: number, height: number, scale = 2): { canvas: HTMLCanvasElement; ctx: CanvasRenderingContext2D } {
   const canvas = document.createElement('canvas');
-  canvas.width = size * scale;
-  canvas.height = size * scale;
+  canvas.width = width * scale;
+  canvas.height = height * scale;
   const ctx = canvas.getContext('2d')!;
   ctx.scale(scale, scale);
+  return { canvas, ctx };
+}
+
+export async function headPng(analysis: Analysis, head: HeadRef, position: number, theme: Element): Promise<Blob> {
+  const size = 900;
+  const { canvas, ctx } = scaledCanvas(size, size);
   drawHeatmap(ctx, size, size, analysis, head.layer, head.head, position, themeColours(theme));
   return canvasBlob(canvas);
 }
@@ -172,14 +177,9 @@ export async function gridPng(
   const gap = 10;
   const left = 70;
   const top = 30;
-  const scale = 2;
   const width = left + n_head * (tile + gap);
   const height = top + n_layer * (tile + gap);
-  const canvas = document.createElement('canvas');
-  canvas.width = width * scale;
-  canvas.height = height * scale;
-  const ctx = canvas.getContext('2d')!;
-  ctx.scale(scale, scale);
+  const { canvas, ctx } = scaledCanvas(width, height);
   ctx.fillStyle = colours.background;
   ctx.fillRect(0, 0, width, height);
   ctx.font = '12px system-ui, sans-serif';

@@ -25,6 +25,44 @@ const WORDS = [
   'black', 'sound', 'clock', 'floor', 'heart', 'earth', 'radio', 'story', 'truth', 'wheel',
 ];
 
+// The words of WORDS that are one token after a space in the shipped
+// models' 3584-token vocabulary too (checked by tests/web/circuits-state):
+// a corrupted prompt that swaps them keeps the token count.
+export const ONE_TOKEN_WORDS = [
+  'green', 'seven', 'table', 'horse', 'light', 'music', 'paper', 'glass', 'smile', 'plant', 'house', 'money',
+  'water', 'field', 'dream', 'night', 'voice', 'black', 'sound', 'floor', 'heart', 'earth', 'story', 'truth',
+];
+
+/** n distinct words of ONE_TOKEN_WORDS for a seed (deterministic); none of `avoid`. */
+function randomWords(seed: number, n: number, avoid: readonly string[] = []): string[] {
+  if (n + avoid.length > ONE_TOKEN_WORDS.length) throw new Error(`only ${ONE_TOKEN_WORDS.length} words to draw from`);
+  const next = mulberry32(seed);
+  const words: string[] = [];
+  while (words.length < n) {
+    const word = ONE_TOKEN_WORDS[Math.floor(next() * ONE_TOKEN_WORDS.length)]!;
+    if (!words.includes(word) && !avoid.includes(word)) words.push(word);
+  }
+  return words;
+}
+
+/**
+ * The induction circuit to patch (issue 17): "Words: w1 .. w10 w1 .. w9",
+ * whose answer is " w10"; the corrupted prompt has other words in the first
+ * copy (as many tokens: every word is one token after a space), so nothing
+ * earlier says what follows w9, and the foil is the word that replaced w10.
+ */
+export function inductionCircuit(seed: number, n = 10): { text: string; corrupted: string; answer: string; foil: string } {
+  const words = randomWords(seed, n);
+  const other = randomWords(seed + 7919, n, words);
+  const second = words.slice(0, n - 1).join(' ');
+  return {
+    text: `Words: ${words.join(' ')} ${second}`,
+    corrupted: `Words: ${other.join(' ')} ${second}`,
+    answer: ` ${words[n - 1]}`,
+    foil: ` ${other[n - 1]}`,
+  };
+}
+
 /** Deterministic for a seed, so a test can ask for the same text. */
 export function repeatedRandomTokens(seed: number, n = 12): string {
   const next = mulberry32(seed);
@@ -62,6 +100,8 @@ export interface Preset {
   text: (seed: number) => string;
   /** What to look at, for the model shown (its heads when HEADS_OF knows them). */
   guide: (model: string) => string;
+  /** The circuit views' prompts for this text: the corrupted prompt, answer and foil ('' = the top predictions). */
+  circuit?: (seed: number) => { corrupted: string; answer: string; foil: string };
   /** The head the preset selects on that model; absent or null: the selection stays. */
   select?: (model: string) => HeadRef | null;
 }
@@ -117,6 +157,24 @@ export const PRESETS: readonly Preset[] = [
         ? `${plural(heads.induction, 'induction head', 'induction heads')} look at the word after the earlier copy (the stripe below the diagonal)`
         : 'induction heads look at the word after the earlier copy (a stripe below the diagonal)';
       return `The second copy is predicted from the first: ${who}. Compare the losses of the two halves, then mute them.`;
+    },
+  },
+  {
+    id: 'circuit',
+    label: 'Patch the induction circuit',
+    title: 'Random words repeated, with a corrupted first copy: patch heads to bring the answer back',
+    text: (seed) => inductionCircuit(seed).text,
+    circuit: (seed) => {
+      const { corrupted, answer, foil } = inductionCircuit(seed);
+      return { corrupted, answer, foil };
+    },
+    guide: (model) => {
+      const heads = HEADS_OF[model];
+      const who = heads && heads.induction.length > 0
+        ? `${plural(heads.induction, 'induction head', 'induction heads')} (with ${plural(heads.previousToken, 'previous-token head', 'previous-token heads')})`
+        : 'the induction heads';
+      return `The last word is predictable only from the first copy, which the corrupted prompt changes (Circuits panel). ` +
+        `Click heads in the patching map to take them from the clean run, e.g. ${who}, and see how much of the answer comes back.`;
     },
   },
   {
@@ -179,8 +237,11 @@ export const presetsView: ViewFactory = ({ root, page }) => {
     button.textContent = preset.label;
     button.title = preset.title;
     button.addEventListener('click', () => {
-      const text = preset.text(shown.seed++);
+      const seed = shown.seed++;
+      const text = preset.text(seed);
       shown.texts.set(preset.id, text);
+      // The circuit views' prompts go with the text (none: the top predictions, no corrupted prompt).
+      page.setCircuit({ corrupted: '', answer: '', foil: '', ...preset.circuit?.(seed), patchedHeads: [] });
       page.setText(text, true);
       const head = preset.select?.(shown.model);
       if (head) page.selectHead(head.layer, head.head);

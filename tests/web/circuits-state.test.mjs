@@ -1,0 +1,83 @@
+// The circuit views' state (issue 17): answer, foil, corrupted prompt and
+// patched heads in the URL-state table (parsed, serialised, bad values named
+// without breaking the rest of the link), and which answer and foil the
+// views use when the reader chose none (state/answer-foil.ts).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { importTs } from './ts-import.mjs';
+
+const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const url = await importTs('web/src/state/url-state.ts');
+const picks = await importTs('web/src/state/answer-foil.ts');
+const presets = await importTs('web/src/views/presets.ts');
+
+test('answer, foil, corrupt and patch round-trip through the hash (leading spaces kept)', () => {
+  const state = url.defaultUrlState();
+  state.answer = ' Mary';
+  state.foil = ' John & co, 100%';
+  state.corrupted = 'When John and Mary went to the store, Mary gave a drink to';
+  state.patch = [{ layer: 1, head: 2 }, { layer: 0, head: 1 }];
+  const hash = url.serialiseHash(state);
+  console.log(`  hash: ${hash}`);
+  const back = url.parseHash(hash);
+  assert.deepEqual(back.problems, []);
+  assert.equal(back.state.answer, ' Mary');
+  assert.equal(back.state.foil, ' John & co, 100%');
+  assert.equal(back.state.corrupted, state.corrupted);
+  assert.deepEqual(back.state.patch, [{ layer: 0, head: 1 }, { layer: 1, head: 2 }], 'heads sorted');
+  assert.ok(!url.serialiseHash(url.defaultUrlState()).includes('answer'), 'defaults stay out of the link');
+});
+
+test('bad values are named and skipped; the rest of the link still applies', () => {
+  const long = 'x'.repeat(url.MAX_TOKEN_TEXT + 1);
+  const parsed = url.parseHash(`#text=hello&answer=${long}&foil=%F0%9F%98%80&patch=1.x&corrupt=bye`);
+  console.log(`  problems: ${parsed.problems.join(' | ')}`);
+  assert.equal(parsed.problems.length, 2);
+  assert.match(parsed.problems[0], /^answer: .*\(65 characters\) is longer than a token's text \(at most 64 characters\)/);
+  assert.match(parsed.problems[1], /^patch: .*is not a head/);
+  assert.equal(parsed.state.answer, '', 'the bad answer falls back to the default');
+  assert.equal(parsed.state.foil, '😀');
+  assert.equal(parsed.state.text, 'hello');
+  assert.equal(parsed.state.corrupted, 'bye');
+  const lone = url.parseHash('#answer=%ED%A0%80');
+  assert.equal(lone.problems.length, 1, 'a lone surrogate cannot even be decoded');
+});
+
+test('with nothing chosen, the top predictions stand in for the answer and the foil', () => {
+  const top = [' w', ' the', ' and', ' of', ' a'];
+  const none = picks.answerFoilOf({ answer: '', foil: '' }, top);
+  assert.deepEqual(none, { answer: { text: ' w', auto: true }, foil: { text: ' the', auto: true } });
+  const chosenAnswer = picks.answerFoilOf({ answer: ' w', foil: '' }, top);
+  assert.deepEqual(chosenAnswer.foil, { text: ' the', auto: true });
+  const chosenFoil = picks.answerFoilOf({ answer: '', foil: ' w' }, top);
+  assert.deepEqual(chosenFoil.answer, { text: ' the', auto: true }, 'the stand-in answer is not the foil');
+  const both = picks.answerFoilOf({ answer: ' x', foil: ' y' }, top);
+  assert.deepEqual(both, { answer: { text: ' x', auto: false }, foil: { text: ' y', auto: false } });
+  assert.deepEqual(picks.answerFoilOf({ answer: '', foil: '' }, []).answer, { text: '', auto: true });
+  assert.deepEqual(picks.topTokensAt(['a', 'b', 'c', 'd'], 2, 1), ['c', 'd']);
+});
+
+test('the induction-circuit preset: the corrupted prompt changes only the first copy', () => {
+  const { text, corrupted, answer, foil } = presets.inductionCircuit(3);
+  const clean = text.split(' ');
+  const bad = corrupted.split(' ');
+  assert.equal(clean.length, bad.length);
+  const changed = clean.map((w, i) => (w !== bad[i] ? i : -1)).filter((i) => i >= 0);
+  console.log(`  ${text}\n  ${corrupted}\n  answer ${JSON.stringify(answer)} foil ${JSON.stringify(foil)}; changed words ${changed.join(',')}`);
+  assert.deepEqual(changed, Array.from({ length: 10 }, (_, i) => i + 1), 'exactly the 10 words of the first copy');
+  assert.equal(answer, ` ${clean[10]}`, 'the answer is the word after the last repeated one');
+  assert.equal(foil, ` ${bad[10]}`);
+  assert.ok(!text.endsWith(answer), 'the prompt stops before the answer');
+  // Each word is one token after a space in every shipped model's vocabulary: the counts match.
+  for (const model of ['gpt-4l', 'attn-only-2l', 'gpt-6l']) {
+    const vocab = JSON.parse(readFileSync(join(REPO_ROOT, 'models', model, 'vocab.json'), 'utf8'));
+    const missing = presets.ONE_TOKEN_WORDS.filter((word) => vocab[`\u0120${word}`] === undefined);
+    console.log(`  ${model}: ${presets.ONE_TOKEN_WORDS.length - missing.length}/${presets.ONE_TOKEN_WORDS.length} words are one token`);
+    assert.deepEqual(missing, []);
+  }
+  const preset = presets.PRESETS.find((p) => p.id === 'circuit');
+  assert.deepEqual(preset.circuit(3), { corrupted, answer, foil });
+});
