@@ -2,10 +2,12 @@
 #include "patching.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
 
+#include "batch_scratch.h"
 #include "block.h"
 #include "error.h"
 #include "kernels.h"
@@ -15,59 +17,13 @@ namespace hl {
 
 namespace {
 
-// The patched runs' activations for G sequences of T tokens (N = G * T rows).
-struct PatchScratch {
-  std::vector<float> x_in, x_out;  // (N, C) residual stream entering / leaving a block
-  std::vector<float> ln;           // (N, C) ln_1 / ln_2 output
-  std::vector<float> qkv;          // (N, 3C)
-  std::vector<float> attn;         // (G, H, T, T)
-  std::vector<float> z;            // (N, C) head outputs; (T, C) of the patched layer first
-  std::vector<float> z_gained;     // (N, C) c_proj's input
-  std::vector<float> fc;           // (N, F) c_fc, GELU in place; empty without MLP
-
-  PatchScratch(const ModelConfig& cfg, int G, int T) {
-    const size_t N = static_cast<size_t>(G) * T, C = cfg.n_embd;
-    x_in.resize(N * C);
-    x_out.resize(N * C);
-    ln.resize(N * C);
-    qkv.resize(N * 3 * C);
-    attn.resize(static_cast<size_t>(G) * cfg.n_head * T * T);
-    z.resize(N * C);
-    z_gained.resize(N * C);
-    if (!cfg.attn_only) fc.resize(N * cfg.d_mlp());
-  }
-
-  // A block over the rows of x_in into x_out (residual_2 is the output).
-  BlockActivations block() {
-    BlockActivations a;
-    a.input = x_in.data();
-    a.ln_1 = a.ln_2 = ln.data();
-    a.qkv = qkv.data();
-    a.attn_probs = attn.data();
-    a.z = z.data();
-    a.z_gained = z_gained.data();
-    a.residual_2 = a.output = x_out.data();
-    a.fc = a.fc_gelu = fc.data();
-    return a;
-  }
-};
-
 // Sequences per batch: at most max_batch_rows rows, at least one sequence.
 int batch_of(int count, int T, int max_batch_rows) {
   return std::max(1, std::min(count, max_batch_rows / T));
 }
 
-// Layers [from, L) of the unedited model over the n sequences held in
-// s.x_out; the final residual stream ends in s.x_out.
-void run_layers(const Model& model, int from, int n, int T, PatchScratch& s) {
-  const ModelConfig& cfg = model.config;
-  SerialRows rows;
-  for (int l = from; l < cfg.n_layer; l++) {
-    std::swap(s.x_in, s.x_out);
-    const BlockPass pass{cfg, model.weights.layers[l], model.packed[l], n, T, nullptr,
-                         !cfg.attn_only, rows};
-    block_forward(pass, s.block());
-  }
+bool same_row(const float* a, const float* b, int C) {
+  return std::memcmp(a, b, static_cast<size_t>(C) * sizeof(float)) == 0;
 }
 
 }  // namespace
@@ -112,7 +68,7 @@ ActivationPatcher::ActivationPatcher(std::shared_ptr<const Model> model,
   const int L = cfg.n_layer, C = cfg.n_embd;
   const size_t TC = static_cast<size_t>(T_) * C;
   corrupted_qkv_.resize(static_cast<size_t>(L) * 3 * TC);
-  PatchScratch s(cfg, 1, T_);
+  BatchScratch s(cfg, 1, T_);
   SerialRows rows;
   for (int l = 0; l < L; l++) {
     const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T_, nullptr,
@@ -156,36 +112,29 @@ namespace {
 struct LayerPatch {
   const Model& model;
   int T;
-  const std::vector<float>& clean_residual;   // (L + 1, T, C)
-  const std::vector<float>& clean_z;          // (L, T, H, D)
   const std::vector<float>& corrupt_residual;  // (L + 1, T, C)
   const std::vector<float>& corrupt_z;         // (L, T, H, D)
 };
 
-// Layer l's runs, sequence i with the z of the heads groups[i] replaced by
-// the clean run's; the final residual streams in s.x_out (n, T, C).
-void patch_heads(const LayerPatch& p, int l, const std::vector<std::vector<int>>& groups,
-                 PatchScratch& s) {
+// Layer l's runs, sequence i with its heads' z replaced where zreps[i] (H)
+// says; the final residual streams in s.x_out (n, T, C).
+void patch_heads(const LayerPatch& p, int l, const std::vector<std::vector<ZReplacement>>& zreps,
+                 BatchScratch& s) {
   const ModelConfig& cfg = p.model.config;
-  const int H = cfg.n_head, D = cfg.d_head(), C = cfg.n_embd, T = p.T;
-  const size_t TC = static_cast<size_t>(T) * C;
+  const size_t TC = static_cast<size_t>(p.T) * cfg.n_embd;
   SerialRows rows;
   // Layer l's attention is the corrupted run's (its input is unchanged):
   // start after c_attn from its z, as the Session's first rerun layer does.
   std::copy(p.corrupt_z.begin() + l * TC, p.corrupt_z.begin() + (l + 1) * TC, s.z.begin());
-  std::vector<ZReplacement> zrep(H);  // (H)
-  for (size_t i = 0; i < groups.size(); i++) {
-    std::fill(zrep.begin(), zrep.end(), ZReplacement{});
-    // Row t of head h reads the clean z at (l, t, h): a stride of C floats.
-    for (const int h : groups[i]) zrep[h] = ZReplacement{p.clean_z.data() + l * TC + h * D, C};
-    const BlockPass pass{cfg, p.model.weights.layers[l], p.model.packed[l], 1, T, nullptr,
-                         !cfg.attn_only, rows, zrep.data()};
+  for (size_t i = 0; i < zreps.size(); i++) {
+    const BlockPass pass{cfg,  p.model.weights.layers[l], p.model.packed[l], 1, p.T, nullptr,
+                         !cfg.attn_only, rows, zreps[i].data()};
     BlockActivations a = s.block();
     a.input = p.corrupt_residual.data() + l * TC;
     a.residual_2 = a.output = s.x_out.data() + i * TC;
-    block_after_qkv_forward(pass, a, 0, T, /*attend=*/false);
+    block_after_qkv_forward(pass, a, 0, p.T, /*attend=*/false);
   }
-  run_layers(p.model, l + 1, static_cast<int>(groups.size()), T, s);
+  run_layers_batched(p.model, l + 1, static_cast<int>(zreps.size()), p.T, s);
 }
 
 void check_index(const char* what, int i, int n) {
@@ -195,117 +144,290 @@ void check_index(const char* what, int i, int n) {
   }
 }
 
+std::string head_name(int layer, int head) {
+  return std::to_string(layer) + "." + std::to_string(head);
+}
+
 }  // namespace
 
-float ActivationPatcher::head_z_patched(int layer, const std::vector<int>& heads) const {
+// The working buffers of run_from_row, for one sequence of T tokens.
+struct ActivationPatcher::RowRun {
+  BatchScratch s;                // the layers above the patched one
+  std::vector<float> qkv;        // (L, T, 3C) the corrupted run's c_attn output, except
+  std::vector<int> dirty_from;   // (L) rows from here on, which a run wrote
+  std::vector<float> input;      // (T, C) the corrupted residual[input_layer]
+  int input_layer = -1;
+
+  RowRun(const ModelConfig& cfg, int T, const std::vector<float>& corrupted_qkv)
+      : s(cfg, 1, T), qkv(corrupted_qkv), dirty_from(cfg.n_layer, T),
+        input(static_cast<size_t>(T) * cfg.n_embd) {}
+};
+
+float ActivationPatcher::run_from_row(int layer, int t, const float* x, RowRun& w) const {
   const ModelConfig& cfg = model_->config;
+  const int L = cfg.n_layer, C = cfg.n_embd, T = T_;
+  const size_t TC = static_cast<size_t>(T) * C, C3 = 3 * static_cast<size_t>(C);
+  const float* corrupted = corrupted_.residual.data() + layer * TC;  // (T, C)
+  // The same row as the corrupted run's gives its bits: nothing to run.
+  if (same_row(x, corrupted + static_cast<size_t>(t) * C, C)) return corrupted_metric_;
+  // ln_f's input: the metric reads its last row only.
+  if (layer == L) return t == T - 1 ? metric_of_row(x) : corrupted_metric_;
+
+  if (w.input_layer != layer) {
+    std::copy(corrupted, corrupted + TC, w.input.begin());
+    w.input_layer = layer;
+  }
+  // Every layer's keys and values of the rows before t (and, in the patched
+  // layer, of every row but t) must be the corrupted run's: put back the
+  // rows earlier runs wrote. This run writes rows t.. of the layers above.
+  for (int l = layer; l < L; l++) {
+    const int from = w.dirty_from[l], to = l == layer ? T : t;
+    if (from < to) {
+      std::copy(corrupted_qkv_.begin() + (l * T + from) * C3,
+                corrupted_qkv_.begin() + (l * T + to) * C3, w.qkv.begin() + (l * T + from) * C3);
+    }
+    w.dirty_from[l] = to;
+  }
+  std::copy(x, x + C, w.input.begin() + static_cast<size_t>(t) * C);
+  // The last layer's keys and values alone when its columns split on GEMM panels.
+  const bool split_last = C % gemm_panel_width() == 0;
+  BatchScratch& s = w.s;
+  SerialRows rows;
+  for (int l = layer; l < L; l++) {
+    const bool last = l == L - 1;
+    const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T, nullptr,
+                         !cfg.attn_only, rows};
+    if (l > layer) std::swap(s.x_in, s.x_out);
+    BlockActivations a = s.block();
+    a.qkv = w.qkv.data() + l * T * C3;
+    if (l == layer) {
+      // Only row t's input differs: its q, k, v; the other rows keep theirs.
+      a.input = w.input.data();
+      block_ln_1_forward(pass, a, t, t + 1);
+      block_qkv_forward(pass, a, t, t + 1, 0, 3 * C);
+    } else {
+      block_ln_1_forward(pass, a, t, T);
+      if (last && split_last) {
+        // Rows t..T-2 serve the last query as keys and values only.
+        block_qkv_forward(pass, a, t, T, C, 3 * C);
+        block_qkv_forward(pass, a, T - 1, T, 0, C);
+      } else {
+        block_qkv_forward(pass, a, t, T, 0, 3 * C);
+      }
+    }
+    block_after_qkv_forward(pass, a, last ? T - 1 : t, T, /*attend=*/true);
+  }
+  // Put back the patched layer's input row and its row t of q, k, v.
+  std::copy(corrupted + static_cast<size_t>(t) * C, corrupted + static_cast<size_t>(t + 1) * C,
+            w.input.begin() + static_cast<size_t>(t) * C);
+  std::copy(corrupted_qkv_.begin() + (layer * T + t) * C3,
+            corrupted_qkv_.begin() + (layer * T + t + 1) * C3,
+            w.qkv.begin() + (layer * T + t) * C3);
+  return metric_of_row(s.x_out.data() + static_cast<size_t>(T - 1) * C);
+}
+
+float ActivationPatcher::head_z_patched(int layer, const std::vector<int>& heads) const {
+  std::vector<int> every(T_);
+  for (int t = 0; t < T_; t++) every[t] = t;
+  return head_z_patched_at(layer, heads, every);
+}
+
+float ActivationPatcher::head_z_patched_at(int layer, const std::vector<int>& heads,
+                                           const std::vector<int>& positions) const {
+  const ModelConfig& cfg = model_->config;
+  const int H = cfg.n_head, D = cfg.d_head(), C = cfg.n_embd;
   check_index("layer", layer, cfg.n_layer);
-  for (const int h : heads) check_index("head", h, cfg.n_head);
-  PatchScratch s(cfg, 1, T_);
-  const LayerPatch p{*model_, T_, clean_.residual, clean_.head_z, corrupted_.residual,
-                     corrupted_.head_z};
-  patch_heads(p, layer, {heads}, s);
-  return metric_of_row(s.x_out.data() + static_cast<size_t>(T_ - 1) * cfg.n_embd);
+  for (const int h : heads) check_index("head", h, H);
+  for (const int t : positions) check_index("position", t, T_);
+  // Each patched head reads a (T, D) block: the corrupted z, the clean z at `positions`.
+  std::vector<std::vector<float>> blocks;
+  std::vector<ZReplacement> zrep(H);  // (H)
+  blocks.reserve(heads.size());
+  for (const int h : heads) {
+    std::vector<float> block(static_cast<size_t>(T_) * D);  // (T, D)
+    for (int t = 0; t < T_; t++) {
+      const size_t at = (static_cast<size_t>(layer) * T_ + t) * C + h * D;
+      std::copy(corrupted_.head_z.begin() + at, corrupted_.head_z.begin() + at + D,
+                block.begin() + static_cast<size_t>(t) * D);
+    }
+    for (const int t : positions) {
+      const size_t at = (static_cast<size_t>(layer) * T_ + t) * C + h * D;
+      std::copy(clean_.head_z.begin() + at, clean_.head_z.begin() + at + D,
+                block.begin() + static_cast<size_t>(t) * D);
+    }
+    blocks.push_back(std::move(block));
+    zrep[h] = ZReplacement{blocks.back().data(), D};
+  }
+  BatchScratch s(cfg, 1, T_);
+  patch_heads(LayerPatch{*model_, T_, corrupted_.residual, corrupted_.head_z}, layer, {zrep}, s);
+  return metric_of_row(s.x_out.data() + static_cast<size_t>(T_ - 1) * C);
 }
 
 float ActivationPatcher::residual_patched(int layer, const std::vector<int>& positions) const {
   const ModelConfig& cfg = model_->config;
   check_index("layer", layer, cfg.n_layer + 1);
   for (const int t : positions) check_index("position", t, T_);
-  PatchScratch s(cfg, 1, T_);
-  return residual_patched_in(layer, positions, s);
-}
-
-template <typename Scratch>
-float ActivationPatcher::residual_patched_in(int layer, const std::vector<int>& positions,
-                                             Scratch& s) const {
-  const ModelConfig& cfg = model_->config;
-  const int L = cfg.n_layer, C = cfg.n_embd, T = T_;
-  const size_t TC = static_cast<size_t>(T) * C;
-  const float* clean = clean_.residual.data() + layer * TC;         // (T, C)
-  const float* corrupted = corrupted_.residual.data() + layer * TC;  // (T, C)
-  // The first patched row that differs: rows the two runs share change
-  // nothing, and a pass on the same inputs gives the same bits.
-  int t0 = T;
+  // The plain way, every row of every layer from `layer` on: the maps'
+  // shortcuts are checked against it.
+  const int C = cfg.n_embd;
+  const size_t TC = static_cast<size_t>(T_) * C;
+  BatchScratch s(cfg, 1, T_);
+  std::copy(corrupted_.residual.begin() + layer * TC, corrupted_.residual.begin() + (layer + 1) * TC,
+            s.x_out.begin());
   for (const int t : positions) {
-    const size_t at = static_cast<size_t>(t) * C;
-    if (t < t0 && !std::equal(clean + at, clean + at + C, corrupted + at)) t0 = t;
-  }
-  if (t0 == T) return corrupted_metric_;
-  std::copy(corrupted, corrupted + TC, s.x_out.begin());
-  for (const int t : positions) {
-    std::copy(clean + static_cast<size_t>(t) * C, clean + static_cast<size_t>(t + 1) * C,
+    const size_t at = layer * TC + static_cast<size_t>(t) * C;
+    std::copy(clean_.residual.begin() + at, clean_.residual.begin() + at + C,
               s.x_out.begin() + static_cast<size_t>(t) * C);
   }
+  run_layers_batched(*model_, layer, 1, T_, s);
+  return metric_of_row(s.x_out.data() + static_cast<size_t>(T_ - 1) * C);
+}
+
+float ActivationPatcher::path_patched(const PathPatch& path) const {
+  const ModelConfig& cfg = model_->config;
+  const int L = cfg.n_layer, H = cfg.n_head, D = cfg.d_head(), C = cfg.n_embd, T = T_;
+  const size_t TC = static_cast<size_t>(T) * C, C3 = 3 * static_cast<size_t>(C);
+  const int ls = path.sender_layer, hs = path.sender_head;
+  check_index("sender layer", ls, L);
+  check_index("sender head", hs, H);
+  int start = L;  // the lowest receiver layer: below it the run is the corrupted one
+  for (const int r : path.receivers) {
+    check_index("receiver head (l * H + h)", r, L * H);
+    if (r / H <= ls) {
+      throw Error("path patching: receiver " + head_name(r / H, r % H) +
+                  " is not in a layer above the sender " + head_name(ls, hs) +
+                  " (it cannot read the sender's output)");
+    }
+    start = std::min(start, r / H);
+  }
+  if (start == L) return corrupted_metric_;
+
+  // d (T, C): the sender's clean minus corrupted z through its rows of c_proj
+  // (Conv1D (C, C): row k is input feature k); c_proj's bias cancels.
+  const float* w_proj = model_->weights.layers[ls].c_proj_w;
+  std::vector<float> d(TC, 0.0f);
+  for (int t = 0; t < T; t++) {
+    float* row = d.data() + static_cast<size_t>(t) * C;
+    for (int j = 0; j < D; j++) {
+      const size_t at = (static_cast<size_t>(ls) * T + t) * C + hs * D + j;
+      const float diff = clean_.head_z[at] - corrupted_.head_z[at];
+      const float* w = w_proj + static_cast<size_t>(hs * D + j) * C;
+      for (int c = 0; c < C; c++) row[c] += diff * w[c];
+    }
+  }
+  const bool parts[3] = {path.q, path.k, path.v};  // q | k | v column blocks of c_attn
+
+  BatchScratch s(cfg, 1, T), sender(cfg, 1, T);  // the patched run; the receivers' inputs
+  std::copy(corrupted_.residual.begin() + start * TC,
+            corrupted_.residual.begin() + (start + 1) * TC, s.x_out.begin());
   SerialRows rows;
-  for (int l = layer; l < L; l++) {
-    // Rows t0..T-1 of layer l; keys and values of rows before t0 are the
-    // corrupted run's; the last layer feeds the metric, its last row only.
-    std::swap(s.x_in, s.x_out);
+  for (int l = start; l < L; l++) {
     const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T, nullptr,
                          !cfg.attn_only, rows};
+    std::swap(s.x_in, s.x_out);
     const BlockActivations a = s.block();
-    const size_t qkv_rows = static_cast<size_t>(t0) * 3 * C;
-    std::copy(corrupted_qkv_.begin() + l * 3 * TC, corrupted_qkv_.begin() + l * 3 * TC + qkv_rows,
-              s.qkv.begin());
-    block_ln_1_forward(pass, a, t0, T);
-    block_qkv_forward(pass, a, t0, T, 0, 3 * C);
-    block_after_qkv_forward(pass, a, l == L - 1 ? T - 1 : t0, T, /*attend=*/true);
+    block_ln_1_forward(pass, a, 0, T);
+    block_qkv_forward(pass, a, 0, T, 0, 3 * C);
+    std::vector<int> heads;  // this layer's receivers
+    for (const int r : path.receivers) {
+      if (r / H == l) heads.push_back(r % H);
+    }
+    if (!heads.empty()) {
+      // The receivers' chosen inputs read ln_1(corrupted residual[l] + d).
+      const float* corrupted = corrupted_.residual.data() + l * TC;
+      for (size_t i = 0; i < TC; i++) sender.x_in[i] = corrupted[i] + d[i];
+      const BlockActivations b = sender.block();
+      block_ln_1_forward(pass, b, 0, T);
+      block_qkv_forward(pass, b, 0, T, 0, 3 * C);
+      for (const int h : heads) {
+        for (int part = 0; part < 3; part++) {
+          if (!parts[part]) continue;
+          for (int t = 0; t < T; t++) {
+            const size_t at = t * C3 + static_cast<size_t>(part) * C + h * D;
+            std::copy(sender.qkv.begin() + at, sender.qkv.begin() + at + D, s.qkv.begin() + at);
+          }
+        }
+      }
+    }
+    block_after_qkv_forward(pass, a, 0, T, /*attend=*/true);
   }
   return metric_of_row(s.x_out.data() + static_cast<size_t>(T - 1) * C);
 }
 
-namespace {
-
-// For each layer in [0, layers), the items 0..count-1 patched one at a time in
-// batches of G sequences by run(l, groups, s): out (layers, count) metrics.
-template <typename RunBatch, typename Metric>
-std::vector<float> scan_map(const ModelConfig& cfg, int layers, int count, int T,
-                            int max_batch_rows, RunBatch run, Metric metric) {
-  const int G = batch_of(count, T, max_batch_rows);
-  PatchScratch s(cfg, G, T);
-  std::vector<float> out(static_cast<size_t>(layers) * count);
-  const size_t TC = static_cast<size_t>(T) * cfg.n_embd;
-  for (int l = 0; l < layers; l++) {
-    for (int first = 0; first < count; first += G) {
-      const int n = std::min(G, count - first);
-      std::vector<std::vector<int>> groups(n);
-      for (int i = 0; i < n; i++) groups[i] = {first + i};
-      run(l, groups, s);
+std::vector<float> ActivationPatcher::head_z_map(int max_batch_rows) const {
+  const ModelConfig& cfg = model_->config;
+  const int L = cfg.n_layer, H = cfg.n_head, C = cfg.n_embd;
+  const size_t TC = static_cast<size_t>(T_) * C;
+  const int G = batch_of(H, T_, max_batch_rows);
+  BatchScratch s(cfg, G, T_);
+  const LayerPatch p{*model_, T_, corrupted_.residual, corrupted_.head_z};
+  std::vector<float> out(static_cast<size_t>(L) * H);  // (L, H)
+  for (int l = 0; l < L; l++) {
+    for (int first = 0; first < H; first += G) {
+      const int n = std::min(G, H - first);
+      // Sequence i: head first + i reads the clean z (row t at (l, t, h): a stride of C floats).
+      std::vector<std::vector<ZReplacement>> zreps(n, std::vector<ZReplacement>(H));
       for (int i = 0; i < n; i++) {
-        out[static_cast<size_t>(l) * count + first + i] =
-            metric(s.x_out.data() + i * TC + TC - cfg.n_embd);
+        const int h = first + i;
+        zreps[i][h] = ZReplacement{clean_.head_z.data() + l * TC + h * cfg.d_head(), C};
+      }
+      patch_heads(p, l, zreps, s);
+      for (int i = 0; i < n; i++) {
+        out[static_cast<size_t>(l) * H + first + i] = metric_of_row(s.x_out.data() + i * TC + TC - C);
       }
     }
   }
   return out;
 }
 
-}  // namespace
-
-std::vector<float> ActivationPatcher::head_z_map(int max_batch_rows) const {
-  const ModelConfig& cfg = model_->config;
-  const LayerPatch p{*model_, T_, clean_.residual, clean_.head_z, corrupted_.residual,
-                     corrupted_.head_z};
-  return scan_map(
-      cfg, cfg.n_layer, cfg.n_head, T_, max_batch_rows,
-      [&](int l, const std::vector<std::vector<int>>& g, PatchScratch& s) {
-        patch_heads(p, l, g, s);
-      },
-      [&](const float* x) { return metric_of_row(x); });
-}
-
 std::vector<float> ActivationPatcher::residual_map() const {
   const ModelConfig& cfg = model_->config;
-  PatchScratch s(cfg, 1, T_);
+  const int C = cfg.n_embd;
+  const size_t TC = static_cast<size_t>(T_) * C;
+  RowRun w(cfg, T_, corrupted_qkv_);
   std::vector<float> out(static_cast<size_t>(cfg.n_layer + 1) * T_);  // (L + 1, T)
   for (int l = 0; l <= cfg.n_layer; l++) {
-    for (int t = 0; t < T_; t++) out[static_cast<size_t>(l) * T_ + t] = residual_patched_in(l, {t}, s);
+    // Last position first: each run then rewrites the rows the previous one wrote.
+    for (int t = T_ - 1; t >= 0; t--) {
+      const float* x = clean_.residual.data() + l * TC + static_cast<size_t>(t) * C;
+      out[static_cast<size_t>(l) * T_ + t] = run_from_row(l, t, x, w);
+    }
   }
   return out;
 }
 
-PatchingMaps ActivationPatcher::maps(bool head_z, bool residual) const {
+std::vector<float> ActivationPatcher::head_z_position_map() const {
+  const ModelConfig& cfg = model_->config;
+  const int L = cfg.n_layer, H = cfg.n_head, D = cfg.d_head(), C = cfg.n_embd, T = T_;
+  const size_t TC = static_cast<size_t>(T) * C;
+  RowRun w(cfg, T, corrupted_qkv_);
+  BatchScratch one(cfg, 1, T);  // layer l's row t with the patched head
+  std::vector<ZReplacement> zrep(H);  // (H)
+  SerialRows rows;
+  std::vector<float> out(static_cast<size_t>(L) * H * T);  // (L, H, T)
+  for (int l = 0; l < L; l++) {
+    std::copy(corrupted_.head_z.begin() + l * TC, corrupted_.head_z.begin() + (l + 1) * TC,
+              one.z.begin());
+    for (int t = T - 1; t >= 0; t--) {
+      for (int h = 0; h < H; h++) {
+        // Layer l at row t only (no other row's input or z changes): its
+        // attention is the corrupted run's, head h's z the clean run's.
+        std::fill(zrep.begin(), zrep.end(), ZReplacement{});
+        zrep[h] = ZReplacement{clean_.head_z.data() + l * TC + h * D, C};
+        const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T, nullptr,
+                             !cfg.attn_only, rows, zrep.data()};
+        BlockActivations a = one.block();
+        a.input = corrupted_.residual.data() + l * TC;
+        block_after_qkv_forward(pass, a, t, t + 1, /*attend=*/false);
+        const float* x = one.x_out.data() + static_cast<size_t>(t) * C;  // residual[l + 1][t]
+        out[(static_cast<size_t>(l) * H + h) * T + t] = run_from_row(l + 1, t, x, w);
+      }
+    }
+  }
+  return out;
+}
+
+PatchingMaps ActivationPatcher::maps(bool head_z, bool residual, bool head_z_pos) const {
   PatchingMaps m;
   m.clean_ids = clean_ids_;
   m.corrupted_ids = corrupted_ids_;
@@ -315,6 +437,7 @@ PatchingMaps ActivationPatcher::maps(bool head_z, bool residual) const {
   m.corrupted = corrupted_metric_;
   if (head_z) m.head_z_metric = head_z_map();
   if (residual) m.residual_metric = residual_map();
+  if (head_z_pos) m.head_z_pos_metric = head_z_position_map();
   const auto recover = [&](const std::vector<float>& metric) {
     std::vector<float> r(metric.size());
     for (size_t i = 0; i < metric.size(); i++) {
@@ -324,6 +447,7 @@ PatchingMaps ActivationPatcher::maps(bool head_z, bool residual) const {
   };
   m.head_z = recover(m.head_z_metric);
   m.residual = recover(m.residual_metric);
+  m.head_z_pos = recover(m.head_z_pos_metric);
   return m;
 }
 
