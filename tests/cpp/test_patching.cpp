@@ -196,6 +196,30 @@ TEST_CASE("activation patching on repeated random tokens: the induction circuit 
       share_sum += named / positive;
       cases++;
       if (seed == 1) {
+        // With more than two layers (layers between the patched one and the
+        // last), the maps' shortcuts against the plain single patches, bit for bit.
+        const int T = static_cast<int>(clean.size());
+        const std::vector<float> pos = p.head_z_position_map();
+        int mismatches = 0, compared = 0;
+        for (int l = 0; l < L; l++) {
+          for (int h = 0; h < H; h++, compared++) {
+            mismatches += !same_bits(maps.head_z_metric[l * H + h], p.head_z_patched(l, {h}));
+          }
+          for (const int h : {0, H - 1}) {
+            for (int t = 0; t < T; t++, compared++) {
+              mismatches += !same_bits(pos[(static_cast<size_t>(l) * H + h) * T + t],
+                                       p.head_z_patched_at(l, {h}, {t}));
+            }
+          }
+        }
+        for (int l = 0; l <= L; l++) {
+          for (int t = 0; t < T; t++, compared++) {
+            mismatches += !same_bits(maps.residual_metric[l * T + t], p.residual_patched(l, {t}));
+          }
+        }
+        std::printf("%s seed 1: map entries not bit-equal to plain single patches: %d of %d\n",
+                    k.model, mismatches, compared);
+        CHECK(mismatches == 0);
         std::printf("%s seed 1: metric clean %.3f corrupted %.3f; head z recovery:\n", k.model,
                     maps.clean, maps.corrupted);
         for (int l = 0; l < L; l++) {

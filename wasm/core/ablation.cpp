@@ -184,7 +184,7 @@ AblationScan ablation_scan(Session& session, AblationMode mode, const std::vecto
         block_after_qkv_forward(pass, a, 0, Tq, /*attend=*/false);
       }
       // The layers above: the n sequences as one batch, with the base edits.
-      run_layers_batched(model, l + 1, n, Tq, s, base.gains.data(), base_z.data());
+      run_layers_batched(model, l + 1, L, n, Tq, s, base.gains.data(), base_z.data());
       for (int i = 0; i < n; i++) {
         const int h = heads[first + i];
         const float mean_loss = sequence_loss(model, tr.ids, s.x_out.data() + i * QC, s);

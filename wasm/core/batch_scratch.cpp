@@ -30,12 +30,12 @@ BlockActivations BatchScratch::block() {
   return a;
 }
 
-void run_layers_batched(const Model& model, int from, int B, int T, BatchScratch& s,
+void run_layers_batched(const Model& model, int from, int to, int B, int T, BatchScratch& s,
                         const float* gains, const ZReplacement* z_replace) {
   const ModelConfig& cfg = model.config;
   const size_t H = cfg.n_head;
   SerialRows rows;
-  for (int l = from; l < cfg.n_layer; l++) {
+  for (int l = from; l < to; l++) {
     std::swap(s.x_in, s.x_out);
     const BlockPass pass{cfg,    model.weights.layers[l],
                          model.packed[l],

@@ -27,10 +27,10 @@ struct BatchScratch {
   BlockActivations block();
 };
 
-// Layers [from, L) of model over the B sequences of T tokens held in s.x_out,
-// with gains (L, H) and replaced z (L, H) (nullptr: the unedited model); the
-// final residual streams end in s.x_out (B, T, C).
-void run_layers_batched(const Model& model, int from, int B, int T, BatchScratch& s,
+// Layers [from, to) of model over the B sequences of T tokens held in
+// s.x_out, with gains (L, H) and replaced z (L, H) (nullptr: the unedited
+// model); the residual streams leaving layer to - 1 end in s.x_out (B, T, C).
+void run_layers_batched(const Model& model, int from, int to, int B, int T, BatchScratch& s,
                         const float* gains = nullptr, const ZReplacement* z_replace = nullptr);
 
 }  // namespace hl

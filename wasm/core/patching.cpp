@@ -26,6 +26,22 @@ bool same_row(const float* a, const float* b, int C) {
   return std::memcmp(a, b, static_cast<size_t>(C) * sizeof(float)) == 0;
 }
 
+// The last layer as far as the metric reads it, for one sequence: rows
+// [t0, T) as keys and values (a.qkv holds the rows before t0), the query and
+// everything after c_attn of row T - 1 only. The keys and values alone when
+// the columns split on GEMM panels.
+void last_layer_for_metric(const BlockPass& pass, const BlockActivations& a, int t0) {
+  const int T = pass.T, C = pass.cfg.n_embd;
+  block_ln_1_forward(pass, a, t0, T);
+  if (C % gemm_panel_width() == 0) {
+    block_qkv_forward(pass, a, t0, T, C, 3 * C);
+    block_qkv_forward(pass, a, T - 1, T, 0, C);
+  } else {
+    block_qkv_forward(pass, a, t0, T, 0, 3 * C);
+  }
+  block_after_qkv_forward(pass, a, T - 1, T, /*attend=*/true);
+}
+
 }  // namespace
 
 float patch_recovery(float patched, float clean, float corrupted) {
@@ -117,11 +133,16 @@ struct LayerPatch {
 };
 
 // Layer l's runs, sequence i with its heads' z replaced where zreps[i] (H)
-// says; the final residual streams in s.x_out (n, T, C).
+// says; the final residual streams in s.x_out (n, T, C). for_metric: only
+// what the metric reads, row T - 1 of the final stream (the last layer's
+// keys and values, its last query row); else every row, the plain way.
 void patch_heads(const LayerPatch& p, int l, const std::vector<std::vector<ZReplacement>>& zreps,
-                 BatchScratch& s) {
+                 BatchScratch& s, bool for_metric) {
   const ModelConfig& cfg = p.model.config;
-  const size_t TC = static_cast<size_t>(p.T) * cfg.n_embd;
+  const int L = cfg.n_layer, T = p.T;
+  const size_t TC = static_cast<size_t>(T) * cfg.n_embd;
+  const int n = static_cast<int>(zreps.size());
+  const bool last_row = for_metric && l == L - 1;  // the patched layer is the last
   SerialRows rows;
   // Layer l's attention is the corrupted run's (its input is unchanged):
   // start after c_attn from its z, as the Session's first rerun layer does.
@@ -132,9 +153,30 @@ void patch_heads(const LayerPatch& p, int l, const std::vector<std::vector<ZRepl
     BlockActivations a = s.block();
     a.input = p.corrupt_residual.data() + l * TC;
     a.residual_2 = a.output = s.x_out.data() + i * TC;
-    block_after_qkv_forward(pass, a, 0, p.T, /*attend=*/false);
+    block_after_qkv_forward(pass, a, last_row ? T - 1 : 0, T, /*attend=*/false);
   }
-  run_layers_batched(p.model, l + 1, static_cast<int>(zreps.size()), p.T, s);
+  if (!for_metric || l == L - 1) {
+    run_layers_batched(p.model, l + 1, L, n, T, s);
+    return;
+  }
+  run_layers_batched(p.model, l + 1, L - 1, n, T, s);
+  std::swap(s.x_in, s.x_out);
+  const BlockPass pass{cfg, p.model.weights.layers[L - 1], p.model.packed[L - 1], 1, T, nullptr,
+                       !cfg.attn_only, rows};
+  for (int i = 0; i < n; i++) {
+    // Sequence i's rows of every buffer (block.h: row i * T + t).
+    const BlockActivations all = s.block();
+    BlockActivations a = all;
+    a.input = all.input + i * TC;
+    a.ln_1 = a.ln_2 = all.ln_1 + i * TC;
+    a.qkv = all.qkv + 3 * i * TC;
+    a.attn_probs = all.attn_probs + static_cast<size_t>(i) * cfg.n_head * T * T;
+    a.z = all.z + i * TC;
+    a.z_gained = all.z_gained + i * TC;
+    a.residual_2 = a.output = all.output + i * TC;
+    if (all.fc) a.fc = a.fc_gelu = all.fc + static_cast<size_t>(i) * T * cfg.d_mlp();
+    last_layer_for_metric(pass, a, 0);
+  }
 }
 
 void check_index(const char* what, int i, int n) {
@@ -189,8 +231,6 @@ float ActivationPatcher::run_from_row(int layer, int t, const float* x, RowRun& 
     w.dirty_from[l] = to;
   }
   std::copy(x, x + C, w.input.begin() + static_cast<size_t>(t) * C);
-  // The last layer's keys and values alone when its columns split on GEMM panels.
-  const bool split_last = C % gemm_panel_width() == 0;
   BatchScratch& s = w.s;
   SerialRows rows;
   for (int l = layer; l < L; l++) {
@@ -205,17 +245,14 @@ float ActivationPatcher::run_from_row(int layer, int t, const float* x, RowRun& 
       a.input = w.input.data();
       block_ln_1_forward(pass, a, t, t + 1);
       block_qkv_forward(pass, a, t, t + 1, 0, 3 * C);
+      block_after_qkv_forward(pass, a, last ? T - 1 : t, T, /*attend=*/true);
+    } else if (last) {
+      last_layer_for_metric(pass, a, t);
     } else {
       block_ln_1_forward(pass, a, t, T);
-      if (last && split_last) {
-        // Rows t..T-2 serve the last query as keys and values only.
-        block_qkv_forward(pass, a, t, T, C, 3 * C);
-        block_qkv_forward(pass, a, T - 1, T, 0, C);
-      } else {
-        block_qkv_forward(pass, a, t, T, 0, 3 * C);
-      }
+      block_qkv_forward(pass, a, t, T, 0, 3 * C);
+      block_after_qkv_forward(pass, a, t, T, /*attend=*/true);
     }
-    block_after_qkv_forward(pass, a, last ? T - 1 : t, T, /*attend=*/true);
   }
   // Put back the patched layer's input row and its row t of q, k, v.
   std::copy(corrupted + static_cast<size_t>(t) * C, corrupted + static_cast<size_t>(t + 1) * C,
@@ -259,7 +296,8 @@ float ActivationPatcher::head_z_patched_at(int layer, const std::vector<int>& he
     zrep[h] = ZReplacement{blocks.back().data(), D};
   }
   BatchScratch s(cfg, 1, T_);
-  patch_heads(LayerPatch{*model_, T_, corrupted_.residual, corrupted_.head_z}, layer, {zrep}, s);
+  patch_heads(LayerPatch{*model_, T_, corrupted_.residual, corrupted_.head_z}, layer, {zrep}, s,
+              /*for_metric=*/false);
   return metric_of_row(s.x_out.data() + static_cast<size_t>(T_ - 1) * C);
 }
 
@@ -279,7 +317,7 @@ float ActivationPatcher::residual_patched(int layer, const std::vector<int>& pos
     std::copy(clean_.residual.begin() + at, clean_.residual.begin() + at + C,
               s.x_out.begin() + static_cast<size_t>(t) * C);
   }
-  run_layers_batched(*model_, layer, 1, T_, s);
+  run_layers_batched(*model_, layer, cfg.n_layer, 1, T_, s);
   return metric_of_row(s.x_out.data() + static_cast<size_t>(T_ - 1) * C);
 }
 
@@ -371,7 +409,7 @@ std::vector<float> ActivationPatcher::head_z_map(int max_batch_rows) const {
         const int h = first + i;
         zreps[i][h] = ZReplacement{clean_.head_z.data() + l * TC + h * cfg.d_head(), C};
       }
-      patch_heads(p, l, zreps, s);
+      patch_heads(p, l, zreps, s, /*for_metric=*/true);
       for (int i = 0; i < n; i++) {
         out[static_cast<size_t>(l) * H + first + i] = metric_of_row(s.x_out.data() + i * TC + TC - C);
       }
