@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-import { loadReferenceModel, referenceForward } from '../reference/gpt2-reference.mjs';
+import { loadReferenceModel, pathPatchInputs, referenceForward } from '../reference/gpt2-reference.mjs';
 import { REPO_ROOT } from './wasm-helpers.mjs';
 
 const BIN = path.resolve(REPO_ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/headlight');
@@ -151,9 +151,8 @@ for (const fixture of ['tiny-gpt', 'tiny-attn-only']) {
       }
     }
 
-    // Path patches: the sender's difference d (T, C) = (z_clean - z_corrupted)
-    // through its rows of c_proj, added to the corrupted stream at each
-    // receiver's layer.
+    // Path patches: the receivers' chosen inputs from the corrupted stream
+    // plus the sender's difference (pathPatchInputs).
     const paths = [
       { sender: [0, 1], receivers: [[1, 0], [1, 2]], into: ['q', 'k', 'v'] },
       { sender: [0, 0], receivers: [[1, 3]], into: ['k'] },
@@ -169,17 +168,7 @@ for (const fixture of ['tiny-gpt', 'tiny-attn-only']) {
       const got = JSON.parse(rp.stdout).path;
       assert.equal(got.sender, `${ls}.${hs}`);
       assert.deepEqual(got.into, p.into);
-      const w = model.layers[ls].c_proj_w;
-      const qkvInput = p.receivers.map(([l, h]) => {
-        const x = corrupted.residual[l].slice();
-        for (let t = 0; t < T; t++) {
-          for (let j = 0; j < D; j++) {
-            const diff = clean.z[ls][(t * H + hs) * D + j] - corrupted.z[ls][(t * H + hs) * D + j];
-            for (let c = 0; c < C; c++) x[t * C + c] += diff * w[(hs * D + j) * C + c];
-          }
-        }
-        return { layer: l, head: h, parts: p.into, x };
-      });
+      const qkvInput = pathPatchInputs(model, clean, corrupted, p.sender, p.receivers, p.into);
       const ref = metricOf(referenceForward(model, out.corrupted_ids, { qkvInput }), answer, foil);
       pathErr = Math.max(pathErr, Math.abs(got.metric - ref));
       assert.ok(Math.abs(got.recovery - (got.metric - out.metric.corrupted) / span) <= 1e-5);

@@ -293,3 +293,26 @@ export function referenceForward(model, ids, options = {}) {
   }
   return { logits, attn, z: zs, residual, T, config: model.config };
 }
+
+// Path patching's receiver inputs (docs/circuits.md): the sender (ls, hs)'s
+// difference d (T, C) = (z_clean - z_corrupted) of that head through its
+// rows of c_proj, added to the corrupted stream entering each receiver's
+// layer; returns the qkvInput option of referenceForward. clean and
+// corrupted are referenceForward results; receivers [[l, h], ...]; parts
+// e.g. ['q', 'v'].
+export function pathPatchInputs(model, clean, corrupted, [ls, hs], receivers, parts) {
+  const { n_head: H, n_embd: C } = model.config;
+  const D = C / H;
+  const T = clean.T;
+  const w = model.layers[ls].c_proj_w;
+  return receivers.map(([l, h]) => {
+    const x = corrupted.residual[l].slice();
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < D; j++) {
+        const diff = clean.z[ls][(t * H + hs) * D + j] - corrupted.z[ls][(t * H + hs) * D + j];
+        for (let c = 0; c < C; c++) x[t * C + c] += diff * w[(hs * D + j) * C + c];
+      }
+    }
+    return { layer: l, head: h, parts, x };
+  });
+}

@@ -19,9 +19,10 @@
 // (the residual map, the per-position head map) changes no row before t
 // (attention is causal): those rows' keys and values are the corrupted
 // run's, kept per layer; in the patched layer only row t's q, k, v change
-// (the other rows' input is the corrupted run's); in the last layer only the
-// last query row feeds the metric, so the rows before it compute their keys
-// and values only. Every kernel of the block is row-wise (and a GEMM's
+// (the other rows' input is the corrupted run's). In every map the last
+// layer runs as the metric reads it: only the last query row feeds the
+// metric, so the rows before it compute their keys and values only (and a
+// head patched in the last layer, its last row only). Every kernel of the block is row-wise (and a GEMM's
 // columns are computed alike whichever columns a call asks for), so none of
 // this changes a bit of the result: each map entry equals the single patch
 // run over every row (head_z_patched, head_z_patched_at, residual_patched).
