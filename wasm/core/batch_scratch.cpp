@@ -5,13 +5,13 @@
 
 namespace hl {
 
-BatchScratch::BatchScratch(const ModelConfig& cfg, int G, int T) {
+BatchScratch::BatchScratch(const ModelConfig& cfg, int G, int T, bool attention) {
   const size_t N = static_cast<size_t>(G) * T, C = cfg.n_embd;
   x_in.resize(N * C);
   x_out.resize(N * C);
   ln.resize(N * C);
   qkv.resize(N * 3 * C);
-  attn.resize(static_cast<size_t>(G) * cfg.n_head * T * T);
+  if (attention) attn.resize(static_cast<size_t>(G) * cfg.n_head * T * T);
   z.resize(N * C);
   z_gained.resize(N * C);
   if (!cfg.attn_only) fc.resize(N * cfg.d_mlp());

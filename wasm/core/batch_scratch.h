@@ -20,7 +20,9 @@ struct BatchScratch {
   std::vector<float> z_gained;     // (N, C) c_proj's input
   std::vector<float> fc;           // (N, F) c_fc, GELU in place; empty without MLP
 
-  BatchScratch(const ModelConfig& cfg, int G, int T);
+  // attention: keep room for attn (a pass that only runs the row-wise parts
+  // of a block, with attend = false, never touches it).
+  BatchScratch(const ModelConfig& cfg, int G, int T, bool attention = true);
 
   // A block over the rows of x_in into x_out (residual_2 is the output, as
   // in the Session; ln_2 shares ln_1's buffer).

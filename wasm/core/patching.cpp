@@ -192,75 +192,164 @@ std::string head_name(int layer, int head) {
 
 }  // namespace
 
-// The working buffers of run_from_row, for one sequence of T tokens.
-struct ActivationPatcher::RowRun {
-  BatchScratch s;                // the layers above the patched one
-  std::vector<float> qkv;        // (L, T, 3C) the corrupted run's c_attn output, except
-  std::vector<int> dirty_from;   // (L) rows from here on, which a run wrote
-  std::vector<float> input;      // (T, C) the corrupted residual[input_layer]
-  int input_layer = -1;
+// The working buffers of run_row_patches: at most max_rows stacked rows.
+struct ActivationPatcher::RowBatch {
+  int max_rows;
+  BatchScratch stacked;          // (max_rows) rows t.. of every patch, one after another
+  BatchScratch gathered;         // (max_rows) one row per patch (its row t, or its last row)
+  std::vector<float> seq_qkv;    // (T, 3C) one patch's keys and values, for its attention
+  std::vector<float> seq_z;      // (T, C)
+  std::vector<float> seq_probs;  // (H, T, T)
 
-  RowRun(const ModelConfig& cfg, int T, const std::vector<float>& corrupted_qkv)
-      : s(cfg, 1, T), qkv(corrupted_qkv), dirty_from(cfg.n_layer, T),
-        input(static_cast<size_t>(T) * cfg.n_embd) {}
+  RowBatch(const ModelConfig& cfg, int T, int rows)
+      : max_rows(std::max(rows, T)),
+        stacked(cfg, 1, max_rows, /*attention=*/false),
+        gathered(cfg, 1, max_rows, /*attention=*/false),
+        seq_qkv(static_cast<size_t>(T) * 3 * cfg.n_embd),
+        seq_z(static_cast<size_t>(T) * cfg.n_embd),
+        seq_probs(static_cast<size_t>(cfg.n_head) * T * T) {}
 };
 
-float ActivationPatcher::run_from_row(int layer, int t, const float* x, RowRun& w) const {
+void ActivationPatcher::run_row_patches(int layer, const std::vector<RowPatch>& patches,
+                                        float* metrics, RowBatch& w) const {
   const ModelConfig& cfg = model_->config;
-  const int L = cfg.n_layer, C = cfg.n_embd, T = T_;
+  const int L = cfg.n_layer, C = cfg.n_embd, H = cfg.n_head, T = T_;
   const size_t TC = static_cast<size_t>(T) * C, C3 = 3 * static_cast<size_t>(C);
+  const int G = static_cast<int>(patches.size());
+  // Patch b's rows t..T-1 are stacked rows off[b]..off[b + 1] - 1.
+  std::vector<int> off(G + 1, 0);
+  for (int b = 0; b < G; b++) off[b + 1] = off[b] + T - patches[b].t;
+  const int N = off[G];
+  BatchScratch& s = w.stacked;
+  BatchScratch& g = w.gathered;
   const float* corrupted = corrupted_.residual.data() + layer * TC;  // (T, C)
-  // The same row as the corrupted run's gives its bits: nothing to run.
-  if (same_row(x, corrupted + static_cast<size_t>(t) * C, C)) return corrupted_metric_;
-  // ln_f's input: the metric reads its last row only.
-  if (layer == L) return t == T - 1 ? metric_of_row(x) : corrupted_metric_;
-
-  if (w.input_layer != layer) {
-    std::copy(corrupted, corrupted + TC, w.input.begin());
-    w.input_layer = layer;
+  for (int b = 0; b < G; b++) {
+    const int t = patches[b].t;
+    std::copy(corrupted + static_cast<size_t>(t) * C, corrupted + TC,
+              s.x_out.begin() + static_cast<size_t>(off[b]) * C);
+    std::copy(patches[b].x, patches[b].x + C, s.x_out.begin() + static_cast<size_t>(off[b]) * C);
   }
-  // Every layer's keys and values of the rows before t (and, in the patched
-  // layer, of every row but t) must be the corrupted run's: put back the
-  // rows earlier runs wrote. This run writes rows t.. of the layers above.
-  for (int l = layer; l < L; l++) {
-    const int from = w.dirty_from[l], to = l == layer ? T : t;
-    if (from < to) {
-      std::copy(corrupted_qkv_.begin() + (l * T + from) * C3,
-                corrupted_qkv_.begin() + (l * T + to) * C3, w.qkv.begin() + (l * T + from) * C3);
-    }
-    w.dirty_from[l] = to;
-  }
-  std::copy(x, x + C, w.input.begin() + static_cast<size_t>(t) * C);
-  BatchScratch& s = w.s;
+  // One patch's attention at layer l from query row `from`: its keys and
+  // values are the corrupted run's but new_count new rows from first_new
+  // (its stacked rows t.., or in the patched layer its row t); z rows
+  // from.. into seq_z.
+  const auto attend = [&](int l, int from, const float* new_rows, int first_new,
+                          int new_count) {
+    const float* kept = corrupted_qkv_.data() + l * T * C3;  // (T, 3C)
+    std::copy(kept, kept + static_cast<size_t>(first_new) * C3, w.seq_qkv.begin());
+    std::copy(new_rows, new_rows + new_count * C3,
+              w.seq_qkv.begin() + static_cast<size_t>(first_new) * C3);
+    const size_t after = static_cast<size_t>(first_new + new_count) * C3;
+    std::copy(kept + after, kept + T * C3, w.seq_qkv.begin() + after);
+    attention_forward_rows(w.seq_z.data(), w.seq_probs.data(), w.seq_qkv.data(), T, C, H, from, T);
+  };
+  const bool split = C % gemm_panel_width() == 0;  // c_attn's q columns can run apart
   SerialRows rows;
   for (int l = layer; l < L; l++) {
     const bool last = l == L - 1;
-    const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T, nullptr,
-                         !cfg.attn_only, rows};
-    if (l > layer) std::swap(s.x_in, s.x_out);
-    BlockActivations a = s.block();
-    a.qkv = w.qkv.data() + l * T * C3;
+    // The stacked rows as one sequence for the row-wise parts; one row per patch.
+    const BlockPass pass_n{cfg, model_->weights.layers[l], model_->packed[l], 1, N, nullptr,
+                           !cfg.attn_only, rows};
+    const BlockPass pass_g{cfg, model_->weights.layers[l], model_->packed[l], 1, G, nullptr,
+                           !cfg.attn_only, rows};
+    std::swap(s.x_in, s.x_out);
+    const BlockActivations a = s.block(), ga = g.block();
+    const bool q_apart = l > layer && last && split;
     if (l == layer) {
-      // Only row t's input differs: its q, k, v; the other rows keep theirs.
-      a.input = w.input.data();
-      block_ln_1_forward(pass, a, t, t + 1);
-      block_qkv_forward(pass, a, t, t + 1, 0, 3 * C);
-      block_after_qkv_forward(pass, a, last ? T - 1 : t, T, /*attend=*/true);
-    } else if (last) {
-      last_layer_for_metric(pass, a, t);
+      // Only row t of each patch has a new input: its q, k, v, one row per patch.
+      for (int b = 0; b < G; b++) {
+        std::copy(s.x_in.begin() + static_cast<size_t>(off[b]) * C,
+                  s.x_in.begin() + static_cast<size_t>(off[b] + 1) * C,
+                  g.x_in.begin() + static_cast<size_t>(b) * C);
+      }
+      block_ln_1_forward(pass_g, ga, 0, G);
+      block_qkv_forward(pass_g, ga, 0, G, 0, 3 * C);
+    } else if (q_apart) {
+      // Rows before each patch's last serve its last query as keys and
+      // values only; the last rows' queries, one row per patch.
+      block_ln_1_forward(pass_n, a, 0, N);
+      block_qkv_forward(pass_n, a, 0, N, C, 3 * C);
+      for (int b = 0; b < G; b++) {
+        std::copy(s.ln.begin() + static_cast<size_t>(off[b + 1] - 1) * C,
+                  s.ln.begin() + static_cast<size_t>(off[b + 1]) * C,
+                  g.ln.begin() + static_cast<size_t>(b) * C);
+      }
+      block_qkv_forward(pass_g, ga, 0, G, 0, C);
     } else {
-      block_ln_1_forward(pass, a, t, T);
-      block_qkv_forward(pass, a, t, T, 0, 3 * C);
-      block_after_qkv_forward(pass, a, t, T, /*attend=*/true);
+      block_ln_1_forward(pass_n, a, 0, N);
+      block_qkv_forward(pass_n, a, 0, N, 0, 3 * C);
+    }
+    for (int b = 0; b < G; b++) {
+      const int t = patches[b].t;
+      const size_t row = static_cast<size_t>(off[b]);
+      if (l == layer) {
+        attend(l, last ? T - 1 : t, g.qkv.data() + b * C3, t, 1);
+      } else {
+        float* patch_qkv = s.qkv.data() + row * C3;  // (T - t, 3C)
+        if (q_apart) {
+          std::copy(g.qkv.begin() + b * C3, g.qkv.begin() + b * C3 + C,
+                    patch_qkv + static_cast<size_t>(T - 1 - t) * C3);
+        }
+        attend(l, last ? T - 1 : t, patch_qkv, t, T - t);
+      }
+      if (last) {
+        // The metric reads the last row: its input and z, one row per patch.
+        std::copy(s.x_in.begin() + static_cast<size_t>(off[b + 1] - 1) * C,
+                  s.x_in.begin() + static_cast<size_t>(off[b + 1]) * C,
+                  g.x_in.begin() + static_cast<size_t>(b) * C);
+        std::copy(w.seq_z.begin() + (T - 1) * C, w.seq_z.begin() + TC,
+                  g.z.begin() + static_cast<size_t>(b) * C);
+      } else {
+        std::copy(w.seq_z.begin() + static_cast<size_t>(t) * C, w.seq_z.begin() + TC,
+                  s.z.begin() + row * C);
+      }
+    }
+    // c_proj and the MLP, row-wise: every stacked row, or the last rows.
+    if (last) {
+      block_after_qkv_forward(pass_g, ga, 0, G, /*attend=*/false);
+    } else {
+      block_after_qkv_forward(pass_n, a, 0, N, /*attend=*/false);
     }
   }
-  // Put back the patched layer's input row and its row t of q, k, v.
-  std::copy(corrupted + static_cast<size_t>(t) * C, corrupted + static_cast<size_t>(t + 1) * C,
-            w.input.begin() + static_cast<size_t>(t) * C);
-  std::copy(corrupted_qkv_.begin() + (layer * T + t) * C3,
-            corrupted_qkv_.begin() + (layer * T + t + 1) * C3,
-            w.qkv.begin() + (layer * T + t) * C3);
-  return metric_of_row(s.x_out.data() + static_cast<size_t>(T - 1) * C);
+  for (int b = 0; b < G; b++) metrics[b] = metric_of_row(g.x_out.data() + static_cast<size_t>(b) * C);
+}
+
+void ActivationPatcher::run_row_patches_batched(int layer, const std::vector<RowPatch>& patches,
+                                                const std::vector<size_t>& at,
+                                                std::vector<float>& out, RowBatch& w) const {
+  const ModelConfig& cfg = model_->config;
+  const int C = cfg.n_embd, T = T_;
+  const float* corrupted = corrupted_.residual.data() + layer * static_cast<size_t>(T) * C;
+  std::vector<RowPatch> batch;
+  std::vector<size_t> batch_at;
+  std::vector<float> metrics;
+  int batch_rows = 0;
+  const auto flush = [&] {
+    metrics.resize(batch.size());
+    if (!batch.empty()) run_row_patches(layer, batch, metrics.data(), w);
+    for (size_t i = 0; i < batch.size(); i++) out[batch_at[i]] = metrics[i];
+    batch.clear();
+    batch_at.clear();
+    batch_rows = 0;
+  };
+  for (size_t i = 0; i < patches.size(); i++) {
+    const RowPatch& p = patches[i];
+    // The same row as the corrupted run's gives its bits: nothing to run.
+    if (same_row(p.x, corrupted + static_cast<size_t>(p.t) * C, C)) {
+      out[at[i]] = corrupted_metric_;
+      continue;
+    }
+    // ln_f's input: the metric reads its last row only.
+    if (layer == cfg.n_layer) {
+      out[at[i]] = p.t == T - 1 ? metric_of_row(p.x) : corrupted_metric_;
+      continue;
+    }
+    if (batch_rows + T - p.t > w.max_rows) flush();
+    batch.push_back(p);
+    batch_at.push_back(at[i]);
+    batch_rows += T - p.t;
+  }
+  flush();
 }
 
 float ActivationPatcher::head_z_patched(int layer, const std::vector<int>& heads) const {
@@ -418,18 +507,23 @@ std::vector<float> ActivationPatcher::head_z_map(int max_batch_rows) const {
   return out;
 }
 
+// Rows stacked per batch of one-row patches: GEMMs of a few M blocks.
+constexpr int kRowBatchRows = 512;
+
 std::vector<float> ActivationPatcher::residual_map() const {
   const ModelConfig& cfg = model_->config;
-  const int C = cfg.n_embd;
-  const size_t TC = static_cast<size_t>(T_) * C;
-  RowRun w(cfg, T_, corrupted_qkv_);
-  std::vector<float> out(static_cast<size_t>(cfg.n_layer + 1) * T_);  // (L + 1, T)
+  const int C = cfg.n_embd, T = T_;
+  const size_t TC = static_cast<size_t>(T) * C;
+  RowBatch w(cfg, T, kRowBatchRows);
+  std::vector<float> out(static_cast<size_t>(cfg.n_layer + 1) * T);  // (L + 1, T)
   for (int l = 0; l <= cfg.n_layer; l++) {
-    // Last position first: each run then rewrites the rows the previous one wrote.
-    for (int t = T_ - 1; t >= 0; t--) {
-      const float* x = clean_.residual.data() + l * TC + static_cast<size_t>(t) * C;
-      out[static_cast<size_t>(l) * T_ + t] = run_from_row(l, t, x, w);
+    std::vector<RowPatch> patches(T);
+    std::vector<size_t> at(T);
+    for (int t = 0; t < T; t++) {
+      patches[t] = RowPatch{t, clean_.residual.data() + l * TC + static_cast<size_t>(t) * C};
+      at[t] = static_cast<size_t>(l) * T + t;
     }
+    run_row_patches_batched(l, patches, at, out, w);
   }
   return out;
 }
@@ -438,16 +532,19 @@ std::vector<float> ActivationPatcher::head_z_position_map() const {
   const ModelConfig& cfg = model_->config;
   const int L = cfg.n_layer, H = cfg.n_head, D = cfg.d_head(), C = cfg.n_embd, T = T_;
   const size_t TC = static_cast<size_t>(T) * C;
-  RowRun w(cfg, T, corrupted_qkv_);
-  BatchScratch one(cfg, 1, T);  // layer l's row t with the patched head
-  std::vector<ZReplacement> zrep(H);  // (H)
+  RowBatch w(cfg, T, kRowBatchRows);
+  BatchScratch one(cfg, 1, T, /*attention=*/false);  // layer l's row t with the patched head
+  std::vector<float> x(static_cast<size_t>(H) * TC);  // (H, T, C) residual[l + 1] rows so patched
+  std::vector<ZReplacement> zrep(H);                  // (H)
   SerialRows rows;
   std::vector<float> out(static_cast<size_t>(L) * H * T);  // (L, H, T)
   for (int l = 0; l < L; l++) {
     std::copy(corrupted_.head_z.begin() + l * TC, corrupted_.head_z.begin() + (l + 1) * TC,
               one.z.begin());
-    for (int t = T - 1; t >= 0; t--) {
-      for (int h = 0; h < H; h++) {
+    std::vector<RowPatch> patches;
+    std::vector<size_t> at;
+    for (int h = 0; h < H; h++) {
+      for (int t = 0; t < T; t++) {
         // Layer l at row t only (no other row's input or z changes): its
         // attention is the corrupted run's, head h's z the clean run's.
         std::fill(zrep.begin(), zrep.end(), ZReplacement{});
@@ -457,10 +554,14 @@ std::vector<float> ActivationPatcher::head_z_position_map() const {
         BlockActivations a = one.block();
         a.input = corrupted_.residual.data() + l * TC;
         block_after_qkv_forward(pass, a, t, t + 1, /*attend=*/false);
-        const float* x = one.x_out.data() + static_cast<size_t>(t) * C;  // residual[l + 1][t]
-        out[(static_cast<size_t>(l) * H + h) * T + t] = run_from_row(l + 1, t, x, w);
+        float* row = x.data() + h * TC + static_cast<size_t>(t) * C;
+        std::copy(one.x_out.begin() + static_cast<size_t>(t) * C,
+                  one.x_out.begin() + static_cast<size_t>(t + 1) * C, row);
+        patches.push_back(RowPatch{t, row});
+        at.push_back((static_cast<size_t>(l) * H + h) * T + t);
       }
     }
+    run_row_patches_batched(l + 1, patches, at, out, w);
   }
   return out;
 }

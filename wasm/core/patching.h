@@ -19,13 +19,16 @@
 // (the residual map, the per-position head map) changes no row before t
 // (attention is causal): those rows' keys and values are the corrupted
 // run's, kept per layer; in the patched layer only row t's q, k, v change
-// (the other rows' input is the corrupted run's). In every map the last
-// layer runs as the metric reads it: only the last query row feeds the
-// metric, so the rows before it compute their keys and values only (and a
-// head patched in the last layer, its last row only). Every kernel of the block is row-wise (and a GEMM's
-// columns are computed alike whichever columns a call asks for), so none of
-// this changes a bit of the result: each map entry equals the single patch
-// run over every row (head_z_patched, head_z_patched_at, residual_patched).
+// (the other rows' input is the corrupted run's); the rows t.. of many such
+// patches run stacked, as one batch of rows, through the row-wise parts
+// (ln, c_attn, c_proj, MLP) and one patch at a time through attention. In
+// every map the last layer runs as the metric reads it: only the last query
+// row feeds the metric, so the rows before it compute their keys and values
+// only (and a head patched in the last layer, its last row only). Every
+// kernel of the block is row-wise (and a GEMM's columns are computed alike
+// whichever columns a call asks for), so none of this changes a bit of the
+// result: each map entry equals the single patch run over every row
+// (head_z_patched, head_z_patched_at, residual_patched).
 #pragma once
 #include <memory>
 #include <vector>
@@ -126,15 +129,28 @@ class ActivationPatcher {
     std::vector<float> residual;  // (L + 1, T, C)
     std::vector<float> head_z;    // (L, T, H, D)
   };
-  struct RowRun;  // the working buffers of run_from_row (patching.cpp)
+  struct RowBatch;  // the working buffers of run_row_patches (patching.cpp)
+  // Row t of the stream entering a layer replaced by x (C).
+  struct RowPatch {
+    int t;
+    const float* x;
+  };
   Run run_unedited(const std::vector<int>& ids) const;
   // The metric of final residual row x (C).
   float metric_of_row(const float* x) const;
-  // The metric of the corrupted run with row t of residual[layer] replaced
-  // by x (C), computing only what that row changes (see the top of this
-  // file). w holds the corrupted run's keys and values except where this
-  // run writes; the caller restores them (RowRun).
-  float run_from_row(int layer, int t, const float* x, RowRun& w) const;
+  // The metrics (into metrics, one per patch) of the corrupted run with one
+  // row of residual[layer] replaced, for each patch alone, computing only
+  // what that row changes (see the top of this file). The patches' rows run
+  // stacked as one batch of rows through every row-wise part of the layers
+  // (ln, c_attn, c_proj, MLP) and one patch at a time through attention.
+  void run_row_patches(int layer, const std::vector<RowPatch>& patches, float* metrics,
+                       RowBatch& w) const;
+  // out[at[i]] = the metric of patches[i] alone, every patch of residual[layer]
+  // (a row equal to the corrupted run's, or of ln_f's input, needs no run),
+  // run in batches of at most w's rows.
+  void run_row_patches_batched(int layer, const std::vector<RowPatch>& patches,
+                               const std::vector<size_t>& at, std::vector<float>& out,
+                               RowBatch& w) const;
 
   std::shared_ptr<const Model> model_;
   std::vector<int> clean_ids_, corrupted_ids_;
