@@ -11,7 +11,6 @@
 #include "block.h"
 #include "error.h"
 #include "kernels.h"
-#include "session.h"
 
 namespace hl {
 
@@ -20,6 +19,13 @@ namespace {
 // Sequences per batch: at most max_batch_rows rows, at least one sequence.
 int batch_of(int count, int T, int max_batch_rows) {
   return std::max(1, std::min(count, max_batch_rows / T));
+}
+
+void check_token(int id, int V) {
+  if (id < 0 || id >= V) {
+    throw Error("patching: token id " + std::to_string(id) + " is outside 0.." +
+                std::to_string(V - 1));
+  }
 }
 
 bool same_row(const float* a, const float* b, int C) {
@@ -70,41 +76,52 @@ ActivationPatcher::ActivationPatcher(std::shared_ptr<const Model> model,
                 " tokens; the model reads at most " + std::to_string(cfg.n_positions) +
                 " (n_positions)");
   }
-  for (const int id : {answer_, foil_}) {
-    if (id < 0 || id >= cfg.vocab_size) {
-      throw Error("patching: token id " + std::to_string(id) + " is outside 0.." +
-                  std::to_string(cfg.vocab_size - 1));
-    }
+  for (const std::vector<int>* ids : {&clean_ids_, &corrupted_ids_}) {
+    for (const int id : *ids) check_token(id, cfg.vocab_size);
   }
-  clean_ = run_unedited(clean_ids_);
-  corrupted_ = run_unedited(corrupted_ids_);
-  // The corrupted run's q, k, v at every layer, as its pass computed them
-  // (ln_1 and c_attn are row-wise): the keys and values a residual patch
-  // from position t reads for rows before t.
-  const int L = cfg.n_layer, C = cfg.n_embd;
-  const size_t TC = static_cast<size_t>(T_) * C;
-  corrupted_qkv_.resize(static_cast<size_t>(L) * 3 * TC);
-  BatchScratch s(cfg, 1, T_);
-  SerialRows rows;
-  for (int l = 0; l < L; l++) {
-    const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T_, nullptr,
-                         !cfg.attn_only, rows};
-    BlockActivations a = s.block();
-    a.input = corrupted_.residual.data() + l * TC;
-    a.qkv = corrupted_qkv_.data() + l * 3 * TC;
-    block_ln_1_forward(pass, a, 0, T_);
-    block_qkv_forward(pass, a, 0, T_, 0, 3 * C);
-  }
+  check_token(answer_, cfg.vocab_size);
+  check_token(foil_, cfg.vocab_size);
+  run_both();
   const size_t last = (static_cast<size_t>(cfg.n_layer) * T_ + T_ - 1) * cfg.n_embd;
   clean_metric_ = metric_of_row(clean_.residual.data() + last);
   corrupted_metric_ = metric_of_row(corrupted_.residual.data() + last);
 }
 
-ActivationPatcher::Run ActivationPatcher::run_unedited(const std::vector<int>& ids) const {
-  Session session(model_, 1);
-  session.run(ids);
-  const Trace& tr = session.trace();
-  return Run{tr.residual, tr.head_z};
+void ActivationPatcher::run_both() {
+  const ModelConfig& cfg = model_->config;
+  const Weights& w = model_->weights;
+  const int L = cfg.n_layer, C = cfg.n_embd, T = T_;
+  const size_t TC = static_cast<size_t>(T) * C;
+  Run* runs[2] = {&clean_, &corrupted_};
+  const std::vector<int>* ids[2] = {&clean_ids_, &corrupted_ids_};
+  BatchScratch s(cfg, 2, T);
+  for (int b = 0; b < 2; b++) {
+    runs[b]->residual.resize((L + 1) * TC);
+    runs[b]->head_z.resize(L * TC);
+    // residual[0] = wte[id] + wpe[t], as the Session's run computes it
+    for (int t = 0; t < T; t++) {
+      const float* tok = w.wte + static_cast<size_t>((*ids[b])[t]) * C;
+      const float* pos = w.wpe + static_cast<size_t>(t) * C;
+      float* x = s.x_out.data() + (static_cast<size_t>(b) * T + t) * C;
+      for (int c = 0; c < C; c++) x[c] = tok[c] + pos[c];
+    }
+    std::copy(s.x_out.begin() + b * TC, s.x_out.begin() + (b + 1) * TC, runs[b]->residual.begin());
+  }
+  corrupted_qkv_.resize(static_cast<size_t>(L) * 3 * TC);
+  SerialRows rows;
+  for (int l = 0; l < L; l++) {
+    std::swap(s.x_in, s.x_out);
+    const BlockPass pass{cfg, w.layers[l], model_->packed[l], 2, T, nullptr, !cfg.attn_only, rows};
+    block_forward(pass, s.block());
+    for (int b = 0; b < 2; b++) {
+      std::copy(s.x_out.begin() + b * TC, s.x_out.begin() + (b + 1) * TC,
+                runs[b]->residual.begin() + (l + 1) * TC);
+      std::copy(s.z.begin() + b * TC, s.z.begin() + (b + 1) * TC, runs[b]->head_z.begin() + l * TC);
+    }
+    // The corrupted run's q, k, v: the keys and values a one-row patch from
+    // position t reads for the rows before t.
+    std::copy(s.qkv.begin() + 3 * TC, s.qkv.begin() + 6 * TC, corrupted_qkv_.begin() + l * 3 * TC);
+  }
 }
 
 float ActivationPatcher::metric_of_row(const float* x) const {

@@ -84,8 +84,8 @@ float patch_recovery(float patched, float clean, float corrupted);
 class ActivationPatcher {
  public:
   // Throws hl::Error when the texts' token counts differ (naming both), a
-  // text is empty or longer than n_positions, or answer or foil is not a
-  // token id of the model.
+  // text is empty or longer than n_positions, or a text's id, answer or
+  // foil is not a token id of the model.
   ActivationPatcher(std::shared_ptr<const Model> model, std::vector<int> clean_ids,
                     std::vector<int> corrupted_ids, int answer, int foil);
 
@@ -135,7 +135,10 @@ class ActivationPatcher {
     int t;
     const float* x;
   };
-  Run run_unedited(const std::vector<int>& ids) const;
+  // Both texts through the unedited model as one batch of two sequences
+  // (the Session's pass, the same bits, without its LM head): clean_,
+  // corrupted_ and corrupted_qkv_.
+  void run_both();
   // The metric of final residual row x (C).
   float metric_of_row(const float* x) const;
   // The metrics (into metrics, one per patch) of the corrupted run with one
