@@ -37,12 +37,15 @@ void run_layers_batched(const Model& model, int from, int to, int B, int T, Batc
   SerialRows rows;
   for (int l = from; l < to; l++) {
     std::swap(s.x_in, s.x_out);
-    const BlockPass pass{cfg,    model.weights.layers[l],
+    const BlockPass pass{cfg,
+                         model.weights.layers[l],
                          model.packed[l],
-                         B,      T,
+                         B,
+                         T,
                          gains ? gains + l * H : nullptr,
                          !cfg.attn_only,
-                         rows,   z_replace ? z_replace + l * H : nullptr};
+                         rows,
+                         z_replace ? z_replace + l * H : nullptr};
     block_forward(pass, s.block());
   }
 }

@@ -165,7 +165,7 @@ void patch_heads(const LayerPatch& p, int l, const std::vector<std::vector<ZRepl
   // start after c_attn from its z, as the Session's first rerun layer does.
   std::copy(p.corrupt_z.begin() + l * TC, p.corrupt_z.begin() + (l + 1) * TC, s.z.begin());
   for (size_t i = 0; i < zreps.size(); i++) {
-    const BlockPass pass{cfg,  p.model.weights.layers[l], p.model.packed[l], 1, p.T, nullptr,
+    const BlockPass pass{cfg, p.model.weights.layers[l], p.model.packed[l], 1, p.T, nullptr,
                          !cfg.attn_only, rows, zreps[i].data()};
     BlockActivations a = s.block();
     a.input = p.corrupt_residual.data() + l * TC;
