@@ -9,12 +9,15 @@
 // a few calls (the first warms up); wall and this process's CPU time (on a
 // shared machine the CPU time shows the cost without the other load).
 // Prints a table; asserts nothing. Run by `npm run bench`, or alone with
-// `node bench/analysis.mjs` after scripts/build-wasm.sh.
+// `node bench/analysis.mjs` after scripts/build-wasm.sh. With
+// HEADLIGHT_BASELINE_WASM=DIR (another build's headlight.{js,wasm}) the scan
+// at 64 tokens is also timed on that build, calls interleaved, and the
+// after/before ratio printed (the two scans checked equal bit for bit).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { medianMs } from '../scripts/lib/timing.mjs';
+import { medianMs, medianMsInterleaved } from '../scripts/lib/timing.mjs';
 import { REPO_ROOT, createModule, expectOk, loadFolder, readModelFolder } from '../tests/node/wasm-helpers.mjs';
 
 const MODEL = 'gpt-4l';
@@ -67,5 +70,30 @@ for (const { what, wall, cpu, target } of rows) {
   const verdict = target ? `  <= ${target} ms: ${cpu <= target ? 'met' : 'MISSED'} (cpu)` : '';
   const ms = (x) => (Number.isNaN(x) ? '' : x.toFixed(1)).padStart(10);
   console.log(what.padEnd(52) + ms(wall) + ms(cpu) + verdict);
+}
+
+// The scan before and after a change, in the same run.
+const BASELINE_DIR = process.env.HEADLIGHT_BASELINE_WASM;
+if (BASELINE_DIR) {
+  const baseModule = await createModule(path.resolve(BASELINE_DIR));
+  const base = new baseModule.Engine();
+  expectOk(loadFolder(base, readModelFolder(path.join(REPO_ROOT, 'models', MODEL))), 'loadModel');
+  const ids = allIds.slice(0, 64);
+  expectOk(engine.run(ids, 5), 'run');
+  expectOk(base.run(ids, 5), 'run');
+  for (const mode of ['zero', 'mean']) {
+    const a = expectOk(base.ablationScan(mode, -1), 'ablationScan').delta_mean_loss;
+    const b = expectOk(engine.ablationScan(mode, -1), 'ablationScan').delta_mean_loss;
+    const same = a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+    const m = medianMsInterleaved({
+      before: () => expectOk(base.ablationScan(mode, -1), 'ablationScan'),
+      after: () => expectOk(engine.ablationScan(mode, -1), 'ablationScan'),
+    }, 2 * CALLS + 1);
+    console.log(`exact scan (${mode}), 64 tokens, against ${BASELINE_DIR}: before ` +
+      `${m.before.cpu.toFixed(1)} ms cpu (wall ${m.before.wall.toFixed(1)}), after ` +
+      `${m.after.cpu.toFixed(1)} ms cpu (wall ${m.after.wall.toFixed(1)}): after/before ` +
+      `${(m.after.cpu / m.before.cpu).toFixed(2)}; Δ mean loss ${same ? 'equal bit for bit' : 'DIFFERS'}`);
+  }
+  base.delete();
 }
 engine.delete();

@@ -87,6 +87,32 @@ TEST_CASE("activation patching: exact identities, bit for bit") {
                 name, mismatches, map_mismatches);
     CHECK(map_mismatches == 0);
 
+    // Each head's z at each position alone: the shortcuts (row t only in
+    // the patched layer, rows t.. above, the last layer's keys and values)
+    // against the plain rerun of every row, bit for bit; and the ends that
+    // are exact: every position is the head map, a position before the
+    // first difference or a last-layer row before T - 1 is the corrupted run,
+    // the last layer's row T - 1 is the head map's entry.
+    const std::vector<float> pos = p.head_z_position_map();
+    int pos_mismatches = 0, end_mismatches = 0;
+    for (int l = 0; l < L; l++) {
+      for (int h = 0; h < H; h++) {
+        end_mismatches += !same_bits(p.head_z_patched_at(l, {h}, all_of(T)), heads[l * H + h]);
+        for (int t = 0; t < T; t++) {
+          const float entry = pos[(static_cast<size_t>(l) * H + h) * T + t];
+          pos_mismatches += !same_bits(entry, p.head_z_patched_at(l, {h}, {t}));
+          if (t < first_diff || (l == L - 1 && t < T - 1)) end_mismatches += !same_bits(entry, k);
+        }
+        end_mismatches += !same_bits(pos[(static_cast<size_t>(L - 1) * H + h) * T + T - 1],
+                                     heads[(L - 1) * H + h]);
+      }
+    }
+    std::printf("%s: per-position head map (%d entries) not bit-equal to single patches %d; "
+                "exact ends not bit-equal %d\n",
+                name, L * H * T, pos_mismatches, end_mismatches);
+    CHECK(pos_mismatches == 0);
+    CHECK(end_mismatches == 0);
+
     // A head's z patched is the Session's rerun with that head's z replaced
     // (set_head_z with the clean run's (T, D) rows): its logits' difference
     // (the LM head's GEMM, not the patcher's two dot products: not the same bits).
@@ -170,6 +196,30 @@ TEST_CASE("activation patching on repeated random tokens: the induction circuit 
       share_sum += named / positive;
       cases++;
       if (seed == 1) {
+        // With more than two layers (layers between the patched one and the
+        // last), the maps' shortcuts against the plain single patches, bit for bit.
+        const int T = static_cast<int>(clean.size());
+        const std::vector<float> pos = p.head_z_position_map();
+        int mismatches = 0, compared = 0;
+        for (int l = 0; l < L; l++) {
+          for (int h = 0; h < H; h++, compared++) {
+            mismatches += !same_bits(maps.head_z_metric[l * H + h], p.head_z_patched(l, {h}));
+          }
+          for (const int h : {0, H - 1}) {
+            for (int t = 0; t < T; t++, compared++) {
+              mismatches += !same_bits(pos[(static_cast<size_t>(l) * H + h) * T + t],
+                                       p.head_z_patched_at(l, {h}, {t}));
+            }
+          }
+        }
+        for (int l = 0; l <= L; l++) {
+          for (int t = 0; t < T; t++, compared++) {
+            mismatches += !same_bits(maps.residual_metric[l * T + t], p.residual_patched(l, {t}));
+          }
+        }
+        std::printf("%s seed 1: map entries not bit-equal to plain single patches: %d of %d\n",
+                    k.model, mismatches, compared);
+        CHECK(mismatches == 0);
         std::printf("%s seed 1: metric clean %.3f corrupted %.3f; head z recovery:\n", k.model,
                     maps.clean, maps.corrupted);
         for (int l = 0; l < L; l++) {
@@ -185,5 +235,54 @@ TEST_CASE("activation patching on repeated random tokens: the induction circuit 
                 k.model, cases, share);
     CHECK(cases >= 3);
     CHECK(share >= 0.5);
+  }
+}
+
+TEST_CASE("path patching: the exact ends, and bad paths name the problem") {
+  for (const char* name : {"tiny-gpt", "tiny-attn-only"}) {
+    CAPTURE(name);
+    const auto model = hl_test::load_fixture(name);
+    const int L = model->config.n_layer, H = model->config.n_head;
+    REQUIRE(L >= 2);
+    const std::vector<int> clean = model->tokenizer.encode("When Mary and John went, John gave");
+    std::vector<int> corrupted = clean;
+    const int T = static_cast<int>(clean.size());
+    corrupted[T / 2] = (clean[T / 2] + 7) % model->config.vocab_size;
+    const hl::ActivationPatcher p(model, clean, corrupted, 5, 9);
+    const float k = p.corrupted_metric();
+    std::vector<int> layer_1(H);  // every head of layer 1, as l * H + h
+    for (int h = 0; h < H; h++) layer_1[h] = H + h;
+
+    int mismatches = 0;
+    // No receiver: nothing reads the sender, the corrupted run.
+    hl::PathPatch none{0, 1, {}, true, true, true};
+    mismatches += !same_bits(p.path_patched(none), k);
+    // Receivers that read none of their inputs from the sender: layers 1..
+    // rerun on the corrupted inputs, the corrupted run's bits.
+    hl::PathPatch no_input{0, 1, layer_1, false, false, false};
+    mismatches += !same_bits(p.path_patched(no_input), k);
+    // Identical texts: the sender's difference is 0, every path the corrupted run.
+    const hl::ActivationPatcher same(model, corrupted, corrupted, 5, 9);
+    hl::PathPatch all{0, 1, layer_1, true, true, true};
+    mismatches += !same_bits(same.path_patched(all), same.corrupted_metric());
+    const float q = p.path_patched({0, 1, layer_1, true, false, false});
+    const float kv = p.path_patched({0, 1, layer_1, false, true, true});
+    const float qkv = p.path_patched(all);
+    std::printf("%s: path 0.1 -> layer 1, metric corrupted %.5f clean %.5f; into q %.5f, k+v "
+                "%.5f, q+k+v %.5f; exact ends not bit-equal %d\n",
+                name, k, p.clean_metric(), q, kv, qkv, mismatches);
+    CHECK(mismatches == 0);
+    CHECK(qkv != k);  // the sender's difference reaches the metric through its receivers
+
+    // A receiver in the sender's layer (or below) cannot read its output.
+    try {
+      p.path_patched({1, 0, {H + 1}, true, true, true});
+      FAIL("a receiver in the sender's layer was accepted");
+    } catch (const hl::Error& e) {
+      std::printf("%s\n", e.what());
+      CHECK(std::string(e.what()).find("receiver 1.1") != std::string::npos);
+    }
+    CHECK_THROWS_AS(p.path_patched({0, H, {H}, true, true, true}), hl::Error);
+    CHECK_THROWS_AS(p.path_patched({0, 0, {L * H}, true, true, true}), hl::Error);
   }
 }

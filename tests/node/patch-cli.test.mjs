@@ -2,14 +2,17 @@
 // gpt2-reference.mjs: zReplace for a head's z, residualReplace for a row of
 // the residual stream) on the tiny-gpt and tiny-attn-only fixtures: the two
 // metrics and every patched metric of both maps (<= 1e-4, max errors
-// printed); and the bad inputs that must exit non-zero with one line naming
-// the problem. Binary: $HEADLIGHT_BIN, or build/native/headlight.
+// printed); with --per-position every head's z at each position, and with
+// --path-sender a path patch (qkvInput: the receivers' chosen inputs from
+// the corrupted stream plus the sender's difference), against the same
+// reference; and the bad inputs that must exit non-zero with one line
+// naming the problem. Binary: $HEADLIGHT_BIN, or build/native/headlight.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-import { loadReferenceModel, referenceForward } from '../reference/gpt2-reference.mjs';
+import { loadReferenceModel, pathPatchInputs, referenceForward } from '../reference/gpt2-reference.mjs';
 import { REPO_ROOT } from './wasm-helpers.mjs';
 
 const BIN = path.resolve(REPO_ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/headlight');
@@ -96,6 +99,89 @@ for (const fixture of ['tiny-gpt', 'tiny-attn-only']) {
   });
 }
 
+// The CLI's answer and foil ids: the tokenizer's, read back from a lens run.
+function answerAndFoil(dir) {
+  const lens = spawnSync(BIN, ['lens', '--model', dir, '--text', CLEAN, '--answer', ' the',
+    '--foil', ' a', '--json'], { encoding: 'utf8' });
+  assert.equal(lens.status, 0, lens.stderr);
+  const { answer: { id: answer }, foil: { id: foil } } = JSON.parse(lens.stdout);
+  return { answer, foil };
+}
+
+for (const fixture of ['tiny-gpt', 'tiny-attn-only']) {
+  test(`headlight patch --per-position and --path-sender on ${fixture} match the float64 reference`, () => {
+    const dir = path.join(REPO_ROOT, 'tests/fixtures', fixture);
+    const base = ['--model', dir, '--clean', CLEAN, '--corrupted', CORRUPTED, '--answer', ' the',
+      '--foil', ' a', '--json'];
+    const plain = patch(base);
+    assert.equal(plain.status, 0, plain.stderr);
+    const model = loadReferenceModel(dir);
+    const { n_layer: L, n_head: H, n_embd: C } = model.config;
+    const D = C / H;
+    const { answer, foil } = answerAndFoil(dir);
+
+    // Every head at every position alone: zReplace with the corrupted z and
+    // the clean row at t.
+    const r = patch([...base, '--per-position']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    // The opt-in key only: the maps of the plain call are unchanged.
+    assert.deepEqual({ ...out, head_z_pos: undefined }, { ...JSON.parse(plain.stdout), head_z_pos: undefined });
+    const T = out.clean_ids.length;
+    const clean = referenceForward(model, out.clean_ids);
+    const corrupted = referenceForward(model, out.corrupted_ids);
+    const span = out.metric.clean - out.metric.corrupted;
+    const patched = (recovery) => out.metric.corrupted + recovery * span;
+    let posErr = 0;
+    assert.equal(out.head_z_pos.length, L);
+    for (let l = 0; l < L; l++) {
+      assert.equal(out.head_z_pos[l].length, H);
+      for (let h = 0; h < H; h++) {
+        assert.equal(out.head_z_pos[l][h].length, T);
+        for (let t = 0; t < T; t++) {
+          const z = new Float64Array(T * D); // (T, D) head (l, h): corrupted, clean at t
+          for (let i = 0; i < T; i++) {
+            const from = i === t ? clean : corrupted;
+            for (let d = 0; d < D; d++) z[i * D + d] = from.z[l][(i * H + h) * D + d];
+          }
+          const ref = metricOf(referenceForward(model, out.corrupted_ids,
+            { zReplace: [{ layer: l, head: h, z }] }), answer, foil);
+          posErr = Math.max(posErr, Math.abs(patched(out.head_z_pos[l][h][t]) - ref));
+        }
+      }
+    }
+
+    // Path patches: the receivers' chosen inputs from the corrupted stream
+    // plus the sender's difference (pathPatchInputs).
+    const paths = [
+      { sender: [0, 1], receivers: [[1, 0], [1, 2]], into: ['q', 'k', 'v'] },
+      { sender: [0, 0], receivers: [[1, 3]], into: ['k'] },
+      { sender: [0, 2], receivers: [[1, 1], [1, 3]], into: ['q', 'v'] },
+    ];
+    let pathErr = 0;
+    for (const p of paths) {
+      const [ls, hs] = p.sender;
+      const args = [...base, '--path-sender', `${ls}.${hs}`, '--path-receivers',
+        p.receivers.map(([l, h]) => `${l}.${h}`).join(','), '--path-into', p.into.join(',')];
+      const rp = patch(args);
+      assert.equal(rp.status, 0, rp.stderr);
+      const got = JSON.parse(rp.stdout).path;
+      assert.equal(got.sender, `${ls}.${hs}`);
+      assert.deepEqual(got.into, p.into);
+      const qkvInput = pathPatchInputs(model, clean, corrupted, p.sender, p.receivers, p.into);
+      const ref = metricOf(referenceForward(model, out.corrupted_ids, { qkvInput }), answer, foil);
+      pathErr = Math.max(pathErr, Math.abs(got.metric - ref));
+      assert.ok(Math.abs(got.recovery - (got.metric - out.metric.corrupted) / span) <= 1e-5);
+      console.log(`${fixture}: path ${got.sender} -> ${got.receivers.join(',')} (${got.into.join('')}): ` +
+        `metric ${got.metric.toFixed(5)} (reference ${ref.toFixed(5)}), recovery ${got.recovery.toFixed(4)}`);
+    }
+    console.log(`${fixture}: max |error| per-position head z ${posErr.toExponential(2)} ` +
+      `(${L * H * T} patches), path ${pathErr.toExponential(2)} (${paths.length} paths)`);
+    assert.ok(posErr <= TOLERANCE, `per-position error ${posErr}`);
+    assert.ok(pathErr <= TOLERANCE, `path error ${pathErr}`);
+  });
+}
+
 test('headlight patch refuses bad input with one line naming the problem', () => {
   const dir = path.join(REPO_ROOT, 'tests/fixtures/tiny-gpt');
   const base = ['--model', dir, '--clean', CLEAN, '--corrupted', CORRUPTED];
@@ -106,6 +192,14 @@ test('headlight patch refuses bad input with one line naming the problem', () =>
     [[...base, '--answer', ' the', '--foil', ' cows'], /--foil ' cows' is \d+ tokens/],
     [[...base, '--answer', ' the', '--foil', ' a', '--position', '3'], /unknown option '--position'/],
     [[...base, '--answer', ' the'], /--foil is required/],
+    [[...base, '--answer', ' the', '--foil', ' a', '--path-sender', '0.1'],
+      /--path-sender and --path-receivers go together/],
+    [[...base, '--answer', ' the', '--foil', ' a', '--path-sender', '1.1', '--path-receivers', '1.2'],
+      /receiver 1\.2 is not in a layer above the sender 1\.1/],
+    [[...base, '--answer', ' the', '--foil', ' a', '--path-sender', '0.9', '--path-receivers', '1.2'],
+      /--path-sender '0\.9': expected L\.H/],
+    [[...base, '--answer', ' the', '--foil', ' a', '--path-sender', '0.1', '--path-receivers', '1.2',
+      '--path-into', 'q,x'], /--path-into 'q,x': expected q, k and\/or v/],
   ];
   for (const [args, message] of cases) {
     const r = patch(args);

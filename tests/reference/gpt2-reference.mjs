@@ -190,7 +190,10 @@ function zReplacementOf(zReplace, T, D) {
 //   residual Array(L+1) of Float64Array (T, C): input of each layer; [L] feeds ln_f
 // options: headGains (gainOf), zReplace (zReplacementOf): z' = gain * (replaced z or z);
 // residualReplace [{ layer, position, x (C) }]: row `position` of the stream
-// entering `layer` (L: ln_f's input) replaced by x (activation patching).
+// entering `layer` (L: ln_f's input) replaced by x (activation patching);
+// qkvInput [{ layer, head, parts: ['q' | 'k' | 'v', ...], x (T, C) }]: that
+// head's chosen inputs computed from ln_1(x) instead of ln_1 of the stream
+// (path patching: x = the corrupted stream plus the sender's difference).
 export function referenceForward(model, ids, options = {}) {
   const { n_layer: L, n_head: H, n_embd: C, vocab_size: V, layer_norm_epsilon: eps } = model.config;
   const D = C / H;
@@ -221,6 +224,17 @@ export function referenceForward(model, ids, options = {}) {
     residual.push(x.slice());
     const h1 = layerNorm(x, T, C, w.ln_1_w, w.ln_1_b, eps);
     const qkv = linear(h1, T, C, w.c_attn_w, w.c_attn_b, 3 * C); // (T, 3C): q | k | v
+    for (const { layer, head, parts, x: input } of options.qkvInput ?? []) {
+      if (layer !== l) continue;
+      const other = linear(layerNorm(input, T, C, w.ln_1_w, w.ln_1_b, eps), T, C, w.c_attn_w,
+        w.c_attn_b, 3 * C);
+      for (const part of parts) {
+        const col = 'qkv'.indexOf(part) * C + head * D;
+        for (let t = 0; t < T; t++) {
+          for (let d = 0; d < D; d++) qkv[t * 3 * C + col + d] = other[t * 3 * C + col + d];
+        }
+      }
+    }
     const z = new Float64Array(T * H * D); // (T, H, D)
     const zGained = new Float64Array(T * C);
     for (let h = 0; h < H; h++) {
@@ -278,4 +292,27 @@ export function referenceForward(model, ids, options = {}) {
     }
   }
   return { logits, attn, z: zs, residual, T, config: model.config };
+}
+
+// Path patching's receiver inputs (docs/circuits.md): the sender (ls, hs)'s
+// difference d (T, C) = (z_clean - z_corrupted) of that head through its
+// rows of c_proj, added to the corrupted stream entering each receiver's
+// layer; returns the qkvInput option of referenceForward. clean and
+// corrupted are referenceForward results; receivers [[l, h], ...]; parts
+// e.g. ['q', 'v'].
+export function pathPatchInputs(model, clean, corrupted, [ls, hs], receivers, parts) {
+  const { n_head: H, n_embd: C } = model.config;
+  const D = C / H;
+  const T = clean.T;
+  const w = model.layers[ls].c_proj_w;
+  return receivers.map(([l, h]) => {
+    const x = corrupted.residual[l].slice();
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < D; j++) {
+        const diff = clean.z[ls][(t * H + hs) * D + j] - corrupted.z[ls][(t * H + hs) * D + j];
+        for (let c = 0; c < C; c++) x[t * C + c] += diff * w[(hs * D + j) * C + c];
+      }
+    }
+    return { layer: l, head: h, parts, x };
+  });
 }

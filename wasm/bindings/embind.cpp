@@ -543,17 +543,20 @@ class JsEngine {
 
   // hl::Engine::activation_patching between two texts' ids (the same count)
   // on logit(answer) - logit(foil) at the last position, unedited model;
-  // maps: "head_z", "residual" or "both" (a map not asked for is empty).
+  // maps: "head_z", "residual", "both" or "head_z_pos" (each head at each
+  // position, L * H * T runs; a map not asked for is empty).
   // Fields: headlight-wasm.d.ts PatchingResult.
   val patch(val clean_ids_js, val corrupted_ids_js, int answer, int foil, const std::string& maps) {
     return guarded("patch", [&] {
-      if (maps != "head_z" && maps != "residual" && maps != "both") {
-        throw hl::Error("unknown maps '" + maps + "' (expected head_z, residual or both)");
+      if (maps != "head_z" && maps != "residual" && maps != "both" && maps != "head_z_pos") {
+        throw hl::Error("unknown maps '" + maps +
+                        "' (expected head_z, residual, both or head_z_pos)");
       }
       const hl::Engine& engine = loaded();
+      const bool per_position = maps == "head_z_pos";
       const hl::PatchingMaps m = engine.activation_patching(
           ids_from_js(clean_ids_js), ids_from_js(corrupted_ids_js), answer, foil,
-          maps != "residual", maps != "head_z");
+          maps == "head_z" || maps == "both", maps == "residual" || maps == "both", per_position);
       val result = success();
       result.set("n_layer", engine.model().config.n_layer);
       result.set("n_head", engine.model().config.n_head);
@@ -567,6 +570,36 @@ class JsEngine {
                  copy_to_js("Float32Array", m.head_z_metric.data(), m.head_z_metric.size()));
       result.set("residual_metric",
                  copy_to_js("Float32Array", m.residual_metric.data(), m.residual_metric.size()));
+      result.set("head_z_pos", copy_to_js("Float32Array", m.head_z_pos.data(), m.head_z_pos.size()));
+      result.set("head_z_pos_metric", copy_to_js("Float32Array", m.head_z_pos_metric.data(),
+                                                 m.head_z_pos_metric.size()));
+      return result;
+    });
+  }
+
+  // hl::Engine::path_patching: the sender head's clean output only into the
+  // receivers' (l * H + h) inputs named by `into` (letters of "qkv").
+  // Fields: headlight-wasm.d.ts PathPatchResult.
+  val pathPatch(val clean_ids_js, val corrupted_ids_js, int answer, int foil, int sender_layer,
+                int sender_head, val receivers_js, const std::string& into) {
+    return guarded("pathPatch", [&] {
+      hl::PathPatch path;
+      path.sender_layer = sender_layer;
+      path.sender_head = sender_head;
+      path.receivers = ids_from_js(receivers_js);
+      path.q = into.find('q') != std::string::npos;
+      path.k = into.find('k') != std::string::npos;
+      path.v = into.find('v') != std::string::npos;
+      if (into.find_first_not_of("qkv") != std::string::npos) {
+        throw hl::Error("unknown inputs '" + into + "' (expected letters of qkv)");
+      }
+      const hl::PathPatchResult r = loaded().path_patching(
+          ids_from_js(clean_ids_js), ids_from_js(corrupted_ids_js), answer, foil, path);
+      val result = success();
+      result.set("clean", r.clean);
+      result.set("corrupted", r.corrupted);
+      result.set("metric", r.metric);
+      result.set("recovery", r.recovery);
       return result;
     });
   }
@@ -904,6 +937,7 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("pruningCurve", &JsEngine::pruningCurve)
       .function("patch", &JsEngine::patch)
       .function("syntaxProbe", &JsEngine::syntaxProbe)
+      .function("pathPatch", &JsEngine::pathPatch)
       .function("decode", &JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);

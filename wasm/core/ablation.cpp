@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "batch_scratch.h"
 #include "block.h"
 #include "error.h"
 #include "random.h"
@@ -17,52 +18,18 @@ namespace hl {
 
 namespace {
 
-// The scan's activations for G sequences of T tokens (N = G * T rows; the
-// scan passes T - 1 of the text's T).
-struct ScanScratch {
-  std::vector<float> x_in, x_out;  // (N, C) residual stream entering / leaving a block
-  std::vector<float> ln;           // (N, C) ln_1 / ln_2 / ln_f output
-  std::vector<float> qkv;          // (N, 3C)
-  std::vector<float> attn;         // (G, H, T, T)
-  std::vector<float> z;            // (N, C) head outputs; (T, C) of the ablated layer first
-  std::vector<float> z_gained;     // (N, C)
-  std::vector<float> fc;           // (N, F) c_fc, GELU in place; empty without MLP
-  std::vector<float> logits;       // (T, V) one sequence at a time
-  std::vector<float> exp_row;      // (V)
-  std::vector<float> token_loss;   // (T)
+// The scan's activations for G sequences of T tokens (the scan passes T - 1
+// of the text's T), and the LM head's for one sequence.
+struct ScanScratch : BatchScratch {
+  std::vector<float> logits;      // (T, V) one sequence at a time
+  std::vector<float> exp_row;     // (V)
+  std::vector<float> token_loss;  // (T)
 
-  ScanScratch(const ModelConfig& cfg, int G, int T) {
-    const size_t N = static_cast<size_t>(G) * T, C = cfg.n_embd;
-    x_in.resize(N * C);
-    x_out.resize(N * C);
-    ln.resize(N * C);
-    qkv.resize(N * 3 * C);
-    attn.resize(static_cast<size_t>(G) * cfg.n_head * T * T);
-    z.resize(N * C);
-    z_gained.resize(N * C);
-    if (!cfg.attn_only) fc.resize(N * cfg.d_mlp());
-    logits.resize(static_cast<size_t>(T) * cfg.vocab_size);
-    exp_row.resize(cfg.vocab_size);
-    token_loss.resize(T);
-  }
-
-  // A block over the rows of x_in into x_out (residual_2 is the output, as
-  // in the Session).
-  BlockActivations block() {
-    BlockActivations a;
-    a.input = x_in.data();
-    a.ln_1 = ln.data();
-    a.qkv = qkv.data();
-    a.attn_probs = attn.data();
-    a.z = z.data();
-    a.z_gained = z_gained.data();
-    a.residual_2 = x_out.data();
-    a.ln_2 = ln.data();
-    a.fc = fc.data();
-    a.fc_gelu = fc.data();
-    a.output = x_out.data();
-    return a;
-  }
+  ScanScratch(const ModelConfig& cfg, int G, int T)
+      : BatchScratch(cfg, G, T),
+        logits(static_cast<size_t>(T) * cfg.vocab_size),
+        exp_row(cfg.vocab_size),
+        token_loss(T) {}
 };
 
 // token_loss (T - 1) of x (T - 1, C), the input of ln_f at the positions
@@ -217,13 +184,7 @@ AblationScan ablation_scan(Session& session, AblationMode mode, const std::vecto
         block_after_qkv_forward(pass, a, 0, Tq, /*attend=*/false);
       }
       // The layers above: the n sequences as one batch, with the base edits.
-      for (int l2 = l + 1; l2 < L; l2++) {
-        std::swap(s.x_in, s.x_out);
-        const size_t lh = static_cast<size_t>(l2) * H;
-        const BlockPass pass{cfg, model.weights.layers[l2], model.packed[l2], n, Tq,
-                             base.gains.data() + lh, mlp, rows, base_z.data() + lh};
-        block_forward(pass, s.block());
-      }
+      run_layers_batched(model, l + 1, L, n, Tq, s, base.gains.data(), base_z.data());
       for (int i = 0; i < n; i++) {
         const int h = heads[first + i];
         const float mean_loss = sequence_loss(model, tr.ids, s.x_out.data() + i * QC, s);

@@ -185,8 +185,22 @@ AblationScan Engine::ablation_scan(AblationMode mode, int position,
 
 PatchingMaps Engine::activation_patching(const std::vector<int>& clean_ids,
                                           const std::vector<int>& corrupted_ids, int answer,
-                                          int foil, bool head_z, bool residual) const {
-  return ActivationPatcher(model_, clean_ids, corrupted_ids, answer, foil).maps(head_z, residual);
+                                          int foil, bool head_z, bool residual,
+                                          bool head_z_pos) const {
+  return ActivationPatcher(model_, clean_ids, corrupted_ids, answer, foil)
+      .maps(head_z, residual, head_z_pos);
+}
+
+PathPatchResult Engine::path_patching(const std::vector<int>& clean_ids,
+                                      const std::vector<int>& corrupted_ids, int answer, int foil,
+                                      const PathPatch& path) const {
+  const ActivationPatcher patcher(model_, clean_ids, corrupted_ids, answer, foil);
+  PathPatchResult r;
+  r.clean = patcher.clean_metric();
+  r.corrupted = patcher.corrupted_metric();
+  r.metric = patcher.path_patched(path);
+  r.recovery = patch_recovery(r.metric, r.clean, r.corrupted);
+  return r;
 }
 
 PruningCurve Engine::pruning_curve(const PruningOptions& options,

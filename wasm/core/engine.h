@@ -104,7 +104,11 @@ class Engine {
   // Independent of the trace and the edits.
   PatchingMaps activation_patching(const std::vector<int>& clean_ids,
                                    const std::vector<int>& corrupted_ids, int answer, int foil,
-                                   bool head_z = true, bool residual = true) const;
+                                   bool head_z = true, bool residual = true,
+                                   bool head_z_pos = false) const;
+  // Path patching (patching.h PathPatch) between the same two texts.
+  PathPatchResult path_patching(const std::vector<int>& clean_ids, const std::vector<int>& corrupted_ids,
+                      int answer, int foil, const PathPatch& path) const;
   // The pruning curves (ablation.h) on the trace's ids, from the unedited model.
   PruningCurve pruning_curve(const PruningOptions& options, const std::vector<int>& mean_reference);
 

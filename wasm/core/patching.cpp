@@ -2,72 +2,50 @@
 #include "patching.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
 
+#include "batch_scratch.h"
 #include "block.h"
 #include "error.h"
 #include "kernels.h"
-#include "session.h"
 
 namespace hl {
 
 namespace {
-
-// The patched runs' activations for G sequences of T tokens (N = G * T rows).
-struct PatchScratch {
-  std::vector<float> x_in, x_out;  // (N, C) residual stream entering / leaving a block
-  std::vector<float> ln;           // (N, C) ln_1 / ln_2 output
-  std::vector<float> qkv;          // (N, 3C)
-  std::vector<float> attn;         // (G, H, T, T)
-  std::vector<float> z;            // (N, C) head outputs; (T, C) of the patched layer first
-  std::vector<float> z_gained;     // (N, C) c_proj's input
-  std::vector<float> fc;           // (N, F) c_fc, GELU in place; empty without MLP
-
-  PatchScratch(const ModelConfig& cfg, int G, int T) {
-    const size_t N = static_cast<size_t>(G) * T, C = cfg.n_embd;
-    x_in.resize(N * C);
-    x_out.resize(N * C);
-    ln.resize(N * C);
-    qkv.resize(N * 3 * C);
-    attn.resize(static_cast<size_t>(G) * cfg.n_head * T * T);
-    z.resize(N * C);
-    z_gained.resize(N * C);
-    if (!cfg.attn_only) fc.resize(N * cfg.d_mlp());
-  }
-
-  // A block over the rows of x_in into x_out (residual_2 is the output).
-  BlockActivations block() {
-    BlockActivations a;
-    a.input = x_in.data();
-    a.ln_1 = a.ln_2 = ln.data();
-    a.qkv = qkv.data();
-    a.attn_probs = attn.data();
-    a.z = z.data();
-    a.z_gained = z_gained.data();
-    a.residual_2 = a.output = x_out.data();
-    a.fc = a.fc_gelu = fc.data();
-    return a;
-  }
-};
 
 // Sequences per batch: at most max_batch_rows rows, at least one sequence.
 int batch_of(int count, int T, int max_batch_rows) {
   return std::max(1, std::min(count, max_batch_rows / T));
 }
 
-// Layers [from, L) of the unedited model over the n sequences held in
-// s.x_out; the final residual stream ends in s.x_out.
-void run_layers(const Model& model, int from, int n, int T, PatchScratch& s) {
-  const ModelConfig& cfg = model.config;
-  SerialRows rows;
-  for (int l = from; l < cfg.n_layer; l++) {
-    std::swap(s.x_in, s.x_out);
-    const BlockPass pass{cfg, model.weights.layers[l], model.packed[l], n, T, nullptr,
-                         !cfg.attn_only, rows};
-    block_forward(pass, s.block());
+void check_token(int id, int V) {
+  if (id < 0 || id >= V) {
+    throw Error("patching: token id " + std::to_string(id) + " is outside 0.." +
+                std::to_string(V - 1));
   }
+}
+
+bool same_row(const float* a, const float* b, int C) {
+  return std::memcmp(a, b, static_cast<size_t>(C) * sizeof(float)) == 0;
+}
+
+// The last layer as far as the metric reads it, for one sequence: rows
+// [t0, T) as keys and values (a.qkv holds the rows before t0), the query and
+// everything after c_attn of row T - 1 only. The keys and values alone when
+// the columns split on GEMM panels.
+void last_layer_for_metric(const BlockPass& pass, const BlockActivations& a, int t0) {
+  const int T = pass.T, C = pass.cfg.n_embd;
+  block_ln_1_forward(pass, a, t0, T);
+  if (C % gemm_panel_width() == 0) {
+    block_qkv_forward(pass, a, t0, T, C, 3 * C);
+    block_qkv_forward(pass, a, T - 1, T, 0, C);
+  } else {
+    block_qkv_forward(pass, a, t0, T, 0, 3 * C);
+  }
+  block_after_qkv_forward(pass, a, T - 1, T, /*attend=*/true);
 }
 
 }  // namespace
@@ -98,41 +76,52 @@ ActivationPatcher::ActivationPatcher(std::shared_ptr<const Model> model,
                 " tokens; the model reads at most " + std::to_string(cfg.n_positions) +
                 " (n_positions)");
   }
-  for (const int id : {answer_, foil_}) {
-    if (id < 0 || id >= cfg.vocab_size) {
-      throw Error("patching: token id " + std::to_string(id) + " is outside 0.." +
-                  std::to_string(cfg.vocab_size - 1));
-    }
+  for (const std::vector<int>* ids : {&clean_ids_, &corrupted_ids_}) {
+    for (const int id : *ids) check_token(id, cfg.vocab_size);
   }
-  clean_ = run_unedited(clean_ids_);
-  corrupted_ = run_unedited(corrupted_ids_);
-  // The corrupted run's q, k, v at every layer, as its pass computed them
-  // (ln_1 and c_attn are row-wise): the keys and values a residual patch
-  // from position t reads for rows before t.
-  const int L = cfg.n_layer, C = cfg.n_embd;
-  const size_t TC = static_cast<size_t>(T_) * C;
-  corrupted_qkv_.resize(static_cast<size_t>(L) * 3 * TC);
-  PatchScratch s(cfg, 1, T_);
-  SerialRows rows;
-  for (int l = 0; l < L; l++) {
-    const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T_, nullptr,
-                         !cfg.attn_only, rows};
-    BlockActivations a = s.block();
-    a.input = corrupted_.residual.data() + l * TC;
-    a.qkv = corrupted_qkv_.data() + l * 3 * TC;
-    block_ln_1_forward(pass, a, 0, T_);
-    block_qkv_forward(pass, a, 0, T_, 0, 3 * C);
-  }
+  check_token(answer_, cfg.vocab_size);
+  check_token(foil_, cfg.vocab_size);
+  run_both();
   const size_t last = (static_cast<size_t>(cfg.n_layer) * T_ + T_ - 1) * cfg.n_embd;
   clean_metric_ = metric_of_row(clean_.residual.data() + last);
   corrupted_metric_ = metric_of_row(corrupted_.residual.data() + last);
 }
 
-ActivationPatcher::Run ActivationPatcher::run_unedited(const std::vector<int>& ids) const {
-  Session session(model_, 1);
-  session.run(ids);
-  const Trace& tr = session.trace();
-  return Run{tr.residual, tr.head_z};
+void ActivationPatcher::run_both() {
+  const ModelConfig& cfg = model_->config;
+  const Weights& w = model_->weights;
+  const int L = cfg.n_layer, C = cfg.n_embd, T = T_;
+  const size_t TC = static_cast<size_t>(T) * C;
+  Run* runs[2] = {&clean_, &corrupted_};
+  const std::vector<int>* ids[2] = {&clean_ids_, &corrupted_ids_};
+  BatchScratch s(cfg, 2, T);
+  for (int b = 0; b < 2; b++) {
+    runs[b]->residual.resize((L + 1) * TC);
+    runs[b]->head_z.resize(L * TC);
+    // residual[0] = wte[id] + wpe[t], as the Session's run computes it
+    for (int t = 0; t < T; t++) {
+      const float* tok = w.wte + static_cast<size_t>((*ids[b])[t]) * C;
+      const float* pos = w.wpe + static_cast<size_t>(t) * C;
+      float* x = s.x_out.data() + (static_cast<size_t>(b) * T + t) * C;
+      for (int c = 0; c < C; c++) x[c] = tok[c] + pos[c];
+    }
+    std::copy(s.x_out.begin() + b * TC, s.x_out.begin() + (b + 1) * TC, runs[b]->residual.begin());
+  }
+  corrupted_qkv_.resize(static_cast<size_t>(L) * 3 * TC);
+  SerialRows rows;
+  for (int l = 0; l < L; l++) {
+    std::swap(s.x_in, s.x_out);
+    const BlockPass pass{cfg, w.layers[l], model_->packed[l], 2, T, nullptr, !cfg.attn_only, rows};
+    block_forward(pass, s.block());
+    for (int b = 0; b < 2; b++) {
+      std::copy(s.x_out.begin() + b * TC, s.x_out.begin() + (b + 1) * TC,
+                runs[b]->residual.begin() + (l + 1) * TC);
+      std::copy(s.z.begin() + b * TC, s.z.begin() + (b + 1) * TC, runs[b]->head_z.begin() + l * TC);
+    }
+    // The corrupted run's q, k, v: the keys and values a one-row patch from
+    // position t reads for the rows before t.
+    std::copy(s.qkv.begin() + 3 * TC, s.qkv.begin() + 6 * TC, corrupted_qkv_.begin() + l * 3 * TC);
+  }
 }
 
 float ActivationPatcher::metric_of_row(const float* x) const {
@@ -156,36 +145,55 @@ namespace {
 struct LayerPatch {
   const Model& model;
   int T;
-  const std::vector<float>& clean_residual;   // (L + 1, T, C)
-  const std::vector<float>& clean_z;          // (L, T, H, D)
   const std::vector<float>& corrupt_residual;  // (L + 1, T, C)
   const std::vector<float>& corrupt_z;         // (L, T, H, D)
 };
 
-// Layer l's runs, sequence i with the z of the heads groups[i] replaced by
-// the clean run's; the final residual streams in s.x_out (n, T, C).
-void patch_heads(const LayerPatch& p, int l, const std::vector<std::vector<int>>& groups,
-                 PatchScratch& s) {
+// Layer l's runs, sequence i with its heads' z replaced where zreps[i] (H)
+// says; the final residual streams in s.x_out (n, T, C). for_metric: only
+// what the metric reads, row T - 1 of the final stream (the last layer's
+// keys and values, its last query row); else every row, the plain way.
+void patch_heads(const LayerPatch& p, int l, const std::vector<std::vector<ZReplacement>>& zreps,
+                 BatchScratch& s, bool for_metric) {
   const ModelConfig& cfg = p.model.config;
-  const int H = cfg.n_head, D = cfg.d_head(), C = cfg.n_embd, T = p.T;
-  const size_t TC = static_cast<size_t>(T) * C;
+  const int L = cfg.n_layer, T = p.T;
+  const size_t TC = static_cast<size_t>(T) * cfg.n_embd;
+  const int n = static_cast<int>(zreps.size());
+  const bool last_row = for_metric && l == L - 1;  // the patched layer is the last
   SerialRows rows;
   // Layer l's attention is the corrupted run's (its input is unchanged):
   // start after c_attn from its z, as the Session's first rerun layer does.
   std::copy(p.corrupt_z.begin() + l * TC, p.corrupt_z.begin() + (l + 1) * TC, s.z.begin());
-  std::vector<ZReplacement> zrep(H);  // (H)
-  for (size_t i = 0; i < groups.size(); i++) {
-    std::fill(zrep.begin(), zrep.end(), ZReplacement{});
-    // Row t of head h reads the clean z at (l, t, h): a stride of C floats.
-    for (const int h : groups[i]) zrep[h] = ZReplacement{p.clean_z.data() + l * TC + h * D, C};
-    const BlockPass pass{cfg, p.model.weights.layers[l], p.model.packed[l], 1, T, nullptr,
-                         !cfg.attn_only, rows, zrep.data()};
+  for (size_t i = 0; i < zreps.size(); i++) {
+    const BlockPass pass{cfg, p.model.weights.layers[l], p.model.packed[l], 1, p.T, nullptr,
+                         !cfg.attn_only, rows, zreps[i].data()};
     BlockActivations a = s.block();
     a.input = p.corrupt_residual.data() + l * TC;
     a.residual_2 = a.output = s.x_out.data() + i * TC;
-    block_after_qkv_forward(pass, a, 0, T, /*attend=*/false);
+    block_after_qkv_forward(pass, a, last_row ? T - 1 : 0, T, /*attend=*/false);
   }
-  run_layers(p.model, l + 1, static_cast<int>(groups.size()), T, s);
+  if (!for_metric || l == L - 1) {
+    run_layers_batched(p.model, l + 1, L, n, T, s);
+    return;
+  }
+  run_layers_batched(p.model, l + 1, L - 1, n, T, s);
+  std::swap(s.x_in, s.x_out);
+  const BlockPass pass{cfg, p.model.weights.layers[L - 1], p.model.packed[L - 1], 1, T, nullptr,
+                       !cfg.attn_only, rows};
+  for (int i = 0; i < n; i++) {
+    // Sequence i's rows of every buffer (block.h: row i * T + t).
+    const BlockActivations all = s.block();
+    BlockActivations a = all;
+    a.input = all.input + i * TC;
+    a.ln_1 = a.ln_2 = all.ln_1 + i * TC;
+    a.qkv = all.qkv + 3 * i * TC;
+    a.attn_probs = all.attn_probs + static_cast<size_t>(i) * cfg.n_head * T * T;
+    a.z = all.z + i * TC;
+    a.z_gained = all.z_gained + i * TC;
+    a.residual_2 = a.output = all.output + i * TC;
+    if (all.fc) a.fc = a.fc_gelu = all.fc + static_cast<size_t>(i) * T * cfg.d_mlp();
+    last_layer_for_metric(pass, a, 0);
+  }
 }
 
 void check_index(const char* what, int i, int n) {
@@ -195,117 +203,387 @@ void check_index(const char* what, int i, int n) {
   }
 }
 
+std::string head_name(int layer, int head) {
+  return std::to_string(layer) + "." + std::to_string(head);
+}
+
 }  // namespace
 
-float ActivationPatcher::head_z_patched(int layer, const std::vector<int>& heads) const {
+// The working buffers of run_row_patches: at most max_rows stacked rows.
+struct ActivationPatcher::RowBatch {
+  int max_rows;
+  BatchScratch stacked;          // (max_rows) rows t.. of every patch, one after another
+  BatchScratch gathered;         // (max_rows) one row per patch (its row t, or its last row)
+  std::vector<float> seq_qkv;    // (T, 3C) one patch's keys and values, for its attention
+  std::vector<float> seq_z;      // (T, C)
+  std::vector<float> seq_probs;  // (H, T, T)
+
+  RowBatch(const ModelConfig& cfg, int T, int rows)
+      : max_rows(std::max(rows, T)),
+        stacked(cfg, 1, max_rows, /*attention=*/false),
+        gathered(cfg, 1, max_rows, /*attention=*/false),
+        seq_qkv(static_cast<size_t>(T) * 3 * cfg.n_embd),
+        seq_z(static_cast<size_t>(T) * cfg.n_embd),
+        seq_probs(static_cast<size_t>(cfg.n_head) * T * T) {}
+};
+
+void ActivationPatcher::run_row_patches(int layer, const std::vector<RowPatch>& patches,
+                                        float* metrics, RowBatch& w) const {
   const ModelConfig& cfg = model_->config;
+  const int L = cfg.n_layer, C = cfg.n_embd, H = cfg.n_head, T = T_;
+  const size_t TC = static_cast<size_t>(T) * C, C3 = 3 * static_cast<size_t>(C);
+  const int G = static_cast<int>(patches.size());
+  // Patch b's rows t..T-1 are stacked rows off[b]..off[b + 1] - 1.
+  std::vector<int> off(G + 1, 0);
+  for (int b = 0; b < G; b++) off[b + 1] = off[b] + T - patches[b].t;
+  const int N = off[G];
+  BatchScratch& s = w.stacked;
+  BatchScratch& g = w.gathered;
+  const float* corrupted = corrupted_.residual.data() + layer * TC;  // (T, C)
+  for (int b = 0; b < G; b++) {
+    const int t = patches[b].t;
+    std::copy(corrupted + static_cast<size_t>(t) * C, corrupted + TC,
+              s.x_out.begin() + static_cast<size_t>(off[b]) * C);
+    std::copy(patches[b].x, patches[b].x + C, s.x_out.begin() + static_cast<size_t>(off[b]) * C);
+  }
+  // One patch's attention at layer l from query row `from`: its keys and
+  // values are the corrupted run's but new_count new rows from first_new
+  // (its stacked rows t.., or in the patched layer its row t); z rows
+  // from.. into seq_z.
+  const auto attend = [&](int l, int from, const float* new_rows, int first_new,
+                          int new_count) {
+    const float* kept = corrupted_qkv_.data() + l * T * C3;  // (T, 3C)
+    std::copy(kept, kept + static_cast<size_t>(first_new) * C3, w.seq_qkv.begin());
+    std::copy(new_rows, new_rows + new_count * C3,
+              w.seq_qkv.begin() + static_cast<size_t>(first_new) * C3);
+    const size_t after = static_cast<size_t>(first_new + new_count) * C3;
+    std::copy(kept + after, kept + T * C3, w.seq_qkv.begin() + after);
+    attention_forward_rows(w.seq_z.data(), w.seq_probs.data(), w.seq_qkv.data(), T, C, H, from, T);
+  };
+  const bool split = C % gemm_panel_width() == 0;  // c_attn's q columns can run apart
+  SerialRows rows;
+  for (int l = layer; l < L; l++) {
+    const bool last = l == L - 1;
+    // The stacked rows as one sequence for the row-wise parts; one row per patch.
+    const BlockPass pass_n{cfg, model_->weights.layers[l], model_->packed[l], 1, N, nullptr,
+                           !cfg.attn_only, rows};
+    const BlockPass pass_g{cfg, model_->weights.layers[l], model_->packed[l], 1, G, nullptr,
+                           !cfg.attn_only, rows};
+    std::swap(s.x_in, s.x_out);
+    const BlockActivations a = s.block(), ga = g.block();
+    const bool q_apart = l > layer && last && split;
+    if (l == layer) {
+      // Only row t of each patch has a new input: its q, k, v, one row per patch.
+      for (int b = 0; b < G; b++) {
+        std::copy(s.x_in.begin() + static_cast<size_t>(off[b]) * C,
+                  s.x_in.begin() + static_cast<size_t>(off[b] + 1) * C,
+                  g.x_in.begin() + static_cast<size_t>(b) * C);
+      }
+      block_ln_1_forward(pass_g, ga, 0, G);
+      block_qkv_forward(pass_g, ga, 0, G, 0, 3 * C);
+    } else if (q_apart) {
+      // Rows before each patch's last serve its last query as keys and
+      // values only; the last rows' queries, one row per patch.
+      block_ln_1_forward(pass_n, a, 0, N);
+      block_qkv_forward(pass_n, a, 0, N, C, 3 * C);
+      for (int b = 0; b < G; b++) {
+        std::copy(s.ln.begin() + static_cast<size_t>(off[b + 1] - 1) * C,
+                  s.ln.begin() + static_cast<size_t>(off[b + 1]) * C,
+                  g.ln.begin() + static_cast<size_t>(b) * C);
+      }
+      block_qkv_forward(pass_g, ga, 0, G, 0, C);
+    } else {
+      block_ln_1_forward(pass_n, a, 0, N);
+      block_qkv_forward(pass_n, a, 0, N, 0, 3 * C);
+    }
+    for (int b = 0; b < G; b++) {
+      const int t = patches[b].t;
+      const size_t row = static_cast<size_t>(off[b]);
+      if (l == layer) {
+        attend(l, last ? T - 1 : t, g.qkv.data() + b * C3, t, 1);
+      } else {
+        float* patch_qkv = s.qkv.data() + row * C3;  // (T - t, 3C)
+        if (q_apart) {
+          std::copy(g.qkv.begin() + b * C3, g.qkv.begin() + b * C3 + C,
+                    patch_qkv + static_cast<size_t>(T - 1 - t) * C3);
+        }
+        attend(l, last ? T - 1 : t, patch_qkv, t, T - t);
+      }
+      if (last) {
+        // The metric reads the last row: its input and z, one row per patch.
+        std::copy(s.x_in.begin() + static_cast<size_t>(off[b + 1] - 1) * C,
+                  s.x_in.begin() + static_cast<size_t>(off[b + 1]) * C,
+                  g.x_in.begin() + static_cast<size_t>(b) * C);
+        std::copy(w.seq_z.begin() + (T - 1) * C, w.seq_z.begin() + TC,
+                  g.z.begin() + static_cast<size_t>(b) * C);
+      } else {
+        std::copy(w.seq_z.begin() + static_cast<size_t>(t) * C, w.seq_z.begin() + TC,
+                  s.z.begin() + row * C);
+      }
+    }
+    // c_proj and the MLP, row-wise: every stacked row, or the last rows.
+    if (last) {
+      block_after_qkv_forward(pass_g, ga, 0, G, /*attend=*/false);
+    } else {
+      block_after_qkv_forward(pass_n, a, 0, N, /*attend=*/false);
+    }
+  }
+  for (int b = 0; b < G; b++) metrics[b] = metric_of_row(g.x_out.data() + static_cast<size_t>(b) * C);
+}
+
+void ActivationPatcher::run_row_patches_batched(int layer, const std::vector<RowPatch>& patches,
+                                                const std::vector<size_t>& at,
+                                                std::vector<float>& out, RowBatch& w) const {
+  const ModelConfig& cfg = model_->config;
+  const int C = cfg.n_embd, T = T_;
+  const float* corrupted = corrupted_.residual.data() + layer * static_cast<size_t>(T) * C;
+  std::vector<RowPatch> batch;
+  std::vector<size_t> batch_at;
+  std::vector<float> metrics;
+  int batch_rows = 0;
+  const auto flush = [&] {
+    metrics.resize(batch.size());
+    if (!batch.empty()) run_row_patches(layer, batch, metrics.data(), w);
+    for (size_t i = 0; i < batch.size(); i++) out[batch_at[i]] = metrics[i];
+    batch.clear();
+    batch_at.clear();
+    batch_rows = 0;
+  };
+  for (size_t i = 0; i < patches.size(); i++) {
+    const RowPatch& p = patches[i];
+    // The same row as the corrupted run's gives its bits: nothing to run.
+    if (same_row(p.x, corrupted + static_cast<size_t>(p.t) * C, C)) {
+      out[at[i]] = corrupted_metric_;
+      continue;
+    }
+    // ln_f's input: the metric reads its last row only.
+    if (layer == cfg.n_layer) {
+      out[at[i]] = p.t == T - 1 ? metric_of_row(p.x) : corrupted_metric_;
+      continue;
+    }
+    if (batch_rows + T - p.t > w.max_rows) flush();
+    batch.push_back(p);
+    batch_at.push_back(at[i]);
+    batch_rows += T - p.t;
+  }
+  flush();
+}
+
+float ActivationPatcher::head_z_patched(int layer, const std::vector<int>& heads) const {
+  std::vector<int> every(T_);
+  for (int t = 0; t < T_; t++) every[t] = t;
+  return head_z_patched_at(layer, heads, every);
+}
+
+float ActivationPatcher::head_z_patched_at(int layer, const std::vector<int>& heads,
+                                           const std::vector<int>& positions) const {
+  const ModelConfig& cfg = model_->config;
+  const int H = cfg.n_head, D = cfg.d_head(), C = cfg.n_embd;
   check_index("layer", layer, cfg.n_layer);
-  for (const int h : heads) check_index("head", h, cfg.n_head);
-  PatchScratch s(cfg, 1, T_);
-  const LayerPatch p{*model_, T_, clean_.residual, clean_.head_z, corrupted_.residual,
-                     corrupted_.head_z};
-  patch_heads(p, layer, {heads}, s);
-  return metric_of_row(s.x_out.data() + static_cast<size_t>(T_ - 1) * cfg.n_embd);
+  for (const int h : heads) check_index("head", h, H);
+  for (const int t : positions) check_index("position", t, T_);
+  // Each patched head reads a (T, D) block: the corrupted z, the clean z at `positions`.
+  std::vector<std::vector<float>> blocks;
+  std::vector<ZReplacement> zrep(H);  // (H)
+  blocks.reserve(heads.size());
+  for (const int h : heads) {
+    std::vector<float> block(static_cast<size_t>(T_) * D);  // (T, D)
+    for (int t = 0; t < T_; t++) {
+      const size_t at = (static_cast<size_t>(layer) * T_ + t) * C + h * D;
+      std::copy(corrupted_.head_z.begin() + at, corrupted_.head_z.begin() + at + D,
+                block.begin() + static_cast<size_t>(t) * D);
+    }
+    for (const int t : positions) {
+      const size_t at = (static_cast<size_t>(layer) * T_ + t) * C + h * D;
+      std::copy(clean_.head_z.begin() + at, clean_.head_z.begin() + at + D,
+                block.begin() + static_cast<size_t>(t) * D);
+    }
+    blocks.push_back(std::move(block));
+    zrep[h] = ZReplacement{blocks.back().data(), D};
+  }
+  BatchScratch s(cfg, 1, T_);
+  patch_heads(LayerPatch{*model_, T_, corrupted_.residual, corrupted_.head_z}, layer, {zrep}, s,
+              /*for_metric=*/false);
+  return metric_of_row(s.x_out.data() + static_cast<size_t>(T_ - 1) * C);
 }
 
 float ActivationPatcher::residual_patched(int layer, const std::vector<int>& positions) const {
   const ModelConfig& cfg = model_->config;
   check_index("layer", layer, cfg.n_layer + 1);
   for (const int t : positions) check_index("position", t, T_);
-  PatchScratch s(cfg, 1, T_);
-  return residual_patched_in(layer, positions, s);
-}
-
-template <typename Scratch>
-float ActivationPatcher::residual_patched_in(int layer, const std::vector<int>& positions,
-                                             Scratch& s) const {
-  const ModelConfig& cfg = model_->config;
-  const int L = cfg.n_layer, C = cfg.n_embd, T = T_;
-  const size_t TC = static_cast<size_t>(T) * C;
-  const float* clean = clean_.residual.data() + layer * TC;         // (T, C)
-  const float* corrupted = corrupted_.residual.data() + layer * TC;  // (T, C)
-  // The first patched row that differs: rows the two runs share change
-  // nothing, and a pass on the same inputs gives the same bits.
-  int t0 = T;
+  // The plain way, every row of every layer from `layer` on: the maps'
+  // shortcuts are checked against it.
+  const int C = cfg.n_embd;
+  const size_t TC = static_cast<size_t>(T_) * C;
+  BatchScratch s(cfg, 1, T_);
+  std::copy(corrupted_.residual.begin() + layer * TC, corrupted_.residual.begin() + (layer + 1) * TC,
+            s.x_out.begin());
   for (const int t : positions) {
-    const size_t at = static_cast<size_t>(t) * C;
-    if (t < t0 && !std::equal(clean + at, clean + at + C, corrupted + at)) t0 = t;
-  }
-  if (t0 == T) return corrupted_metric_;
-  std::copy(corrupted, corrupted + TC, s.x_out.begin());
-  for (const int t : positions) {
-    std::copy(clean + static_cast<size_t>(t) * C, clean + static_cast<size_t>(t + 1) * C,
+    const size_t at = layer * TC + static_cast<size_t>(t) * C;
+    std::copy(clean_.residual.begin() + at, clean_.residual.begin() + at + C,
               s.x_out.begin() + static_cast<size_t>(t) * C);
   }
+  run_layers_batched(*model_, layer, cfg.n_layer, 1, T_, s);
+  return metric_of_row(s.x_out.data() + static_cast<size_t>(T_ - 1) * C);
+}
+
+float ActivationPatcher::path_patched(const PathPatch& path) const {
+  const ModelConfig& cfg = model_->config;
+  const int L = cfg.n_layer, H = cfg.n_head, D = cfg.d_head(), C = cfg.n_embd, T = T_;
+  const size_t TC = static_cast<size_t>(T) * C, C3 = 3 * static_cast<size_t>(C);
+  const int ls = path.sender_layer, hs = path.sender_head;
+  check_index("sender layer", ls, L);
+  check_index("sender head", hs, H);
+  int start = L;  // the lowest receiver layer: below it the run is the corrupted one
+  for (const int r : path.receivers) {
+    check_index("receiver head (l * H + h)", r, L * H);
+    if (r / H <= ls) {
+      throw Error("path patching: receiver " + head_name(r / H, r % H) +
+                  " is not in a layer above the sender " + head_name(ls, hs) +
+                  " (it cannot read the sender's output)");
+    }
+    start = std::min(start, r / H);
+  }
+  if (start == L) return corrupted_metric_;
+
+  // d (T, C): the sender's clean minus corrupted z through its rows of c_proj
+  // (Conv1D (C, C): row k is input feature k); c_proj's bias cancels.
+  const float* w_proj = model_->weights.layers[ls].c_proj_w;
+  std::vector<float> d(TC, 0.0f);
+  for (int t = 0; t < T; t++) {
+    float* row = d.data() + static_cast<size_t>(t) * C;
+    for (int j = 0; j < D; j++) {
+      const size_t at = (static_cast<size_t>(ls) * T + t) * C + hs * D + j;
+      const float diff = clean_.head_z[at] - corrupted_.head_z[at];
+      const float* w = w_proj + static_cast<size_t>(hs * D + j) * C;
+      for (int c = 0; c < C; c++) row[c] += diff * w[c];
+    }
+  }
+  const bool parts[3] = {path.q, path.k, path.v};  // q | k | v column blocks of c_attn
+
+  BatchScratch s(cfg, 1, T), sender(cfg, 1, T);  // the patched run; the receivers' inputs
+  std::copy(corrupted_.residual.begin() + start * TC,
+            corrupted_.residual.begin() + (start + 1) * TC, s.x_out.begin());
   SerialRows rows;
-  for (int l = layer; l < L; l++) {
-    // Rows t0..T-1 of layer l; keys and values of rows before t0 are the
-    // corrupted run's; the last layer feeds the metric, its last row only.
-    std::swap(s.x_in, s.x_out);
+  for (int l = start; l < L; l++) {
     const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T, nullptr,
                          !cfg.attn_only, rows};
+    std::swap(s.x_in, s.x_out);
     const BlockActivations a = s.block();
-    const size_t qkv_rows = static_cast<size_t>(t0) * 3 * C;
-    std::copy(corrupted_qkv_.begin() + l * 3 * TC, corrupted_qkv_.begin() + l * 3 * TC + qkv_rows,
-              s.qkv.begin());
-    block_ln_1_forward(pass, a, t0, T);
-    block_qkv_forward(pass, a, t0, T, 0, 3 * C);
-    block_after_qkv_forward(pass, a, l == L - 1 ? T - 1 : t0, T, /*attend=*/true);
+    block_ln_1_forward(pass, a, 0, T);
+    block_qkv_forward(pass, a, 0, T, 0, 3 * C);
+    std::vector<int> heads;  // this layer's receivers
+    for (const int r : path.receivers) {
+      if (r / H == l) heads.push_back(r % H);
+    }
+    if (!heads.empty()) {
+      // The receivers' chosen inputs read ln_1(corrupted residual[l] + d).
+      const float* corrupted = corrupted_.residual.data() + l * TC;
+      for (size_t i = 0; i < TC; i++) sender.x_in[i] = corrupted[i] + d[i];
+      const BlockActivations b = sender.block();
+      block_ln_1_forward(pass, b, 0, T);
+      block_qkv_forward(pass, b, 0, T, 0, 3 * C);
+      for (const int h : heads) {
+        for (int part = 0; part < 3; part++) {
+          if (!parts[part]) continue;
+          for (int t = 0; t < T; t++) {
+            const size_t at = t * C3 + static_cast<size_t>(part) * C + h * D;
+            std::copy(sender.qkv.begin() + at, sender.qkv.begin() + at + D, s.qkv.begin() + at);
+          }
+        }
+      }
+    }
+    block_after_qkv_forward(pass, a, 0, T, /*attend=*/true);
   }
   return metric_of_row(s.x_out.data() + static_cast<size_t>(T - 1) * C);
 }
 
-namespace {
-
-// For each layer in [0, layers), the items 0..count-1 patched one at a time in
-// batches of G sequences by run(l, groups, s): out (layers, count) metrics.
-template <typename RunBatch, typename Metric>
-std::vector<float> scan_map(const ModelConfig& cfg, int layers, int count, int T,
-                            int max_batch_rows, RunBatch run, Metric metric) {
-  const int G = batch_of(count, T, max_batch_rows);
-  PatchScratch s(cfg, G, T);
-  std::vector<float> out(static_cast<size_t>(layers) * count);
-  const size_t TC = static_cast<size_t>(T) * cfg.n_embd;
-  for (int l = 0; l < layers; l++) {
-    for (int first = 0; first < count; first += G) {
-      const int n = std::min(G, count - first);
-      std::vector<std::vector<int>> groups(n);
-      for (int i = 0; i < n; i++) groups[i] = {first + i};
-      run(l, groups, s);
+std::vector<float> ActivationPatcher::head_z_map(int max_batch_rows) const {
+  const ModelConfig& cfg = model_->config;
+  const int L = cfg.n_layer, H = cfg.n_head, C = cfg.n_embd;
+  const size_t TC = static_cast<size_t>(T_) * C;
+  const int G = batch_of(H, T_, max_batch_rows);
+  BatchScratch s(cfg, G, T_);
+  const LayerPatch p{*model_, T_, corrupted_.residual, corrupted_.head_z};
+  std::vector<float> out(static_cast<size_t>(L) * H);  // (L, H)
+  for (int l = 0; l < L; l++) {
+    for (int first = 0; first < H; first += G) {
+      const int n = std::min(G, H - first);
+      // Sequence i: head first + i reads the clean z (row t at (l, t, h): a stride of C floats).
+      std::vector<std::vector<ZReplacement>> zreps(n, std::vector<ZReplacement>(H));
       for (int i = 0; i < n; i++) {
-        out[static_cast<size_t>(l) * count + first + i] =
-            metric(s.x_out.data() + i * TC + TC - cfg.n_embd);
+        const int h = first + i;
+        zreps[i][h] = ZReplacement{clean_.head_z.data() + l * TC + h * cfg.d_head(), C};
+      }
+      patch_heads(p, l, zreps, s, /*for_metric=*/true);
+      for (int i = 0; i < n; i++) {
+        out[static_cast<size_t>(l) * H + first + i] = metric_of_row(s.x_out.data() + i * TC + TC - C);
       }
     }
   }
   return out;
 }
 
-}  // namespace
-
-std::vector<float> ActivationPatcher::head_z_map(int max_batch_rows) const {
-  const ModelConfig& cfg = model_->config;
-  const LayerPatch p{*model_, T_, clean_.residual, clean_.head_z, corrupted_.residual,
-                     corrupted_.head_z};
-  return scan_map(
-      cfg, cfg.n_layer, cfg.n_head, T_, max_batch_rows,
-      [&](int l, const std::vector<std::vector<int>>& g, PatchScratch& s) {
-        patch_heads(p, l, g, s);
-      },
-      [&](const float* x) { return metric_of_row(x); });
-}
+// Rows stacked per batch of one-row patches: GEMMs of a few M blocks.
+constexpr int kRowBatchRows = 512;
 
 std::vector<float> ActivationPatcher::residual_map() const {
   const ModelConfig& cfg = model_->config;
-  PatchScratch s(cfg, 1, T_);
-  std::vector<float> out(static_cast<size_t>(cfg.n_layer + 1) * T_);  // (L + 1, T)
+  const int C = cfg.n_embd, T = T_;
+  const size_t TC = static_cast<size_t>(T) * C;
+  RowBatch w(cfg, T, kRowBatchRows);
+  std::vector<float> out(static_cast<size_t>(cfg.n_layer + 1) * T);  // (L + 1, T)
   for (int l = 0; l <= cfg.n_layer; l++) {
-    for (int t = 0; t < T_; t++) out[static_cast<size_t>(l) * T_ + t] = residual_patched_in(l, {t}, s);
+    std::vector<RowPatch> patches(T);
+    std::vector<size_t> at(T);
+    for (int t = 0; t < T; t++) {
+      patches[t] = RowPatch{t, clean_.residual.data() + l * TC + static_cast<size_t>(t) * C};
+      at[t] = static_cast<size_t>(l) * T + t;
+    }
+    run_row_patches_batched(l, patches, at, out, w);
   }
   return out;
 }
 
-PatchingMaps ActivationPatcher::maps(bool head_z, bool residual) const {
+std::vector<float> ActivationPatcher::head_z_position_map() const {
+  const ModelConfig& cfg = model_->config;
+  const int L = cfg.n_layer, H = cfg.n_head, D = cfg.d_head(), C = cfg.n_embd, T = T_;
+  const size_t TC = static_cast<size_t>(T) * C;
+  RowBatch w(cfg, T, kRowBatchRows);
+  BatchScratch one(cfg, 1, T, /*attention=*/false);  // layer l's row t with the patched head
+  std::vector<float> x(static_cast<size_t>(H) * TC);  // (H, T, C) residual[l + 1] rows so patched
+  std::vector<ZReplacement> zrep(H);                  // (H)
+  SerialRows rows;
+  std::vector<float> out(static_cast<size_t>(L) * H * T);  // (L, H, T)
+  for (int l = 0; l < L; l++) {
+    std::copy(corrupted_.head_z.begin() + l * TC, corrupted_.head_z.begin() + (l + 1) * TC,
+              one.z.begin());
+    std::vector<RowPatch> patches;
+    std::vector<size_t> at;
+    for (int h = 0; h < H; h++) {
+      for (int t = 0; t < T; t++) {
+        // Layer l at row t only (no other row's input or z changes): its
+        // attention is the corrupted run's, head h's z the clean run's.
+        std::fill(zrep.begin(), zrep.end(), ZReplacement{});
+        zrep[h] = ZReplacement{clean_.head_z.data() + l * TC + h * D, C};
+        const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T, nullptr,
+                             !cfg.attn_only, rows, zrep.data()};
+        BlockActivations a = one.block();
+        a.input = corrupted_.residual.data() + l * TC;
+        block_after_qkv_forward(pass, a, t, t + 1, /*attend=*/false);
+        float* row = x.data() + h * TC + static_cast<size_t>(t) * C;
+        std::copy(one.x_out.begin() + static_cast<size_t>(t) * C,
+                  one.x_out.begin() + static_cast<size_t>(t + 1) * C, row);
+        patches.push_back(RowPatch{t, row});
+        at.push_back((static_cast<size_t>(l) * H + h) * T + t);
+      }
+    }
+    run_row_patches_batched(l + 1, patches, at, out, w);
+  }
+  return out;
+}
+
+PatchingMaps ActivationPatcher::maps(bool head_z, bool residual, bool head_z_pos) const {
   PatchingMaps m;
   m.clean_ids = clean_ids_;
   m.corrupted_ids = corrupted_ids_;
@@ -315,6 +593,7 @@ PatchingMaps ActivationPatcher::maps(bool head_z, bool residual) const {
   m.corrupted = corrupted_metric_;
   if (head_z) m.head_z_metric = head_z_map();
   if (residual) m.residual_metric = residual_map();
+  if (head_z_pos) m.head_z_pos_metric = head_z_position_map();
   const auto recover = [&](const std::vector<float>& metric) {
     std::vector<float> r(metric.size());
     for (size_t i = 0; i < metric.size(); i++) {
@@ -324,6 +603,7 @@ PatchingMaps ActivationPatcher::maps(bool head_z, bool residual) const {
   };
   m.head_z = recover(m.head_z_metric);
   m.residual = recover(m.residual_metric);
+  m.head_z_pos = recover(m.head_z_pos_metric);
   return m;
 }
 

@@ -213,6 +213,22 @@ export interface PatchingResult {
   residual: Float32Array;        // [(L+1) x T] recovery; empty when not asked for
   head_z_metric: Float32Array;   // [L x H] the patched metric
   residual_metric: Float32Array; // [(L+1) x T]
+  head_z_pos: Float32Array;      // [L x H x T] recovery, each head at one position; maps 'head_z_pos' only
+  head_z_pos_metric: Float32Array; // [L x H x T]
+}
+
+/**
+ * Path patching, from pathPatch(): the sender head's clean output only into
+ * the receivers' chosen inputs (ln_1 of the corrupted stream plus the
+ * sender's difference), the rest recomputed from the lowest receiver layer.
+ * Definitions: docs/circuits.md ("Path patching").
+ */
+export interface PathPatchResult {
+  ok: true;
+  clean: number;     // the metric of the clean run
+  corrupted: number; // the metric of the corrupted run
+  metric: number;    // the path-patched run's
+  recovery: number;  // (metric - corrupted) / (clean - corrupted); NaN when clean == corrupted
 }
 
 /**
@@ -339,7 +355,11 @@ export interface Engine {
   pruningCurve(mode: 'zero' | 'mean', rescanEvery: number, seed: number): PruningCurveResult | Fail;
   /** Activation patching between two texts' ids (the same count) on the unedited model. */
   patch(cleanIds: Int32Array, corruptedIds: Int32Array, answer: number, foil: number,
-    maps: 'head_z' | 'residual' | 'both'): PatchingResult | Fail;
+    maps: 'head_z' | 'residual' | 'both' | 'head_z_pos'): PatchingResult | Fail;
+  /** Path patching: receivers as l * H + h, each above the sender; into: letters of 'qkv'. */
+  pathPatch(cleanIds: Int32Array, corruptedIds: Int32Array, answer: number, foil: number,
+    senderLayer: number, senderHead: number, receivers: Int32Array, into: string):
+    PathPatchResult | Fail;
   decode(ids: Int32Array): { ok: true; text: string } | Fail;
   /** The syntax probe (a probe file's JSON text) on the loaded model, unedited. */
   syntaxProbe(probeJson: string): SyntaxProbeResult | Fail;
