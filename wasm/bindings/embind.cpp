@@ -785,18 +785,6 @@ class JsEngine {
     return *engine_;
   }
 
-  // One Int32Array flag per head, (L x H), checked against the model's shape.
-  std::vector<int> head_flags(const val& flags_js, const char* what) const {
-    const hl::ModelConfig& config = loaded().model().config;
-    const size_t n = static_cast<size_t>(config.n_layer) * config.n_head;
-    if (js_length(flags_js, what) != n) {
-      throw hl::Error("expected " + std::to_string(n) + " " + what + " (L x H)");
-    }
-    std::vector<int> flags(n);
-    val(typed_memory_view(n, flags.data())).call<void>("set", flags_js);
-    return flags;
-  }
-
   // Display text of each id, as a JS array of strings.
   static val display_strings(const hl::Model& model, const std::vector<int>& ids) {
     std::vector<std::string> tokens(ids.size());
