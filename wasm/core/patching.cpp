@@ -11,8 +11,12 @@
 #include "block.h"
 #include "error.h"
 #include "kernels.h"
+#include "patching_detail.h"
 
 namespace hl {
+
+using patching_detail::check_index;
+using patching_detail::last_layer_for_metric;
 
 namespace {
 
@@ -28,14 +32,14 @@ void check_token(int id, int V) {
   }
 }
 
+}  // namespace
+
+namespace patching_detail {
+
 bool same_row(const float* a, const float* b, int C) {
   return std::memcmp(a, b, static_cast<size_t>(C) * sizeof(float)) == 0;
 }
 
-// The last layer as far as the metric reads it, for one sequence: rows
-// [t0, T) as keys and values (a.qkv holds the rows before t0), the query and
-// everything after c_attn of row T - 1 only. The keys and values alone when
-// the columns split on GEMM panels.
 void last_layer_for_metric(const BlockPass& pass, const BlockActivations& a, int t0) {
   const int T = pass.T, C = pass.cfg.n_embd;
   block_ln_1_forward(pass, a, t0, T);
@@ -48,7 +52,14 @@ void last_layer_for_metric(const BlockPass& pass, const BlockActivations& a, int
   block_after_qkv_forward(pass, a, T - 1, T, /*attend=*/true);
 }
 
-}  // namespace
+void check_index(const char* what, int i, int n) {
+  if (i < 0 || i >= n) {
+    throw Error(std::string("patching: ") + what + " " + std::to_string(i) + " is outside 0.." +
+                std::to_string(n - 1));
+  }
+}
+
+}  // namespace patching_detail
 
 float patch_recovery(float patched, float clean, float corrupted) {
   if (clean == corrupted) return std::numeric_limits<float>::quiet_NaN();
@@ -196,178 +207,7 @@ void patch_heads(const LayerPatch& p, int l, const std::vector<std::vector<ZRepl
   }
 }
 
-void check_index(const char* what, int i, int n) {
-  if (i < 0 || i >= n) {
-    throw Error(std::string("patching: ") + what + " " + std::to_string(i) + " is outside 0.." +
-                std::to_string(n - 1));
-  }
-}
-
-std::string head_name(int layer, int head) {
-  return std::to_string(layer) + "." + std::to_string(head);
-}
-
 }  // namespace
-
-// The working buffers of run_row_patches: at most max_rows stacked rows.
-struct ActivationPatcher::RowBatch {
-  int max_rows;
-  BatchScratch stacked;          // (max_rows) rows t.. of every patch, one after another
-  BatchScratch gathered;         // (max_rows) one row per patch (its row t, or its last row)
-  std::vector<float> seq_qkv;    // (T, 3C) one patch's keys and values, for its attention
-  std::vector<float> seq_z;      // (T, C)
-  std::vector<float> seq_probs;  // (H, T, T)
-
-  RowBatch(const ModelConfig& cfg, int T, int rows)
-      : max_rows(std::max(rows, T)),
-        stacked(cfg, 1, max_rows, /*attention=*/false),
-        gathered(cfg, 1, max_rows, /*attention=*/false),
-        seq_qkv(static_cast<size_t>(T) * 3 * cfg.n_embd),
-        seq_z(static_cast<size_t>(T) * cfg.n_embd),
-        seq_probs(static_cast<size_t>(cfg.n_head) * T * T) {}
-};
-
-void ActivationPatcher::run_row_patches(int layer, const std::vector<RowPatch>& patches,
-                                        float* metrics, RowBatch& w) const {
-  const ModelConfig& cfg = model_->config;
-  const int L = cfg.n_layer, C = cfg.n_embd, H = cfg.n_head, T = T_;
-  const size_t TC = static_cast<size_t>(T) * C, C3 = 3 * static_cast<size_t>(C);
-  const int G = static_cast<int>(patches.size());
-  // Patch b's rows t..T-1 are stacked rows off[b]..off[b + 1] - 1.
-  std::vector<int> off(G + 1, 0);
-  for (int b = 0; b < G; b++) off[b + 1] = off[b] + T - patches[b].t;
-  const int N = off[G];
-  BatchScratch& s = w.stacked;
-  BatchScratch& g = w.gathered;
-  const float* corrupted = corrupted_.residual.data() + layer * TC;  // (T, C)
-  for (int b = 0; b < G; b++) {
-    const int t = patches[b].t;
-    std::copy(corrupted + static_cast<size_t>(t) * C, corrupted + TC,
-              s.x_out.begin() + static_cast<size_t>(off[b]) * C);
-    std::copy(patches[b].x, patches[b].x + C, s.x_out.begin() + static_cast<size_t>(off[b]) * C);
-  }
-  // One patch's attention at layer l from query row `from`: its keys and
-  // values are the corrupted run's but new_count new rows from first_new
-  // (its stacked rows t.., or in the patched layer its row t); z rows
-  // from.. into seq_z.
-  const auto attend = [&](int l, int from, const float* new_rows, int first_new,
-                          int new_count) {
-    const float* kept = corrupted_qkv_.data() + l * T * C3;  // (T, 3C)
-    std::copy(kept, kept + static_cast<size_t>(first_new) * C3, w.seq_qkv.begin());
-    std::copy(new_rows, new_rows + new_count * C3,
-              w.seq_qkv.begin() + static_cast<size_t>(first_new) * C3);
-    const size_t after = static_cast<size_t>(first_new + new_count) * C3;
-    std::copy(kept + after, kept + T * C3, w.seq_qkv.begin() + after);
-    attention_forward_rows(w.seq_z.data(), w.seq_probs.data(), w.seq_qkv.data(), T, C, H, from, T);
-  };
-  const bool split = C % gemm_panel_width() == 0;  // c_attn's q columns can run apart
-  SerialRows rows;
-  for (int l = layer; l < L; l++) {
-    const bool last = l == L - 1;
-    // The stacked rows as one sequence for the row-wise parts; one row per patch.
-    const BlockPass pass_n{cfg, model_->weights.layers[l], model_->packed[l], 1, N, nullptr,
-                           !cfg.attn_only, rows};
-    const BlockPass pass_g{cfg, model_->weights.layers[l], model_->packed[l], 1, G, nullptr,
-                           !cfg.attn_only, rows};
-    std::swap(s.x_in, s.x_out);
-    const BlockActivations a = s.block(), ga = g.block();
-    const bool q_apart = l > layer && last && split;
-    if (l == layer) {
-      // Only row t of each patch has a new input: its q, k, v, one row per patch.
-      for (int b = 0; b < G; b++) {
-        std::copy(s.x_in.begin() + static_cast<size_t>(off[b]) * C,
-                  s.x_in.begin() + static_cast<size_t>(off[b] + 1) * C,
-                  g.x_in.begin() + static_cast<size_t>(b) * C);
-      }
-      block_ln_1_forward(pass_g, ga, 0, G);
-      block_qkv_forward(pass_g, ga, 0, G, 0, 3 * C);
-    } else if (q_apart) {
-      // Rows before each patch's last serve its last query as keys and
-      // values only; the last rows' queries, one row per patch.
-      block_ln_1_forward(pass_n, a, 0, N);
-      block_qkv_forward(pass_n, a, 0, N, C, 3 * C);
-      for (int b = 0; b < G; b++) {
-        std::copy(s.ln.begin() + static_cast<size_t>(off[b + 1] - 1) * C,
-                  s.ln.begin() + static_cast<size_t>(off[b + 1]) * C,
-                  g.ln.begin() + static_cast<size_t>(b) * C);
-      }
-      block_qkv_forward(pass_g, ga, 0, G, 0, C);
-    } else {
-      block_ln_1_forward(pass_n, a, 0, N);
-      block_qkv_forward(pass_n, a, 0, N, 0, 3 * C);
-    }
-    for (int b = 0; b < G; b++) {
-      const int t = patches[b].t;
-      const size_t row = static_cast<size_t>(off[b]);
-      if (l == layer) {
-        attend(l, last ? T - 1 : t, g.qkv.data() + b * C3, t, 1);
-      } else {
-        float* patch_qkv = s.qkv.data() + row * C3;  // (T - t, 3C)
-        if (q_apart) {
-          std::copy(g.qkv.begin() + b * C3, g.qkv.begin() + b * C3 + C,
-                    patch_qkv + static_cast<size_t>(T - 1 - t) * C3);
-        }
-        attend(l, last ? T - 1 : t, patch_qkv, t, T - t);
-      }
-      if (last) {
-        // The metric reads the last row: its input and z, one row per patch.
-        std::copy(s.x_in.begin() + static_cast<size_t>(off[b + 1] - 1) * C,
-                  s.x_in.begin() + static_cast<size_t>(off[b + 1]) * C,
-                  g.x_in.begin() + static_cast<size_t>(b) * C);
-        std::copy(w.seq_z.begin() + (T - 1) * C, w.seq_z.begin() + TC,
-                  g.z.begin() + static_cast<size_t>(b) * C);
-      } else {
-        std::copy(w.seq_z.begin() + static_cast<size_t>(t) * C, w.seq_z.begin() + TC,
-                  s.z.begin() + row * C);
-      }
-    }
-    // c_proj and the MLP, row-wise: every stacked row, or the last rows.
-    if (last) {
-      block_after_qkv_forward(pass_g, ga, 0, G, /*attend=*/false);
-    } else {
-      block_after_qkv_forward(pass_n, a, 0, N, /*attend=*/false);
-    }
-  }
-  for (int b = 0; b < G; b++) metrics[b] = metric_of_row(g.x_out.data() + static_cast<size_t>(b) * C);
-}
-
-void ActivationPatcher::run_row_patches_batched(int layer, const std::vector<RowPatch>& patches,
-                                                const std::vector<size_t>& at,
-                                                std::vector<float>& out, RowBatch& w) const {
-  const ModelConfig& cfg = model_->config;
-  const int C = cfg.n_embd, T = T_;
-  const float* corrupted = corrupted_.residual.data() + layer * static_cast<size_t>(T) * C;
-  std::vector<RowPatch> batch;
-  std::vector<size_t> batch_at;
-  std::vector<float> metrics;
-  int batch_rows = 0;
-  const auto flush = [&] {
-    metrics.resize(batch.size());
-    if (!batch.empty()) run_row_patches(layer, batch, metrics.data(), w);
-    for (size_t i = 0; i < batch.size(); i++) out[batch_at[i]] = metrics[i];
-    batch.clear();
-    batch_at.clear();
-    batch_rows = 0;
-  };
-  for (size_t i = 0; i < patches.size(); i++) {
-    const RowPatch& p = patches[i];
-    // The same row as the corrupted run's gives its bits: nothing to run.
-    if (same_row(p.x, corrupted + static_cast<size_t>(p.t) * C, C)) {
-      out[at[i]] = corrupted_metric_;
-      continue;
-    }
-    // ln_f's input: the metric reads its last row only.
-    if (layer == cfg.n_layer) {
-      out[at[i]] = p.t == T - 1 ? metric_of_row(p.x) : corrupted_metric_;
-      continue;
-    }
-    if (batch_rows + T - p.t > w.max_rows) flush();
-    batch.push_back(p);
-    batch_at.push_back(at[i]);
-    batch_rows += T - p.t;
-  }
-  flush();
-}
 
 float ActivationPatcher::head_z_patched(int layer, const std::vector<int>& heads) const {
   std::vector<int> every(T_);
@@ -427,77 +267,6 @@ float ActivationPatcher::residual_patched(int layer, const std::vector<int>& pos
   return metric_of_row(s.x_out.data() + static_cast<size_t>(T_ - 1) * C);
 }
 
-float ActivationPatcher::path_patched(const PathPatch& path) const {
-  const ModelConfig& cfg = model_->config;
-  const int L = cfg.n_layer, H = cfg.n_head, D = cfg.d_head(), C = cfg.n_embd, T = T_;
-  const size_t TC = static_cast<size_t>(T) * C, C3 = 3 * static_cast<size_t>(C);
-  const int ls = path.sender_layer, hs = path.sender_head;
-  check_index("sender layer", ls, L);
-  check_index("sender head", hs, H);
-  int start = L;  // the lowest receiver layer: below it the run is the corrupted one
-  for (const int r : path.receivers) {
-    check_index("receiver head (l * H + h)", r, L * H);
-    if (r / H <= ls) {
-      throw Error("path patching: receiver " + head_name(r / H, r % H) +
-                  " is not in a layer above the sender " + head_name(ls, hs) +
-                  " (it cannot read the sender's output)");
-    }
-    start = std::min(start, r / H);
-  }
-  if (start == L) return corrupted_metric_;
-
-  // d (T, C): the sender's clean minus corrupted z through its rows of c_proj
-  // (Conv1D (C, C): row k is input feature k); c_proj's bias cancels.
-  const float* w_proj = model_->weights.layers[ls].c_proj_w;
-  std::vector<float> d(TC, 0.0f);
-  for (int t = 0; t < T; t++) {
-    float* row = d.data() + static_cast<size_t>(t) * C;
-    for (int j = 0; j < D; j++) {
-      const size_t at = (static_cast<size_t>(ls) * T + t) * C + hs * D + j;
-      const float diff = clean_.head_z[at] - corrupted_.head_z[at];
-      const float* w = w_proj + static_cast<size_t>(hs * D + j) * C;
-      for (int c = 0; c < C; c++) row[c] += diff * w[c];
-    }
-  }
-  const bool parts[3] = {path.q, path.k, path.v};  // q | k | v column blocks of c_attn
-
-  BatchScratch s(cfg, 1, T), sender(cfg, 1, T);  // the patched run; the receivers' inputs
-  std::copy(corrupted_.residual.begin() + start * TC,
-            corrupted_.residual.begin() + (start + 1) * TC, s.x_out.begin());
-  SerialRows rows;
-  for (int l = start; l < L; l++) {
-    const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T, nullptr,
-                         !cfg.attn_only, rows};
-    std::swap(s.x_in, s.x_out);
-    const BlockActivations a = s.block();
-    block_ln_1_forward(pass, a, 0, T);
-    block_qkv_forward(pass, a, 0, T, 0, 3 * C);
-    std::vector<int> heads;  // this layer's receivers
-    for (const int r : path.receivers) {
-      if (r / H == l) heads.push_back(r % H);
-    }
-    if (!heads.empty()) {
-      // The receivers' chosen inputs read ln_1(corrupted residual[l] + d).
-      const float* corrupted = corrupted_.residual.data() + l * TC;
-      for (size_t i = 0; i < TC; i++) sender.x_in[i] = corrupted[i] + d[i];
-      const BlockActivations b = sender.block();
-      block_ln_1_forward(pass, b, 0, T);
-      block_qkv_forward(pass, b, 0, T, 0, 3 * C);
-      for (const int h : heads) {
-        for (int part = 0; part < 3; part++) {
-          if (!parts[part]) continue;
-          for (int t = 0; t < T; t++) {
-            const size_t at = t * C3 + static_cast<size_t>(part) * C + h * D;
-            std::copy(sender.qkv.begin() + at, sender.qkv.begin() + at + D, s.qkv.begin() + at);
-          }
-        }
-      }
-    }
-    block_after_qkv_forward(pass, a, 0, T, /*attend=*/true);
-  }
-  return metric_of_row(s.x_out.data() + static_cast<size_t>(T - 1) * C);
-}
-
 std::vector<float> ActivationPatcher::head_z_map(int max_batch_rows) const {
   const ModelConfig& cfg = model_->config;
   const int L = cfg.n_layer, H = cfg.n_head, C = cfg.n_embd;
@@ -520,65 +289,6 @@ std::vector<float> ActivationPatcher::head_z_map(int max_batch_rows) const {
         out[static_cast<size_t>(l) * H + first + i] = metric_of_row(s.x_out.data() + i * TC + TC - C);
       }
     }
-  }
-  return out;
-}
-
-// Rows stacked per batch of one-row patches: GEMMs of a few M blocks.
-constexpr int kRowBatchRows = 512;
-
-std::vector<float> ActivationPatcher::residual_map() const {
-  const ModelConfig& cfg = model_->config;
-  const int C = cfg.n_embd, T = T_;
-  const size_t TC = static_cast<size_t>(T) * C;
-  RowBatch w(cfg, T, kRowBatchRows);
-  std::vector<float> out(static_cast<size_t>(cfg.n_layer + 1) * T);  // (L + 1, T)
-  for (int l = 0; l <= cfg.n_layer; l++) {
-    std::vector<RowPatch> patches(T);
-    std::vector<size_t> at(T);
-    for (int t = 0; t < T; t++) {
-      patches[t] = RowPatch{t, clean_.residual.data() + l * TC + static_cast<size_t>(t) * C};
-      at[t] = static_cast<size_t>(l) * T + t;
-    }
-    run_row_patches_batched(l, patches, at, out, w);
-  }
-  return out;
-}
-
-std::vector<float> ActivationPatcher::head_z_position_map() const {
-  const ModelConfig& cfg = model_->config;
-  const int L = cfg.n_layer, H = cfg.n_head, D = cfg.d_head(), C = cfg.n_embd, T = T_;
-  const size_t TC = static_cast<size_t>(T) * C;
-  RowBatch w(cfg, T, kRowBatchRows);
-  BatchScratch one(cfg, 1, T, /*attention=*/false);  // layer l's row t with the patched head
-  std::vector<float> x(static_cast<size_t>(H) * TC);  // (H, T, C) residual[l + 1] rows so patched
-  std::vector<ZReplacement> zrep(H);                  // (H)
-  SerialRows rows;
-  std::vector<float> out(static_cast<size_t>(L) * H * T);  // (L, H, T)
-  for (int l = 0; l < L; l++) {
-    std::copy(corrupted_.head_z.begin() + l * TC, corrupted_.head_z.begin() + (l + 1) * TC,
-              one.z.begin());
-    std::vector<RowPatch> patches;
-    std::vector<size_t> at;
-    for (int h = 0; h < H; h++) {
-      for (int t = 0; t < T; t++) {
-        // Layer l at row t only (no other row's input or z changes): its
-        // attention is the corrupted run's, head h's z the clean run's.
-        std::fill(zrep.begin(), zrep.end(), ZReplacement{});
-        zrep[h] = ZReplacement{clean_.head_z.data() + l * TC + h * D, C};
-        const BlockPass pass{cfg, model_->weights.layers[l], model_->packed[l], 1, T, nullptr,
-                             !cfg.attn_only, rows, zrep.data()};
-        BlockActivations a = one.block();
-        a.input = corrupted_.residual.data() + l * TC;
-        block_after_qkv_forward(pass, a, t, t + 1, /*attend=*/false);
-        float* row = x.data() + h * TC + static_cast<size_t>(t) * C;
-        std::copy(one.x_out.begin() + static_cast<size_t>(t) * C,
-                  one.x_out.begin() + static_cast<size_t>(t + 1) * C, row);
-        patches.push_back(RowPatch{t, row});
-        at.push_back((static_cast<size_t>(l) * H + h) * T + t);
-      }
-    }
-    run_row_patches_batched(l + 1, patches, at, out, w);
   }
   return out;
 }
