@@ -26,6 +26,10 @@ GPT4L_PHASE1=${GPT4L_PHASE1:-build/gpt-4l-phase1}
 GPT4L_PHASE1B=${GPT4L_PHASE1B:-build/gpt-4l-phase1b}
 # The tokenizer of all three runs (train-gpt-4l-8k.sh sets the 8192 one).
 GPT4L_TOKENIZER=${GPT4L_TOKENIZER:-models/tokenizer-3584}
+# Blocks of the model (train-gpt-6l.sh sets 6: the same recipe at another
+# depth, so that the shipped sizes differ in size only). The warm-ups run
+# only the first two blocks whatever the depth.
+GPT4L_LAYERS=${GPT4L_LAYERS:-4}
 
 # gpt4l_warmup OUT [headlight train flags...]: a warm-up run into OUT (the
 # sixth round's phase one as it stands: 32 tokens, MLPs off, ended at a
@@ -37,7 +41,7 @@ gpt4l_warmup() {
   mkdir -p "$out"
   "$HEADLIGHT_BIN" train --train build/corpus/train.txt --val build/corpus/val.txt \
     --tokenizer "$GPT4L_TOKENIZER" --out "$out" --threads "$THREADS" --dtype f32 \
-    --n-layer 4 --n-head 8 --n-embd 256 --n-positions 128 \
+    --n-layer "$GPT4L_LAYERS" --n-head 8 --n-embd 256 --n-positions 128 \
     --batch 16 --steps 6000 --lr 2e-3 --warmup 200 --min-lr-frac 1 --weight-decay 0.1 \
     --induction-warmup-steps 6000 --induction-warmup-gap 4 \
     --induction-fill --fill-alternations 1 --seq-schedule 32:6000 --mlp-off-steps 6000 \
@@ -57,7 +61,7 @@ train_gpt4l_phase1b() {
     --shallow-steps 2000 --shallow-layers 2 --seq-schedule 64:2000 --fill-near-frac 0.5
 }
 
-GPT4L_TEXT=(--n-layer 4 --n-head 8 --n-embd 256 --n-positions 128
+GPT4L_TEXT=(--n-layer "$GPT4L_LAYERS" --n-head 8 --n-embd 256 --n-positions 128
   --batch 16 --steps 20000 --lr 1e-3 --warmup 100 --min-lr-frac 0.1 --weight-decay 0.1
   --induction-frac 0.2 --repeat-text-frac 0.1
   --eval-every 500 --eval-tokens 65536 --seed 1 --time-limit-min "${TIME_LIMIT_MIN:-45}")
