@@ -30,18 +30,26 @@ int parse_count(const std::string& flag, const std::string& text, int min, int m
   return static_cast<int>(v);
 }
 
-std::vector<hl::SeqStage> parse_schedule(const std::string& flag, const std::string& v) {
-  std::vector<hl::SeqStage> stages;
+// The items of a comma-separated value ("a,b"; "" is one empty item).
+std::vector<std::string> split_commas(const std::string& v) {
+  std::vector<std::string> items;
   size_t start = 0;
   while (start <= v.size()) {
     const size_t comma = std::min(v.find(',', start), v.size());
-    const std::string stage = v.substr(start, comma - start);
+    items.push_back(v.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return items;
+}
+
+std::vector<hl::SeqStage> parse_schedule(const std::string& flag, const std::string& v) {
+  std::vector<hl::SeqStage> stages;
+  for (const std::string& stage : split_commas(v)) {
     const size_t colon = stage.find(':');
     if (colon == std::string::npos)
       throw hl::Error("bad stage '" + stage + "' in --seq-schedule (expected LEN:STEPS)");
     stages.push_back({parse_count(flag, stage.substr(0, colon), 1, 1 << 20),
                       parse_count(flag, stage.substr(colon + 1), 0, 100000000)});
-    start = comma + 1;
   }
   return stages;
 }
@@ -50,10 +58,7 @@ std::vector<hl::SeqStage> parse_schedule(const std::string& flag, const std::str
 std::vector<hl::CheckpointRange> parse_checkpoint_ranges(const std::string& flag,
                                                          const std::string& v) {
   std::vector<hl::CheckpointRange> ranges;
-  size_t start = 0;
-  while (start <= v.size()) {
-    const size_t comma = std::min(v.find(',', start), v.size());
-    const std::string item = v.substr(start, comma - start);
+  for (const std::string& item : split_commas(v)) {
     const size_t c1 = item.find(':');
     hl::CheckpointRange r;
     if (c1 == std::string::npos) {
@@ -67,7 +72,6 @@ std::vector<hl::CheckpointRange> parse_checkpoint_ranges(const std::string& flag
       r.count = parse_count(flag, item.substr(c2 + 1), 1, 1000);
     }
     ranges.push_back(r);
-    start = comma + 1;
   }
   return ranges;
 }
