@@ -19,6 +19,7 @@ import { patchingView } from '../views/patching';
 import { predictionsView } from '../views/predictions';
 import { presetsView } from '../views/presets';
 import { syntaxView } from '../views/syntax';
+import { timelineView } from '../views/timeline';
 import { tokensView } from '../views/tokens';
 import type { Frame, View, ViewContext, ViewFactory } from './view';
 
@@ -40,6 +41,7 @@ export const VIEWS: readonly ViewFactory[] = [
   attributionView,
   compareView,
   patchingView,
+  timelineView,
 ];
 
 /** The views made from VIEWS, drawn in turn from one frame. */
