@@ -8,6 +8,7 @@ import { compositionView } from '../views/composition';
 import { answerFoilView } from '../views/answer-foil';
 import { attributionView } from '../views/attribution';
 import { compareView } from '../views/compare';
+import { compareSizesView } from '../views/compare-sizes';
 import { editsView } from '../views/edits';
 import { exportView } from '../views/export';
 import { headDetailView } from '../views/head-detail';
@@ -42,6 +43,7 @@ export const VIEWS: readonly ViewFactory[] = [
   compareView,
   patchingView,
   timelineView,
+  compareSizesView,
 ];
 
 /** The views made from VIEWS, drawn in turn from one frame. */
