@@ -276,7 +276,8 @@ class TimelineView {
     dom.iclNote.append(
       keyed('tl-key-text-icl', bands
         ? `on text: loss of tokens ${bands.late[0]}–${bands.late[1]} of a window minus tokens ${bands.early[0]}–${bands.early[1]} ` +
-          '(Olsson et al. 2022 take the 500th token minus the 50th; ours keep that tenfold ratio in 128 tokens)'
+          '(Olsson et al. 2022 take the 500th token minus the 50th; ours keep that tenfold ratio in 128 tokens); ' +
+          'above 0 in the warm-up, whose sequences leave the late positions untrained'
         : 'on text: not measured for this timeline'),
       keyed('tl-key-probe', `on the probe: loss on the second copy of ${timeline.probe_half_len} random tokens minus the first ` +
         '(short enough to fit the warm-up\'s shortest sequences, where the heads form)'),
