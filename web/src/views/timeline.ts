@@ -104,8 +104,8 @@ class TimelineView {
     wanted: number;
     loading: boolean;
     playing: boolean;
-    /** The model whose pass the thumbnails show, and resolvers waiting for a model's pass to be drawn. */
-    drawnModel: string;
+    /** The pass the thumbnails show, and resolvers waiting for a model's pass to be drawn. */
+    drawn: Analysis | null;
     waiters: { name: string; resolve: () => void }[];
     cells: HeadCell[];
     /** The page's model (its name picks the timeline and the point). */
@@ -120,7 +120,7 @@ class TimelineView {
     wanted: -1,
     loading: false,
     playing: false,
-    drawnModel: '',
+    drawn: null,
     waiters: [],
     cells: [],
     model: '',
@@ -244,14 +244,18 @@ class TimelineView {
     }
     this.describeStep();
     const analysis = s.analysis;
-    if (analysis && analysis.model === s.model && point >= 0 && s.drawnModel !== `${s.model}/${analysis.T}/${analysis.ids.join(',')}`) {
-      s.drawnModel = `${s.model}/${analysis.T}/${analysis.ids.join(',')}`;
+    if (analysis && analysis.model === s.model && point >= 0 && s.drawn !== analysis) {
+      s.drawn = analysis;
       this.paintThumbnails(analysis, timeline.points[point]!.step);
     }
-    if (analysis && analysis.model === s.model) {
-      for (const waiter of s.waiters.filter((w) => w.name === s.model)) waiter.resolve();
-      s.waiters = s.waiters.filter((w) => w.name !== s.model);
-    }
+    if (analysis && analysis.model === s.model) this.passShown(s.model);
+  }
+
+  /** A pass of model `name` is on the page (or none will come: the text is empty): a Play goes on. */
+  passShown(name: string): void {
+    const s = this.state;
+    for (const waiter of s.waiters.filter((w) => w.name === name)) waiter.resolve();
+    s.waiters = s.waiters.filter((w) => w.name !== name);
   }
 
   /** The charts again at the widths their boxes have now (the panel was resized). */
@@ -399,6 +403,7 @@ export const timelineView: ViewFactory = ({ root, page }) => {
     label: 'training',
     draw({ reason, model, analysis }) {
       if (reason === 'analysis' || reason === 'gains') view.modelShown(model.name, analysis);
+      if (reason === 'empty-text') view.passShown(model.name);
     },
   };
 };
