@@ -231,7 +231,7 @@ fresh optimiser state and a learning-rate schedule of its own (\`--init-from\`).
 ${perPhase((ph) => `command | \`${ph.command}\``)}
 | recipe | \`bash ${a.recipe}\` |
 | steps | ${phases.map((ph) => `${ph.steps}${ph.stopped_by_time_limit ? ' (stopped by the time limit)' : ''}`).join(' + ')} |
-| tokens seen | ${Math.round(tokensSeen).toLocaleString('en-US')} (${fmt(tokensSeen / log.train_tokens, 2)} epochs) |
+${log.checkpoints?.length ? `| checkpoints | ${log.checkpoints.length} written, at steps ${log.checkpoints.map((c) => c.step.toLocaleString('en-US')).join(', ')}; those kept in \`checkpoints/\` are measured in \`timeline.json\` (the page's Training view) |\n` : ''}| tokens seen | ${Math.round(tokensSeen).toLocaleString('en-US')} (${fmt(tokensSeen / log.train_tokens, 2)} epochs) |
 | training time | ${fmt(trainSeconds / 60, 1)} min in steps, ${fmt(sum('total_seconds') / 60, 1)} min in all${many ? ` (${phases.map((ph) => fmt(ph.total_seconds / 60, 1)).join(' + ')})` : ''} |
 ${perPhase((ph) => `throughput | ${Math.round(ph.tokens_per_s).toLocaleString('en-US')} tokens/s, ${fmt(ph.gflops, 1)} GFLOPS`)}
 ${perPhase((ph) => `optimiser | ${optimiserText(ph, cfg.n_positions)}`)}
@@ -245,7 +245,11 @@ ${perPhase((ph) => `optimiser | ${optimiserText(ph, cfg.n_positions)}`)}
 | \`xz -9\` on the same ${v.covered_bytes.toLocaleString('en-US')} bytes | | ${fmt(v.xz_bits_per_byte, 4)} |
 
 Model / xz = **${fmt(v.model_over_xz, 3)}**.
-
+${v.in_context ? `
+In-context learning score on text (Olsson et al. 2022, \`docs/heads.md\`): loss of
+tokens ${v.in_context.late_tokens.join('-')} of a window minus tokens ${v.in_context.early_tokens.join('-')}:
+${fmt(v.in_context.loss_late)} - ${fmt(v.in_context.loss_early)} = **${fmt(v.in_context.icl_score)}** nats.
+` : ''}
 ## Heads (repeated random-token probe, \`headlight eval\`)
 
 ${p.sequences} sequences of 2 x ${p.half_len} uniformly random tokens (seed ${p.seed}).

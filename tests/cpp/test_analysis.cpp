@@ -3,6 +3,7 @@
 // validation loss on the fixture models.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -13,6 +14,8 @@
 #include "error.h"
 #include "fixtures.h"
 #include "model.h"
+#include "session.h"
+#include "validation.h"
 
 using namespace hl_test;
 
@@ -181,4 +184,48 @@ TEST_CASE("analysis: validation loss is the same in one shard or three, bytes ad
   const hl::ValidationLoss capped = hl::validation_loss(model, ids, P + 10);
   CHECK(capped.covered_tokens == P + 10);
   CHECK(capped.windows == 2);
+}
+
+// The losses by position sum to the total; the in-context learning score is
+// the mean over its late band minus the mean over its early band, checked
+// against the session's token losses of each window read directly.
+TEST_CASE("analysis: loss by position and the in-context learning score") {
+  const auto model = load_fixture("tiny-gpt");
+  std::string text;
+  for (int i = 0; i < 30; ++i) text += "The quick brown fox jumps over the lazy dog, again and again. ";
+  const std::vector<int> ids = model->tokenizer.encode(text);
+  const int P = model->config.n_positions;
+  std::vector<hl::ValidationLoss> shards;
+  for (int s = 0; s < 2; ++s) shards.push_back(hl::validation_loss(model, ids, INT64_MAX, s, 2));
+  const hl::ValidationLoss v = hl::merge_validation_losses(shards);
+  REQUIRE(v.nats_by_position.size() == static_cast<size_t>(P - 1));
+  double sum = 0.0;
+  int64_t n = 0;
+  for (size_t t = 0; t < v.nats_by_position.size(); ++t) {
+    sum += v.nats_by_position[t];
+    n += v.tokens_by_position[t];
+  }
+  CHECK(n == v.predicted_tokens);
+  CHECK(sum == doctest::Approx(v.total_nats).epsilon(1e-12));
+
+  // The same bands from the windows' token losses, by hand.
+  const hl::InContextScore icl = hl::in_context_score(v, P);
+  double early = 0.0, late = 0.0;
+  int64_t n_early = 0, n_late = 0;
+  hl::Session session(model, 1);
+  for (const hl::TokenWindow& w : hl::validation_windows(static_cast<int64_t>(ids.size()), P, INT64_MAX)) {
+    session.run(std::vector<int>(ids.begin() + w.begin, ids.begin() + w.end));
+    const std::vector<float>& loss = session.trace().token_loss;  // loss[t - 1]: token t
+    for (int64_t t = 1; t < w.end - w.begin; ++t) {
+      if (t >= icl.early_from && t < icl.early_to) early += loss[t - 1], ++n_early;
+      if (t >= icl.late_from && t < icl.late_to) late += loss[t - 1], ++n_late;
+    }
+  }
+  const double want = late / n_late - early / n_early;
+  std::printf("icl: tokens %d-%d minus %d-%d of %d: %.6f (by hand %.6f)\n", icl.late_from,
+              icl.late_to - 1, icl.early_from, icl.early_to - 1, P, icl.score, want);
+  CHECK(icl.early_from == std::max(1, P / 16));
+  CHECK(icl.late_to == P);
+  CHECK(icl.score == doctest::Approx(want).epsilon(1e-9));
+  CHECK(std::isnan(hl::in_context_score(hl::ValidationLoss{}, P).score));
 }

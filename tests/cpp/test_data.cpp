@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 #include <vector>
 
 #include "curriculum.h"
@@ -282,6 +283,29 @@ TEST_CASE("curriculum: stages, warm-up and its early end, the time-limit fit") {
   bad = c;
   bad.shallow_layers = 3;
   CHECK_THROWS_AS(hl::Curriculum{bad}, hl::Error);
+}
+
+// Checkpoints: n log-spaced steps, total^(k / (n - 1)) rounded and pushed
+// past the one before, and a dense range adds evenly spaced steps, rounded,
+// inside the run only.
+TEST_CASE("curriculum: checkpoint steps, log-spaced and dense ranges") {
+  const std::set<int> log16 = hl::checkpoint_steps(16, {}, 20603);
+  const std::vector<int> log16_steps(log16.begin(), log16.end());
+  std::printf("checkpoints: %zu log-spaced over 20603 steps, the 13th at %d\n", log16.size(),
+              log16_steps[12]);
+  CHECK(log16_steps == std::vector<int>{1, 2, 4, 7, 14, 27, 53, 103, 200, 388, 752, 1457, 2826,
+                                        5479, 10625, 20603});
+  CHECK(hl::checkpoint_steps(0, {}, 100).empty());
+
+  const std::set<int> dense = hl::checkpoint_steps(3, {{4000, 6000, 5}, {50, 50, 1}, {90, 130, 3}}, 110);
+  const std::vector<int> dense_steps(dense.begin(), dense.end());
+  std::printf("checkpoints: %zu with dense ranges over 110 steps\n", dense.size());
+  // log-spaced 1, 10 (sqrt 110 rounded), 110; 50; 90 and 110 of 90:130:3
+  // (130 is past the end); 4000..6000 all past the end.
+  CHECK(dense_steps == std::vector<int>{1, 10, 50, 90, 110});
+  const std::set<int> within = hl::checkpoint_steps(0, {{4000, 6000, 5}, {5, 6, 3}}, 8000);
+  CHECK(std::vector<int>(within.begin(), within.end()) ==
+        std::vector<int>{5, 6, 4000, 4500, 5000, 5500, 6000});  // 5, 5.5 -> 6, 6
 }
 
 // The batches are part of a run's reproducibility: a run continued with a new

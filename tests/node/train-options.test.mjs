@@ -61,3 +61,35 @@ test('headlight train --help lists the table; an attention-only run logs its def
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// --checkpoint-steps: dense checkpoints on top of the log-spaced ones (the
+// phase change of attn-only-2l's recipe), checked on a 6-step run; a bad
+// range is refused naming the flag.
+test('headlight train --checkpoint-steps adds dense checkpoints to the log-spaced ones', () => {
+  assert.ok(existsSync(BIN), `no engine binary at ${BIN} (build it, or set HEADLIGHT_BIN)`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'headlight-checkpoint-steps-'));
+  try {
+    const text = 'Seven birds flew over twelve trees; nobody knew why the river was quiet. ';
+    writeFileSync(path.join(dir, 'train.txt'), text.repeat(40));
+    writeFileSync(path.join(dir, 'val.txt'), text.repeat(4));
+    const args = (...more) => ['train', '--train', path.join(dir, 'train.txt'),
+      '--val', path.join(dir, 'val.txt'), '--tokenizer', TOKENIZER, '--out', path.join(dir, 'model'),
+      '--attn-only', '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--n-positions', '16',
+      '--steps', '6', '--threads', '1', '--eval-every', '3', '--dtype', 'f32', ...more];
+    const r = spawnSync(BIN, args('--checkpoints', '2', '--checkpoint-steps', '2:4:3,9'), { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const log = JSON.parse(readFileSync(path.join(dir, 'model/train_log.json'), 'utf8'));
+    const steps = log.checkpoints.map((c) => c.step);
+    console.log(`checkpoints of a 6-step run, --checkpoints 2 --checkpoint-steps 2:4:3,9: ${steps.join(', ')}`);
+    // log-spaced: 1 and 6; dense: 2, 3, 4; 9 is past the end.
+    assert.deepEqual(steps, [1, 2, 3, 4, 6]);
+    for (const c of log.checkpoints) assert.ok(existsSync(path.join(dir, 'model', c.dir, 'model.safetensors')), c.dir);
+    for (const [bad, message] of [['4:2:3', /--checkpoint-steps/], ['2:4', /FROM:TO:COUNT/], ['x', /--checkpoint-steps/]]) {
+      const refused = spawnSync(BIN, args('--checkpoint-steps', bad), { encoding: 'utf8' });
+      assert.equal(refused.status, 2, bad);
+      assert.match(refused.stderr, message, bad);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,7 @@
 #include "curriculum.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "error.h"
@@ -85,6 +86,30 @@ int Curriculum::affordable_steps(int step, double budget,
     ++affordable;
   }
   return affordable;
+}
+
+std::set<int> checkpoint_steps(int n_log, const std::vector<CheckpointRange>& dense, int total) {
+  std::set<int> steps;
+  if (n_log > 0) {
+    int prev = 0;
+    for (int k = 0; k < n_log; ++k) {
+      const double frac = n_log == 1 ? 1.0 : static_cast<double>(k) / (n_log - 1);
+      int s = static_cast<int>(std::lround(std::pow(static_cast<double>(total), frac)));
+      s = std::max(s, prev + 1);
+      if (s > total) break;
+      steps.insert(s);
+      prev = s;
+    }
+    steps.insert(total);
+  }
+  for (const CheckpointRange& r : dense) {
+    for (int k = 0; k < r.count; ++k) {
+      const double frac = r.count == 1 ? 0.0 : static_cast<double>(k) / (r.count - 1);
+      const int s = static_cast<int>(std::lround(r.from + frac * (r.to - r.from)));
+      if (s >= 1 && s <= total) steps.insert(s);
+    }
+  }
+  return steps;
 }
 
 }  // namespace hl

@@ -18,8 +18,11 @@
 //     end with it, and with end_with_warmup the run ends there (phase one).
 //   - with a time limit, the step count is fitted to the time left, each
 //     step priced by its own work (affordable_steps).
+//   - checkpoints: log-spaced over the run, plus dense ranges where the
+//     reader should see a change happen (checkpoint_steps).
 #pragma once
 #include <functional>
+#include <set>
 #include <vector>
 
 namespace hl {
@@ -53,6 +56,20 @@ struct StepPlan {
   bool warmup = false;    // the batch is induction warm-up data
   bool two_back = false;  // the warm-up fill writes its two-back segments
 };
+
+// `count` checkpoint steps evenly spaced from `from` to `to`, both included
+// (`--checkpoint-steps FROM:TO:COUNT`; a single STEP is STEP:STEP:1).
+struct CheckpointRange {
+  int from = 0;
+  int to = 0;
+  int count = 1;
+};
+
+// The steps after which a run of `total` steps writes a checkpoint: n_log
+// log-spaced steps in [1, total], strictly increasing, the last one being
+// total (none when n_log is 0), and every step of the dense ranges that lies
+// in [1, total]. Evenly spaced steps are rounded to the nearest whole step.
+std::set<int> checkpoint_steps(int n_log, const std::vector<CheckpointRange>& dense, int total);
 
 class Curriculum {
  public:

@@ -16,7 +16,16 @@ namespace {
 // token_loss[t] is the loss of predicting ids[begin + t + 1].
 void add_window(ValidationLoss& out, const std::vector<int>& ids, TokenWindow w,
                 const float* token_loss, const Tokenizer& tokenizer) {
-  for (int64_t t = 0; t + 1 < w.end - w.begin; ++t) out.total_nats += token_loss[t];
+  const size_t predicted = static_cast<size_t>(w.end - w.begin - 1);
+  if (out.nats_by_position.size() < predicted) {
+    out.nats_by_position.resize(predicted, 0.0);
+    out.tokens_by_position.resize(predicted, 0);
+  }
+  for (size_t t = 0; t < predicted; ++t) {
+    out.total_nats += token_loss[t];
+    out.nats_by_position[t] += token_loss[t];
+    out.tokens_by_position[t] += 1;
+  }
   for (int64_t i = w.begin; i < w.end; ++i) {
     const int64_t bytes = static_cast<int64_t>(tokenizer.token_bytes(ids[i]).size());
     out.covered_bytes += bytes;
@@ -87,6 +96,34 @@ ValidationLoss validation_loss(Trainer& trainer, const std::vector<int>& ids, in
   return merge_validation_losses({out});
 }
 
+double ValidationLoss::loss_at(int t) const {
+  if (t < 1 || static_cast<size_t>(t) > nats_by_position.size() || tokens_by_position[t - 1] == 0)
+    return std::nan("");
+  return nats_by_position[t - 1] / static_cast<double>(tokens_by_position[t - 1]);
+}
+
+InContextScore in_context_score(const ValidationLoss& v, int n_positions) {
+  InContextScore s;
+  s.early_from = std::max(1, n_positions / 16);
+  s.early_to = std::max(s.early_from + 1, n_positions / 8);
+  s.late_from = n_positions * 3 / 4;
+  s.late_to = n_positions;
+  // Mean over the band's tokens, each token weighted by the windows reaching it.
+  auto band = [&](int from, int to) {
+    double nats = 0.0;
+    int64_t n = 0;
+    for (int t = std::max(1, from); t < to && static_cast<size_t>(t) <= v.nats_by_position.size(); ++t) {
+      nats += v.nats_by_position[t - 1];
+      n += v.tokens_by_position[t - 1];
+    }
+    return n > 0 ? nats / static_cast<double>(n) : std::nan("");
+  };
+  s.loss_early = band(s.early_from, s.early_to);
+  s.loss_late = band(s.late_from, s.late_to);
+  s.score = s.loss_late - s.loss_early;
+  return s;
+}
+
 ValidationLoss merge_validation_losses(const std::vector<ValidationLoss>& shards) {
   ValidationLoss sum;
   for (const ValidationLoss& s : shards) {
@@ -96,6 +133,14 @@ ValidationLoss merge_validation_losses(const std::vector<ValidationLoss>& shards
     sum.covered_tokens += s.covered_tokens;
     sum.covered_bytes += s.covered_bytes;
     sum.total_nats += s.total_nats;
+    if (sum.nats_by_position.size() < s.nats_by_position.size()) {
+      sum.nats_by_position.resize(s.nats_by_position.size(), 0.0);
+      sum.tokens_by_position.resize(s.nats_by_position.size(), 0);
+    }
+    for (size_t t = 0; t < s.nats_by_position.size(); ++t) {
+      sum.nats_by_position[t] += s.nats_by_position[t];
+      sum.tokens_by_position[t] += s.tokens_by_position[t];
+    }
   }
   if (sum.predicted_tokens > 0) {
     sum.nats_per_token = sum.total_nats / static_cast<double>(sum.predicted_tokens);

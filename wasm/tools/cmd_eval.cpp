@@ -7,12 +7,15 @@
 // of the validation text in n_positions windows (core/validation.h), next to
 // what `xz -9` achieves on the same bytes in the same run; then the repeated random-token probe
 // (analysis.h): loss on each copy, the in-context learning score, and per
-// head the previous-token, induction and first-token scores. --json prints
+// head the previous-token, induction and first-token scores. The validation
+// part includes the loss by position in the window and the in-context
+// learning score on text (core/validation.h in_context_score). --json prints
 // the same as one JSON object (the trainer's checkpoint timeline reads it).
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -194,6 +197,18 @@ int cmd_eval(int argc, char** argv) {
                         {"covered_bytes", val.covered_bytes},
                         {"nats_per_token", val.nats_per_token},
                         {"bits_per_byte", val.bits_per_byte}};
+    const hl::InContextScore icl = hl::in_context_score(val, cfg.n_positions);
+    v["in_context"] = {{"early_tokens", {icl.early_from, icl.early_to - 1}},
+                       {"late_tokens", {icl.late_from, icl.late_to - 1}},
+                       {"loss_early", icl.loss_early},
+                       {"loss_late", icl.loss_late},
+                       {"icl_score", icl.score}};
+    nlohmann::json by_position = nlohmann::json::array();
+    for (int t = 1; t < cfg.n_positions; ++t) {
+      const double loss = val.loss_at(t);
+      by_position.push_back(std::isfinite(loss) ? nlohmann::json(loss) : nlohmann::json());
+    }
+    v["loss_by_position"] = by_position;  // (T - 1): token t = 1 .. T - 1
     if (o.xz) {
       const std::vector<int> covered(ids.begin(), ids.begin() + val.covered_tokens);
       const int64_t xz_bytes = xz_compressed_size(model->tokenizer.decode(covered));
@@ -248,6 +263,12 @@ int cmd_eval(int argc, char** argv) {
                 v["covered_bytes"].get<long long>());
     std::printf("  model   %.4f nats/token  %.4f bits/byte\n", v["nats_per_token"].get<double>(),
                 v["bits_per_byte"].get<double>());
+    const nlohmann::json& icl = v["in_context"];
+    std::printf("  in-context learning score %.3f (loss of tokens %d-%d %.3f minus tokens %d-%d %.3f)\n",
+                icl["icl_score"].get<double>(), icl["late_tokens"][0].get<int>(),
+                icl["late_tokens"][1].get<int>(), icl["loss_late"].get<double>(),
+                icl["early_tokens"][0].get<int>(), icl["early_tokens"][1].get<int>(),
+                icl["loss_early"].get<double>());
     if (v.contains("xz_bits_per_byte")) {
       std::printf("  xz -9   %.4f bits/byte (%lld bytes)   model / xz = %.3f\n",
                   v["xz_bits_per_byte"].get<double>(), v["xz_bytes"].get<long long>(),

@@ -1,5 +1,6 @@
 // headlight train: trains a GPT-2 from scratch on a text file and writes a
-// model folder (DESIGN.md), log-spaced checkpoints and a training log.
+// model folder (DESIGN.md), checkpoints (log-spaced, and dense where asked) and a
+// training log.
 //
 //   headlight train --train FILE --val FILE --tokenizer DIR --out DIR [options]
 //
@@ -40,24 +41,6 @@
 #include "weights.h"
 
 namespace {
-
-// Checkpoint steps: n log-spaced steps in [1, total], strictly increasing,
-// the last one being total.
-std::set<int> log_spaced_steps(int n, int total) {
-  std::set<int> steps;
-  if (n <= 0) return steps;
-  int prev = 0;
-  for (int k = 0; k < n; ++k) {
-    const double frac = n == 1 ? 1.0 : static_cast<double>(k) / (n - 1);
-    int s = static_cast<int>(std::lround(std::pow(static_cast<double>(total), frac)));
-    s = std::max(s, prev + 1);
-    if (s > total) break;
-    steps.insert(s);
-    prev = s;
-  }
-  steps.insert(total);
-  return steps;
-}
 
 // How the --init-from folder was made, for this run's log: its training log
 // but its checkpoints, and only its last eval; or just {"dir": dir}.
@@ -146,7 +129,7 @@ int cmd_train(int argc, char** argv) {
                plan.steps(), o.opt.lr, o.opt.warmup_steps, o.opt.lr * o.opt.min_lr_frac, o.threads);
 
   make_dirs(o.out_dir);
-  std::set<int> checkpoint_steps = log_spaced_steps(o.checkpoints, plan.steps());
+  std::set<int> checkpoint_steps = hl::checkpoint_steps(o.checkpoints, o.checkpoint_ranges, plan.steps());
   nlohmann::json log = logged_config(o);
   log["command"] = command_line;
   log["model"] = nlohmann::json::parse(hl::config_to_json(o.model));
@@ -300,7 +283,7 @@ int cmd_train(int argc, char** argv) {
         std::set<int> kept;
         for (int s : checkpoint_steps)
           if (s <= step) kept.insert(s);
-        for (int s : log_spaced_steps(o.checkpoints, plan.steps()))
+        for (int s : hl::checkpoint_steps(o.checkpoints, o.checkpoint_ranges, plan.steps()))
           if (s > step) kept.insert(s);
         checkpoint_steps = kept;
         log["steps_shrunk_by_time_limit"] = plan.steps();

@@ -30,20 +30,57 @@ int parse_count(const std::string& flag, const std::string& text, int min, int m
   return static_cast<int>(v);
 }
 
-std::vector<hl::SeqStage> parse_schedule(const std::string& flag, const std::string& v) {
-  std::vector<hl::SeqStage> stages;
+// The items of a comma-separated value ("a,b"; "" is one empty item).
+std::vector<std::string> split_commas(const std::string& v) {
+  std::vector<std::string> items;
   size_t start = 0;
   while (start <= v.size()) {
     const size_t comma = std::min(v.find(',', start), v.size());
-    const std::string stage = v.substr(start, comma - start);
+    items.push_back(v.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return items;
+}
+
+std::vector<hl::SeqStage> parse_schedule(const std::string& flag, const std::string& v) {
+  std::vector<hl::SeqStage> stages;
+  for (const std::string& stage : split_commas(v)) {
     const size_t colon = stage.find(':');
     if (colon == std::string::npos)
       throw hl::Error("bad stage '" + stage + "' in --seq-schedule (expected LEN:STEPS)");
     stages.push_back({parse_count(flag, stage.substr(0, colon), 1, 1 << 20),
                       parse_count(flag, stage.substr(colon + 1), 0, 100000000)});
-    start = comma + 1;
   }
   return stages;
+}
+
+// --checkpoint-steps: FROM:TO:COUNT or STEP, comma-separated.
+std::vector<hl::CheckpointRange> parse_checkpoint_ranges(const std::string& flag,
+                                                         const std::string& v) {
+  std::vector<hl::CheckpointRange> ranges;
+  for (const std::string& item : split_commas(v)) {
+    const size_t c1 = item.find(':');
+    hl::CheckpointRange r;
+    if (c1 == std::string::npos) {
+      r.from = r.to = parse_count(flag, item, 1, 100000000);
+    } else {
+      const size_t c2 = item.find(':', c1 + 1);
+      if (c2 == std::string::npos)
+        throw hl::Error("bad range '" + item + "' in " + flag + " (expected FROM:TO:COUNT or STEP)");
+      r.from = parse_count(flag, item.substr(0, c1), 1, 100000000);
+      r.to = parse_count(flag, item.substr(c1 + 1, c2 - c1 - 1), r.from, 100000000);
+      r.count = parse_count(flag, item.substr(c2 + 1), 1, 1000);
+    }
+    ranges.push_back(r);
+  }
+  return ranges;
+}
+
+nlohmann::json checkpoint_ranges_json(const std::vector<hl::CheckpointRange>& ranges) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const hl::CheckpointRange& r : ranges)
+    out.push_back({{"from", r.from}, {"to", r.to}, {"count", r.count}});
+  return out;
 }
 
 const char* dtype_name(hl::DType d) {
@@ -184,6 +221,12 @@ const std::vector<Option>& options() {
             "steps between log lines"),
       count("--checkpoints", FIELD(checkpoints), 0, 1000, "output", nullptr,
             "log-spaced checkpoint folders"),
+      {"--checkpoint-steps", "output", nullptr,
+       "FROM:TO:COUNT|STEP,... more checkpoints, evenly spaced in each range", true,
+       [](TrainOptions& o, const std::string& f, const std::string& v) {
+         o.checkpoint_ranges = parse_checkpoint_ranges(f, v);
+       },
+       [](const TrainOptions& o) { return checkpoint_ranges_json(o.checkpoint_ranges); }},
       {"--dtype", "output", nullptr, "f16|bf16|f32 weights written", true,
        [](TrainOptions& o, const std::string&, const std::string& v) {
          if (v == "f16")

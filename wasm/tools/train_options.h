@@ -24,7 +24,8 @@ struct TrainOptions {
   int eval_every = 200;
   int eval_tokens = 65536;  // validation tokens (validation.h windows)
   int log_every = 10;
-  int checkpoints = 0;
+  int checkpoints = 0;                              // log-spaced
+  std::vector<hl::CheckpointRange> checkpoint_ranges;  // dense, --checkpoint-steps
   // Initial position embeddings: "normal" (GPT-2: N(0, 0.02)) or "sinusoidal".
   std::string wpe_init = "normal";
   std::string init_from;  // start from this model folder's weights

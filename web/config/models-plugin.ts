@@ -3,6 +3,10 @@
 // web/public/models/index.json (name, one-line description, download size,
 // shape and parameter count of each), so `vite build` puts them in dist/ and
 // the dev server serves them. Runs at buildStart, before Vite copies public/.
+// A model whose folder has a training timeline (timeline.json and
+// checkpoints/step-*/, written by models/recipes/timeline.mjs) gets them
+// copied too, and `checkpoints` (how many) in its index entry: the page's
+// Training view (views/timeline.ts) is offered for it.
 import {
   closeSync,
   copyFileSync,
@@ -47,6 +51,8 @@ export interface ModelEntry {
   n_positions: number;
   vocab_size: number;
   attn_only: boolean;
+  /** Checkpoint folders of its training timeline (0: none; absent before issue 18). */
+  checkpoints: number;
 }
 
 export interface ModelIndex {
@@ -167,6 +173,26 @@ function syncFile(from: string, to: string): void {
   copyFileSync(from, to);
 }
 
+// timeline.json and each checkpoints/step-*/ folder that is a model folder;
+// returns how many checkpoints were copied (0 without a timeline.json).
+function syncTimeline(sourceDir: string, outDir: string): number {
+  const timeline = join(sourceDir, 'timeline.json');
+  const checkpoints = join(sourceDir, 'checkpoints');
+  if (!existsSync(timeline)) return 0;
+  syncFile(timeline, join(outDir, 'timeline.json'));
+  if (!existsSync(checkpoints)) return 0;
+  let copied = 0;
+  for (const name of readdirSync(checkpoints).sort()) {
+    const from = join(checkpoints, name);
+    if (!/^step-\d+$/.test(name) || !statSync(from).isDirectory() || !isModelFolder(from)) continue;
+    const to = join(outDir, 'checkpoints', name);
+    mkdirSync(to, { recursive: true });
+    for (const file of MODEL_FILES) syncFile(join(from, file), join(to, file));
+    copied += 1;
+  }
+  return copied;
+}
+
 export function syncModels(repoRoot: string, publicDir: string): ModelIndex {
   const outRoot = join(publicDir, 'models');
   mkdirSync(outRoot, { recursive: true });
@@ -181,6 +207,7 @@ export function syncModels(repoRoot: string, publicDir: string): ModelIndex {
       syncFile(from, join(outDir, file));
       if ((MODEL_FILES as readonly string[]).includes(file)) bytes += statSync(from).size;
     }
+    const checkpoints = syncTimeline(source.dir, outDir);
     try {
       models.push({
         name: source.name,
@@ -189,6 +216,7 @@ export function syncModels(repoRoot: string, publicDir: string): ModelIndex {
         bytes,
         n_params: countParameters(join(source.dir, 'model.safetensors')),
         ...readShape(source.dir),
+        checkpoints,
       });
     } catch (error) {
       // One unreadable folder must not take the page's other models down.

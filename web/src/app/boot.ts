@@ -6,6 +6,7 @@
  */
 import '../style.css';
 import { installEmbedding } from '../embed/page';
+import { checkpointOf } from '../engine/checkpoint-names';
 import { EngineClient } from '../engine/client';
 import { fetchModelIndex } from '../engine/model-index';
 import { parseHash } from '../state/url-state';
@@ -58,6 +59,15 @@ async function start(client: EngineClient, page: PageController, models: ModelLo
     return;
   }
   picker.setModels(index.models);
+  // A link to a training checkpoint (engine/checkpoint-names.ts) of a served
+  // model that has a timeline: that checkpoint, or the model if it is gone.
+  const checkpoint = wantedModel ? checkpointOf(wantedModel) : null;
+  const timelineModel = checkpoint && index.models.find((m) => m.name === checkpoint.model && (m.checkpoints ?? 0) > 0);
+  if (wantedModel && timelineModel) {
+    picker.show(timelineModel.name);
+    if ((await models.switchModel(wantedModel)) === null) return;
+    wantedModel = timelineModel.name;
+  }
   let first = index.models.find((m) => m.name === (wantedModel ?? index.default));
   if (!first) {
     if (wantedModel) page.urlSync.showProblems([`model "${wantedModel}" is not served here: showing ${index.default}`]);
@@ -79,6 +89,7 @@ export function boot(): void {
     (files) => void models.openLocalFiles(files),
   );
   const models = new ModelLoader(client, page, picker, status);
+  page.modelSwitcher = (name, report) => models.switchModel(name, report);
   installRecovery(client, status, async () => {
     if (!(await initEngine(client, status))) return 'the engine did not start';
     // The edits as the URL holds them (a reload resets them to the link's).

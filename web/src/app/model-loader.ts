@@ -1,8 +1,10 @@
 /**
- * Loading models: a served one by name, or the reader's own files
- * (engine/open-local.ts checks them first). On failure the previous model
- * stays, with the error shown.
+ * Loading models: a served one by name, a checkpoint of a served model's
+ * training timeline (engine/checkpoint-names.ts; its files kept by
+ * CheckpointFiles), or the reader's own files (engine/open-local.ts checks
+ * them first). On failure the previous model stays, with the error shown.
  */
+import { baseModelName, checkpointOf, modelFolderUrl } from '../engine/checkpoint-names';
 import type { EngineClient } from '../engine/client';
 import { modelsBaseUrl } from '../engine/model-index';
 import { openLocalModel } from '../engine/open-local';
@@ -10,6 +12,7 @@ import type { LoadedModel, Progress } from '../engine/protocol';
 import type { ModelPicker } from '../views/model-picker';
 import { formatBytes } from '../state/format';
 import type { StatusView } from '../views/status';
+import { CheckpointFiles } from './checkpoint-files';
 import { messageOf, type PageController } from './page-controller';
 
 function formatCount(n: number): string {
@@ -25,6 +28,7 @@ export function describeModel(model: LoadedModel): string {
     `d_model ${model.n_embd}`,
     `${formatCount(model.n_params)} parameters`,
     model.attn_only ? 'attention only' : null,
+    checkpointOf(model.name) ? `training checkpoint ${checkpointOf(model.name)!.folder}` : null,
     formatBytes(model.bytes),
   ]
     .filter((part) => part !== null)
@@ -41,6 +45,8 @@ export class ModelLoader {
 
   /** The reader's own files of the model loaded last, if it was theirs (reload() reads them again). */
   private localFiles: File[] | null = null;
+  /** The checkpoints loaded so far (the Training view scrubs back and forth). */
+  readonly checkpoints = new CheckpointFiles();
 
   /**
    * Loads the current model again into a restarted engine (engine-recovery.ts):
@@ -58,14 +64,18 @@ export class ModelLoader {
    * Loads a served model; on failure the previous one stays, the error is
    * shown, and returned (null: loaded) for a caller that must answer for it.
    */
-  async switchModel(name: string): Promise<string | null> {
-    const result = await this.loadAndShow(`Loading model ${name}…`, (onProgress) =>
-      this.client.call(
-        'loadModel',
-        { name, baseUrl: new URL(`${name}/`, modelsBaseUrl()).href },
-        (progress) => onProgress('Downloading', progress),
-      ),
-    );
+  async switchModel(name: string, report?: (progress: Progress) => void): Promise<string | null> {
+    const folder = modelFolderUrl(name, modelsBaseUrl());
+    const result = await this.loadAndShow(`Loading model ${name}…`, async (onProgress) => {
+      const progress = (p: Progress) => {
+        onProgress('Downloading', p);
+        report?.(p);
+      };
+      if (!checkpointOf(name)) return this.client.call('loadModel', { name, baseUrl: folder.href }, progress);
+      const files = await this.checkpoints.files(name, folder, progress);
+      progress({ label: 'loading the weights', loaded: 0, total: 0, timed: true });
+      return this.client.call('loadModelFiles', files, progress, [files.safetensors.buffer as ArrayBuffer]);
+    });
     if ('error' in result) return result.error;
     this.localFiles = null;
     return null;
@@ -92,7 +102,7 @@ export class ModelLoader {
     try {
       const loaded = await load((stage, progress) => status.showProgress(stage, progress));
       page.modelLoaded(loaded);
-      picker.show(loaded.name);
+      picker.show(baseModelName(loaded.name));
       status.setSummary(describeModel(loaded));
       status.clearMessage();
       page.changed('model');
@@ -103,7 +113,7 @@ export class ModelLoader {
       const model = page.state.model;
       const message = messageOf(error);
       status.showError(message);
-      picker.show(model?.name ?? null);
+      picker.show(model ? baseModelName(model.name) : null);
       status.setSummary(model ? describeModel(model) : 'No model loaded.');
       return { error: message };
     } finally {

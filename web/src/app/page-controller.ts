@@ -7,7 +7,7 @@
  * It is the PageActions the views are given.
  */
 import type { EngineClient } from '../engine/client';
-import type { ComputeMethod, LoadedModel, Methods } from '../engine/protocol';
+import type { ComputeMethod, LoadedModel, Methods, Progress } from '../engine/protocol';
 import { type AppState, choicesOfState, createState, setModel } from '../state/app-state';
 import { headName } from '../state/heads';
 import type { UrlState } from '../state/url-state';
@@ -32,6 +32,8 @@ export class PageController implements PageActions {
   readonly urlSync: UrlSync;
   readonly store: AnalysisStore;
   private readonly preparer: EditPreparer;
+  /** How a view's openModel loads a model: the ModelLoader's, set by boot once it exists. */
+  modelSwitcher: ((name: string, report?: (progress: Progress) => void) => Promise<string | null>) | null = null;
 
   constructor(
     private readonly client: EngineClient,
@@ -79,6 +81,10 @@ export class PageController implements PageActions {
       return;
     }
     this.changed('edits');
+  }
+
+  openModel(name: string, report?: (progress: Progress) => void): Promise<string | null> {
+    return this.modelSwitcher ? this.modelSwitcher(name, report) : Promise.resolve('the page is still starting');
   }
 
   compute<M extends ComputeMethod>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']> {

@@ -7,7 +7,7 @@
  * through `context.page`.
  */
 import type { EngineClient } from '../engine/client';
-import type { Analysis, ComputeMethod, LoadedModel, Methods } from '../engine/protocol';
+import type { Analysis, ComputeMethod, LoadedModel, Methods, Progress } from '../engine/protocol';
 import type { AppState } from '../state/app-state';
 import type { HeadRef } from '../state/heads';
 import type { Predictions } from '../views/predictions';
@@ -66,6 +66,12 @@ export interface PageActions {
   /** The circuit choices (answer, foil, corrupted prompt, patched heads): URL written, a 'selection' frame drawn. */
   setCircuit(change: Partial<Pick<AppState, CircuitField>>): void;
   showError(message: string): void;
+  /**
+   * Loads a served model or a checkpoint of one (engine/checkpoint-names.ts)
+   * as the page's model, as the model picker does; resolves to the error
+   * shown (the previous model stays) or null. report: the download's progress.
+   */
+  openModel(name: string, report?: (progress: Progress) => void): Promise<string | null>;
   /**
    * Asks the engine worker a question about the pass on screen (one head's
    * arithmetic, a composition): the worker answers after the runs asked

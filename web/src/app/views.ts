@@ -8,6 +8,7 @@ import { compositionView } from '../views/composition';
 import { answerFoilView } from '../views/answer-foil';
 import { attributionView } from '../views/attribution';
 import { compareView } from '../views/compare';
+import { compareSizesView } from '../views/compare-sizes';
 import { editsView } from '../views/edits';
 import { exportView } from '../views/export';
 import { headDetailView } from '../views/head-detail';
@@ -19,6 +20,7 @@ import { patchingView } from '../views/patching';
 import { predictionsView } from '../views/predictions';
 import { presetsView } from '../views/presets';
 import { syntaxView } from '../views/syntax';
+import { timelineView } from '../views/timeline';
 import { tokensView } from '../views/tokens';
 import type { Frame, View, ViewContext, ViewFactory } from './view';
 
@@ -40,6 +42,8 @@ export const VIEWS: readonly ViewFactory[] = [
   attributionView,
   compareView,
   patchingView,
+  timelineView,
+  compareSizesView,
 ];
 
 /** The views made from VIEWS, drawn in turn from one frame. */

@@ -16,6 +16,11 @@ export interface ModelEntry {
   n_positions?: number;
   vocab_size?: number;
   attn_only?: boolean;
+  /**
+   * Checkpoint folders of the model's training timeline (models/<name>/
+   * timeline.json and its checkpoints/step-N folders: the Training view); absent or 0: none.
+   */
+  checkpoints?: number;
 }
 
 export interface ModelIndex {

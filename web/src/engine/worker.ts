@@ -14,6 +14,7 @@ import { EngineCache } from './engine-cache';
 import { unwrap } from './engine-calls';
 import { composition, headArithmetic } from './pass-questions';
 import { gradientOf, pruningOf, scanByLayer } from './importance-jobs';
+import { fetchBytes, fetchText } from './fetch-bytes';
 import { explainLoadError } from './open-local';
 import { formatBytes } from '../state/format';
 import type { HeadlightModule, HeadlightModuleOptions } from './headlight-wasm';
@@ -37,8 +38,6 @@ interface WorkerScope {
   createHeadlight?: (options?: HeadlightModuleOptions) => Promise<HeadlightModule>;
 }
 const scope = self as unknown as WorkerScope;
-
-const PROGRESS_INTERVAL_MS = 50;
 
 /** Everything the worker holds: the wasm module, then the loaded model's engine and cache. */
 const worker: {
@@ -72,47 +71,6 @@ type Handler<M extends Method> = (
   report: (progress: Progress) => void,
   sendPartial: (partial: PartialOf<M>) => void,
 ) => Promise<Methods[M]['result']> | Methods[M]['result'];
-
-async function fetchBytes(url: string, label: string, report: (p: Progress) => void) {
-  const response = await fetch(url);
-  if (!response.ok) {
-    throw new Error(`could not download ${label} (${url}): HTTP ${response.status}`);
-  }
-  const total = Number(response.headers.get('content-length')) || 0;
-  if (!response.body) {
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    report({ label, loaded: bytes.length, total: bytes.length });
-    return bytes;
-  }
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  let lastReport = 0;
-  report({ label, loaded: 0, total });
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.length;
-    const now = performance.now();
-    if (now - lastReport >= PROGRESS_INTERVAL_MS) {
-      lastReport = now;
-      report({ label, loaded, total });
-    }
-  }
-  report({ label, loaded, total: Math.max(total, loaded) });
-  const bytes = new Uint8Array(loaded);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
-}
-
-async function fetchText(url: string, label: string, report: (p: Progress) => void) {
-  return new TextDecoder('utf-8', { fatal: true }).decode(await fetchBytes(url, label, report));
-}
 
 const handlers: { [M in Method]: Handler<M> } = {
   async init({ scriptUrl, wasmUrl }, report) {

@@ -41,6 +41,8 @@ export const PANELS = [
   'arithmetic',  // one head's arithmetic, step by step
   'composition', // a head's attention with an earlier head muted
   'circuits',    // answer and foil, logit lens, direct effects, compare prompts (issue 17)
+  'timeline',    // training: a model's checkpoints, loss, ICL and head scores over steps (issue 18)
+  'sizes',       // the shipped models side by side on the same text: head types and loss (issue 18)
   'footer',      // colophon
 ] as const;
 export type PanelName = (typeof PANELS)[number];
