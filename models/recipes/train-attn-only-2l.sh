@@ -48,4 +48,4 @@ train_model attn-only-2l models/tokenizer-3584 \
   --seq-schedule 32:8000,64:4000 --induction-frac 0.3 --repeat-text-frac 0.1 \
   --checkpoints 5 --checkpoint-steps 2500:6500:9,12000,13000 \
   --eval-every 1000 --eval-tokens 32768 --log-every 100 --seed 1
-node models/recipes/timeline.mjs --model models/attn-only-2l
+node models/recipes/timeline.mjs --model "${MODELS_OUT:-models}/attn-only-2l"
