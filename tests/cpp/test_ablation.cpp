@@ -206,6 +206,67 @@ TEST_CASE("pruning curve: point k equals a run with the first k heads removed") 
   }
 }
 
+TEST_CASE("pruning in parts: any grouping of the parts gives the whole curve, bit for bit") {
+  for (const char* name : kFixtures) {
+    const auto model = load_fixture(name);
+    const hl::ModelConfig& cfg = model->config;
+    const int T = 24, LH = cfg.n_layer * cfg.n_head;
+    const std::vector<int> ids = text_ids(cfg, T, 5);
+    const std::vector<float> means = hl::mean_head_z(hl::unedited_head_z(model, ids), cfg, T);
+    for (const hl::AblationMode mode : {hl::AblationMode::zero, hl::AblationMode::mean}) {
+      CAPTURE(name);
+      CAPTURE(hl::ablation_mode_name(mode));
+      hl::PruningOptions options;
+      options.mode = mode;
+      options.rescan_every = 3;
+      const hl::PruningCurve whole = hl::pruning_curve(model, ids, options, means);
+      for (const int parts : {1, 2, 5, 1000}) {
+        hl::PruningRun run(model, ids, options, means);
+        int steps = 0, last_removed = 0;
+        bool growing = true;
+        while (!run.step(parts)) {
+          ++steps;
+          growing = growing && run.removed() > last_removed && run.removed() < run.total();
+          last_removed = run.removed();
+        }
+        const hl::PruningCurve& curve = run.curve();
+        int same = 0;
+        for (int k = 0; k <= LH; ++k) {
+          same += same_float(curve.mean_loss[k], whole.mean_loss[k]);
+          same += same_float(curve.random_mean_loss[k], whole.random_mean_loss[k]);
+        }
+        std::printf("[pruning parts] %s %s, %d part(s) a step: %d steps before the last, "
+                    "%d of %d points equal the whole curve's\n",
+                    name, hl::ablation_mode_name(mode), parts, steps, same, 2 * (LH + 1));
+        CHECK(growing);
+        CHECK(run.removed() == run.total());
+        CHECK(run.total() == 2 * LH);
+        CHECK(curve.order == whole.order);
+        CHECK(curve.random_order == whole.random_order);
+        CHECK(same == 2 * (LH + 1));
+      }
+    }
+    // Through the engine, which holds the run between calls: its trace stays.
+    hl::Engine engine(model);
+    engine.run(ids, 1);
+    hl::PruningOptions options;
+    const hl::PruningCurve whole = engine.pruning_curve(options, {});
+    const float loss_before = engine.trace().mean_loss;
+    CHECK_THROWS_WITH(hl::Engine(model).step_pruning(1), "no pruning run: call start_pruning() first");
+    engine.start_pruning(options, {});
+    int calls = 0;
+    while (!engine.step_pruning(2).done()) ++calls;
+    const hl::PruningCurve& curve = engine.step_pruning(1).curve();
+    std::printf("[pruning parts] %s engine: %d calls; orders equal %d %d\n", name, calls + 1,
+                curve.order == whole.order, curve.random_order == whole.random_order);
+    CHECK(curve.order == whole.order);
+    CHECK(curve.random_order == whole.random_order);
+    CHECK(curve.mean_loss == whole.mean_loss);
+    CHECK(curve.random_mean_loss == whole.random_mean_loss);
+    CHECK(same_float(engine.trace().mean_loss, loss_before));
+  }
+}
+
 TEST_CASE("resample ablation equals running with z from the other text's unedited trace") {
   for (const char* name : kFixtures) {
     CAPTURE(name);
