@@ -115,7 +115,8 @@ export async function pruningOf(
     cancelled: false,
     compute_ms: 0,
   };
-  const label = `pruning curves (${mode} ablation), heads removed over both orders`;
+  // Short: a phone shows it beside the bar (the panel's note names the mode).
+  const label = 'heads removed';
   let state = unwrap(engine.pruningStart(mode, rescanEvery, seed), 'pruning curve');
   report({ label, loaded: state.removed, total: state.total });
   while (!state.done) {

@@ -108,7 +108,7 @@ class HeadTypeLegend {
     meaning.dataset['role'] = 'copying-definition';
     meaning.textContent =
       `${COPYING_ROW.meaning} (Olsson et al. 2022). Score: ${COPYING_ROW.definition}. ` +
-      'It depends on the weights only, not on the text. The mark follows ind when the head is an induction candidate with a positive score: ' +
+      'It depends on the weights only, not on the text. The copy mark, in the square’s lower left corner, goes on an induction candidate (ind) with a positive score: ' +
       'it looks at the token after an earlier copy and copies it, the two halves of an induction head.';
     list.append(term, meaning);
     const rule = document.createElement('p');

@@ -107,8 +107,8 @@ export function headTypeScoresLine(types: HeadTypes, i: number): string {
 /**
  * Head i's badges (every type it passes, its type first) on its grid cell,
  * and data-head-types on the cell, which the legend's filter matches; an
- * induction candidate that copies gets the "copy" mark after them
- * (data-copying on the cell; head-types.css draws it).
+ * induction candidate that copies gets the "copy" mark (data-copying on
+ * the cell; head-types.css draws it in the square's lower left corner).
  */
 export function markHeadTypes(
   cell: HTMLElement,
@@ -127,7 +127,7 @@ export function markHeadTypes(
   const rows = names.map((type) => headTypeRow(type)!);
   badge.textContent = rows.map((row) => row.badge).join(' ');
   const titles = rows.map((row) => `${row.type.replace('_', '-')}: ${row.meaning}`);
-  // The mark itself is drawn by head-types.css after the badges (data-copying), so the badge's text stays its types.
+  // The mark itself is drawn by head-types.css in the square's corner (data-copying); the badge's text stays its types.
   if (copies) titles.push(`copying ${copying![i]!.toFixed(2)}: ${COPYING_ROW.meaning}`);
   badge.title = titles.join('; ');
 }
