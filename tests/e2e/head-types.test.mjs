@@ -251,6 +251,7 @@ test('copying scores: the hover card and the copy mark on induction heads equal 
     console.log(`  hover card of ${name}: ${line}`);
     assert.ok(line.startsWith(want), `${name}: ${line} starts with ${want}`);
     assert.equal(/an induction head that copies/.test(line), marked.includes(name));
+    if (name === marked[0]) await page.locator('.tooltip').first().screenshot({ path: artifactPath('head-tooltip-copying-1280-light.png') });
   }
   // The mark is drawn in the square's corner (the badges keep their text); no other head has it.
   const marks = await page.$$eval(`${GRID} button.head`, (buttons) =>
