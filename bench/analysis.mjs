@@ -5,6 +5,7 @@
 //                                                  64 tokens <= 3 s
 //   syntax probe (every sentence of web/public/probes/brown-pos.json run
 //   alone, pairs and chance)                       no target: the page's wait
+//   copying scores (OV eigenvalues of every head)   no target: part of loading
 // next to one rerun from layer 0 (the naive scan is L x H of those). Median of
 // a few calls (the first warms up); wall and this process's CPU time (on a
 // shared machine the CPU time shows the cost without the other load).
@@ -56,8 +57,17 @@ for (const T of [64, 128]) {
   if (T === 64) {
     const pruning = medianMs(() => expectOk(engine.pruningCurve('zero', 4, 1), 'pruningCurve'), 3);
     rows.push({ what: `pruning curves (zero, re-scan every 4), ${T} tokens`, ...pruning, target: 3000 });
+    // The page's way: a part (one scan and its 4 removals) a call.
+    const parts = medianMs(() => {
+      let state = expectOk(engine.pruningStart('zero', 4, 1), 'pruningStart');
+      while (!state.done) state = expectOk(engine.pruningStep(1), 'pruningStep');
+    }, 3);
+    rows.push({ what: `  the same in parts (pruningStep), ${T} tokens`, ...parts, target: 3000 });
   }
 }
+
+const copying = medianMs(() => expectOk(engine.copyingScores(), 'copyingScores'), 3);
+rows.push({ what: `copying scores of ${heads} heads (weights only, once per load)`, ...copying, target: null });
 
 const probe = readFileSync(path.join(REPO_ROOT, 'web/public/probes/brown-pos.json'), 'utf8');
 const syntax = expectOk(engine.syntaxProbe(probe), 'syntaxProbe');

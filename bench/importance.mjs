@@ -6,7 +6,8 @@
 //   GPT-2-small shape random weights (tests/node/random-gpt2.mjs), gpt-4l's
 //                     tokenizer (the cost does not depend on which ids run).
 // Target (issue 16): importance <= 3 forward passes. Also the attention
-// similarity of all heads (Engine.attentionSimilarity) on the same trace.
+// similarity of all heads (Engine.attentionSimilarity) on the same trace, and
+// the copying scores (Engine.copyingScores, once per model load in the page).
 // Prints a table; asserts nothing. Run by `npm run bench`, or alone with
 // `node bench/importance.mjs [gpt-4l|gpt2]` after scripts/build-wasm.sh.
 import os from 'node:os';
@@ -54,6 +55,15 @@ async function benchModel(label, files, runs) {
     `(cpu ${cpuRatio.toFixed(2)}), target <= ${TARGET_RATIO}: ${pass}`);
   console.log(`  attention similarity of ${info.n_layer * info.n_head} heads: ` +
     `${similarity.wall.toFixed(1)} ms (cpu ${similarity.cpu.toFixed(1)} ms)`);
+  // The copying scores (weights only): what loading the model adds in the page's worker. One call.
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  expectOk(engine.copyingScores(), 'copyingScores');
+  const copying = { wall: performance.now() - t0, cpu: ((c) => (c.user + c.system) / 1e3)(process.cpuUsage(c0)) };
+  console.log(`  copying scores of ${info.n_layer * info.n_head} heads (once per load): ` +
+    `${copying.wall.toFixed(0)} ms (cpu ${copying.cpu.toFixed(0)} ms)`);
+  rows.push({ figure: `${label} copying scores (once per load)`, time: copying,
+    ratio: (copying.wall / forward.wall).toFixed(2), target: '', pass: '' });
   // Memory only grows, so this is the peak: the model's trainer reads the
   // weights in place; it adds activations and one packed W^T (wte's the largest).
   console.log(`  wasm memory: ${(loadedBytes / MB).toFixed(0)} MB after loadModel, ` +

@@ -141,12 +141,14 @@ TEST_CASE("ablation scan: skipped heads are NaN, bad positions and modes are nam
   CHECK(messages.find("unknown ablation mode 'half' (expected zero or mean)") != std::string::npos);
 }
 
-TEST_CASE("pruning curve: point k equals a run with the first k heads removed") {
+// Runs body(name, model, ids, means, options) for each fixture and both
+// modes, on T tokens of text_ids(seed), re-scanning every 3 removals.
+template <typename Body>
+void for_each_pruning_setup(int T, uint64_t seed, Body&& body) {
   for (const char* name : kFixtures) {
     const auto model = load_fixture(name);
     const hl::ModelConfig& cfg = model->config;
-    const int T = 32, LH = cfg.n_layer * cfg.n_head;
-    const std::vector<int> ids = text_ids(cfg, T, 9);
+    const std::vector<int> ids = text_ids(cfg, T, seed);
     const std::vector<float> means = hl::mean_head_z(hl::unedited_head_z(model, ids), cfg, T);
     for (const hl::AblationMode mode : {hl::AblationMode::zero, hl::AblationMode::mean}) {
       CAPTURE(name);
@@ -154,55 +156,124 @@ TEST_CASE("pruning curve: point k equals a run with the first k heads removed") 
       hl::PruningOptions options;
       options.mode = mode;
       options.rescan_every = 3;
-      const hl::PruningCurve curve = hl::pruning_curve(model, ids, options, means);
-      REQUIRE(curve.order.size() == static_cast<size_t>(LH));
-      REQUIRE(curve.mean_loss.size() == static_cast<size_t>(LH + 1));
-      REQUIRE(curve.random_mean_loss.size() == static_cast<size_t>(LH + 1));
-      // Both orders hold every head once.
-      for (const std::vector<int>* order : {&curve.order, &curve.random_order}) {
-        std::vector<int> sorted = *order;
-        std::sort(sorted.begin(), sorted.end());
-        std::vector<int> all(LH);
-        std::iota(all.begin(), all.end(), 0);
-        CHECK(sorted == all);
-      }
-      // The first removal of each scan is the head the scan found least important.
-      hl::Session first(model);
-      first.run(ids);
-      const hl::AblationScan scan = hl::ablation_scan(first, mode, means, T - 2);
-      const float least = *std::min_element(scan.delta_mean_loss.begin(), scan.delta_mean_loss.end());
-      CHECK(same_float(scan.delta_mean_loss[curve.order[0]], least));
-
-      int same = 0;
-      float max_diff = 0.0f;
-      for (const auto& [order, losses] :
-           {std::make_pair(&curve.order, &curve.mean_loss),
-            std::make_pair(&curve.random_order, &curve.random_mean_loss)}) {
-        for (int k = 0; k <= LH; k++) {
-          hl::Session fresh(model);
-          for (int i = 0; i < k; i++) {
-            hl::ablate_head(fresh, (*order)[i] / cfg.n_head, (*order)[i] % cfg.n_head, mode, means);
-          }
-          fresh.run(ids);
-          same += same_float(fresh.trace().mean_loss, (*losses)[k]);
-          max_diff = std::max(max_diff, std::fabs(fresh.trace().mean_loss - (*losses)[k]));
-        }
-      }
-      std::printf("[pruning] %s %s: %d of %d points equal a fresh run (max diff %.3g); loss %.4f "
-                  "-> half removed %.4f (random %.4f) -> all removed %.4f\n",
-                  name, hl::ablation_mode_name(mode), same, 2 * (LH + 1), max_diff,
-                  curve.mean_loss[0], curve.mean_loss[LH / 2], curve.random_mean_loss[LH / 2],
-                  curve.mean_loss[LH]);
-      CHECK(same == 2 * (LH + 1));
-      CHECK(same_float(curve.mean_loss[0], first.trace().mean_loss));
-      CHECK(same_float(curve.random_mean_loss[0], first.trace().mean_loss));
-      // The same seed gives the same random order; another seed another one.
-      const hl::PruningCurve again = hl::pruning_curve(model, ids, options, means);
-      options.seed = 2;
-      const hl::PruningCurve other = hl::pruning_curve(model, ids, options, means);
-      CHECK(again.random_order == curve.random_order);
-      CHECK(other.random_order != curve.random_order);
+      body(name, model, ids, means, options);
     }
+  }
+}
+
+TEST_CASE("pruning curve: point k equals a run with the first k heads removed") {
+  const int T = 32;
+  for_each_pruning_setup(T, 9, [&](const char* name, const std::shared_ptr<const hl::Model>& model,
+                                 const std::vector<int>& ids, const std::vector<float>& means,
+                                 hl::PruningOptions options) {
+    const hl::ModelConfig& cfg = model->config;
+    const int LH = cfg.n_layer * cfg.n_head;
+    const hl::AblationMode mode = options.mode;
+    const hl::PruningCurve curve = hl::pruning_curve(model, ids, options, means);
+    REQUIRE(curve.order.size() == static_cast<size_t>(LH));
+    REQUIRE(curve.mean_loss.size() == static_cast<size_t>(LH + 1));
+    REQUIRE(curve.random_mean_loss.size() == static_cast<size_t>(LH + 1));
+    // Both orders hold every head once.
+    for (const std::vector<int>* order : {&curve.order, &curve.random_order}) {
+      std::vector<int> sorted = *order;
+      std::sort(sorted.begin(), sorted.end());
+      std::vector<int> all(LH);
+      std::iota(all.begin(), all.end(), 0);
+      CHECK(sorted == all);
+    }
+    // The first removal of each scan is the head the scan found least important.
+    hl::Session first(model);
+    first.run(ids);
+    const hl::AblationScan scan = hl::ablation_scan(first, mode, means, T - 2);
+    const float least = *std::min_element(scan.delta_mean_loss.begin(), scan.delta_mean_loss.end());
+    CHECK(same_float(scan.delta_mean_loss[curve.order[0]], least));
+
+    int same = 0;
+    float max_diff = 0.0f;
+    for (const auto& [order, losses] :
+         {std::make_pair(&curve.order, &curve.mean_loss),
+          std::make_pair(&curve.random_order, &curve.random_mean_loss)}) {
+      for (int k = 0; k <= LH; k++) {
+        hl::Session fresh(model);
+        for (int i = 0; i < k; i++) {
+          hl::ablate_head(fresh, (*order)[i] / cfg.n_head, (*order)[i] % cfg.n_head, mode, means);
+        }
+        fresh.run(ids);
+        same += same_float(fresh.trace().mean_loss, (*losses)[k]);
+        max_diff = std::max(max_diff, std::fabs(fresh.trace().mean_loss - (*losses)[k]));
+      }
+    }
+    std::printf("[pruning] %s %s: %d of %d points equal a fresh run (max diff %.3g); loss %.4f "
+                "-> half removed %.4f (random %.4f) -> all removed %.4f\n",
+                name, hl::ablation_mode_name(mode), same, 2 * (LH + 1), max_diff,
+                curve.mean_loss[0], curve.mean_loss[LH / 2], curve.random_mean_loss[LH / 2],
+                curve.mean_loss[LH]);
+    CHECK(same == 2 * (LH + 1));
+    CHECK(same_float(curve.mean_loss[0], first.trace().mean_loss));
+    CHECK(same_float(curve.random_mean_loss[0], first.trace().mean_loss));
+    // The same seed gives the same random order; another seed another one.
+    const hl::PruningCurve again = hl::pruning_curve(model, ids, options, means);
+    options.seed = 2;
+    const hl::PruningCurve other = hl::pruning_curve(model, ids, options, means);
+    CHECK(again.random_order == curve.random_order);
+    CHECK(other.random_order != curve.random_order);
+  });
+}
+
+TEST_CASE("pruning in parts: any grouping of the parts gives the whole curve, bit for bit") {
+  for_each_pruning_setup(24, 5, [&](const char* name, const std::shared_ptr<const hl::Model>& model,
+                                  const std::vector<int>& ids, const std::vector<float>& means,
+                                  const hl::PruningOptions& options) {
+    const int LH = model->config.n_layer * model->config.n_head;
+    const hl::AblationMode mode = options.mode;
+    const hl::PruningCurve whole = hl::pruning_curve(model, ids, options, means);
+    for (const int parts : {1, 2, 5, 1000}) {
+      hl::PruningRun run(model, ids, options, means);
+      int steps = 0, last_removed = 0;
+      bool growing = true;
+      while (!run.step(parts)) {
+        ++steps;
+        growing = growing && run.removed() > last_removed && run.removed() < run.total();
+        last_removed = run.removed();
+      }
+      const hl::PruningCurve& curve = run.curve();
+      int same = 0;
+      for (int k = 0; k <= LH; ++k) {
+        same += same_float(curve.mean_loss[k], whole.mean_loss[k]);
+        same += same_float(curve.random_mean_loss[k], whole.random_mean_loss[k]);
+      }
+      std::printf("[pruning parts] %s %s, %d part(s) a step: %d steps before the last, "
+                  "%d of %d points equal the whole curve's\n",
+                  name, hl::ablation_mode_name(mode), parts, steps, same, 2 * (LH + 1));
+      CHECK(growing);
+      CHECK(run.removed() == run.total());
+      CHECK(run.total() == 2 * LH);
+      CHECK(curve.order == whole.order);
+      CHECK(curve.random_order == whole.random_order);
+      CHECK(same == 2 * (LH + 1));
+    }
+  });
+  // Through the engine, which holds the run between calls: its trace stays.
+  for (const char* name : kFixtures) {
+    const auto model = load_fixture(name);
+    const std::vector<int> ids = text_ids(model->config, 24, 5);
+    hl::Engine engine(model);
+    engine.run(ids, 1);
+    hl::PruningOptions options;
+    const hl::PruningCurve whole = engine.pruning_curve(options, {});
+    const float loss_before = engine.trace().mean_loss;
+    CHECK_THROWS_WITH(hl::Engine(model).step_pruning(1), "no pruning run: call start_pruning() first");
+    engine.start_pruning(options, {});
+    int calls = 0;
+    while (!engine.step_pruning(2).done()) ++calls;
+    const hl::PruningCurve& curve = engine.step_pruning(1).curve();
+    std::printf("[pruning parts] %s engine: %d calls; orders equal %d %d\n", name, calls + 1,
+                curve.order == whole.order, curve.random_order == whole.random_order);
+    CHECK(curve.order == whole.order);
+    CHECK(curve.random_order == whole.random_order);
+    CHECK(curve.mean_loss == whole.mean_loss);
+    CHECK(curve.random_mean_loss == whole.random_mean_loss);
+    CHECK(same_float(engine.trace().mean_loss, loss_before));
   }
 }
 

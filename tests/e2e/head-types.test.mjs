@@ -6,7 +6,9 @@
 // filter by keyboard, the definitions; screenshots at 1280 and 375 px, light
 // and dark. Mean ablation from the edits panel: the page's predictions
 // against `headlight run --edit L.H=mean --json`, and again after a reload
-// from the URL. Prints the figures it checks.
+// from the URL. The copying scores: the copy mark on the induction heads
+// whose score is positive and the hover card's score against `headlight
+// analyze --json`. Prints the figures it checks.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -208,6 +210,61 @@ test('mean ablation from the edits panel equals headlight run --edit L.H=mean, a
   await page.locator('[data-role="edit-list"] input[name="ablation-1-6"][value="zero"]').check();
   await page.waitForFunction(() => /muted=1\.6/.test(decodeURIComponent(window.location.hash)));
   assert.doesNotMatch(await page.evaluate(() => decodeURIComponent(window.location.hash)), /mean=/);
+  assertCleanPage(problems);
+  await context.close();
+});
+
+test('copying scores: the hover card and the copy mark on induction heads equal headlight analyze --json', async () => {
+  const context = await served.browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  const page = await context.newPage();
+  const problems = watchPage(context, page, served.server.origin);
+  const text = await openPage(page);
+  const run = spawnSync(HEADLIGHT, ['analyze', '--model', join(DIST_DIR, 'models', served.model), '--text', text, '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const { copying, head_scores } = JSON.parse(run.stdout);
+  const marked = await page.$$eval(`${GRID} .head-cell`, (cells) =>
+    cells.filter((cell) => cell.dataset.copying === 'true').map((cell) => {
+      const button = cell.querySelector('button.head');
+      return `${button.dataset.layer}.${button.dataset.head}`;
+    }),
+  );
+  // docs/heads.md: an induction candidate (induction >= 0.4 on the text) with a positive copying score.
+  const expected = [];
+  copying.forEach((row, l) => row.forEach((score, h) => {
+    if (head_scores.induction[l][h] >= THRESHOLD && score > 0) expected.push(`${l}.${h}`);
+  }));
+  const scores = copying.map((row, l) => row.map((c, h) => `${l}.${h} ${c.toFixed(2)}`).join(' ')).join(' | ');
+  console.log(`  copying (CLI): ${scores}`);
+  console.log(`  copy marks: page ${marked.join(' ') || 'none'}, expected ${expected.join(' ') || 'none'}`);
+  assert.deepEqual(marked, expected);
+  if (served.model === 'gpt-4l') assert.ok(marked.length > 0, 'the default model has an induction head that copies');
+
+  // The hover card of every marked head (and of 0.1) gives its score as the CLI does.
+  for (const name of [...marked, '0.1']) {
+    const [l, h] = name.split('.').map(Number);
+    await page.hover(`${GRID} button.head[data-layer="${l}"][data-head="${h}"]`);
+    const line = await page.locator('.tooltip [data-role="tooltip-copying"]').textContent();
+    const want = `copying ${copying[l][h] >= 0 ? '+' : '−'}${Math.abs(copying[l][h]).toFixed(2)}`;
+    console.log(`  hover card of ${name}: ${line}`);
+    assert.ok(line.startsWith(want), `${name}: ${line} starts with ${want}`);
+    assert.equal(/an induction head that copies/.test(line), marked.includes(name));
+    if (name === marked[0]) await page.locator('.tooltip').first().screenshot({ path: artifactPath('head-tooltip-copying-1280-light.png') });
+  }
+  // The mark is drawn in the square's corner (the badges keep their text); no other head has it.
+  const marks = await page.$$eval(`${GRID} button.head`, (buttons) =>
+    buttons.filter((b) => getComputedStyle(b, '::before').content === '"copy"').map((b) => `${b.dataset.layer}.${b.dataset.head}`),
+  );
+  assert.deepEqual(marks, marked);
+  // The definition, one keypress away.
+  await page.locator('.type-definitions summary').focus();
+  await page.keyboard.press('Enter');
+  const definition = await page.locator('[data-role="copying-definition"]').textContent();
+  assert.match(definition, /Σ Re λ \/ Σ \|λ\|/);
+  await page.mouse.move(0, 0);
+  await screenshotPanels(page, { 'head-types-copying': '[data-panel="heads"]' });
   assertCleanPage(problems);
   await context.close();
 });

@@ -2,7 +2,8 @@
 // model and text: the importance overlay computed from the keyboard with a
 // visible progress bar, its figures against the same wasm engine in Node
 // (ablationScan, gradientImportance, pruningCurve) bit for bit; Cancel stops
-// a scan between layers and leaves the page working; a click on a tinted
+// a scan between layers and leaves the page working, and the pruning
+// curves between parts (their progress bar climbs to every removal); a click on a tinted
 // cell mutes that head; the pruning slider removes heads (the predictions
 // change, the link holds the edits); the CSV and JSON exports parse and
 // their numbers equal the engine's. Screenshots at 1280 and 375 px, light
@@ -14,6 +15,7 @@ import { after, before, test } from 'node:test';
 import { createModule, expectOk, loadFolder, readModelFolder } from '../node/wasm-helpers.mjs';
 import {
   DIST_DIR,
+  artifactPath,
   assertCleanPage,
   mutedHeads,
   screenshotPanels,
@@ -242,6 +244,62 @@ test('the pruning slider removes heads from the model: the predictions change an
   await page.waitForFunction((probs) => document.querySelector('[data-role="prediction-list"]').dataset.probs === probs, initial.probs, { timeout: 30_000 });
   console.log(`  slider at 0: ${(await mutedHeads(page)).length} muted, the first predictions again`);
 
+  assertCleanPage(problems);
+  await context.close();
+});
+
+test('the pruning panel shows its progress, Cancel stops it between parts, and a full run reaches every head', async () => {
+  const { context, page, problems, text } = await openPage();
+  const total = 2 * info.n_layer * info.n_head;
+  // Compute then Cancel in one task: the cancel reaches the worker during the first part.
+  await page.evaluate(() => {
+    const bar = document.querySelector('[data-role="pruning-progress-bar"]');
+    window.__pruning = [];
+    new MutationObserver(() => window.__pruning.push(bar.value)).observe(bar, { attributes: true });
+    document.querySelector('[data-role="pruning-run"]').click();
+    const cancel = document.querySelector('[data-role="pruning-cancel"]');
+    window.__pruningCancel = { shown: !cancel.hidden, progress: !document.querySelector('[data-role="pruning-progress"]').hidden };
+    cancel.click();
+  });
+  await page.waitForFunction(() => /Cancelled/.test(document.querySelector('[data-role="pruning-note"]').textContent), null, { timeout: 60_000 });
+  const removed = await page.evaluate(() => Math.max(0, ...window.__pruning));
+  const state = await page.evaluate(() => ({
+    ...window.__pruningCancel,
+    chart: document.querySelector('[data-role="pruning-chart"]').hidden,
+    busy: !document.querySelector('[data-role="pruning-progress"]').hidden,
+    cancelHidden: document.querySelector('[data-role="pruning-cancel"]').hidden,
+    runDisabled: document.querySelector('[data-role="pruning-run"]').disabled,
+  }));
+  console.log(`  pruning Cancel: stopped after ${removed} of ${total} removals; ${JSON.stringify(state)}`);
+  assert.ok(removed < total, 'the curves stopped before the end');
+  assert.deepEqual(state, { shown: true, progress: true, chart: true, busy: false, cancelHidden: true, runDisabled: false });
+
+  // A full run: the bar climbs part by part to every removal of both orders, the curves are the engine's.
+  await page.evaluate(() => { window.__pruning = []; });
+  await page.locator('[data-role="pruning-run"]').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('[data-role="pruning-progress-bar"]').value >= 8, null, { timeout: 60_000 });
+  await page.locator('[data-panel="pruning"]').screenshot({ path: artifactPath('pruning-progress-1280-light.png') });
+  await page.waitForSelector('[data-role="pruning-chart"] svg polyline.pruning-importance', { timeout: 60_000 });
+  const steps = await page.evaluate(() => window.__pruning.filter((v) => v > 0));
+  runInNode(text);
+  const curves = expectOk(engine.pruningCurve('zero', 4, 1), 'pruningCurve');
+  const k = Number(await page.$eval('[data-role="pruning-chart"]', (c) => c.dataset.k));
+  console.log(`  full run: progress ${steps.join(' ')} of ${total}; slider at ${k}`);
+  assert.equal(steps.at(-1), total);
+  assert.ok(steps.length >= total / 4 - 1, 'one step a part (4 heads)');
+  assert.ok(steps.every((v, i) => i === 0 || v > steps[i - 1]), 'the bar only climbs');
+  const note = await page.locator('[data-role="pruning-note"]').textContent();
+  assert.match(note, new RegExp(`Mean loss ${curves.mean_loss[0].toFixed(3)} nats`));
+  assert.equal(await page.locator('[data-role="pruning-progress"]').isHidden(), true);
+
+  // The progress line on a phone, dark: another run, pictured part-way.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.locator('[data-role="pruning-run"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-role="pruning-progress-bar"]').value >= 8, null, { timeout: 60_000 });
+  await page.locator('[data-panel="pruning"]').screenshot({ path: artifactPath('pruning-progress-375-dark.png') });
+  await page.waitForFunction(() => document.querySelector('[data-role="pruning-progress"]').hidden, null, { timeout: 60_000 });
   assertCleanPage(problems);
   await context.close();
 });

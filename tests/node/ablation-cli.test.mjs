@@ -162,6 +162,10 @@ for (const { model, previous, induction } of SHIPPED) {
     // The first head removed is one the scan found least important.
     const least = Math.min(...ablation.delta_mean_loss.flat());
     assert.equal(at(ablation.delta_mean_loss, pruning.order[0]), least);
+    // The copying score of each head's OV circuit, in [-1, 1]; which induction heads copy.
+    assert.equal(out.copying.length, L);
+    assert.ok(out.copying.every((row) => row.length === H && row.every((v) => v >= -1 && v <= 1)));
+    console.log(`${model} copying of the induction heads: ${induction.map((n) => `${n} ${at(out.copying, n).toFixed(2)}`).join(', ')}`);
     const half = (L * H) / 2;
     const deltas = ablation.delta_mean_loss.flat();
     const top = deltas.indexOf(Math.max(...deltas));

@@ -2,8 +2,10 @@
 // (web/src/engine/importance-jobs.ts over EngineCache.engineWithEdits), on
 // the real wasm engine: the scan a layer at a time equals the engine's whole
 // scan bit for bit (zero and mean, with an edit on top), reports one
-// progress step per layer and stops between layers when asked; the gradient
-// and the pruning curves are the engine's own. Prints the figures it checks.
+// progress step per layer and stops between layers when asked; the pruning
+// curves a part at a time equal the one-call curves bit for bit and stop
+// between parts when asked; the gradient is the engine's own at the edits
+// (mean ablation included). Prints the figures it checks.
 //
 // Needs build/wasm (scripts/build-wasm.sh).
 import { test, before } from 'node:test';
@@ -78,13 +80,13 @@ test('a cancelled scan stops between layers: one layer scanned, no figures', asy
   cache.delete();
 });
 
-test('gradient and pruning jobs give the engine figures of the analyzed tokens', () => {
+test('gradient and pruning jobs give the engine figures of the analyzed tokens', async () => {
   const ones = (L, H) => new Float32Array(L * H).fill(1);
   const { cache, engine, model, L, H } = analyzedCache(ones);
   const { ids } = cache.engineWithEdits(TEXT, ones(L, H));
   const scan = expectOk(engine.ablationScan('zero', -1), 'ablationScan');
   const compare = { with: scan.delta_mean_loss, spearmanRho: (a, b) => Module.spearmanRho(a, b) };
-  const gradient = jobs.gradientOf(engine, model, ids, ones(L, H), compare);
+  const gradient = jobs.gradientOf(engine, model, ids, compare);
   const direct = expectOk(engine.gradientImportance(ids, ones(L, H)), 'gradientImportance');
   const rho = expectOk(Module.spearmanRho(direct.gradient.map((g) => -g), scan.delta_mean_loss), 'spearmanRho').rho;
   // The same order, reversed, and a constant: 1, -1, NaN.
@@ -97,13 +99,50 @@ test('gradient and pruning jobs give the engine figures of the analyzed tokens',
   assert.deepEqual([same, reversed], [1, -1]);
   assert.ok(Number.isNaN(constant));
   assert.equal(Module.spearmanRho(Float32Array.from([1]), Float32Array.from([1, 2])).ok, false);
-  const curves = jobs.pruningOf(engine, model, ids, 'zero', 4, 1);
+  const steps = [];
+  const curves = await jobs.pruningOf(engine, model, ids, 'zero', 4, 1, (p) => steps.push(`${p.loaded}/${p.total}`), () => false);
   const engineCurves = expectOk(engine.pruningCurve('zero', 4, 1), 'pruningCurve');
   console.log(`  gradient of ${gradient.gradient.length} heads bit-equal: ${sameBits(gradient.gradient, direct.gradient)}; ` +
-    `pruning ${curves.order.length} heads, loss ${curves.mean_loss[0].toFixed(4)} -> ${curves.mean_loss[L * H].toFixed(4)}`);
+    `pruning ${curves.order.length} heads in parts, progress ${steps.join(' ')}, loss ${curves.mean_loss[0].toFixed(4)} -> ${curves.mean_loss[L * H].toFixed(4)}, ` +
+    `bit-equal to the one-call curve: ${sameBits(curves.mean_loss, engineCurves.mean_loss) && sameBits(curves.random_mean_loss, engineCurves.random_mean_loss)}`);
   assert.ok(sameBits(gradient.gradient, direct.gradient));
+  assert.equal(curves.cancelled, false);
   assert.ok(sameBits(curves.mean_loss, engineCurves.mean_loss));
+  assert.ok(sameBits(curves.random_mean_loss, engineCurves.random_mean_loss));
   assert.deepEqual([...curves.order], [...engineCurves.order]);
+  assert.deepEqual([...curves.random_order], [...engineCurves.random_order]);
+  // One report at the start and one per part (4 heads each) over both curves.
+  assert.equal(steps.length, 1 + 2 * Math.ceil((L * H) / 4));
+  assert.equal(steps.at(-1), `${2 * L * H}/${2 * L * H}`);
   assert.equal(curves.ids.length, expectOk(engine.getTraceWithoutAttention(), 'trace').T);
+  cache.delete();
+});
+
+test('a cancelled pruning stops between parts: one part run, no curves', async () => {
+  const ones = (L, H) => new Float32Array(L * H).fill(1);
+  const { cache, engine, model, L, H } = analyzedCache(ones);
+  const { ids } = cache.engineWithEdits(TEXT, ones(L, H));
+  const steps = [];
+  let asked = 0;
+  const result = await jobs.pruningOf(engine, model, ids, 'mean', 4, 1, (p) => steps.push(p.loaded), () => ++asked > 1);
+  console.log(`  pruning cancelled: ${result.cancelled}, progress ${steps.join(' ')} of ${2 * L * H}, checks ${asked}`);
+  assert.equal(result.cancelled, true);
+  assert.deepEqual(steps, [0, 4]);
+  assert.equal(result.order.length, 0);
+  cache.delete();
+});
+
+test("the gradient job honours mean ablation: the engine's edited gradient, not the gains-only one", () => {
+  const ones = (L, H) => new Float32Array(L * H).fill(1);
+  const { cache, engine, model, L, H } = analyzedCache(ones);
+  const means = new Int32Array(L * H);
+  means[1] = 1;  // head 0.1 mean-ablated
+  const { ids } = cache.engineWithEdits(TEXT, ones(L, H), means);
+  const gradient = jobs.gradientOf(engine, model, ids);
+  const gainsOnly = expectOk(engine.gradientImportance(ids, ones(L, H)), 'gradientImportance').gradient;
+  let differ = 0;
+  for (let i = 0; i < L * H; i++) differ += gradient.gradient[i] !== gainsOnly[i];
+  console.log(`  with 0.1 mean-ablated: ${differ} of ${L * H} heads' gradients differ from the gains-only gradient`);
+  assert.ok(differ > 0);
   cache.delete();
 });

@@ -30,9 +30,10 @@ function fixtureDir(name) {
   return path.join(REPO_ROOT, 'tests/fixtures', name);
 }
 
-// The reference's mean next-token loss (nats) over the T-1 predictions.
-function referenceMeanLoss(model, ids, headGains) {
-  const { logits } = referenceForward(model, ids, { headGains });
+// The reference's mean next-token loss (nats) over the T-1 predictions;
+// zReplace: the reference's replaced z (mean ablation).
+function referenceMeanLoss(model, ids, headGains, zReplace = []) {
+  const { logits } = referenceForward(model, ids, { headGains, zReplace });
   const V = model.config.vocab_size;
   let sum = 0;
   for (let t = 0; t + 1 < ids.length; t++) {
@@ -74,6 +75,58 @@ for (const name of FIXTURES) {
       assert.ok(largest > 1e-3, 'the gradients are not all 0');
       assert.ok(maxRel < 2e-4, `relative error ${maxRel}`);
     }
+    engine.delete();
+  });
+}
+
+for (const name of FIXTURES) {
+  test(`editedGradientImportance on ${name} with mean-ablated heads equals float64 central differences`, async () => {
+    const { engine, info } = await loadedEngine(name);
+    const ids = Array.from(expectOk(engine.tokenize(TEXT), 'tokenize').ids);
+    const model = loadReferenceModel(fixtureDir(name));
+    const { n_layer: L, n_head: H, n_embd: C } = info;
+    const D = C / H, T = ids.length, n = L * H;
+    // Head 0.1 mean-ablated at gain 1, head 1.0 mean-ablated at gain 0.5, 0.2 muted.
+    const ablated = [[0, 1], [1, 0]];
+    const gains = new Array(n).fill(1);
+    gains[1 * H + 0] = 0.5;
+    gains[2] = 0;
+    const flags = new Int32Array(n);
+    for (const [l, h] of ablated) flags[l * H + h] = 1;
+    expectOk(engine.setHeadMeans(flags, Int32Array.from(ids)), 'setHeadMeans');
+    expectOk(engine.setHeadGains(Float32Array.from(gains)), 'setHeadGains');
+    expectOk(engine.run(Int32Array.from(ids), 5), 'run');
+    const got = expectOk(engine.editedGradientImportance(), 'editedGradientImportance');
+    const gainsOnly = expectOk(engine.gradientImportance(Int32Array.from(ids), Float32Array.from(gains)),
+      'gradientImportance');
+    // The reference's means: each ablated head's z over all T positions of the unedited model.
+    const { z } = referenceForward(model, ids);
+    const zReplace = ablated.map(([l, h]) => {
+      const mean = new Float64Array(D);
+      for (let t = 0; t < T; t++) for (let d = 0; d < D; d++) mean[d] += z[l][(t * H + h) * D + d] / T;
+      return { layer: l, head: h, z: mean };
+    });
+    let maxAbs = 0, maxRel = 0, largest = 0, ablatedRel = 0, gainsOnlyOff = 0;
+    for (let i = 0; i < n; i++) {
+      const up = gains.slice(), down = gains.slice();
+      up[i] += EPS;
+      down[i] -= EPS;
+      const fd = (referenceMeanLoss(model, ids, up, zReplace) - referenceMeanLoss(model, ids, down, zReplace)) / (2 * EPS);
+      const err = Math.abs(got.gradient[i] - fd);
+      const rel = err / Math.max(Math.abs(fd), 1e-3);
+      maxAbs = Math.max(maxAbs, err);
+      maxRel = Math.max(maxRel, rel);
+      largest = Math.max(largest, Math.abs(fd));
+      if (flags[i]) ablatedRel = Math.max(ablatedRel, rel);
+      gainsOnlyOff = Math.max(gainsOnlyOff, Math.abs(gainsOnly.gradient[i] - fd) / Math.max(Math.abs(fd), 1e-3));
+    }
+    console.log(`[importance] ${name}, heads 0.1 and 1.0 mean-ablated, T=${T}: wasm edited gradient vs float64 ` +
+      `central FD (eps ${EPS}): max abs error ${maxAbs.toExponential(2)}, max relative error ` +
+      `${maxRel.toExponential(2)} (the ablated heads ${ablatedRel.toExponential(2)}); ` +
+      `the gains-only gradient is off by up to ${gainsOnlyOff.toExponential(2)} relative`);
+    assert.ok(largest > 1e-3, 'the gradients are not all 0');
+    assert.ok(maxRel < 2e-4, `relative error ${maxRel}`);
+    assert.ok(gainsOnlyOff > 1e-2, 'the mean ablation changes the gradient');
     engine.delete();
   });
 }

@@ -103,8 +103,19 @@ class JsEngine {
   // and the threshold. Costs L * H * T^2.
   val headTypeScores();
 
+  // hl::copying_scores of the loaded model (weights only: the worker asks
+  // once per model): copying Float32Array (L, H) in [-1, 1], and each head's
+  // OV eigenvalues, largest |lambda| first, eig_re / eig_im Float64Array
+  // (L, H, D); D = d_head.
+  val copyingScores();
+
   // hl::gradient_importance: d mean loss / d gain (L, H) on ids at gains (L, H).
   val gradientImportance(val ids_js, val gains_js);
+
+  // hl::Engine::gradient_importance: d mean loss / d gain (L, H) on the
+  // current trace's ids at the current edits, mean-ablated (and resampled)
+  // heads' replaced z included. Same fields as gradientImportance.
+  val editedGradientImportance();
 
   // hl::Engine::ablation_scan: every head ablated alone ("zero" or "mean",
   // the mean over the current text) on top of the current edits; position
@@ -123,6 +134,15 @@ class JsEngine {
   // order / random_order (L * H) heads as l * H + h, mean_loss /
   // random_mean_loss (L * H + 1).
   val pruningCurve(const std::string& mode, int rescan_every, double seed);
+
+  // The same curves in parts (hl::Engine::start_pruning / step_pruning), so
+  // the worker can report progress and stop between parts: pruningStart
+  // runs the text unedited; pruningStep(n) removes up to n * rescan_every
+  // more heads (one exact scan each while the importance order is being
+  // made). Both return done, removed and total (2 * L * H, both curves), and
+  // once done the fields of pruningCurve, bit for bit.
+  val pruningStart(const std::string& mode, int rescan_every, double seed);
+  val pruningStep(int n_parts);
 
   // hl::syntax_probe of the loaded (unedited) model on a probe file's text
   // (web/public/probes/brown-pos.json): tags (G), queries Int32Array (G);

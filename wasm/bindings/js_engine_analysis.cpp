@@ -7,6 +7,7 @@
 #include "js_values.h"
 #include "ablation.h"
 #include "composition.h"
+#include "copying.h"
 #include "head_arithmetic.h"
 #include "head_types.h"
 #include "importance.h"
@@ -65,6 +66,18 @@ val JsEngine::headTypeScores() {
   });
 }
 
+val JsEngine::copyingScores() {
+  return guarded("copyingScores", [&] {
+    const hl::CopyingScores scores = hl::copying_scores(loaded().model());
+    val result = success();
+    result.set("D", scores.D);
+    result.set("copying", copy_to_js("Float32Array", scores.score.data(), scores.score.size()));
+    result.set("eig_re", copy_to_js("Float64Array", scores.eig_re.data(), scores.eig_re.size()));
+    result.set("eig_im", copy_to_js("Float64Array", scores.eig_im.data(), scores.eig_im.size()));
+    return result;
+  });
+}
+
 val JsEngine::gradientImportance(val ids_js, val gains_js) {
   return guarded("gradientImportance", [&] {
     const hl::Model& model = loaded().model();
@@ -73,6 +86,18 @@ val JsEngine::gradientImportance(val ids_js, val gains_js) {
     val result = success();
     result.set("n_layer", model.config.n_layer);
     result.set("n_head", model.config.n_head);
+    result.set("gradient", copy_to_js("Float32Array", grad.data(), grad.size()));
+    return result;
+  });
+}
+
+val JsEngine::editedGradientImportance() {
+  return guarded("editedGradientImportance", [&] {
+    hl::Engine& engine = loaded();
+    const std::vector<float> grad = engine.gradient_importance();
+    val result = success();
+    result.set("n_layer", engine.model().config.n_layer);
+    result.set("n_head", engine.model().config.n_head);
     result.set("gradient", copy_to_js("Float32Array", grad.data(), grad.size()));
     return result;
   });
@@ -109,28 +134,62 @@ val JsEngine::attentionSimilarity() {
   });
 }
 
+namespace {
+
+// PruningOptions from the page's arguments; the seed a whole number JS can hold.
+hl::PruningOptions pruning_options(const std::string& mode, int rescan_every, double seed) {
+  hl::PruningOptions options;
+  options.mode = hl::parse_ablation_mode(mode);
+  options.rescan_every = rescan_every;
+  if (!(seed >= 0 && seed <= 9007199254740991.0)) {
+    throw hl::Error("seed must be a whole number >= 0");
+  }
+  options.seed = static_cast<uint64_t>(seed);
+  return options;
+}
+
+// The curve's fields (headlight-wasm.d.ts PruningCurveResult) set on result.
+void set_curve_fields(val& result, const hl::PruningCurve& curve) {
+  result.set("mode", std::string(hl::ablation_mode_name(curve.mode)));
+  result.set("rescan_every", curve.rescan_every);
+  result.set("order", copy_to_js("Int32Array", curve.order.data(), curve.order.size()));
+  result.set("mean_loss", copy_to_js("Float32Array", curve.mean_loss.data(), curve.mean_loss.size()));
+  result.set("random_order",
+             copy_to_js("Int32Array", curve.random_order.data(), curve.random_order.size()));
+  result.set("random_mean_loss", copy_to_js("Float32Array", curve.random_mean_loss.data(),
+                                            curve.random_mean_loss.size()));
+}
+
+// How far a pruning run is: removed of total heads (both curves); the curves once done.
+val pruning_progress(const hl::PruningRun& run) {
+  val result = success();
+  result.set("done", run.done());
+  result.set("removed", run.removed());
+  result.set("total", run.total());
+  if (run.done()) set_curve_fields(result, run.curve());
+  return result;
+}
+
+}  // namespace
+
 val JsEngine::pruningCurve(const std::string& mode, int rescan_every, double seed) {
   return guarded("pruningCurve", [&] {
-    hl::PruningOptions options;
-    options.mode = hl::parse_ablation_mode(mode);
-    options.rescan_every = rescan_every;
-    if (!(seed >= 0 && seed <= 9007199254740991.0)) {
-      throw hl::Error("seed must be a whole number >= 0");
-    }
-    options.seed = static_cast<uint64_t>(seed);
-    const hl::PruningCurve curve = loaded().pruning_curve(options, {});
+    const hl::PruningCurve curve =
+        loaded().pruning_curve(pruning_options(mode, rescan_every, seed), {});
     val result = success();
-    result.set("mode", std::string(hl::ablation_mode_name(curve.mode)));
-    result.set("rescan_every", curve.rescan_every);
-    result.set("order", copy_to_js("Int32Array", curve.order.data(), curve.order.size()));
-    result.set("mean_loss",
-               copy_to_js("Float32Array", curve.mean_loss.data(), curve.mean_loss.size()));
-    result.set("random_order",
-               copy_to_js("Int32Array", curve.random_order.data(), curve.random_order.size()));
-    result.set("random_mean_loss", copy_to_js("Float32Array", curve.random_mean_loss.data(),
-                                              curve.random_mean_loss.size()));
+    set_curve_fields(result, curve);
     return result;
   });
+}
+
+val JsEngine::pruningStart(const std::string& mode, int rescan_every, double seed) {
+  return guarded("pruningStart", [&] {
+    return pruning_progress(loaded().start_pruning(pruning_options(mode, rescan_every, seed), {}));
+  });
+}
+
+val JsEngine::pruningStep(int n_parts) {
+  return guarded("pruningStep", [&] { return pruning_progress(loaded().step_pruning(n_parts)); });
 }
 
 val JsEngine::syntaxProbe(const std::string& probe_json) {

@@ -199,57 +199,94 @@ AblationScan ablation_scan(Session& session, AblationMode mode, const std::vecto
 
 PruningCurve pruning_curve(std::shared_ptr<const Model> model, const std::vector<int>& ids,
                            const PruningOptions& options, const std::vector<float>& means) {
+  PruningRun run(std::move(model), ids, options, means);
+  while (!run.step(1)) {
+  }
+  return run.curve();
+}
+
+namespace {
+
+std::shared_ptr<const Model> checked_pruning(std::shared_ptr<const Model> model,
+                                             const PruningOptions& options) {
   if (options.rescan_every < 1) {
     throw Error("pruning: rescan every " + std::to_string(options.rescan_every) +
                 " heads: must be at least 1");
   }
-  const ModelConfig& cfg = model->config;
-  const int H = cfg.n_head, LH = cfg.n_layer * cfg.n_head;
-  Session session(std::move(model), 1);
-  session.run(ids);
-  const int T = session.trace().T;
-  if (T < 2) throw Error("pruning: needs at least 2 tokens (a next token to predict)");
+  return model;
+}
 
-  PruningCurve curve;
-  curve.mode = options.mode;
-  curve.rescan_every = options.rescan_every;
-  curve.mean_loss.push_back(session.trace().mean_loss);
-  std::vector<char> removed(LH, 0);
-  const auto remove = [&](int head, std::vector<int>& order, std::vector<float>& losses) {
-    ablate_head(session, head / H, head % H, options.mode, means);
-    session.update();
-    order.push_back(head);
-    losses.push_back(session.trace().mean_loss);
-  };
-  while (static_cast<int>(curve.order.size()) < LH) {
-    const AblationScan scan = ablation_scan(session, options.mode, means, T - 2, removed);
-    std::vector<int> remaining;
-    for (int i = 0; i < LH; i++) {
-      if (!removed[i]) remaining.push_back(i);
-    }
-    // Least important first; a NaN delta (an infinite loss) last; ties by index.
-    const auto key = [&](int i) {
-      const float d = scan.delta_mean_loss[i];
-      return std::isnan(d) ? std::numeric_limits<float>::infinity() : d;
-    };
-    std::stable_sort(remaining.begin(), remaining.end(),
-                     [&](int a, int b) { return key(a) < key(b); });
-    const int n = std::min<int>(options.rescan_every, static_cast<int>(remaining.size()));
-    for (int i = 0; i < n; i++) {
-      removed[remaining[i]] = 1;
-      remove(remaining[i], curve.order, curve.mean_loss);
+}  // namespace
+
+PruningRun::PruningRun(std::shared_ptr<const Model> model, const std::vector<int>& ids,
+                       const PruningOptions& options, std::vector<float> means)
+    : session_(checked_pruning(std::move(model), options), 1),
+      options_(options),
+      means_(std::move(means)) {
+  const ModelConfig& cfg = session_.model().config;
+  n_heads_ = cfg.n_layer * cfg.n_head;
+  session_.run(ids);
+  if (session_.trace().T < 2) throw Error("pruning: needs at least 2 tokens (a next token to predict)");
+  curve_.mode = options.mode;
+  curve_.rescan_every = options.rescan_every;
+  curve_.mean_loss.push_back(session_.trace().mean_loss);
+  removed_.assign(n_heads_, 0);
+  shuffled_.resize(n_heads_);
+  std::iota(shuffled_.begin(), shuffled_.end(), 0);
+  Rng rng(options.seed);
+  for (int i = n_heads_ - 1; i > 0; i--) std::swap(shuffled_[i], shuffled_[rng.below(i + 1)]);
+}
+
+bool PruningRun::step(int n_parts) {
+  if (n_parts < 1) throw Error("pruning: a step needs at least 1 part");
+  for (int part = 0; part < n_parts && !done(); ++part) {
+    if (static_cast<int>(curve_.order.size()) < n_heads_) {
+      importance_part();
+    } else {
+      random_part();
     }
   }
+  return done();
+}
 
-  session.clear_head_edits();
-  session.update();
-  curve.random_mean_loss.push_back(session.trace().mean_loss);
-  std::vector<int> shuffled(LH);
-  std::iota(shuffled.begin(), shuffled.end(), 0);
-  Rng rng(options.seed);
-  for (int i = LH - 1; i > 0; i--) std::swap(shuffled[i], shuffled[rng.below(i + 1)]);
-  for (int head : shuffled) remove(head, curve.random_order, curve.random_mean_loss);
-  return curve;
+void PruningRun::remove(int head, std::vector<int>& order, std::vector<float>& losses) {
+  const int H = session_.model().config.n_head;
+  ablate_head(session_, head / H, head % H, options_.mode, means_);
+  session_.update();
+  order.push_back(head);
+  losses.push_back(session_.trace().mean_loss);
+}
+
+void PruningRun::importance_part() {
+  const int T = session_.trace().T;
+  const AblationScan scan = ablation_scan(session_, options_.mode, means_, T - 2, removed_);
+  std::vector<int> remaining;
+  for (int i = 0; i < n_heads_; i++) {
+    if (!removed_[i]) remaining.push_back(i);
+  }
+  // Least important first; a NaN delta (an infinite loss) last; ties by index.
+  const auto key = [&](int i) {
+    const float d = scan.delta_mean_loss[i];
+    return std::isnan(d) ? std::numeric_limits<float>::infinity() : d;
+  };
+  std::stable_sort(remaining.begin(), remaining.end(), [&](int a, int b) { return key(a) < key(b); });
+  const int n = std::min<int>(options_.rescan_every, static_cast<int>(remaining.size()));
+  for (int i = 0; i < n; i++) {
+    removed_[remaining[i]] = 1;
+    remove(remaining[i], curve_.order, curve_.mean_loss);
+  }
+  // The importance order is complete: the random one starts from the unedited model.
+  if (static_cast<int>(curve_.order.size()) == n_heads_) {
+    session_.clear_head_edits();
+    session_.update();
+    curve_.random_mean_loss.push_back(session_.trace().mean_loss);
+  }
+}
+
+void PruningRun::random_part() {
+  const size_t begin = curve_.random_order.size();
+  const size_t end = std::min(shuffled_.size(), begin + options_.rescan_every);
+  for (size_t i = begin; i < end; ++i) remove(shuffled_[i], curve_.random_order, curve_.random_mean_loss);
 }
 
 }  // namespace hl

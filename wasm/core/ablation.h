@@ -86,8 +86,46 @@ struct PruningCurve {
 };
 
 // Both curves on ids, starting from the unedited model. means (L, H, D) for
-// mean mode. Throws for fewer than 2 tokens or rescan_every < 1.
+// mean mode. Throws for fewer than 2 tokens or rescan_every < 1. The same
+// figures as a PruningRun stepped to the end, bit for bit (it is one).
 PruningCurve pruning_curve(std::shared_ptr<const Model> model, const std::vector<int>& ids,
                            const PruningOptions& options, const std::vector<float>& means);
+
+// The pruning curves in parts, so a caller can report progress and stop
+// between them (the page's worker). A part removes up to rescan_every heads:
+// first, one exact scan of the remaining heads and the removal of the
+// lowest; once the importance order is complete, the next heads of the
+// random order. The session does the same operations in the same order
+// however the parts are grouped, so every figure equals pruning_curve's.
+class PruningRun {
+ public:
+  // Runs ids with the unedited model (the curves' point 0). Throws as pruning_curve.
+  PruningRun(std::shared_ptr<const Model> model, const std::vector<int>& ids,
+             const PruningOptions& options, std::vector<float> means);
+
+  // Up to n_parts more parts (n_parts >= 1); returns done().
+  bool step(int n_parts);
+  bool done() const { return static_cast<int>(curve_.random_order.size()) == n_heads_; }
+  // Heads removed so far over both curves, out of total() = 2 * L * H.
+  int removed() const {
+    return static_cast<int>(curve_.order.size() + curve_.random_order.size());
+  }
+  int total() const { return 2 * n_heads_; }
+  // The curves so far; complete once done().
+  const PruningCurve& curve() const { return curve_; }
+
+ private:
+  void remove(int head, std::vector<int>& order, std::vector<float>& losses);
+  void importance_part();
+  void random_part();
+
+  Session session_;
+  PruningOptions options_;
+  std::vector<float> means_;  // (L, H, D) for mean mode
+  int n_heads_ = 0;           // L * H
+  std::vector<char> removed_; // (L * H) of the importance order
+  std::vector<int> shuffled_; // (L * H) the random order, drawn at the start
+  PruningCurve curve_;
+};
 
 }  // namespace hl

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "error.h"
+#include "importance.h"
 #include "kernels.h"
 
 namespace hl {
@@ -209,6 +210,28 @@ PruningCurve Engine::pruning_curve(const PruningOptions& options,
   const std::vector<float> means =
       options.mode == AblationMode::mean ? reference_means(mean_reference) : std::vector<float>{};
   return hl::pruning_curve(model_, session_.trace().ids, options, means);
+}
+
+std::vector<float> Engine::gradient_importance() {
+  check_trace();
+  const HeadEdits& edits = session_.head_edits();
+  return hl::gradient_importance(*model_, session_.trace().ids, edits.gains, edits.z);
+}
+
+const PruningRun& Engine::start_pruning(const PruningOptions& options,
+                                        const std::vector<int>& mean_reference) {
+  check_trace();
+  const std::vector<float> means =
+      options.mode == AblationMode::mean ? reference_means(mean_reference) : std::vector<float>{};
+  pruning_run_.reset();
+  pruning_run_ = std::make_unique<PruningRun>(model_, session_.trace().ids, options, means);
+  return *pruning_run_;
+}
+
+const PruningRun& Engine::step_pruning(int n_parts) {
+  if (!pruning_run_) throw Error("no pruning run: call start_pruning() first");
+  pruning_run_->step(n_parts);
+  return *pruning_run_;
 }
 
 void Engine::check_trace() const {

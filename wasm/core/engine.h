@@ -109,8 +109,19 @@ class Engine {
   // Path patching (patching.h PathPatch) between the same two texts.
   PathPatchResult path_patching(const std::vector<int>& clean_ids, const std::vector<int>& corrupted_ids,
                       int answer, int foil, const PathPatch& path) const;
+  // d mean loss / d gain (importance.h) of every head (L, H) on the trace's
+  // ids at the current edits: the gains and every replaced z (mean,
+  // resample) as the trace ran them.
+  std::vector<float> gradient_importance();
   // The pruning curves (ablation.h) on the trace's ids, from the unedited model.
   PruningCurve pruning_curve(const PruningOptions& options, const std::vector<int>& mean_reference);
+  // The same curves in parts (ablation.h PruningRun), so a caller can report
+  // progress and stop between parts: start_pruning begins a run on the
+  // trace's ids (replacing one held), step_pruning runs n_parts more parts of
+  // it. The run keeps its own session: the trace and edits stay as they are.
+  const PruningRun& start_pruning(const PruningOptions& options,
+                                  const std::vector<int>& mean_reference);
+  const PruningRun& step_pruning(int n_parts);
 
   // Session::update: reruns from the lowest edited layer; returns it (L if none).
   int update();
@@ -162,6 +173,7 @@ class Engine {
   HeadEdits held_edits_;
   std::vector<int> reference_ids_;     // ids of reference_z_ (cut to n_positions)
   std::vector<float> reference_z_;     // (L, T', H, D)
+  std::unique_ptr<PruningRun> pruning_run_;  // the last start_pruning's
 };
 
 }  // namespace hl

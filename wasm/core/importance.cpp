@@ -12,7 +12,8 @@
 namespace hl {
 
 std::vector<float> gradient_importance(const Model& model, const std::vector<int>& ids,
-                                       const std::vector<float>& gains) {
+                                       const std::vector<float>& gains,
+                                       const std::vector<std::vector<float>>& replaced_z) {
   const ModelConfig& cfg = model.config;
   const int L = cfg.n_layer, H = cfg.n_head, C = cfg.n_embd, D = cfg.d_head();
   if (gains.size() != static_cast<size_t>(L) * H)
@@ -33,6 +34,7 @@ std::vector<float> gradient_importance(const Model& model, const std::vector<int
   // full run changes no earlier one).
   Trainer trainer(model, /*batch_size=*/1, /*seq_len=*/T - 1);
   trainer.set_head_gains(gains.data());
+  trainer.set_head_z(replaced_z);
   trainer.forward(ids.data(), ids.data() + 1);
   trainer.backward();
 
@@ -42,10 +44,17 @@ std::vector<float> gradient_importance(const Model& model, const std::vector<int
     const float* dz = trainer.proj_input_grad(l);         // (N, C)
     const float* z = trainer.activations().layers[l].z;  // (N, C)
     for (int h = 0; h < H; ++h) {
+      // The z the gain multiplied: the head's own, or its replacement ((D) or (T, D)).
+      const std::vector<float>* rep =
+          replaced_z.empty() || replaced_z[static_cast<size_t>(l) * H + h].empty()
+              ? nullptr
+              : &replaced_z[static_cast<size_t>(l) * H + h];
       double sum = 0.0;
       for (size_t t = 0; t < N; ++t) {
         const size_t off = t * C + static_cast<size_t>(h) * D;
-        for (int d = 0; d < D; ++d) sum += static_cast<double>(dz[off + d]) * z[off + d];
+        const float* zh = !rep ? z + off
+                               : rep->data() + (rep->size() == static_cast<size_t>(D) ? 0 : t * D);
+        for (int d = 0; d < D; ++d) sum += static_cast<double>(dz[off + d]) * zh[d];
       }
       grad[static_cast<size_t>(l) * H + h] = static_cast<float>(sum);
     }

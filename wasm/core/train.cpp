@@ -12,6 +12,7 @@
 #include "error.h"
 #include "kernels.h"
 #include "kernels_backward.h"
+#include "session.h"
 #include "model.h"
 #include "thread_pool.h"
 
@@ -330,6 +331,29 @@ void Trainer::set_head_gains(const float* gains) {
   for (int l = 0; l < L; ++l) acts_.layers[l].z_gained = z_gained_.data() + l * NC;
 }
 
+void Trainer::set_head_z(const std::vector<std::vector<float>>& z) {
+  const int L = cfg_.n_layer, H = cfg_.n_head, D = cfg_.d_head();
+  if (z.empty()) {
+    head_z_.clear();
+    z_replace_.clear();
+    return;
+  }
+  if (head_gains_.empty()) throw Error("trainer: set_head_z needs head gains first (set_head_gains)");
+  if (z.size() != static_cast<size_t>(L) * H)
+    throw Error("trainer: set_head_z needs n_layer x n_head = " + std::to_string(L * H) +
+                " entries, got " + std::to_string(z.size()));
+  for (size_t i = 0; i < z.size(); ++i) {
+    const size_t n = z[i].size();
+    if (n != 0 && n != static_cast<size_t>(D) && n < static_cast<size_t>(T_) * D)
+      throw Error("trainer: replaced z of head " + std::to_string(i / H) + "." +
+                  std::to_string(i % H) + " holds " + std::to_string(n) +
+                  " values: expected D or at least T x D");
+  }
+  head_z_ = z;
+  z_replace_.resize(head_z_.size());
+  for (size_t i = 0; i < head_z_.size(); ++i) z_replace_[i] = z_replacement_of(head_z_[i], D);
+}
+
 const float* Trainer::proj_input_grad(int layer) const {
   if (head_gains_.empty()) throw Error("trainer: proj_input_grad needs head gains (set_head_gains)");
   if (layer < 0 || layer >= cfg_.n_layer)
@@ -410,7 +434,9 @@ float Trainer::forward(const int* inputs, const int* targets) {
 
   for (int l = 0; l < L; ++l) {
     const float* gain = head_gains_.empty() ? nullptr : head_gains_.data() + l * cfg_.n_head;
-    const BlockPass pass{cfg_, weights_.layers[l], (*packed_)[l], B_, T_, gain, mlp_on_, s};
+    const ZReplacement* z_replace =
+        z_replace_.empty() ? nullptr : z_replace_.data() + static_cast<size_t>(l) * cfg_.n_head;
+    const BlockPass pass{cfg_, weights_.layers[l], (*packed_)[l], B_, T_, gain, mlp_on_, s, z_replace};
     block_forward(pass, acts_.layers[l]);
   }
 
@@ -506,14 +532,18 @@ void Trainer::backward() {
     s.matmul_backward(d_proj_in, g.c_proj_w, g.c_proj_b, d_residual, gained ? a.z_gained : a.z,
                       w.c_proj_w, N, C, C);
     if (!param_grads && l == 0) break;  // nothing below layer 0's c_proj input is wanted
-    if (gained) {  // d z = gain * d z_gained, head by head
+    if (gained) {  // d z = gain * d z_gained, head by head; 0 for a replaced z
       const float* gain = head_gains_.data() + static_cast<size_t>(l) * H;
+      const ZReplacement* replaced =
+          z_replace_.empty() ? nullptr : z_replace_.data() + static_cast<size_t>(l) * H;
       s.parallel_for(N, 16, [&](int i0, int i1) {
         for (int i = i0; i < i1; ++i) {
           const float* in = d_proj_in + static_cast<size_t>(i) * C;
           float* out = s.d_z.data() + static_cast<size_t>(i) * C;
-          for (int h = 0; h < H; ++h)
-            for (int d = 0; d < D; ++d) out[h * D + d] = in[h * D + d] * gain[h];
+          for (int h = 0; h < H; ++h) {
+            const float g = replaced && replaced[h].z ? 0.0f : gain[h];
+            for (int d = 0; d < D; ++d) out[h * D + d] = in[h * D + d] * g;
+          }
         }
       });
     }

@@ -128,6 +128,14 @@ class Trainer {
   // the head's D columns of proj_input_grad * z. hl::Error without gains or
   // for l outside 0..L-1.
   const float* proj_input_grad(int layer) const;
+  // Replaced head outputs for the forwards that follow, as the Session's
+  // (HeadEdits::z, session.h): (L * H) vectors, each empty (the head's own
+  // z), (D) for every row (mean ablation) or (T, D) row by row (resample),
+  // before the gains. Copied; empty: none. A replaced head's z no longer
+  // depends on its attention, so backward() passes it no gradient there.
+  // Needs head gains first (the replaced z lives in z_gained); hl::Error
+  // otherwise, or for a size other than L * H.
+  void set_head_z(const std::vector<std::vector<float>>& z);
 
   // Clips the global gradient norm to opt.grad_clip and applies one AdamW
   // step at learning_rate(opt, step_). Returns the norm before clipping.
@@ -203,6 +211,8 @@ class Trainer {
   std::vector<float> head_gains_;      // (L, H); empty: no gains
   std::vector<float> z_gained_;        // (L, N, C) each layer's z_gained while gains are set
   std::vector<float> d_proj_input_;    // (L, N, C) proj_input_grad of every layer
+  std::vector<std::vector<float>> head_z_;  // (L * H) replaced z (set_head_z); empty: none
+  std::vector<ZReplacement> z_replace_;     // (L * H) views of head_z_ for BlockPass
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;
 };

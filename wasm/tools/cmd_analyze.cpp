@@ -13,6 +13,8 @@
 //                                 delta_logprob [L][H]}: the exact scan (ablation.h)
 //   pruning                      {mode, rescan_every, seed, order ["l.h"], mean_loss (LH+1),
 //                                 random_order, random_mean_loss}: the pruning curves
+//   copying                      [L][H] the copying score of each head's OV circuit
+//                                 (copying.h; weights only, in [-1, 1], > 0 copies)
 // Without --json, a table of every head. Bad arguments exit non-zero with one
 // line naming the problem.
 #include <algorithm>
@@ -27,6 +29,7 @@
 #include "analysis.h"
 #include "cli_parse.h"
 #include "commands.h"
+#include "copying.h"
 #include "engine.h"
 #include "error.h"
 #include "head_types.h"
@@ -200,6 +203,7 @@ int cmd_analyze(int argc, char** argv) {
   pruning.rescan_every = o.rescan_every;
   pruning.seed = static_cast<uint64_t>(o.seed);
   const hl::PruningCurve curve = engine.pruning_curve(pruning, {});
+  const hl::CopyingScores copying = hl::copying_scores(*model);
 
   if (!o.json) {
     print_table(cfg, text_scores, probe_scores, scan);
@@ -237,6 +241,7 @@ int cmd_analyze(int argc, char** argv) {
   };
   out["gradient"] = per_head(cfg, [&](int i) { return gradient[i]; });
   out["gradient_rank_correlation"] = rho;  // Spearman: -gradient vs the scan's delta_mean_loss
+  out["copying"] = per_head(cfg, [&](int i) { return copying.score[i]; });
   Json rows = Json::array();
   const size_t n = static_cast<size_t>(cfg.n_layer) * cfg.n_head;
   for (size_t a = 0; a < n; ++a)

@@ -122,6 +122,21 @@ export interface HeadTypeScoresResult {
 }
 
 /**
+ * The copying score of every head's OV circuit (wasm/core/copying.h,
+ * docs/heads.md "Copying"), from copyingScores(): weights only.
+ */
+export interface CopyingScoresResult {
+  ok: true;
+  /** d_head: eigenvalues per head. */
+  D: number;
+  /** [L x H] sum Re(lambda) / sum |lambda| over the eigenvalues, in [-1, 1]; > 0: the head copies. */
+  copying: Float32Array;
+  /** [L x H x D] each head's eigenvalues, largest |lambda| first. */
+  eig_re: Float64Array;
+  eig_im: Float64Array;
+}
+
+/**
  * One head's arithmetic at one query position (wasm/core/head_arithmetic.h),
  * from headArithmetic(): n = position + 1 keys (the causal mask hides keys
  * position+1..T-1), D = d_head, C = n_embd. probs and z are the forward
@@ -194,6 +209,15 @@ export interface PruningCurveResult {
   random_order: Int32Array;     // [L*H] a seeded shuffle
   random_mean_loss: Float32Array; // [L*H + 1]
 }
+
+/**
+ * A pruning run in parts, from pruningStart() and pruningStep(): heads
+ * removed so far over both curves, of total = 2 * L * H; once done, the
+ * curves (the same as pruningCurve's, bit for bit).
+ */
+export type PruningProgressResult =
+  | { ok: true; done: false; removed: number; total: number }
+  | (PruningCurveResult & { done: true; removed: number; total: number });
 
 /**
  * Activation patching, from patch(): the corrupted run with one head's z
@@ -297,6 +321,8 @@ export interface Engine {
   setHeadPatches(flags: Int32Array, otherIds: Int32Array): { ok: true } | Fail;
   /** The head-type scores of the current trace (L * H * T^2 work). */
   headTypeScores(): HeadTypeScoresResult | Fail;
+  /** Every head's copying score (weights only: V * C^2 + L * C^3 work, once per model). */
+  copyingScores(): CopyingScoresResult | Fail;
   /** Reruns from the lowest edited layer; returns it (n_layer if nothing changed). */
   update(): { ok: true; from_layer: number } | Fail;
   /**
@@ -333,6 +359,13 @@ export interface Engine {
   gradientImportance(ids: Int32Array, gains: Float32Array):
     { ok: true; n_layer: number; n_head: number; gradient: Float32Array /* [L x H] */ } | Fail;
   /**
+   * gradientImportance on the last pass's ids at the engine's own edits:
+   * its gains and every mean-ablated (or resampled) head's replaced z, so
+   * the loss differentiated is the edited model's the page shows.
+   */
+  editedGradientImportance():
+    { ok: true; n_layer: number; n_head: number; gradient: Float32Array /* [L x H] */ } | Fail;
+  /**
    * Pairwise similarity of the heads' attention patterns on the last pass:
    * 1 - mean over queries q >= 1 of JSD(row q of head a, row q of head b) / ln 2,
    * in [0, 1]; symmetric, 1 on the diagonal; head l.h at index l x H + h.
@@ -353,6 +386,10 @@ export interface Engine {
   ablationScanPart(mode: 'zero' | 'mean', position: number, skip: Int32Array): AblationScanResult | Fail;
   /** Heads removed one by one from the unedited model, importance order and a seeded random order. */
   pruningCurve(mode: 'zero' | 'mean', rescanEvery: number, seed: number): PruningCurveResult | Fail;
+  /** pruningCurve in parts: runs the text unedited, removes nothing yet; the engine holds the run. */
+  pruningStart(mode: 'zero' | 'mean', rescanEvery: number, seed: number): PruningProgressResult | Fail;
+  /** Up to nParts more parts (each up to rescanEvery heads; an exact scan each in the importance order). */
+  pruningStep(nParts: number): PruningProgressResult | Fail;
   /** Activation patching between two texts' ids (the same count) on the unedited model. */
   patch(cleanIds: Int32Array, corruptedIds: Int32Array, answer: number, foil: number,
     maps: 'head_z' | 'residual' | 'both' | 'head_z_pos'): PatchingResult | Fail;

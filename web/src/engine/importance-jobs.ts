@@ -1,7 +1,7 @@
 /**
  * Which heads matter, as the worker computes them (docs/heads.md): the exact
- * ablation scan a layer at a time, so the page sees its progress and can
- * stop it; the gradient importance; the pruning curves. Each runs on the
+ * ablation scan a layer at a time and the pruning curves a part at a time,
+ * so the page sees their progress and can stop them; the gradient importance. Each runs on the
  * engine EngineCache.engineWithEdits hands over (the last analyze's tokens
  * with the page's edits). No worker scope here: the Node tests drive it over
  * the real wasm engine (tests/node/importance-jobs.test.mjs).
@@ -19,7 +19,7 @@ export interface JobModel {
   n_positions: number;
 }
 
-/** Lets the worker read the messages that came in (a cancel) before the next layer. */
+/** Lets the worker read the messages that came in (a cancel) before the next layer or part. */
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
@@ -61,8 +61,9 @@ export async function scanByLayer(
 }
 
 /**
- * d mean loss / d gain of every head at `gains` [L x H] (one backward pass);
- * with compareWith ([L x H] an exact scan's Δ mean loss) and the module's
+ * d mean loss / d gain of every head at the engine's edits (its gains and
+ * mean-ablated heads: the pass the page shows; one backward pass); with
+ * compareWith ([L x H] an exact scan's Δ mean loss) and the module's
  * spearmanRho, their rank correlation (−gradient is the first-order Δ mean
  * loss of muting a head at gain 1, so 1 = the same order).
  */
@@ -70,40 +71,68 @@ export function gradientOf(
   engine: Engine,
   model: JobModel,
   ids: Int32Array,
-  gains: Float32Array,
   compare?: { with: Float32Array; spearmanRho: HeadlightModule['spearmanRho'] },
 ): HeadImportance {
   const t0 = performance.now();
   const T = Math.min(ids.length, model.n_positions);
-  const { gradient } = unwrap(engine.gradientImportance(ids, gains), 'gradient importance');
+  const { gradient } = unwrap(engine.editedGradientImportance(), 'gradient importance');
   const result = emptyResult('gradient', model, ids.slice(0, T), -1);
   const rho = compare ? unwrap(compare.spearmanRho(gradient.map((g) => -g), compare.with), 'rank correlation').rho : NaN;
   return { ...result, gradient: owned(gradient), rank_correlation: rho, compute_ms: performance.now() - t0 };
 }
 
-/** The pruning curves of the engine's tokens, from the unedited model (one engine call). */
-export function pruningOf(
+/**
+ * The pruning curves of the engine's tokens, from the unedited model, a part
+ * at a time (the engine's pruningStart / pruningStep: each part removes up
+ * to rescanEvery heads after one exact scan; the curves equal the one-call
+ * pruningCurve's bit for bit), reporting the heads removed over both curves
+ * after each part. `stopped` is asked between parts: true returns a
+ * cancelled result (empty curves) at once.
+ */
+export async function pruningOf(
   engine: Engine,
   model: JobModel,
   ids: Int32Array,
   mode: 'zero' | 'mean',
   rescanEvery: number,
   seed: number,
-): PruningCurves {
+  report: (progress: Progress) => void,
+  stopped: () => boolean,
+): Promise<PruningCurves> {
   const t0 = performance.now();
-  const curve = unwrap(engine.pruningCurve(mode, rescanEvery, seed), 'pruning curve');
-  return {
+  const curves: PruningCurves = {
     model: model.name,
     ids: ids.slice(0, Math.min(ids.length, model.n_positions)),
     n_layer: model.n_layer,
     n_head: model.n_head,
-    mode: curve.mode,
-    rescan_every: curve.rescan_every,
+    mode,
+    rescan_every: rescanEvery,
     seed,
-    order: owned(curve.order),
-    mean_loss: owned(curve.mean_loss),
-    random_order: owned(curve.random_order),
-    random_mean_loss: owned(curve.random_mean_loss),
+    order: new Int32Array(0),
+    mean_loss: new Float32Array(0),
+    random_order: new Int32Array(0),
+    random_mean_loss: new Float32Array(0),
+    cancelled: false,
+    compute_ms: 0,
+  };
+  // Short: a phone shows it beside the bar (the panel's note names the mode).
+  const label = 'heads removed';
+  let state = unwrap(engine.pruningStart(mode, rescanEvery, seed), 'pruning curve');
+  report({ label, loaded: state.removed, total: state.total });
+  while (!state.done) {
+    await nextTask();
+    if (stopped()) return { ...curves, cancelled: true, compute_ms: performance.now() - t0 };
+    state = unwrap(engine.pruningStep(1), 'pruning curve');
+    report({ label, loaded: state.removed, total: state.total });
+  }
+  return {
+    ...curves,
+    mode: state.mode,
+    rescan_every: state.rescan_every,
+    order: owned(state.order),
+    mean_loss: owned(state.mean_loss),
+    random_order: owned(state.random_order),
+    random_mean_loss: owned(state.random_mean_loss),
     compute_ms: performance.now() - t0,
   };
 }

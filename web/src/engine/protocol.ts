@@ -222,6 +222,8 @@ export interface PruningCurves {
   mean_loss: Float32Array;       // [L*H + 1] k-th: the first k of order removed
   random_order: Int32Array;      // [L*H] a seeded shuffle
   random_mean_loss: Float32Array; // [L*H + 1]
+  /** true: stopped by a cancel before the end (the curves are empty). */
+  cancelled: boolean;
   compute_ms: number;
 }
 
@@ -284,6 +286,12 @@ export interface LoadedModel extends ModelInfo {
   name: string;
   bytes: number;
   load_ms: number;
+  /**
+   * [L x H] each head's copying score (docs/heads.md "Copying": Σ Re λ / Σ |λ|
+   * over its OV circuit's eigenvalues, in [-1, 1], > 0: it copies). The
+   * weights alone decide it, so the worker computes it once, at load.
+   */
+  copying: Float32Array;
 }
 
 /** The pass a view's own request is about: the text and edits the page ran (analyze's). */
@@ -391,14 +399,20 @@ export interface Methods {
     };
     result: HeadImportance;
   };
-  /** The pruning curves of the last analyze's text (one engine call). */
+  /**
+   * The pruning curves of the last analyze's text, a part at a time (each up
+   * to rescanEvery heads after one exact scan), a progress message after
+   * each part (heads removed over both curves); a 'cancel' naming `job`
+   * stops it between parts (result.cancelled).
+   */
   pruning: {
-    params: { text: string; gains: Float32Array; means?: Int32Array; mode: 'zero' | 'mean'; rescanEvery: number; seed: number };
+    params: { job: number; text: string; gains: Float32Array; means?: Int32Array; mode: 'zero' | 'mean'; rescanEvery: number; seed: number };
     result: PruningCurves;
   };
   /**
-   * Stops the importance scan `job` before its next layer. Answered at once,
-   * ahead of the requests waiting in the worker's queue.
+   * Stops the importance scan or pruning `job` before its next layer or
+   * part. Answered at once, ahead of the requests waiting in the worker's
+   * queue. Job numbers are one sequence for both (ImportanceResults.nextJob).
    */
   cancel: { params: { job: number }; result: { cancelled: boolean } };
   /**

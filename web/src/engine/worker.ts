@@ -155,7 +155,7 @@ const handlers: { [M in Method]: Handler<M> } = {
     const { engine, ids } = cache.engineWithEdits(text, gains, means);
     if (kind === 'gradient') {
       const compare = compareWith && { with: compareWith, spearmanRho: worker.headlight!.spearmanRho.bind(worker.headlight) };
-      return gradientOf(engine, cache.model, ids, gains, compare);
+      return gradientOf(engine, cache.model, ids, compare);
     }
     try {
       return await scanByLayer(engine, cache.model, ids, kind, position, report, () => worker.cancelledJobs.has(job));
@@ -164,11 +164,14 @@ const handlers: { [M in Method]: Handler<M> } = {
     }
   },
 
-  pruning({ text, gains, means, mode, rescanEvery, seed }, report) {
+  async pruning({ job, text, gains, means, mode, rescanEvery, seed }, report) {
     const cache = loadedCache();
     const { engine, ids } = cache.engineWithEdits(text, gains, means);
-    report({ label: `pruning curves (${mode} ablation)`, loaded: 0, total: 0, timed: true });
-    return pruningOf(engine, cache.model, ids, mode, rescanEvery, seed);
+    try {
+      return await pruningOf(engine, cache.model, ids, mode, rescanEvery, seed, report, () => worker.cancelledJobs.has(job));
+    } finally {
+      worker.cancelledJobs.delete(job);
+    }
   },
 
   // Handled as it arrives, not in the queue (see the message listener).
@@ -209,11 +212,14 @@ function installModel(files: LocalModelFiles, t0: number, report: (progress: Pro
   // A fresh engine: if this model is bad, the one already loaded keeps working.
   const fresh = new worker.headlight!.Engine();
   let info;
+  let copying;
   try {
     info = unwrap(
       fresh.loadModel(configJson, safetensors, vocabJson, mergesTxt),
       `Model "${name}" could not be loaded`,
     );
+    // The copying scores depend on the weights alone: once per model, in this timed step.
+    copying = unwrap(fresh.copyingScores(), `Model "${name}": copying scores`).copying;
   } catch (error) {
     fresh.delete();
     // A cut-short file says so in a plain sentence first.
@@ -231,6 +237,7 @@ function installModel(files: LocalModelFiles, t0: number, report: (progress: Pro
     vocab_size: info.vocab_size,
     attn_only: info.attn_only,
     n_params: info.n_params,
+    copying,
   };
   worker.cache?.delete();
   worker.cache = new EngineCache(fresh, model, worker.attentionVersions);

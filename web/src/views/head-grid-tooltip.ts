@@ -6,10 +6,15 @@
 import type { Analysis } from '../engine/protocol';
 import { formatGain, headName } from '../state/heads';
 import { topAttendedPair } from './heatmap';
-import { headTypeRow, headTypeScoresLine, headTypesOf } from './head-types';
+import { copyingLine, headTypeRow, headTypeScoresLine, headTypesOf, isCopyingInductionHead } from './head-types';
 import { renderTokenText } from './token-text';
 
-export function headTooltip(button: HTMLButtonElement, analysis: Analysis | null): (Node | string)[] {
+/** copying: [L x H] the model's copying scores (LoadedModel.copying), when known. */
+export function headTooltip(
+  button: HTMLButtonElement,
+  analysis: Analysis | null,
+  copying?: Float32Array,
+): (Node | string)[] {
   const layer = Number(button.dataset['layer']);
   const head = Number(button.dataset['head']);
   const gain = Number(button.dataset['gain'] ?? 1);
@@ -44,6 +49,16 @@ export function headTooltip(button: HTMLButtonElement, analysis: Analysis | null
     const badges = headTypesOf(types, i).map((type) => headTypeRow(type)!.badge);
     scores.textContent = `${badges.length > 0 ? `type ${badges.join(', ')}` : 'no type'} (≥ ${Number(types.threshold.toFixed(3))}): ${headTypeScoresLine(types, i)}`;
     content.push(scores);
+    const copies = copyingLine(copying, i);
+    if (copies) {
+      const line = document.createElement('div');
+      line.className = 'tooltip-scores';
+      line.dataset['role'] = 'tooltip-copying';
+      line.textContent = isCopyingInductionHead(types, copying, i)
+        ? `${copies} (OV circuit): an induction head that copies`
+        : `${copies} (OV circuit; > 0: raises the logit of the token it attends to)`;
+      content.push(line);
+    }
   }
   // The importance overlay's figures (importance-overlay.ts), while it is shown.
   const importance = button.dataset['importance'];

@@ -57,6 +57,8 @@ export class HeadGridView {
   private n_head = 0;
   private focus = { layer: 0, head: 0 };  // head -1 = the layer button
   private analysis: Analysis | null = null;
+  /** [L x H] the drawn model's copying scores (LoadedModel.copying). */
+  private copying: Float32Array | undefined = undefined;
   private drawnIds: Int32Array | null = null;
   private drawnModel = '';
   /** The column labels and head captions, fitted to the column width (head-grid-labels.ts). */
@@ -182,7 +184,7 @@ export class HeadGridView {
    * analysis.attention_from_layer; lower when the page skipped drawing an
    * analysis in between).
    */
-  render(analysis: Analysis, fromLayer = analysis.attention_from_layer): void {
+  render(analysis: Analysis, fromLayer = analysis.attention_from_layer, copying?: Float32Array): void {
     const { n_layer: L, n_head: H, T } = analysis;
     this.setShape(L, H);
     const sameTokens =
@@ -199,6 +201,7 @@ export class HeadGridView {
       }
     }
     this.lastRepainted = repainted;
+    this.copying = copying;
     this.setTypes(analysis);
     this.analysis = analysis;
     this.drawnIds = analysis.ids.slice();
@@ -214,7 +217,8 @@ export class HeadGridView {
 
   /** Each head's badges and data-head-types (the legend's filter) from the pass's scores. */
   private setTypes(analysis: Analysis): void {
-    for (const [i, cell] of this.cells.entries()) markHeadTypes(cell.root, cell.badge, analysis.head_types, i);
+    for (const [i, cell] of this.cells.entries())
+      markHeadTypes(cell.root, cell.badge, analysis.head_types, i, this.copying);
   }
 
   /** Shows mute / gain marks from gains [L x H] at once, before the engine answers. */
@@ -343,7 +347,7 @@ export class HeadGridView {
   }
 
   private showTooltip(button: HTMLButtonElement, x?: number, y?: number): void {
-    const content = headTooltip(button, this.analysis);
+    const content = headTooltip(button, this.analysis, this.copying);
     if (x === undefined || y === undefined) this.tooltip.showBeside(content, button);
     else this.tooltip.show(content, x, y);
   }
@@ -386,7 +390,7 @@ export const headGridView: ViewFactory = ({ root, page, tooltip }) => {
         grid.setGains(state.gains);
         grid.setMeans(meanFlags(state));
       } else if (reason === 'analysis' && analysis) {
-        grid.render(analysis, fromLayer);
+        grid.render(analysis, fromLayer, model.copying);
         grid.setGains(state.gains);
         grid.setMeans(meanFlags(state));
         grid.setSelected(head);

@@ -9,7 +9,7 @@
  */
 import type { ViewFactory } from '../app/view';
 import type { HeadTypes } from '../engine/protocol';
-import { HEAD_TYPE_ROWS, type HeadTypeName, headTypesOf } from './head-types';
+import { COPYING_ROW, HEAD_TYPE_ROWS, type HeadTypeName, headTypesOf } from './head-types';
 
 /** A toggle of the legend: the grid's data-filter value, its words and its definition. */
 export interface LegendFilterRow {
@@ -95,6 +95,22 @@ class HeadTypeLegend {
       meaning.textContent = `${row.meaning}. Score: ${row.definition}.`;
       list.append(term, meaning);
     }
+    // The copying score: of the weights, not of a pattern; marks induction candidates.
+    const term = document.createElement('dt');
+    const badge = document.createElement('span');
+    badge.className = 'head-badge is-inline';
+    const mark = document.createElement('span');
+    mark.className = 'badge-copy';
+    mark.textContent = COPYING_ROW.badge;
+    badge.append(mark);
+    term.append(badge, ' copying');
+    const meaning = document.createElement('dd');
+    meaning.dataset['role'] = 'copying-definition';
+    meaning.textContent =
+      `${COPYING_ROW.meaning} (Olsson et al. 2022). Score: ${COPYING_ROW.definition}. ` +
+      'It depends on the weights only, not on the text. The copy mark, in the square’s lower left corner, goes on an induction candidate (ind) with a positive score: ' +
+      'it looks at the token after an earlier copy and copies it, the two halves of an induction head.';
+    list.append(term, meaning);
     const rule = document.createElement('p');
     rule.textContent =
       'A is one head’s attention (row q: how the token at q spreads its attention over positions 0..q). ' +

@@ -51,6 +51,32 @@ export const HEAD_TYPE_ROWS: readonly HeadTypeRow[] = [
   },
 ];
 
+/**
+ * The copying score (docs/heads.md "Copying"): a property of the head's
+ * weights, not of the text. The grid marks an induction candidate (its
+ * induction score reaches the threshold) whose score is positive: the two
+ * halves of an induction head, attention to the token after the earlier copy
+ * and an OV circuit that copies it.
+ */
+export const COPYING_ROW = {
+  badge: 'copy',
+  definition:
+    'Σ Re λ / Σ |λ| over the eigenvalues λ of the head’s OV circuit from token embeddings to logits (W_U · W_O · W_V · W_E, the layernorms’ weights and centring folded in), in [-1, 1]',
+  meaning: 'what the head writes when it attends to a token raises that token’s own logit (positive) or lowers it (negative)',
+} as const;
+
+/** True when head i is an induction candidate (induction ≥ threshold) with a positive copying score. */
+export function isCopyingInductionHead(types: HeadTypes, copying: Float32Array | undefined, i: number): boolean {
+  return (types.induction[i] ?? 0) >= types.threshold && (copying?.[i] ?? 0) > 0;
+}
+
+/** "copying +0.83": head i's copying score, or '' when the model has none. */
+export function copyingLine(copying: Float32Array | undefined, i: number): string {
+  const score = copying?.[i];
+  if (score === undefined) return '';
+  return `copying ${score >= 0 ? '+' : '−'}${Math.abs(score).toFixed(2)}`;
+}
+
 /** The row of an engine type name; undefined for 'none'. */
 export function headTypeRow(type: string | undefined): HeadTypeRow | undefined {
   return HEAD_TYPE_ROWS.find((row) => row.type === type);
@@ -80,14 +106,28 @@ export function headTypeScoresLine(types: HeadTypes, i: number): string {
 
 /**
  * Head i's badges (every type it passes, its type first) on its grid cell,
- * and data-head-types on the cell, which the legend's filter matches.
+ * and data-head-types on the cell, which the legend's filter matches; an
+ * induction candidate that copies gets the "copy" mark (data-copying on
+ * the cell; head-types.css draws it in the square's lower left corner).
  */
-export function markHeadTypes(cell: HTMLElement, badge: HTMLElement, types: HeadTypes, i: number): void {
+export function markHeadTypes(
+  cell: HTMLElement,
+  badge: HTMLElement,
+  types: HeadTypes,
+  i: number,
+  copying?: Float32Array,
+): void {
   const names = headTypesOf(types, i);
   const key = names.join(' ') || 'none';
-  if (cell.dataset['headTypes'] === key) return;
+  const copies = isCopyingInductionHead(types, copying, i);
+  if (cell.dataset['headTypes'] === key && (cell.dataset['copying'] === 'true') === copies) return;
   cell.dataset['headTypes'] = key;
+  if (copies) cell.dataset['copying'] = 'true';
+  else delete cell.dataset['copying'];
   const rows = names.map((type) => headTypeRow(type)!);
   badge.textContent = rows.map((row) => row.badge).join(' ');
-  badge.title = rows.map((row) => `${row.type.replace('_', '-')}: ${row.meaning}`).join('; ');
+  const titles = rows.map((row) => `${row.type.replace('_', '-')}: ${row.meaning}`);
+  // The mark itself is drawn by head-types.css in the square's corner (data-copying); the badge's text stays its types.
+  if (copies) titles.push(`copying ${copying![i]!.toFixed(2)}: ${COPYING_ROW.meaning}`);
+  badge.title = titles.join('; ');
 }

@@ -21,6 +21,13 @@ export class ImportanceResults {
   private model = '';
   private ids: Int32Array | null = null;
   private readonly listeners: (() => void)[] = [];
+  /** The last job number given: one sequence for the scan and the pruning, so a worker's cancel names one job. */
+  private lastJob = 0;
+
+  /** A new job number for the worker's importance or pruning request (and its cancel). */
+  nextJob(): number {
+    return ++this.lastJob;
+  }
 
   /** Calls listener after every change (a new result, a clear, the overlay shown or hidden). */
   onChange(listener: () => void): void {

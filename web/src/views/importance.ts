@@ -14,7 +14,6 @@
  */
 import type { Frame, PageActions, ViewFactory } from '../app/view';
 import type { EngineClient } from '../engine/client';
-import type { Progress } from '../engine/protocol';
 import { meanFlags } from '../app/mean-ablation';
 import { ImportanceExport } from './importance-export';
 import {
@@ -27,6 +26,7 @@ import {
   signed,
 } from './importance-overlay';
 import { ImportanceResults, sameIds } from './importance-results';
+import { JobProgress } from './job-progress';
 import { PruningPanel } from './pruning';
 
 type Kind = 'zero' | 'mean' | 'gradient';
@@ -50,8 +50,9 @@ interface ImportanceElements {
 
 export class ImportancePanel {
   private readonly overlay: ImportanceOverlay;
-  /** The job running (its number, for cancel; 0: none), the tokens it is of, the last number given. */
-  private readonly job = { running: 0, model: '', ids: new Int32Array(0), last: 0 };
+  private readonly progress: JobProgress;
+  /** The job running (its number, for cancel; 0: none) and the tokens it is of. */
+  private readonly job = { running: 0, model: '', ids: new Int32Array(0) };
   /** The frame last drawn: the text, edits and position a computation uses. */
   private frame: Frame | null = null;
 
@@ -63,6 +64,7 @@ export class ImportancePanel {
     private readonly page: PageActions,
   ) {
     this.overlay = new ImportanceOverlay(root);
+    this.progress = new JobProgress(els);
     paintLegendBar(root.querySelector<HTMLCanvasElement>('[data-role="importance-bar"]')!);
     els.run.addEventListener('click', () => void this.compute());
     els.cancel.addEventListener('click', () => this.cancel());
@@ -96,7 +98,7 @@ export class ImportancePanel {
     const frame = this.frame;
     if (!frame?.analysis || this.job.running) return;
     const kind = this.els.kind.value as Kind;
-    const job = ++this.job.last;
+    const job = this.results.nextJob();
     Object.assign(this.job, { running: job, model: frame.model.name, ids: frame.analysis.ids.slice() });
     this.setBusy(true, kind);
     try {
@@ -112,7 +114,7 @@ export class ImportancePanel {
           // The gradient's order of the heads against the last exact scan's.
           ...(kind === 'gradient' && this.results.scan ? { compareWith: this.results.scan.delta_mean_loss } : {}),
         },
-        (progress) => this.showProgress(progress),
+        (progress) => this.progress.show(progress),
       );
       if (result.cancelled) {
         this.els.note.textContent = 'Cancelled: the overlay is as it was.';
@@ -130,32 +132,13 @@ export class ImportancePanel {
 
   cancel(): void {
     if (!this.job.running) return;
-    this.els.cancel.disabled = true;
-    this.els.progressLabel.textContent = 'cancelling…';
+    this.progress.cancelling();
     void this.engine.call('cancel', { job: this.job.running });
   }
 
   private setBusy(busy: boolean, kind: Kind): void {
-    const { progress, cancel, run, bar, progressLabel } = this.els;
-    progress.hidden = !busy;
-    cancel.hidden = !busy || kind === 'gradient';
-    cancel.disabled = !busy;
-    run.disabled = busy || !this.frame?.analysis;
-    progress.setAttribute('aria-busy', String(busy));
-    if (busy) {
-      bar.removeAttribute('value');
-      progressLabel.textContent = kind === 'gradient' ? 'one backward pass…' : 'starting…';
-    }
-  }
-
-  private showProgress({ label, loaded, total }: Progress): void {
-    if (total > 0) {
-      this.els.bar.max = total;
-      this.els.bar.value = loaded;
-      this.els.progressLabel.textContent = `${label}: ${loaded} of ${total}`;
-    } else {
-      this.els.progressLabel.textContent = label;
-    }
+    this.progress.setBusy(busy, kind !== 'gradient', kind === 'gradient' ? 'one backward pass…' : 'starting…');
+    this.els.run.disabled = busy || !this.frame?.analysis;
   }
 
   /** The overlay and legend from the results (or none). */
@@ -191,7 +174,7 @@ export class ImportancePanel {
       const rho = Number.isFinite(result.rank_correlation) && scan
         ? ` Rank correlation (Spearman ρ) of −gradient with the exact scan's Δ mean loss (${scan.kind}): ${result.rank_correlation.toFixed(3)}.`
         : '';
-      return `Gradient of ${heads} heads in ${result.compute_ms.toFixed(0)} ms (one backward pass at the current gains; mean ablations are not applied).${rho}`;
+      return `Gradient of ${heads} heads in ${result.compute_ms.toFixed(0)} ms (one backward pass at the current edits, mean ablations included).${rho}`;
     }
     return `Exact scan (${result.kind} ablation) of ${heads} heads in ${result.compute_ms.toFixed(0)} ms, on top of the current edits: ` +
       `mean loss ${result.mean_loss.toFixed(3)} nats; log p of token ${result.position + 1} after position ${result.position}: ${result.logprob.toFixed(3)}.`;

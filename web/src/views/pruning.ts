@@ -6,7 +6,9 @@
  * The slider applies the first k removals of the importance order to the
  * model as head edits (zero: gain 0; mean: the head's mean z), replacing
  * the reader's edits, so the predictions and attention repaint and the link
- * holds them. Shapes use L = n_layer, H = n_head.
+ * holds them. The worker computes the curves a part at a time (one exact
+ * scan and its removals), so the panel shows a progress bar and can cancel
+ * between parts, as the importance scan does. Shapes use L = n_layer, H = n_head.
  */
 import type { Frame, PageActions } from '../app/view';
 import type { EngineClient } from '../engine/client';
@@ -15,6 +17,7 @@ import { isMeanAblated, meanFlags, resetHead, setAblation } from '../app/mean-ab
 import type { AppState } from '../state/app-state';
 import { headName } from '../state/heads';
 import { type ImportanceResults, sameIds } from './importance-results';
+import { JobProgress } from './job-progress';
 import { pruningSvg } from './pruning-chart';
 
 const RESCAN_EVERY = 4;
@@ -54,13 +57,19 @@ export class PruningPanel {
   private readonly els: {
     mode: HTMLSelectElement;
     run: HTMLButtonElement;
+    cancel: HTMLButtonElement;
+    progress: HTMLElement;
+    bar: HTMLProgressElement;
+    progressLabel: HTMLElement;
     chart: HTMLElement;
     slider: HTMLInputElement;
     value: HTMLOutputElement;
     note: HTMLElement;
   };
   private frame: Frame | null = null;
-  private readonly busy = { running: false };
+  private readonly progress: JobProgress;
+  /** The job running (its number, for cancel; 0: none) and the model and tokens it is of. */
+  private readonly job = { running: 0, model: '', ids: new Int32Array(0) };
 
   constructor(
     root: HTMLElement,
@@ -72,12 +81,18 @@ export class PruningPanel {
     this.els = {
       mode: find('pruning-mode'),
       run: find('pruning-run'),
+      cancel: find('pruning-cancel'),
+      progress: find('pruning-progress'),
+      bar: find('pruning-progress-bar'),
+      progressLabel: find('pruning-progress-label'),
       chart: find('pruning-chart'),
       slider: find('pruning-slider'),
       value: find('pruning-value'),
       note: find('pruning-note'),
     };
+    this.progress = new JobProgress(this.els);
     this.els.run.addEventListener('click', () => void this.compute());
+    this.els.cancel.addEventListener('click', () => this.cancel());
     this.els.slider.addEventListener('input', () => this.applySlider());
     results.onChange(() => this.render());
     this.render();
@@ -85,30 +100,44 @@ export class PruningPanel {
 
   draw(frame: Frame): void {
     this.frame = frame;
-    this.els.run.disabled = this.busy.running || !frame.analysis;
+    // Another model or other tokens: a running computation is not of this text any more.
+    if (this.job.running && (frame.reason === 'analysis' || frame.reason === 'empty-text')) {
+      const ids = frame.reason === 'analysis' && frame.analysis?.model === frame.model.name ? frame.analysis.ids : null;
+      if (!ids || this.job.model !== frame.model.name || !sameIds(this.job.ids, ids)) this.cancel();
+    }
+    this.els.run.disabled = this.job.running !== 0 || !frame.analysis;
     // The reader's own edits move the slider's mark only when they are a prefix of the order.
     if ((frame.reason === 'gains' || frame.reason === 'analysis') && this.results.pruning) this.syncSlider();
   }
 
   async compute(): Promise<void> {
     const frame = this.frame;
-    if (!frame?.analysis || this.busy.running) return;
+    if (!frame?.analysis || this.job.running) return;
     const mode = this.els.mode.value === 'mean' ? 'mean' : 'zero';
-    this.busy.running = true;
-    this.els.run.disabled = true;
+    const job = this.results.nextJob();
+    Object.assign(this.job, { running: job, model: frame.model.name, ids: frame.analysis.ids.slice() });
+    this.setBusy(true);
     this.els.note.textContent = `Computing the pruning curves (${mode} ablation, ${frame.model.n_layer * frame.model.n_head} heads)…`;
-    this.els.chart.setAttribute('aria-busy', 'true');
     try {
-      const curves = await this.engine.call('pruning', {
-        text: frame.state.text,
-        gains: frame.state.gains.slice(),
-        means: meanFlags(frame.state),
-        mode,
-        rescanEvery: RESCAN_EVERY,
-        seed: SEED,
-      });
+      const curves = await this.engine.call(
+        'pruning',
+        {
+          job,
+          text: frame.state.text,
+          gains: frame.state.gains.slice(),
+          means: meanFlags(frame.state),
+          mode,
+          rescanEvery: RESCAN_EVERY,
+          seed: SEED,
+        },
+        (progress) => this.progress.show(progress),
+      );
       const shown = this.frame?.analysis;
-      if (shown?.model === curves.model && sameIds(shown.ids, curves.ids)) {
+      if (curves.cancelled) {
+        this.els.note.textContent = this.results.pruning
+          ? 'Cancelled: the curves shown are the last ones computed.'
+          : 'Cancelled: no curves computed.';
+      } else if (shown?.model === curves.model && sameIds(shown.ids, curves.ids)) {
         this.results.setPruning(curves);
       } else {
         this.els.note.textContent = 'The text changed while the curves were computed: compute them again.';
@@ -117,10 +146,23 @@ export class PruningPanel {
       this.page.showError(`Pruning: ${error instanceof Error ? error.message : String(error)}`);
       this.els.note.textContent = '';
     } finally {
-      this.busy.running = false;
-      this.els.run.disabled = !this.frame?.analysis;
-      this.els.chart.removeAttribute('aria-busy');
+      if (this.job.running === job) this.job.running = 0;
+      this.setBusy(false);
     }
+  }
+
+  /** Asks the worker to stop the running job before its next part (it answers with cancelled). */
+  cancel(): void {
+    if (!this.job.running) return;
+    this.progress.cancelling();
+    void this.engine.call('cancel', { job: this.job.running });
+  }
+
+  private setBusy(busy: boolean): void {
+    this.progress.setBusy(busy, true);
+    this.els.run.disabled = busy || !this.frame?.analysis;
+    if (busy) this.els.chart.setAttribute('aria-busy', 'true');
+    else this.els.chart.removeAttribute('aria-busy');
   }
 
   private applySlider(): void {
@@ -152,7 +194,7 @@ export class PruningPanel {
       slider.value = '0';
       slider.max = '0';
       this.els.value.textContent = '';
-      if (!this.busy.running) note.textContent = 'Compute the curves to see how the loss grows as heads go.';
+      if (!this.job.running) note.textContent = 'Compute the curves to see how the loss grows as heads go.';
       return;
     }
     chart.hidden = false;
