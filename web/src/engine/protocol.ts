@@ -289,9 +289,11 @@ export interface LoadedModel extends ModelInfo {
   /**
    * [L x H] each head's copying score (docs/heads.md "Copying": Σ Re λ / Σ |λ|
    * over its OV circuit's eigenvalues, in [-1, 1], > 0: it copies). The
-   * weights alone decide it, so the worker computes it once, at load.
+   * weights alone decide it, so the worker computes it once, at load;
+   * undefined for a model on which that takes seconds (worker.ts
+   * COPYING_MAX_MULTIPLY_ADDS: the GPT-2-small shape).
    */
-  copying: Float32Array;
+  copying: Float32Array | undefined;
 }
 
 /** The pass a view's own request is about: the text and edits the page ran (analyze's). */

@@ -203,6 +203,9 @@ function loadedCircuits(): CircuitCache {
   return worker.circuits;
 }
 
+/** The largest copying-score cost computed at load (about 0.2 s of wasm). */
+const COPYING_MAX_MULTIPLY_ADDS = 2e9;
+
 /** Swaps in a model from its four files; the previous model stays if they are bad. */
 function installModel(files: LocalModelFiles, t0: number, report: (progress: Progress) => void): LoadedModel {
   const { name, configJson, safetensors, vocabJson, mergesTxt } = files;
@@ -218,8 +221,13 @@ function installModel(files: LocalModelFiles, t0: number, report: (progress: Pro
       fresh.loadModel(configJson, safetensors, vocabJson, mergesTxt),
       `Model "${name}" could not be loaded`,
     );
-    // The copying scores depend on the weights alone: once per model, in this timed step.
-    copying = unwrap(fresh.copyingScores(), `Model "${name}": copying scores`).copying;
+    // The copying scores depend on the weights alone: once per model, in this
+    // timed step, when that is quick (the shipped models: tens of ms). Their
+    // cost is V·C² + L·C³ multiply-adds: on the GPT-2-small shape (3·10¹⁰) it
+    // would add seconds to every load, so such a model goes without them.
+    if (info.vocab_size * info.n_embd ** 2 + info.n_layer * info.n_embd ** 3 <= COPYING_MAX_MULTIPLY_ADDS) {
+      copying = unwrap(fresh.copyingScores(), `Model "${name}": copying scores`).copying;
+    }
   } catch (error) {
     fresh.delete();
     // A cut-short file says so in a plain sentence first.
