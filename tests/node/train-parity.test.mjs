@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTrainModule, REPO_ROOT } from './wasm-helpers.mjs';
@@ -17,9 +17,13 @@ const KIT = path.join(REPO_ROOT, 'web/public/train');
 const STEPS = 20;
 
 /** The first `steps` losses `headlight train` prints with these flags (the run is stopped there). */
-function nativeLosses(flags, outDir, steps) {
+function nativeLosses(flags, dir, steps) {
+  // A copy of the text: headlight train caches its token ids next to it.
+  const text = path.join(dir, 'sample.txt');
+  copyFileSync(path.join(KIT, 'sample.txt'), text);
+  const outDir = path.join(dir, 'model');
   const args = [
-    'train', '--train', path.join(KIT, 'sample.txt'), '--val', path.join(KIT, 'sample.txt'),
+    'train', '--train', text, '--val', text,
     '--tokenizer', KIT, '--out', outDir, '--threads', '1', '--log-every', '1',
     '--eval-every', '1000000', '--eval-tokens', '64', '--dtype', 'f32', ...flags,
   ];
@@ -62,7 +66,7 @@ for (const choices of [
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'headlight-parity-'));
     try {
-      const native = await nativeLosses(created.train_flags.split(' '), path.join(dir, 'model'), STEPS);
+      const native = await nativeLosses(created.train_flags.split(' '), dir, STEPS);
       const diffs = wasm.map((loss, i) => Math.abs(loss - native[i]));
       const maxDiff = Math.max(...diffs);
       console.log(

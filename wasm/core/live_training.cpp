@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "error.h"
 #include "model.h"
@@ -77,20 +78,35 @@ TrainingSetup live_recipe(const LiveChoices& choices, int vocab_size) {
   return s;
 }
 
+namespace {
+
+// The shortest of %g and %.9g that reads back as the same float (0.005, not
+// 0.00499999989), so that the flags give `headlight train` the same numbers.
+std::string float_text(float value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", static_cast<double>(value));
+  if (std::strtof(text, nullptr) == value) return text;
+  std::snprintf(text, sizeof text, "%.9g", static_cast<double>(value));
+  return text;
+}
+
+}  // namespace
+
 std::string train_flags(const TrainingSetup& s) {
   char text[512];
   std::snprintf(text, sizeof text,
                 "--n-layer %d --n-head %d --n-embd %d --n-positions %d%s --batch %d --steps %d "
-                "--lr %.9g --warmup %d --min-lr-frac %.9g --weight-decay %.9g --grad-clip %.9g "
+                "--lr %s --warmup %d --min-lr-frac %s --weight-decay %s --grad-clip %s "
                 "--seed %llu --wpe-init %s --induction-warmup-steps %d%s --fill-alternations %d "
-                "--induction-frac %.9g --repeat-text-frac %.9g",
+                "--induction-frac %s --repeat-text-frac %s",
                 s.model.n_layer, s.model.n_head, s.model.n_embd, s.model.n_positions,
-                s.model.attn_only ? " --attn-only" : "", s.plan.batch, s.plan.steps, s.opt.lr,
-                s.opt.warmup_steps, s.opt.min_lr_frac, s.opt.weight_decay, s.opt.grad_clip,
+                s.model.attn_only ? " --attn-only" : "", s.plan.batch, s.plan.steps,
+                float_text(s.opt.lr).c_str(), s.opt.warmup_steps, float_text(s.opt.min_lr_frac).c_str(),
+                float_text(s.opt.weight_decay).c_str(), float_text(s.opt.grad_clip).c_str(),
                 static_cast<unsigned long long>(s.mix.seed),
                 s.sinusoidal_positions ? "sinusoidal" : "normal", s.plan.induction_warmup_steps,
                 s.mix.induction_fill ? " --induction-fill" : "", s.mix.fill_alternations,
-                s.mix.induction_frac, s.mix.repeat_text_frac);
+                float_text(s.mix.induction_frac).c_str(), float_text(s.mix.repeat_text_frac).c_str());
   std::string flags = text;
   if (!s.plan.seq_schedule.empty()) {
     flags += " --seq-schedule ";

@@ -79,6 +79,7 @@ export function boot(): void {
     (files) => void models.openLocalFiles(files),
   );
   const models = new ModelLoader(client, page, picker, status);
+  page.modelOpener = (files) => models.openLocalFiles(files);
   installRecovery(client, status, async () => {
     if (!(await initEngine(client, status))) return 'the engine did not start';
     // The edits as the URL holds them (a reload resets them to the link's).

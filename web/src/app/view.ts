@@ -66,6 +66,8 @@ export interface PageActions {
   /** The circuit choices (answer, foil, corrupted prompt, patched heads): URL written, a 'selection' frame drawn. */
   setCircuit(change: Partial<Pick<AppState, CircuitField>>): void;
   showError(message: string): void;
+  /** Opens model files in the explorer as the reader's own (a model trained in the page); the error, or null. */
+  openModelFiles(files: File[]): Promise<string | null>;
   /**
    * Asks the engine worker a question about the pass on screen (one head's
    * arithmetic, a composition): the worker answers after the runs asked

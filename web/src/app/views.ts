@@ -20,6 +20,7 @@ import { predictionsView } from '../views/predictions';
 import { presetsView } from '../views/presets';
 import { syntaxView } from '../views/syntax';
 import { tokensView } from '../views/tokens';
+import { trainView } from '../views/train';
 import type { Frame, View, ViewContext, ViewFactory } from './view';
 
 export const VIEWS: readonly ViewFactory[] = [
@@ -40,6 +41,7 @@ export const VIEWS: readonly ViewFactory[] = [
   attributionView,
   compareView,
   patchingView,
+  trainView,
 ];
 
 /** The views made from VIEWS, drawn in turn from one frame. */

@@ -41,6 +41,7 @@ export const PANELS = [
   'arithmetic',  // one head's arithmetic, step by step
   'composition', // a head's attention with an earlier head muted
   'circuits',    // answer and foil, logit lens, direct effects, compare prompts (issue 17)
+  'train',       // train a small model live (issue 18)
   'footer',      // colophon
 ] as const;
 export type PanelName = (typeof PANELS)[number];
