@@ -79,6 +79,7 @@ class LiveTraining {
   int total_steps() const { return plan_.steps(); }
   double flops_per_step() const { return trainer_->flops_per_step(); }
   size_t num_parameters() const { return params_.num_parameters(); }
+  int vocab_size() const { return setup_.model.vocab_size; }
 
   // The repeated random-token probe (probe(): half length P / 2, 4
   // sequences, seed 1) on the weights as they are now.
