@@ -73,7 +73,14 @@ test('train panel: train, pause, resume, reset, open in the explorer, download',
     await click(page, 'train-resume');
     await page.waitForFunction(([sel, n]) => Number(document.querySelector(sel).dataset.steps) > n + 10, [PANEL, paused], { timeout: RUN_TIMEOUT_MS });
     const resumed = Number((await figures(page)).steps);
-    console.log(`  paused at step ${paused} (still ${stillPaused} a second later), resumed to ${resumed}`);
+    // A new learning rate reaches the running run (the worker reads it between chunks).
+    await page.selectOption('[data-role="train-lr"]', '0.002');
+    const note = await page.textContent('[data-role="train-status"]');
+    await page.waitForFunction(([sel, n]) => Number(document.querySelector(sel).dataset.steps) > n + 10, [PANEL, resumed], { timeout: RUN_TIMEOUT_MS });
+    assert.equal((await figures(page)).playing, 'true', 'still training after the new rate');
+    assert.match(note, /Learning rate 0\.002 from step \d+ on/);
+    await page.selectOption('[data-role="train-lr"]', '0.005');
+    console.log(`  paused at step ${paused} (still ${stillPaused} a second later), resumed to ${resumed}; new rate: "${note.split('. ').pop()}"`);
   });
 
   await t.test('reset clears the run', async () => {

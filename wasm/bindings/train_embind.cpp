@@ -90,6 +90,14 @@ class JsTraining {
     });
   }
 
+  // The peak learning rate from the next step on (core checks it).
+  val setLearningRate(float lr) {
+    return answer_or_error("setLearningRate", [&] {
+      run().set_learning_rate(lr);
+      return answered();
+    });
+  }
+
   // The model folder's files now: config.json text, model.safetensors bytes
   // (F32); vocab.json and merges.txt are the ones given to create().
   val files() {
@@ -98,6 +106,7 @@ class JsTraining {
       val answer = answered();
       answer.set("config_json", f.config_json);
       answer.set("safetensors", js_copy("Uint8Array", f.safetensors.data(), f.safetensors.size()));
+      answer.set("steps_done", run().steps_done());
       return answer;
     });
   }
@@ -118,5 +127,6 @@ EMSCRIPTEN_BINDINGS(headlight_train) {
       .function("create", &JsTraining::create)
       .function("step", &JsTraining::step)
       .function("probe", &JsTraining::probe)
+      .function("setLearningRate", &JsTraining::setLearningRate)
       .function("files", &JsTraining::files);
 }

@@ -81,6 +81,12 @@ class LiveTraining {
   size_t num_parameters() const { return params_.num_parameters(); }
   int vocab_size() const { return setup_.model.vocab_size; }
 
+  // The peak learning rate from the next step on (the schedule's shape
+  // stays: warm-up, cosine to lr * min_lr_frac). Throws hl::Error outside
+  // (0, 0.1]. A run changed this way is no longer the one train_flags names.
+  void set_learning_rate(float lr);
+  float learning_rate() const { return setup_.opt.lr; }
+
   // The repeated random-token probe (probe(): half length P / 2, 4
   // sequences, seed 1) on the weights as they are now.
   LiveProbe probe() const;

@@ -48,6 +48,7 @@ export interface TrainingFiles {
   ok: true;
   config_json: string;
   safetensors: Uint8Array; // F32
+  steps_done: number;
 }
 
 export interface JsTraining {
@@ -64,6 +65,8 @@ export interface JsTraining {
   ): TrainingCreated | Fail;
   step(n: number): TrainingSteps | Fail;
   probe(): TrainingProbe | Fail;
+  /** The peak learning rate from the next step on (the schedule's shape stays). */
+  setLearningRate(lr: number): { ok: true } | Fail;
   files(): TrainingFiles | Fail;
   delete(): void;
 }

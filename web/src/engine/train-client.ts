@@ -61,6 +61,11 @@ export class TrainClient {
     this.send({ kind: 'resume' });
   }
 
+  /** A new peak learning rate for the run, from its next chunk on. */
+  setLearningRate(lr: number): void {
+    this.send({ kind: 'settings', lr });
+  }
+
   reset(): void {
     this.send({ kind: 'reset' });
   }

@@ -34,6 +34,8 @@ export type TrainCommand =
   | { kind: 'start'; choices: TrainChoices }
   | { kind: 'pause' }
   | { kind: 'resume' }
+  /** A new peak learning rate for the run, from its next chunk on. */
+  | { kind: 'settings'; lr: number }
   /** Drops the run; the next 'start' begins again from step 0. */
   | { kind: 'reset' }
   /** The model's files now (answered with 'files' carrying the same id). */

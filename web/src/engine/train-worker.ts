@@ -183,7 +183,6 @@ function files(id: number): void {
   const kit = state.kit;
   if (!training || !kit) throw new Error('there is no trained model yet: press Train first');
   const made = ok(training.files());
-  const steps = ok(training.step(0)).steps_done;
   post(
     {
       kind: 'files',
@@ -193,7 +192,7 @@ function files(id: number): void {
         safetensors: made.safetensors,
         vocab_json: kit.vocabJson,
         merges_txt: kit.mergesTxt,
-        steps_done: steps,
+        steps_done: made.steps_done,
       },
     },
     [made.safetensors.buffer],
@@ -210,6 +209,10 @@ function handle(command: TrainCommand): Promise<void> | void {
       return play(false);
     case 'resume':
       return play(true);
+    case 'settings':
+      // Between two chunks, like every command: the next chunk steps at this rate.
+      if (state.training) ok(state.training.setLearningRate(command.lr));
+      return;
     case 'reset':
       dropRun();
       state.run += 1;

@@ -115,10 +115,18 @@ class TrainPanel {
     this.resetButton.addEventListener('click', () => this.reset());
     this.openButton.addEventListener('click', () => void this.openInExplorer());
     this.downloadButton.addEventListener('click', () => void this.download());
-    // A new choice applies to the next run: say so on the Train button.
-    for (const control of [this.size, this.task, this.rate, this.seed]) {
-      control.addEventListener('change', () => this.paint());
-    }
+    // The learning rate applies to the run at once (from the worker's next
+    // chunk); size, task and seed to the next run: the Train button says so.
+    this.rate.addEventListener('change', () => {
+      if (this.run.info) {
+        const lr = Number(this.rate.value);
+        this.client.setLearningRate(lr);
+        this.run.note = `Learning rate ${lr} from step ${this.run.stepsDone} on`;
+        if (this.run.choices) this.run.choices.lr = lr;
+      }
+      this.paint();
+    });
+    for (const control of [this.size, this.task, this.seed]) control.addEventListener('change', () => this.paint());
     new ResizeObserver(() => this.askPaint()).observe(host);
     window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => this.askPaint());
     this.paint();
@@ -234,7 +242,8 @@ class TrainPanel {
     const run = this.run;
     const has = run.info !== null;
     this.trainButton.disabled = run.playing || this.starting;
-    this.trainButton.textContent = has ? 'Train again' : 'Train';
+    const changed = has && JSON.stringify(this.choices()) !== JSON.stringify(run.choices);
+    this.trainButton.textContent = !has ? 'Train' : changed ? 'Train with the new settings' : 'Train again';
     this.pauseButton.disabled = !run.playing;
     this.resumeButton.disabled = run.playing || !has || run.finished;
     this.resetButton.disabled = !has && !this.starting;
@@ -243,7 +252,7 @@ class TrainPanel {
     this.status.textContent = run.statusLine();
     this.status.classList.toggle('is-warning', run.error !== null);
     this.command.textContent = run.info
-      ? `The same run on the command line: headlight train --train web/public/train/sample.txt ` +
+      ? `The same run (as it started) on the command line: headlight train --train web/public/train/sample.txt ` +
         `--val web/public/train/sample.txt --tokenizer web/public/train --out DIR --threads 1 ${run.info.train_flags}`
       : '';
     this.host.dataset['steps'] = String(run.stepsDone);
