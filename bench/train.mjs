@@ -28,7 +28,7 @@ const ONLY = flag('--only', '');
 const DEFAULT = { size: [2, 4, 64], task: 'repeat', lr: 0.005, seed: 1 };
 
 function median(values) {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -85,20 +85,24 @@ async function chromiumRun(browser, url) {
   return { stepsPerS: speed ? Number(speed[1]) : NaN, formed, steps: Number(figures?.steps ?? 0), best: Number(figures?.bestInduction ?? 0) };
 }
 
-function report(where, runs) {
-  for (const [i, r] of runs.entries()) {
-    console.log(
-      `${where} run ${i + 1}: ${r.stepsPerS.toFixed(1)} steps/s; ` +
-        (r.formed
-          ? `induction >= ${FORMED} at step ${r.formed.step}, ${r.formed.seconds.toFixed(1)} s`
-          : `no induction >= ${FORMED} within ${LIMIT_S} s (${r.steps} steps, best ${r.best.toFixed(2)})`),
-    );
-  }
-  const seconds = median(runs.map((r) => (r.formed ? r.formed.seconds : Infinity)));
-  const steps = median(runs.map((r) => (r.formed ? r.formed.step : NaN)));
+function printRun(where, i, r) {
   console.log(
-    `${where} median: ${median(runs.map((r) => r.stepsPerS)).toFixed(1)} steps/s, induction >= ${FORMED} ` +
-      `at step ${steps} after ${Number.isFinite(seconds) ? seconds.toFixed(1) : 'more than ' + LIMIT_S} s ` +
+    `${where} run ${i + 1}: ${r.stepsPerS.toFixed(1)} steps/s; ` +
+      (r.formed
+        ? `induction >= ${FORMED} at step ${r.formed.step}, ${r.formed.seconds.toFixed(1)} s`
+        : `no induction >= ${FORMED} within ${LIMIT_S} s (${r.steps} steps, best ${r.best.toFixed(2)})`),
+  );
+}
+
+function report(where, runs) {
+  const seconds = median(runs.map((r) => (r.formed ? r.formed.seconds : Infinity)));
+  const steps = median(runs.map((r) => (r.formed ? r.formed.step : Infinity)));
+  const reached = Number.isFinite(seconds)
+    ? `induction >= ${FORMED} at step ${steps} after ${seconds.toFixed(1)} s`
+    : `induction >= ${FORMED} not reached within ${LIMIT_S} s (best ${median(runs.map((r) => r.best)).toFixed(2)} ` +
+      `after ${median(runs.map((r) => r.steps))} steps)`;
+  console.log(
+    `${where} median: ${median(runs.map((r) => r.stepsPerS)).toFixed(1)} steps/s, ${reached} ` +
       `(target ${TARGET_S} s in Chromium)`,
   );
   return seconds;
@@ -106,7 +110,10 @@ function report(where, runs) {
 
 if (ONLY !== 'chromium') {
   const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await nodeRun());
+  for (let i = 0; i < RUNS; i++) {
+    runs.push(await nodeRun());
+    printRun('node', i, runs[i]);
+  }
   report('node', runs);
 }
 if (ONLY !== 'node') {
@@ -117,7 +124,10 @@ if (ONLY !== 'node') {
   const browser = await launchChromium();
   try {
     const runs = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await chromiumRun(browser, server.url));
+    for (let i = 0; i < RUNS; i++) {
+      runs.push(await chromiumRun(browser, server.url));
+      printRun('chromium', i, runs[i]);
+    }
     report('chromium', runs);
   } finally {
     await browser.close();

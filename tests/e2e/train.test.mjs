@@ -41,6 +41,30 @@ test('train panel: train, pause, resume, reset, open in the explorer, download',
     const t0 = Date.now();
     await click(page, 'train-start');
     await page.waitForFunction((sel) => Number(document.querySelector(sel).dataset.steps) >= 20, PANEL, { timeout: RUN_TIMEOUT_MS });
+    // While it trains, the page keeps painting: animation frames and status
+    // updates in one second of wall time.
+    const paints = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const status = document.querySelector('[data-role="train-status"]');
+          let frames = 0, updates = 0;
+          const observer = new MutationObserver(() => updates++);
+          observer.observe(status, { childList: true, characterData: true, subtree: true });
+          const t0 = performance.now();
+          const frame = () => {
+            frames++;
+            if (performance.now() - t0 < 1000) requestAnimationFrame(frame);
+            else {
+              observer.disconnect();
+              resolve({ frames, updates });
+            }
+          };
+          requestAnimationFrame(frame);
+        }),
+    );
+    console.log(`  while training: ${paints.frames} animation frames and ${paints.updates} panel updates in 1 s`);
+    assert.ok(paints.updates >= 10, `the panel repaints at least 10 times a second (${paints.updates})`);
+    assert.ok(paints.frames >= 10, `the page keeps drawing frames (${paints.frames})`);
     const lossBefore = await pixels(page, 'train-loss');
     const attnBefore = await page.$eval('.train-head-attn', (c) => c.toDataURL());
     await page.waitForFunction((sel) => Number(document.querySelector(sel).dataset.steps) >= 150, PANEL, { timeout: RUN_TIMEOUT_MS });
