@@ -2,7 +2,7 @@
  * The figures of the train panel, drawn from a TrainRun: the loss curve (raw
  * steps faint, smoothed on top), the in-context-learning score over the
  * probes, one small chart per head of its induction (accent) and
- * previous-token (line colour) scores over time, laid out as the head grid
+ * previous-token (warning amber) scores over time, laid out as the head grid
  * (a row per layer), and every head's attention on the probe's latest run.
  */
 import { AttentionHeatmap } from './heatmap';
@@ -25,6 +25,13 @@ function figure(title: string, className: string): { root: HTMLElement; body: HT
   return { root, body };
 }
 
+/** A legend entry: a short bar in the line's colour (train.css) and its name. */
+function swatch(className: string, label: string): HTMLElement {
+  const entry = element('span', `train-swatch ${className}`);
+  entry.textContent = label;
+  return entry;
+}
+
 export class TrainFigures {
   readonly root = element('div', 'train-figures', 'train-figures');
   private readonly loss = element('canvas', 'train-chart', 'train-loss');
@@ -41,7 +48,8 @@ export class TrainFigures {
     loss.body.append(this.loss);
     const icl = figure('In-context learning score on the probe (loss on the repeat − loss on the first copy)', 'train-fig-icl');
     icl.body.append(this.icl);
-    const multiples = figure('Each head over time: induction (green) and previous-token (blue) scores, 0 to 1; dashed: 0.5', 'train-fig-heads');
+    const multiples = figure('Each head over time, scores 0 to 1 (dashed: 0.5):', 'train-fig-heads');
+    multiples.root.firstElementChild!.append(swatch('train-swatch-induction', 'induction'), swatch('train-swatch-prev', 'previous-token'));
     this.multiples = multiples.body;
     this.multiples.classList.add('train-heads');
     const attention = figure('Each head’s attention on the probe (32 random tokens, then the same 32 again)', 'train-fig-attn');
@@ -113,7 +121,7 @@ export class TrainFigures {
       drawChart(
         cell.chart,
         [
-          { xs: probeSteps, ys: run.probes.map((p) => p.prev_token[i]!), color: '--line', width: 1.5 },
+          { xs: probeSteps, ys: run.probes.map((p) => p.prev_token[i]!), color: '--warning', width: 1.5 },
           { xs: probeSteps, ys: run.probes.map((p) => p.induction[i]!), color: '--accent', width: 2 },
         ],
         { xMax, yMin: 0, yMax: 1, guide: INDUCTION_FORMED },
