@@ -21,7 +21,7 @@ interface TrainWorkerScope {
 }
 const scope = self as unknown as TrainWorkerScope;
 
-const CHUNK_MS = 50;
+const CHUNK_MS = 30;
 const PROBE_MS = 250;
 const MAX_CHUNK_STEPS = 64;
 
