@@ -25,15 +25,28 @@ export function loadFactory(wasmDir = WASM_DIR) {
   if (!existsSync(jsPath)) {
     throw new Error(`${jsPath} is missing: build it with scripts/build-wasm.sh`);
   }
+  const factory = scriptFactory(jsPath);
+  if (wasmDir === WASM_DIR) cachedFactory = factory;
+  return factory;
+}
+
+// The factory a MODULARIZE'd script at jsPath defines (see the top).
+export function scriptFactory(jsPath) {
   const source = readFileSync(jsPath, 'utf8');
   const module = { exports: {} };
   // Neither `window` nor `importScripts` exists in Node, so the script takes
   // no browser path; with wasmBinary given it needs only JS built-ins.
   new Function('module', 'exports', `${source}\n//# sourceURL=${jsPath}`)(module, module.exports);
   const factory = module.exports;
-  if (typeof factory !== 'function') throw new Error(`${jsPath} did not define createHeadlight`);
-  if (wasmDir === WASM_DIR) cachedFactory = factory;
+  if (typeof factory !== 'function') throw new Error(`${jsPath} did not define a module factory`);
   return factory;
+}
+
+// A fresh live-trainer module (build/wasm/headlight-train.{js,wasm}).
+export async function createTrainModule(wasmDir = WASM_DIR) {
+  const jsPath = path.join(wasmDir, 'headlight-train.js');
+  if (!existsSync(jsPath)) throw new Error(`${jsPath} is missing: build it with scripts/build-wasm.sh`);
+  return scriptFactory(jsPath)({ wasmBinary: readFileSync(path.join(wasmDir, 'headlight-train.wasm')) });
 }
 
 // A fresh module instance (its own wasm memory). Each call compiles and

@@ -503,4 +503,18 @@ bool is_valid_utf8(const std::string& s, size_t* bad_offset) {
   return true;
 }
 
+std::vector<int> encode_documents(const Tokenizer& tokenizer, const std::string& text) {
+  std::vector<int> ids;
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t end = text.find("\n\n", begin + 1 < text.size() ? begin + 1 : text.size());
+    end = end == std::string::npos ? text.size() : end;
+    while (end < text.size() && text[end] == '\n') ++end;
+    const std::vector<int> part = tokenizer.encode(text.substr(begin, end - begin));
+    ids.insert(ids.end(), part.begin(), part.end());
+    begin = end;
+  }
+  return ids;
+}
+
 }  // namespace hl

@@ -51,6 +51,13 @@ class Tokenizer {
   std::shared_ptr<const Impl> impl_;
 };
 
+// Token ids of a training text whose documents are separated by blank lines,
+// encoded one document at a time (each keeps the run of newlines after it):
+// the pre-tokeniser never merges across "\n\n" anyway, and a document at a
+// time bounds the memory. `headlight train`'s files and the page's live
+// trainer both read their text this way, so both see the same ids.
+std::vector<int> encode_documents(const Tokenizer& tokenizer, const std::string& text);
+
 // True if s is valid UTF-8; on false, *bad_offset is the first bad byte.
 bool is_valid_utf8(const std::string& s, size_t* bad_offset = nullptr);
 

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "model_files.h"
 #include "safetensors.h"
 
 namespace hl {
@@ -66,12 +67,10 @@ void write_model_dir(const std::string& dir, Weights& weights, DType dtype,
                      const std::string& vocab_json, const std::string& merges_txt,
                      const std::map<std::string, std::string>& metadata) {
   make_dirs(dir);
-  const std::string config = config_to_json(weights.config);
-  write_file(model_file(dir, "config.json"), config.data(), config.size());
-  std::vector<TensorToWrite> tensors;
-  for (const ParamEntry& p : param_table(weights)) tensors.push_back({p.name, p.shape, p.data});
-  const std::vector<uint8_t> bytes = write_safetensors(tensors, dtype, metadata);
-  write_file(model_file(dir, "model.safetensors"), bytes.data(), bytes.size());
+  const ModelFileBytes files = model_file_bytes(weights, dtype, metadata);
+  write_file(model_file(dir, "config.json"), files.config_json.data(), files.config_json.size());
+  write_file(model_file(dir, "model.safetensors"), files.safetensors.data(),
+             files.safetensors.size());
   write_file(model_file(dir, "vocab.json"), vocab_json.data(), vocab_json.size());
   write_file(model_file(dir, "merges.txt"), merges_txt.data(), merges_txt.size());
 }

@@ -44,18 +44,7 @@ std::vector<int> encode_file_cached(const std::string& path, const hl::Tokenizer
     }
   }
   const auto t0 = std::chrono::steady_clock::now();
-  // Documents are separated by blank lines; encode them one at a time (the
-  // pre-tokeniser never merges across "\n\n" anyway) to bound the memory.
-  size_t begin = 0;
-  while (begin < text.size()) {
-    size_t end = text.find("\n\n", begin + 1 < text.size() ? begin + 1 : text.size());
-    end = end == std::string::npos ? text.size() : end;
-    // Keep runs of newlines with the preceding document.
-    while (end < text.size() && text[end] == '\n') ++end;
-    const std::vector<int> part = tokenizer.encode(text.substr(begin, end - begin));
-    ids.insert(ids.end(), part.begin(), part.end());
-    begin = end;
-  }
+  ids = hl::encode_documents(tokenizer, text);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "%s: %zu bytes -> %zu tokens (%.2f bytes/token) in %.1f s\n", path.c_str(),

@@ -90,6 +90,7 @@ export function boot(): void {
   );
   const models = new ModelLoader(client, page, picker, status);
   page.modelSwitcher = (name, report) => models.switchModel(name, report);
+  page.modelOpener = (files) => models.openLocalFiles(files);
   installRecovery(client, status, async () => {
     if (!(await initEngine(client, status))) return 'the engine did not start';
     // The edits as the URL holds them (a reload resets them to the link's).

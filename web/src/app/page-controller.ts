@@ -139,6 +139,13 @@ export class PageController implements PageActions {
     this.status.showError(message);
   }
 
+  /** Opens model files as the reader's own (boot.ts sets how: ModelLoader.openLocalFiles). */
+  modelOpener: ((files: File[]) => Promise<string | null>) | null = null;
+
+  openModelFiles(files: File[]): Promise<string | null> {
+    return this.modelOpener ? this.modelOpener(files) : Promise.resolve('the page has not started yet');
+  }
+
   /** Shows the panels the state does not hide. */
   applyHidden(): void {
     for (const panel of document.querySelectorAll<HTMLElement>('[data-panel]')) {

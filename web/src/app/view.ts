@@ -66,6 +66,8 @@ export interface PageActions {
   /** The circuit choices (answer, foil, corrupted prompt, patched heads): URL written, a 'selection' frame drawn. */
   setCircuit(change: Partial<Pick<AppState, CircuitField>>): void;
   showError(message: string): void;
+  /** Opens model files in the explorer as the reader's own (a model trained in the page); the error, or null. */
+  openModelFiles(files: File[]): Promise<string | null>;
   /**
    * Loads a served model or a checkpoint of one (engine/checkpoint-names.ts)
    * as the page's model, as the model picker does; resolves to the error

@@ -22,6 +22,7 @@ import { presetsView } from '../views/presets';
 import { syntaxView } from '../views/syntax';
 import { timelineView } from '../views/timeline';
 import { tokensView } from '../views/tokens';
+import { trainView } from '../views/train';
 import type { Frame, View, ViewContext, ViewFactory } from './view';
 
 export const VIEWS: readonly ViewFactory[] = [
@@ -44,6 +45,7 @@ export const VIEWS: readonly ViewFactory[] = [
   patchingView,
   timelineView,
   compareSizesView,
+  trainView,
 ];
 
 /** The views made from VIEWS, drawn in turn from one frame. */

@@ -43,6 +43,7 @@ export const PANELS = [
   'circuits',    // answer and foil, logit lens, direct effects, compare prompts (issue 17)
   'timeline',    // training: a model's checkpoints, loss, ICL and head scores over steps (issue 18)
   'sizes',       // the shipped models side by side on the same text: head types and loss (issue 18)
+  'train',       // train a small model live (issue 18)
   'footer',      // colophon
 ] as const;
 export type PanelName = (typeof PANELS)[number];

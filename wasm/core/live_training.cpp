@@ -1,0 +1,206 @@
+#include "live_training.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "error.h"
+#include "model.h"
+#include "session.h"
+
+namespace hl {
+
+namespace {
+
+// The live recipe (measured with `npm run bench:train`; what was tried is in
+// models/README.md, "Live training in the page"): 64-token contexts, 8
+// sequences a step (16 of 32 tokens in the first kShortSteps: the gradient
+// towards the one right key is spread over fewer keys), a short
+// learning-rate warm-up and a cosine over kSteps, sinusoidal positions, and
+// the induction warm-up data of the shipped recipes (random tokens with
+// spans copied forward, one two-back segment per sequence that rewards a
+// previous-token head on its own).
+constexpr int kPositions = 64;
+constexpr int kBatch = 8;
+constexpr int kSteps = 3000;
+constexpr int kLrWarmup = 50;
+constexpr int kShortSteps = 2000;
+constexpr int kTextWarmupSteps = 600;  // "text": steps of warm-up data before the text
+
+void check_lr(float lr) {
+  if (!(lr > 0.0f && lr <= 0.1f))
+    throw Error("learning rate " + std::to_string(lr) + " is outside (0, 0.1]");
+}
+
+void check_range(const char* what, int value, int lo, int hi) {
+  if (value < lo || value > hi)
+    throw Error(std::string(what) + " " + std::to_string(value) + " is outside " +
+                std::to_string(lo) + ".." + std::to_string(hi));
+}
+
+RepeatedSequenceProbe live_probe(const ModelConfig& c) {
+  RepeatedSequenceProbe probe;
+  probe.half_len = c.n_positions / 2;
+  probe.n_sequences = 4;
+  probe.seed = 1;
+  return probe;
+}
+
+}  // namespace
+
+TrainingSetup live_recipe(const LiveChoices& choices, int vocab_size) {
+  check_range("layers", choices.n_layer, 1, 4);
+  check_range("heads", choices.n_head, 1, 8);
+  check_range("width", choices.n_embd, 16, 256);
+  if (choices.n_embd % choices.n_head != 0)
+    throw Error("width " + std::to_string(choices.n_embd) + " is not a multiple of " +
+                std::to_string(choices.n_head) + " heads");
+  check_lr(choices.lr);
+  if (choices.task != "repeat" && choices.task != "text")
+    throw Error("task '" + choices.task + "' is not repeat or text");
+  TrainingSetup s;
+  s.model.n_layer = choices.n_layer;
+  s.model.n_head = choices.n_head;
+  s.model.n_embd = choices.n_embd;
+  s.model.n_positions = kPositions;
+  s.model.vocab_size = vocab_size;
+  s.model.attn_only = true;
+  s.opt.lr = choices.lr;
+  s.opt.warmup_steps = kLrWarmup;
+  s.opt.total_steps = kSteps;
+  s.mix.seed = choices.seed;
+  s.mix.induction_fill = true;
+  s.mix.fill_alternations = 1;
+  s.plan.steps = kSteps;
+  s.plan.batch = kBatch;
+  s.plan.n_positions = kPositions;
+  s.plan.n_layer = choices.n_layer;
+  s.plan.seq_schedule = {{kPositions / 2, kShortSteps}};
+  if (choices.task == "repeat") {
+    s.plan.induction_warmup_steps = kSteps;
+  } else {
+    s.plan.induction_warmup_steps = kTextWarmupSteps;
+    s.mix.induction_frac = 0.3f;
+    s.mix.repeat_text_frac = 0.1f;
+  }
+  return s;
+}
+
+namespace {
+
+// The shortest of %g and %.9g that reads back as the same float (0.005, not
+// 0.00499999989), so that the flags give `headlight train` the same numbers.
+std::string float_text(float value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", static_cast<double>(value));
+  if (std::strtof(text, nullptr) == value) return text;
+  std::snprintf(text, sizeof text, "%.9g", static_cast<double>(value));
+  return text;
+}
+
+}  // namespace
+
+std::string train_flags(const TrainingSetup& s) {
+  char text[512];
+  std::snprintf(text, sizeof text,
+                "--n-layer %d --n-head %d --n-embd %d --n-positions %d%s --batch %d --steps %d "
+                "--lr %s --warmup %d --min-lr-frac %s --weight-decay %s --grad-clip %s "
+                "--seed %llu --wpe-init %s --induction-warmup-steps %d%s --fill-alternations %d "
+                "--induction-frac %s --repeat-text-frac %s",
+                s.model.n_layer, s.model.n_head, s.model.n_embd, s.model.n_positions,
+                s.model.attn_only ? " --attn-only" : "", s.plan.batch, s.plan.steps,
+                float_text(s.opt.lr).c_str(), s.opt.warmup_steps, float_text(s.opt.min_lr_frac).c_str(),
+                float_text(s.opt.weight_decay).c_str(), float_text(s.opt.grad_clip).c_str(),
+                static_cast<unsigned long long>(s.mix.seed),
+                s.sinusoidal_positions ? "sinusoidal" : "normal", s.plan.induction_warmup_steps,
+                s.mix.induction_fill ? " --induction-fill" : "", s.mix.fill_alternations,
+                float_text(s.mix.induction_frac).c_str(), float_text(s.mix.repeat_text_frac).c_str());
+  std::string flags = text;
+  if (!s.plan.seq_schedule.empty()) {
+    flags += " --seq-schedule ";
+    for (size_t i = 0; i < s.plan.seq_schedule.size(); ++i) {
+      if (i) flags += ",";
+      flags += std::to_string(s.plan.seq_schedule[i].seq_len) + ":" +
+               std::to_string(s.plan.seq_schedule[i].steps);
+    }
+  }
+  return flags;
+}
+
+LiveTraining::LiveTraining(const TrainingSetup& setup, const std::string& vocab_json,
+                           const std::string& merges_txt, const std::string& text)
+    : setup_(setup),
+      vocab_json_(vocab_json),
+      merges_txt_(merges_txt),
+      tokenizer_(vocab_json, merges_txt),
+      ids_(encode_documents(tokenizer_, text)),
+      plan_(setup.plan) {
+  setup_.model.vocab_size = tokenizer_.vocab_size();
+  setup_.opt.total_steps = plan_.steps();
+  const int T = setup_.model.n_positions;
+  if (ids_.size() < static_cast<size_t>(T) + 2)
+    throw Error("training text: only " + std::to_string(ids_.size()) +
+                " tokens, fewer than n_positions + 2");
+  // As `headlight train`: GPT-2 init from the seed, then the position codes.
+  params_ = allocate_weights(setup_.model);
+  init_gpt2_weights(params_, setup_.mix.seed);
+  if (setup_.sinusoidal_positions) init_sinusoidal_positions(params_, 0.02f);
+  trainer_ = std::make_unique<Trainer>(params_, setup_.plan.batch, T, 1);
+  mix_ = std::make_unique<DataMix>(ids_, tokenizer_.vocab_size(), setup_.mix);
+  // DataMix::next writes into them: (B, T) at the full length, which every
+  // stage of the curriculum fits (same tokens per step).
+  inputs_.assign(static_cast<size_t>(setup_.plan.batch) * T, 0);
+  targets_.assign(inputs_.size(), 0);
+}
+
+LiveTraining::~LiveTraining() = default;
+
+std::vector<float> LiveTraining::step(int n) {
+  std::vector<float> losses;
+  // The body of `headlight train`'s loop, without its logging and time fit.
+  while (n-- > 0 && steps_done() < plan_.steps()) {
+    const int step = steps_done();
+    const StepPlan p = plan_.at(step);
+    if (p.seq_len != trainer_->seq_len()) trainer_->set_batch_shape(p.batch, p.seq_len);
+    mix_->next(p.batch, p.seq_len, inputs_, targets_, p.warmup, p.two_back);
+    const float loss = trainer_->forward(inputs_.data(), targets_.data());
+    if (!std::isfinite(loss))
+      throw Error("loss is " + std::to_string(loss) + " at step " + std::to_string(step) +
+                  " (diverged: lower the learning rate)");
+    trainer_->backward();
+    trainer_->step(setup_.opt);
+    losses.push_back(loss);
+  }
+  return losses;
+}
+
+void LiveTraining::set_learning_rate(float lr) {
+  check_lr(lr);
+  setup_.opt.lr = lr;
+}
+
+std::shared_ptr<const Model> LiveTraining::snapshot() const {
+  Weights copy = allocate_weights(params_.config);
+  copy.block = params_.block;  // same layout: the views of copy stay valid
+  return std::make_shared<const Model>(params_.config, std::move(copy), tokenizer_);
+}
+
+LiveProbe LiveTraining::probe() const {
+  const std::shared_ptr<const Model> model = snapshot();
+  const RepeatedSequenceProbe spec = live_probe(model->config);
+  LiveProbe out;
+  out.result = run_repeated_sequence_probe(model, spec);
+  out.ids = probe_sequence(*model, spec, 0);
+  out.T = static_cast<int>(out.ids.size());
+  Session session(model, 1);
+  session.run(out.ids);
+  out.attn_probs = session.trace().attn_probs;
+  return out;
+}
+
+ModelFileBytes LiveTraining::files() {
+  return model_file_bytes(params_, DType::F32,
+                          {{"format", "pt"}, {"step", std::to_string(steps_done())}});
+}
+
+}  // namespace hl
