@@ -47,6 +47,8 @@ export interface ModelEntry {
   n_positions: number;
   vocab_size: number;
   attn_only: boolean;
+  /** Checkpoint folders of the training run (checkpoints/<name>/, the same shape), served for "Compare two runs". */
+  checkpoints?: string[];
 }
 
 export interface ModelIndex {
@@ -167,6 +169,23 @@ function syncFile(from: string, to: string): void {
   copyFileSync(from, to);
 }
 
+// The checkpoints of a model folder (checkpoints/<step>/, each a model
+// folder of its own) copied to outDir/checkpoints/<step>/; their names.
+function syncCheckpoints(dir: string, outDir: string): string[] {
+  const from = join(dir, 'checkpoints');
+  if (!existsSync(from)) return [];
+  const names: string[] = [];
+  for (const name of readdirSync(from).sort()) {
+    const checkpoint = join(from, name);
+    if (!/^[\w.-]+$/.test(name) || !statSync(checkpoint).isDirectory() || !isModelFolder(checkpoint)) continue;
+    const to = join(outDir, 'checkpoints', name);
+    mkdirSync(to, { recursive: true });
+    for (const file of MODEL_FILES) syncFile(join(checkpoint, file), join(to, file));
+    names.push(name);
+  }
+  return names;
+}
+
 export function syncModels(repoRoot: string, publicDir: string): ModelIndex {
   const outRoot = join(publicDir, 'models');
   mkdirSync(outRoot, { recursive: true });
@@ -181,6 +200,7 @@ export function syncModels(repoRoot: string, publicDir: string): ModelIndex {
       syncFile(from, join(outDir, file));
       if ((MODEL_FILES as readonly string[]).includes(file)) bytes += statSync(from).size;
     }
+    const checkpoints = syncCheckpoints(source.dir, outDir);
     try {
       models.push({
         name: source.name,
@@ -189,6 +209,7 @@ export function syncModels(repoRoot: string, publicDir: string): ModelIndex {
         bytes,
         n_params: countParameters(join(source.dir, 'model.safetensors')),
         ...readShape(source.dir),
+        ...(checkpoints.length > 0 ? { checkpoints } : {}),
       });
     } catch (error) {
       // One unreadable folder must not take the page's other models down.

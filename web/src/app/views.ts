@@ -17,6 +17,7 @@ import { importanceView } from '../views/importance';
 import { lensView } from '../views/lens';
 import { patchingView } from '../views/patching';
 import { predictionsView } from '../views/predictions';
+import { runCompareView } from '../views/run-compare';
 import { presetsView } from '../views/presets';
 import { syntaxView } from '../views/syntax';
 import { tokensView } from '../views/tokens';
@@ -40,6 +41,7 @@ export const VIEWS: readonly ViewFactory[] = [
   attributionView,
   compareView,
   patchingView,
+  runCompareView,
 ];
 
 /** The views made from VIEWS, drawn in turn from one frame. */

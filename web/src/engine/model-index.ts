@@ -16,6 +16,8 @@ export interface ModelEntry {
   n_positions?: number;
   vocab_size?: number;
   attn_only?: boolean;
+  /** Checkpoints served under <name>/checkpoints/<checkpoint>/ (same shape): "Compare two runs" offers them. */
+  checkpoints?: string[];
 }
 
 export interface ModelIndex {
@@ -39,7 +41,10 @@ export async function fetchModelIndex(): Promise<ModelIndex> {
     (m): m is ModelEntry =>
       typeof m?.name === 'string' && /^[\w.-]+$/.test(m.name) && typeof m.bytes === 'number',
   );
-  for (const m of models) if (typeof m.description !== 'string') m.description = '';
+  for (const m of models) {
+    if (typeof m.description !== 'string') m.description = '';
+    m.checkpoints = Array.isArray(m.checkpoints) ? m.checkpoints.filter((c) => typeof c === 'string' && /^[\w.-]+$/.test(c)) : [];
+  }
   if (models.length === 0) throw new Error('no model is served: build with a model in models/ or tests/fixtures/tiny-gpt/');
   return { default: index.default, models };
 }

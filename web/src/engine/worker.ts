@@ -15,6 +15,7 @@ import { unwrap } from './engine-calls';
 import { composition, headArithmetic } from './pass-questions';
 import { gradientOf, pruningOf, scanByLayer } from './importance-jobs';
 import { explainLoadError } from './open-local';
+import { RunCompare } from './run-compare';
 import { formatBytes } from '../state/format';
 import type { HeadlightModule, HeadlightModuleOptions } from './headlight-wasm';
 import type {
@@ -56,6 +57,8 @@ const worker: {
   probes: Map<string, string>;
   /** The importance jobs a 'cancel' named (Methods.cancel), until the job sees it. */
   cancelledJobs: Set<number>;
+  /** Compare two runs, with the other model of a pair of models (run-compare.ts). */
+  runs: RunCompare | null;
 } = {
   headlight: null,
   cache: null,
@@ -65,6 +68,7 @@ const worker: {
   aborted: null,
   probes: new Map(),
   cancelledJobs: new Set(),
+  runs: null,
 };
 
 type Handler<M extends Method> = (
@@ -114,6 +118,16 @@ async function fetchText(url: string, label: string, report: (p: Progress) => vo
   return new TextDecoder('utf-8', { fatal: true }).decode(await fetchBytes(url, label, report));
 }
 
+/** The four files of the model folder at baseUrl. */
+async function fetchModelFiles(name: string, baseUrl: string, report: (p: Progress) => void): Promise<LocalModelFiles> {
+  const file = (f: string) => new URL(f, baseUrl).href;
+  const configJson = await fetchText(file('config.json'), 'config.json', report);
+  const safetensors = await fetchBytes(file('model.safetensors'), 'model.safetensors', report);
+  const vocabJson = await fetchText(file('vocab.json'), 'vocab.json', report);
+  const mergesTxt = await fetchText(file('merges.txt'), 'merges.txt', report);
+  return { name, configJson, safetensors, vocabJson, mergesTxt };
+}
+
 const handlers: { [M in Method]: Handler<M> } = {
   async init({ scriptUrl, wasmUrl }, report) {
     const t0 = performance.now();
@@ -138,12 +152,7 @@ const handlers: { [M in Method]: Handler<M> } = {
   async loadModel({ name, baseUrl }, report) {
     if (!worker.headlight) throw new Error('the engine is not loaded yet');
     const t0 = performance.now();
-    const file = (f: string) => new URL(f, baseUrl).href;
-    const configJson = await fetchText(file('config.json'), 'config.json', report);
-    const safetensors = await fetchBytes(file('model.safetensors'), 'model.safetensors', report);
-    const vocabJson = await fetchText(file('vocab.json'), 'vocab.json', report);
-    const mergesTxt = await fetchText(file('merges.txt'), 'merges.txt', report);
-    return installModel({ name, configJson, safetensors, vocabJson, mergesTxt }, t0, report);
+    return installModel(await fetchModelFiles(name, baseUrl, report), t0, report);
   },
 
   estimateMemory({ configJson, safetensorsBytes }) {
@@ -230,6 +239,15 @@ const handlers: { [M in Method]: Handler<M> } = {
   patchedRun(params) {
     return loadedCircuits().patchedRun(params);
   },
+
+  compareRuns(params, report) {
+    worker.runs ??= new RunCompare(worker.headlight!);
+    return worker.runs.compare(loadedCache(), params, (name, baseUrl) => fetchModelFiles(name, baseUrl, report));
+  },
+
+  releaseCompare() {
+    return { released: worker.runs?.release() ?? false };
+  },
 };
 
 function loadedCache(): EngineCache {
@@ -275,6 +293,7 @@ function installModel(files: LocalModelFiles, t0: number, report: (progress: Pro
     n_params: info.n_params,
   };
   worker.cache?.delete();
+  worker.runs?.release();  // a pair of models is of the model loaded before
   worker.cache = new EngineCache(fresh, model, worker.attentionVersions);
   worker.circuits = new CircuitCache(fresh, worker.cache, model);
   return model;

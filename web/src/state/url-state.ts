@@ -41,6 +41,7 @@ export const PANELS = [
   'arithmetic',  // one head's arithmetic, step by step
   'composition', // a head's attention with an earlier head muted
   'circuits',    // answer and foil, logit lens, direct effects, compare prompts (issue 17)
+  'runs',        // compare two runs: one head's attention side by side (issue 17)
   'footer',      // colophon
 ] as const;
 export type PanelName = (typeof PANELS)[number];
@@ -71,6 +72,22 @@ export interface UrlState {
   corrupted: string;
   /** Heads whose z is patched clean -> corrupted in the corrupted run. */
   patch: HeadRef[];
+  /** Compare two runs: which pair (two prompts, two models, edited vs unedited). */
+  runs: RunPairKind;
+  /** The second prompt of a pair of prompts ('' = the corrupted prompt of Compare prompts). */
+  runtext: string;
+  /** The other model of a pair of models ('' = none chosen): a model name, or model/checkpoint. */
+  runwith: string;
+}
+
+/** The pairs "Compare two runs" knows (docs/circuits.md). */
+export const RUN_PAIRS = ['edits', 'prompts', 'models'] as const;
+export type RunPairKind = (typeof RUN_PAIRS)[number];
+
+/** True for a model name or model/checkpoint, each part a name isModelName accepts. */
+export function isRunModelName(raw: string): boolean {
+  const parts = raw.split('/');
+  return parts.length <= 2 && parts.every(isModelName);
 }
 
 // A rare name that comes back, cut inside its second mention: the default
@@ -312,6 +329,31 @@ export const PROPERTIES = {
     name: 'patch',
     expects: 'heads as layer.head, comma-separated (e.g. 0.1,1.2)',
     ...HEAD_LIST,
+  },
+  runs: {
+    field: 'runPair' as const,
+    name: 'runs',
+    expects: RUN_PAIRS.join(', '),
+    default: () => 'edits',
+    parse: oneOf<RunPairKind>(RUN_PAIRS),
+    serialise: String,
+  },
+  runtext: {
+    field: 'runText' as const,
+    name: 'runtext',
+    default: () => '',
+    ...TEXT_VALUE,
+  },
+  runwith: {
+    field: 'runModel' as const,
+    name: 'runwith',
+    expects: 'a model name, or model/checkpoint (e.g. attn-only-2l/step-00211)',
+    default: () => '',
+    parse: (raw) => {
+      if (!isRunModelName(raw)) throw new Error(`${quote(raw)} is not a model name`);
+      return raw;
+    },
+    serialise: String,
   },
 } satisfies { [K in keyof UrlState]: Property<K> };
 
