@@ -20,6 +20,16 @@ export interface ModelEntry {
   checkpoints?: string[];
 }
 
+/** What a model must share with another for their heads to be compared one by one (Compare two runs). */
+export type ModelShape = Pick<ModelEntry, 'name' | 'n_layer' | 'n_head' | 'n_embd' | 'vocab_size'>;
+
+/** null when `other` has the shape of `loaded`; else a sentence naming both shapes. */
+export function shapeMismatch(loaded: ModelShape, other: ModelShape): string | null {
+  const shape = (m: ModelShape) => `${m.n_layer ?? '?'} layers × ${m.n_head ?? '?'} heads, width ${m.n_embd ?? '?'}, vocabulary ${m.vocab_size ?? '?'}`;
+  const same = other.n_layer === loaded.n_layer && other.n_head === loaded.n_head && other.n_embd === loaded.n_embd && other.vocab_size === loaded.vocab_size;
+  return same ? null : `${other.name} has ${shape(other)}; ${loaded.name} has ${shape(loaded)}: two models are compared head by head, so they need the same shape`;
+}
+
 export interface ModelIndex {
   default: string;
   models: ModelEntry[];

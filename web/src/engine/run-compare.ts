@@ -20,6 +20,7 @@
 import type { EngineCache } from './engine-cache';
 import { tokenTexts, unwrap } from './engine-calls';
 import type { Engine, HeadlightModule, ModelInfo } from './headlight-wasm';
+import { shapeMismatch } from './model-index';
 import type { LoadedModel, LocalModelFiles, Methods, RunCompareReply, RunSide } from './protocol';
 
 type Params = Methods['compareRuns']['params'];
@@ -27,13 +28,6 @@ type ReadFiles = (name: string, baseUrl: string) => Promise<LocalModelFiles>;
 
 /** The largest differences the reply names. */
 export const LARGEST_DIFFERENCES = 8;
-
-/** What a second model must share with the loaded one for a head to be compared. */
-export function shapeMismatch(a: ModelInfo & { name: string }, b: ModelInfo & { name: string }): string | null {
-  const shape = (m: ModelInfo) => `${m.n_layer} layers × ${m.n_head} heads, width ${m.n_embd}, vocabulary ${m.vocab_size}`;
-  const same = a.n_layer === b.n_layer && a.n_head === b.n_head && a.n_embd === b.n_embd && a.vocab_size === b.vocab_size;
-  return same ? null : `${b.name} has ${shape(b)}; ${a.name} has ${shape(a)}: two models are compared head by head, so they need the same shape`;
-}
 
 /** How the two runs' tokens line up, in words ('' when they are the same tokens). */
 export function alignmentNote(idsA: Int32Array, idsB: Int32Array): string {

@@ -8,7 +8,7 @@
  * the engine gave them; nothing is computed here but colours.
  */
 import type { LoadedModel, RunCompareReply } from '../engine/protocol';
-import type { ModelEntry } from '../engine/model-index';
+import { type ModelEntry, shapeMismatch } from '../engine/model-index';
 import { tokenLabel } from './attention-plot';
 import { type MatrixFigure, divergingCss } from './circuit-figures';
 import { inkOn, lutCss, viridis } from './colormap';
@@ -23,20 +23,11 @@ export interface RunModelChoice {
   mismatch: string | null;
 }
 
-type Shape = Pick<ModelEntry, 'n_layer' | 'n_head' | 'n_embd' | 'vocab_size'>;
-
-function shapeText(m: Shape): string {
-  return `${m.n_layer ?? '?'} layers × ${m.n_head ?? '?'} heads, width ${m.n_embd ?? '?'}`;
-}
-
 /** The models of the index as choices for `loaded`: those of its shape first, then the others with a reason. */
 export function runModelChoices(models: ModelEntry[], loaded: LoadedModel): RunModelChoice[] {
   const choices: RunModelChoice[] = [];
   for (const m of models) {
-    const same = m.n_layer === loaded.n_layer && m.n_head === loaded.n_head && m.n_embd === loaded.n_embd && m.vocab_size === loaded.vocab_size;
-    const mismatch = same
-      ? null
-      : `${m.name} has ${shapeText(m)}, vocabulary ${m.vocab_size ?? '?'}; ${loaded.name} has ${shapeText(loaded)}, vocabulary ${loaded.vocab_size}: two models are compared head by head, so they need the same shape`;
+    const mismatch = shapeMismatch(loaded, m);
     if (m.name !== loaded.name) choices.push({ value: m.name, label: m.name, path: `${m.name}/`, mismatch });
     for (const c of m.checkpoints ?? []) {
       choices.push({ value: `${m.name}/${c}`, label: `${m.name}, checkpoint ${c}`, path: `${m.name}/checkpoints/${c}/`, mismatch });
