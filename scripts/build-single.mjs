@@ -128,7 +128,9 @@ function chooseModel(distDir, wanted) {
     throw new Error(
       `build-single: model "${name}" is not built; models: ${names.join(', ') || 'none'}`,
     );
-  return { default: name, models: [entry] };
+  // One model is inlined, without the checkpoints (and their timeline) its entry may list.
+  const { checkpoints: _checkpoints, timeline: _timeline, ...inlined } = entry;
+  return { default: name, models: [inlined] };
 }
 
 async function main() {

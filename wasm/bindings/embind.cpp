@@ -17,10 +17,12 @@
 #include "importance.h"
 #include "js_engine.h"
 #include "js_values.h"
+#include "run_compare.h"
 
 namespace {
 
 using emscripten::val;
+using hl::js::copy_to_js;
 using hl::js::floats_from_js;
 using hl::js::guarded;
 using hl::js::set_config_fields;
@@ -36,6 +38,48 @@ val rank_correlation(val a_js, val b_js) {
   return guarded("spearmanRho", [&] {
     val result = success();
     result.set("rho", hl::spearman_rho(floats_from_js(a_js, "a"), floats_from_js(b_js, "b")));
+    return result;
+  });
+}
+
+// hl::compare_head_runs: one head's attention in run A (T_a, T_a) on ids_a
+// and in run B (T_b, T_b) on ids_b, aligned by position over T =
+// min(T_a, T_b); the `top` largest |B - A| named. Fields: headlight-wasm.d.ts
+// RunComparisonResult. A free function: the two patterns may come from two
+// engines (two models).
+val compare_attention(val a_js, val ids_a_js, val b_js, val ids_b_js, int top) {
+  return guarded("compareAttention", [&] {
+    const std::vector<float> a = floats_from_js(a_js, "attention A");
+    const std::vector<float> b = floats_from_js(b_js, "attention B");
+    const std::vector<int> ids_a = hl::js::ids_from_js(ids_a_js);
+    const std::vector<int> ids_b = hl::js::ids_from_js(ids_b_js);
+    if (a.size() != ids_a.size() * ids_a.size() || b.size() != ids_b.size() * ids_b.size()) {
+      throw hl::Error("expected (T, T) patterns: " + std::to_string(a.size()) + " values for " +
+                      std::to_string(ids_a.size()) + " tokens in A, " + std::to_string(b.size()) +
+                      " for " + std::to_string(ids_b.size()) + " in B");
+    }
+    const hl::RunComparison c = hl::compare_head_runs(a.data(), ids_a, b.data(), ids_b, top);
+    std::vector<int> query, key;
+    std::vector<float> value;
+    for (const hl::AttentionDifference& d : c.largest) {
+      query.push_back(d.query);
+      key.push_back(d.key);
+      value.push_back(d.value);
+    }
+    val result = success();
+    result.set("T_a", c.T_a);
+    result.set("T_b", c.T_b);
+    result.set("T", c.T);
+    result.set("diff", copy_to_js("Float32Array", c.diff.data(), c.diff.size()));  // (T, T)
+    result.set("total_variation",
+               copy_to_js("Float32Array", c.total_variation.data(), c.total_variation.size()));
+    result.set("js_distance", copy_to_js("Float32Array", c.js_distance.data(), c.js_distance.size()));
+    result.set("scores_a", hl::js::head_type_scores_to_js(c.scores_a));
+    result.set("scores_b", hl::js::head_type_scores_to_js(c.scores_b));
+    result.set("largest_query", copy_to_js("Int32Array", query.data(), query.size()));  // (N)
+    result.set("largest_key", copy_to_js("Int32Array", key.data(), key.size()));
+    result.set("largest_value", copy_to_js("Float32Array", value.data(), value.size()));
+    result.set("max_abs", c.max_abs);
     return result;
   });
 }
@@ -109,8 +153,10 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("patch", &hl::js::JsEngine::patch)
       .function("syntaxProbe", &hl::js::JsEngine::syntaxProbe)
       .function("pathPatch", &hl::js::JsEngine::pathPatch)
+      .function("headAttention", &hl::js::JsEngine::headAttention)
       .function("decode", &hl::js::JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);
   emscripten::function("spearmanRho", &rank_correlation);
+  emscripten::function("compareAttention", &compare_attention);
 }

@@ -185,6 +185,14 @@ class JsEngine {
   val pathPatch(val clean_ids_js, val corrupted_ids_js, int answer, int foil, int sender_layer,
                 int sender_head, val receivers_js, const std::string& into);
 
+  // ---- Compare two runs (js_engine_circuits.cpp; the comparison itself is
+  // the free function compareAttention, embind.cpp)
+
+  // hl::Engine::head_attention: one head's attention on ids in a Session of
+  // its own, with the current edits (edited) or none; the engine's trace
+  // and edits stay. Fields: headlight-wasm.d.ts HeadAttentionResult.
+  val headAttention(val ids_js, int layer, int head, bool edited);
+
  private:
   hl::Engine& loaded() const {
     if (!engine_) throw hl::Error("no model loaded: call loadModel() first");

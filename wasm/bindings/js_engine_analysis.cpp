@@ -279,23 +279,13 @@ val JsEngine::composition(int source_layer, int source_head, int target_layer, i
     const hl::CompositionPatterns c =
         hl::composition_patterns(engine.model(), engine.trace(), engine.head_edits(),
                                  source_layer, source_head, target_layer, target_head);
-    const auto scores = [](const hl::HeadTypeScores& s) {
-      val out = val::object();
-      out.set("previous_token", s.previous_token);
-      out.set("first_token", s.first_token);
-      out.set("duplicate_token", s.duplicate_token);
-      out.set("induction", s.induction);
-      out.set("local", s.local);
-      out.set("entropy", s.entropy);
-      return out;
-    };
     val result = success();
     result.set("T", c.T);
     result.set("composes", c.composes);
     result.set("before", copy_to_js("Float32Array", c.before.data(), c.before.size()));  // (T, T)
     result.set("after", copy_to_js("Float32Array", c.after.data(), c.after.size()));     // (T, T)
-    result.set("before_scores", scores(c.before_scores));
-    result.set("after_scores", scores(c.after_scores));
+    result.set("before_scores", head_type_scores_to_js(c.before_scores));
+    result.set("after_scores", head_type_scores_to_js(c.after_scores));
     return result;
   });
 }

@@ -103,4 +103,17 @@ val JsEngine::pathPatch(val clean_ids_js, val corrupted_ids_js, int answer, int 
   });
 }
 
+val JsEngine::headAttention(val ids_js, int layer, int head, bool edited) {
+  return guarded("headAttention", [&] {
+    const hl::Engine& engine = loaded();
+    std::vector<int> ids;
+    const std::vector<float> attn = engine.head_attention(ids_from_js(ids_js), layer, head, edited, &ids);
+    val result = success();
+    result.set("T", static_cast<int>(ids.size()));
+    result.set("ids", copy_to_js("Int32Array", ids.data(), ids.size()));     // (T)
+    result.set("attn", copy_to_js("Float32Array", attn.data(), attn.size()));  // (T, T)
+    return result;
+  });
+}
+
 }  // namespace hl::js

@@ -32,6 +32,17 @@ void set_config_fields(val& result, const hl::ModelConfig& config) {
   result.set("attn_only", config.attn_only);
 }
 
+val head_type_scores_to_js(const hl::HeadTypeScores& s) {
+  val out = val::object();
+  out.set("previous_token", s.previous_token);
+  out.set("first_token", s.first_token);
+  out.set("duplicate_token", s.duplicate_token);
+  out.set("induction", s.induction);
+  out.set("local", s.local);
+  out.set("entropy", s.entropy);
+  return out;
+}
+
 val strings_to_js(const std::vector<std::string>& strings) {
   val array = val::array();
   for (size_t i = 0; i < strings.size(); ++i) array.set(static_cast<unsigned>(i), strings[i]);

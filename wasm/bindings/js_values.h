@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config.h"
+#include "head_types.h"
 #include "model.h"
 
 namespace hl::js {
@@ -48,6 +49,9 @@ val copy_to_js(const char* ctor, const T* data, size_t n) {
   if (n > 0) array.call<void>("set", val(emscripten::typed_memory_view(n, data)));
   return array;
 }
+
+// The six head-type scores (head_types.h) as { previous_token, ..., entropy }.
+val head_type_scores_to_js(const hl::HeadTypeScores& s);
 
 val strings_to_js(const std::vector<std::string>& strings);
 

@@ -204,6 +204,25 @@ PathPatchResult Engine::path_patching(const std::vector<int>& clean_ids,
   return r;
 }
 
+std::vector<float> Engine::head_attention(const std::vector<int>& ids, int layer, int head,
+                                          bool edited, std::vector<int>* ids_run) const {
+  const ModelConfig& cfg = model_->config;
+  if (layer < 0 || layer >= cfg.n_layer || head < 0 || head >= cfg.n_head) {
+    throw Error("head " + std::to_string(layer) + "." + std::to_string(head) +
+                " is outside this model (" + std::to_string(cfg.n_layer) + " layers x " +
+                std::to_string(cfg.n_head) + " heads)");
+  }
+  Session own(model_, 1);
+  if (edited) own.set_head_edits(session_.head_edits());
+  own.run(ids);
+  const Trace& trace = own.trace();
+  const size_t TT = static_cast<size_t>(trace.T) * trace.T;
+  const float* pattern =
+      trace.attn_probs.data() + (static_cast<size_t>(layer) * cfg.n_head + head) * TT;
+  if (ids_run) *ids_run = trace.ids;
+  return std::vector<float>(pattern, pattern + TT);
+}
+
 PruningCurve Engine::pruning_curve(const PruningOptions& options,
                                    const std::vector<int>& mean_reference) {
   check_trace();

@@ -113,6 +113,14 @@ class Engine {
   // ids at the current edits: the gains and every replaced z (mean,
   // resample) as the trace ran them.
   std::vector<float> gradient_importance();
+  // One head's attention (T, T) on ids (cut to n_positions, as run()) in a
+  // Session of its own, with the current edits (edited) or none (the
+  // unedited model): compare two runs (run_compare.h) without touching the
+  // engine's trace, baseline or edits. The Trace's ids in *ids. A head
+  // outside the model throws naming it; so does a resample edit of another
+  // token count.
+  std::vector<float> head_attention(const std::vector<int>& ids, int layer, int head, bool edited,
+                                    std::vector<int>* ids_run) const;
   // The pruning curves (ablation.h) on the trace's ids, from the unedited model.
   PruningCurve pruning_curve(const PruningOptions& options, const std::vector<int>& mean_reference);
   // The same curves in parts (ablation.h PruningRun), so a caller can report

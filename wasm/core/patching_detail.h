@@ -33,6 +33,11 @@ struct ActivationPatcher::RowBatch {
   std::vector<float> seq_qkv;    // (T, 3C) one patch's keys and values, for its attention
   std::vector<float> seq_z;      // (T, C)
   std::vector<float> seq_probs;  // (H, T, T)
+  // seq_qkv holds layer seq_layer's corrupted rows (-1: none yet) except
+  // rows [dirty_begin, dirty_end), the last patch's own.
+  int seq_layer = -1;
+  int dirty_begin = 0;
+  int dirty_end = 0;
 
   RowBatch(const ModelConfig& cfg, int T, int rows)
       : max_rows(std::max(rows, T)),

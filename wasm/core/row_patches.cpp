@@ -38,15 +38,30 @@ void ActivationPatcher::run_row_patches(int layer, const std::vector<RowPatch>& 
   // values are the corrupted run's but new_count new rows from first_new
   // (its stacked rows t.., or in the patched layer its row t); z rows
   // from.. into seq_z.
+  // seq_qkv keeps the corrupted rows of layer w.seq_layer between patches
+  // (and calls): only the rows the last patch wrote, [w.dirty_begin,
+  // w.dirty_end), are put back, and only those this patch does not write
+  // again, instead of copying all T rows per patch and layer. What attention
+  // reads is the same bits either way.
   const auto attend = [&](int l, int from, const float* new_rows, int first_new,
                           int new_count) {
     const float* kept = corrupted_qkv_.data() + l * T * C3;  // (T, 3C)
-    std::copy(kept, kept + static_cast<size_t>(first_new) * C3, w.seq_qkv.begin());
-    std::copy(new_rows, new_rows + new_count * C3,
-              w.seq_qkv.begin() + static_cast<size_t>(first_new) * C3);
-    const size_t after = static_cast<size_t>(first_new + new_count) * C3;
-    std::copy(kept + after, kept + T * C3, w.seq_qkv.begin() + after);
-    attention_forward_rows(w.seq_z.data(), w.seq_probs.data(), w.seq_qkv.data(), T, C, H, from, T);
+    float* seq = w.seq_qkv.data();
+    const int new_end = first_new + new_count;
+    const auto restore = [&](int r0, int r1) {
+      if (r0 < r1) std::copy(kept + r0 * C3, kept + r1 * C3, seq + r0 * C3);
+    };
+    if (w.seq_layer != l) {
+      restore(0, T);
+      w.seq_layer = l;
+    } else {
+      restore(w.dirty_begin, std::min(w.dirty_end, first_new));
+      restore(std::max(w.dirty_begin, new_end), w.dirty_end);
+    }
+    std::copy(new_rows, new_rows + new_count * C3, seq + static_cast<size_t>(first_new) * C3);
+    w.dirty_begin = first_new;
+    w.dirty_end = new_end;
+    attention_forward_rows(w.seq_z.data(), w.seq_probs.data(), seq, T, C, H, from, T);
   };
   const bool split = C % gemm_panel_width() == 0;  // c_attn's q columns can run apart
   SerialRows rows;

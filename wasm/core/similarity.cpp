@@ -60,6 +60,12 @@ double mixture_entropy(const float* p, const float* q, int n) {
 
 }  // namespace
 
+double js_divergence(const float* p, const float* q, int n) {
+  const double jsd = mixture_entropy(p, q, n) - 0.5 * (entropy(p, n) + entropy(q, n));
+  // Rounding can put a divergence of 0 (or ln 2) a hair outside its range.
+  return std::clamp(jsd, 0.0, std::log(2.0));
+}
+
 std::vector<float> attention_similarity(const float* attn_probs, int L, int H, int T) {
   if (L < 1 || H < 1 || T < 1)
     throw Error("attention similarity: L, H and T must be >= 1, got " + std::to_string(L) + ", " +

@@ -23,4 +23,8 @@ namespace hl {
 // zero above the diagonal). Returns (L*H, L*H), head l.h at index l*H + h.
 std::vector<float> attention_similarity(const float* attn_probs, int L, int H, int T);
 
+// JSD(p, q) of two distributions of n probabilities, in [0, ln 2]: exactly
+// 0 when the rows are equal bit for bit (run_compare.h uses it too).
+double js_divergence(const float* p, const float* q, int n);
+
 }  // namespace hl

@@ -5,7 +5,7 @@
 // the dev server serves them. Runs at buildStart, before Vite copies public/.
 // A model whose folder has a training timeline (timeline.json and
 // checkpoints/step-*/, written by models/recipes/timeline.mjs) gets them
-// copied too, and `checkpoints` (how many) in its index entry: the page's
+// copied too, with `checkpoints` (their names) and `timeline` in its index entry: the page's
 // Training view (views/timeline.ts) is offered for it.
 import {
   closeSync,
@@ -51,8 +51,10 @@ export interface ModelEntry {
   n_positions: number;
   vocab_size: number;
   attn_only: boolean;
-  /** Checkpoint folders of its training timeline (0: none; absent before issue 18). */
-  checkpoints: number;
+  /** Checkpoint folders of the training run (checkpoints/<name>/, each a model of the same shape): "Compare two runs" offers them. */
+  checkpoints?: string[];
+  /** True when timeline.json is served beside them: the Training view scrubs through them. */
+  timeline?: boolean;
 }
 
 export interface ModelIndex {
@@ -173,24 +175,23 @@ function syncFile(from: string, to: string): void {
   copyFileSync(from, to);
 }
 
-// timeline.json and each checkpoints/step-*/ folder that is a model folder;
-// returns how many checkpoints were copied (0 without a timeline.json).
-function syncTimeline(sourceDir: string, outDir: string): number {
-  const timeline = join(sourceDir, 'timeline.json');
-  const checkpoints = join(sourceDir, 'checkpoints');
-  if (!existsSync(timeline)) return 0;
-  syncFile(timeline, join(outDir, 'timeline.json'));
-  if (!existsSync(checkpoints)) return 0;
-  let copied = 0;
-  for (const name of readdirSync(checkpoints).sort()) {
-    const from = join(checkpoints, name);
-    if (!/^step-\d+$/.test(name) || !statSync(from).isDirectory() || !isModelFolder(from)) continue;
+// timeline.json, if any, and each checkpoints/<name>/ folder that is a model
+// folder, copied to outDir; the checkpoints' names and whether a timeline came.
+function syncCheckpoints(dir: string, outDir: string): { names: string[]; timeline: boolean } {
+  const timeline = existsSync(join(dir, 'timeline.json'));
+  if (timeline) syncFile(join(dir, 'timeline.json'), join(outDir, 'timeline.json'));
+  const from = join(dir, 'checkpoints');
+  if (!existsSync(from)) return { names: [], timeline: false };
+  const names: string[] = [];
+  for (const name of readdirSync(from).sort()) {
+    const checkpoint = join(from, name);
+    if (!/^[\w.-]+$/.test(name) || !statSync(checkpoint).isDirectory() || !isModelFolder(checkpoint)) continue;
     const to = join(outDir, 'checkpoints', name);
     mkdirSync(to, { recursive: true });
-    for (const file of MODEL_FILES) syncFile(join(from, file), join(to, file));
-    copied += 1;
+    for (const file of MODEL_FILES) syncFile(join(checkpoint, file), join(to, file));
+    names.push(name);
   }
-  return copied;
+  return { names, timeline: timeline && names.length > 0 };
 }
 
 export function syncModels(repoRoot: string, publicDir: string): ModelIndex {
@@ -207,7 +208,7 @@ export function syncModels(repoRoot: string, publicDir: string): ModelIndex {
       syncFile(from, join(outDir, file));
       if ((MODEL_FILES as readonly string[]).includes(file)) bytes += statSync(from).size;
     }
-    const checkpoints = syncTimeline(source.dir, outDir);
+    const checkpoints = syncCheckpoints(source.dir, outDir);
     try {
       models.push({
         name: source.name,
@@ -216,7 +217,8 @@ export function syncModels(repoRoot: string, publicDir: string): ModelIndex {
         bytes,
         n_params: countParameters(join(source.dir, 'model.safetensors')),
         ...readShape(source.dir),
-        checkpoints,
+        ...(checkpoints.names.length > 0 ? { checkpoints: checkpoints.names } : {}),
+        ...(checkpoints.timeline ? { timeline: true } : {}),
       });
     } catch (error) {
       // One unreadable folder must not take the page's other models down.

@@ -62,7 +62,7 @@ async function start(client: EngineClient, page: PageController, models: ModelLo
   // A link to a training checkpoint (engine/checkpoint-names.ts) of a served
   // model that has a timeline: that checkpoint, or the model if it is gone.
   const checkpoint = wantedModel ? checkpointOf(wantedModel) : null;
-  const timelineModel = checkpoint && index.models.find((m) => m.name === checkpoint.model && (m.checkpoints ?? 0) > 0);
+  const timelineModel = checkpoint && index.models.find((m) => m.name === checkpoint.model && m.timeline === true);
   if (wantedModel && timelineModel) {
     picker.show(timelineModel.name);
     if ((await models.switchModel(wantedModel)) === null) return;

@@ -6,7 +6,7 @@
  * what it is sent). Bounded: the least recently used go first once the
  * weights held pass MAX_BYTES (attn-only-2l's 15 checkpoints are 18 MB).
  */
-import { fetchBytes, fetchText } from '../engine/fetch-bytes';
+import { fetchModelFiles } from '../engine/fetch-bytes';
 import type { LocalModelFiles, Progress } from '../engine/protocol';
 
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -31,14 +31,7 @@ export class CheckpointFiles {
     if (files) {
       this.held.delete(name);
     } else {
-      const url = (file: string) => new URL(file, base).href;
-      files = {
-        name,
-        configJson: await fetchText(url('config.json'), 'config.json', report),
-        safetensors: await fetchBytes(url('model.safetensors'), 'model.safetensors', report),
-        vocabJson: await fetchText(url('vocab.json'), 'vocab.json', report),
-        mergesTxt: await fetchText(url('merges.txt'), 'merges.txt', report),
-      };
+      files = await fetchModelFiles(name, base, report);
     }
     this.held.set(name, files);
     this.evict();

@@ -18,6 +18,7 @@ import { importanceView } from '../views/importance';
 import { lensView } from '../views/lens';
 import { patchingView } from '../views/patching';
 import { predictionsView } from '../views/predictions';
+import { runCompareView } from '../views/run-compare';
 import { presetsView } from '../views/presets';
 import { syntaxView } from '../views/syntax';
 import { timelineView } from '../views/timeline';
@@ -46,6 +47,7 @@ export const VIEWS: readonly ViewFactory[] = [
   timelineView,
   compareSizesView,
   trainView,
+  runCompareView,
 ];
 
 /** The views made from VIEWS, drawn in turn from one frame. */

@@ -10,7 +10,7 @@
  */
 import type { Engine } from './headlight-wasm';
 import type { EngineCache } from './engine-cache';
-import { owned, unwrap } from './engine-calls';
+import { owned, tokenTexts, unwrap } from './engine-calls';
 import type { LensReply, LoadedModel, Methods, PatchedRunReply, PatchMapsReply, PromptPair, TokenPick } from './protocol';
 
 type Params<M extends 'lens' | 'patchMaps' | 'patchedRun'> = Methods[M]['params'];
@@ -35,8 +35,7 @@ export class CircuitCache {
   }
 
   private tokensOf(ids: Int32Array): string[] {
-    // Each id decoded alone (a piece of a UTF-8 character shows as U+FFFD).
-    return Array.from(ids, (id) => unwrap(this.engine.decode(new Int32Array([id])), 'decode').text);
+    return tokenTexts(this.engine, ids);
   }
 
   /** Methods.lens. */

@@ -1,8 +1,10 @@
 /**
  * Small helpers for calling the wasm engine from the worker's side
  * (engine-cache.ts, importance-jobs.ts, pass-questions.ts): a result or a
- * named Error, JS-owned typed arrays, and the tokenizing bound.
+ * named Error, JS-owned typed arrays, token texts and the tokenizing bound.
  */
+import type { Engine } from './headlight-wasm';
+
 
 /** The success case of an engine call, or an Error naming `what` and the engine's message. */
 export function unwrap<T extends { ok: boolean }>(result: T | { ok: false; error: string }, what: string) {
@@ -25,6 +27,11 @@ export function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean 
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Display text of each id, decoded alone (a piece of a UTF-8 character shows as U+FFFD). */
+export function tokenTexts(engine: Engine, ids: Int32Array): string[] {
+  return Array.from(ids, (id) => unwrap(engine.decode(new Int32Array([id])), 'decode').text);
 }
 
 /** How far a text is tokenized (wasm/core/tokenizer.h kTokensCounted). */

@@ -3,7 +3,7 @@
  * page's checkpoint files (app/checkpoint-files.ts). A report every 50 ms at
  * most; the total is the server's content-length (0 when it gives none).
  */
-import type { Progress } from './protocol';
+import type { LocalModelFiles, Progress } from './protocol';
 
 const PROGRESS_INTERVAL_MS = 50;
 
@@ -46,4 +46,14 @@ export async function fetchBytes(url: string, label: string, report: (p: Progres
 
 export async function fetchText(url: string, label: string, report: (p: Progress) => void) {
   return new TextDecoder('utf-8', { fatal: true }).decode(await fetchBytes(url, label, report));
+}
+
+/** The four files of the model folder at baseUrl. */
+export async function fetchModelFiles(name: string, baseUrl: string | URL, report: (p: Progress) => void): Promise<LocalModelFiles> {
+  const file = (f: string) => new URL(f, baseUrl).href;
+  const configJson = await fetchText(file('config.json'), 'config.json', report);
+  const safetensors = await fetchBytes(file('model.safetensors'), 'model.safetensors', report);
+  const vocabJson = await fetchText(file('vocab.json'), 'vocab.json', report);
+  const mergesTxt = await fetchText(file('merges.txt'), 'merges.txt', report);
+  return { name, configJson, safetensors, vocabJson, mergesTxt };
 }

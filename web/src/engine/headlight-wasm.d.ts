@@ -176,6 +176,34 @@ export interface PatternScores {
   entropy: number;
 }
 
+/** One head's attention on some ids in a pass of its own (Engine::head_attention), from headAttention(). */
+export interface HeadAttentionResult {
+  ok: true;
+  T: number;
+  ids: Int32Array;          // [T] the ids run (cut to n_positions)
+  attn: Float32Array;       // [T x T] query rows, key columns
+}
+
+/**
+ * One head's attention in two runs compared (wasm/core/run_compare.h), from
+ * compareAttention(): aligned by position over T = min(T_a, T_b).
+ */
+export interface RunComparisonResult {
+  ok: true;
+  T_a: number;
+  T_b: number;
+  T: number;
+  diff: Float32Array;             // [T x T] B - A (0 above the diagonal)
+  total_variation: Float32Array;  // [T] per query row, 1/2 sum |B - A|
+  js_distance: Float32Array;      // [T] per query row, sqrt(JSD / ln 2)
+  scores_a: PatternScores;        // each run's own pattern on its own ids
+  scores_b: PatternScores;
+  largest_query: Int32Array;      // [N] the cells of largest |B - A|, largest first
+  largest_key: Int32Array;        // [N]
+  largest_value: Float32Array;    // [N] B - A there
+  max_abs: number;
+}
+
 /** A head's attention before and after muting an earlier head (wasm/core/composition.h), from composition(). */
 export interface CompositionResult {
   ok: true;
@@ -412,6 +440,8 @@ export interface Engine {
   /** The target head's attention before and after muting the source head on top of the current edits. */
   composition(sourceLayer: number, sourceHead: number, targetLayer: number, targetHead: number):
     CompositionResult | Fail;
+  /** One head's attention on ids in a pass of its own: with the current edits (edited) or none; the engine's trace stays. */
+  headAttention(ids: Int32Array, layer: number, head: number, edited: boolean): HeadAttentionResult | Fail;
   delete(): void;
 }
 
@@ -431,6 +461,13 @@ export interface HeadlightModule {
    * an exact scan's (docs/heads.md).
    */
   spearmanRho(a: Float32Array, b: Float32Array): { ok: true; rho: number } | Fail;
+  /**
+   * One head's attention in run A (attnA [T_a x T_a] on idsA) and run B,
+   * compared: the difference B - A, per-row distances, both runs' head-type
+   * scores and the `top` largest differences (docs/circuits.md, "Compare two runs").
+   */
+  compareAttention(attnA: Float32Array, idsA: Int32Array, attnB: Float32Array, idsB: Int32Array, top: number):
+    RunComparisonResult | Fail;
 }
 
 export interface MemoryEstimate extends Omit<ModelInfo, 'n_params'> {

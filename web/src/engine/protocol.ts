@@ -11,6 +11,7 @@ import type {
   MemoryEstimate,
   ModelInfo,
   PatchingResult,
+  RunComparisonResult,
   SyntaxProbeResult,
 } from './headlight-wasm';
 
@@ -272,6 +273,40 @@ export interface PatchedRunReply extends PromptPair {
   run_ms: number;
 }
 
+/**
+ * Which two runs "Compare two runs" puts side by side (docs/circuits.md):
+ * two prompts (A the text, B textB, both with the page's edits); the text
+ * in the loaded model (A) and in another model of the same shape (B, e.g.
+ * one of its checkpoints, files under baseUrl), both unedited; or the text
+ * unedited (A) and with the page's edits (B).
+ */
+export type RunPair =
+  | { kind: 'prompts'; textB: string }
+  | { kind: 'models'; model: string; baseUrl: string }
+  | { kind: 'edits' };
+export type RunPairKind = RunPair['kind'];
+
+/** One side of a compared pair: the selected head's attention in that run. */
+export interface RunSide {
+  /** e.g. "gpt-4l, unedited". */
+  label: string;
+  tokens: string[];          // [T] display text of the ids run
+  attn: Float32Array;        // [T x T]
+}
+
+/** One head's attention in two runs and their difference (Methods.compareRuns). */
+export interface RunCompareReply {
+  kind: RunPairKind;
+  layer: number;
+  head: number;
+  a: RunSide;
+  b: RunSide;
+  comparison: Omit<RunComparisonResult, 'ok'>;
+  /** How the two runs' tokens line up ('' when they are the same tokens). */
+  alignment: string;
+  compute_ms: number;
+}
+
 /** The four files of a model folder, read by the page (open your own model). */
 export interface LocalModelFiles {
   /** Shown in the picker, e.g. the folder's name. */
@@ -445,10 +480,22 @@ export interface Methods {
     params: { clean: string; corrupted: string; answer: string; foil: string; patched: Int32Array; topK: number };
     result: PatchedRunReply;
   };
+  /**
+   * The selected head's attention in the two runs of `pair` and their
+   * difference (engine: headAttention on passes of their own, then
+   * compareAttention). A pair of models keeps the other model loaded in a
+   * second engine until another pair is asked or releaseCompare.
+   */
+  compareRuns: {
+    params: PassOf & { layer: number; head: number; pair: RunPair };
+    result: RunCompareReply;
+  };
+  /** Frees the other model of a pair of models (the panel closed or the pair changed). */
+  releaseCompare: { params: Record<string, never>; result: { released: boolean } };
 }
 
 /** The methods a view may call itself (PageActions.compute): answers about the pass on screen. */
-export type ComputeMethod = 'headArithmetic' | 'composition';
+export type ComputeMethod = 'headArithmetic' | 'composition' | 'compareRuns';
 
 export type Method = keyof Methods;
 

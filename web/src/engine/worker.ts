@@ -14,8 +14,9 @@ import { EngineCache } from './engine-cache';
 import { unwrap } from './engine-calls';
 import { composition, headArithmetic } from './pass-questions';
 import { gradientOf, pruningOf, scanByLayer } from './importance-jobs';
-import { fetchBytes, fetchText } from './fetch-bytes';
+import { fetchBytes, fetchModelFiles, fetchText } from './fetch-bytes';
 import { explainLoadError } from './open-local';
+import { RunCompare } from './run-compare';
 import { formatBytes } from '../state/format';
 import type { HeadlightModule, HeadlightModuleOptions } from './headlight-wasm';
 import type {
@@ -55,6 +56,8 @@ const worker: {
   probes: Map<string, string>;
   /** The importance jobs a 'cancel' named (Methods.cancel), until the job sees it. */
   cancelledJobs: Set<number>;
+  /** Compare two runs, with the other model of a pair of models (run-compare.ts). */
+  runs: RunCompare | null;
 } = {
   headlight: null,
   cache: null,
@@ -64,6 +67,7 @@ const worker: {
   aborted: null,
   probes: new Map(),
   cancelledJobs: new Set(),
+  runs: null,
 };
 
 type Handler<M extends Method> = (
@@ -96,12 +100,7 @@ const handlers: { [M in Method]: Handler<M> } = {
   async loadModel({ name, baseUrl }, report) {
     if (!worker.headlight) throw new Error('the engine is not loaded yet');
     const t0 = performance.now();
-    const file = (f: string) => new URL(f, baseUrl).href;
-    const configJson = await fetchText(file('config.json'), 'config.json', report);
-    const safetensors = await fetchBytes(file('model.safetensors'), 'model.safetensors', report);
-    const vocabJson = await fetchText(file('vocab.json'), 'vocab.json', report);
-    const mergesTxt = await fetchText(file('merges.txt'), 'merges.txt', report);
-    return installModel({ name, configJson, safetensors, vocabJson, mergesTxt }, t0, report);
+    return installModel(await fetchModelFiles(name, baseUrl, report), t0, report);
   },
 
   estimateMemory({ configJson, safetensorsBytes }) {
@@ -191,6 +190,15 @@ const handlers: { [M in Method]: Handler<M> } = {
   patchedRun(params) {
     return loadedCircuits().patchedRun(params);
   },
+
+  compareRuns(params, report) {
+    worker.runs ??= new RunCompare(worker.headlight!);
+    return worker.runs.compare(loadedCache(), params, (name, baseUrl) => fetchModelFiles(name, baseUrl, report));
+  },
+
+  releaseCompare() {
+    return { released: worker.runs?.release() ?? false };
+  },
 };
 
 function loadedCache(): EngineCache {
@@ -248,6 +256,7 @@ function installModel(files: LocalModelFiles, t0: number, report: (progress: Pro
     copying,
   };
   worker.cache?.delete();
+  worker.runs?.release();  // a pair of models is of the model loaded before
   worker.cache = new EngineCache(fresh, model, worker.attentionVersions);
   worker.circuits = new CircuitCache(fresh, worker.cache, model);
   return model;

@@ -44,6 +44,7 @@ export const PANELS = [
   'timeline',    // training: a model's checkpoints, loss, ICL and head scores over steps (issue 18)
   'sizes',       // the shipped models side by side on the same text: head types and loss (issue 18)
   'train',       // train a small model live (issue 18)
+  'runs',        // compare two runs: one head's attention side by side (issue 17)
   'footer',      // colophon
 ] as const;
 export type PanelName = (typeof PANELS)[number];
@@ -74,6 +75,22 @@ export interface UrlState {
   corrupted: string;
   /** Heads whose z is patched clean -> corrupted in the corrupted run. */
   patch: HeadRef[];
+  /** Compare two runs: which pair (two prompts, two models, edited vs unedited). */
+  runs: RunPairKind;
+  /** The second prompt of a pair of prompts ('' = the corrupted prompt of Compare prompts). */
+  runtext: string;
+  /** The other model of a pair of models ('' = none chosen): a model name, or model/checkpoint. */
+  runwith: string;
+}
+
+/** The pairs "Compare two runs" knows (docs/circuits.md). */
+export const RUN_PAIRS = ['edits', 'prompts', 'models'] as const;
+export type RunPairKind = (typeof RUN_PAIRS)[number];
+
+/** True for a model name or model/checkpoint, each part a name isModelName accepts. */
+export function isRunModelName(raw: string): boolean {
+  const parts = raw.split('/');
+  return parts.length <= 2 && parts.every(isModelName);
 }
 
 // A rare name that comes back, cut inside its second mention: the default
@@ -315,6 +332,31 @@ export const PROPERTIES = {
     name: 'patch',
     expects: 'heads as layer.head, comma-separated (e.g. 0.1,1.2)',
     ...HEAD_LIST,
+  },
+  runs: {
+    field: 'runPair' as const,
+    name: 'runs',
+    expects: RUN_PAIRS.join(', '),
+    default: () => 'edits',
+    parse: oneOf<RunPairKind>(RUN_PAIRS),
+    serialise: String,
+  },
+  runtext: {
+    field: 'runText' as const,
+    name: 'runtext',
+    default: () => '',
+    ...TEXT_VALUE,
+  },
+  runwith: {
+    field: 'runModel' as const,
+    name: 'runwith',
+    expects: 'a model name, or model/checkpoint (e.g. attn-only-2l/step-00211)',
+    default: () => '',
+    parse: (raw) => {
+      if (!isRunModelName(raw)) throw new Error(`${quote(raw)} is not a model name`);
+      return raw;
+    },
+    serialise: String,
   },
 } satisfies { [K in keyof UrlState]: Property<K> };
 

@@ -181,8 +181,8 @@ class TimelineView {
     s.index ??= fetchModelIndex();
     const index = await s.index;
     const entry = index.models.find((m) => m.name === base);
-    if (!entry || !entry.checkpoints) {
-      const withTimeline = index.models.filter((m) => (m.checkpoints ?? 0) > 0).map((m) => m.name);
+    if (!entry || entry.timeline !== true) {
+      const withTimeline = index.models.filter((m) => m.timeline === true).map((m) => m.name);
       throw new Error(
         withTimeline.length > 0
           ? `${base} was served without training checkpoints. Open ${withTimeline.join(' or ')} to scrub through its training.`
