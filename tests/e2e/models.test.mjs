@@ -128,7 +128,7 @@ test('model picker and open your own, in Chromium', async (t) => {
     const description = await page.textContent('[data-role="model-description"]');
     const chosen = index.models.find((m) => m.name === index.default);
     assert.equal(description, chosen.description, 'the chosen model is described under the picker');
-    if (index.models.some((m) => m.name === 'gpt-4l')) assert.equal(index.default, 'gpt-4l');
+    if (index.models.some((m) => m.name === 'gpt-4l-8k')) assert.equal(index.default, 'gpt-4l-8k', 'gpt-4l-8k is the default when served');
   });
 
   await t.test('open your own: the four files through the file input', async () => {

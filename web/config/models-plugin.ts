@@ -30,6 +30,8 @@ const OPTIONAL_FILES = ['README.md'] as const;
 // with a paragraph shared by all trained models, so the line that tells them
 // apart lives here; a folder not listed falls back to its card's first paragraph.
 const DESCRIPTIONS: Record<string, string> = {
+  'gpt-4l-8k':
+    'gpt-4l grown to an 8192-token vocabulary and trained on: the same heads (previous-token 0.1, induction 1.2, 1.5, 1.6), better English.',
   'gpt-4l':
     '4 layers with MLPs, a previous-token head (0.1) and induction heads (1.2, 1.5, 1.6); trained from scratch on English.',
   'gpt-6l': '6 layers with MLPs, text only: predicts best, but grew no induction head (compare gpt-4l).',
@@ -38,7 +40,7 @@ const DESCRIPTIONS: Record<string, string> = {
 };
 
 // The model the page opens first, when it is served.
-const PREFERRED_DEFAULT = 'gpt-4l';
+const PREFERRED_DEFAULT = 'gpt-4l-8k';
 
 export interface ModelEntry {
   name: string;
@@ -225,7 +227,7 @@ export function syncModels(repoRoot: string, publicDir: string): ModelIndex {
       console.warn(`headlight-models: skipping ${source.dir}: ${(error as Error).message}`);
     }
   }
-  // Trained models come first (findSources); gpt-4l is the default when
+  // Trained models come first (findSources); gpt-4l-8k is the default when
   // served, the test model only when alone.
   const preferred = models.find((m) => m.name === PREFERRED_DEFAULT);
   const index: ModelIndex = { default: preferred?.name ?? models[0]?.name ?? '', models };
