@@ -96,8 +96,8 @@ export function isRunModelName(raw: string): boolean {
 // A rare name that comes back, cut inside its second mention: the default
 // model's induction heads complete it (web/src/views/presets.ts, 'name').
 export const DEFAULT_TEXT =
-  'Our neighbour, Mrs. Pemberthwaite, keeps bees behind the old mill. ' +
-  'Every summer the children visit Mrs. Pemberth';
+  'Our neighbour, Mr. Brackenbury, keeps bees behind the old mill. ' +
+  'Every summer the children visit Mr. Bracken';
 
 interface Property<K extends keyof UrlState> {
   /** Name in the hash. */

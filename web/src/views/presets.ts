@@ -141,11 +141,11 @@ export const PRESETS: readonly Preset[] = [
     guide: (model) => {
       const heads = HEADS_OF[model];
       if (!heads || heads.induction.length === 0) {
-        return 'The name Pemberthwaite comes back: look for heads that attend to the token after its first mention, and mute them.';
+        return 'The name Brackenbury comes back: look for heads that attend to the token after its first mention, and mute them.';
       }
-      return `The name Pemberthwaite comes back: ${plural(heads.induction, 'induction head', 'induction heads')} ` +
+      return `The name Brackenbury comes back: ${plural(heads.induction, 'induction head', 'induction heads')} ` +
         `attend to what followed its first mention (with ${plural(heads.previousToken, 'previous-token head', 'previous-token heads')}) ` +
-        `and the model predicts “w”. Mute them and it cannot finish the name.`;
+        `and the model predicts “b”. Mute them and it cannot finish the name.`;
     },
   },
   {
