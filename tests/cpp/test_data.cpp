@@ -136,6 +136,28 @@ TEST_CASE("data mix: the induction fill copies spans forward; near copies; two-b
     CHECK(text_runs <= 2);  // random tokens: a +1 neighbour is a 1-in-5000 chance
   }
 
+  SUBCASE("periodic: one random span repeated end to end, its period recorded") {
+    hl::DataMixConfig c;
+    c.periodic_fill = true;
+    c.seed = 14;
+    Draws d(c);
+    d.next(/*warmup=*/true);
+    int periodic = 0, min_n = kLen, max_n = 0;
+    for (int b = 0; b < B; ++b) {
+      const std::vector<int> seq = d.seq(b);
+      const hl::DataMix::Span s = d.mix.spans()[b];
+      bool ok = s.a == 0 && s.b == s.n && s.n >= std::max(4, kLen / 16) && s.n <= kLen / 2;
+      for (int i = s.n; i < kLen && ok; ++i) ok = seq[i] == seq[i - s.n];
+      periodic += ok;
+      min_n = std::min(min_n, s.n);
+      max_n = std::max(max_n, s.n);
+    }
+    std::printf("data mix periodic fill: %d of %d sequences periodic, periods %d..%d\n", periodic,
+                B, min_n, max_n);
+    CHECK(periodic == B);
+    CHECK(max_n > min_n);  // the period varies: no fixed offset predicts the copies
+  }
+
   SUBCASE("near copies: every copy 2-8 positions after its source, none recorded") {
     hl::DataMixConfig c;
     c.induction_fill = true;

@@ -57,6 +57,9 @@ TEST_CASE("live recipe: the reader's choices are checked, with messages that nam
   INFO(flags);
   CHECK(flags.find("--n-layer 2 --n-head 4 --n-embd 64") != std::string::npos);
   CHECK(flags.find("--lr 0.005 ") != std::string::npos);  // the float's shortest text
+  hl::TrainingSetup periodic = s;
+  periodic.mix.periodic_fill = true;
+  CHECK(hl::train_flags(periodic).find(" --periodic-fill ") != std::string::npos);
 }
 
 TEST_CASE("live training: steps lower the loss, the probe has its shapes, the files load back") {

@@ -63,7 +63,11 @@ void DataMix::next(int B, int T, std::vector<int>& inputs, std::vector<int>& tar
       const int n_min = std::max(4, len / 16);
       int n = n_min + static_cast<int>(rng_.below(static_cast<uint32_t>(len / 2 - n_min + 1)));
       const int a = static_cast<int>(rng_.below(static_cast<uint32_t>(len - 2 * n + 1)));
-      if (warmup && config_.induction_fill) {
+      if (warmup && config_.periodic_fill) {
+        for (int i = 0; i < n; ++i) seq[i] = random_token();
+        for (int i = n; i < len; ++i) seq[i] = seq[i - n];
+        spans_[b] = Span{0, n, n};
+      } else if (warmup && config_.induction_fill) {
         // Random tokens, then spans of m tokens copied forward to random
         // later places until about half the sequence is copies. The distance
         // between copies varies, so only content (find the earlier
@@ -126,7 +130,7 @@ void DataMix::next(int B, int T, std::vector<int>& inputs, std::vector<int>& tar
         const size_t from = rng_.below(static_cast<uint32_t>(ids_.size() - n));
         for (int i = 0; i < n; ++i) seq[a + i] = ids_[from + i];
       }
-      if (!(warmup && config_.induction_fill))
+      if (!(warmup && (config_.induction_fill || config_.periodic_fill)))
         for (int i = 0; i < n; ++i) seq[a + n + i] = seq[a + i];
     }
     std::copy(seq.begin(), seq.begin() + T, inputs.begin() + static_cast<size_t>(b) * T);

@@ -13,7 +13,8 @@
 //   - otherwise: T + 1 consecutive tokens of the training text at a random offset.
 // A warm-up batch holds random-token repeats in every sequence; with
 // induction_fill, whole sequences of random tokens in which spans are copied
-// forward at random distances until about half of the sequence is copies
+// forward at random distances until about half of the sequence is copies,
+// or with periodic_fill one random span repeated end to end
 // (models/README.md, "Induction heads", has what each variant taught).
 #pragma once
 #include <cstdint>
@@ -31,6 +32,12 @@ struct DataMixConfig {
   // instead of one repeat inside training text: many copy targets per
   // sequence, and no fixed period to learn by position.
   bool induction_fill = false;
+  // Warm-up sequences are instead one random span of n tokens repeated end
+  // to end (period n, uniform in [max(4, (T+1)/16), (T+1)/2]): the probe's
+  // own kind of sequence (analysis.h: a random span, then its repeat), with
+  // every token after the first period a copy target. The period varies, so
+  // only content predicts the copies.
+  bool periodic_fill = false;
   // Longest copied span of the fill (0: (T+1)/4).
   int fill_span_max = 0;
   // Fraction of the fill's copies written only 2-8 positions after their

@@ -105,7 +105,7 @@ std::string train_flags(const TrainingSetup& s) {
   std::snprintf(text, sizeof text,
                 "--n-layer %d --n-head %d --n-embd %d --n-positions %d%s --batch %d --steps %d "
                 "--lr %s --warmup %d --min-lr-frac %s --weight-decay %s --grad-clip %s "
-                "--seed %llu --wpe-init %s --induction-warmup-steps %d%s --fill-alternations %d "
+                "--seed %llu --wpe-init %s --induction-warmup-steps %d%s%s --fill-alternations %d "
                 "--induction-frac %s --repeat-text-frac %s",
                 s.model.n_layer, s.model.n_head, s.model.n_embd, s.model.n_positions,
                 s.model.attn_only ? " --attn-only" : "", s.plan.batch, s.plan.steps,
@@ -113,7 +113,8 @@ std::string train_flags(const TrainingSetup& s) {
                 float_text(s.opt.weight_decay).c_str(), float_text(s.opt.grad_clip).c_str(),
                 static_cast<unsigned long long>(s.mix.seed),
                 s.sinusoidal_positions ? "sinusoidal" : "normal", s.plan.induction_warmup_steps,
-                s.mix.induction_fill ? " --induction-fill" : "", s.mix.fill_alternations,
+                s.mix.induction_fill ? " --induction-fill" : "",
+                s.mix.periodic_fill ? " --periodic-fill" : "", s.mix.fill_alternations,
                 float_text(s.mix.induction_frac).c_str(), float_text(s.mix.repeat_text_frac).c_str());
   std::string flags = text;
   if (!s.plan.seq_schedule.empty()) {

@@ -180,6 +180,8 @@ const std::vector<Option>& options() {
              "data_mix.induction_warmup_gap", "end the warm-up once first - repeat >= gap nats"),
       toggle("--induction-fill", FIELD(mix.induction_fill), "data", "data_mix.induction_fill",
              "warm-up: random tokens with spans copied at random distances"),
+      toggle("--periodic-fill", FIELD(mix.periodic_fill), "data", "data_mix.periodic_fill",
+             "warm-up: one random span repeated end to end (period 4..(T+1)/2)"),
       count("--fill-span-max", FIELD(mix.fill_span_max), 0, 1 << 20, "data",
             "data_mix.fill_span_max", "longest copied span of the fill (0: (T+1)/4)"),
       number("--fill-near-frac", FIELD(mix.fill_near_frac), 0, 1, "data", "data_mix.fill_near_frac",
