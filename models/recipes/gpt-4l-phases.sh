@@ -20,8 +20,10 @@
 #      --init-from the last warm-up's folder): all four
 #      blocks and the MLPs on, 128-token sequences, 20% holding a repeated
 #      random-token span, 10% a repeated text span, the rest plain text; lr
-#      1e-3 with a 100-step warm-up and cosine to 1e-4, for TIME_LIMIT_MIN
-#      minutes (default 45; the trainer fits the step count to them).
+#      1e-3 (TEXT_LR: a run that continues a trained model starts lower,
+#      so that its warm-up does not undo the last run's end) with a 100-step
+#      warm-up and cosine to 0.1 x lr, for TIME_LIMIT_MIN minutes (default
+#      45; the trainer fits the step count to them).
 GPT4L_PHASE1=${GPT4L_PHASE1:-build/gpt-4l-phase1}
 GPT4L_PHASE1B=${GPT4L_PHASE1B:-build/gpt-4l-phase1b}
 # The tokenizer of all three runs (train-gpt-4l-8k.sh sets the 8192 one).
@@ -62,6 +64,6 @@ train_gpt4l_phase1b() {
 }
 
 GPT4L_TEXT=(--n-layer "$GPT4L_LAYERS" --n-head 8 --n-embd 256 --n-positions 128
-  --batch 16 --steps 20000 --lr 1e-3 --warmup 100 --min-lr-frac 0.1 --weight-decay 0.1
+  --batch 16 --steps 20000 --lr "${TEXT_LR:-1e-3}" --warmup 100 --min-lr-frac 0.1 --weight-decay 0.1
   --induction-frac 0.2 --repeat-text-frac 0.1
   --eval-every 500 --eval-tokens 65536 --seed 1 --time-limit-min "${TIME_LIMIT_MIN:-45}")
