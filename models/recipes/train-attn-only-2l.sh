@@ -30,14 +30,19 @@
 # one core.
 #
 # Checkpoints (the Training view of the page scrubs through them): 5
-# log-spaced (steps 1, 12, 141, 1681 and the model itself at 19,981) and 9
-# dense ones, every 500 steps from 2,500 to 6,500, where the phase change
-# happens: on the shipped checkpoints the induction score (2 x 16-token
-# probe, inside the warm-up's 32-token sequences) is 0.05 at step 3,071 and
-# 0.39 at 5,634, the probe's in-context learning score -0.40 then -6.47;
-# plus steps 12,000 (end of the warm-up) and 13,000 (1,000 steps of text).
-# 15 checkpoint folders, as many as the shipped run kept. Then
-# models/recipes/timeline.mjs measures every checkpoint into timeline.json.
+# log-spaced (steps 1, 12, 141, 1681 and the model itself at 19,981) and 16
+# chosen ones where the phase change happens. A rerun of this recipe with
+# dense checkpoints every 500 steps from 2,500 to 6,500 (one session, on a
+# shared machine, into build/) put the jump between two of them: at step
+# 3,500 the best induction score (2 x 16-token probe, inside the warm-up's
+# 32-token sequences) was 0.048 and the probe's in-context learning score
+# -0.39; at 4,000, 0.823 and -5.72; so 11 checkpoints every 50 steps from
+# 3,500 to 4,000 (9 inside the jump), and 2,500, 3,000, 5,000 around it,
+# plus 12,000 (end of the warm-up) and 13,000 (1,000 steps of text). That
+# rerun's heads are not the shipped model's: its induction head is 1.7
+# (0.814) and its previous-token head 0.945, so shipping it means measuring
+# the heads the presets and docs name again. Then models/recipes/timeline.mjs
+# measures every checkpoint into timeline.json.
 THREADS=${THREADS:-1}
 source "$(dirname "$0")/common.sh"
 prepare
@@ -46,6 +51,6 @@ train_model attn-only-2l models/tokenizer-3584 \
   --batch 16 --steps 19981 --lr 5e-3 --warmup 200 --min-lr-frac 0.1 --weight-decay 0.1 \
   --wpe-init sinusoidal --induction-warmup-steps 12000 --induction-fill --fill-alternations 1 \
   --seq-schedule 32:8000,64:4000 --induction-frac 0.3 --repeat-text-frac 0.1 \
-  --checkpoints 5 --checkpoint-steps 2500:6500:9,12000,13000 \
+  --checkpoints 5 --checkpoint-steps 2500,3000,3500:4000:11,5000,12000,13000 \
   --eval-every 1000 --eval-tokens 32768 --log-every 100 --seed 1
 node models/recipes/timeline.mjs --model "${MODELS_OUT:-models}/attn-only-2l"
