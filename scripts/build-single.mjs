@@ -7,8 +7,9 @@
 // (CSP by sha256 hash, no 'unsafe-inline'); every file the page fetches goes
 // into base64 data blocks that web/src/embed/inline-files.ts serves to fetch(),
 // new Worker() and the worker's importScripts() (see that file). The model is
-// gpt-4l when it exists, else the index's default (first trained model, else
-// the tiny-gpt fixture). Needs web/public/wasm (npm run build:wasm).
+// the index's default (the page's: web/config/models-plugin.ts
+// PREFERRED_DEFAULT when served, else the first trained model, else the
+// tiny-gpt fixture). Needs web/public/wasm (npm run build:wasm).
 //
 // Usage: node scripts/build-single.mjs [--out FILE] [--model NAME | --model-dir DIR]
 //   --model NAME     a model the page build serves (models/NAME, or tiny-gpt)
@@ -32,7 +33,6 @@ import { build as viteBuild } from 'vite';
 import { classicScript } from './lib/classic-script.mjs';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const PREFERRED_MODEL = 'gpt-4l';
 const MODEL_FILES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'];
 const FILE_BLOCK_TYPE = 'application/x-headlight-file'; // as in web/src/embed/inline-files-table.ts
 const WORKER_PREAMBLE_PATH = 'inline-files-worker.js';
@@ -121,8 +121,7 @@ function externalModel(dir) {
 function chooseModel(distDir, wanted) {
   const index = JSON.parse(readFileSync(join(distDir, 'models', 'index.json'), 'utf8'));
   const names = index.models.map((m) => m.name);
-  const name =
-    wanted ?? (names.includes(PREFERRED_MODEL) ? PREFERRED_MODEL : index.default || names[0]);
+  const name = wanted ?? (index.default || names[0]);
   const entry = index.models.find((m) => m.name === name);
   if (!entry)
     throw new Error(
