@@ -9,6 +9,7 @@
  * A classic worker, like worker.ts: the module is a MODULARIZE'd script
  * loaded with importScripts (the page's CSP forbids eval).
  */
+import { fetchBytes, fetchText } from './fetch-bytes';
 import type { HeadlightModuleOptions } from './headlight-wasm';
 import type { CreateHeadlightTrain, HeadlightTrainModule, JsTraining } from './headlight-train-wasm';
 import type { TrainChoices, TrainCommand, TrainEvent } from './train-protocol';
@@ -57,11 +58,8 @@ function post(event: TrainEvent, transfer: Transferable[] = []): void {
   scope.postMessage(event, transfer);
 }
 
-async function fetchOk(url: string): Promise<Response> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`could not download ${url}: HTTP ${response.status}`);
-  return response;
-}
+// The kit and the module are small: no download progress to show.
+const noProgress = (): void => {};
 
 /** Unwraps an { ok } answer of the module, or throws its message. */
 function ok<T extends { ok: true }>(answer: T | { ok: false; error: string }): T {
@@ -71,14 +69,14 @@ function ok<T extends { ok: true }>(answer: T | { ok: false; error: string }): T
 
 async function init(scriptUrl: string, wasmUrl: string, kitUrl: string): Promise<void> {
   if (!state.module) {
-    const wasmBinary = new Uint8Array(await (await fetchOk(wasmUrl)).arrayBuffer());
+    const wasmBinary = await fetchBytes(wasmUrl, 'trainer (headlight-train.wasm)', noProgress);
     scope.importScripts(scriptUrl);
     const create = scope.createHeadlightTrain;
     if (typeof create !== 'function') throw new Error(`${scriptUrl} did not define createHeadlightTrain`);
     state.module = await create({ wasmBinary, locateFile: (path) => new URL(path, wasmUrl).href });
   }
   if (!state.kit) {
-    const file = async (name: string) => (await fetchOk(new URL(name, kitUrl).href)).text();
+    const file = (name: string) => fetchText(new URL(name, kitUrl).href, name, noProgress);
     const [vocabJson, mergesTxt, text] = await Promise.all([file('vocab.json'), file('merges.txt'), file('sample.txt')]);
     state.kit = { vocabJson, mergesTxt, text };
   }
