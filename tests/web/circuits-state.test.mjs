@@ -84,3 +84,15 @@ test('the induction-circuit preset: the corrupted prompt changes only the first 
   const preset = presets.PRESETS.find((p) => p.id === 'circuit');
   assert.deepEqual(preset.circuit(3), { corrupted, answer, foil });
 });
+
+test('the name preset: its corrupted prompt swaps only the first mention of the name', () => {
+  const preset = presets.PRESETS.find((p) => p.id === 'name');
+  const text = preset.text(1);
+  const { corrupted, answer, foil } = preset.circuit(1);
+  const at = [...text].findIndex((c, i) => c !== corrupted[i]);
+  console.log(`  clean:     ${text}\n  corrupted: ${corrupted}\n  answer ${JSON.stringify(answer)}, foil ${JSON.stringify(foil)} (the top prediction that is not the answer)`);
+  assert.equal(text.replace('Brackenbury', 'Huntingdon'), corrupted);
+  assert.ok(text.slice(at).startsWith('Brackenbury,'), 'the first difference is the first mention');
+  assert.ok(text.endsWith('Mr. Bracken') && corrupted.endsWith('Mr. Bracken'), 'both end at the second mention');
+  assert.equal(answer, 'b');
+});
