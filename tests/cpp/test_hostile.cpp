@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -100,18 +101,28 @@ TEST_SUITE("hostile files") {
       }
       return h + "}";
     };
+    // The fastest of three parses of each size: a machine loaded by other
+    // work slows single runs by x3 and more (one run measured 10k 0.10 s,
+    // 40k 1.80 s); the fastest is the parser's own cost.
     double seconds[2];
     const int counts[2] = {10000, 40000};
     for (int k = 0; k < 2; ++k) {
       const Bytes file = safetensors_image(header_of(counts[k]), 4 * size_t(counts[k]));
-      const auto t0 = std::chrono::steady_clock::now();
-      const hl::SafeTensors st = hl::parse_safetensors(file.data(), file.size());
-      seconds[k] = seconds_since(t0);
-      CHECK(st.tensors.size() == size_t(counts[k]));
+      seconds[k] = 1e30;
+      for (int run = 0; run < 3; ++run) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const hl::SafeTensors st = hl::parse_safetensors(file.data(), file.size());
+        seconds[k] = std::min(seconds[k], seconds_since(t0));
+        CHECK(st.tensors.size() == size_t(counts[k]));
+      }
     }
     // Quadratic parsing (the callback parser) took 2.9 s at 20k and 17.4 s at 40k.
-    std::printf("10,000 entries %.3f s, 40,000 entries %.3f s (x%.1f for 4x the entries)\n",
+    std::printf("10,000 entries %.3f s, 40,000 entries %.3f s, fastest of 3 (x%.1f for 4x the entries)\n",
                 seconds[0], seconds[1], seconds[1] / seconds[0]);
+    // Linear is x4, quadratic x16 (x6 from 20k to 40k then); the ratio bound
+    // between them leaves room for load that stays through three runs, and a
+    // 40k parse under 3 s passes whatever the ratio (quadratic took 17.4 s).
+    CHECK((seconds[1] / seconds[0] < 10.0 || seconds[1] < 3.0));
     const Bytes huge = safetensors_image(header_of(70000), 4 * 70000);
     const std::string msg = message_of([&] { hl::parse_safetensors(huge.data(), huge.size()); });
     std::printf("70,000 entries: %s\n", msg.c_str());

@@ -305,3 +305,34 @@ for (const model of ['gpt-4l', 'attn-only-2l']) {
     await context.close();
   });
 }
+
+// The name story's preset fills Compare prompts too (issue 17: "for a
+// repeated-name story the corrupted prompt swaps the repeated name"): on the
+// default model the answer is "b", the swap costs it, and the heads its
+// guide names carry most of the head-z recovery.
+test('compare prompts on the name preset: the first mention swapped, the answer "b"', async () => {
+  const { context, page, problems } = await openPage();
+  const model = site.model;
+  const { n_layer: L, n_head: H } = configOf(model);
+  await page.click('[data-preset="name"]');
+  await patchReady(page);
+  const corrupted = await page.inputValue('[data-role="corrupted-input"]');
+  const clean = Number(await page.$eval('[data-role="metric-clean"]', (d) => d.dataset.value));
+  const bad = Number(await page.$eval('[data-role="metric-corrupted"]', (d) => d.dataset.value));
+  const answer = await page.$eval('[data-role="answer-chip"]', (c) => c.dataset.text);
+  const heads = await page.$$eval(`${HEADS} button.patch-cell`, (c) => c.map((x) => [x.dataset.head, Number(x.dataset.recovery)]));
+  const known = HEADS_OF[model];
+  const named = [...known.previousToken, ...known.induction, ...known.duplicateToken];
+  const positive = (list) => list.reduce((s, [, r]) => s + Math.max(0, r), 0);
+  const share = positive(heads.filter(([h]) => named.includes(h))) / positive(heads);
+  console.log(`  ${model}: corrupted "${corrupted.slice(0, 40)}…"; answer chip "${answer}"; metric clean ${clean.toFixed(3)}, corrupted ${bad.toFixed(3)}; ` +
+    `${heads.length} head cells, ${named.join(', ')} carry ${(share * 100).toFixed(1)}% of the positive recovery`);
+  assert.match(corrupted, /^Our neighbour, Mr\. Huntingdon,/);
+  assert.equal(answer, 'b');
+  assert.equal(heads.length, L * H);
+  assert.ok(clean - bad > 3, 'the swapped name costs the answer more than 3 logits');
+  assert.ok(share > 0.5, `the named heads carry most of the recovery (${share})`);
+  await screenshots(page, `name-${model}`);
+  assertCleanPage(problems, 'name preset');
+  await context.close();
+});

@@ -122,6 +122,31 @@ test('web/dist from a plain static server under a sub-path', async () => {
   }
 });
 
+// Issue 19 (injection): the served page's CSP allows no eval and no inline
+// script, and its markup gives such a policy nothing to refuse (no inline
+// script, no on* handler attribute, no style attribute: style-src 'self').
+test('web/dist/index.html: a CSP without unsafe-eval or unsafe-inline, nothing inline', () => {
+  const html = readFileSync(join(DIST, 'index.html'), 'utf8');
+  const csp = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
+  assert.ok(csp, 'the page has a CSP');
+  const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+  console.log(`  CSP: ${csp}`);
+  assert.ok(!/'unsafe-eval'|'unsafe-inline'|'unsafe-hashes'/.test(csp), 'no unsafe-eval, unsafe-inline or unsafe-hashes');
+  assert.deepEqual(directives.get('script-src'), ["'self'", "'wasm-unsafe-eval'"]);
+  for (const name of ['default-src', 'connect-src', 'worker-src', 'style-src']) {
+    assert.deepEqual(directives.get(name), ["'self'"], `${name} is 'self' only`);
+  }
+  assert.deepEqual(directives.get('object-src'), ["'none'"]);
+  const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+  const inline = scripts.filter(([, attributes, body]) => !/\bsrc="/.test(attributes) || body.trim() !== '');
+  const handlers = [...html.matchAll(/<[a-z][^>]*\s(on[a-z]+)=/gi)].map((m) => m[1]);
+  const styles = [...html.matchAll(/<[a-z][^>]*\sstyle=/gi)].length;
+  console.log(`  ${scripts.length} script elements, ${inline.length} inline; ${handlers.length} on* attributes; ${styles} style attributes`);
+  assert.equal(inline.length, 0, 'every script is a file');
+  assert.deepEqual(handlers, [], 'no inline event handler');
+  assert.equal(styles, 0, 'no style attribute');
+});
+
 function singleFile() {
   if (process.env.HEADLIGHT_SINGLE) return resolve(process.env.HEADLIGHT_SINGLE);
   const out = join(mkdtempSync(join(tmpdir(), 'headlight-single-test-')), 'headlight.html');

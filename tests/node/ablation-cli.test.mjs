@@ -184,6 +184,70 @@ test('analyze: mean mode and a chosen position', () => {
   console.log(`tiny-gpt mean scan at 3: delta logprob of 0.0 ${out.ablation.delta_logprob[0][0]}`);
 });
 
+// The analyze object's gradient and similarity parts (issue 16's JSON shape):
+// against headlight run on the same ids, the scan's base loss and each
+// head's delta equal a run with the head muted; the gradient equals a
+// central difference of run's mean loss in the head's gain; the similarity
+// is [L*H][L*H], symmetric, 1 on its diagonal, in [0, 1].
+test('analyze: gradient and similarity against headlight run (tiny-gpt)', () => {
+  const dir = path.join(FIXTURES, 'tiny-gpt');
+  const ids = uniformInts(24, 400, 9);
+  const out = json(['analyze', '--model', dir, '--ids', ids.join(','), '--json']);
+  const { n_layer: L, n_head: H } = out;
+  const meanLoss = (edit) => json(['run', '--model', dir, '--ids', ids.join(','), '--json',
+    ...(edit ? ['--edit', edit] : [])]).mean_loss;
+  assert.equal(out.gradient.length, L);
+  assert.ok(out.gradient.every((row) => row.length === H && row.every(Number.isFinite)));
+  assert.ok(Math.abs(out.gradient_rank_correlation) <= 1);
+  const base = meanLoss(null);
+  let deltaErr = 0;
+  let gradErr = 0;
+  const EPS = 1e-2;
+  for (let l = 0; l < L; l++) {
+    for (let h = 0; h < H; h++) {
+      deltaErr = Math.max(deltaErr, Math.abs(meanLoss(`${l}.${h}=0`) - base - out.ablation.delta_mean_loss[l][h]));
+      const fd = (meanLoss(`${l}.${h}=${1 + EPS}`) - meanLoss(`${l}.${h}=${1 - EPS}`)) / (2 * EPS);
+      gradErr = Math.max(gradErr, Math.abs(out.gradient[l][h] - fd) / Math.max(Math.abs(fd), 1e-2));
+    }
+  }
+  const n = L * H;
+  assert.equal(out.similarity.length, n);
+  let asymmetry = 0;
+  let diagonal = 0;
+  let outside = 0;
+  for (let a = 0; a < n; a++) {
+    assert.equal(out.similarity[a].length, n);
+    diagonal = Math.max(diagonal, Math.abs(out.similarity[a][a] - 1));
+    for (let b = 0; b < n; b++) {
+      asymmetry = Math.max(asymmetry, Math.abs(out.similarity[a][b] - out.similarity[b][a]));
+      const v = out.similarity[a][b];
+      if (!(v >= -1e-6 && v <= 1 + 1e-6)) outside += 1;
+    }
+  }
+  console.log(`tiny-gpt analyze vs run: base loss ${out.ablation.mean_loss} vs ${base}; delta mean loss max |diff| ${deltaErr.toExponential(2)}; ` +
+    `gradient vs central difference (eps ${EPS}) max rel error ${gradErr.toExponential(2)}; rank correlation ${out.gradient_rank_correlation.toFixed(3)}; ` +
+    `similarity ${n}x${n}: max asymmetry ${asymmetry.toExponential(2)}, diagonal off 1 by ${diagonal.toExponential(2)}, ${outside} outside [0, 1]`);
+  assert.ok(Math.abs(out.ablation.mean_loss - base) <= 1e-6, 'the scan starts from the unedited run');
+  assert.ok(deltaErr <= 1e-6, `delta mean loss off by ${deltaErr}`);
+  assert.ok(gradErr <= 1e-2, `gradient relative error ${gradErr}`);
+  assert.ok(asymmetry <= 1e-6 && diagonal <= 1e-5 && outside === 0);
+});
+
+test('analyze: a text longer than n_positions is cut to its start, and stderr says so', () => {
+  const dir = path.join(FIXTURES, 'tiny-gpt');
+  const result = headlight(['analyze', '--model', dir, '--text', 'the hen '.repeat(40), '--json']);
+  assert.equal(result.status, 0, result.stderr);
+  const out = JSON.parse(result.stdout);
+  const note = result.stderr.trim();
+  console.log(`analyze of 80 words: ${out.ids.length} ids, truncated ${out.truncated}; "${note}"`);
+  assert.equal(note.split('\n').length, 1);
+  assert.match(note, /input has \d+ tokens; the model reads at most 64 \(n_positions\), so only the first 64 were analyzed/);
+  assert.equal(out.ids.length, 64);
+  assert.equal(out.truncated, true);
+  const short = json(['analyze', '--model', dir, '--text', 'the hen '.repeat(4), '--json']);
+  assert.equal(short.truncated, false);
+});
+
 test('analyze: bad arguments exit non-zero with one line naming the problem', () => {
   const dir = path.join(FIXTURES, 'tiny-gpt');
   for (const [args, pattern] of [
@@ -193,6 +257,11 @@ test('analyze: bad arguments exit non-zero with one line naming the problem', ()
     [[], /no text/],
     [['--text', 'hello', '--frobnicate'], /unknown option '--frobnicate'/],
     [['--ids', '1'], /needs at least 2 tokens/],
+    [['--text', 'hello', '--ids', '1,2'], /more than one text: give one --text or one --ids/],
+    [['--ids', '1,2,443'], /token id 443 at position 2/],
+    [['--ids', '1,x'], /bad --ids/],
+    [['--text', 'hello', '--rescan-every', '0'], /bad --rescan-every '0': expected a whole number >= 1/],
+    [['--text', 'hello', '--seed', '-3'], /bad --seed '-3': expected a whole number >= 0/],
   ]) {
     const result = headlight(['analyze', '--model', dir, ...args, '--json']);
     console.log(`analyze ${args.join(' ')}: exit ${result.status}: ${result.stderr.trim()}`);

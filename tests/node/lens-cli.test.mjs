@@ -131,6 +131,9 @@ test('headlight lens: bad input exits non-zero with one line naming the problem'
     [['--text', 'the hen', '--edit', '1.9=0'], /head 1\.9 out of range/],
     [['--text', 'the hen', '--answer', ' the', '--foil', ' the'], /answer and foil are the same token/],
     [['--text', 'the hen '.repeat(40)], /the text is \d+ tokens; the model reads at most 64 \(n_positions\)/],
+    [['--text', 'the hen', '--foil', ' a'], /--foil needs --answer/],
+    [['--answer', ' the'], /--model DIR and --text TEXT are required/],
+    [['--text', ''], /empty text: nothing to run/],
   ];
   for (const [args, pattern] of cases) {
     const r = lens(['--model', dir, ...args, '--json']);

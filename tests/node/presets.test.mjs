@@ -51,6 +51,23 @@ for (const [model, heads] of Object.entries(HEADS_OF)) {
         console.log(`  ${what} heads ${muted.join(',')} muted: top 5 ${top(m, last)}`);
         assert.ok(!w, `muting the ${what} heads leaves "b" in the top 5`);
       }
+      // Its corrupted prompt (Compare prompts, issue 17): the first mention's
+      // name swapped, as many tokens; the answer "b" falls, and patching the
+      // heads the guide names brings most of it back.
+      const { corrupted, answer } = preset('name').circuit(1);
+      const foil = r.top_k[last].find((x) => x.token !== answer).token;
+      const patched = JSON.parse(execFileSync(BIN, ['patch', '--model', path.join(REPO_ROOT, 'models', model),
+        '--clean', text, '--corrupted', corrupted, '--answer', answer, '--foil', foil, '--json']).toString());
+      const named = [...heads.previousToken, ...heads.induction, ...heads.duplicateToken];
+      const recovery = patched.head_z.flatMap((row, l) => row.map((v, h) => [`${l}.${h}`, Math.max(0, v)]));
+      const share = recovery.filter(([n]) => named.includes(n)).reduce((a, [, v]) => a + v, 0) /
+        recovery.reduce((a, [, v]) => a + v, 0);
+      console.log(`  corrupted prompt: ${patched.clean_ids.length} tokens each; logit(b) - logit(${JSON.stringify(foil)}) ` +
+        `clean ${patched.metric.clean.toFixed(2)}, corrupted ${patched.metric.corrupted.toFixed(2)}; ` +
+        `heads ${named.join(',')} carry ${(100 * share).toFixed(0)}% of the positive head-z recovery`);
+      assert.equal(patched.corrupted_ids.length, patched.clean_ids.length);
+      assert.ok(patched.metric.clean - patched.metric.corrupted > 3, 'swapping the first mention costs "b" more than 3 logits');
+      assert.ok(share > 0.5, 'the named heads carry most of the recovery');
     });
 
     await t.test('repeated random words', () => {

@@ -3,7 +3,7 @@
 // without breaking the rest of the link), and which answer and foil the
 // views use when the reader chose none (state/answer-foil.ts).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -72,7 +72,10 @@ test('the induction-circuit preset: the corrupted prompt changes only the first 
   assert.equal(foil, ` ${bad[10]}`);
   assert.ok(!text.endsWith(answer), 'the prompt stops before the answer');
   // Each word is one token after a space in every shipped model's vocabulary: the counts match.
-  for (const model of ['gpt-4l', 'attn-only-2l', 'gpt-6l']) {
+  // Every served model (a folder of models/ with a config.json), the default gpt-4l-8k included.
+  const served = readdirSync(join(REPO_ROOT, 'models')).filter((name) => existsSync(join(REPO_ROOT, 'models', name, 'config.json')));
+  assert.ok(served.includes('gpt-4l-8k') && served.length >= 4, `served models: ${served.join(', ')}`);
+  for (const model of served) {
     const vocab = JSON.parse(readFileSync(join(REPO_ROOT, 'models', model, 'vocab.json'), 'utf8'));
     const missing = presets.ONE_TOKEN_WORDS.filter((word) => vocab[`\u0120${word}`] === undefined);
     console.log(`  ${model}: ${presets.ONE_TOKEN_WORDS.length - missing.length}/${presets.ONE_TOKEN_WORDS.length} words are one token`);
@@ -80,4 +83,16 @@ test('the induction-circuit preset: the corrupted prompt changes only the first 
   }
   const preset = presets.PRESETS.find((p) => p.id === 'circuit');
   assert.deepEqual(preset.circuit(3), { corrupted, answer, foil });
+});
+
+test('the name preset: its corrupted prompt swaps only the first mention of the name', () => {
+  const preset = presets.PRESETS.find((p) => p.id === 'name');
+  const text = preset.text(1);
+  const { corrupted, answer, foil } = preset.circuit(1);
+  const at = [...text].findIndex((c, i) => c !== corrupted[i]);
+  console.log(`  clean:     ${text}\n  corrupted: ${corrupted}\n  answer ${JSON.stringify(answer)}, foil ${JSON.stringify(foil)} (the top prediction that is not the answer)`);
+  assert.equal(text.replace('Brackenbury', 'Huntingdon'), corrupted);
+  assert.ok(text.slice(at).startsWith('Brackenbury,'), 'the first difference is the first mention');
+  assert.ok(text.endsWith('Mr. Bracken') && corrupted.endsWith('Mr. Bracken'), 'both end at the second mention');
+  assert.equal(answer, 'b');
 });

@@ -5,6 +5,7 @@
 //
 // With --json, one JSON object (shapes: L layers, H heads, T tokens):
 //   ids, tokens                  (T) the text as run
+//   truncated                    the input was longer than n_positions (stderr says so)
 //   head_scores, probe_scores    {previous_token, first_token, duplicate_token, induction,
 //                                 local, entropy}, each [L][H] (head_types.h), on the text
 //                                 and on the repeated random-token probe of `headlight eval`
@@ -13,8 +14,12 @@
 //                                 delta_logprob [L][H]}: the exact scan (ablation.h)
 //   pruning                      {mode, rescan_every, seed, order ["l.h"], mean_loss (LH+1),
 //                                 random_order, random_mean_loss}: the pruning curves
+//   gradient                     [L][H] d mean loss / d gain at gain 1 (importance.h)
+//   gradient_rank_correlation    Spearman rho of -gradient against delta_mean_loss
 //   copying                      [L][H] the copying score of each head's OV circuit
 //                                 (copying.h; weights only, in [-1, 1], > 0 copies)
+//   similarity                   [L*H][L*H] 1 - mean JS divergence / ln 2 of two
+//                                 heads' attention rows (similarity.h)
 // Without --json, a table of every head. Bad arguments exit non-zero with one
 // line naming the problem.
 #include <algorithm>
@@ -102,7 +107,8 @@ AnalyzeOptions parse_args(int argc, char** argv) {
     }
   }
   if (o.model_dir.empty()) throw hl::Error("--model DIR is required");
-  if (o.n_inputs != 1) throw hl::Error("no text: give exactly one of --text, --ids");
+  if (o.n_inputs == 0) throw hl::Error("no text: give exactly one of --text, --ids");
+  if (o.n_inputs > 1) throw hl::Error("more than one text: give one --text or one --ids");
   if (o.has_text && o.text.empty()) throw hl::Error("empty --text: nothing to analyze");
   return o;
 }
@@ -173,10 +179,18 @@ int cmd_analyze(int argc, char** argv) {
   const AnalyzeOptions o = parse_args(argc, argv);
   const std::shared_ptr<const hl::Model> model = load_model_dir(o.model_dir);
   const hl::ModelConfig& cfg = model->config;
+  // (A --text is at most an argument's length, 128 KB: tokenized whole.)
   const std::vector<int> ids = o.has_text ? model->tokenizer.encode(o.text) : o.ids;
 
   hl::Engine engine(model);
   engine.run(ids, 1);
+  // As headlight run: a text longer than n_positions is cut, and stderr says so.
+  if (engine.trace().truncated) {
+    std::fprintf(stderr,
+                 "headlight analyze: input has %d tokens; the model reads at most %d "
+                 "(n_positions), so only the first %d were analyzed\n",
+                 engine.trace().n_input_tokens, cfg.n_positions, engine.trace().T);
+  }
   // The scan first: it checks the position (and that there is a next token)
   // before the slower parts run.
   const hl::AblationScan scan = engine.ablation_scan(o.mode, o.position, {});
@@ -211,6 +225,7 @@ int cmd_analyze(int argc, char** argv) {
   }
   Json out;
   out["ids"] = tr.ids;
+  out["truncated"] = tr.truncated;  // the input was longer than n_positions: its start was run
   Json tokens = Json::array();
   for (int id : tr.ids) tokens.push_back(hl::token_display(*model, id));
   out["tokens"] = std::move(tokens);

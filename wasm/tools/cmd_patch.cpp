@@ -181,6 +181,10 @@ int cmd_patch(int argc, char** argv) {
   const std::shared_ptr<const hl::Model> model = load_model_dir(o.model_dir);
   const int answer = single_token(*model, "--answer", o.answer);
   const int foil = single_token(*model, "--foil", o.foil);
+  // The metric would be 0 in every run and every recovery 0 / 0 (null): say why instead.
+  if (answer == foil) {
+    throw hl::Error("--answer and --foil are the same token: logit(answer) - logit(foil) is 0 in every run");
+  }
   const int L = model->config.n_layer, H = model->config.n_head;
   const bool with_path = !o.path_sender.empty();
   const hl::PathPatch path = with_path ? path_of(o, L, H) : hl::PathPatch{};

@@ -63,6 +63,16 @@ export function inductionCircuit(seed: number, n = 10): { text: string; corrupte
   };
 }
 
+/**
+ * The name story's corrupted prompt (issue 17): the first mention of the
+ * name swapped for another, so nothing earlier says what follows "Bracken";
+ * the answer is "b", what the models with induction heads predict. Huntingdon
+ * is as many tokens as Brackenbury in every served vocabulary (3584 and 8192
+ * tokens), so the two prompts line up position by position
+ * (tests/node/presets.test.mjs).
+ */
+export const NAME_CIRCUIT = { corrupted: DEFAULT_TEXT.replace('Brackenbury', 'Huntingdon'), answer: 'b', foil: '' };
+
 /** Deterministic for a seed, so a test can ask for the same text. */
 export function repeatedRandomTokens(seed: number, n = 12): string {
   const next = mulberry32(seed);
@@ -138,6 +148,7 @@ export const PRESETS: readonly Preset[] = [
     label: 'A name that comes back',
     title: 'A rare name, then its first letters again: can the model finish it?',
     text: () => DEFAULT_TEXT,
+    circuit: () => ({ ...NAME_CIRCUIT }),
     guide: (model) => {
       const heads = HEADS_OF[model];
       if (!heads || heads.induction.length === 0) {
