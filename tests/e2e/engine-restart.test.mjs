@@ -30,6 +30,28 @@ async function crashWorker(page) {
   return worker;
 }
 
+/**
+ * Makes the engine's next rerun trap while the wasm module is on the stack:
+ * the rerun's result object gets its `from_layer` field from C++ (Embind's
+ * property set), and a setter on Object.prototype inside the worker throws a
+ * WebAssembly.RuntimeError there, once. The module's state is then unknown,
+ * as after a real trap, so the worker answers `fatal` (worker.ts `handle`)
+ * and the page must start a new engine.
+ */
+async function trapInNextRerun(page) {
+  const workers = page.workers();
+  const worker = workers[workers.length - 1];
+  await worker.evaluate(() => {
+    Object.defineProperty(Object.prototype, 'from_layer', {
+      configurable: true,
+      set() {
+        delete Object.prototype.from_layer;
+        throw new WebAssembly.RuntimeError('trap made by the test');
+      },
+    });
+  });
+}
+
 async function messageText(page) {
   return page.$eval(MESSAGE, (m) => (m.hidden ? '' : m.textContent));
 }
@@ -95,5 +117,53 @@ test('a dead engine worker is restarted with the same model and state', async ()
     { timeout: READY_TIMEOUT_MS },
   );
   console.log(`  fourth crash within a minute: "${await messageText(page)}"`);
+  await context.close();
+});
+
+test('a trap inside a wasm call gets a fatal answer and a new engine with the same state', async () => {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = watchPage(context, page, env.server.origin);
+  await page.goto(`${env.server.url}index.html#model=tiny-gpt&text=${encodeURIComponent(TEXT)}&pos=5`);
+  await page.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
+  const before = await predictionState(page);
+  const workersBefore = page.workers().length;
+
+  await trapInNextRerun(page);
+  const t0 = Date.now();
+  await page.click('[data-role="head-grid"] button.head[data-layer="0"][data-head="1"]');
+  await page.waitForFunction(
+    () => /restarted with the same model/.test(document.querySelector('[data-role="message"]').textContent),
+    null,
+    { timeout: READY_TIMEOUT_MS },
+  );
+  const restartMs = Date.now() - t0;
+  const message = await messageText(page);
+  console.log(`  trap -> new engine in ${restartMs} ms: "${message}"`);
+  assert.match(message, /^The engine stopped \(trap made by the test\) and was restarted/);
+  // The muted head went into the URL with the click: the new engine shows it.
+  const shown = await waitForNewPredictions(page, before.revision, READY_TIMEOUT_MS);
+  const hash = await page.evaluate(() => window.location.hash);
+  console.log(`  state after the restart: ${hash.slice(0, 80)}; muted ${await mutedHeads(page)}`);
+  assert.match(hash, /muted=0\.1/);
+  assert.deepEqual(await mutedHeads(page), ['0.1']);
+  assert.notEqual(shown.probs, before.probs, 'the predictions with 0.1 muted');
+  console.log(`  workers before ${workersBefore}, after ${page.workers().length}`);
+
+  // The new engine gives the same numbers as a page opened on that URL.
+  const fresh = await context.newPage();
+  await fresh.goto(`${env.server.url}index.html${hash}`);
+  await fresh.waitForSelector('html[data-ready="true"]', { timeout: READY_TIMEOUT_MS });
+  const reference = await predictionState(fresh);
+  console.log(`  restarted engine ${shown.ids} (${shown.probs}); fresh page ${reference.ids} (${reference.probs})`);
+  assert.equal(shown.ids, reference.ids);
+  assert.equal(shown.probs, reference.probs);
+
+  // And it answers the next edit.
+  await page.click('[data-role="head-grid"] button.head[data-layer="1"][data-head="0"]');
+  const edited = await waitForNewPredictions(page, shown.revision, READY_TIMEOUT_MS);
+  assert.notEqual(edited.probs, shown.probs, 'the next edit changed the predictions');
+  assert.deepEqual(problems.pageErrors, [], 'no uncaught page error');
+  assert.deepEqual(problems.foreignRequests, [], 'no request left the origin');
   await context.close();
 });

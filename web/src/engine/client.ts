@@ -87,7 +87,7 @@ export class EngineClient {
 
   private receive(message: ResponseMessage): void {
     if (message.kind === 'error' && message.fatal) {
-      this.failAll(new Error(message.error));
+      this.failAll(new Error(`the engine stopped: ${message.error}`));
       this.onFatal?.(message.error);
       return;
     }

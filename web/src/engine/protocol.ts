@@ -511,7 +511,7 @@ export type ResponseMessage =
   | { id: number; kind: 'partial'; partial: PartialOf<Method> }
   | { id: number; kind: 'result'; result: Methods[Method]['result'] }
   /**
-   * fatal: the wasm module aborted or trapped while answering, so it cannot
+   * fatal: the wasm module aborted or trapped while answering (error: why), so it cannot
    * answer again: the client starts a new worker (EngineClient.onFatal).
    */
   | { id: number; kind: 'error'; error: string; fatal?: true };

@@ -295,7 +295,7 @@ async function handle(message: RequestMessage): Promise<void> {
     // memory in an unknown state: the page must start a new worker.
     if (worker.aborted !== null || error instanceof WebAssembly.RuntimeError) {
       const why = worker.aborted ?? text;
-      scope.postMessage({ id, kind: 'error', error: `the engine stopped: ${why || 'abort'}`, fatal: true });
+      scope.postMessage({ id, kind: 'error', error: why || 'abort', fatal: true });
       return;
     }
     scope.postMessage({ id, kind: 'error', error: text || 'unknown engine error' });
