@@ -195,3 +195,37 @@ TEST_CASE("copying: every head of the shipped models, sum of eigenvalues = trace
     CHECK(worst_trace < 1e-10);
   }
 }
+
+TEST_CASE("copying: CopyingRun in parts gives copying_scores' bits, however the parts are grouped") {
+  for (const char* name : {"attn-only-2l", "gpt-4l"}) {
+    const auto model = hl_test::load_shipped(name);
+    const hl::CopyingScores whole = hl::copying_scores(*model);
+    for (int n_parts : {1, 3, 1000}) {
+      hl::CopyingRun run(model);
+      const int V = model->config.vocab_size, L = model->config.n_layer;
+      CHECK(run.parts_total() == (V + hl::kGramRows - 1) / hl::kGramRows + 2 * L);
+      CHECK_THROWS(run.scores());
+      CHECK_THROWS(run.step(0));
+      int calls = 0;
+      double work = 0;
+      while (!run.done()) {
+        run.step(n_parts);
+        ++calls;
+        CHECK(run.work_done() > work);  // every part moves the progress
+        work = run.work_done();
+      }
+      CHECK(run.work_done() == run.work_total());
+      const hl::CopyingScores& parts = run.scores();
+      size_t score_diffs = 0, eig_diffs = 0;
+      for (size_t i = 0; i < whole.score.size(); ++i) score_diffs += parts.score[i] != whole.score[i];
+      for (size_t i = 0; i < whole.eig_re.size(); ++i)
+        eig_diffs += parts.eig_re[i] != whole.eig_re[i] || parts.eig_im[i] != whole.eig_im[i];
+      std::printf("copying run, %s: %d parts, %d parts a call (%d calls): %zu scores and %zu "
+                  "eigenvalues differ from copying_scores\n",
+                  name, run.parts_total(), n_parts, calls, score_diffs, eig_diffs);
+      CHECK(score_diffs == 0);
+      CHECK(eig_diffs == 0);
+    }
+  }
+  CHECK_THROWS(hl::CopyingRun(nullptr));
+}

@@ -248,11 +248,12 @@ export async function canvasStats(page, selector) {
  * 256 positions). `attnScale` > 0.02 makes the attention patterns peaky;
  * `embedScale` near 1 makes the predictions peaky (the LM head is wte).
  */
-export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale = 0.35, embedScale = 0.1, seed = 1 }) {
+export function randomGptFiles({ n_layer, n_head, n_embd, n_positions, attnScale = 0.35, embedScale = 0.1, seed = 1, vocabSize = 0 }) {
   const fixture = join(REPO_ROOT, 'tests', 'fixtures', 'tiny-gpt');
   const vocab = readFileSync(join(fixture, 'vocab.json'));
   const merges = readFileSync(join(fixture, 'merges.txt'));
-  const vocab_size = Object.keys(JSON.parse(vocab.toString('utf8'))).length;
+  // vocabSize: more embedding rows than the tokenizer's tokens (as nanoGPT pads GPT-2's to 50304), for a large wte.
+  const vocab_size = Math.max(vocabSize, Object.keys(JSON.parse(vocab.toString('utf8'))).length);
   const config = {
     architectures: ['GPT2LMHeadModel'],
     model_type: 'gpt2',

@@ -141,6 +141,7 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("gradientImportance", &hl::js::JsEngine::gradientImportance)
       .function("editedGradientImportance", &hl::js::JsEngine::editedGradientImportance)
       .function("copyingScores", &hl::js::JsEngine::copyingScores)
+      .function("copyingStep", &hl::js::JsEngine::copyingStep)
       .function("attentionSimilarity", &hl::js::JsEngine::attentionSimilarity)
       .function("logitLens", &hl::js::JsEngine::logitLens)
       .function("headArithmetic", &hl::js::JsEngine::headArithmetic)

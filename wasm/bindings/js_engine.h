@@ -109,6 +109,13 @@ class JsEngine {
   // (L, H, D); D = d_head.
   val copyingScores();
 
+  // The same scores in parts (hl::Engine::step_copying: n_parts more parts
+  // of the run begun at the first call; each part is one block of 512 rows
+  // of wte, or half a layer: copying.h CopyingRun), so the worker can fill them in after the model is
+  // shown: done, parts_done, parts_total, work_done, work_total (multiply-
+  // adds), and once done the fields of copyingScores, bit for bit.
+  val copyingStep(int n_parts);
+
   // hl::gradient_importance: d mean loss / d gain (L, H) on ids at gains (L, H).
   val gradientImportance(val ids_js, val gains_js);
 

@@ -66,14 +66,36 @@ val JsEngine::headTypeScores() {
   });
 }
 
+namespace {
+
+// The scores' fields (headlight-wasm.d.ts CopyingScoresResult) set on result.
+void set_copying_fields(val& result, const hl::CopyingScores& scores) {
+  result.set("D", scores.D);
+  result.set("copying", copy_to_js("Float32Array", scores.score.data(), scores.score.size()));
+  result.set("eig_re", copy_to_js("Float64Array", scores.eig_re.data(), scores.eig_re.size()));
+  result.set("eig_im", copy_to_js("Float64Array", scores.eig_im.data(), scores.eig_im.size()));
+}
+
+}  // namespace
+
 val JsEngine::copyingScores() {
   return guarded("copyingScores", [&] {
-    const hl::CopyingScores scores = hl::copying_scores(loaded().model());
     val result = success();
-    result.set("D", scores.D);
-    result.set("copying", copy_to_js("Float32Array", scores.score.data(), scores.score.size()));
-    result.set("eig_re", copy_to_js("Float64Array", scores.eig_re.data(), scores.eig_re.size()));
-    result.set("eig_im", copy_to_js("Float64Array", scores.eig_im.data(), scores.eig_im.size()));
+    set_copying_fields(result, hl::copying_scores(loaded().model()));
+    return result;
+  });
+}
+
+val JsEngine::copyingStep(int n_parts) {
+  return guarded("copyingStep", [&] {
+    const hl::CopyingRun& run = loaded().step_copying(n_parts);
+    val result = success();
+    result.set("done", run.done());
+    result.set("parts_done", run.parts_done());
+    result.set("parts_total", run.parts_total());
+    result.set("work_done", run.work_done());
+    result.set("work_total", run.work_total());
+    if (run.done()) set_copying_fields(result, run.scores());
     return result;
   });
 }

@@ -253,6 +253,12 @@ const PruningRun& Engine::step_pruning(int n_parts) {
   return *pruning_run_;
 }
 
+const CopyingRun& Engine::step_copying(int n_parts) {
+  if (!copying_run_) copying_run_ = std::make_unique<CopyingRun>(model_);
+  copying_run_->step(n_parts);
+  return *copying_run_;
+}
+
 void Engine::check_trace() const {
   if (!has_trace_) throw Error("nothing to update: call run() first");
 }

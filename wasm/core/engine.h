@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ablation.h"
+#include "copying.h"
 #include "model.h"
 #include "patching.h"
 #include "session.h"
@@ -130,6 +131,11 @@ class Engine {
   const PruningRun& start_pruning(const PruningOptions& options,
                                   const std::vector<int>& mean_reference);
   const PruningRun& step_pruning(int n_parts);
+  // The model's copying scores (copying.h) in parts: n_parts more parts of
+  // the run begun at the first call (the page's worker, between the
+  // reader's requests, for a model too large to score at load). The trace
+  // and edits are not touched.
+  const CopyingRun& step_copying(int n_parts);
 
   // Session::update: reruns from the lowest edited layer; returns it (L if none).
   int update();
@@ -182,6 +188,7 @@ class Engine {
   std::vector<int> reference_ids_;     // ids of reference_z_ (cut to n_positions)
   std::vector<float> reference_z_;     // (L, T', H, D)
   std::unique_ptr<PruningRun> pruning_run_;  // the last start_pruning's
+  std::unique_ptr<CopyingRun> copying_run_;  // begun by the first step_copying
 };
 
 }  // namespace hl

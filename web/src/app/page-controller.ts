@@ -16,6 +16,7 @@ import type { StatusView } from '../views/status';
 import { Tooltip } from '../views/tooltip';
 import { AnalysisStore } from './analysis-store';
 import { CircuitStore } from './circuit-store';
+import { CopyingStore } from './copying-store';
 import { type AppSnapshot, ChangeEmitter, type ChangeReason, type PanelName } from './app-api';
 import { EditPreparer } from './edit-preparer';
 import { UrlSync } from './url-sync';
@@ -31,6 +32,8 @@ export class PageController implements PageActions {
   readonly changes = new ChangeEmitter();
   readonly urlSync: UrlSync;
   readonly store: AnalysisStore;
+  /** The loaded model's copying scores (computed in parts after the load for a large model). */
+  readonly copying: CopyingStore;
   private readonly preparer: EditPreparer;
   /** How a view's openModel loads a model: the ModelLoader's, set by boot once it exists. */
   modelSwitcher: ((name: string, report?: (progress: Progress) => void) => Promise<string | null>) | null = null;
@@ -43,7 +46,8 @@ export class PageController implements PageActions {
   ) {
     this.urlSync = new UrlSync(this.state, notice);
     const circuits = new CircuitStore(client, this.state);
-    const views = new ViewSet({ root: document.body, tooltip: new Tooltip(), page: this, engine: client, circuits });
+    this.copying = new CopyingStore(client);
+    const views = new ViewSet({ root: document.body, tooltip: new Tooltip(), page: this, engine: client, circuits, copying: this.copying });
     this.store = new AnalysisStore(client, this.state, views, status, {
       settled: () => this.urlSync.writeIfDue(),
       announce: () => this.changes.emit(this.snapshot(), 'analysis'),
@@ -183,5 +187,6 @@ export class PageController implements PageActions {
     }
     this.urlSync.applyPendingEdits();
     this.store.draw('gains');
+    this.copying.modelLoaded(model);
   }
 }

@@ -13,6 +13,7 @@ import type { HeadRef } from '../state/heads';
 import type { Predictions } from '../views/predictions';
 import type { Tooltip } from '../views/tooltip';
 import type { CircuitStore } from './circuit-store';
+import type { CopyingStore } from './copying-store';
 
 /**
  * Why a frame is drawn; a view skips what a reason does not touch (the
@@ -98,6 +99,8 @@ export interface ViewContext {
   engine: Pick<EngineClient, 'call'>;
   /** The lens, attribution and patching figures of the drawn analysis (app/circuit-store.ts). */
   circuits: CircuitStore;
+  /** The loaded model's copying scores: at load, or computed in parts after (app/copying-store.ts). */
+  copying: CopyingStore;
 }
 
 export interface View {

@@ -14,12 +14,14 @@ import type { BaselineResult, Engine, PositionPredictions } from './headlight-wa
 import type {
   AnalysisCore,
   AttentionPart,
+  CopyingPart,
   HeadTypes,
   LoadedModel,
   Methods,
   PredictionsPart,
   SyntaxProbe,
 } from './protocol';
+import { copyingPart } from './copying-parts';
 import { owned, sameValues, TOKENS_COUNTED, unwrap } from './engine-calls';
 
 type AnalyzeParams = Methods['analyze']['params'];
@@ -85,6 +87,11 @@ export class EngineCache {
     const t0 = performance.now();
     const { ok: _ok, ...result } = unwrap(this.engine.syntaxProbe(probeJson), 'syntax probe');
     return { ...result, model: this.model.name, compute_ms: performance.now() - t0 };
+  }
+
+  /** Methods.copyingPart: the next parts of this model's copying scores (weights only; the text and edits are untouched). */
+  copyingPart(): CopyingPart {
+    return copyingPart(this.engine, this.model.name);
   }
 
   /**

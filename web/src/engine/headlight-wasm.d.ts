@@ -136,6 +136,22 @@ export interface CopyingScoresResult {
   eig_im: Float64Array;
 }
 
+/** How far a copying run is: parts (blocks of wte rows, then layers) and their multiply-adds. */
+interface CopyingProgress {
+  parts_done: number;
+  parts_total: number;
+  work_done: number;
+  work_total: number;
+}
+
+/**
+ * The copying scores in parts, from copyingStep(): how far the run is; once
+ * done, the scores (the same as copyingScores', bit for bit).
+ */
+export type CopyingStepResult =
+  | ({ ok: true; done: false } & CopyingProgress)
+  | (CopyingScoresResult & { done: true } & CopyingProgress);
+
 /**
  * One head's arithmetic at one query position (wasm/core/head_arithmetic.h),
  * from headArithmetic(): n = position + 1 keys (the causal mask hides keys
@@ -351,6 +367,8 @@ export interface Engine {
   headTypeScores(): HeadTypeScoresResult | Fail;
   /** Every head's copying score (weights only: V * C^2 + L * C^3 work, once per model). */
   copyingScores(): CopyingScoresResult | Fail;
+  /** copyingScores in parts: nParts more parts of the run the first call begins (the engine holds it). */
+  copyingStep(nParts: number): CopyingStepResult | Fail;
   /** Reruns from the lowest edited layer; returns it (n_layer if nothing changed). */
   update(): { ok: true; from_layer: number } | Fail;
   /**

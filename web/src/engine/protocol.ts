@@ -325,10 +325,29 @@ export interface LoadedModel extends ModelInfo {
    * [L x H] each head's copying score (docs/heads.md "Copying": Σ Re λ / Σ |λ|
    * over its OV circuit's eigenvalues, in [-1, 1], > 0: it copies). The
    * weights alone decide it, so the worker computes it once, at load;
-   * undefined for a model on which that takes seconds (worker.ts
-   * COPYING_MAX_MULTIPLY_ADDS: the GPT-2-small shape).
+   * undefined for a model on which that takes seconds (copying-parts.ts
+   * COPYING_AT_LOAD_MAX_MULTIPLY_ADDS: the GPT-2-small shape): the page then
+   * asks for it in parts after the model is shown (copyingPart).
    */
   copying: Float32Array | undefined;
+}
+
+/** How far the copying scores of a model not scored at load are (copyingPart), and the scores once done. */
+export interface CopyingPart {
+  model: string;
+  /** true: another model is loaded now; nothing else is set. */
+  cancelled: boolean;
+  done: boolean;
+  /** Engine parts (blocks of wte rows, then layers) done and in all. */
+  parts_done: number;
+  parts_total: number;
+  /** Their multiply-adds: what a progress bar moves with. */
+  work_done: number;
+  work_total: number;
+  /** [L x H] once done. */
+  copying: Float32Array | undefined;
+  /** This request's compute time. */
+  compute_ms: number;
 }
 
 /** The pass a view's own request is about: the text and edits the page ran (analyze's). */
@@ -452,6 +471,14 @@ export interface Methods {
    * queue. Job numbers are one sequence for both (ImportanceResults.nextJob).
    */
   cancel: { params: { job: number }; result: { cancelled: boolean } };
+  /**
+   * The next parts of the loaded model's copying scores (when the load
+   * step did not compute them: LoadedModel.copying undefined), for about
+   * COPYING_PART_MS (copying-parts.ts): the page asks again until done, so
+   * its other requests wait at most one part. For a model that is no longer
+   * the loaded one: cancelled.
+   */
+  copyingPart: { params: { model: string }; result: CopyingPart };
   /**
    * The logit lens of `text` with these edits (the drawn analysis' text and
    * gains; the worker reruns what differs from its trace) at every layer

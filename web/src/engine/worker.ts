@@ -10,6 +10,7 @@
  * (vite.config.ts worker.format 'iife').
  */
 import { CircuitCache } from './circuit-cache';
+import { cancelledCopyingPart, copyingAtLoad } from './copying-parts';
 import { EngineCache } from './engine-cache';
 import { unwrap } from './engine-calls';
 import { composition, headArithmetic } from './pass-questions';
@@ -196,6 +197,12 @@ const handlers: { [M in Method]: Handler<M> } = {
     return worker.runs.compare(loadedCache(), params, (name, baseUrl) => fetchModelFiles(name, baseUrl, report));
   },
 
+  copyingPart({ model }) {
+    // A part asked for before another model was loaded: that run is gone.
+    const cache = worker.cache;
+    return cache && cache.model.name === model ? cache.copyingPart() : cancelledCopyingPart(model);
+  },
+
   releaseCompare() {
     return { released: worker.runs?.release() ?? false };
   },
@@ -210,9 +217,6 @@ function loadedCircuits(): CircuitCache {
   if (!worker.circuits) throw new Error('no model is loaded');
   return worker.circuits;
 }
-
-/** The largest copying-score cost computed at load (about 0.2 s of wasm). */
-const COPYING_MAX_MULTIPLY_ADDS = 2e9;
 
 /** Swaps in a model from its four files; the previous model stays if they are bad. */
 function installModel(files: LocalModelFiles, t0: number, report: (progress: Progress) => void): LoadedModel {
@@ -232,8 +236,9 @@ function installModel(files: LocalModelFiles, t0: number, report: (progress: Pro
     // The copying scores depend on the weights alone: once per model, in this
     // timed step, when that is quick (the shipped models: tens of ms). Their
     // cost is V·C² + L·C³ multiply-adds: on the GPT-2-small shape (3·10¹⁰) it
-    // would add seconds to every load, so such a model goes without them.
-    if (info.vocab_size * info.n_embd ** 2 + info.n_layer * info.n_embd ** 3 <= COPYING_MAX_MULTIPLY_ADDS) {
+    // would add seconds to every load, so such a model is shown without them
+    // and the page asks for them in parts after (copyingPart).
+    if (copyingAtLoad(info)) {
       copying = unwrap(fresh.copyingScores(), `Model "${name}": copying scores`).copying;
     }
   } catch (error) {

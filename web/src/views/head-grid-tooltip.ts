@@ -3,17 +3,18 @@
  * when edited, its strongest (query -> key) pair in the shown analysis, its
  * type and head-type scores (docs/heads.md), and what a click does.
  */
+import type { CopyingStatus } from '../app/copying-store';
 import type { Analysis } from '../engine/protocol';
 import { formatGain, headName } from '../state/heads';
 import { topAttendedPair } from './heatmap';
 import { copyingLine, headTypeRow, headTypeScoresLine, headTypesOf, isCopyingInductionHead } from './head-types';
 import { renderTokenText } from './token-text';
 
-/** copying: [L x H] the model's copying scores (LoadedModel.copying), when known. */
+/** copying: the model's copying scores (app/copying-store.ts): known, being computed, or none. */
 export function headTooltip(
   button: HTMLButtonElement,
   analysis: Analysis | null,
-  copying?: Float32Array,
+  copying: CopyingStatus = { kind: 'none' },
 ): (Node | string)[] {
   const layer = Number(button.dataset['layer']);
   const head = Number(button.dataset['head']);
@@ -49,16 +50,8 @@ export function headTooltip(
     const badges = headTypesOf(types, i).map((type) => headTypeRow(type)!.badge);
     scores.textContent = `${badges.length > 0 ? `type ${badges.join(', ')}` : 'no type'} (≥ ${Number(types.threshold.toFixed(3))}): ${headTypeScoresLine(types, i)}`;
     content.push(scores);
-    const copies = copyingLine(copying, i);
-    if (copies) {
-      const line = document.createElement('div');
-      line.className = 'tooltip-scores';
-      line.dataset['role'] = 'tooltip-copying';
-      line.textContent = isCopyingInductionHead(types, copying, i)
-        ? `${copies} (OV circuit): an induction head that copies`
-        : `${copies} (OV circuit; > 0: raises the logit of the token it attends to)`;
-      content.push(line);
-    }
+    const line = copyingTooltipLine(copying, types, i);
+    if (line) content.push(line);
   }
   // The importance overlay's figures (importance-overlay.ts), while it is shown.
   const importance = button.dataset['importance'];
@@ -73,4 +66,29 @@ export function headTooltip(
   hint.textContent = 'click: mute · shift-click: solo · name below: details';
   content.push(hint);
   return content;
+}
+
+/**
+ * Head i's copying line: its score once known; while the worker computes the
+ * scores after a large model's load, that it does and how far (data-state
+ * "computing", "ready" or "failed" for tests); null for a model without them.
+ */
+function copyingTooltipLine(copying: CopyingStatus, types: Analysis['head_types'], i: number): HTMLElement | null {
+  if (copying.kind === 'none') return null;
+  const line = document.createElement('div');
+  line.className = 'tooltip-scores';
+  line.dataset['role'] = 'tooltip-copying';
+  line.dataset['state'] = copying.kind;
+  if (copying.kind === 'computing') {
+    const percent = Math.floor(copying.fraction * 100);
+    line.textContent = `copying (OV circuit): computing… ${percent}%`;
+  } else if (copying.kind === 'failed') {
+    line.textContent = `copying (OV circuit): not computed (${copying.error})`;
+  } else {
+    const copies = copyingLine(copying.scores, i);
+    line.textContent = isCopyingInductionHead(types, copying.scores, i)
+      ? `${copies} (OV circuit): an induction head that copies`
+      : `${copies} (OV circuit; > 0: raises the logit of the token it attends to)`;
+  }
+  return line;
 }

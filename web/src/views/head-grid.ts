@@ -13,6 +13,7 @@
  * Redraws only what changed: after a head edit the worker reruns from the
  * lowest edited layer, so the layers below it keep their pixels.
  */
+import type { CopyingStatus } from '../app/copying-store';
 import type { Analysis } from '../engine/protocol';
 import type { ViewFactory } from '../app/view';
 import { type AppState, toggleLayer, toggleMute, toggleSolo } from '../state/app-state';
@@ -57,8 +58,10 @@ export class HeadGridView {
   private n_head = 0;
   private focus = { layer: 0, head: 0 };  // head -1 = the layer button
   private analysis: Analysis | null = null;
-  /** [L x H] the drawn model's copying scores (LoadedModel.copying). */
-  private copying: Float32Array | undefined = undefined;
+  /** The drawn model's copying scores (app/copying-store.ts): known, being computed, or none. */
+  private copying: CopyingStatus = { kind: 'none' };
+  /** The head the hover card is shown for (and where), so new copying figures refresh it. */
+  private tooltipFor: { button: HTMLButtonElement; x: number | undefined; y: number | undefined } | null = null;
   private drawnIds: Int32Array | null = null;
   private drawnModel = '';
   /** The column labels and head captions, fitted to the column width (head-grid-labels.ts). */
@@ -79,14 +82,14 @@ export class HeadGridView {
     this.grid.addEventListener('pointermove', (event) => {
       const button = (event.target as Element).closest<HTMLButtonElement>('button.head');
       if (button) this.showTooltip(button, event.clientX, event.clientY);
-      else this.tooltip.hide();
+      else this.hideTooltip();
     });
-    this.grid.addEventListener('pointerleave', () => this.tooltip.hide());
+    this.grid.addEventListener('pointerleave', () => this.hideTooltip());
     this.grid.addEventListener('focusin', (event) => {
       const button = (event.target as Element).closest<HTMLButtonElement>('button.head');
       if (button && button.matches(':focus-visible')) this.showTooltip(button);
     });
-    this.grid.addEventListener('focusout', () => this.tooltip.hide());
+    this.grid.addEventListener('focusout', () => this.hideTooltip());
     // The edit a click would make, computed while the reader aims at it.
     this.grid.addEventListener('pointerover', (event) => this.onAim(event.target, event.shiftKey));
     this.grid.addEventListener('pointerdown', (event) => this.onAim(event.target, event.shiftKey));
@@ -184,7 +187,7 @@ export class HeadGridView {
    * analysis.attention_from_layer; lower when the page skipped drawing an
    * analysis in between).
    */
-  render(analysis: Analysis, fromLayer = analysis.attention_from_layer, copying?: Float32Array): void {
+  render(analysis: Analysis, fromLayer = analysis.attention_from_layer, copying: CopyingStatus = { kind: 'none' }): void {
     const { n_layer: L, n_head: H, T } = analysis;
     this.setShape(L, H);
     const sameTokens =
@@ -201,9 +204,8 @@ export class HeadGridView {
       }
     }
     this.lastRepainted = repainted;
-    this.copying = copying;
-    this.setTypes(analysis);
     this.analysis = analysis;
+    this.setCopying(copying);
     this.drawnIds = analysis.ids.slice();
     this.drawnModel = analysis.model;
     this.grid.dataset['tokens'] = String(T);
@@ -215,10 +217,31 @@ export class HeadGridView {
     this.grid.dataset['revision'] = String(this.revision);
   }
 
+  /**
+   * The copying scores of the drawn model, now known or further along: the
+   * badges and copy marks again, data-copying on the grid ("computing",
+   * "ready", "failed", "none"), and the hover card if it is shown.
+   */
+  setCopying(copying: CopyingStatus): void {
+    this.copying = copying;
+    this.grid.dataset['copying'] = copying.kind;
+    if (copying.kind === 'computing') this.grid.dataset['copyingProgress'] = copying.fraction.toFixed(3);
+    else delete this.grid.dataset['copyingProgress'];
+    if (this.analysis) this.setTypes(this.analysis);
+    const shown = this.tooltipFor;
+    if (shown && shown.button.isConnected && !this.tooltip.element.hidden) this.showTooltip(shown.button, shown.x, shown.y);
+  }
+
+  /** The model whose heads are drawn ('' before the first analysis). */
+  get modelName(): string {
+    return this.drawnModel;
+  }
+
   /** Each head's badges and data-head-types (the legend's filter) from the pass's scores. */
   private setTypes(analysis: Analysis): void {
+    const scores = this.copying.kind === 'ready' ? this.copying.scores : undefined;
     for (const [i, cell] of this.cells.entries())
-      markHeadTypes(cell.root, cell.badge, analysis.head_types, i, this.copying);
+      markHeadTypes(cell.root, cell.badge, analysis.head_types, i, scores);
   }
 
   /** Shows mute / gain marks from gains [L x H] at once, before the engine answers. */
@@ -348,8 +371,14 @@ export class HeadGridView {
 
   private showTooltip(button: HTMLButtonElement, x?: number, y?: number): void {
     const content = headTooltip(button, this.analysis, this.copying);
+    this.tooltipFor = { button, x, y };
     if (x === undefined || y === undefined) this.tooltip.showBeside(content, button);
     else this.tooltip.show(content, x, y);
+  }
+
+  private hideTooltip(): void {
+    this.tooltipFor = null;
+    this.tooltip.hide();
   }
 
   private focusTarget(): HTMLButtonElement | undefined {
@@ -373,7 +402,7 @@ function gridEdit(kind: 'toggle' | 'solo' | 'layer', layer: number, head: number
  * Registry entry (app/views.ts): heatmaps on a new analysis (from the lowest
  * changed layer), marks as soon as the gains change, the selection ring.
  */
-export const headGridView: ViewFactory = ({ root, page, tooltip }) => {
+export const headGridView: ViewFactory = ({ root, page, tooltip, copying }) => {
   const actions: HeadGridActions = {
     toggle: (layer, head) => page.edit(gridEdit('toggle', layer, head)),
     solo: (layer, head) => page.edit(gridEdit('solo', layer, head)),
@@ -382,6 +411,10 @@ export const headGridView: ViewFactory = ({ root, page, tooltip }) => {
     prepare: (kind, layer, head) => page.prepareEdit(gridEdit(kind, layer, head)),
   };
   const grid = new HeadGridView(root, actions, tooltip);
+  // Scores computed after the load arrive between frames: the marks and the hover card follow.
+  copying.subscribe(() => {
+    if (grid.modelName) grid.setCopying(copying.statusOf(grid.modelName));
+  });
   return {
     label: 'grid',
     draw({ reason, analysis, fromLayer, state, model, head }) {
@@ -390,7 +423,7 @@ export const headGridView: ViewFactory = ({ root, page, tooltip }) => {
         grid.setGains(state.gains);
         grid.setMeans(meanFlags(state));
       } else if (reason === 'analysis' && analysis) {
-        grid.render(analysis, fromLayer, model.copying);
+        grid.render(analysis, fromLayer, copying.statusOf(analysis.model));
         grid.setGains(state.gains);
         grid.setMeans(meanFlags(state));
         grid.setSelected(head);
