@@ -18,33 +18,56 @@ namespace hl {
 
 namespace {
 
+// LM-head rows per GEMM call. The GEMM streams the whole packed (C, V) LM
+// head once per block of 128 rows (kernels.cpp's M block in wasm): a call
+// per sequence of T - 1 = 63 rows (gpt-4l at 64 tokens) pays that for half a
+// block. The sequences of a batch lie one after another in x_out, so a call
+// takes 128 rows whichever sequences they belong to (rows are independent).
+constexpr int kLmHeadRows = 128;
+// Logits rows through the log-softmax at a time: their exp (4 x V) stays in
+// cache and their double sums interleave (log_softmax_rows).
+constexpr int kSoftmaxRows = 4;
+
 // The scan's activations for G sequences of T tokens (the scan passes T - 1
-// of the text's T), and the LM head's for one sequence.
+// of the text's T), and the LM head's for up to kLmHeadRows of their rows.
 struct ScanScratch : BatchScratch {
-  std::vector<float> logits;      // (T, V) one sequence at a time
-  std::vector<float> exp_row;     // (V)
-  std::vector<float> token_loss;  // (T)
+  int lm_rows;                      // R = min(kLmHeadRows, G * T)
+  std::vector<float> logits;        // (R, V)
+  std::vector<float> exp_rows;      // (kSoftmaxRows, V)
+  std::vector<LogSoftmaxRow> soft;  // (kSoftmaxRows)
+  std::vector<float> token_loss;    // (G, T)
 
   ScanScratch(const ModelConfig& cfg, int G, int T)
       : BatchScratch(cfg, G, T),
-        logits(static_cast<size_t>(T) * cfg.vocab_size),
-        exp_row(cfg.vocab_size),
-        token_loss(T) {}
+        lm_rows(std::min(kLmHeadRows, G * T)),
+        logits(static_cast<size_t>(lm_rows) * cfg.vocab_size),
+        exp_rows(static_cast<size_t>(kSoftmaxRows) * cfg.vocab_size),
+        soft(kSoftmaxRows),
+        token_loss(static_cast<size_t>(G) * T) {}
 };
 
-// token_loss (T - 1) of x (T - 1, C), the input of ln_f at the positions
-// with a next token, as Session::forward_head_rows computes them; returns
-// their mean as Session's mean_loss.
-float sequence_loss(const Model& model, const std::vector<int>& ids, const float* x,
-                    ScanScratch& s) {
-  const int T = static_cast<int>(ids.size()), V = model.config.vocab_size;
-  lm_head_logits(model, x, T - 1, s.ln.data(), s.logits.data());
-  for (int t = 0; t + 1 < T; t++) {
-    const float* row = s.logits.data() + static_cast<size_t>(t) * V;
-    const LogSoftmaxRow ls = log_softmax_row(row, V, s.exp_row.data());
-    s.token_loss[t] = ls.log_sum - (row[ids[t + 1]] - ls.max);
+// token_loss (n, T - 1) of n sequences whose rows x (n, T - 1, C) are the
+// input of ln_f at the positions with a next token, each row as
+// Session::forward_head_rows computes its loss (the LM head and the
+// log-softmax are row-wise: the same bits in any grouping of rows).
+void token_losses(const Model& model, const std::vector<int>& ids, const float* x, int n,
+                  ScanScratch& s) {
+  const int Tq = static_cast<int>(ids.size()) - 1, N = n * Tq;
+  const int V = model.config.vocab_size, C = model.config.n_embd;
+  for (int r0 = 0; r0 < N; r0 += s.lm_rows) {
+    const int r1 = std::min(N, r0 + s.lm_rows);
+    lm_head_logits(model, x + static_cast<size_t>(r0) * C, r1 - r0, s.ln.data(), s.logits.data());
+    for (int r = r0; r < r1; r += kSoftmaxRows) {
+      const int m = std::min(kSoftmaxRows, r1 - r);
+      const float* rows = s.logits.data() + static_cast<size_t>(r - r0) * V;  // (m, V)
+      log_softmax_rows(rows, m, V, s.exp_rows.data(), s.soft.data());
+      for (int i = 0; i < m; i++) {
+        const int t = (r + i) % Tq;  // position within its sequence
+        const float* row = rows + static_cast<size_t>(i) * V;
+        s.token_loss[r + i] = s.soft[i].log_sum - (row[ids[t + 1]] - s.soft[i].max);
+      }
+    }
   }
-  return mean_loss_of(s.token_loss.data(), T);
 }
 
 }  // namespace
@@ -185,12 +208,13 @@ AblationScan ablation_scan(Session& session, AblationMode mode, const std::vecto
       }
       // The layers above: the n sequences as one batch, with the base edits.
       run_layers_batched(model, l + 1, L, n, Tq, s, base.gains.data(), base_z.data());
+      token_losses(model, tr.ids, s.x_out.data(), n, s);
       for (int i = 0; i < n; i++) {
         const int h = heads[first + i];
-        const float mean_loss = sequence_loss(model, tr.ids, s.x_out.data() + i * QC, s);
+        const float* loss = s.token_loss.data() + static_cast<size_t>(i) * Tq;  // (Tq)
         const size_t at = static_cast<size_t>(l) * H + h;
-        scan.delta_mean_loss[at] = mean_loss - tr.mean_loss;
-        scan.delta_logprob[at] = tr.token_loss[position] - s.token_loss[position];
+        scan.delta_mean_loss[at] = mean_loss_of(loss, T) - tr.mean_loss;
+        scan.delta_logprob[at] = tr.token_loss[position] - loss[position];
       }
     }
   }

@@ -234,6 +234,8 @@ inline batch gelu_batch(batch x) {
 
 inline float hsum(batch v) { return xsimd::hadd(v); }
 
+}  // namespace
+
 float row_max(const float* x, int n) {
   int i = 0;
   float m = -std::numeric_limits<float>::infinity();
@@ -248,6 +250,8 @@ float row_max(const float* x, int n) {
   for (; i < n; ++i) m = std::max(m, x[i]);
   return m;
 }
+
+namespace {
 
 // x[i] = exp(x[i] - shift), returns the sum.
 float exp_shift_sum(float* x, int n, float shift) {

@@ -50,6 +50,12 @@ void gelu_forward(float* out, const float* inp, size_t n);
 // exp with the 2^k bit trick (no float->int convert), rel. error ~1e-7.
 void exp_forward(float* out, const float* inp, size_t n);
 
+// The largest of x (n), lanes side by side: the value a scan in order with
+// std::max gives whenever x holds no NaN (a tie of +0 and -0 may come out as
+// the other zero; x - max then differs only in the sign of a zero, which exp
+// maps to the same 1).
+float row_max(const float* x, int n);
+
 // Numerically stable softmax over each row of x (rows, n), in place.
 void softmax_rows(float* x, int rows, int n);
 

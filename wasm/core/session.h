@@ -53,6 +53,10 @@ struct LogSoftmaxRow {
   float log_sum;
 };
 LogSoftmaxRow log_softmax_row(const float* row, int V, float* e);
+// The same for n rows (n, V) at once, e (n, V), out (n): each row's figures
+// the bits log_softmax_row gives; rows side by side run faster (the double
+// sum of one row is a chain of V dependent additions).
+void log_softmax_rows(const float* rows, int n, int V, float* e, LogSoftmaxRow* out);
 // Mean of token_loss[0 .. T-2] (the T-1 defined losses) in position order;
 // NaN when T < 2.
 float mean_loss_of(const float* token_loss, int T);
