@@ -90,7 +90,10 @@ export class FineTuneFigures {
 
     const curve = element('figure', 'ft-figure');
     const caption = element('figcaption', 'note');
-    caption.textContent = `Loss on the examples at each of ${reply.losses.length} steps`;
+    const n = reply.losses.length;
+    caption.textContent =
+      `Loss on the examples before each of ${n} steps: ${reply.losses[0]!.toFixed(3)} at step 1, ` +
+      `${reply.losses[n - 1]!.toFixed(3)} at step ${n}; ${reply.examples_loss_after.toFixed(3)} after the last`;
     curve.append(lossCurve(reply.losses), caption);
 
     const moved = element('div', 'ft-moved');
@@ -126,7 +129,9 @@ export class FineTuneFigures {
       li.textContent = text;
       notices.append(li);
     }
-    this.root.replaceChildren(notices, table, curve, pick, this.patterns, moved);
+    const edited = element('div', 'ft-edited');
+    edited.append(pick, this.patterns);
+    this.root.replaceChildren(notices, table, curve, edited, moved);
     this.drawPatterns();
   }
 
