@@ -513,22 +513,14 @@ void Trainer::backward() {
     const LayerWeights& w = weights_.layers[l];
     // The parameter gradients wanted: none on a model's trainer, none of a
     // wholly frozen tensor (set_trainable).
+    static constexpr float* LayerWeights::*kTensors[] = {
+        &LayerWeights::ln_1_w,     &LayerWeights::ln_1_b,       &LayerWeights::c_attn_w,
+        &LayerWeights::c_attn_b,   &LayerWeights::c_proj_w,     &LayerWeights::c_proj_b,
+        &LayerWeights::ln_2_w,     &LayerWeights::ln_2_b,       &LayerWeights::mlp_c_fc_w,
+        &LayerWeights::mlp_c_fc_b, &LayerWeights::mlp_c_proj_w, &LayerWeights::mlp_c_proj_b};
     LayerWeights g{};
-    if (param_grads) {
-      const LayerWeights& all = grads_.layers[l];
-      g.ln_1_w = wanted(all.ln_1_w);
-      g.ln_1_b = wanted(all.ln_1_b);
-      g.c_attn_w = wanted(all.c_attn_w);
-      g.c_attn_b = wanted(all.c_attn_b);
-      g.c_proj_w = wanted(all.c_proj_w);
-      g.c_proj_b = wanted(all.c_proj_b);
-      g.ln_2_w = wanted(all.ln_2_w);
-      g.ln_2_b = wanted(all.ln_2_b);
-      g.mlp_c_fc_w = wanted(all.mlp_c_fc_w);
-      g.mlp_c_fc_b = wanted(all.mlp_c_fc_b);
-      g.mlp_c_proj_w = wanted(all.mlp_c_proj_w);
-      g.mlp_c_proj_b = wanted(all.mlp_c_proj_b);
-    }
+    if (param_grads)
+      for (float* LayerWeights::*tensor : kTensors) g.*tensor = wanted(grads_.layers[l].*tensor);
     // Below the lowest trainable layer (frozen embeddings) nothing is wanted.
     const bool lowest = param_grads && l == lowest_trainable_layer_ && !trainable_.empty();
     const BlockActivations& a = acts_.layers[l];

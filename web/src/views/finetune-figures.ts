@@ -9,6 +9,7 @@ import type { FineTuneReply } from '../engine/protocol';
 import { headName } from '../state/heads';
 import type { HeadRef } from '../state/heads';
 import { AttentionHeatmap } from './heatmap';
+import { labelled } from './form-controls';
 import { element } from './panel-dom';
 
 /** How many of the other heads the moved list names. */
@@ -120,9 +121,7 @@ export class FineTuneFigures {
       option.textContent = `Example ${e + 1}: ${tokens.join('').slice(0, 40)}`;
       this.example.append(option);
     });
-    const pick = element('label', 'train-field');
-    pick.append(element('span', 'train-field-name'), this.example);
-    pick.firstElementChild!.textContent = 'Edited heads on';
+    const pick = labelled('Edited heads on', this.example);
     const notices = element('ul', 'note ft-notices', 'finetune-notices');
     for (const text of reply.notices) {
       const li = element('li', '');

@@ -18,6 +18,7 @@ import { DEFAULT_HELDOUT, FINETUNE_PRESETS, shippedNameOf } from './finetune-pre
 import { FineTuneFigures } from './finetune-figures';
 import { asFolder, folderZip } from './model-folder';
 import type { ModelFolderFiles } from './model-folder';
+import { button, labelled } from './form-controls';
 import { element } from './panel-dom';
 
 const RATES = [0.001, 0.003, 0.01, 0.03] as const;
@@ -39,20 +40,6 @@ export function parseHeadList(text: string, n_layer: number, n_head: number): He
   return dedupeHeads(heads);
 }
 
-function labelled(text: string, control: HTMLElement, className = 'train-field'): HTMLLabelElement {
-  const label = element('label', className);
-  label.append(element('span', 'train-field-name'), control);
-  label.firstElementChild!.textContent = text;
-  return label;
-}
-
-function button(text: string, role: string, primary = false): HTMLButtonElement {
-  const node = element('button', primary ? 'button train-primary' : 'button', role);
-  node.type = 'button';
-  node.textContent = text;
-  return node;
-}
-
 /** A model folder the panel made or replaced: its files and its folder name. */
 interface Folder {
   files: ModelFolderFiles;
@@ -60,12 +47,12 @@ interface Folder {
 }
 
 class FineTunePanel {
-  private readonly heads = element('input', 'ft-heads', 'finetune-heads');
+  private readonly heads = element('input', 'train-select ft-heads', 'finetune-heads');
   private readonly addHead = button('Add the selected head', 'finetune-add-head');
   private readonly preset = element('select', 'train-select', 'finetune-preset');
   private readonly presetNote = element('p', 'note', 'finetune-preset-note');
-  private readonly examples = element('textarea', 'ft-text', 'finetune-examples');
-  private readonly heldout = element('textarea', 'ft-text', 'finetune-heldout');
+  private readonly examples = element('textarea', 'train-select ft-text', 'finetune-examples');
+  private readonly heldout = element('textarea', 'train-select ft-text', 'finetune-heldout');
   private readonly steps = element('input', 'train-seed', 'finetune-steps');
   private readonly rate = element('select', 'train-select', 'finetune-lr');
   private readonly start = button('Fine-tune', 'finetune-start', true);

@@ -13,6 +13,7 @@ import type { ViewFactory } from '../app/view';
 import { TrainClient } from '../engine/train-client';
 import type { TrainChoices, TrainCreated, TrainEvent, TrainProbe, TrainedFiles } from '../engine/train-protocol';
 import { save } from './export';
+import { button, labelled } from './form-controls';
 import { element } from './panel-dom';
 import { TrainRun } from './train-run';
 import { TrainFigures } from './train-figures';
@@ -29,23 +30,9 @@ const SIZES: readonly { label: string; n_layer: number; n_head: number; n_embd: 
 const RATES = [0.001, 0.002, 0.005, 0.01] as const;
 const DEFAULT_RATE = 0.005;
 
-function labelled(text: string, control: HTMLElement): HTMLLabelElement {
-  const label = element('label', 'train-field');
-  label.append(element('span', 'train-field-name'), control);
-  label.firstElementChild!.textContent = text;
-  return label;
-}
-
 function option(value: string, text: string): HTMLOptionElement {
   const node = document.createElement('option');
   node.value = value;
-  node.textContent = text;
-  return node;
-}
-
-function button(text: string, role: string, primary = false): HTMLButtonElement {
-  const node = element('button', primary ? 'button train-primary' : 'button', role);
-  node.type = 'button';
   node.textContent = text;
   return node;
 }
