@@ -155,6 +155,10 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("syntaxProbe", &hl::js::JsEngine::syntaxProbe)
       .function("pathPatch", &hl::js::JsEngine::pathPatch)
       .function("headAttention", &hl::js::JsEngine::headAttention)
+      .function("finetuneStart", &hl::js::JsEngine::finetuneStart)
+      .function("finetuneStep", &hl::js::JsEngine::finetuneStep)
+      .function("finetuneFinish", &hl::js::JsEngine::finetuneFinish)
+      .function("finetuneCancel", &hl::js::JsEngine::finetuneCancel)
       .function("decode", &hl::js::JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine.h"
+#include "head_finetune.h"
 #include "error.h"
 #include "model.h"
 
@@ -200,6 +201,25 @@ class JsEngine {
   // and edits stay. Fields: headlight-wasm.d.ts HeadAttentionResult.
   val headAttention(val ids_js, int layer, int head, bool edited);
 
+  // ---- Editing heads by fine-tuning them (js_engine_finetune.cpp, core head_finetune.h)
+
+  // A fine-tuning run on a copy of the loaded model's weights (replacing one
+  // held): heads Int32Array [l0, h0, l1, h1, ...], the examples' ids one
+  // after another (Int32Array) with their lengths (Int32Array (E)), the
+  // learning rate. Answers the batch (E, T), each example's tokens given and
+  // used (cut to n_positions + 1) and the examples' loss now.
+  val finetuneStart(val heads_js, val example_ids_js, val example_lengths_js, float lr);
+  // n more AdamW steps: { losses Float32Array (n), steps_done }.
+  val finetuneStep(int n);
+  // The run's effects (hl::finetune_effects; held-out ids cut to
+  // n_positions) and both models' files: config_json, safetensors (the
+  // fine-tuned weights, F32) and original_safetensors (the loaded model's,
+  // F32, for Undo); then the run is released. Fields: headlight-wasm.d.ts
+  // FineTuneResult.
+  val finetuneFinish(val heldout_ids_js);
+  // Drops the run held, if any.
+  val finetuneCancel();
+
  private:
   hl::Engine& loaded() const {
     if (!engine_) throw hl::Error("no model loaded: call loadModel() first");
@@ -216,6 +236,7 @@ class JsEngine {
   // The engine's model, for analyses that run sessions of their own (syntaxProbe).
   std::shared_ptr<const hl::Model> model_;
   std::vector<int> mean_ids_;  // the ids the mean-ablated heads' means are of
+  std::unique_ptr<hl::HeadFineTune> finetune_;  // the fine-tuning run, between start and finish
 };
 
 }  // namespace hl::js

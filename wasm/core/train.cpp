@@ -336,6 +336,54 @@ void Trainer::set_active_layers(int n) {
   active_layers_ = n;
 }
 
+void Trainer::set_trainable(const std::vector<uint8_t>& mask) {
+  if (!params_) throw Error("trainer: a model's trainer has no parameters to train");
+  if (!mask.empty() && mask.size() != params_->block.size())
+    throw Error("trainer: trainable mask has " + std::to_string(mask.size()) + " flags, the model " +
+                std::to_string(params_->block.size()) + " parameters");
+  trainable_ = mask;
+  frozen_tensors_.clear();
+  lowest_trainable_layer_ = 0;
+  if (mask.empty()) return;
+  lowest_trainable_layer_ = cfg_.n_layer;
+  float* const base = grads_.block.data();
+  for (const ParamEntry& p : param_table(grads_)) {
+    const size_t begin = static_cast<size_t>(p.data - base), end = begin + numel(p.shape);
+    const bool any = std::any_of(mask.begin() + begin, mask.begin() + end, [](uint8_t m) { return m != 0; });
+    if (!any) {
+      frozen_tensors_.emplace_back(begin, end);
+    } else if (p.data == grads_.wte || p.data == grads_.wpe) {
+      lowest_trainable_layer_ = -1;  // the gradient must reach the embeddings
+    } else if (param_layer(p) >= 0 && lowest_trainable_layer_ >= 0) {
+      lowest_trainable_layer_ = std::min(lowest_trainable_layer_, param_layer(p));
+    }
+  }
+}
+
+float* Trainer::wanted(float* grad) const {
+  if (!grad) return nullptr;
+  const size_t at = static_cast<size_t>(grad - grads_.block.data());
+  for (const auto& [begin, end] : frozen_tensors_)
+    if (at >= begin && at < end) return nullptr;
+  return grad;
+}
+
+void Trainer::set_target_weights(const std::vector<float>& weights) {
+  const size_t N = static_cast<size_t>(B_) * T_;
+  if (!weights.empty()) {
+    if (weights.size() != N)
+      throw Error("trainer: " + std::to_string(weights.size()) + " target weights for a batch of " +
+                  std::to_string(N) + " targets");
+    double sum = 0.0;
+    for (float w : weights) {
+      if (!(w >= 0.0f)) throw Error("trainer: target weights must be >= 0");
+      sum += w;
+    }
+    if (!(sum > 0.0)) throw Error("trainer: target weights are all 0: no target to learn");
+  }
+  target_weights_ = weights;
+}
+
 void Trainer::pack_forward_weights() {
   Scratch& s = *scratch_;
   const int C = cfg_.n_embd, V = cfg_.vocab_size;
@@ -393,9 +441,15 @@ float Trainer::forward(const int* inputs, const int* targets) {
       acts_.losses[i] = -std::log(std::max(p, 1e-38f));
     }
   });
-  double sum = 0.0;
-  for (int i = 0; i < N; ++i) sum += acts_.losses[i];
-  return static_cast<float>(sum / N);
+  if (!target_weights_.empty() && target_weights_.size() != static_cast<size_t>(N))
+    throw Error("trainer: the target weights are of another batch shape");
+  double sum = 0.0, weight_sum = 0.0;
+  for (int i = 0; i < N; ++i) {
+    const double w = target_weights_.empty() ? 1.0 : target_weights_[i];
+    sum += w * acts_.losses[i];
+    weight_sum += w;
+  }
+  return static_cast<float>(sum / weight_sum);
 }
 
 void Trainer::backward() {
@@ -410,19 +464,32 @@ void Trainer::backward() {
   const bool gained = !head_gains_.empty();
   if (param_grads) std::fill(grads_.block.begin(), grads_.block.end(), 0.0f);
 
-  // Loss = mean over the N tokens: dlogits = (probs - onehot) / N, in place.
-  const float loss_scale = 1.0f / static_cast<float>(N);
-  s.parallel_for(N, 8, [&](int i0, int i1) {
-    crossentropy_softmax_backward(acts_.probs + static_cast<size_t>(i0) * V, targets_.data() + i0,
-                                  i1 - i0, V, loss_scale);
-  });
+  // Loss = mean over the N tokens: dlogits = (probs - onehot) / N, in place;
+  // with target weights, row i scaled by w_i / sum w instead.
+  if (target_weights_.empty()) {
+    const float loss_scale = 1.0f / static_cast<float>(N);
+    s.parallel_for(N, 8, [&](int i0, int i1) {
+      crossentropy_softmax_backward(acts_.probs + static_cast<size_t>(i0) * V,
+                                    targets_.data() + i0, i1 - i0, V, loss_scale);
+    });
+  } else {
+    double weight_sum = 0.0;
+    for (float w : target_weights_) weight_sum += w;
+    s.parallel_for(N, 8, [&](int i0, int i1) {
+      for (int i = i0; i < i1; ++i) {
+        const float scale = static_cast<float>(target_weights_[i] / weight_sum);
+        crossentropy_softmax_backward(acts_.probs + static_cast<size_t>(i) * V,
+                                      targets_.data() + i, 1, V, scale);
+      }
+    });
+  }
   const float* dlogits = acts_.probs;
 
   // LM head (tied): d_ln_f = dlogits @ wte; dwte += (ln_f^T @ dlogits)^T.
   s.packed_w.resize(packed_b_size(V, C));
   pack_b(s.packed_w.data(), weights_.wte, V, C, C);
   s.matmul(s.d_ln.data(), dlogits, s.packed_w.data(), nullptr, N, V, C, false);
-  if (param_grads) {
+  if (param_grads && wanted(grads_.wte)) {
     std::fill(s.dwte_t.begin(), s.dwte_t.end(), 0.0f);
     s.weight_gradient(s.dwte_t.data(), acts_.ln_f, dlogits, N, C, V);
     s.parallel_for(V, 64, [&](int v0, int v1) {
@@ -437,15 +504,25 @@ void Trainer::backward() {
   float* d_residual = s.d_residual.data();
   std::fill(s.d_residual.begin(), s.d_residual.end(), 0.0f);
   const float* last = L > 0 ? acts_.layers[L - 1].output : acts_.encoded;
-  s.layernorm_backward_mt(d_residual, param_grads ? grads_.ln_f_w : nullptr,
-                          param_grads ? grads_.ln_f_b : nullptr, s.d_ln.data(), last,
+  s.layernorm_backward_mt(d_residual, param_grads ? wanted(grads_.ln_f_w) : nullptr,
+                          param_grads ? wanted(grads_.ln_f_b) : nullptr, s.d_ln.data(), last,
                           weights_.ln_f_w, acts_.ln_f_mean, acts_.ln_f_rstd, N, C);
 
   // The parameter gradients of layer l, or all nullptr on a model's trainer.
-  const LayerWeights no_grads{};
   for (int l = L - 1; l >= 0; --l) {
     const LayerWeights& w = weights_.layers[l];
-    const LayerWeights& g = param_grads ? grads_.layers[l] : no_grads;
+    // The parameter gradients wanted: none on a model's trainer, none of a
+    // wholly frozen tensor (set_trainable).
+    static constexpr float* LayerWeights::*kTensors[] = {
+        &LayerWeights::ln_1_w,     &LayerWeights::ln_1_b,       &LayerWeights::c_attn_w,
+        &LayerWeights::c_attn_b,   &LayerWeights::c_proj_w,     &LayerWeights::c_proj_b,
+        &LayerWeights::ln_2_w,     &LayerWeights::ln_2_b,       &LayerWeights::mlp_c_fc_w,
+        &LayerWeights::mlp_c_fc_b, &LayerWeights::mlp_c_proj_w, &LayerWeights::mlp_c_proj_b};
+    LayerWeights g{};
+    if (param_grads)
+      for (float* LayerWeights::*tensor : kTensors) g.*tensor = wanted(grads_.layers[l].*tensor);
+    // Below the lowest trainable layer (frozen embeddings) nothing is wanted.
+    const bool lowest = param_grads && l == lowest_trainable_layer_ && !trainable_.empty();
     const BlockActivations& a = acts_.layers[l];
     const float* residual = a.input;
 
@@ -494,23 +571,29 @@ void Trainer::backward() {
                          s.d_z.data() + tok * C, a.qkv + tok * 3 * C,
                          a.attn_probs + static_cast<size_t>(b) * H * T_ * T_, T_, C, H, h, h + 1);
     });
-    s.matmul_backward(s.d_ln.data(), g.c_attn_w, g.c_attn_b, s.d_qkv.data(), a.ln_1, w.c_attn_w, N,
-                      C, 3 * C);
+    s.matmul_backward(lowest ? nullptr : s.d_ln.data(), g.c_attn_w, g.c_attn_b, s.d_qkv.data(),
+                      a.ln_1, w.c_attn_w, N, C, 3 * C);
+    if (lowest) return;
     s.layernorm_backward_mt(d_residual, g.ln_1_w, g.ln_1_b, s.d_ln.data(), residual, w.ln_1_w,
                             a.ln_1_mean, a.ln_1_rstd, N, C);
   }
   if (!param_grads) return;
+  float* const d_wte = wanted(grads_.wte);
+  float* const d_wpe = wanted(grads_.wpe);
+  if (!d_wte && !d_wpe) return;
 
   // Embeddings: each token's residual gradient goes to its wte row and its
   // position's wpe row. Columns split across threads; rows in token order.
   s.parallel_for(C, 16, [&](int c0, int c1) {
     for (int i = 0; i < N; ++i) {
       const float* d = d_residual + static_cast<size_t>(i) * C;
-      float* te = grads_.wte + static_cast<size_t>(inputs_[i]) * C;
-      float* pe = grads_.wpe + static_cast<size_t>(i % T_) * C;
-      for (int c = c0; c < c1; ++c) {
-        te[c] += d[c];
-        pe[c] += d[c];
+      if (d_wte) {
+        float* te = d_wte + static_cast<size_t>(inputs_[i]) * C;
+        for (int c = c0; c < c1; ++c) te[c] += d[c];
+      }
+      if (d_wpe) {
+        float* pe = d_wpe + static_cast<size_t>(i % T_) * C;
+        for (int c = c0; c < c1; ++c) pe[c] += d[c];
       }
     }
   });
@@ -527,7 +610,10 @@ float Trainer::step(const OptimizerConfig& opt) {
   s.pool.run(n_chunks, [&](int chunk, int) {
     const size_t i0 = chunk * kChunk, i1 = std::min(n, i0 + kChunk);
     double sum = 0.0;
-    for (size_t i = i0; i < i1; ++i) sum += static_cast<double>(grads_.block[i]) * grads_.block[i];
+    for (size_t i = i0; i < i1; ++i) {
+      if (!trainable_.empty() && !trainable_[i]) continue;  // frozen: not in the clipping norm
+      sum += static_cast<double>(grads_.block[i]) * grads_.block[i];
+    }
     s.sumsq_partials[chunk] = sum;
   });
   double sumsq = 0.0;
@@ -549,6 +635,7 @@ float Trainer::step(const OptimizerConfig& opt) {
     const float wd = decays_weight(p) ? opt.weight_decay : 0.0f;
     s.parallel_for(static_cast<int>(count), 4096, [&](int i0, int i1) {
       for (size_t i = off + i0; i < off + i1; ++i) {
+        if (!trainable_.empty() && !trainable_[i]) continue;  // frozen: bits kept, no moment
         const float g = grads_.block[i] * clip_scale;
         float& m = adam_m_[i];
         float& v = adam_v_[i];

@@ -11,6 +11,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "block.h"
@@ -185,6 +186,24 @@ class Trainer {
   void set_active_layers(int n);
   int active_layers() const { return active_layers_; }
 
+  // Which parameters step() may change: (params().block.size()) flags in
+  // the block's layout, nonzero = trainable; empty: all of them (training).
+  // A frozen entry keeps its bits: step() gives it no AdamW update, no
+  // weight decay and no moment, and its gradient counts in no clipping
+  // norm. Fine-tuning some heads' slices (head_finetune.h) is this mask.
+  // backward() then leaves out what no trainable entry needs: the weight
+  // gradients of wholly frozen tensors (their grads() stay 0) and the
+  // layers below the lowest trainable one when the embeddings are frozen.
+  // Copied. Throws hl::Error for another size or on a model's trainer.
+  void set_trainable(const std::vector<uint8_t>& mask);
+  // The weight of each target in the mean loss: (B * T) for the current
+  // batch shape; forward() returns sum_i w_i loss_i / sum_i w_i and
+  // backward() differentiates that. A 0 leaves a target out (the padding
+  // of a batch of sequences of different lengths). Empty: every target 1
+  // (the plain mean). Copied. Throws hl::Error for another size, a
+  // negative weight or an all-zero one.
+  void set_target_weights(const std::vector<float>& weights);
+
  private:
   // What both public constructors share: the shape, the activation block and
   // the scratch. packed, packed_lm_head: a model's operands, or nullptr (the
@@ -208,6 +227,12 @@ class Trainer {
   int active_layers_;  // blocks that run: n_layer, or fewer after set_active_layers
   Activations acts_;
   std::vector<int> inputs_, targets_;  // (B, T) copies of the last forward's ids
+  std::vector<uint8_t> trainable_;     // params block layout; empty: all trainable
+  std::vector<std::pair<size_t, size_t>> frozen_tensors_;  // [begin, end) offsets of wholly frozen tensors
+  int lowest_trainable_layer_ = 0;     // backward() stops there (0 with trainable embeddings)
+  // grad, or nullptr when it is a wholly frozen tensor's gradient (or null).
+  float* wanted(float* grad) const;
+  std::vector<float> target_weights_;  // (B, T) weights of the mean loss; empty: uniform
   std::vector<float> head_gains_;      // (L, H); empty: no gains
   std::vector<float> z_gained_;        // (L, N, C) each layer's z_gained while gains are set
   std::vector<float> d_proj_input_;    // (L, N, C) proj_input_grad of every layer

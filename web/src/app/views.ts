@@ -24,6 +24,7 @@ import { syntaxView } from '../views/syntax';
 import { timelineView } from '../views/timeline';
 import { tokensView } from '../views/tokens';
 import { trainView } from '../views/train';
+import { finetuneView } from '../views/finetune';
 import type { Frame, View, ViewContext, ViewFactory } from './view';
 
 export const VIEWS: readonly ViewFactory[] = [
@@ -47,6 +48,7 @@ export const VIEWS: readonly ViewFactory[] = [
   timelineView,
   compareSizesView,
   trainView,
+  finetuneView,
   runCompareView,
 ];
 

@@ -200,6 +200,37 @@ export interface HeadAttentionResult {
   attn: Float32Array;       // [T x T] query rows, key columns
 }
 
+/** A head fine-tuning run started (wasm/core/head_finetune.h), from finetuneStart(). */
+export interface FineTuneStartResult {
+  ok: true;
+  B: number;                 // examples
+  T: number;                 // the batch's length: the longest example's tokens - 1
+  tokens_given: Int32Array;  // [B] each example's tokens
+  tokens_used: Int32Array;   // [B] after the cut to n_positions + 1
+  loss: number;              // the examples' mean loss now (nats/token)
+}
+
+/**
+ * What fine-tuning did (wasm/core/finetune_effects.h) and both models'
+ * files, from finetuneFinish(). E examples, K edited heads, T_e example e's tokens.
+ */
+export interface FineTuneFinishResult {
+  ok: true;
+  examples_loss_before: number;
+  examples_loss_after: number;
+  heldout_loss_before: number;
+  heldout_loss_after: number;
+  heldout_tokens: number;
+  moved: Float32Array;          // [L x H] mean JS distance of each head's pattern on the held-out text
+  example_tokens: Int32Array;   // [E] T_e
+  edited_before: Float32Array;  // for each example e, each edited head k: [T_e x T_e]
+  edited_after: Float32Array;
+  steps_done: number;
+  config_json: string;
+  safetensors: Uint8Array;           // the fine-tuned weights (F32)
+  original_safetensors: Uint8Array;  // the loaded model's (F32), for Undo
+}
+
 /**
  * One head's attention in two runs compared (wasm/core/run_compare.h), from
  * compareAttention(): aligned by position over T = min(T_a, T_b).
@@ -460,6 +491,13 @@ export interface Engine {
     CompositionResult | Fail;
   /** One head's attention on ids in a pass of its own: with the current edits (edited) or none; the engine's trace stays. */
   headAttention(ids: Int32Array, layer: number, head: number, edited: boolean): HeadAttentionResult | Fail;
+  /** A fine-tuning run of heads [l0, h0, l1, h1, ...] on the examples' ids (one after another, with their lengths). */
+  finetuneStart(heads: Int32Array, exampleIds: Int32Array, exampleLengths: Int32Array, lr: number): FineTuneStartResult | Fail;
+  /** n more AdamW steps: each step's loss before its update. */
+  finetuneStep(n: number): { ok: true; losses: Float32Array; steps_done: number } | Fail;
+  /** The effects on the held-out ids and both models' files; releases the run. */
+  finetuneFinish(heldoutIds: Int32Array): FineTuneFinishResult | Fail;
+  finetuneCancel(): { ok: true } | Fail;
   delete(): void;
 }
 

@@ -18,8 +18,9 @@ import { gradientOf, pruningOf, scanByLayer } from './importance-jobs';
 import { fetchBytes, fetchModelFiles, fetchText } from './fetch-bytes';
 import { explainLoadError } from './open-local';
 import { RunCompare } from './run-compare';
+import { finetuneHeads } from './finetune-job';
 import { formatBytes } from '../state/format';
-import type { HeadlightModule, HeadlightModuleOptions } from './headlight-wasm';
+import type { Engine, HeadlightModule, HeadlightModuleOptions } from './headlight-wasm';
 import type {
   LoadedModel,
   LocalModelFiles,
@@ -59,6 +60,8 @@ const worker: {
   cancelledJobs: Set<number>;
   /** Compare two runs, with the other model of a pair of models (run-compare.ts). */
   runs: RunCompare | null;
+  /** The loaded model's engine and tokenizer files: fine-tuning writes a model folder of its own. */
+  loaded: { engine: Engine; vocabJson: string; mergesTxt: string } | null;
 } = {
   headlight: null,
   cache: null,
@@ -69,6 +72,7 @@ const worker: {
   probes: new Map(),
   cancelledJobs: new Set(),
   runs: null,
+  loaded: null,
 };
 
 type Handler<M extends Method> = (
@@ -130,6 +134,12 @@ const handlers: { [M in Method]: Handler<M> } = {
       worker.probes.set(probeUrl, probe);
     }
     return loadedCache().syntax(probe);
+  },
+
+  finetune(request, report) {
+    const cache = loadedCache();
+    const { engine, vocabJson, mergesTxt } = worker.loaded!;
+    return finetuneHeads(engine, { ...cache.model, vocabJson, mergesTxt }, request, report);
   },
 
   prepare(params) {
@@ -264,6 +274,7 @@ function installModel(files: LocalModelFiles, t0: number, report: (progress: Pro
   worker.runs?.release();  // a pair of models is of the model loaded before
   worker.cache = new EngineCache(fresh, model, worker.attentionVersions);
   worker.circuits = new CircuitCache(fresh, worker.cache, model);
+  worker.loaded = { engine: fresh, vocabJson, mergesTxt };
   return model;
 }
 

@@ -44,6 +44,7 @@ export const PANELS = [
   'timeline',    // training: a model's checkpoints, loss, ICL and head scores over steps (issue 18)
   'sizes',       // the shipped models side by side on the same text: head types and loss (issue 18)
   'train',       // train a small model live (issue 18)
+  'finetune',    // fine-tune chosen heads and see the side effects (issue 18)
   'runs',        // compare two runs: one head's attention side by side (issue 17)
   'footer',      // colophon
 ] as const;

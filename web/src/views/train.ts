@@ -13,10 +13,11 @@ import type { ViewFactory } from '../app/view';
 import { TrainClient } from '../engine/train-client';
 import type { TrainChoices, TrainCreated, TrainEvent, TrainProbe, TrainedFiles } from '../engine/train-protocol';
 import { save } from './export';
+import { button, labelled } from './form-controls';
 import { element } from './panel-dom';
 import { TrainRun } from './train-run';
 import { TrainFigures } from './train-figures';
-import { storeZip } from './zip-store';
+import { asFolder, folderZip } from './model-folder';
 
 /** Model sizes offered: the default first; the largest still trains in minutes on one core. */
 const SIZES: readonly { label: string; n_layer: number; n_head: number; n_embd: number }[] = [
@@ -29,40 +30,11 @@ const SIZES: readonly { label: string; n_layer: number; n_head: number; n_embd: 
 const RATES = [0.001, 0.002, 0.005, 0.01] as const;
 const DEFAULT_RATE = 0.005;
 
-function labelled(text: string, control: HTMLElement): HTMLLabelElement {
-  const label = element('label', 'train-field');
-  label.append(element('span', 'train-field-name'), control);
-  label.firstElementChild!.textContent = text;
-  return label;
-}
-
 function option(value: string, text: string): HTMLOptionElement {
   const node = document.createElement('option');
   node.value = value;
   node.textContent = text;
   return node;
-}
-
-function button(text: string, role: string, primary = false): HTMLButtonElement {
-  const node = element('button', primary ? 'button train-primary' : 'button', role);
-  node.type = 'button';
-  node.textContent = text;
-  return node;
-}
-
-/** The files as File objects in a folder named `folder` (as a chosen folder gives them). */
-function asFolder(files: TrainedFiles, folder: string): File[] {
-  const made: [string, BlobPart][] = [
-    ['config.json', files.config_json],
-    ['model.safetensors', files.safetensors as Uint8Array<ArrayBuffer>],
-    ['vocab.json', files.vocab_json],
-    ['merges.txt', files.merges_txt],
-  ];
-  return made.map(([name, bytes]) => {
-    const file = new File([bytes], name);
-    Object.defineProperty(file, 'webkitRelativePath', { value: `${folder}/${name}` });
-    return file;
-  });
 }
 
 class TrainPanel {
@@ -192,14 +164,7 @@ class TrainPanel {
   private async download(): Promise<void> {
     const made = await this.modelFiles();
     if (!made) return;
-    const encoder = new TextEncoder();
-    const zip = storeZip([
-      { name: `${made.folder}/config.json`, bytes: encoder.encode(made.files.config_json) },
-      { name: `${made.folder}/model.safetensors`, bytes: made.files.safetensors },
-      { name: `${made.folder}/vocab.json`, bytes: encoder.encode(made.files.vocab_json) },
-      { name: `${made.folder}/merges.txt`, bytes: encoder.encode(made.files.merges_txt) },
-    ]);
-    save(new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), `${made.folder}.zip`);
+    save(folderZip(made.files, made.folder), `${made.folder}.zip`);
     this.run.note = `Saved ${made.folder}.zip: unzip it and run build/native/headlight run --model ${made.folder}`;
     this.askPaint();
   }
