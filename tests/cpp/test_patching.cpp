@@ -32,108 +32,123 @@ std::vector<int> all_of(int n) {
   return v;
 }
 
+// log p(answer) of one logits row (V), float64 with the maximum taken out.
+double log_prob(const float* logits, int V, int answer) {
+  const double top = *std::max_element(logits, logits + V);
+  double sum = 0.0;
+  for (int v = 0; v < V; v++) sum += std::exp(logits[v] - top);
+  return logits[answer] - top - std::log(sum);
+}
+
 }  // namespace
 
 TEST_CASE("activation patching: exact identities, bit for bit") {
-  for (const char* name : {"tiny-gpt", "tiny-attn-only"}) {
-    CAPTURE(name);
-    const auto model = hl_test::load_fixture(name);
-    const int L = model->config.n_layer, H = model->config.n_head;
-    const std::vector<int> clean = model->tokenizer.encode("When Mary and John went, John gave");
-    // The corrupted text: one token of the clean one swapped for another.
-    std::vector<int> corrupted = clean;
-    const int T = static_cast<int>(clean.size());
-    corrupted[T / 2] = (clean[T / 2] + 7) % model->config.vocab_size;
-    // Where the texts first differ: rows before it are the same in both runs.
-    int first_diff = 0;
-    while (clean[first_diff] == corrupted[first_diff]) first_diff++;
-    const hl::ActivationPatcher p(model, clean, corrupted, 5, 9);
-    const float c = p.clean_metric(), k = p.corrupted_metric();
-    std::printf("%s: T %d, first difference at %d, metric clean %.5f corrupted %.5f\n", name, T,
-                first_diff, c, k);
-    REQUIRE(c != k);
+  for (const hl::PatchMetric kind : {hl::PatchMetric::logit_diff, hl::PatchMetric::logprob}) {
+    for (const char* fixture : {"tiny-gpt", "tiny-attn-only"}) {
+      const std::string label = std::string(fixture) + " " + hl::patch_metric_name(kind);
+      const char* name = label.c_str();
+      CAPTURE(name);
+      const auto model = hl_test::load_fixture(fixture);
+      const int L = model->config.n_layer, H = model->config.n_head;
+      const std::vector<int> clean = model->tokenizer.encode("When Mary and John went, John gave");
+      // The corrupted text: one token of the clean one swapped for another.
+      std::vector<int> corrupted = clean;
+      const int T = static_cast<int>(clean.size());
+      corrupted[T / 2] = (clean[T / 2] + 7) % model->config.vocab_size;
+      // Where the texts first differ: rows before it are the same in both runs.
+      int first_diff = 0;
+      while (clean[first_diff] == corrupted[first_diff]) first_diff++;
+      const hl::ActivationPatcher p(model, clean, corrupted, 5, 9, kind);
+      const float c = p.clean_metric(), k = p.corrupted_metric();
+      std::printf("%s: T %d, first difference at %d, metric clean %.5f corrupted %.5f\n", name, T,
+                  first_diff, c, k);
+      REQUIRE(c != k);
 
-    int mismatches = 0;
-    for (int l = 0; l <= L; l++) {
-      // Every position of residual[l] from the clean run is the clean run.
-      mismatches += !same_bits(p.residual_patched(l, all_of(T)), c);
-      // Nothing patched, or only rows the texts share, is the corrupted run.
-      mismatches += !same_bits(p.residual_patched(l, {}), k);
-      mismatches += !same_bits(p.residual_patched(l, all_of(first_diff)), k);
-    }
-    // The metric reads only the last row of ln_f's input.
-    mismatches += !same_bits(p.residual_patched(L, {T - 1}), c);
-    mismatches += !same_bits(p.residual_patched(L, all_of(T - 1)), k);
-    for (int l = 0; l < L; l++) mismatches += !same_bits(p.head_z_patched(l, {}), k);
-    CHECK(mismatches == 0);
-
-    // The maps are the single patches, bit for bit, whatever the batch.
-    const std::vector<float> heads = p.head_z_map(), heads_1 = p.head_z_map(1);
-    const std::vector<float> res = p.residual_map();
-    int map_mismatches = 0;
-    for (int l = 0; l < L; l++) {
-      for (int h = 0; h < H; h++) {
-        const float single = p.head_z_patched(l, {h});
-        map_mismatches += !same_bits(heads[l * H + h], single) + !same_bits(heads_1[l * H + h], single);
+      int mismatches = 0;
+      for (int l = 0; l <= L; l++) {
+        // Every position of residual[l] from the clean run is the clean run.
+        mismatches += !same_bits(p.residual_patched(l, all_of(T)), c);
+        // Nothing patched, or only rows the texts share, is the corrupted run.
+        mismatches += !same_bits(p.residual_patched(l, {}), k);
+        mismatches += !same_bits(p.residual_patched(l, all_of(first_diff)), k);
       }
-    }
-    for (int l = 0; l <= L; l++) {
-      for (int t = 0; t < T; t++) {
-        const float single = p.residual_patched(l, {t});
-        map_mismatches += !same_bits(res[l * T + t], single);
-      }
-    }
-    std::printf("%s: identities not bit-equal %d; maps not bit-equal to single patches %d\n",
-                name, mismatches, map_mismatches);
-    CHECK(map_mismatches == 0);
+      // The metric reads only the last row of ln_f's input.
+      mismatches += !same_bits(p.residual_patched(L, {T - 1}), c);
+      mismatches += !same_bits(p.residual_patched(L, all_of(T - 1)), k);
+      for (int l = 0; l < L; l++) mismatches += !same_bits(p.head_z_patched(l, {}), k);
+      CHECK(mismatches == 0);
 
-    // Each head's z at each position alone: the shortcuts (row t only in
-    // the patched layer, rows t.. above, the last layer's keys and values)
-    // against the plain rerun of every row, bit for bit; and the ends that
-    // are exact: every position is the head map, a position before the
-    // first difference or a last-layer row before T - 1 is the corrupted run,
-    // the last layer's row T - 1 is the head map's entry.
-    const std::vector<float> pos = p.head_z_position_map();
-    int pos_mismatches = 0, end_mismatches = 0;
-    for (int l = 0; l < L; l++) {
-      for (int h = 0; h < H; h++) {
-        end_mismatches += !same_bits(p.head_z_patched_at(l, {h}, all_of(T)), heads[l * H + h]);
-        for (int t = 0; t < T; t++) {
-          const float entry = pos[(static_cast<size_t>(l) * H + h) * T + t];
-          pos_mismatches += !same_bits(entry, p.head_z_patched_at(l, {h}, {t}));
-          if (t < first_diff || (l == L - 1 && t < T - 1)) end_mismatches += !same_bits(entry, k);
+      // The maps are the single patches, bit for bit, whatever the batch.
+      const std::vector<float> heads = p.head_z_map(), heads_1 = p.head_z_map(1);
+      const std::vector<float> res = p.residual_map();
+      int map_mismatches = 0;
+      for (int l = 0; l < L; l++) {
+        for (int h = 0; h < H; h++) {
+          const float single = p.head_z_patched(l, {h});
+          map_mismatches += !same_bits(heads[l * H + h], single) + !same_bits(heads_1[l * H + h], single);
         }
-        end_mismatches += !same_bits(pos[(static_cast<size_t>(L - 1) * H + h) * T + T - 1],
-                                     heads[(L - 1) * H + h]);
       }
-    }
-    std::printf("%s: per-position head map (%d entries) not bit-equal to single patches %d; "
-                "exact ends not bit-equal %d\n",
-                name, L * H * T, pos_mismatches, end_mismatches);
-    CHECK(pos_mismatches == 0);
-    CHECK(end_mismatches == 0);
+      for (int l = 0; l <= L; l++) {
+        for (int t = 0; t < T; t++) {
+          const float single = p.residual_patched(l, {t});
+          map_mismatches += !same_bits(res[l * T + t], single);
+        }
+      }
+      std::printf("%s: identities not bit-equal %d; maps not bit-equal to single patches %d\n",
+                  name, mismatches, map_mismatches);
+      CHECK(map_mismatches == 0);
 
-    // A head's z patched is the Session's rerun with that head's z replaced
-    // (set_head_z with the clean run's (T, D) rows): its logits' difference
-    // (the LM head's GEMM, not the patcher's two dot products: not the same bits).
-    hl::Session clean_run(model, 1), session(model, 1);
-    clean_run.run(clean);
-    session.run(corrupted);
-    const int V = model->config.vocab_size;
-    float max_session_diff = 0.0f;
-    for (int l = 0; l < L; l++) {
-      for (const int h : {0, H - 1}) {
-        session.clear_head_edits();
-        session.set_head_z(l, h, hl::head_rows(clean_run.trace().head_z, model->config, T, l, h));
-        session.update();
-        const float* logits = session.trace().logits.data() + static_cast<size_t>(T - 1) * V;
-        max_session_diff =
-            std::max(max_session_diff, std::fabs((logits[5] - logits[9]) - p.head_z_patched(l, {h})));
+      // Each head's z at each position alone: the shortcuts (row t only in
+      // the patched layer, rows t.. above, the last layer's keys and values)
+      // against the plain rerun of every row, bit for bit; and the ends that
+      // are exact: every position is the head map, a position before the
+      // first difference or a last-layer row before T - 1 is the corrupted run,
+      // the last layer's row T - 1 is the head map's entry.
+      const std::vector<float> pos = p.head_z_position_map();
+      int pos_mismatches = 0, end_mismatches = 0;
+      for (int l = 0; l < L; l++) {
+        for (int h = 0; h < H; h++) {
+          end_mismatches += !same_bits(p.head_z_patched_at(l, {h}, all_of(T)), heads[l * H + h]);
+          for (int t = 0; t < T; t++) {
+            const float entry = pos[(static_cast<size_t>(l) * H + h) * T + t];
+            pos_mismatches += !same_bits(entry, p.head_z_patched_at(l, {h}, {t}));
+            if (t < first_diff || (l == L - 1 && t < T - 1)) end_mismatches += !same_bits(entry, k);
+          }
+          end_mismatches += !same_bits(pos[(static_cast<size_t>(L - 1) * H + h) * T + T - 1],
+                                       heads[(L - 1) * H + h]);
+        }
       }
+      std::printf("%s: per-position head map (%d entries) not bit-equal to single patches %d; "
+                  "exact ends not bit-equal %d\n",
+                  name, L * H * T, pos_mismatches, end_mismatches);
+      CHECK(pos_mismatches == 0);
+      CHECK(end_mismatches == 0);
+
+      // A head's z patched is the Session's rerun with that head's z replaced
+      // (set_head_z with the clean run's (T, D) rows): its logits' difference
+      // (the LM head's GEMM, not the patcher's two dot products: not the same
+      // bits), or the log-softmax of its answer.
+      hl::Session clean_run(model, 1), session(model, 1);
+      clean_run.run(clean);
+      session.run(corrupted);
+      const int V = model->config.vocab_size;
+      float max_session_diff = 0.0f;
+      for (int l = 0; l < L; l++) {
+        for (const int h : {0, H - 1}) {
+          session.clear_head_edits();
+          session.set_head_z(l, h, hl::head_rows(clean_run.trace().head_z, model->config, T, l, h));
+          session.update();
+          const float* logits = session.trace().logits.data() + static_cast<size_t>(T - 1) * V;
+          const double expected = kind == hl::PatchMetric::logprob ? log_prob(logits, V, 5)
+                                                                   : logits[5] - logits[9];
+          max_session_diff = std::max(
+              max_session_diff, static_cast<float>(std::fabs(expected - p.head_z_patched(l, {h}))));
+        }
+      }
+      std::printf("%s: head z patch vs Session set_head_z rerun, max |diff| %.3g\n", name,
+                  max_session_diff);
+      CHECK(max_session_diff <= 1e-4f);
     }
-    std::printf("%s: head z patch vs Session set_head_z rerun, max |diff| %.3g\n", name,
-                max_session_diff);
-    CHECK(max_session_diff <= 1e-4f);
   }
 }
 
@@ -152,6 +167,12 @@ TEST_CASE("activation patching: bad inputs name the problem") {
   }
   CHECK_THROWS_AS(hl::ActivationPatcher(model, a, a, model->config.vocab_size, 2), hl::Error);
   CHECK_THROWS_AS(hl::ActivationPatcher(model, {}, {}, 1, 2), hl::Error);
+  // The log-prob reads no foil (-1 accepted); the logit difference needs one.
+  CHECK_THROWS_AS(hl::ActivationPatcher(model, a, a, 1, -1), hl::Error);
+  CHECK_NOTHROW(hl::ActivationPatcher(model, a, a, 1, -1, hl::PatchMetric::logprob));
+  CHECK_THROWS_WITH_AS(hl::patch_metric_from_name("prob"),
+                       "unknown metric 'prob' (expected logit_diff or logprob)", hl::Error);
+  CHECK(hl::patch_metric_from_name("logprob") == hl::PatchMetric::logprob);
   const hl::ActivationPatcher p(model, a, a, 1, 2);
   CHECK_THROWS_AS(p.head_z_patched(model->config.n_layer, {0}), hl::Error);
   CHECK_THROWS_AS(p.residual_patched(0, {static_cast<int>(a.size())}), hl::Error);

@@ -5,7 +5,8 @@
 // the real logit difference), compare prompts with the patching maps on the
 // induction-circuit preset of gpt-4l and attn-only-2l (map shapes, the
 // share of recovery the model card's previous-token and induction heads
-// carry, a head patched live equals its map cell), token counts that
+// carry, a head patched live equals its map cell, the metric switched to
+// the answer's log-prob by keyboard), token counts that
 // differ, bad link values, the PNG/SVG/CSV exports, and screenshots at 1280
 // and 375 px, light and dark. Prints the figures it checks.
 import assert from 'node:assert/strict';
@@ -199,12 +200,13 @@ test('answer and foil by keyboard, the logit lens and the direct effects on the 
 });
 
 test('a bad answer in the link is named and the page still works', async () => {
-  const { context, page, problems } = await openPage(`#answer=${'x'.repeat(65)}&patch=9.x`);
+  const { context, page, problems } = await openPage(`#answer=${'x'.repeat(65)}&patch=9.x&metric=prob`);
   await lensReady(page);
   const notice = await page.textContent('[data-role="url-notice-text"]');
   console.log(`  notice: ${notice}`);
   assert.match(notice, /answer: .*65 characters/);
   assert.match(notice, /patch: .*is not a head/);
+  assert.match(notice, /metric: .*logit_diff, logprob/);
   assert.equal(await page.$eval('[data-role="answer-chip"]', (c) => c.dataset.auto), 'true');
   assertCleanPage(problems, 'bad link');
   await context.close();
@@ -300,6 +302,39 @@ for (const model of ['gpt-4l', 'attn-only-2l']) {
         }
       });
       await screenshots(page, `compare-${model}`);
+
+      await t.test('the log-prob of the answer by keyboard: the maps redraw, the metric says which', async () => {
+        const headsOf = () => page.$$eval(`${HEADS} button.patch-cell`, (c) => c.map((x) => x.dataset.recovery).join(','));
+        const before = await headsOf();
+        assert.equal(await page.$eval('[data-role="compare-metrics"]', (d) => d.dataset.metric), 'logit_diff');
+        // Tab into the radio group, an arrow key chooses the next metric.
+        await page.focus('[data-role="patch-metric-logit_diff"]');
+        await page.keyboard.press('ArrowRight');
+        await page.waitForFunction(() => document.querySelector('[data-role="compare-metrics"]')?.dataset.metric === 'logprob'
+          && document.querySelector('[data-role="patching-status"]')?.dataset.metric === 'logprob', null, { timeout: 60_000 });
+        await patchReady(page);
+        const caption = await page.textContent('[data-role="metric-caption"]');
+        const labels = await page.$$eval('[data-role="compare-metrics"] dt', (d) => d.map((x) => x.textContent));
+        const status = await page.textContent('[data-role="patching-status"]');
+        const clean = Number(await page.$eval('[data-role="metric-clean"]', (d) => d.dataset.value));
+        const corrupted = Number(await page.$eval('[data-role="metric-corrupted"]', (d) => d.dataset.value));
+        const after = await headsOf();
+        const changed = before.split(',').filter((r, i) => r !== after.split(',')[i]).length;
+        const T = await page.locator('[data-role="token-list"] .token').count();
+        const residual = await page.$$eval('[data-role="patch-residual"] .patch-cell', (c) => c.map((x) => Number(x.dataset.recovery)));
+        console.log(`  log-prob: "${caption}"; ${labels.join(' / ')}; "${status}"; clean ${clean.toFixed(3)}, ` +
+          `corrupted ${corrupted.toFixed(3)}; ${changed} of ${L * H} head cells redrawn with new values; ` +
+          `ln_f's input at the last position recovers ${residual[L * T + T - 1]}`);
+        assert.match(caption, /^log p\(.*\) at the last position \(the foil is unused\)$/);
+        assert.ok(labels.every((label) => /log p$/.test(label)), labels.join());
+        assert.match(status, /^log p\(answer\): clean/);
+        assert.ok(clean <= 0 && corrupted <= 0 && clean > corrupted, 'log-probs, the clean one higher');
+        assert.ok(changed > 0, 'the head map redrew with the log-prob recovery');
+        assert.ok(Math.abs(residual[L * T + T - 1] - 1) < 1e-5, 'the final residual at the last position is the clean run');
+        assert.match(await page.evaluate(() => location.hash), /metric=logprob/);
+        assert.equal(await page.isChecked('[data-role="patch-metric-logprob"]'), true);
+        await screenshots(page, `compare-${model}-logprob`);
+      });
     }
     assertCleanPage(problems, `${model} compare`);
     await context.close();

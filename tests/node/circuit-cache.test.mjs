@@ -3,7 +3,8 @@
 // induction-circuit preset: the lens' output row is the analysis' own
 // top-k (bit for bit); a patched run with nothing patched is the corrupted
 // run's metric of the maps, with one head patched that head's map cell
-// (setHeadPatches = the batched patcher); the analysis after a patched run
+// (setHeadPatches = the batched patcher), on the logit difference and on
+// the answer's log-prob (no foil); the analysis after a patched run
 // equals the one before (the cache forgets the trace, no patch survives);
 // different token counts and a word of several tokens are named.
 //
@@ -70,22 +71,41 @@ for (const { name, dir } of CASES) {
       assert.ok(Math.abs(dla.total - dla.actual) < 1e-3);
     }
 
-    const maps = circuits.patchMaps({ clean: text, corrupted, answer, foil });
+    const maps = circuits.patchMaps({ clean: text, corrupted, answer, foil, metric: 'logit_diff' });
     assert.equal(maps.maps.head_z.length, L * H);
     assert.equal(maps.maps.residual.length, (L + 1) * T);
-    const none = circuits.patchedRun({ clean: text, corrupted, answer, foil, patched: new Int32Array(L * H), topK: 5 });
+    const none = circuits.patchedRun({ clean: text, corrupted, answer, foil, metric: 'logit_diff', patched: new Int32Array(L * H), topK: 5 });
     console.log(`  metric clean ${maps.maps.clean.toFixed(4)}, corrupted ${maps.maps.corrupted.toFixed(4)}; patched run with nothing patched ${none.metric.toFixed(4)}`);
     assert.ok(Math.abs(none.metric - maps.maps.corrupted) < 1e-5, 'nothing patched: the corrupted run');
     let worst = 0;
     for (const i of [0, L * H - 1, H + 1].filter((j) => j < L * H)) {
       const flags = new Int32Array(L * H);
       flags[i] = 1;
-      const one = circuits.patchedRun({ clean: text, corrupted, answer, foil, patched: flags, topK: 5 });
+      const one = circuits.patchedRun({ clean: text, corrupted, answer, foil, metric: 'logit_diff', patched: flags, topK: 5 });
       worst = Math.max(worst, Math.abs(one.metric - maps.maps.head_z_metric[i]));
     }
-    const all = circuits.patchedRun({ clean: text, corrupted, answer, foil, patched: new Int32Array(L * H).fill(1), topK: 5 });
+    const all = circuits.patchedRun({ clean: text, corrupted, answer, foil, metric: 'logit_diff', patched: new Int32Array(L * H).fill(1), topK: 5 });
     console.log(`  one head patched live vs its map cell: max |diff| ${worst.toExponential(2)}; every head patched: ${all.metric.toFixed(4)}`);
     assert.ok(worst < 1e-4);
+    assert.equal(maps.maps.metric_kind, 'logit_diff');
+
+    // The answer's log-prob: no foil needed; the live patched runs read it
+    // from the lens (log of the answer's probability) and agree with the maps.
+    const lp = { clean: text, corrupted, answer, foil: '', metric: 'logprob' };
+    const lpMaps = circuits.patchMaps(lp);
+    assert.equal(lpMaps.maps.metric_kind, 'logprob');
+    assert.ok(lpMaps.maps.clean <= 0 && lpMaps.maps.corrupted <= 0, 'a log-prob is at most 0');
+    const lpNone = circuits.patchedRun({ ...lp, patched: new Int32Array(L * H), topK: 5 });
+    let lpWorst = Math.abs(lpNone.metric - lpMaps.maps.corrupted);
+    for (const i of [0, L * H - 1, H + 1].filter((j) => j < L * H)) {
+      const flags = new Int32Array(L * H);
+      flags[i] = 1;
+      const one = circuits.patchedRun({ ...lp, patched: flags, topK: 5 });
+      lpWorst = Math.max(lpWorst, Math.abs(one.metric - lpMaps.maps.head_z_metric[i]));
+    }
+    console.log(`  log p(answer) clean ${lpMaps.maps.clean.toFixed(4)}, corrupted ${lpMaps.maps.corrupted.toFixed(4)}; ` +
+      `patched runs (none, one head) vs the maps: max |diff| ${lpWorst.toExponential(2)}`);
+    assert.ok(lpWorst < 1e-4);
 
     // The cache forgot its trace: the next analyze is a whole pass with the same figures as the first.
     const again = analyze(cache, model, text, ones);
@@ -93,14 +113,14 @@ for (const { name, dir } of CASES) {
     assert.ok(sameBits(again.top_k_probs, first.top_k_probs));
     assert.ok(sameBits(again.loss, first.loss));
 
-    assert.throws(() => circuits.patchMaps({ clean: text, corrupted: `${corrupted} night`, answer, foil }),
+    assert.throws(() => circuits.patchMaps({ clean: text, corrupted: `${corrupted} night`, answer, foil, metric: 'logit_diff' }),
       new RegExp(`the clean prompt has ${T} tokens and the corrupted prompt ${T + 1}`));
-    const several = circuits.lens({ text, gains: ones, topK: 5, position: -1, answer: ' Pemberthwaite', foil });
+    const several = circuits.lens({ text, gains: ones, topK: 5, position: -1, answer: ' Pemberthwaite', foil, metric: 'logit_diff' });
     console.log(`  " Pemberthwaite": ${several.answer.ids.length} tokens (${several.answer.tokens.join('|')}); DLA ${several.lens.dla ? 'given' : 'not given'}`);
     assert.ok(several.answer.ids.length > 1);
     assert.equal(several.lens.dla, undefined);
     assert.equal(several.lens.answer_rank, undefined);
-    assert.throws(() => circuits.patchMaps({ clean: text, corrupted, answer: ' Pemberthwaite', foil }), /the answer " Pemberthwaite" is \d+ tokens, not one/);
+    assert.throws(() => circuits.patchMaps({ clean: text, corrupted, answer: ' Pemberthwaite', foil, metric: 'logit_diff' }), /the answer " Pemberthwaite" is \d+ tokens, not one/);
     cache.delete();
   });
 }

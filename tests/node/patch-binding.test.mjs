@@ -2,13 +2,16 @@
 // 'head_z_pos', pathPatch) on the tiny-gpt fixture, against the float64
 // reference (tests/reference/gpt2-reference.mjs): every per-position head
 // entry (zReplace with the clean row at t) and a path patch (qkvInput from
-// pathPatchInputs), <= 1e-4, max errors printed; bad paths come back as
+// pathPatchInputs), and on the answer's log-prob every head's z and the path
+// patch (referenceLogProb), <= 1e-4, max errors printed; bad paths come back as
 // messages naming the problem.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 
-import { loadReferenceModel, pathPatchInputs, referenceForward } from '../reference/gpt2-reference.mjs';
+import {
+  loadReferenceModel, pathPatchInputs, referenceForward, referenceLogProb,
+} from '../reference/gpt2-reference.mjs';
 import { REPO_ROOT, createModule, expectOk, loadFolder, readModelFolder } from './wasm-helpers.mjs';
 
 const DIR = path.join(REPO_ROOT, 'tests/fixtures/tiny-gpt');
@@ -36,7 +39,7 @@ test('patch (head_z_pos) and pathPatch through Embind match the float64 referenc
   const refClean = referenceForward(model, Array.from(clean));
   const refCorrupted = referenceForward(model, Array.from(corrupted));
 
-  const r = expectOk(engine.patch(clean, corrupted, answer, foil, 'head_z_pos'), 'patch');
+  const r = expectOk(engine.patch(clean, corrupted, answer, foil, 'head_z_pos', 'logit_diff'), 'patch');
   assert.equal(r.head_z_pos.length, L * H * T);
   assert.equal(r.head_z_pos_metric.length, L * H * T);
   assert.equal(r.head_z.length, 0); // the maps not asked for stay empty
@@ -59,7 +62,7 @@ test('patch (head_z_pos) and pathPatch through Embind match the float64 referenc
 
   const receivers = [[1, 0], [1, 3]];
   const p = expectOk(engine.pathPatch(clean, corrupted, answer, foil, 0, 2,
-    Int32Array.from(receivers.map(([l, h]) => l * H + h)), 'kv'), 'pathPatch');
+    Int32Array.from(receivers.map(([l, h]) => l * H + h)), 'kv', 'logit_diff'), 'pathPatch');
   const qkvInput = pathPatchInputs(model, refClean, refCorrupted, [0, 2], receivers, ['k', 'v']);
   const ref = metricOf(referenceForward(model, Array.from(corrupted), { qkvInput }), answer, foil);
   const pathErr = Math.abs(p.metric - ref);
@@ -75,10 +78,38 @@ test('patch (head_z_pos) and pathPatch through Embind match the float64 referenc
     [[0, 0, Int32Array.of(L * H), 'qkv'], /receiver head/],
     [[0, 0, Int32Array.of(H), 'qx'], /unknown inputs 'qx'/],
   ]) {
-    const bad = engine.pathPatch(clean, corrupted, answer, foil, ...args);
+    const bad = engine.pathPatch(clean, corrupted, answer, foil, ...args, 'logit_diff');
     assert.equal(bad.ok, false);
     console.log(`pathPatch refused: ${bad.error}`);
     assert.match(bad.error, message);
   }
+
+  // The answer's log-prob (no foil: -1): every head's z map and the path
+  // patch against the reference's log-softmax; a bad metric is a message.
+  const logProb = (forward) => referenceLogProb(forward, T - 1, answer);
+  const lp = expectOk(engine.patch(clean, corrupted, answer, -1, 'head_z', 'logprob'), 'patch logprob');
+  assert.equal(lp.metric_kind, 'logprob');
+  let lpErr = Math.max(Math.abs(lp.clean - logProb(refClean)), Math.abs(lp.corrupted - logProb(refCorrupted)));
+  for (let l = 0; l < L; l++) {
+    for (let h = 0; h < H; h++) {
+      const z = new Float64Array(T * D); // (T, D) head (l, h) of the clean run
+      for (let t = 0; t < T; t++) {
+        for (let d = 0; d < D; d++) z[t * D + d] = refClean.z[l][(t * H + h) * D + d];
+      }
+      const ref = logProb(referenceForward(model, Array.from(corrupted), { zReplace: [{ layer: l, head: h, z }] }));
+      lpErr = Math.max(lpErr, Math.abs(lp.head_z_metric[l * H + h] - ref));
+    }
+  }
+  const lpPath = expectOk(engine.pathPatch(clean, corrupted, answer, -1, 0, 2,
+    Int32Array.from(receivers.map(([l, h]) => l * H + h)), 'kv', 'logprob'), 'pathPatch logprob');
+  const lpPathErr = Math.abs(lpPath.metric - logProb(referenceForward(model, Array.from(corrupted), { qkvInput })));
+  console.log(`tiny-gpt via Embind, log p(answer): clean ${lp.clean.toFixed(5)} corrupted ${lp.corrupted.toFixed(5)}; ` +
+    `max |error| metrics and head z ${lpErr.toExponential(2)} (${L * H} patches), path ${lpPathErr.toExponential(2)}`);
+  assert.ok(lpErr <= TOLERANCE, `log-prob error ${lpErr}`);
+  assert.ok(lpPathErr <= TOLERANCE, `log-prob path error ${lpPathErr}`);
+  const badMetric = engine.patch(clean, corrupted, answer, foil, 'head_z', 'prob');
+  assert.equal(badMetric.ok, false);
+  console.log(`patch refused: ${badMetric.error}`);
+  assert.match(badMetric.error, /unknown metric 'prob' \(expected logit_diff or logprob\)/);
   engine.delete();
 });

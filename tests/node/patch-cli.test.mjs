@@ -2,7 +2,8 @@
 // gpt2-reference.mjs: zReplace for a head's z, residualReplace for a row of
 // the residual stream) on the tiny-gpt and tiny-attn-only fixtures: the two
 // metrics and every patched metric of both maps (<= 1e-4, max errors
-// printed); with --per-position every head's z at each position, and with
+// printed); with --metric logprob the answer's log-prob, of the two runs
+// and of a few head and residual patches; with --per-position every head's z at each position, and with
 // --path-sender a path patch (qkvInput: the receivers' chosen inputs from
 // the corrupted stream plus the sender's difference), against the same
 // reference; and the bad inputs that must exit non-zero with one line
@@ -12,7 +13,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-import { loadReferenceModel, pathPatchInputs, referenceForward } from '../reference/gpt2-reference.mjs';
+import {
+  loadReferenceModel, pathPatchInputs, referenceForward, referenceLogProb,
+} from '../reference/gpt2-reference.mjs';
 import { REPO_ROOT } from './wasm-helpers.mjs';
 
 const BIN = path.resolve(REPO_ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/headlight');
@@ -38,6 +41,7 @@ for (const fixture of ['tiny-gpt', 'tiny-attn-only']) {
       '--answer', ' the', '--foil', ' a', '--json']);
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);
+    assert.equal(out.metric_kind, 'logit_diff'); // without --metric: the logit difference
     const model = loadReferenceModel(dir);
     const { n_layer: L, n_head: H, n_embd: C } = model.config;
     const D = C / H;
@@ -106,6 +110,66 @@ function answerAndFoil(dir) {
   assert.equal(lens.status, 0, lens.stderr);
   const { answer: { id: answer }, foil: { id: foil } } = JSON.parse(lens.stdout);
   return { answer, foil };
+}
+
+for (const fixture of ['tiny-gpt', 'tiny-attn-only']) {
+  test(`headlight patch --metric logprob on ${fixture} matches the float64 reference`, () => {
+    const dir = path.join(REPO_ROOT, 'tests/fixtures', fixture);
+    const base = ['--model', dir, '--clean', CLEAN, '--corrupted', CORRUPTED, '--answer', ' the',
+      '--metric', 'logprob', '--json'];
+    // The log-prob reads no foil: without --foil, and with one (unused), the same output.
+    const r = patch(base);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.metric_kind, 'logprob');
+    const withFoil = patch([...base, '--foil', ' a']);
+    assert.equal(withFoil.status, 0, withFoil.stderr);
+    assert.deepEqual(JSON.parse(withFoil.stdout), out);
+    const model = loadReferenceModel(dir);
+    const { n_layer: L, n_head: H, n_embd: C } = model.config;
+    const D = C / H;
+    const T = out.clean_ids.length;
+    const { answer } = answerAndFoil(dir);
+    const logProb = (forward) => referenceLogProb(forward, T - 1, answer);
+
+    const clean = referenceForward(model, out.clean_ids);
+    const corrupted = referenceForward(model, out.corrupted_ids);
+    const metricErr = Math.max(Math.abs(out.metric.clean - logProb(clean)),
+      Math.abs(out.metric.corrupted - logProb(corrupted)));
+    const span = out.metric.clean - out.metric.corrupted;
+    const patched = (recovery) => out.metric.corrupted + recovery * span;
+    let firstDiff = 0;
+    while (out.clean_ids[firstDiff] === out.corrupted_ids[firstDiff]) firstDiff++;
+
+    // A few heads (first and last of the first and last layer) and rows.
+    let headErr = 0;
+    const heads = [[0, 0], [0, H - 1], [L - 1, 1], [L - 1, H - 1]];
+    for (const [l, h] of heads) {
+      const z = new Float64Array(T * D); // (T, D) head (l, h) of the clean run
+      for (let t = 0; t < T; t++) {
+        for (let d = 0; d < D; d++) z[t * D + d] = clean.z[l][(t * H + h) * D + d];
+      }
+      const ref = logProb(referenceForward(model, out.corrupted_ids,
+        { zReplace: [{ layer: l, head: h, z }] }));
+      headErr = Math.max(headErr, Math.abs(patched(out.head_z[l][h]) - ref));
+    }
+    let residualErr = 0;
+    const rows = [[0, firstDiff], [1, firstDiff], [L - 1, T - 2], [L, T - 1], [1, T - 1]];
+    for (const [l, t] of rows) {
+      const x = clean.residual[l].subarray(t * C, (t + 1) * C);
+      const ref = logProb(referenceForward(model, out.corrupted_ids,
+        { residualReplace: [{ layer: l, position: t, x }] }));
+      residualErr = Math.max(residualErr, Math.abs(patched(out.residual[l][t]) - ref));
+    }
+    console.log(`${fixture}: log p(answer) clean ${out.metric.clean.toFixed(5)} corrupted ` +
+      `${out.metric.corrupted.toFixed(5)}; max |error| metrics ${metricErr.toExponential(2)}, ` +
+      `head z ${headErr.toExponential(2)} (${heads.length} patches), residual ` +
+      `${residualErr.toExponential(2)} (${rows.length} patches)`);
+    assert.ok(metricErr <= TOLERANCE, `metric error ${metricErr}`);
+    assert.ok(headErr <= TOLERANCE, `head z patch error ${headErr}`);
+    assert.ok(residualErr <= TOLERANCE, `residual patch error ${residualErr}`);
+    assert.equal(out.residual[L][T - 1], 1);
+  });
 }
 
 for (const fixture of ['tiny-gpt', 'tiny-attn-only']) {
@@ -193,6 +257,10 @@ test('headlight patch refuses bad input with one line naming the problem', () =>
     [[...base, '--answer', ' the', '--foil', ' a', '--position', '3'], /unknown option '--position'/],
     [[...base, '--answer', ' the'], /--foil is required/],
     [[...base, '--answer', ' the', '--foil', ' the'], /--answer and --foil are the same token/],
+    [[...base, '--answer', ' the', '--foil', ' a', '--metric', 'prob'],
+      /unknown metric 'prob' \(expected logit_diff or logprob\)/],
+    [[...base, '--answer', ' the', '--metric', 'prob'], /unknown metric 'prob'/],
+    [[...base, '--metric', 'logprob', '--answer', ' hens'], /--answer ' hens' is \d+ tokens/],
     [[...base.slice(0, 2), '--clean', '', '--corrupted', '', '--answer', ' the', '--foil', ' a'], /empty text: nothing to patch/],
     [[...base.slice(0, 2), '--clean', 'the hen '.repeat(40), '--corrupted', 'the hen '.repeat(39) + 'the cow ',
       '--answer', ' the', '--foil', ' a'], /the texts are \d+ tokens; the model reads at most 64 \(n_positions\)/],

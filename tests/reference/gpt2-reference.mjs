@@ -294,6 +294,19 @@ export function referenceForward(model, ids, options = {}) {
   return { logits, attn, z: zs, residual, T, config: model.config };
 }
 
+// log p(answer) at position t of a referenceForward's logits (T, V): the
+// log-softmax over the whole vocabulary, with the maximum taken out first
+// (a stable log-sum-exp), in float64.
+export function referenceLogProb(forward, t, answer) {
+  const V = forward.config.vocab_size;
+  const row = forward.logits.subarray(t * V, (t + 1) * V);
+  let top = -Infinity;
+  for (let v = 0; v < V; v++) top = Math.max(top, row[v]);
+  let sum = 0;
+  for (let v = 0; v < V; v++) sum += Math.exp(row[v] - top);
+  return row[answer] - top - Math.log(sum);
+}
+
 // Path patching's receiver inputs (docs/circuits.md): the sender (ls, hs)'s
 // difference d (T, C) = (z_clean - z_corrupted) of that head through its
 // rows of c_proj, added to the corrupted stream entering each receiver's

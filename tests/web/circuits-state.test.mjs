@@ -1,5 +1,5 @@
-// The circuit views' state (issue 17): answer, foil, corrupted prompt and
-// patched heads in the URL-state table (parsed, serialised, bad values named
+// The circuit views' state (issue 17): answer, foil, corrupted prompt,
+// patched heads and the patching metric in the URL-state table (parsed, serialised, bad values named
 // without breaking the rest of the link), and which answer and foil the
 // views use when the reader chose none (state/answer-foil.ts).
 import assert from 'node:assert/strict';
@@ -44,6 +44,25 @@ test('bad values are named and skipped; the rest of the link still applies', () 
   assert.equal(parsed.state.corrupted, 'bye');
   const lone = url.parseHash('#answer=%ED%A0%80');
   assert.equal(lone.problems.length, 1, 'a lone surrogate cannot even be decoded');
+});
+
+test('the patching metric: logit_diff by default (old links unchanged), logprob round-trips, a bad value is named', () => {
+  assert.equal(url.defaultUrlState().metric, 'logit_diff');
+  const old = url.parseHash('#answer=+Mary&foil=+John&corrupt=bye');
+  assert.deepEqual(old.problems, []);
+  assert.equal(old.state.metric, 'logit_diff', 'a link without metric= keeps the logit difference');
+  assert.ok(!url.serialiseHash(old.state).includes('metric'), 'the default stays out of the link');
+  const state = url.defaultUrlState();
+  state.metric = 'logprob';
+  const hash = url.serialiseHash(state);
+  console.log(`  hash: ${hash}`);
+  assert.equal(url.parseHash(hash).state.metric, 'logprob');
+  const bad = url.parseHash('#metric=prob&corrupt=bye');
+  console.log(`  problems: ${bad.problems.join(' | ')}`);
+  assert.equal(bad.problems.length, 1);
+  assert.match(bad.problems[0], /^metric: "prob" is not one of logit_diff, logprob/);
+  assert.equal(bad.state.metric, 'logit_diff');
+  assert.equal(bad.state.corrupted, 'bye');
 });
 
 test('with nothing chosen, the top predictions stand in for the answer and the foil', () => {

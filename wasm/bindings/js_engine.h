@@ -181,17 +181,20 @@ class JsEngine {
   val logitLens(int position, int top_k, int answer, int foil, bool all_positions);
 
   // hl::Engine::activation_patching between two texts' ids (the same count)
-  // on logit(answer) - logit(foil) at the last position, unedited model;
-  // maps: "head_z", "residual", "both" or "head_z_pos" (each head at each
-  // position, L * H * T runs; a map not asked for is empty).
+  // on the metric at the last position ("logit_diff": logit(answer) -
+  // logit(foil); "logprob": log p(answer), foil unused, -1 allowed),
+  // unedited model; maps: "head_z", "residual", "both" or "head_z_pos" (each
+  // head at each position, L * H * T runs; a map not asked for is empty).
   // Fields: headlight-wasm.d.ts PatchingResult.
-  val patch(val clean_ids_js, val corrupted_ids_js, int answer, int foil, const std::string& maps);
+  val patch(val clean_ids_js, val corrupted_ids_js, int answer, int foil, const std::string& maps,
+            const std::string& metric);
 
   // hl::Engine::path_patching: the sender head's clean output only into the
-  // receivers' (l * H + h) inputs named by `into` (letters of "qkv").
-  // Fields: headlight-wasm.d.ts PathPatchResult.
+  // receivers' (l * H + h) inputs named by `into` (letters of "qkv"), on
+  // `metric` as patch's. Fields: headlight-wasm.d.ts PathPatchResult.
   val pathPatch(val clean_ids_js, val corrupted_ids_js, int answer, int foil, int sender_layer,
-                int sender_head, val receivers_js, const std::string& into);
+                int sender_head, val receivers_js, const std::string& into,
+                const std::string& metric);
 
   // ---- Compare two runs (js_engine_circuits.cpp; the comparison itself is
   // the free function compareAttention, embind.cpp)

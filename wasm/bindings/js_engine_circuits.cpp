@@ -48,7 +48,8 @@ val JsEngine::logitLens(int position, int top_k, int answer, int foil, bool all_
   });
 }
 
-val JsEngine::patch(val clean_ids_js, val corrupted_ids_js, int answer, int foil, const std::string& maps) {
+val JsEngine::patch(val clean_ids_js, val corrupted_ids_js, int answer, int foil, const std::string& maps,
+                    const std::string& metric) {
   return guarded("patch", [&] {
     if (maps != "head_z" && maps != "residual" && maps != "both" && maps != "head_z_pos") {
       throw hl::Error("unknown maps '" + maps +
@@ -58,8 +59,10 @@ val JsEngine::patch(val clean_ids_js, val corrupted_ids_js, int answer, int foil
     const bool per_position = maps == "head_z_pos";
     const hl::PatchingMaps m = engine.activation_patching(
         ids_from_js(clean_ids_js), ids_from_js(corrupted_ids_js), answer, foil,
-        maps == "head_z" || maps == "both", maps == "residual" || maps == "both", per_position);
+        maps == "head_z" || maps == "both", maps == "residual" || maps == "both", per_position,
+        hl::patch_metric_from_name(metric));
     val result = success();
+    result.set("metric_kind", std::string(hl::patch_metric_name(m.metric)));
     result.set("n_layer", engine.model().config.n_layer);
     result.set("n_head", engine.model().config.n_head);
     result.set("T", static_cast<int>(m.clean_ids.size()));
@@ -80,7 +83,7 @@ val JsEngine::patch(val clean_ids_js, val corrupted_ids_js, int answer, int foil
 }
 
 val JsEngine::pathPatch(val clean_ids_js, val corrupted_ids_js, int answer, int foil, int sender_layer,
-              int sender_head, val receivers_js, const std::string& into) {
+              int sender_head, val receivers_js, const std::string& into, const std::string& metric) {
   return guarded("pathPatch", [&] {
     hl::PathPatch path;
     path.sender_layer = sender_layer;
@@ -93,7 +96,8 @@ val JsEngine::pathPatch(val clean_ids_js, val corrupted_ids_js, int answer, int 
       throw hl::Error("unknown inputs '" + into + "' (expected letters of qkv)");
     }
     const hl::PathPatchResult r = loaded().path_patching(
-        ids_from_js(clean_ids_js), ids_from_js(corrupted_ids_js), answer, foil, path);
+        ids_from_js(clean_ids_js), ids_from_js(corrupted_ids_js), answer, foil, path,
+        hl::patch_metric_from_name(metric));
     val result = success();
     result.set("clean", r.clean);
     result.set("corrupted", r.corrupted);

@@ -187,15 +187,15 @@ AblationScan Engine::ablation_scan(AblationMode mode, int position,
 PatchingMaps Engine::activation_patching(const std::vector<int>& clean_ids,
                                           const std::vector<int>& corrupted_ids, int answer,
                                           int foil, bool head_z, bool residual,
-                                          bool head_z_pos) const {
-  return ActivationPatcher(model_, clean_ids, corrupted_ids, answer, foil)
+                                          bool head_z_pos, PatchMetric metric) const {
+  return ActivationPatcher(model_, clean_ids, corrupted_ids, answer, foil, metric)
       .maps(head_z, residual, head_z_pos);
 }
 
 PathPatchResult Engine::path_patching(const std::vector<int>& clean_ids,
                                       const std::vector<int>& corrupted_ids, int answer, int foil,
-                                      const PathPatch& path) const {
-  const ActivationPatcher patcher(model_, clean_ids, corrupted_ids, answer, foil);
+                                      const PathPatch& path, PatchMetric metric) const {
+  const ActivationPatcher patcher(model_, clean_ids, corrupted_ids, answer, foil, metric);
   PathPatchResult r;
   r.clean = patcher.clean_metric();
   r.corrupted = patcher.corrupted_metric();

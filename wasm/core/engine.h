@@ -106,10 +106,12 @@ class Engine {
   PatchingMaps activation_patching(const std::vector<int>& clean_ids,
                                    const std::vector<int>& corrupted_ids, int answer, int foil,
                                    bool head_z = true, bool residual = true,
-                                   bool head_z_pos = false) const;
+                                   bool head_z_pos = false,
+                                   PatchMetric metric = PatchMetric::logit_diff) const;
   // Path patching (patching.h PathPatch) between the same two texts.
   PathPatchResult path_patching(const std::vector<int>& clean_ids, const std::vector<int>& corrupted_ids,
-                      int answer, int foil, const PathPatch& path) const;
+                      int answer, int foil, const PathPatch& path,
+                      PatchMetric metric = PatchMetric::logit_diff) const;
   // d mean loss / d gain (importance.h) of every head (L, H) on the trace's
   // ids at the current edits: the gains and every replaced z (mean,
   // resample) as the trace ran them.

@@ -2,6 +2,7 @@
 #include "patching.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -61,6 +62,16 @@ void check_index(const char* what, int i, int n) {
 
 }  // namespace patching_detail
 
+PatchMetric patch_metric_from_name(const std::string& name) {
+  if (name == "logit_diff") return PatchMetric::logit_diff;
+  if (name == "logprob") return PatchMetric::logprob;
+  throw Error("unknown metric '" + name + "' (expected logit_diff or logprob)");
+}
+
+const char* patch_metric_name(PatchMetric metric) {
+  return metric == PatchMetric::logprob ? "logprob" : "logit_diff";
+}
+
 float patch_recovery(float patched, float clean, float corrupted) {
   if (clean == corrupted) return std::numeric_limits<float>::quiet_NaN();
   return (patched - corrupted) / (clean - corrupted);
@@ -68,12 +79,13 @@ float patch_recovery(float patched, float clean, float corrupted) {
 
 ActivationPatcher::ActivationPatcher(std::shared_ptr<const Model> model,
                                      std::vector<int> clean_ids, std::vector<int> corrupted_ids,
-                                     int answer, int foil)
+                                     int answer, int foil, PatchMetric metric)
     : model_(std::move(model)),
       clean_ids_(std::move(clean_ids)),
       corrupted_ids_(std::move(corrupted_ids)),
       answer_(answer),
-      foil_(foil),
+      foil_(metric == PatchMetric::logprob ? -1 : foil),
+      metric_(metric),
       T_(static_cast<int>(clean_ids_.size())) {
   const ModelConfig& cfg = model_->config;
   if (clean_ids_.size() != corrupted_ids_.size()) {
@@ -91,7 +103,7 @@ ActivationPatcher::ActivationPatcher(std::shared_ptr<const Model> model,
     for (const int id : *ids) check_token(id, cfg.vocab_size);
   }
   check_token(answer_, cfg.vocab_size);
-  check_token(foil_, cfg.vocab_size);
+  if (metric_ == PatchMetric::logit_diff) check_token(foil_, cfg.vocab_size);
   run_both();
   const size_t last = (static_cast<size_t>(cfg.n_layer) * T_ + T_ - 1) * cfg.n_embd;
   clean_metric_ = metric_of_row(clean_.residual.data() + last);
@@ -142,6 +154,17 @@ float ActivationPatcher::metric_of_row(const float* x) const {
   std::vector<float> ln(C);  // (C) ln_f(x)
   layernorm_forward(ln.data(), nullptr, nullptr, x, w.ln_f_w, w.ln_f_b, 1, C,
                     cfg.layer_norm_epsilon);
+  if (metric_ == PatchMetric::logprob) {
+    // Every logit (V) through the Session's LM head GEMM, then a stable
+    // log-sum-exp in double: log p(answer) = logit(answer) - max - log Σ exp(logit - max).
+    const int V = cfg.vocab_size;
+    std::vector<float> logits(V);
+    gemm_packed(logits.data(), ln.data(), model_->packed_lm_head.data(), nullptr, 1, C, V);
+    const float top = *std::max_element(logits.begin(), logits.end());
+    double sum = 0.0;
+    for (const float z : logits) sum += std::exp(static_cast<double>(z) - top);
+    return static_cast<float>(static_cast<double>(logits[answer_]) - top - std::log(sum));
+  }
   // The tied LM head: logit(v) = ln_f(x) . wte[v]; only the two rows the metric reads.
   const float* a = w.wte + static_cast<size_t>(answer_) * C;
   const float* f = w.wte + static_cast<size_t>(foil_) * C;
@@ -299,6 +322,7 @@ PatchingMaps ActivationPatcher::maps(bool head_z, bool residual, bool head_z_pos
   m.corrupted_ids = corrupted_ids_;
   m.answer = answer_;
   m.foil = foil_;
+  m.metric = metric_;
   m.clean = clean_metric_;
   m.corrupted = corrupted_metric_;
   if (head_z) m.head_z_metric = head_z_map();

@@ -4,9 +4,10 @@
 // Definitions in docs/circuits.md ("Activation patching", "Path
 // patching"). Shapes use the letters of config.h.
 //
-// Both texts have T tokens. The metric is logit(answer) - logit(foil) at the
-// last position (T - 1), read from the final residual row through ln_f and
-// the two tied unembedding rows. A patched run is the corrupted run with
+// Both texts have T tokens. The metric (PatchMetric) is logit(answer) -
+// logit(foil) at the last position (T - 1), read from the final residual row
+// through ln_f and the two tied unembedding rows, or the answer's log-prob
+// there (ln_f, every row of the tied LM head, log-softmax). A patched run is the corrupted run with
 // some activation replaced by the clean run's, the unedited model (every
 // gain 1); its figure is reported as recovery
 //   (patched - corrupted) / (clean - corrupted)
@@ -31,16 +32,26 @@
 // (head_z_patched, head_z_patched_at, residual_patched).
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "model.h"
 
 namespace hl {
 
+// What a patched run is measured by, at the last position: logit(answer) -
+// logit(foil), or log p(answer) over the whole vocabulary (the foil unused).
+enum class PatchMetric { logit_diff, logprob };
+
+// "logit_diff" or "logprob"; hl::Error naming the value otherwise.
+PatchMetric patch_metric_from_name(const std::string& name);
+const char* patch_metric_name(PatchMetric metric);
+
 struct PatchingMaps {
   std::vector<int> clean_ids;      // (T)
   std::vector<int> corrupted_ids;  // (T)
-  int answer = 0, foil = 0;
+  int answer = 0, foil = 0;  // foil -1: none (PatchMetric::logprob)
+  PatchMetric metric = PatchMetric::logit_diff;
   float clean = 0.0f;      // the metric of the clean run
   float corrupted = 0.0f;  // the metric of the corrupted run
   // (L, H) the corrupted run with head (l, h)'s z replaced by the clean
@@ -85,9 +96,11 @@ class ActivationPatcher {
  public:
   // Throws hl::Error when the texts' token counts differ (naming both), a
   // text is empty or longer than n_positions, or a text's id, answer or
-  // foil is not a token id of the model.
+  // foil is not a token id of the model. With PatchMetric::logprob the foil
+  // is not read (any value, -1 for none).
   ActivationPatcher(std::shared_ptr<const Model> model, std::vector<int> clean_ids,
-                    std::vector<int> corrupted_ids, int answer, int foil);
+                    std::vector<int> corrupted_ids, int answer, int foil,
+                    PatchMetric metric = PatchMetric::logit_diff);
 
   int T() const { return T_; }
   float clean_metric() const { return clean_metric_; }
@@ -158,6 +171,7 @@ class ActivationPatcher {
   std::shared_ptr<const Model> model_;
   std::vector<int> clean_ids_, corrupted_ids_;
   int answer_, foil_;
+  PatchMetric metric_;
   int T_;
   Run clean_, corrupted_;
   std::vector<float> corrupted_qkv_;  // (L, T, 3C) c_attn output of the corrupted run

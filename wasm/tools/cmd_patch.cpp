@@ -1,6 +1,6 @@
 // headlight patch: activation patching between a clean and a corrupted text
 // of the same token count, on logit(answer) - logit(foil) at the last
-// position: every head's z and the residual stream at every layer and
+// position (or, --metric logprob, the answer's log-prob there): every head's z and the residual stream at every layer and
 // position, clean -> corrupted, as recovery; on request every head's z at
 // each position alone (--per-position) and a path patch (--path-sender).
 // Definitions: docs/circuits.md.
@@ -28,9 +28,11 @@ namespace {
 const char* kUsage =
     "usage: headlight patch --model DIR --clean TEXT --corrupted TEXT\n"
     "                       --answer TOKEN --foil TOKEN [--json]\n"
+    "                       [--metric logit_diff|logprob]\n"
     "                       [--per-position]\n"
     "                       [--path-sender L.H --path-receivers L.H,... [--path-into q,k,v]]\n"
-    "  Activation patching on logit(answer) - logit(foil) at the last position:\n"
+    "  Activation patching on logit(answer) - logit(foil) at the last position\n"
+    "  (--metric logprob: on log p(answer) there; --foil may then be omitted):\n"
     "  the corrupted run with one head's z (every position), or the residual\n"
     "  stream entering one layer at one position, taken from the clean run.\n"
     "  Each figure is a recovery, (patched - corrupted) / (clean - corrupted).\n"
@@ -43,6 +45,7 @@ const char* kUsage =
 struct PatchOptions {
   std::string model_dir, clean, corrupted, answer, foil;
   std::string path_sender, path_receivers, path_into = "q,k,v";  // empty sender: no path patch
+  std::string metric = "logit_diff";
   bool json = false;
   bool per_position = false;
 };
@@ -75,7 +78,8 @@ bool parse_args(int argc, char** argv, PatchOptions* o) {
   }
   std::map<std::string, std::string*> optional = {{"--path-sender", &o->path_sender},
                                                   {"--path-receivers", &o->path_receivers},
-                                                  {"--path-into", &o->path_into}};
+                                                  {"--path-into", &o->path_into},
+                                                  {"--metric", &o->metric}};
   for (const auto& [flag, field] : optional) {
     setters[flag] = [&given, flag = flag, field = field](const std::string& v) {
       *field = v;
@@ -93,8 +97,10 @@ bool parse_args(int argc, char** argv, PatchOptions* o) {
                  "(--path-into with them)\n");
     return false;
   }
+  // The log-prob reads no foil; a bad --metric is named first (hl::Error).
+  const bool foil_needed = hl::patch_metric_from_name(o->metric) != hl::PatchMetric::logprob;
   for (const auto& [flag, unused] : values) {
-    if (!given[flag]) {
+    if (!given[flag] && (flag != "--foil" || foil_needed)) {
       std::fprintf(stderr, "headlight patch: %s is required (headlight patch --help)\n",
                    flag.c_str());
       return false;
@@ -155,8 +161,9 @@ nlohmann::json rows_of(const std::vector<float>& v, int rows, int cols) {
 }
 
 void print_table(const hl::PatchingMaps& m, int L, int H, int T) {
-  std::printf("metric logit(answer) - logit(foil): clean %.4f  corrupted %.4f\n", m.clean,
-              m.corrupted);
+  std::printf("metric %s: clean %.4f  corrupted %.4f\n",
+              m.metric == hl::PatchMetric::logprob ? "log p(answer)" : "logit(answer) - logit(foil)",
+              m.clean, m.corrupted);
   std::printf("head z recovery\n");
   for (int l = 0; l < L; l++) {
     std::printf("  layer %d", l);
@@ -178,18 +185,20 @@ int cmd_patch(int argc, char** argv) {
   if (!parse_args(argc, argv, &o)) return 2;
   if (o.clean.empty() || o.corrupted.empty()) throw hl::Error("empty text: nothing to patch");
 
+  const hl::PatchMetric metric = hl::patch_metric_from_name(o.metric);
+  const bool logprob = metric == hl::PatchMetric::logprob;
   const std::shared_ptr<const hl::Model> model = load_model_dir(o.model_dir);
   const int answer = single_token(*model, "--answer", o.answer);
-  const int foil = single_token(*model, "--foil", o.foil);
+  const int foil = logprob ? -1 : single_token(*model, "--foil", o.foil);  // the log-prob reads none
   // The metric would be 0 in every run and every recovery 0 / 0 (null): say why instead.
-  if (answer == foil) {
+  if (!logprob && answer == foil) {
     throw hl::Error("--answer and --foil are the same token: logit(answer) - logit(foil) is 0 in every run");
   }
   const int L = model->config.n_layer, H = model->config.n_head;
   const bool with_path = !o.path_sender.empty();
   const hl::PathPatch path = with_path ? path_of(o, L, H) : hl::PathPatch{};
   const hl::ActivationPatcher patcher(model, model->tokenizer.encode(o.clean),
-                                      model->tokenizer.encode(o.corrupted), answer, foil);
+                                      model->tokenizer.encode(o.corrupted), answer, foil, metric);
   // The path first: a receiver not above the sender fails before the maps run.
   const float path_metric = with_path ? patcher.path_patched(path) : 0.0f;
   const hl::PatchingMaps m = patcher.maps(true, true, o.per_position);
@@ -208,6 +217,7 @@ int cmd_patch(int argc, char** argv) {
   nlohmann::json out = {{"clean_ids", m.clean_ids},
                         {"corrupted_ids", m.corrupted_ids},
                         {"metric", {{"clean", m.clean}, {"corrupted", m.corrupted}}},
+                        {"metric_kind", hl::patch_metric_name(m.metric)},
                         {"head_z", rows_of(m.head_z, L, H)},
                         {"residual", rows_of(m.residual, L + 1, T)}};
   if (o.per_position) {

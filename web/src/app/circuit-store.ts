@@ -13,6 +13,7 @@ import type { Analysis, LensReply, PatchedRunReply, PatchMapsReply } from '../en
 import { type AnswerFoil, answerFoilOf, topTokensAt } from '../state/answer-foil';
 import type { AppState } from '../state/app-state';
 import { TOP_K } from '../state/app-state';
+import type { PatchMetricKind } from '../state/url-state';
 import { LatestRunner } from './latest-runner';
 import { meanFlags } from './mean-ablation';
 import type { Frame, View } from './view';
@@ -37,6 +38,8 @@ interface PatchInputs {
   clean: string;
   corrupted: string;
   picks: AnswerFoil;
+  /** What patching measures (URL `metric=`): the foil is unused by 'logprob'. */
+  metric: PatchMetricKind;
   patched: Int32Array;
 }
 
@@ -142,23 +145,28 @@ export class CircuitStore {
     for (const { layer, head } of state.patchedHeads) {
       if (layer < model.n_layer && head < model.n_head) patched[layer * model.n_head + head] = 1;
     }
-    const mapsKey = JSON.stringify([model.name, state.text, state.corrupted, lastPicks.answer.text, lastPicks.foil.text]);
-    const key = JSON.stringify([mapsKey, Array.from(patched)]);
+    const inputs: PatchInputs = {
+      key: '', clean: state.text, corrupted: state.corrupted, picks: lastPicks, metric: state.patchMetric, patched,
+    };
+    const mapsKey = this.mapsKeyOf(inputs);
+    inputs.key = JSON.stringify([mapsKey, Array.from(patched)]);
     if (state.corrupted === '') {
       this.wanted.patch = null;
       this.figures.maps = null;
       this.figures.run = null;
       return;
     }
-    if (this.wanted.patch?.key === key) return;
+    if (this.wanted.patch?.key === inputs.key) return;
     const mapsChanged = !this.wanted.patch || this.mapsKeyOf(this.wanted.patch) !== mapsKey;
-    this.wanted.patch = { key, clean: state.text, corrupted: state.corrupted, picks: lastPicks, patched };
+    this.wanted.patch = inputs;
     if (mapsChanged) this.mapsRunner.request();
     this.runRunner.request();
   }
 
   private mapsKeyOf(inputs: PatchInputs): string {
-    return JSON.stringify([this.state.model?.name, inputs.clean, inputs.corrupted, inputs.picks.answer.text, inputs.picks.foil.text]);
+    // The log-prob reads no foil: a new foil asks for no new maps.
+    const foil = inputs.metric === 'logprob' ? null : inputs.picks.foil.text;
+    return JSON.stringify([this.state.model?.name, inputs.clean, inputs.corrupted, inputs.picks.answer.text, foil, inputs.metric]);
   }
 
   private async runLens(): Promise<void> {
@@ -190,6 +198,7 @@ export class CircuitStore {
     try {
       const reply = await this.client.call('patchMaps', {
         clean: inputs.clean, corrupted: inputs.corrupted, answer: inputs.picks.answer.text, foil: inputs.picks.foil.text,
+        metric: inputs.metric,
       });
       figure = { key, reply, error: null };
     } catch (error) {
@@ -207,7 +216,7 @@ export class CircuitStore {
     try {
       const reply = await this.client.call('patchedRun', {
         clean: inputs.clean, corrupted: inputs.corrupted, answer: inputs.picks.answer.text, foil: inputs.picks.foil.text,
-        patched: inputs.patched, topK: TOP_K,
+        metric: inputs.metric, patched: inputs.patched, topK: TOP_K,
       });
       figure = { key: inputs.key, reply, error: null };
     } catch (error) {

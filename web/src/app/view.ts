@@ -84,7 +84,8 @@ export interface PageActions {
 }
 
 /** The choices of the circuit views (issue 17). */
-export type CircuitField = 'answer' | 'foil' | 'corrupted' | 'patchedHeads' | 'runPair' | 'runText' | 'runModel';
+export type CircuitField =
+  'answer' | 'foil' | 'corrupted' | 'patchedHeads' | 'patchMetric' | 'runPair' | 'runText' | 'runModel';
 
 export interface ViewContext {
   /** The page's document body: a view finds its elements by data-role in it. */

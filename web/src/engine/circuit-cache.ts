@@ -8,7 +8,7 @@
  * forget its trace. No DOM, no worker scope.
  * Shapes use L = n_layer, H = n_head, T = tokens, K = top-k.
  */
-import type { Engine } from './headlight-wasm';
+import type { Engine, LogitLensResult, PatchMetricKind } from './headlight-wasm';
 import type { EngineCache } from './engine-cache';
 import { owned, tokenTexts, unwrap } from './engine-calls';
 import type { LensReply, LoadedModel, Methods, PatchedRunReply, PatchMapsReply, PromptPair, TokenPick } from './protocol';
@@ -18,6 +18,21 @@ type Params<M extends 'lens' | 'patchMaps' | 'patchedRun'> = Methods[M]['params'
 /** The id of a one-token pick; -1 for none or several tokens (the page says which). */
 export function singleId(pick: TokenPick): number {
   return pick.ids.length === 1 ? pick.ids[0]! : -1;
+}
+
+/**
+ * The metric of a run from its lens at the last position (one position,
+ * row L = the model's own output): the attribution's real logit difference,
+ * or the log of the answer's probability (softmax in float64, kept as a
+ * float32: the patcher's own log-sum-exp agrees to float32 rounding).
+ */
+function patchedMetric(lens: Omit<LogitLensResult, 'ok'>, metric: PatchMetricKind, L: number): number {
+  if (metric === 'logprob') {
+    if (!lens.answer_prob) throw new Error('the patched run has no answer probability');
+    return Math.log(lens.answer_prob[L]!);
+  }
+  if (!lens.dla) throw new Error('the patched run has no logit difference');
+  return lens.dla.actual;
 }
 
 export class CircuitCache {
@@ -56,8 +71,12 @@ export class CircuitCache {
     return { ids: ids.slice(), answer: answerPick, foil: foilPick, lens, lens_ms: performance.now() - t0 };
   }
 
-  /** Both prompts' tokens, checked to be as many, with answer and foil of one token each. */
-  private pair(clean: string, corrupted: string, answer: string, foil: string) {
+  /**
+   * Both prompts' tokens, checked to be as many, with an answer of one token
+   * and, for the logit difference, a foil of one token (f = -1 for the
+   * log-prob, which reads none).
+   */
+  private pair(clean: string, corrupted: string, answer: string, foil: string, metric: PatchMetricKind) {
     if (clean === '' || corrupted === '') throw new Error('both prompts are needed: type a corrupted prompt');
     const cleanIds = unwrap(this.engine.tokenize(clean), 'tokenizer').ids;
     const corruptedIds = unwrap(this.engine.tokenize(corrupted), 'tokenizer').ids;
@@ -78,8 +97,8 @@ export class CircuitCache {
       foil: this.pick(foil),
     };
     const a = singleId(prompts.answer);
-    const f = singleId(prompts.foil);
-    if (a < 0 || f < 0) {
+    const f = metric === 'logprob' ? -1 : singleId(prompts.foil);
+    if (a < 0 || (f < 0 && metric !== 'logprob')) {
       const bad = a < 0 ? prompts.answer : prompts.foil;
       throw new Error(`the ${a < 0 ? 'answer' : 'foil'} ${JSON.stringify(bad.text)} is ${bad.ids.length} tokens, not one`);
     }
@@ -89,8 +108,9 @@ export class CircuitCache {
   /** Methods.patchMaps: independent of the trace and the edits. */
   patchMaps(params: Params<'patchMaps'>): PatchMapsReply {
     const t0 = performance.now();
-    const { cleanIds, corruptedIds, prompts, a, f } = this.pair(params.clean, params.corrupted, params.answer, params.foil);
-    const { ok: _ok, ...maps } = unwrap(this.engine.patch(cleanIds, corruptedIds, a, f, 'both'), 'activation patching');
+    const { clean, corrupted, answer, foil, metric } = params;
+    const { cleanIds, corruptedIds, prompts, a, f } = this.pair(clean, corrupted, answer, foil, metric);
+    const { ok: _ok, ...maps } = unwrap(this.engine.patch(cleanIds, corruptedIds, a, f, 'both', metric), 'activation patching');
     return { ...prompts, maps, patch_ms: performance.now() - t0 };
   }
 
@@ -101,7 +121,8 @@ export class CircuitCache {
       throw new Error(`expected ${n_layer * n_head} patch flags (${n_layer} x ${n_head}), got ${params.patched.length}`);
     }
     const t0 = performance.now();
-    const { cleanIds, corruptedIds, prompts, a, f } = this.pair(params.clean, params.corrupted, params.answer, params.foil);
+    const { clean, corrupted, answer, foil, metric } = params;
+    const { cleanIds, corruptedIds, prompts, a, f } = this.pair(clean, corrupted, answer, foil, metric);
     const { engine } = this;
     this.cache.forget();
     try {
@@ -109,13 +130,12 @@ export class CircuitCache {
       unwrap(engine.setHeadPatches(params.patched, cleanIds), 'patched heads');
       unwrap(engine.run(corruptedIds, params.topK), 'patched run');
       const lens = unwrap(engine.logitLens(-1, params.topK, a, f, false), 'patched run');
-      if (!lens.dla) throw new Error('the patched run has no logit difference');
       // Row L of the lens is the model's own prediction at the last position.
       const K = lens.top_k;
       const last = n_layer * K;
       return {
         ...prompts,
-        metric: lens.dla.actual,
+        metric: patchedMetric(lens, metric, n_layer),
         top_k_ids: owned(lens.top_k_ids.slice(last, last + K)),
         top_k_probs: owned(lens.top_k_probs.slice(last, last + K)),
         top_k_tokens: lens.top_k_tokens.slice(last, last + K),

@@ -297,15 +297,19 @@ export type PruningProgressResult =
 /**
  * Activation patching, from patch(): the corrupted run with one head's z
  * (every position) or one row of the residual stream entering a layer (L:
- * ln_f's input) taken from the clean run, on logit(answer) - logit(foil) at
- * the last position. Recovery = (patched - corrupted) / (clean - corrupted),
+ * ln_f's input) taken from the clean run, on the metric at the last
+ * position: logit(answer) - logit(foil) ('logit_diff') or log p(answer)
+ * over the whole vocabulary ('logprob', the foil unused). Recovery = (patched - corrupted) / (clean - corrupted),
  * NaN when clean == corrupted. Definitions: docs/circuits.md.
  */
+export type PatchMetricKind = 'logit_diff' | 'logprob';
+
 export interface PatchingResult {
   ok: true;
   n_layer: number;
   n_head: number;
   T: number;
+  metric_kind: PatchMetricKind;  // what clean, corrupted and every *_metric measure
   clean: number;                 // the metric of the clean run
   corrupted: number;             // the metric of the corrupted run
   head_z: Float32Array;          // [L x H] recovery; empty when not asked for
@@ -469,11 +473,11 @@ export interface Engine {
   pruningStep(nParts: number): PruningProgressResult | Fail;
   /** Activation patching between two texts' ids (the same count) on the unedited model. */
   patch(cleanIds: Int32Array, corruptedIds: Int32Array, answer: number, foil: number,
-    maps: 'head_z' | 'residual' | 'both' | 'head_z_pos'): PatchingResult | Fail;
+    maps: 'head_z' | 'residual' | 'both' | 'head_z_pos', metric: PatchMetricKind): PatchingResult | Fail;
   /** Path patching: receivers as l * H + h, each above the sender; into: letters of 'qkv'. */
   pathPatch(cleanIds: Int32Array, corruptedIds: Int32Array, answer: number, foil: number,
-    senderLayer: number, senderHead: number, receivers: Int32Array, into: string):
-    PathPatchResult | Fail;
+    senderLayer: number, senderHead: number, receivers: Int32Array, into: string,
+    metric: PatchMetricKind): PathPatchResult | Fail;
   decode(ids: Int32Array): { ok: true; text: string } | Fail;
   /** The syntax probe (a probe file's JSON text) on the loaded model, unedited. */
   syntaxProbe(probeJson: string): SyntaxProbeResult | Fail;

@@ -11,6 +11,7 @@ import type {
   MemoryEstimate,
   ModelInfo,
   PatchingResult,
+  PatchMetricKind,
   RunComparisonResult,
   SyntaxProbeResult,
 } from './headlight-wasm';
@@ -265,7 +266,10 @@ export interface PatchMapsReply extends PromptPair {
 
 /** The corrupted prompt run with some heads' z from the clean run (Methods.patchedRun). */
 export interface PatchedRunReply extends PromptPair {
-  /** logit(answer) - logit(foil) at the last position of the patched corrupted run. */
+  /**
+   * The metric at the last position of the patched corrupted run:
+   * logit(answer) - logit(foil), or log p(answer) (params.metric).
+   */
   metric: number;
   top_k_ids: Int32Array;     // [K] its predictions at the last position
   top_k_probs: Float32Array; // [K]
@@ -538,11 +542,12 @@ export interface Methods {
   };
   /**
    * Activation patching clean -> corrupted on the unedited model (every
-   * head's z, every residual row), on logit(answer) - logit(foil) at the
-   * last position. Both prompts must give the same number of tokens.
+   * head's z, every residual row), on the metric at the last position:
+   * logit(answer) - logit(foil), or log p(answer) (the foil unused). Both
+   * prompts must give the same number of tokens.
    */
   patchMaps: {
-    params: { clean: string; corrupted: string; answer: string; foil: string };
+    params: { clean: string; corrupted: string; answer: string; foil: string; metric: PatchMetricKind };
     result: PatchMapsReply;
   };
   /**
@@ -550,7 +555,10 @@ export interface Methods {
    * ([L x H], 1 = patched) from the clean prompt: its metric and predictions.
    */
   patchedRun: {
-    params: { clean: string; corrupted: string; answer: string; foil: string; patched: Int32Array; topK: number };
+    params: {
+      clean: string; corrupted: string; answer: string; foil: string; metric: PatchMetricKind;
+      patched: Int32Array; topK: number;
+    };
     result: PatchedRunReply;
   };
   /**

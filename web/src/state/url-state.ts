@@ -76,6 +76,8 @@ export interface UrlState {
   corrupted: string;
   /** Heads whose z is patched clean -> corrupted in the corrupted run. */
   patch: HeadRef[];
+  /** What patching measures at the last position: logit(answer) - logit(foil), or log p(answer). */
+  metric: PatchMetricKind;
   /** Compare two runs: which pair (two prompts, two models, edited vs unedited). */
   runs: RunPairKind;
   /** The second prompt of a pair of prompts ('' = the corrupted prompt of Compare prompts). */
@@ -83,6 +85,10 @@ export interface UrlState {
   /** The other model of a pair of models ('' = none chosen): a model name, or model/checkpoint. */
   runwith: string;
 }
+
+/** The metrics of activation patching (docs/circuits.md): the engine's names. */
+export const PATCH_METRICS = ['logit_diff', 'logprob'] as const;
+export type PatchMetricKind = (typeof PATCH_METRICS)[number];
 
 /** The pairs "Compare two runs" knows (docs/circuits.md). */
 export const RUN_PAIRS = ['edits', 'prompts', 'models'] as const;
@@ -333,6 +339,14 @@ export const PROPERTIES = {
     name: 'patch',
     expects: 'heads as layer.head, comma-separated (e.g. 0.1,1.2)',
     ...HEAD_LIST,
+  },
+  metric: {
+    field: 'patchMetric' as const,
+    name: 'metric',
+    expects: PATCH_METRICS.join(', '),
+    default: () => 'logit_diff',
+    parse: oneOf<PatchMetricKind>(PATCH_METRICS),
+    serialise: String,
   },
   runs: {
     field: 'runPair' as const,

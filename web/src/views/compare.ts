@@ -1,17 +1,20 @@
 /**
  * Compare prompts (issue 17): the text box of the page is the clean prompt,
  * this panel's text box the corrupted one (URL `corrupt=`; a preset fills
- * it). It shows the metric logit(answer) − logit(foil) at the last position
- * for both prompts, says so when their token counts differ (naming both),
- * and shows the corrupted prompt run with the patched heads (clicked in
- * the head patching map, URL `patch=`): its metric, how much of the gap it
- * recovers, and its predictions, which move with every patch.
+ * it). It shows the metric at the last position for both prompts: the
+ * reader's choice (URL `metric=`) of logit(answer) − logit(foil) or the
+ * answer's log-prob (the foil then unused, and the caption says so), says
+ * so when their token counts differ (naming both), and shows the corrupted
+ * prompt run with the patched heads (clicked in the head patching map, URL
+ * `patch=`): its metric, how much of the gap it recovers, and its
+ * predictions, which move with every patch.
  */
 import { circuitView } from '../app/circuit-store';
 import type { Frame, PageActions, ViewFactory } from '../app/view';
-import type { PatchedRunReply, PatchMapsReply } from '../engine/protocol';
+import type { PatchedRunReply, PatchMapsReply, TokenPick } from '../engine/protocol';
 import { formatProbability } from '../state/format';
 import { headName } from '../state/heads';
+import { PATCH_METRICS, type PatchMetricKind } from '../state/url-state';
 import { smallButton } from './circuit-export';
 import { renderTokenText } from './token-text';
 
@@ -21,6 +24,25 @@ function signed(x: number): string {
   return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
 }
 
+const METRIC_LABELS: Record<PatchMetricKind, string> = {
+  logit_diff: 'logit difference',
+  logprob: 'log-prob of the answer',
+};
+
+function tokenChip(pick: TokenPick): HTMLElement {
+  const chip = document.createElement('span');
+  chip.className = 'token';
+  renderTokenText(chip, pick.text);
+  return chip;
+}
+
+/** What the metric is, in words with the tokens: "logit( a) − logit( b) at the last position". */
+function metricCaption(kind: PatchMetricKind, maps: PatchMapsReply): (string | HTMLElement)[] {
+  return kind === 'logprob'
+    ? ['log p(', tokenChip(maps.answer), ') at the last position (the foil is unused)']
+    : ['logit(', tokenChip(maps.answer), ') − logit(', tokenChip(maps.foil), ') at the last position'];
+}
+
 export class CompareView {
   readonly input: HTMLTextAreaElement;
   private readonly metrics: HTMLElement;
@@ -28,6 +50,7 @@ export class CompareView {
   private readonly patched: HTMLElement;
   private readonly predictions: HTMLElement;
   private readonly clear: HTMLButtonElement;
+  private readonly metricRadios = new Map<PatchMetricKind, HTMLInputElement>();
   private readonly typing: { timer: number | undefined } = { timer: undefined };
 
   constructor(root: HTMLElement, private readonly page: PageActions) {
@@ -44,6 +67,28 @@ export class CompareView {
       window.clearTimeout(this.typing.timer);
       this.typing.timer = window.setTimeout(() => page.setCircuit({ corrupted: this.input.value }), TYPING_DEBOUNCE_MS);
     });
+    // The metric: a radio group (Tab in, arrow keys choose), URL `metric=`.
+    const choice = document.createElement('fieldset');
+    choice.className = 'compare-metric-choice';
+    choice.dataset['role'] = 'patch-metric';
+    const legend = document.createElement('legend');
+    legend.className = 'compare-metric-legend';
+    legend.textContent = 'Metric';
+    choice.append(legend);
+    for (const kind of PATCH_METRICS) {
+      const label = document.createElement('label');
+      const radio = document.createElement('input');
+      radio.type = 'radio';
+      radio.name = 'patch-metric';
+      radio.value = kind;
+      radio.dataset['role'] = `patch-metric-${kind}`;
+      radio.addEventListener('change', () => {
+        if (radio.checked) page.setCircuit({ patchMetric: kind });
+      });
+      this.metricRadios.set(kind, radio);
+      label.append(radio, ` ${METRIC_LABELS[kind]}`);
+      choice.append(label);
+    }
     this.message = document.createElement('p');
     this.message.className = 'note compare-message';
     this.message.dataset['role'] = 'compare-message';
@@ -60,13 +105,14 @@ export class CompareView {
     this.predictions.setAttribute('aria-live', 'polite');
     this.clear = smallButton({ role: 'clear-patches' }, 'Clear patches', 'Run the corrupted prompt with no head patched', () =>
       page.setCircuit({ patchedHeads: [] }));
-    box.append(this.input, this.message, this.metrics, this.patched, this.predictions, this.clear);
+    box.append(this.input, choice, this.message, this.metrics, this.patched, this.predictions, this.clear);
   }
 
   render(frame: Frame, maps: PatchMapsReply | null, mapsError: string | null, run: PatchedRunReply | null, runError: string | null): void {
     const { state } = frame;
     if (document.activeElement !== this.input && this.input.value !== state.corrupted) this.input.value = state.corrupted;
     this.clear.hidden = state.patchedHeads.length === 0;
+    for (const [kind, radio] of this.metricRadios) radio.checked = kind === state.patchMetric;
     if (state.corrupted === '') {
       this.message.textContent = 'Type a corrupted prompt (or pick a preset) to see which heads and positions carry the difference.';
       this.message.dataset['state'] = 'empty';
@@ -100,18 +146,16 @@ export class CompareView {
       dd.textContent = signed(value);
       return [dt, dd];
     };
-    const answer = document.createElement('span');
-    answer.className = 'token';
-    renderTokenText(answer, maps.answer.text);
-    const foil = document.createElement('span');
-    foil.className = 'token';
-    renderTokenText(foil, maps.foil.text);
+    const kind = maps.maps.metric_kind;
     const caption = document.createElement('p');
     caption.className = 'note compare-caption';
-    caption.append('logit(', answer, ') − logit(', foil, ') at the last position');
+    caption.dataset['role'] = 'metric-caption';
+    caption.append(...metricCaption(kind, maps));
+    this.metrics.dataset['metric'] = kind;
+    const short = kind === 'logprob' ? 'log p' : 'logit diff';
     this.metrics.replaceChildren(
-      ...metric('clean prompt', maps.maps.clean, 'metric-clean'),
-      ...metric('corrupted prompt', maps.maps.corrupted, 'metric-corrupted'),
+      ...metric(`clean prompt, ${short}`, maps.maps.clean, 'metric-clean'),
+      ...metric(`corrupted prompt, ${short}`, maps.maps.corrupted, 'metric-corrupted'),
       caption,
     );
     if (!run) return;

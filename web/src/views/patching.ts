@@ -110,7 +110,10 @@ export class PatchingView {
     this.drawn = { reply, model };
     const { maps } = reply;
     const { n_layer: L, n_head: H, T } = maps;
-    this.status.textContent = `clean ${maps.clean.toFixed(3)}, corrupted ${maps.corrupted.toFixed(3)}: 100% = the clean run's metric.`;
+    const metricName = maps.metric_kind === 'logprob' ? 'log p(answer)' : 'logit difference';
+    this.status.textContent =
+      `${metricName}: clean ${maps.clean.toFixed(3)}, corrupted ${maps.corrupted.toFixed(3)}: 100% = the clean run's metric.`;
+    this.status.dataset['metric'] = maps.metric_kind;
     const headCells: HTMLElement[] = [document.createElement('span')];
     for (let h = 0; h < H; h++) {
       const label = document.createElement('span');
