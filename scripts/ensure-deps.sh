@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(cmake g++ make clang libclang-rt-14-dev emscripten wabt libxsimd-dev doctest-dev nlohmann-json3-dev
-                 chromium libopenblas-dev xz-utils)
+                 chromium libopenblas-dev xz-utils fortunes)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
