@@ -53,7 +53,11 @@ const ms = (m) => `${m.cpu.toFixed(1)} ms (wall ${m.wall.toFixed(1)})`;
 async function benchModel(label, files, runs, target, perPosition) {
   const { engine, info } = await loadEngine(files);
   const { clean, corrupted, answer, foil } = prompts();
-  const patch = (e, maps) => expectOk(e.patch(clean, corrupted, answer, foil, maps), 'patch');
+  // The metric is logit(answer) - logit(foil) (the issue's targets); the
+  // log-prob metric is timed beside it on the residual map, reported only.
+  // (A baseline build for HEADLIGHT_BASELINE_WASM must take the metric too.)
+  const patch = (e, maps, metric = 'logit_diff') =>
+    expectOk(e.patch(clean, corrupted, answer, metric === 'logprob' ? -1 : foil, maps, metric), 'patch');
   const verdict = (m) => (target ? (m.cpu <= target ? 'pass' : 'MISS') : 'reported');
   console.log(`${label}: ${info.n_layer} layers x ${info.n_head} heads, d ${info.n_embd}, ` +
     `vocab ${info.vocab_size}, T=${T}`);
@@ -87,6 +91,9 @@ async function benchModel(label, files, runs, target, perPosition) {
   }
   console.log(`  head z map ${ms(headZ)} (${verdict(headZ)}); residual map ${ms(residual)} ` +
     `(${verdict(residual)})${target ? `; target <= ${target} ms each` : ''}`);
+  const logprob = medianMs(() => patch(engine, 'residual', 'logprob'), Math.max(1, runs >> 1));
+  console.log(`  residual map with the log-prob metric ${ms(logprob)} = ` +
+    `${(logprob.cpu / residual.cpu).toFixed(2)} x the logit difference's (reported)`);
   let position = null;
   if (perPosition) {
     position = medianMs(() => patch(engine, 'head_z_pos'), Math.max(1, runs >> 1));
