@@ -7,14 +7,27 @@ import type {
   CompositionResult,
   HeadArithmeticResult,
   HeadTypeScoresResult,
-  LogitLensResult,
   MemoryEstimate,
   ModelInfo,
-  PatchingResult,
   PatchMetricKind,
-  RunComparisonResult,
   SyntaxProbeResult,
 } from './headlight-wasm';
+
+import type { LensReply, PatchedRunReply, PatchMapsReply, RunCompareReply, RunPair, TokenPick } from './protocol-circuits';
+import type { FineTuneReply, FineTuneRequest } from './protocol-finetune';
+
+export type {
+  LensReply,
+  PatchedRunReply,
+  PatchMapsReply,
+  PromptPair,
+  RunCompareReply,
+  RunPair,
+  RunPairKind,
+  RunSide,
+  TokenPick,
+} from './protocol-circuits';
+export type { FineTuneReply, FineTuneRequest } from './protocol-finetune';
 
 /** Every head's type scores on a pass's attention (docs/heads.md): [L x H] arrays, types, threshold. */
 export type HeadTypes = Omit<HeadTypeScoresResult, 'ok'>;
@@ -229,88 +242,6 @@ export interface PruningCurves {
   compute_ms: number;
 }
 
-/**
- * A token the reader named by its text (answer or foil, docs/circuits.md):
- * the ids the tokenizer gives it. Only a text of exactly one token can be
- * used; the page says so otherwise.
- */
-export interface TokenPick {
-  text: string;
-  ids: Int32Array;
-  /** Display text of each id. */
-  tokens: string[];
-}
-
-/** The logit lens of a pass at every position, with the answer's rank and the direct logit attribution at `position` (Methods.lens). */
-export interface LensReply {
-  ids: Int32Array;           // [T] the tokens the lens read (the page checks they are the drawn analysis')
-  answer: TokenPick;
-  foil: TokenPick;
-  lens: Omit<LogitLensResult, 'ok'>;
-  lens_ms: number;
-}
-
-/** The two prompts of "Compare prompts" as the tokenizer reads them (display text, [T] each). */
-export interface PromptPair {
-  clean_tokens: string[];
-  corrupted_tokens: string[];
-  answer: TokenPick;
-  foil: TokenPick;
-}
-
-/** Activation patching maps of two prompts (Methods.patchMaps). */
-export interface PatchMapsReply extends PromptPair {
-  maps: Omit<PatchingResult, 'ok'>;
-  patch_ms: number;
-}
-
-/** The corrupted prompt run with some heads' z from the clean run (Methods.patchedRun). */
-export interface PatchedRunReply extends PromptPair {
-  /**
-   * The metric at the last position of the patched corrupted run:
-   * logit(answer) - logit(foil), or log p(answer) (params.metric).
-   */
-  metric: number;
-  top_k_ids: Int32Array;     // [K] its predictions at the last position
-  top_k_probs: Float32Array; // [K]
-  top_k_tokens: string[];    // [K]
-  run_ms: number;
-}
-
-/**
- * Which two runs "Compare two runs" puts side by side (docs/circuits.md):
- * two prompts (A the text, B textB, both with the page's edits); the text
- * in the loaded model (A) and in another model of the same shape (B, e.g.
- * one of its checkpoints, files under baseUrl), both unedited; or the text
- * unedited (A) and with the page's edits (B).
- */
-export type RunPair =
-  | { kind: 'prompts'; textB: string }
-  | { kind: 'models'; model: string; baseUrl: string }
-  | { kind: 'edits' };
-export type RunPairKind = RunPair['kind'];
-
-/** One side of a compared pair: the selected head's attention in that run. */
-export interface RunSide {
-  /** e.g. "gpt-4l, unedited". */
-  label: string;
-  tokens: string[];          // [T] display text of the ids run
-  attn: Float32Array;        // [T x T]
-}
-
-/** One head's attention in two runs and their difference (Methods.compareRuns). */
-export interface RunCompareReply {
-  kind: RunPairKind;
-  layer: number;
-  head: number;
-  a: RunSide;
-  b: RunSide;
-  comparison: Omit<RunComparisonResult, 'ok'>;
-  /** How the two runs' tokens line up ('' when they are the same tokens). */
-  alignment: string;
-  compute_ms: number;
-}
-
 /** The four files of a model folder, read by the page (open your own model). */
 export interface LocalModelFiles {
   /** Shown in the picker, e.g. the folder's name. */
@@ -319,52 +250,6 @@ export interface LocalModelFiles {
   safetensors: Uint8Array;
   vocabJson: string;
   mergesTxt: string;
-}
-
-/** Fine-tune heads (wasm/core/head_finetune.h): what the page asks for. */
-export interface FineTuneRequest {
-  /** [l0, h0, l1, h1, ...]: the heads whose slices of c_attn and c_proj train. */
-  heads: Int32Array;
-  /** The example texts; the mean next-token loss over all of them is what falls. */
-  examples: string[];
-  /** An unrelated text: the side effect on it is measured, it is not trained on. */
-  heldout: string;
-  steps: number;
-  lr: number;
-}
-
-/**
- * What a fine-tuning did, and both models' files (the page opens the
- * fine-tuned one and keeps the original's for Undo). E examples, K edited
- * heads (in the request's order), T_e example e's tokens as run.
- */
-export interface FineTuneReply {
-  /** The model it was of (LoadedModel.name). */
-  model: string;
-  heads: Int32Array;
-  /** [steps] each step's examples' loss before its update (nats/token). */
-  losses: Float32Array;
-  /** What was cut or left out, in words (long examples, a long held-out text). */
-  notices: string[];
-  examples_loss_before: number;
-  examples_loss_after: number;
-  heldout_loss_before: number;
-  heldout_loss_after: number;
-  heldout_tokens: number;
-  /** [L x H] mean JS distance of each head's pattern on the held-out text, before against after. */
-  moved: Float32Array;
-  /** [E][T_e] the tokens of each example as run. */
-  example_tokens: string[][];
-  /** For each example e, each edited head k: [T_e x T_e]. */
-  edited_before: Float32Array;
-  edited_after: Float32Array;
-  config_json: string;
-  /** The fine-tuned weights and the original's, F32. */
-  safetensors: Uint8Array;
-  original_safetensors: Uint8Array;
-  vocab_json: string;
-  merges_txt: string;
-  compute_ms: number;
 }
 
 export interface LoadedModel extends ModelInfo {
