@@ -143,6 +143,54 @@ export function formatStep(step: number): string {
   return step.toLocaleString('en-US');
 }
 
+/** Where the induction heads form, read off the checkpoints (see phaseChange). */
+export interface PhaseChange {
+  /** The last checkpoint before the rise and the first after it (steps). */
+  from: number;
+  to: number;
+  /** Checkpoints strictly between `from` and `to`: the ones that see it happen. */
+  inside: number;
+  /** The best head's induction score at `from` and at `to`. */
+  induction_from: number;
+  induction_to: number;
+}
+
+/** The best induction score over all heads at each point (NaN scores skipped). */
+export function bestInduction(timeline: Timeline): number[] {
+  return timeline.points.map((p) => Math.max(0, ...Array.from(p.induction).filter(Number.isFinite)));
+}
+
+/**
+ * The phase change: the steps over which the best head's induction score
+ * (on the random-token probe) makes the middle of its rise, from the first
+ * checkpoint's score to the highest: `from` is the last checkpoint still
+ * below 10% of the rise, `to` the first at 90% or more. Null when the rise is
+ * under 0.2 (no induction head formed) or the run has fewer than 3 points.
+ */
+export function phaseChange(timeline: Timeline): PhaseChange | null {
+  const best = bestInduction(timeline);
+  if (best.length < 3) return null;
+  const base = best[0]!;
+  const rise = Math.max(...best) - base;
+  if (!(rise >= 0.2)) return null;
+  const high = best.findIndex((v) => v >= base + 0.9 * rise);
+  let low = high;
+  while (low > 0 && best[low]! >= base + 0.1 * rise) low--;
+  if (low === high) return null;
+  const from = timeline.points[low]!.step;
+  const to = timeline.points[high]!.step;
+  return { from, to, inside: high - low - 1, induction_from: best[low]!, induction_to: best[high]! };
+}
+
+/**
+ * The step range the zoomed charts show: the phase change with a tenth of its
+ * width on each side, so its first and last checkpoints sit inside the plot.
+ */
+export function zoomDomain(change: PhaseChange, lastStep: number): [number, number] {
+  const pad = Math.max(1, Math.round(0.1 * (change.to - change.from)));
+  return [Math.max(0, change.from - pad), Math.min(lastStep, change.to + pad)];
+}
+
 /**
  * The steps a Play walks through from point `from`: every later point, then
  * (from the last) the whole timeline again from the first.
