@@ -145,11 +145,14 @@ export function formatStep(step: number): string {
 
 /** Where the induction heads form, read off the checkpoints (see phaseChange). */
 export interface PhaseChange {
-  /** The last checkpoint before the rise and the first after it (steps). */
+  /** The last checkpoint before the fall and the first after it (steps). */
   from: number;
   to: number;
   /** Checkpoints strictly between `from` and `to`: the ones that see it happen. */
   inside: number;
+  /** The probe's ICL score at `from` and at `to` (nats). */
+  icl_from: number;
+  icl_to: number;
   /** The best head's induction score at `from` and at `to`. */
   induction_from: number;
   induction_to: number;
@@ -161,25 +164,33 @@ export function bestInduction(timeline: Timeline): number[] {
 }
 
 /**
- * The phase change: the steps over which the best head's induction score
- * (on the random-token probe) makes the middle of its rise, from the first
- * checkpoint's score to the highest: `from` is the last checkpoint still
- * below 10% of the rise, `to` the first at 90% or more. Null when the rise is
- * under 0.2 (no induction head formed) or the run has fewer than 3 points.
+ * The phase change (Olsson et al. 2022 find it as an abrupt fall of the
+ * in-context learning score): the steps over which the probe's ICL score
+ * makes the middle 80% of its fall, from the first checkpoint's score to the
+ * lowest: `from` is the last checkpoint before the score has fallen 10% of
+ * the way, `to` the first where it has fallen 90%. Null when it falls less
+ * than 1 nat (nothing copies from context) or the run has fewer than 3 points.
  */
 export function phaseChange(timeline: Timeline): PhaseChange | null {
+  const icl = timeline.points.map((p) => (Number.isFinite(p.probe_icl) ? p.probe_icl : Infinity));
+  if (icl.length < 3 || !Number.isFinite(icl[0]!)) return null;
+  const start = icl[0]!;
+  const fall = start - Math.min(...icl);
+  if (!(fall >= 1)) return null;
+  const end = icl.findIndex((v) => v <= start - 0.9 * fall);
+  let before = end;
+  while (before > 0 && icl[before]! <= start - 0.1 * fall) before--;
+  if (before === end) return null;
   const best = bestInduction(timeline);
-  if (best.length < 3) return null;
-  const base = best[0]!;
-  const rise = Math.max(...best) - base;
-  if (!(rise >= 0.2)) return null;
-  const high = best.findIndex((v) => v >= base + 0.9 * rise);
-  let low = high;
-  while (low > 0 && best[low]! >= base + 0.1 * rise) low--;
-  if (low === high) return null;
-  const from = timeline.points[low]!.step;
-  const to = timeline.points[high]!.step;
-  return { from, to, inside: high - low - 1, induction_from: best[low]!, induction_to: best[high]! };
+  return {
+    from: timeline.points[before]!.step,
+    to: timeline.points[end]!.step,
+    inside: end - before - 1,
+    icl_from: icl[before]!,
+    icl_to: icl[end]!,
+    induction_from: best[before]!,
+    induction_to: best[end]!,
+  };
 }
 
 /**

@@ -10,7 +10,7 @@
  * kept: app/checkpoint-files.ts); the last step is the trained model itself.
  * Play walks through the checkpoints, each shown until its pass is drawn
  * and PLAY_DWELL_MS more. Zoom narrows every chart's step axis to the phase
- * change (timeline-data.ts phaseChange), where the checkpoints are dense.
+ * change (timeline-data.ts phaseChange: where the ICL score falls), where the checkpoints are dense.
  */
 import type { PageActions, ViewFactory } from '../app/view';
 import { baseModelName } from '../engine/checkpoint-names';
@@ -287,7 +287,8 @@ class TimelineView {
     dom.zoom.textContent = zoomed ? 'Whole run' : 'Zoom to the phase change';
     dom.zoom.title = change
       ? `Induction heads form between steps ${formatStep(change.from)} and ${formatStep(change.to)}: ` +
-        `the best head's induction score goes from ${change.induction_from.toFixed(2)} to ${change.induction_to.toFixed(2)}, ` +
+        `the probe's ICL score goes from ${change.icl_from.toFixed(2)} to ${change.icl_to.toFixed(2)} nats and ` +
+        `the best head's induction score from ${change.induction_from.toFixed(2)} to ${change.induction_to.toFixed(2)}, ` +
         `seen by ${change.inside} checkpoints in between`
       : '';
     dom.loss.replaceChildren(lossChart(timeline, point, dom.loss.clientWidth || 640, domain));
