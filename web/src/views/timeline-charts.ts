@@ -146,6 +146,9 @@ function sized(box: Box, width: number): Box {
   return { ...box, width: Math.max(280, Math.round(width)) };
 }
 
+/** About the width of one character of an 11 px label (a bold one's, to be safe). */
+const LABEL_CHAR_PX = 6.6;
+
 const LOSS_BOX: Box = { width: 640, height: 230, left: 32, right: 10, top: 44, bottom: 22 };
 
 /**
@@ -176,9 +179,12 @@ export function lossChart(timeline: Timeline, selected: number, width: number, d
     band.append(el('title', {}, `steps ${formatStep(phase.from)}–${formatStep(phase.to)}: ${phase.feeds}, ${phase.seq_len}-token sequences`));
     plot.append(band);
     // The label in two rows (a short band's label may run into the next
-    // band's); only if the band is wide enough: the legend below names them all.
+    // band's), kept inside the chart; only if the band is wide enough: the
+    // legend below names them all.
     if (x1 - x0 > 40) {
-      svg.append(el('text', { class: 'tl-phase-label', x: x0 + 4, y: box.top - (i % 2 ? 8 : 22) }, phaseLabel(phase)));
+      const label = phaseLabel(phase);
+      const x = Math.max(box.left, Math.min(x0 + 4, box.width - box.right - label.length * LABEL_CHAR_PX));
+      svg.append(el('text', { class: 'tl-phase-label', x, y: box.top - (i % 2 ? 8 : 22) }, label));
     }
   });
   axes(svg, s, domain, range.marks, null);
@@ -217,8 +223,9 @@ export function iclChart(timeline: Timeline, selected: number, width: number, do
   axes(svg, s, domain, range.marks, 'ICL score (nats)');
   if (change) {
     // Above the plot, right-aligned (the axis name is at the left): the curves never cross it.
+    const steps = `${formatStep(change.from)}–${formatStep(change.to)}`;
     svg.append(el('text', { class: 'tl-change-label', x: box.width - box.right, y: box.top - 6, 'text-anchor': 'end' },
-      `shaded: induction heads form, steps ${formatStep(change.from)}–${formatStep(change.to)}`));
+      box.width < 480 ? `shaded: heads form, ${steps}` : `shaded: induction heads form, steps ${steps}`));
   }
   svg.append(el('line', { class: 'tl-zero', x1: box.left, y1: s.y(0), x2: box.width - box.right, y2: s.y(0) }));
   const lines = plotArea(svg, box);
