@@ -59,6 +59,13 @@ test('the shipped attn-only-2l timeline: every checkpoint, its phases and scores
   assert.deepEqual(t.text_icl_tokens, { early: [8, 15], late: [96, 127] });
   const best = Math.max(...last.induction);
   assert.ok(best > 0.8, `best induction ${best}`);
+  // The phase change and the checkpoints that see it.
+  const change = data.phaseChange(t);
+  const inside = t.points.filter((p) => p.step > change.from && p.step < change.to);
+  console.log(`phase change: steps ${change.from}-${change.to}, probe ICL ${change.icl_from.toFixed(2)} -> ${change.icl_to.toFixed(2)}, ` +
+    `best induction ${change.induction_from.toFixed(3)} -> ${change.induction_to.toFixed(3)}; inside: ` +
+    inside.map((p) => `${p.step} (ICL ${p.probe_icl.toFixed(2)}, induction ${Math.max(...p.induction).toFixed(3)})`).join(', '));
+  assert.equal(inside.length, change.inside);
 });
 
 test('a hostile timeline.json is refused with a message', () => {
