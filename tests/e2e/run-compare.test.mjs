@@ -94,10 +94,10 @@ test('edited vs unedited, then two prompts, on gpt-4l by keyboard', async () => 
 });
 
 test('two models: attn-only-2l against a checkpoint; a model of another shape is named', async () => {
-  const { context, page, problems } = await openPage('#model=attn-only-2l&text=Words:+apple+river+stone+cloud+apple+river+stone&head=1.2&runs=models&runwith=attn-only-2l/step-00411');
+  const { context, page, problems } = await openPage('#model=attn-only-2l&text=Words:+apple+river+stone+cloud+apple+river+stone&head=1.2&runs=models&runwith=attn-only-2l/step-03500');
   const models = await drawn(page, 'models');
-  console.log(`  attn-only-2l vs step-00411, head 1.2: max |B - A| ${models.maxAbs.toFixed(4)}, top cell ${models.top?.text}; ${models.subject}`);
-  assert.match(models.subject, /B: attn-only-2l\/step-00411, unedited/);
+  console.log(`  attn-only-2l vs step-03500, head 1.2: max |B - A| ${models.maxAbs.toFixed(4)}, top cell ${models.top?.text}; ${models.subject}`);
+  assert.match(models.subject, /B: attn-only-2l\/step-03500, unedited/);
   assert.ok(models.maxAbs > 0.01);
 
   // Another checkpoint by keyboard: the select moves with the arrow keys.
@@ -117,7 +117,7 @@ test('two models: attn-only-2l against a checkpoint; a model of another shape is
   console.log(`  ${other[0]}: ${message}`);
   assert.match(message, /need the same shape/);
 
-  await page.selectOption('[data-role="runs-model"]', 'attn-only-2l/step-00411');
+  await page.selectOption('[data-role="runs-model"]', 'attn-only-2l/step-03500');
   await drawn(page, 'models', message);
   await screenshotPanels(page, { 'runs-attn-only-2l-models': PANEL });
   assertCleanPage(problems, 'compare runs on attn-only-2l');

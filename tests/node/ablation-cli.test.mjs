@@ -117,7 +117,7 @@ function repeatedIds(V, seed) {
 }
 
 const SHIPPED = [
-  { model: 'attn-only-2l', previous: ['0.2'], induction: ['1.1', '1.2', '1.3', '1.5'] },
+  { model: 'attn-only-2l', previous: ['0.2'], induction: ['1.7'] },
   { model: 'gpt-4l', previous: ['0.1'], induction: ['1.2', '1.5', '1.6'] },
 ];
 

@@ -18,7 +18,7 @@ import { REPO_ROOT, createModule, expectOk, loadFolder, readModelFolder } from '
 
 const GPT4L = path.join(REPO_ROOT, 'models/gpt-4l');
 const AO2L = path.join(REPO_ROOT, 'models/attn-only-2l');
-const CHECKPOINT = 'step-00411';
+const CHECKPOINT = 'step-03500';
 const TEXT = 'Words: apple river stone cloud apple river stone';
 
 let Module;

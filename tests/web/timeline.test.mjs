@@ -66,6 +66,7 @@ test('the shipped attn-only-2l timeline: every checkpoint, its phases and scores
     `best induction ${change.induction_from.toFixed(3)} -> ${change.induction_to.toFixed(3)}; inside: ` +
     inside.map((p) => `${p.step} (ICL ${p.probe_icl.toFixed(2)}, induction ${Math.max(...p.induction).toFixed(3)})`).join(', '));
   assert.equal(inside.length, change.inside);
+  assert.ok(change.inside >= 6, `${change.inside} checkpoints inside the phase change (issue 18: at least 6)`);
 });
 
 test('a hostile timeline.json is refused with a message', () => {

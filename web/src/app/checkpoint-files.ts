@@ -4,7 +4,7 @@
  * a download. A checkpoint's four files are fetched once, with progress;
  * the worker gets a copy of the weights each time (it takes ownership of
  * what it is sent). Bounded: the least recently used go first once the
- * weights held pass MAX_BYTES (attn-only-2l's 15 checkpoints are 18 MB).
+ * weights held pass MAX_BYTES (attn-only-2l's 20 checkpoints are 24 MB).
  */
 import { fetchModelFiles } from '../engine/fetch-bytes';
 import type { LocalModelFiles, Progress } from '../engine/protocol';

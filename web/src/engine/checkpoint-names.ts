@@ -1,6 +1,6 @@
 /**
  * A checkpoint of a served model's training timeline is a model of its own
- * to the page, named `<model>.<folder>` ("attn-only-2l.step-05634": the
+ * to the page, named `<model>.<folder>` ("attn-only-2l.step-03850": the
  * folder under models/<model>/checkpoints/), so that every cache keyed by
  * the model's name (importance results, circuit figures, the syntax probe)
  * tells it from the trained model, and a link to it names it (the name is a
@@ -13,11 +13,11 @@ const CHECKPOINT_NAME = /^([A-Za-z0-9_][\w.-]*?)\.(step-\d{1,9})$/;
 export interface CheckpointRef {
   /** The served model whose timeline it belongs to. */
   model: string;
-  /** Its folder under models/<model>/checkpoints/ ("step-05634"). */
+  /** Its folder under models/<model>/checkpoints/ ("step-03850"). */
   folder: string;
 }
 
-/** The page's name of timeline point `dir` (timeline.json: "checkpoints/step-05634", or "." for the model). */
+/** The page's name of timeline point `dir` (timeline.json: "checkpoints/step-03850", or "." for the model). */
 export function checkpointName(model: string, dir: string): string {
   if (dir === '.') return model;
   const folder = /^checkpoints\/(step-\d{1,9})$/.exec(dir)?.[1];

@@ -365,7 +365,7 @@ export const PROPERTIES = {
   runwith: {
     field: 'runModel' as const,
     name: 'runwith',
-    expects: 'a model name, or model/checkpoint (e.g. attn-only-2l/step-00211)',
+    expects: 'a model name, or model/checkpoint (e.g. attn-only-2l/step-03500)',
     default: () => '',
     parse: (raw) => {
       if (!isRunModelName(raw)) throw new Error(`${quote(raw)} is not a model name`);

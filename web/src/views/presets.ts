@@ -92,7 +92,7 @@ export interface KnownHeads {
 export const HEADS_OF: Readonly<Record<string, KnownHeads>> = {
   'gpt-4l-8k': { previousToken: ['0.1'], induction: ['1.5', '1.6'], duplicateToken: ['0.4'] },
   'gpt-4l': { previousToken: ['0.1'], induction: ['1.2', '1.5', '1.6'], duplicateToken: ['0.4'] },
-  'attn-only-2l': { previousToken: ['0.2'], induction: ['1.1', '1.2', '1.3', '1.5'], duplicateToken: ['0.5'] },
+  'attn-only-2l': { previousToken: ['0.2'], induction: ['1.7'], duplicateToken: ['0.5'] },
 };
 
 /** "1.2, 1.5 and 1.6" */
@@ -134,7 +134,7 @@ export interface CompositionPair {
 export const COMPOSITION_OF: Readonly<Record<string, CompositionPair>> = {
   'gpt-4l-8k': { previousToken: '0.1', induction: '1.5', before: 0.9, after: 0.06 },
   'gpt-4l': { previousToken: '0.1', induction: '1.5', before: 0.85, after: 0.02 },
-  'attn-only-2l': { previousToken: '0.2', induction: '1.2', before: 0.75, after: 0.04 },
+  'attn-only-2l': { previousToken: '0.2', induction: '1.7', before: 0.62, after: 0.15 },
 };
 
 function headOf(name: string): HeadRef {

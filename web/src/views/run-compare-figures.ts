@@ -17,7 +17,7 @@ import { inkOn, lutCss, viridis } from './colormap';
 export interface RunModelChoice {
   value: string;
   label: string;
-  /** Path under the models folder, e.g. "attn-only-2l/checkpoints/step-00211/". */
+  /** Path under the models folder, e.g. "attn-only-2l/checkpoints/step-03500/". */
   path: string;
   /** Why it cannot be compared with the loaded model (null: it can). */
   mismatch: string | null;
