@@ -110,10 +110,8 @@ const handlers: { [M in Method]: Handler<M> } = {
 
   estimateMemory({ configJson, safetensorsBytes }) {
     if (!worker.headlight) throw new Error('the engine is not loaded yet');
-    const estimate = worker.headlight.estimateMemory(configJson, safetensorsBytes);
     // The engine's message names the file ("config.json: missing n_head").
-    if (!estimate.ok) throw new Error(estimate.error.replace(/^estimateMemory: /, ''));
-    return estimate;
+    return unwrap(worker.headlight.estimateMemory(configJson, safetensorsBytes), '', /^estimateMemory: /);
   },
 
   loadModelFiles(files, report) {
