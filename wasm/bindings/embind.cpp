@@ -159,6 +159,7 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("finetuneStep", &hl::js::JsEngine::finetuneStep)
       .function("finetuneFinish", &hl::js::JsEngine::finetuneFinish)
       .function("finetuneCancel", &hl::js::JsEngine::finetuneCancel)
+      .function("modelFiles", &hl::js::JsEngine::modelFiles)
       .function("decode", &hl::js::JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);

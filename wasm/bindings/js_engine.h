@@ -215,13 +215,15 @@ class JsEngine {
   // n more AdamW steps: { losses Float32Array (n), steps_done }.
   val finetuneStep(int n);
   // The run's effects (hl::finetune_effects; held-out ids cut to
-  // n_positions) and both models' files: config_json, safetensors (the
-  // fine-tuned weights, F32) and original_safetensors (the loaded model's,
-  // F32, for Undo); then the run is released. Fields: headlight-wasm.d.ts
-  // FineTuneResult.
+  // n_positions) and the fine-tuned model's files: config_json, safetensors
+  // (F32); then the run is released. Fields: headlight-wasm.d.ts
+  // FineTuneFinishResult.
   val finetuneFinish(val heldout_ids_js);
   // Drops the run held, if any.
   val finetuneCancel();
+  // The loaded model's config_json and safetensors (F32): Undo of a
+  // fine-tuning whose original cannot be fetched again (the reader's files).
+  val modelFiles();
 
  private:
   hl::Engine& loaded() const {

@@ -22,7 +22,7 @@ export type CopyingStatus =
   | { kind: 'failed'; error: string };
 
 /** A macrotask later: the page's requests made meanwhile reach the worker before the next part. */
-const afterPageTasks = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+export const afterPageTasks = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export class CopyingStore {
   /** The model the status is of, and the status. */

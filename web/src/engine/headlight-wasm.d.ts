@@ -211,8 +211,8 @@ export interface FineTuneStartResult {
 }
 
 /**
- * What fine-tuning did (wasm/core/finetune_effects.h) and both models'
- * files, from finetuneFinish(). E examples, K edited heads, T_e example e's tokens.
+ * What fine-tuning did (wasm/core/finetune_effects.h) and the fine-tuned
+ * model's files, from finetuneFinish(). E examples, K edited heads, T_e example e's tokens.
  */
 export interface FineTuneFinishResult {
   ok: true;
@@ -221,14 +221,13 @@ export interface FineTuneFinishResult {
   heldout_loss_before: number;
   heldout_loss_after: number;
   heldout_tokens: number;
-  moved: Float32Array;          // [L x H] mean JS distance of each head's pattern on the held-out text
-  example_tokens: Int32Array;   // [E] T_e
-  edited_before: Float32Array;  // for each example e, each edited head k: [T_e x T_e]
+  moved: Float32Array;               // [L x H] mean JS distance of each head's pattern on the held-out text
+  example_token_counts: Int32Array;  // [E] T_e: each example's tokens as run
+  edited_before: Float32Array;       // for each example e, each edited head k: [T_e x T_e]
   edited_after: Float32Array;
   steps_done: number;
   config_json: string;
   safetensors: Uint8Array;           // the fine-tuned weights (F32)
-  original_safetensors: Uint8Array;  // the loaded model's (F32), for Undo
 }
 
 /**
@@ -499,9 +498,11 @@ export interface Engine {
   finetuneStart(heads: Int32Array, exampleIds: Int32Array, exampleLengths: Int32Array, lr: number): FineTuneStartResult | Fail;
   /** n more AdamW steps: each step's loss before its update. */
   finetuneStep(n: number): { ok: true; losses: Float32Array; steps_done: number } | Fail;
-  /** The effects on the held-out ids and both models' files; releases the run. */
+  /** The effects on the held-out ids and the fine-tuned model's files; releases the run. */
   finetuneFinish(heldoutIds: Int32Array): FineTuneFinishResult | Fail;
   finetuneCancel(): { ok: true } | Fail;
+  /** The loaded model's config.json and safetensors (F32). */
+  modelFiles(): { ok: true; config_json: string; safetensors: Uint8Array } | Fail;
   delete(): void;
 }
 

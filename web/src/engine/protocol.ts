@@ -14,7 +14,7 @@ import type {
 } from './headlight-wasm';
 
 import type { LensReply, PatchedRunReply, PatchMapsReply, RunCompareReply, RunPair, TokenPick } from './protocol-circuits';
-import type { FineTuneReply, FineTuneRequest } from './protocol-finetune';
+import type { FineTunePart, FineTuneReply, FineTuneRequest, FineTuneStarted } from './protocol-finetune';
 
 export type {
   LensReply,
@@ -27,7 +27,7 @@ export type {
   RunSide,
   TokenPick,
 } from './protocol-circuits';
-export type { FineTuneReply, FineTuneRequest } from './protocol-finetune';
+export type { FineTunePart, FineTuneReply, FineTuneRequest, FineTuneStarted } from './protocol-finetune';
 
 /** Every head's type scores on a pass's attention (docs/heads.md): [L x H] arrays, types, threshold. */
 export type HeadTypes = Omit<HeadTypeScoresResult, 'ok'>;
@@ -457,12 +457,17 @@ export interface Methods {
     result: RunCompareReply;
   };
   /**
-   * Fine-tunes only the given heads of the loaded model on the examples
-   * (a copy of its weights; the loaded model stays), a progress message
-   * after each step (its loss in the label), then the effects and both
-   * models' files.
+   * Fine-tuning only the given heads of the loaded model on the examples,
+   * in parts (engine/finetune-job.ts): finetuneStart holds a run on a copy
+   * of the weights (the loaded model stays as it is), each finetunePart
+   * runs the next steps for about FINETUNE_PART_MS, so that the page's
+   * requests made meanwhile wait one part at most; finetuneFinish gives the
+   * effects and the fine-tuned model's files; finetuneCancel drops the run.
    */
-  finetune: { params: FineTuneRequest; result: FineTuneReply };
+  finetuneStart: { params: FineTuneRequest; result: FineTuneStarted };
+  finetunePart: { params: { model: string }; result: FineTunePart };
+  finetuneFinish: { params: { model: string }; result: FineTuneReply };
+  finetuneCancel: { params: Record<string, never>; result: { cancelled: boolean } };
   /** Frees the other model of a pair of models (the panel closed or the pair changed). */
   releaseCompare: { params: Record<string, never>; result: { released: boolean } };
 }
