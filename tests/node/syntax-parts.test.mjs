@@ -16,6 +16,7 @@ import path from 'node:path';
 
 import { importTs } from '../web/ts-import.mjs';
 import { maxAbsDiff, sameBits } from './compare.mjs';
+import { requestsSummary, requestsToEnd } from './parts-requests.mjs';
 import { REPO_ROOT, createModule, expectOk, loadFolder, readModelFolder } from './wasm-helpers.mjs';
 
 const PROBE_JSON = readFileSync(path.join(REPO_ROOT, 'web/public/probes/brown-pos.json'), 'utf8');
@@ -53,38 +54,15 @@ function assertSameProbe(got, whole) {
   return worst;
 }
 
-/** Requests to the end: the last reply and each request's compute ms; progress moves with each. */
-function runToEnd(next) {
-  const times = [];
-  let reply;
-  let fraction = -1;
-  do {
-    reply = next();
-    times.push(reply.compute_ms);
-    assert.equal(reply.cancelled, false);
-    const f = reply.work_done / reply.work_total;
-    assert.ok(f > fraction || (times.length === 1 && f === 0), `progress moves (${f} after ${fraction})`);
-    fraction = f;
-  } while (!reply.done);
-  assert.equal(reply.parts_done, reply.parts_total);
-  assert.equal(reply.work_done, reply.work_total);
-  return { reply, times };
-}
-
-function summary(times) {
-  const sum = times.reduce((a, b) => a + b, 0);
-  return `${times.length} requests, ${sum.toFixed(0)} ms of compute, longest ${Math.max(...times).toFixed(0)} ms, mean ${(sum / times.length).toFixed(0)} ms`;
-}
-
 test('gpt-4l: the parts at the page\'s budget, and one engine part a request, equal syntaxProbe bit for bit', () => {
   const { engine, cache } = loadCache('gpt-4l');
   const t0 = performance.now();
   const whole = expectOk(engine.syntaxProbe(PROBE_JSON), 'syntaxProbe');
   const wholeMs = performance.now() - t0;
 
-  const paged = runToEnd(() => cache.syntaxPart(PROBE_JSON));
+  const paged = requestsToEnd(() => cache.syntaxPart(PROBE_JSON), 1);
   const diff = assertSameProbe(paged.reply.probe, whole);
-  console.log(`gpt-4l in parts of ~${parts.SYNTAX_PART_MS} ms: ${summary(paged.times)} (${paged.reply.parts_total} engine parts); ` +
+  console.log(`gpt-4l in parts of ~${parts.SYNTAX_PART_MS} ms: ${requestsSummary(paged.times)} (${paged.reply.parts_total} engine parts); ` +
     `one call ${wholeMs.toFixed(0)} ms; max |parts - one call| ${diff}; the probe's compute_ms ${paged.reply.probe.compute_ms.toFixed(0)} ms`);
   assert.equal(paged.reply.probe.model, 'gpt-4l');
   // Asked again once done: the probe again, without work.
@@ -96,19 +74,19 @@ test('gpt-4l: the parts at the page\'s budget, and one engine part a request, eq
   // the first request only tokenizes and plans.
   const fewer = JSON.stringify({ ...JSON.parse(PROBE_JSON), sentences: JSON.parse(PROBE_JSON).sentences.slice(0, 60) });
   const wholeFewer = expectOk(engine.syntaxProbe(fewer), 'syntaxProbe');
-  const single = runToEnd(() => cache.syntaxPart(fewer, 0));
+  const single = requestsToEnd(() => cache.syntaxPart(fewer, 0), 1);
   assert.equal(single.times.length, single.reply.parts_total + 1, 'the start, then one engine part a request');
   const diffSingle = assertSameProbe(single.reply.probe, wholeFewer);
-  console.log(`gpt-4l, 60 sentences, one engine part a request: ${summary(single.times)}; max |parts - one call| ${diffSingle}`);
+  console.log(`gpt-4l, 60 sentences, one engine part a request: ${requestsSummary(single.times)}; max |parts - one call| ${diffSingle}`);
   cache.delete();
 });
 
 test('attn-only-2l (no MLP): the parts equal syntaxProbe bit for bit', () => {
   const { engine, cache } = loadCache('attn-only-2l');
   const whole = expectOk(engine.syntaxProbe(PROBE_JSON), 'syntaxProbe');
-  const { reply, times } = runToEnd(() => cache.syntaxPart(PROBE_JSON, 5));
+  const { reply, times } = requestsToEnd(() => cache.syntaxPart(PROBE_JSON, 5), 1);
   const diff = assertSameProbe(reply.probe, whole);
-  console.log(`attn-only-2l in parts of ~5 ms: ${summary(times)} (${reply.parts_total} engine parts); max |parts - one call| ${diff}`);
+  console.log(`attn-only-2l in parts of ~5 ms: ${requestsSummary(times)} (${reply.parts_total} engine parts); max |parts - one call| ${diff}`);
   cache.delete();
 });
 

@@ -1,8 +1,8 @@
 /**
  * The Syntax view: which parts of speech each head connects, from the syntax
  * probe of the loaded model (protocol.ts Methods.syntaxPart; docs/heads.md,
- * "Syntactic heads"). The probe is about 1.4 s of one core on gpt-4l and
- * seconds on the GPT-2-small shape, so the view asks for it only once the
+ * "Syntactic heads"). The probe is about half a second of one core on gpt-4l
+ * and about 12 s on the GPT-2-small shape, so the view asks for it only once the
  * reader shows interest (the panel scrolls into view, or the "syn" toggle is
  * pressed), then once per model, after its first analysis is drawn; the
  * worker computes it a part at a time between the page's other requests
