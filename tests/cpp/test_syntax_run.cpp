@@ -59,7 +59,8 @@ TEST_CASE("syntax probe in parts: batched = sentence by sentence, parts = one ca
     const std::shared_ptr<const hl::Model> model = hl_test::load_shipped(name);
     const hl::SyntaxProbeResult literal = probe_sentence_by_sentence(model, probe);
     const hl::SyntaxProbeResult whole = hl::syntax_probe(model, probe);
-    const double diff_whole = std::max(max_abs_diff(whole.mass, literal.mass), max_abs_diff(whole.chance, literal.chance));
+    const double diff_whole =
+        std::max(max_abs_diff(whole.mass, literal.mass), max_abs_diff(whole.chance, literal.chance));
 
     // One part a step, then the parts in groups of 1, 2, 3, ... (the worker
     // groups as many as fit its time).

@@ -13,10 +13,10 @@
 
 #include "ablation.h"
 #include "copying.h"
-#include "syntax_run.h"
 #include "model.h"
 #include "patching.h"
 #include "session.h"
+#include "syntax_run.h"
 
 namespace hl {
 

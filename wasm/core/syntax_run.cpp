@@ -81,7 +81,8 @@ SyntaxRun::SyntaxRun(std::shared_ptr<const Model> model, const PosProbe& probe)
 }
 
 bool SyntaxRun::step(int n_parts) {
-  if (n_parts < 1) throw Error("syntax probe: parts to run must be at least 1, got " + std::to_string(n_parts));
+  if (n_parts < 1)
+    throw Error("syntax probe: parts to run must be at least 1, got " + std::to_string(n_parts));
   const int L = model_->config.n_layer;
   for (int i = 0; i < n_parts && !done(); ++i) {
     if (next_ == total_ - 1) {
@@ -99,7 +100,9 @@ const char* SyntaxRun::next_kind() const {
 }
 
 const SyntaxProbeResult& SyntaxRun::result() const {
-  if (!done()) throw Error("syntax probe: not done (" + std::to_string(next_) + " of " + std::to_string(total_) + " parts)");
+  if (!done())
+    throw Error("syntax probe: not done (" + std::to_string(next_) + " of " + std::to_string(total_) +
+                " parts)");
   return result_;
 }
 
