@@ -153,6 +153,8 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("pruningStep", &hl::js::JsEngine::pruningStep)
       .function("patch", &hl::js::JsEngine::patch)
       .function("syntaxProbe", &hl::js::JsEngine::syntaxProbe)
+      .function("syntaxStart", &hl::js::JsEngine::syntaxStart)
+      .function("syntaxStep", &hl::js::JsEngine::syntaxStep)
       .function("pathPatch", &hl::js::JsEngine::pathPatch)
       .function("headAttention", &hl::js::JsEngine::headAttention)
       .function("finetuneStart", &hl::js::JsEngine::finetuneStart)

@@ -362,6 +362,23 @@ export interface SyntaxProbeResult {
   min_queries: number;          // ... and this many queries of its query tag (20)
 }
 
+/** How far a syntax run is (syntaxStart, syntaxStep; wasm/core/syntax_run.h SyntaxRun). */
+export interface SyntaxProgress {
+  /** Parts (a layer over a batch of sentences, then the result) done and in all. */
+  parts_done: number;
+  parts_total: number;
+  /** Their multiply-adds: what a progress bar moves with. */
+  work_done: number;
+  work_total: number;
+  /** The kind of the next part; '' once done. */
+  next_kind: 'layer' | 'result' | '';
+}
+
+/** The syntax probe in parts: how far; once done, syntaxProbe's fields, bit for bit. */
+export type SyntaxStepResult =
+  | ({ ok: true; done: false } & SyntaxProgress)
+  | (SyntaxProbeResult & { done: true } & SyntaxProgress);
+
 export interface Engine {
   loadModel(configJson: string, safetensors: Uint8Array, vocabJson: string, mergesTxt: string):
     ({ ok: true } & ModelInfo) | Fail;
@@ -480,6 +497,10 @@ export interface Engine {
   decode(ids: Int32Array): { ok: true; text: string } | Fail;
   /** The syntax probe (a probe file's JSON text) on the loaded model, unedited. */
   syntaxProbe(probeJson: string): SyntaxProbeResult | Fail;
+  /** syntaxProbe in parts: tokenizes the probe and begins a run (the engine holds it, replacing one held). */
+  syntaxStart(probeJson: string): SyntaxStepResult | Fail;
+  /** nParts more parts of the run syntaxStart began. */
+  syntaxStep(nParts: number): SyntaxStepResult | Fail;
   /**
    * Logit lens at one position (-1 = the last; every position with
    * allPositions: L times the LM head of a pass) and, with answer and foil

@@ -32,8 +32,13 @@ export type { FineTunePart, FineTuneReply, FineTuneRequest, FineTuneStarted } fr
 /** Every head's type scores on a pass's attention (docs/heads.md): [L x H] arrays, types, threshold. */
 export type HeadTypes = Omit<HeadTypeScoresResult, 'ok'>;
 
-/** The syntax probe of a model (docs/heads.md, "Syntactic heads"), with the model it is of and its time. */
+/** The syntax probe of a model (docs/heads.md, "Syntactic heads"), with the model it is of and its time (all its parts'). */
 export type SyntaxProbe = Omit<SyntaxProbeResult, 'ok'> & { model: string; compute_ms: number };
+
+/** How far the syntax probe of a model is (syntaxPart: engine parts are a layer over a batch of sentences, then the result), and the probe once done. */
+export interface SyntaxPart extends PartsProgress {
+  probe: SyntaxProbe | undefined;
+}
 
 export interface Progress {
   /** What is being read, e.g. "engine" or "model.safetensors". */
@@ -267,22 +272,26 @@ export interface LoadedModel extends ModelInfo {
   copying: Float32Array | undefined;
 }
 
-/** How far the copying scores of a model not scored at load are (copyingPart), and the scores once done. */
-export interface CopyingPart {
+/** How far a computation the worker runs in parts for a model is (copyingPart, syntaxPart). */
+export interface PartsProgress {
   model: string;
   /** true: another model is loaded now; nothing else is set. */
   cancelled: boolean;
   done: boolean;
-  /** Engine parts (blocks of wte rows, then layers) done and in all. */
+  /** Engine parts done and in all. */
   parts_done: number;
   parts_total: number;
   /** Their multiply-adds: what a progress bar moves with. */
   work_done: number;
   work_total: number;
-  /** [L x H] once done. */
-  copying: Float32Array | undefined;
   /** This request's compute time. */
   compute_ms: number;
+}
+
+/** How far the copying scores of a model not scored at load are (copyingPart: engine parts are blocks of wte rows, then layers), and the scores once done. */
+export interface CopyingPart extends PartsProgress {
+  /** [L x H] once done. */
+  copying: Float32Array | undefined;
 }
 
 /** The pass a view's own request is about: the text and edits the page ran (analyze's). */
@@ -352,10 +361,14 @@ export interface Methods {
     result: { prepared: boolean; compute_ms: number };
   };
   /**
-   * The syntax probe of the loaded model, unedited: the worker reads the
-   * probe file at probeUrl (once per url) and runs each sentence alone.
+   * The next parts of the syntax probe of the loaded model, unedited, for
+   * about SYNTAX_PART_MS (syntax-parts.ts): the worker reads the probe file
+   * at probeUrl (once per url), begins the run at the first request and
+   * answers the probe once done (again, without work, after that); the page
+   * asks again until then, so its other requests wait at most one part. For
+   * a model that is no longer the loaded one: cancelled.
    */
-  syntax: { params: { probeUrl: string }; result: SyntaxProbe };
+  syntaxPart: { params: { model: string; probeUrl: string }; result: SyntaxPart };
   /**
    * One head's arithmetic at a query position (the arithmetic panel), on
    * the pass of this text and these edits: the text must be the one the

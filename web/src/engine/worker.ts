@@ -11,6 +11,7 @@
  */
 import { CircuitCache } from './circuit-cache';
 import { cancelledCopyingPart, copyingAtLoad } from './copying-parts';
+import { cancelledSyntaxPart } from './syntax-parts';
 import { EngineCache } from './engine-cache';
 import { unwrap } from './engine-calls';
 import { composition, headArithmetic } from './pass-questions';
@@ -128,13 +129,15 @@ const handlers: { [M in Method]: Handler<M> } = {
     return result;
   },
 
-  async syntax({ probeUrl }, report) {
+  async syntaxPart({ model, probeUrl }, report) {
     let probe = worker.probes.get(probeUrl);
     if (probe === undefined) {
       probe = await fetchText(probeUrl, 'syntax probe', report);
       worker.probes.set(probeUrl, probe);
     }
-    return loadedCache().syntax(probe);
+    // A part asked for before another model was loaded: that run is gone.
+    const cache = worker.cache;
+    return cache && cache.model.name === model ? cache.syntaxPart(probe) : cancelledSyntaxPart(model);
   },
 
   finetuneStart(request) {
