@@ -4,13 +4,18 @@
 // (the URL names it), redraws the heads' attention thumbnails at that step
 // and moves the step marks; the last step is the trained model itself; a
 // checkpoint loaded once is not downloaded again; Play walks through every
-// checkpoint; a link to a checkpoint opens it. Screenshots at 1280 and
-// 375 px, light and dark. Prints the counts it checks.
+// checkpoint; a link to a checkpoint opens it; the zoom to the phase change
+// marks every checkpoint inside it, and the page scrubbed to one of them
+// shows it. Screenshots at 1280 and 375 px, light and dark (the whole run,
+// and zoomed inside the jump). Prints the counts it checks.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { importTs } from '../web/ts-import.mjs';
 import { DIST_DIR, assertCleanPage, canvasStats, pageInChromium, screenshotPanels, watchPage } from './helpers.mjs';
+
+const data = await importTs('web/src/views/timeline-data.ts');
 
 const MODEL = 'attn-only-2l';
 const PANEL = '[data-panel="timeline"]';
@@ -18,6 +23,10 @@ const served = pageInChromium({ prefix: '/headlight/', needed: ['wasm/headlight.
 const timeline = JSON.parse(readFileSync(join(DIST_DIR, `models/${MODEL}/timeline.json`), 'utf8'));
 const STEPS = timeline.checkpoints.map((c) => c.step);
 const N_HEADS = timeline.checkpoints[0].induction.flat().length;
+// Where the induction heads form, as the view finds it; a checkpoint in its middle.
+const CHANGE = data.phaseChange(data.parseTimeline(timeline, MODEL));
+const INSIDE = STEPS.filter((s) => CHANGE && s > CHANGE.from && s < CHANGE.to);
+const MIDDLE = STEPS.indexOf(INSIDE[Math.floor(INSIDE.length / 2)]);
 
 async function openPage(hash, width = 1280, colorScheme = 'light') {
   const context = await served.browser.newContext({ viewport: { width, height: 900 }, colorScheme });
@@ -69,7 +78,7 @@ test('the Training view draws every checkpoint of attn-only-2l and loads each on
   const last = STEPS.length - 1;
   const first = await drawnAt(page, STEPS[last]);
   const cells = await page.locator('[data-role="timeline-head"]').count();
-  const headCharts = await page.locator('[data-role="timeline-head"] svg').count();
+  const headCharts = await page.locator('[data-role="timeline-head"] svg.tl-head').count();
   const phases = await page.locator('[data-role="timeline-loss"] [data-role="phase"]').count();
   const phaseItems = await page.locator('[data-role="timeline-phases"] li').allTextContents();
   console.log(`  ${STEPS.length} checkpoints: ${first.marks} loss marks, ${first.iclMarks} ICL marks, ` +
@@ -133,7 +142,7 @@ test('the Training view draws every checkpoint of attn-only-2l and loads each on
   const t0 = Date.now();
   await page.locator('[data-role="timeline-play"]').click();
   assert.equal(await page.locator('[data-role="timeline-play"]').textContent(), 'Pause');
-  await page.waitForFunction(() => document.querySelector('[data-role="timeline-play"]').textContent === 'Play', null, { timeout: 120_000 });
+  await page.waitForFunction(() => document.querySelector('[data-role="timeline-play"]').textContent === 'Play', null, { timeout: 240_000 });
   const played = await page.evaluate(() => window.playedSteps);
   console.log(`  Play: ${played.length} checkpoints drawn in ${Date.now() - t0} ms: ${played.join(', ')}`);
   assert.deepEqual(played, STEPS);
@@ -144,7 +153,7 @@ test('the Training view draws every checkpoint of attn-only-2l and loads each on
 });
 
 test('a link to a checkpoint opens it, and the picker shows its model', async () => {
-  const i = STEPS.findIndex((s) => s === 5634) >= 0 ? STEPS.indexOf(5634) : 1;
+  const i = MIDDLE >= 0 ? MIDDLE : 1;
   const dir = timeline.checkpoints[i].dir.split('/')[1];
   const { context, page, problems } = await openPage(`model=${MODEL}.${dir}`, 375, 'dark');
   const drawn = await drawnAt(page, STEPS[i]);
@@ -154,6 +163,35 @@ test('a link to a checkpoint opens it, and the picker shows its model', async ()
   assert.deepEqual(drawn.selected, [i]);
   assert.equal(picked, MODEL);
   assert.ok(summary);
+  assertCleanPage(problems);
+  await context.close();
+});
+
+test('zoomed to the phase change: every checkpoint inside it marked, scrubbed to one in the middle', async () => {
+  console.log(`  phase change: ${JSON.stringify(CHANGE)}; checkpoints inside: ${INSIDE.join(', ')}`);
+  assert.ok(CHANGE, 'the ICL score falls: a phase change');
+  const dir = timeline.checkpoints[MIDDLE].dir.split('/')[1];
+  const { context, page, problems } = await openPage(`model=${MODEL}.${dir}`);
+  await page.locator(PANEL).scrollIntoViewIfNeeded();
+  await drawnAt(page, STEPS[MIDDLE]);
+  const band = await page.locator('[data-role="timeline-icl"] [data-role="phase-change"]').count();
+  const zoom = page.locator('[data-role="timeline-zoom"]');
+  await zoom.click();
+  assert.equal(await zoom.getAttribute('aria-pressed'), 'true');
+  const [lo, hi] = data.zoomDomain(CHANGE, STEPS[STEPS.length - 1]);
+  const marked = await page.$$eval('[data-role="timeline-loss"] [data-role="checkpoint-mark"]', (m) => m.map((x) => Number(x.dataset.point)));
+  const expected = STEPS.map((s, i) => [s, i]).filter(([s]) => s >= lo && s <= hi).map(([, i]) => i);
+  const stepMarks = await page.$$eval('[data-panel="timeline"] [data-role="step-mark"]', (m) => m.map((x) => Number(x.dataset.step)));
+  console.log(`  zoomed to steps ${lo}-${hi}: ${marked.length} checkpoint marks (${expected.length} expected), ` +
+    `${stepMarks.length} step marks at ${stepMarks[0]}, ${band} phase-change band; zoom button "${await zoom.textContent()}"`);
+  assert.equal(band, 1);
+  assert.deepEqual(marked, expected);
+  assert.ok(marked.length >= CHANGE.inside + 2, 'the phase change and its two ends are marked');
+  assert.equal(stepMarks.length, 2 + N_HEADS);
+  assert.ok(stepMarks.every((s) => s === STEPS[MIDDLE]));
+  await screenshotPanels(page, { 'timeline-phase-change': PANEL });
+  await zoom.click();
+  assert.equal(await page.locator('[data-role="timeline-loss"] [data-role="checkpoint-mark"]').count(), STEPS.length, 'the whole run again');
   assertCleanPage(problems);
   await context.close();
 });

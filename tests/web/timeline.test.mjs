@@ -59,6 +59,13 @@ test('the shipped attn-only-2l timeline: every checkpoint, its phases and scores
   assert.deepEqual(t.text_icl_tokens, { early: [8, 15], late: [96, 127] });
   const best = Math.max(...last.induction);
   assert.ok(best > 0.8, `best induction ${best}`);
+  // The phase change and the checkpoints that see it.
+  const change = data.phaseChange(t);
+  const inside = t.points.filter((p) => p.step > change.from && p.step < change.to);
+  console.log(`phase change: steps ${change.from}-${change.to}, probe ICL ${change.icl_from.toFixed(2)} -> ${change.icl_to.toFixed(2)}, ` +
+    `best induction ${change.induction_from.toFixed(3)} -> ${change.induction_to.toFixed(3)}; inside: ` +
+    inside.map((p) => `${p.step} (ICL ${p.probe_icl.toFixed(2)}, induction ${Math.max(...p.induction).toFixed(3)})`).join(', '));
+  assert.equal(inside.length, change.inside);
 });
 
 test('a hostile timeline.json is refused with a message', () => {
@@ -83,4 +90,29 @@ test('linePath breaks at a missing value; Play walks forward, then from the star
   assert.deepEqual(data.playOrder(5, -1), [0, 1, 2, 3, 4]);
   assert.equal(data.formatStep(19981), '19,981');
   console.log('linePath and playOrder: as expected');
+});
+
+test('phaseChange: the last checkpoint before the probe ICL score has fallen 10% of the way to the first at 90%', () => {
+  // A synthetic 1 x 2 timeline: the ICL score falls between steps 300 and 600, head 0.1 forms.
+  const icl = [0.01, 0, -0.2, -0.5, -2, -5, -7.5, -8, -7.9];
+  const best = [0.05, 0.05, 0.06, 0.1, 0.3, 0.6, 0.85, 0.9, 0.88];
+  const steps = [1, 100, 200, 300, 400, 500, 600, 1000, 2000];
+  const json = {
+    checkpoints: steps.map((step, i) => ({
+      step,
+      dir: i === steps.length - 1 ? '.' : `checkpoints/step-${String(step).padStart(5, '0')}`,
+      icl_score: icl[i],
+      induction: [[0.02, best[i]]],
+      prev_token: [[0.5, 0.1]],
+    })),
+  };
+  const t = data.parseTimeline(json, 'm');
+  const change = data.phaseChange(t);
+  // Fall 8.01 from 0.01: 10% is -0.791, last above it at step 300 (-0.5); 90% is -7.199, first reached at step 600.
+  console.log(`phase change: ${JSON.stringify(change)}; zoom ${data.zoomDomain(change, t.last_step)}`);
+  assert.deepEqual(change, { from: 300, to: 600, inside: 2, icl_from: -0.5, icl_to: -7.5, induction_from: 0.1, induction_to: 0.85 });
+  assert.deepEqual(data.zoomDomain(change, t.last_step), [270, 630]);
+  // Nothing copies from context: no phase change (the zoom button stays hidden).
+  const flat = { checkpoints: json.checkpoints.map((c) => ({ ...c, icl_score: -0.5 * c.icl_score / 8 })) };
+  assert.equal(data.phaseChange(data.parseTimeline(flat, 'm')), null);
 });

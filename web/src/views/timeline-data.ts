@@ -143,6 +143,65 @@ export function formatStep(step: number): string {
   return step.toLocaleString('en-US');
 }
 
+/** Where the induction heads form, read off the checkpoints (see phaseChange). */
+export interface PhaseChange {
+  /** The last checkpoint before the fall and the first after it (steps). */
+  from: number;
+  to: number;
+  /** Checkpoints strictly between `from` and `to`: the ones that see it happen. */
+  inside: number;
+  /** The probe's ICL score at `from` and at `to` (nats). */
+  icl_from: number;
+  icl_to: number;
+  /** The best head's induction score at `from` and at `to`. */
+  induction_from: number;
+  induction_to: number;
+}
+
+/** The best induction score over all heads at each point (NaN scores skipped). */
+export function bestInduction(timeline: Timeline): number[] {
+  return timeline.points.map((p) => Math.max(0, ...Array.from(p.induction).filter(Number.isFinite)));
+}
+
+/**
+ * The phase change (Olsson et al. 2022 find it as an abrupt fall of the
+ * in-context learning score): the steps over which the probe's ICL score
+ * makes the middle 80% of its fall, from the first checkpoint's score to the
+ * lowest: `from` is the last checkpoint before the score has fallen 10% of
+ * the way, `to` the first where it has fallen 90%. Null when it falls less
+ * than 1 nat (nothing copies from context) or the run has fewer than 3 points.
+ */
+export function phaseChange(timeline: Timeline): PhaseChange | null {
+  const icl = timeline.points.map((p) => (Number.isFinite(p.probe_icl) ? p.probe_icl : Infinity));
+  if (icl.length < 3 || !Number.isFinite(icl[0]!)) return null;
+  const start = icl[0]!;
+  const fall = start - Math.min(...icl);
+  if (!(fall >= 1)) return null;
+  const end = icl.findIndex((v) => v <= start - 0.9 * fall);
+  let before = end;
+  while (before > 0 && icl[before]! <= start - 0.1 * fall) before--;
+  if (before === end) return null;
+  const best = bestInduction(timeline);
+  return {
+    from: timeline.points[before]!.step,
+    to: timeline.points[end]!.step,
+    inside: end - before - 1,
+    icl_from: icl[before]!,
+    icl_to: icl[end]!,
+    induction_from: best[before]!,
+    induction_to: best[end]!,
+  };
+}
+
+/**
+ * The step range the zoomed charts show: the phase change with a tenth of its
+ * width on each side, so its first and last checkpoints sit inside the plot.
+ */
+export function zoomDomain(change: PhaseChange, lastStep: number): [number, number] {
+  const pad = Math.max(1, Math.round(0.1 * (change.to - change.from)));
+  return [Math.max(0, change.from - pad), Math.min(lastStep, change.to + pad)];
+}
+
 /**
  * The steps a Play walks through from point `from`: every later point, then
  * (from the last) the whole timeline again from the first.

@@ -9,7 +9,8 @@
  * the whole page shows it; the files are fetched once, with progress, and
  * kept: app/checkpoint-files.ts); the last step is the trained model itself.
  * Play walks through the checkpoints, each shown until its pass is drawn
- * and PLAY_DWELL_MS more.
+ * and PLAY_DWELL_MS more. Zoom narrows every chart's step axis to the phase
+ * change (timeline-data.ts phaseChange: where the ICL score falls), where the checkpoints are dense.
  */
 import type { PageActions, ViewFactory } from '../app/view';
 import { baseModelName } from '../engine/checkpoint-names';
@@ -18,8 +19,8 @@ import type { Analysis, Progress } from '../engine/protocol';
 import { formatBytes } from '../state/format';
 import { AttentionHeatmap } from './heatmap';
 import { element, redrawOnChange } from './panel-dom';
-import { headChart, iclChart, lossChart } from './timeline-charts';
-import { formatStep, parseTimeline, phaseLabel, playOrder, pointOf, type Timeline } from './timeline-data';
+import { headChart, iclChart, lossChart, type StepDomain } from './timeline-charts';
+import { formatStep, parseTimeline, phaseChange, phaseLabel, playOrder, pointOf, zoomDomain, type Timeline } from './timeline-data';
 
 const PLAY_DWELL_MS = 700;
 
@@ -27,6 +28,7 @@ interface TimelineElements {
   note: HTMLElement;
   body: HTMLElement;
   play: HTMLButtonElement;
+  zoom: HTMLButtonElement;
   slider: HTMLInputElement;
   step: HTMLElement;
   progress: HTMLProgressElement;
@@ -53,7 +55,11 @@ function build(container: HTMLElement): TimelineElements {
   step.setAttribute('aria-live', 'polite');
   const progress = element('progress', 'tl-progress', 'timeline-progress');
   progress.hidden = true;
-  controls.append(play, slider, step, progress);
+  const zoom = element('button', 'tl-zoom', 'timeline-zoom');
+  zoom.type = 'button';
+  zoom.setAttribute('aria-pressed', 'false');
+  zoom.hidden = true;
+  controls.append(play, slider, step, progress, zoom);
 
   const charts = element('div', 'tl-charts');
   const lossBlock = element('figure', 'tl-figure');
@@ -81,7 +87,7 @@ function build(container: HTMLElement): TimelineElements {
   body.append(controls, charts, headsTitle, heads);
   body.hidden = true;
   container.append(note, body);
-  return { note, body, play, slider, step, progress, loss, phases, icl, iclNote, heads };
+  return { note, body, play, zoom, slider, step, progress, loss, phases, icl, iclNote, heads };
 }
 
 /** One head's cell: its score chart and its attention thumbnail. */
@@ -112,6 +118,8 @@ class TimelineView {
     model: string;
     /** The last analysis drawn, repainted when a timeline arrives after it. */
     analysis: Analysis | null;
+    /** Whether the charts' step axes show only the phase change. */
+    zoomed: boolean;
   } = {
     index: null,
     timelines: new Map(),
@@ -125,6 +133,7 @@ class TimelineView {
     cells: [],
     model: '',
     analysis: null,
+    zoomed: false,
   };
 
   constructor(
@@ -133,6 +142,10 @@ class TimelineView {
   ) {
     dom.slider.addEventListener('input', () => this.ask(Number(dom.slider.value)));
     dom.play.addEventListener('click', () => (this.state.playing ? this.stop() : void this.play()));
+    dom.zoom.addEventListener('click', () => {
+      this.state.zoomed = !this.state.zoomed;
+      this.redraw();
+    });
     for (const chart of [dom.loss, dom.icl]) {
       chart.addEventListener('click', (event) => {
         const mark = (event.target as Element).closest<SVGElement>('[data-role="checkpoint-mark"]');
@@ -266,8 +279,20 @@ class TimelineView {
 
   private drawCharts(timeline: Timeline, point: number): void {
     const { dom } = this;
-    dom.loss.replaceChildren(lossChart(timeline, point, dom.loss.clientWidth || 640));
-    dom.icl.replaceChildren(iclChart(timeline, point, dom.icl.clientWidth || 420));
+    const change = phaseChange(timeline);
+    const zoomed = this.state.zoomed && change !== null;
+    const domain: StepDomain = zoomed ? zoomDomain(change, timeline.last_step) : [0, timeline.last_step];
+    dom.zoom.hidden = change === null;
+    dom.zoom.setAttribute('aria-pressed', String(zoomed));
+    dom.zoom.textContent = zoomed ? 'Whole run' : 'Zoom to the phase change';
+    dom.zoom.title = change
+      ? `Induction heads form between steps ${formatStep(change.from)} and ${formatStep(change.to)}: ` +
+        `the probe's ICL score goes from ${change.icl_from.toFixed(2)} to ${change.icl_to.toFixed(2)} nats and ` +
+        `the best head's induction score from ${change.induction_from.toFixed(2)} to ${change.induction_to.toFixed(2)}, ` +
+        `seen by ${change.inside} checkpoints in between`
+      : '';
+    dom.loss.replaceChildren(lossChart(timeline, point, dom.loss.clientWidth || 640, domain));
+    dom.icl.replaceChildren(iclChart(timeline, point, dom.icl.clientWidth || 420, domain, change));
     dom.phases.replaceChildren(
       ...timeline.phases.map((phase) => {
         const item = element('li', `tl-phase-item tl-phase-item-${phase.data}`);
@@ -286,7 +311,7 @@ class TimelineView {
       keyed('tl-key-probe', `on the probe: loss on the second copy of ${timeline.probe_half_len} random tokens minus the first ` +
         '(short enough to fit the warm-up\'s shortest sequences, where the heads form)'),
     );
-    this.state.cells.forEach((cell, head) => cell.chart.replaceChildren(headChart(timeline, head, point, cell.chart.clientWidth || 120)));
+    this.state.cells.forEach((cell, head) => cell.chart.replaceChildren(headChart(timeline, head, point, cell.chart.clientWidth || 120, domain)));
   }
 
   private paintThumbnails(analysis: Analysis, step: number): void {
