@@ -17,6 +17,7 @@
 import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSafetensors } from '../../tests/reference/gpt2-reference.mjs';
+import { writeSafetensors } from './write-safetensors.mjs';
 
 function parseArgs(argv) {
   const o = {};
@@ -35,30 +36,6 @@ function parseArgs(argv) {
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 const mergeLines = (dir) =>
   readFileSync(path.join(dir, 'merges.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#version'));
-
-// F32 safetensors of `tensors` (name -> {shape, values}), in the given order;
-// the header is padded with spaces to a multiple of 8 bytes.
-function writeSafetensors(file, tensors, metadata) {
-  const header = { __metadata__: metadata };
-  let offset = 0;
-  for (const [name, { shape, values }] of tensors) {
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + 4 * values.length] };
-    offset += 4 * values.length;
-  }
-  let text = JSON.stringify(header);
-  text += ' '.repeat((8 - ((8 + text.length) % 8)) % 8);
-  const headerBytes = new TextEncoder().encode(text);
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let at = 8 + headerBytes.length;
-  for (const [, { values }] of tensors) {
-    for (let i = 0; i < values.length; ++i) view.setFloat32(at + 4 * i, values[i], true);
-    at += 4 * values.length;
-  }
-  writeFileSync(file, out);
-}
 
 const o = parseArgs(process.argv.slice(2));
 const config = readJson(path.join(o.model, 'config.json'));

@@ -85,9 +85,9 @@ void finetune_freezes_the_rest(const std::string& fixture) {
   const int H = cfg.n_head;
   for (int h = 0; h < H; ++h) CHECK(e.moved[h] == (h == 1 ? e.moved[1] : 0.0f));
   CHECK(e.moved[1] > 0.0f);  // head 0.1 itself was edited
-  CHECK(e.example_tokens.size() == kExamples.size());
+  CHECK(e.example_token_counts.size() == kExamples.size());
   size_t cells = 0;
-  for (int T : e.example_tokens) cells += heads.size() * T * T;
+  for (int T : e.example_token_counts) cells += heads.size() * T * T;
   CHECK(e.edited_before.size() == cells);
   CHECK(e.edited_after.size() == cells);
 }

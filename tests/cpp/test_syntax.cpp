@@ -12,7 +12,7 @@
 
 #include "error.h"
 #include "fixtures.h"
-#include "syntax.h"
+#include "syntax_run.h"
 #include "tokenizer.h"
 
 namespace {

@@ -18,9 +18,9 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   REPO_ROOT,
-  PREDICTION_LIST,
   artifactPath,
   assertCleanPage,
+  editTimesWhileComputing,
   launchChromium,
   randomGptFiles,
   serveWithModel,
@@ -79,36 +79,9 @@ async function cardScreenshots(page, stem) {
   return states;
 }
 
-/**
- * Clicks head 0.3 `rounds` times (mute, unmute, ...), each timed in the page
- * from the click to the predictions' repaint; the grid's copying state at
- * the repaint and how many copying parts arrived meanwhile.
- */
+/** Head edits while the scores are computed (helpers.mjs editTimesWhileComputing): the grid's copying state at each repaint. */
 function toggleTimes(page, rounds) {
-  return page.evaluate(async ([grid, list, n]) => {
-    const gridEl = document.querySelector(grid);
-    const listEl = document.querySelector(list);
-    const out = [];
-    for (let i = 0; i < n; i++) {
-      const previous = listEl.dataset.revision;
-      let parts = 0;
-      const watch = new MutationObserver(() => parts++);
-      watch.observe(gridEl, { attributes: true, attributeFilter: ['data-copying-progress'] });
-      const t = performance.now();
-      gridEl.querySelector('button.head[data-layer="0"][data-head="3"]').click();
-      await new Promise((done) => {
-        const observer = new MutationObserver(() => {
-          if (listEl.dataset.revision !== previous) { observer.disconnect(); done(); }
-        });
-        observer.observe(listEl, { attributes: true });
-      });
-      out.push({ ms: performance.now() - t, atPaint: gridEl.dataset.copying, parts });
-      watch.disconnect();
-      // The rest of the pass (the attention) before the next click.
-      await new Promise((done) => setTimeout(done, 100));
-    }
-    return out;
-  }, [GRID, PREDICTION_LIST, rounds]);
+  return editTimesWhileComputing(page, { rounds, stateSelector: GRID, stateKey: 'copying', partSelector: GRID, partAttribute: 'data-copying-progress' });
 }
 
 test('a large model: scores after the load, in parts; the card says so; an edit still repaints; equal to the CLI', async () => {
@@ -137,8 +110,8 @@ test('a large model: scores after the load, in parts; the card says so; an edit 
 
   // The card while computing (a percentage that moves). The 375 px layout
   // brings the syntax panel into view, whose probe (180 sentences through
-  // this model's 50257-row LM head: tens of seconds here) queues in the
-  // worker too: the parts wait behind it, the card keeps saying "computing".
+  // this model: seconds here) the worker also runs in parts, between these:
+  // the card keeps saying "computing".
   const computing = await cardScreenshots(page, 'computing');
   console.log(`  cards while computing: ${computing.join(' | ')}`);
 

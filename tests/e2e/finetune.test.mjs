@@ -3,8 +3,10 @@
 // the side-effect numbers (held-out loss before and after) and the list of
 // other heads that moved render, the edited heads' patterns are drawn before
 // and after, the fine-tuned model becomes the page's (its predictions
-// differ), and Undo brings back the original predictions exactly. A bad head
-// list gets a message. Screenshots at 1280 and 375 px, light and dark.
+// differ), and Undo reopens the served model by name: the picker shows its
+// name (not "your files"), the link names it as the fresh page's did, and
+// the predictions equal the fresh page's exactly. A bad head list gets a
+// message. Screenshots at 1280 and 375 px, light and dark.
 // Prints the figures it checks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -47,6 +49,9 @@ test('fine-tune panel: preset, fine-tune, side effects, moved heads, undo', asyn
   const problems = watchPage(context, page, state.server.origin);
   await page.goto(`${state.server.url}index.html`);
   const original = await settledPredictions(page);
+  const picker = () => page.$eval('[data-role="model-picker"]', (s) => s.selectedOptions[0]?.textContent ?? '');
+  const linkedModel = () => page.evaluate(() => new URLSearchParams(location.hash.slice(1)).get('model'));
+  const fresh = { picked: await picker(), model: await linkedModel() };
   await page.locator(role('finetune-start')).scrollIntoViewIfNeeded();
 
   await t.test('no head chosen: a message, nothing runs', async () => {
@@ -97,8 +102,8 @@ test('fine-tune panel: preset, fine-tune, side effects, moved heads, undo', asyn
     console.log(`  patterns: ${stats.map((s) => `${s.width}x${s.height}`).join(', ')}; example 3: ${after[0].width}x${after[0].height}`);
   });
 
-  await t.test('the fine-tuned model is the page\'s; Undo restores the original predictions', async () => {
-    const picked = await page.$eval('[data-role="model-picker"]', (s) => s.selectedOptions[0]?.textContent ?? '');
+  await t.test('the fine-tuned model is the page\'s; Undo reopens the served model: its name, its predictions', async () => {
+    const picked = await picker();
     const tuned = await settledPredictions(page, original.revision);
     console.log(`  picker: "${picked}"; predictions ${original.probs.slice(0, 40)} -> ${tuned.probs.slice(0, 40)}`);
     assert.match(picked, /gpt-4l-8k-tuned-2\.3/);
@@ -108,7 +113,14 @@ test('fine-tune panel: preset, fine-tune, side effects, moved heads, undo', asyn
     await page.click(role('finetune-undo'));
     await waitForState(page, 'undone');
     const restored = await settledPredictions(page, beforeUndo.revision);
-    console.log(`  undone: predictions ${restored.probs.slice(0, 40)} (ids ${restored.ids.slice(0, 30)})`);
+    const undone = { picked: await picker(), model: await linkedModel() };
+    console.log(`  undone: picker "${undone.picked}" (fresh page: "${fresh.picked}"), link model=${undone.model} (fresh: ${fresh.model}); ` +
+      `predictions ${restored.probs.slice(0, 40)} (ids ${restored.ids.slice(0, 30)})`);
+    assert.match(fresh.picked, /^gpt-4l-8k\b/);
+    assert.equal(undone.picked, fresh.picked, 'the picker shows the served model again');
+    assert.doesNotMatch(undone.picked, /your files|tuned/);
+    assert.equal(undone.model, fresh.model, 'the link names the model as the fresh page\'s did');
+    assert.match(await page.textContent(role('finetune-status')), /Undone: the page shows gpt-4l-8k with its original weights/);
     assert.equal(restored.ids, original.ids);
     assert.equal(restored.probs, original.probs);
   });

@@ -388,6 +388,41 @@ export async function clickToPaintTimes(page, selector, rounds) {
 }
 
 /**
+ * Head edits while the worker computes something in parts (the copying
+ * scores, the syntax probe): clicks head 0.3 `rounds` times (mute, unmute,
+ * ...), each timed in the page from the click to the predictions' repaint.
+ * Each entry: ms, the computation's state at the repaint (the `stateKey`
+ * data attribute of `stateSelector`) and how many parts arrived meanwhile
+ * (changes of the `partAttribute` attribute of `partSelector`).
+ */
+export function editTimesWhileComputing(page, { rounds, stateSelector, stateKey, partSelector, partAttribute }) {
+  return page.evaluate(async ([list, stateSel, key, partSel, partAttr, n]) => {
+    const listEl = document.querySelector(list);
+    const partEl = document.querySelector(partSel);
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const previous = listEl.dataset.revision;
+      let parts = 0;
+      const watch = new MutationObserver(() => parts++);
+      watch.observe(partEl, { attributes: true, attributeFilter: [partAttr] });
+      const t = performance.now();
+      document.querySelector('[data-role="head-grid"] button.head[data-layer="0"][data-head="3"]').click();
+      await new Promise((done) => {
+        const observer = new MutationObserver(() => {
+          if (listEl.dataset.revision !== previous) { observer.disconnect(); done(); }
+        });
+        observer.observe(listEl, { attributes: true });
+      });
+      out.push({ ms: performance.now() - t, atPaint: document.querySelector(stateSel).dataset[key], parts });
+      watch.disconnect();
+      // The rest of the pass (the attention) before the next click.
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    return out;
+  }, [PREDICTION_LIST, stateSelector, stateKey, partSelector, partAttribute, rounds]);
+}
+
+/**
  * Clicks `selector` and follows both messages of a head edit: resolves once
  * every view shows the new pass (the mean-loss line has lost data-pending
  * and the head grid has redrawn). Returns what was seen on the way: whether

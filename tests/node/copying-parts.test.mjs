@@ -15,6 +15,7 @@ import path from 'node:path';
 
 import { importTs } from '../web/ts-import.mjs';
 import { maxAbsDiff, sameBits } from './compare.mjs';
+import { requestsSummary, requestsToEnd } from './parts-requests.mjs';
 import { gpt2Tensors, writeSafetensors } from './random-gpt2.mjs';
 import { REPO_ROOT, createModule, expectOk, loadFolder, readModelFolder } from './wasm-helpers.mjs';
 
@@ -31,31 +32,6 @@ before(async () => {
   parts = await importTs('web/src/engine/copying-parts.ts');
 });
 
-/** Every request of a run to the end: the last reply and each request's compute ms. */
-function runToEnd(next) {
-  const times = [];
-  let reply;
-  let fraction = -1;
-  do {
-    reply = next();
-    times.push(reply.compute_ms);
-    assert.equal(reply.cancelled, false);
-    const f = reply.work_done / reply.work_total;
-    assert.ok(f > fraction, `progress moves (${f} after ${fraction})`);
-    fraction = f;
-    assert.ok(times.length <= reply.parts_total, 'at least one engine part a request');
-  } while (!reply.done);
-  assert.equal(reply.parts_done, reply.parts_total);
-  assert.equal(reply.work_done, reply.work_total);
-  return { reply, times };
-}
-
-function summary(times) {
-  const sum = times.reduce((a, b) => a + b, 0);
-  return `${times.length} requests, ${sum.toFixed(0)} ms of compute, longest ${Math.max(...times).toFixed(0)} ms, ` +
-    `mean ${(sum / times.length).toFixed(0)} ms`;
-}
-
 test('GPT-2-small shape: not scored at load; the parts equal copyingScores bit for bit, each request a small share', () => {
   assert.equal(parts.copyingAtLoad(GPT2_SMALL), false, 'the GPT-2-small shape is scored after the load');
   console.log(`GPT-2 small: V·C² + L·C³ = ${parts.copyingCost(GPT2_SMALL).toExponential(2)} multiply-adds ` +
@@ -69,9 +45,9 @@ test('GPT-2-small shape: not scored at load; the parts equal copyingScores bit f
   const loadMs = performance.now() - t0;
   const cache = new EngineCache(engine, { name: 'gpt2-small-shape', bytes: 0, load_ms: loadMs, ...info, copying: undefined });
 
-  const { reply, times } = runToEnd(() => cache.copyingPart());
+  const { reply, times } = requestsToEnd(() => cache.copyingPart());
   const partsMs = times.reduce((a, b) => a + b, 0);
-  console.log(`GPT-2 small in parts: ${summary(times)} (${reply.parts_total} engine parts)`);
+  console.log(`GPT-2 small in parts: ${requestsSummary(times)} (${reply.parts_total} engine parts)`);
 
   const t1 = performance.now();
   const whole = expectOk(engine.copyingScores(), 'copyingScores');
@@ -102,10 +78,10 @@ test('gpt-4l: one engine part a request (budget 0) equals copyingScores bit for 
   const engine = new Module.Engine();
   const info = expectOk(loadFolder(engine, files), 'loadModel');
   assert.equal(parts.copyingAtLoad(info), true, 'gpt-4l is scored in its load step');
-  const { reply, times } = runToEnd(() => parts.copyingPart(engine, 'gpt-4l', 0));
+  const { reply, times } = requestsToEnd(() => parts.copyingPart(engine, 'gpt-4l', 0));
   assert.equal(times.length, reply.parts_total, 'one engine part a request');
   const whole = expectOk(engine.copyingScores(), 'copyingScores');
-  console.log(`gpt-4l, one engine part a request: ${summary(times)}; max |diff| ${maxAbsDiff(reply.copying, whole.copying)}`);
+  console.log(`gpt-4l, one engine part a request: ${requestsSummary(times)}; max |diff| ${maxAbsDiff(reply.copying, whole.copying)}`);
   assert.ok(sameBits(reply.copying, whole.copying));
   engine.delete();
 });

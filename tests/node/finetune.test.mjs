@@ -1,11 +1,13 @@
 // Fine-tune heads through the wasm engine, as the page's worker runs it
-// (web/src/engine/finetune-job.ts): on the shipped gpt-4l-8k, only the chosen
-// heads' slices of c_attn and c_proj change (every other number of the
-// returned safetensors keeps its bits), the original's file equals the
-// shipped weights (Undo), the loss on the examples falls, the fine-tuned
-// folder loads and gives the loss the job reported, and the page's presets
-// do what they say on the heads they target. Bad input gets a message.
-// Prints the figures it checks.
+// (web/src/engine/finetune-job.ts, in parts): on the shipped gpt-4l-8k, only
+// the chosen heads' slices of c_attn and c_proj change (every other number of
+// the returned safetensors keeps its bits), the loaded model is untouched (its
+// logits bit for bit, after a run and after a cancel), the original's file,
+// sent only when asked (the reader's own files: Undo), equals the shipped
+// weights, the loss on the examples falls, a long run comes in several parts
+// of about the part budget, the fine-tuned folder loads and gives the loss
+// the job reported, and the page's presets do what they say on the heads they
+// target. Bad input gets a message. Prints the figures it checks.
 //
 // Needs build/wasm (scripts/build-wasm.sh).
 import { test, before } from 'node:test';
@@ -17,13 +19,14 @@ import { REPO_ROOT, createModule, expectOk, loadFolder, readModelFolder } from '
 
 const MODEL = 'gpt-4l-8k';
 let Module;
-let finetuneHeads;
+let FineTuneJob;
+let FINETUNE_PART_MS;
 let presets;
 let files;
 
 before(async () => {
   Module = await createModule();
-  ({ finetuneHeads } = await importTs('web/src/engine/finetune-job.ts'));
+  ({ FineTuneJob, FINETUNE_PART_MS } = await importTs('web/src/engine/finetune-job.ts'));
   presets = await importTs('web/src/views/finetune-presets.ts');
   files = readModelFolder(path.join(REPO_ROOT, 'models', MODEL));
 });
@@ -104,24 +107,55 @@ function measured(reply, k, measure) {
   return { before: before / E, after: after / E };
 }
 
-async function run(engine, info, heads, examples, steps = 20, lr = 0.003) {
-  const progress = [];
+/** The job as the worker and the page run it: start, parts until done, finish. */
+async function finetuneHeads(engine, model, request, onPart = () => {}) {
+  const job = FineTuneJob.start(engine, model, request);
+  for (;;) {
+    const part = job.part();
+    onPart(part);
+    if (part.done) return job.finish();
+  }
+}
+
+async function run(engine, info, heads, examples, { steps = 20, lr = 0.003, keep_original = false } = {}) {
+  const parts = [];
   const reply = await finetuneHeads(
     engine,
     { name: MODEL, n_positions: info.n_positions, vocabJson: files.vocabJson, mergesTxt: files.mergesTxt },
-    { heads: Int32Array.from(heads.flatMap((h) => [h.layer, h.head])), examples, heldout: presets.DEFAULT_HELDOUT, steps, lr },
-    (p) => progress.push(p),
+    { heads: Int32Array.from(heads.flatMap((h) => [h.layer, h.head])), examples, heldout: presets.DEFAULT_HELDOUT, steps, lr, keep_original },
+    (p) => parts.push(p),
   );
-  return { reply, progress };
+  return { reply, parts };
+}
+
+/** The loaded model's logits on a text, [T x V] (the page's predictions come from them). */
+function logitsOf(engine, text) {
+  const ids = expectOk(engine.tokenize(text), 'tokenize').ids;
+  expectOk(engine.run(ids, 5), 'run');
+  return expectOk(engine.getLogits(), 'getLogits').logits;
+}
+
+/** Entries of two float arrays whose bits differ. */
+function bitsDiffer(a, b) {
+  assert.equal(a.length, b.length);
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  let n = 0;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) n++;
+  return n;
 }
 
 test(`${MODEL}: only the chosen heads' slices change, the loss falls, the folder loads`, async () => {
   const { engine, info } = loadedEngine();
   const heads = [{ layer: 2, head: 5 }, { layer: 0, head: 3 }];
   const preset = presets.FINETUNE_PRESETS[0];
-  const { reply, progress } = await run(engine, info, heads, preset.examples, 20);
-  assert.equal(progress.length, 20);
-  assert.equal(progress.at(-1).loaded, 20);
+  const before = logitsOf(engine, presets.DEFAULT_HELDOUT);
+  // The reader's-files path: the reply carries the original weights for Undo.
+  const { reply, parts } = await run(engine, info, heads, preset.examples, { keep_original: true });
+  assert.equal(parts.reduce((n, p) => n + p.losses.length, 0), 20);
+  assert.equal(parts.at(-1).steps_done, 20);
+  assert.ok(parts.every((p, i) => p.steps_done > (i ? parts[i - 1].steps_done : 0)), 'each part runs at least one step');
+  assert.deepEqual(Array.from(parts.flatMap((p) => Array.from(p.losses))), Array.from(reply.losses));
+  const untouched = bitsDiffer(before, logitsOf(engine, presets.DEFAULT_HELDOUT));
 
   const C = info.n_embd, D = C / info.n_head;
   const tuned = tensors(reply.safetensors), original = tensors(reply.original_safetensors), shipped = tensors(files.safetensors);
@@ -144,11 +178,13 @@ test(`${MODEL}: only the chosen heads' slices change, the loss falls, the folder
   console.log(`fine-tune ${MODEL} heads 2.5, 0.3, 20 steps at lr 0.003 on the comma preset: examples ${reply.examples_loss_before.toFixed(4)} -> ${reply.examples_loss_after.toFixed(4)}, ` +
     `held-out ${reply.heldout_loss_before.toFixed(4)} -> ${reply.heldout_loss_after.toFixed(4)}; ` +
     `${ownedChanged} of ${owned} owned entries changed, ${frozenChanged} of ${frozen} frozen entries changed; ` +
-    `original file vs shipped weights: ${undoDiffers} entries differ; ${(reply.compute_ms / 1000).toFixed(1)} s`);
+    `original file vs shipped weights: ${undoDiffers} entries differ; the loaded model's logits after: ${untouched} of ${before.length} differ; ` +
+    `${parts.length} parts; ${(reply.compute_ms / 1000).toFixed(1)} s`);
   assert.equal(owned, 2 * (3 * C * D + 3 * D + D * C));
   assert.equal(frozenChanged, 0);
   assert.ok(ownedChanged > owned / 2);
   assert.equal(undoDiffers, 0);
+  assert.equal(untouched, 0, 'the loaded model is not written to');
   assert.ok(reply.examples_loss_after < reply.examples_loss_before - 0.05);
   assert.ok(reply.losses[0] > reply.losses.at(-1));
 
@@ -181,6 +217,7 @@ test(`${MODEL}: the presets do what they say on the heads they target, at the pa
     const { engine, info } = loadedEngine();
     const heads = comma.heads[MODEL];
     const { reply } = await run(engine, info, heads, comma.examples);
+    assert.equal(reply.original_safetensors, null, 'a served model\'s weights are not sent back (Undo reopens it by name)');
     const m = measured(reply, 0, previousCommaMass);
     console.log(`preset "${comma.label}" on ${heads.map((h) => `${h.layer}.${h.head}`).join(', ')}: ` +
       `attention on the previous comma ${m.before.toFixed(3)} -> ${m.after.toFixed(3)}; examples' loss ` +
@@ -206,8 +243,8 @@ test(`${MODEL}: the presets do what they say on the heads they target, at the pa
 test('bad input: no heads, no examples, a long example cut with a notice', async () => {
   const { engine, info } = loadedEngine();
   const model = { name: MODEL, n_positions: info.n_positions, vocabJson: '', mergesTxt: '' };
-  const ask = (heads, examples, steps = 1) =>
-    finetuneHeads(engine, model, { heads: Int32Array.from(heads), examples, heldout: 'Some text here.', steps, lr: 0.01 }, () => {});
+  const ask = async (heads, examples, steps = 1) =>
+    finetuneHeads(engine, model, { heads: Int32Array.from(heads), examples, heldout: 'Some text here.', steps, lr: 0.01, keep_original: false });
   await assert.rejects(ask([], ['a, b, c']), /choose at least one head/);
   await assert.rejects(ask([0, 0], ['', '  ']), /type at least one example/);
   await assert.rejects(ask([9, 0], ['a, b, c']), /head 9\.0 is outside/);
@@ -218,5 +255,41 @@ test('bad input: no heads, no examples, a long example cut with a notice', async
   console.log(`a long example: ${reply.notices.join(' ')} (tokens run: ${reply.example_tokens.map((t) => t.length).join(', ')})`);
   assert.match(reply.notices[0], /Example 1 is longer than 129 tokens/);
   assert.equal(reply.example_tokens[0].length, info.n_positions);
+  engine.delete();
+});
+
+test(`${MODEL}: a long run comes in parts, the engine answers between them, and a cancel leaves the model as it was`, async () => {
+  const { engine, info } = loadedEngine();
+  const text = presets.DEFAULT_HELDOUT;
+  const before = logitsOf(engine, text);
+  const model = { name: MODEL, n_positions: info.n_positions, vocabJson: '', mergesTxt: '' };
+  const comma = presets.FINETUNE_PRESETS[0];
+  const job = FineTuneJob.start(engine, model, {
+    heads: Int32Array.from(comma.heads[MODEL].flatMap((h) => [h.layer, h.head])),
+    examples: comma.examples, heldout: text, steps: 300, lr: 0.003, keep_original: false,
+  });
+  const parts = [];
+  let between = 0;
+  for (let i = 0; i < 4; i++) {
+    parts.push(job.part());
+    // A head edit's pass between two parts: the loaded model, as it was.
+    between += bitsDiffer(before, logitsOf(engine, text));
+  }
+  job.cancel();
+  const after = logitsOf(engine, text);
+  const differ = bitsDiffer(before, after);
+  const steps = parts.map((p) => p.losses.length);
+  const ms = parts.map((p) => p.compute_ms);
+  console.log(`300 steps asked, 4 parts of ${steps.join(', ')} steps in ${ms.map((m) => m.toFixed(0)).join(', ')} ms ` +
+    `(budget ${FINETUNE_PART_MS} ms); logits between parts: ${between} entries differ; after the cancel: ${differ} of ${after.length} differ`);
+  assert.ok(parts.every((p) => !p.done && p.steps_total === 300), 'no part runs the whole run');
+  assert.equal(parts.at(-1).steps_done, steps.reduce((a, b) => a + b, 0));
+  // A part stops once the next step would pass the budget: at most the budget plus one step's time over it.
+  const perStep = ms.reduce((a, b) => a + b, 0) / parts.at(-1).steps_done;
+  assert.ok(ms.every((m) => m < FINETUNE_PART_MS + 3 * perStep + 20), `parts of ${ms.join(', ')} ms`);
+  assert.equal(between, 0);
+  assert.equal(differ, 0, 'after a cancel the model predicts bit for bit as before');
+  // The engine's run is gone: a step now fails, naming why.
+  assert.match(engine.finetuneStep(1).error, /no fine-tuning run/);
   engine.delete();
 });

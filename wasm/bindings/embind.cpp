@@ -153,12 +153,15 @@ EMSCRIPTEN_BINDINGS(headlight) {
       .function("pruningStep", &hl::js::JsEngine::pruningStep)
       .function("patch", &hl::js::JsEngine::patch)
       .function("syntaxProbe", &hl::js::JsEngine::syntaxProbe)
+      .function("syntaxStart", &hl::js::JsEngine::syntaxStart)
+      .function("syntaxStep", &hl::js::JsEngine::syntaxStep)
       .function("pathPatch", &hl::js::JsEngine::pathPatch)
       .function("headAttention", &hl::js::JsEngine::headAttention)
       .function("finetuneStart", &hl::js::JsEngine::finetuneStart)
       .function("finetuneStep", &hl::js::JsEngine::finetuneStep)
       .function("finetuneFinish", &hl::js::JsEngine::finetuneFinish)
       .function("finetuneCancel", &hl::js::JsEngine::finetuneCancel)
+      .function("modelFiles", &hl::js::JsEngine::modelFiles)
       .function("decode", &hl::js::JsEngine::decode);
   emscripten::function("memoryBytes", &memory_bytes);
   emscripten::function("estimateMemory", &estimate_memory);

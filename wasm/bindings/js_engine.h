@@ -160,6 +160,15 @@ class JsEngine {
   // NaN past its last: top_query, top_key Int32Array and top_share,
   // top_chance_share, top_ratio Float32Array (L, H, N); the thresholds.
   val syntaxProbe(const std::string& probe_json);
+  // The same probe in parts (hl::Engine::start_syntax / step_syntax:
+  // syntax_run.h SyntaxRun, a layer of a batch of sentences a part), so the
+  // worker can run it between the reader's requests: syntaxStart tokenizes
+  // the probe and begins a run, syntaxStep runs n_parts more parts. Both
+  // return done, parts_done, parts_total, work_done, work_total (multiply-
+  // adds), next_kind ("layer", "result", "" when done), and once done the
+  // fields of syntaxProbe, bit for bit.
+  val syntaxStart(const std::string& probe_json);
+  val syntaxStep(int n_parts);
 
   // One head's arithmetic (hl::head_arithmetic) at query `position` of the
   // current pass, with the current edits. Fields: headlight-wasm.d.ts
@@ -215,13 +224,15 @@ class JsEngine {
   // n more AdamW steps: { losses Float32Array (n), steps_done }.
   val finetuneStep(int n);
   // The run's effects (hl::finetune_effects; held-out ids cut to
-  // n_positions) and both models' files: config_json, safetensors (the
-  // fine-tuned weights, F32) and original_safetensors (the loaded model's,
-  // F32, for Undo); then the run is released. Fields: headlight-wasm.d.ts
-  // FineTuneResult.
+  // n_positions) and the fine-tuned model's files: config_json, safetensors
+  // (F32); then the run is released. Fields: headlight-wasm.d.ts
+  // FineTuneFinishResult.
   val finetuneFinish(val heldout_ids_js);
   // Drops the run held, if any.
   val finetuneCancel();
+  // The loaded model's config_json and safetensors (F32): Undo of a
+  // fine-tuning whose original cannot be fetched again (the reader's files).
+  val modelFiles();
 
  private:
   hl::Engine& loaded() const {

@@ -12,7 +12,7 @@
 #include "head_types.h"
 #include "importance.h"
 #include "similarity.h"
-#include "syntax.h"
+#include "syntax_run.h"
 
 namespace hl::js {
 
@@ -29,6 +29,74 @@ val scan_to_js(const hl::AblationScan& scan) {
              copy_to_js("Float32Array", scan.delta_mean_loss.data(), scan.delta_mean_loss.size()));
   result.set("delta_logprob",
              copy_to_js("Float32Array", scan.delta_logprob.data(), scan.delta_logprob.size()));
+  return result;
+}
+
+// A syntax probe's fields (headlight-wasm.d.ts SyntaxProbeResult) set on result.
+void set_syntax_fields(val& result, const hl::SyntaxProbeResult& r) {
+  const int LH = r.L * r.H, G = r.G, N = hl::kSyntaxTopPairs;
+  std::vector<float> share(r.mass.size()), chance(r.mass.size());
+  for (size_t i = 0; i < r.mass.size(); ++i) {
+    const int n = r.queries[(i / G) % G];
+    share[i] = n > 0 ? static_cast<float>(r.mass[i] / n) : 0.0f;
+    chance[i] = n > 0 ? static_cast<float>(r.chance[i] / n) : 0.0f;
+  }
+  std::vector<uint8_t> syntactic(LH);
+  std::vector<int> top_query(static_cast<size_t>(LH) * N, -1), top_key(top_query);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> top_share(top_query.size(), nan), top_chance(top_share), top_ratio(top_share);
+  for (int i = 0; i < LH; ++i) {
+    syntactic[i] = r.is_syntactic(i / r.H, i % r.H) ? 1 : 0;
+    const std::vector<hl::SyntaxPair> pairs = r.top_pairs(i / r.H, i % r.H, N);
+    for (size_t p = 0; p < pairs.size(); ++p) {
+      const size_t at = static_cast<size_t>(i) * N + p;
+      top_query[at] = pairs[p].query_tag;
+      top_key[at] = pairs[p].key_tag;
+      top_share[at] = static_cast<float>(pairs[p].share);
+      top_chance[at] = static_cast<float>(pairs[p].chance_share);
+      top_ratio[at] = static_cast<float>(pairs[p].ratio);
+    }
+  }
+  result.set("n_layer", r.L);
+  result.set("n_head", r.H);
+  result.set("tags", strings_to_js(r.tags));
+  result.set("n_sentences", r.n_sentences);
+  result.set("n_tokens", r.n_tokens);
+  result.set("n_untagged", r.n_untagged);
+  result.set("queries", copy_to_js("Int32Array", r.queries.data(), r.queries.size()));
+  result.set("share", copy_to_js("Float32Array", share.data(), share.size()));
+  result.set("chance_share", copy_to_js("Float32Array", chance.data(), chance.size()));
+  result.set("syntactic", copy_to_js("Uint8Array", syntactic.data(), syntactic.size()));
+  result.set("top_pairs", N);
+  result.set("top_query", copy_to_js("Int32Array", top_query.data(), top_query.size()));
+  result.set("top_key", copy_to_js("Int32Array", top_key.data(), top_key.size()));
+  result.set("top_share", copy_to_js("Float32Array", top_share.data(), top_share.size()));
+  result.set("top_chance_share", copy_to_js("Float32Array", top_chance.data(), top_chance.size()));
+  result.set("top_ratio", copy_to_js("Float32Array", top_ratio.data(), top_ratio.size()));
+  result.set("ratio_threshold", hl::kSyntaxRatio);
+  result.set("min_share", hl::kSyntaxMinShare);
+  result.set("min_queries", hl::kSyntaxMinQueries);
+}
+
+// How far a run in parts is (CopyingRun, SyntaxRun): done, parts_done,
+// parts_total, work_done, work_total.
+template <typename Run>
+val run_progress(const Run& run) {
+  val result = success();
+  result.set("done", run.done());
+  result.set("parts_done", run.parts_done());
+  result.set("parts_total", run.parts_total());
+  result.set("work_done", run.work_done());
+  result.set("work_total", run.work_total());
+  return result;
+}
+
+// How far a syntax run is (headlight-wasm.d.ts SyntaxStepResult), and once
+// done the fields of syntaxProbe.
+val syntax_progress(const hl::SyntaxRun& run) {
+  val result = run_progress(run);
+  result.set("next_kind", std::string(run.next_kind()));
+  if (run.done()) set_syntax_fields(result, run.result());
   return result;
 }
 
@@ -89,12 +157,7 @@ val JsEngine::copyingScores() {
 val JsEngine::copyingStep(int n_parts) {
   return guarded("copyingStep", [&] {
     const hl::CopyingRun& run = loaded().step_copying(n_parts);
-    val result = success();
-    result.set("done", run.done());
-    result.set("parts_done", run.parts_done());
-    result.set("parts_total", run.parts_total());
-    result.set("work_done", run.work_done());
-    result.set("work_total", run.work_total());
+    val result = run_progress(run);
     if (run.done()) set_copying_fields(result, run.scores());
     return result;
   });
@@ -217,53 +280,20 @@ val JsEngine::pruningStep(int n_parts) {
 val JsEngine::syntaxProbe(const std::string& probe_json) {
   return guarded("syntaxProbe", [&] {
     loaded();  // throws before a model is loaded
-    const hl::SyntaxProbeResult r =
-        hl::syntax_probe(model_, hl::parse_pos_probe(probe_json));
-    const int LH = r.L * r.H, G = r.G, N = hl::kSyntaxTopPairs;
-    std::vector<float> share(r.mass.size()), chance(r.mass.size());
-    for (size_t i = 0; i < r.mass.size(); ++i) {
-      const int n = r.queries[(i / G) % G];
-      share[i] = n > 0 ? static_cast<float>(r.mass[i] / n) : 0.0f;
-      chance[i] = n > 0 ? static_cast<float>(r.chance[i] / n) : 0.0f;
-    }
-    std::vector<uint8_t> syntactic(LH);
-    std::vector<int> top_query(static_cast<size_t>(LH) * N, -1), top_key(top_query);
-    const float nan = std::numeric_limits<float>::quiet_NaN();
-    std::vector<float> top_share(top_query.size(), nan), top_chance(top_share), top_ratio(top_share);
-    for (int i = 0; i < LH; ++i) {
-      syntactic[i] = r.is_syntactic(i / r.H, i % r.H) ? 1 : 0;
-      const std::vector<hl::SyntaxPair> pairs = r.top_pairs(i / r.H, i % r.H, N);
-      for (size_t p = 0; p < pairs.size(); ++p) {
-        const size_t at = static_cast<size_t>(i) * N + p;
-        top_query[at] = pairs[p].query_tag;
-        top_key[at] = pairs[p].key_tag;
-        top_share[at] = static_cast<float>(pairs[p].share);
-        top_chance[at] = static_cast<float>(pairs[p].chance_share);
-        top_ratio[at] = static_cast<float>(pairs[p].ratio);
-      }
-    }
     val result = success();
-    result.set("n_layer", r.L);
-    result.set("n_head", r.H);
-    result.set("tags", strings_to_js(r.tags));
-    result.set("n_sentences", r.n_sentences);
-    result.set("n_tokens", r.n_tokens);
-    result.set("n_untagged", r.n_untagged);
-    result.set("queries", copy_to_js("Int32Array", r.queries.data(), r.queries.size()));
-    result.set("share", copy_to_js("Float32Array", share.data(), share.size()));
-    result.set("chance_share", copy_to_js("Float32Array", chance.data(), chance.size()));
-    result.set("syntactic", copy_to_js("Uint8Array", syntactic.data(), syntactic.size()));
-    result.set("top_pairs", N);
-    result.set("top_query", copy_to_js("Int32Array", top_query.data(), top_query.size()));
-    result.set("top_key", copy_to_js("Int32Array", top_key.data(), top_key.size()));
-    result.set("top_share", copy_to_js("Float32Array", top_share.data(), top_share.size()));
-    result.set("top_chance_share", copy_to_js("Float32Array", top_chance.data(), top_chance.size()));
-    result.set("top_ratio", copy_to_js("Float32Array", top_ratio.data(), top_ratio.size()));
-    result.set("ratio_threshold", hl::kSyntaxRatio);
-    result.set("min_share", hl::kSyntaxMinShare);
-    result.set("min_queries", hl::kSyntaxMinQueries);
+    set_syntax_fields(result, hl::syntax_probe(model_, hl::parse_pos_probe(probe_json)));
     return result;
   });
+}
+
+val JsEngine::syntaxStart(const std::string& probe_json) {
+  return guarded("syntaxStart", [&] {
+    return syntax_progress(loaded().start_syntax(hl::parse_pos_probe(probe_json)));
+  });
+}
+
+val JsEngine::syntaxStep(int n_parts) {
+  return guarded("syntaxStep", [&] { return syntax_progress(loaded().step_syntax(n_parts)); });
 }
 
 val JsEngine::headArithmetic(int layer, int head, int position) {

@@ -1,7 +1,6 @@
 // JsEngine (js_engine.h): editing heads by fine-tuning them. Forwards only:
 // the mask, the batch, the steps and the effects are core's
 // (head_finetune.h, finetune_effects.h).
-#include <cstring>
 #include <string>
 
 #include "finetune_effects.h"
@@ -79,10 +78,6 @@ val JsEngine::finetuneFinish(val heldout_ids_js) {
     const hl::ModelFileBytes tuned = hl::model_file_bytes(
         run->weights(), hl::DType::F32,
         {{"format", "pt"}, {"fine_tuned_heads", heads}, {"fine_tune_steps", std::to_string(run->steps_done())}});
-    hl::Weights original = hl::allocate_weights(model_->config);
-    std::memcpy(original.block.data(), model_->weights.block.data(), original.block.size() * sizeof(float));
-    const hl::ModelFileBytes before = hl::model_file_bytes(original, hl::DType::F32, {{"format", "pt"}});
-
     val result = success();
     result.set("examples_loss_before", e.examples_loss_before);
     result.set("examples_loss_after", e.examples_loss_after);
@@ -90,15 +85,28 @@ val JsEngine::finetuneFinish(val heldout_ids_js) {
     result.set("heldout_loss_after", e.heldout_loss_after);
     result.set("heldout_tokens", e.heldout_tokens);
     result.set("moved", copy_to_js("Float32Array", e.moved.data(), e.moved.size()));  // (L, H)
-    result.set("example_tokens", copy_to_js("Int32Array", e.example_tokens.data(), e.example_tokens.size()));
+    result.set("example_token_counts",  // (E) T_e
+               copy_to_js("Int32Array", e.example_token_counts.data(), e.example_token_counts.size()));
     // For each example e, each edited head k: (T_e, T_e).
     result.set("edited_before", copy_to_js("Float32Array", e.edited_before.data(), e.edited_before.size()));
     result.set("edited_after", copy_to_js("Float32Array", e.edited_after.data(), e.edited_after.size()));
     result.set("steps_done", run->steps_done());
     result.set("config_json", tuned.config_json);
     result.set("safetensors", copy_to_js("Uint8Array", tuned.safetensors.data(), tuned.safetensors.size()));
-    result.set("original_safetensors",
-               copy_to_js("Uint8Array", before.safetensors.data(), before.safetensors.size()));
+    return result;
+  });
+}
+
+val JsEngine::modelFiles() {
+  return guarded("modelFiles", [&] {
+    loaded();
+    // model_file_bytes only reads the weights (its Weights& is param_table's,
+    // whose pointers the trainer writes through): no copy of the block.
+    const hl::ModelFileBytes files =
+        hl::model_file_bytes(const_cast<hl::Weights&>(model_->weights), hl::DType::F32, {{"format", "pt"}});
+    val result = success();
+    result.set("config_json", files.config_json);
+    result.set("safetensors", copy_to_js("Uint8Array", files.safetensors.data(), files.safetensors.size()));
     return result;
   });
 }

@@ -70,6 +70,21 @@ void token_losses(const Model& model, const std::vector<int>& ids, const float* 
   }
 }
 
+// Head h's c_proj input for T rows into out (row stride C), as
+// block_after_qkv_forward makes it from the head's z (row stride C) with a
+// gain and a replacement: rep's z when it has one, else the head's own,
+// times gain. The same product of the same floats, so the same bits (a
+// negative z times a gain of 0 gives -0 here as there).
+void gained_head_rows(float* out, const float* z, int T, int C, int D, int h, float gain,
+                      const ZReplacement& rep) {
+  for (int t = 0; t < T; t++) {
+    const float* zh = rep.z ? rep.z + static_cast<size_t>(t) * rep.row_stride
+                            : z + static_cast<size_t>(t) * C + h * D;
+    float* o = out + static_cast<size_t>(t) * C + h * D;
+    for (int d = 0; d < D; d++) o[d] = zh[d] * gain;
+  }
+}
+
 }  // namespace
 
 const char* ablation_mode_name(AblationMode mode) {
@@ -174,38 +189,43 @@ AblationScan ablation_scan(Session& session, AblationMode mode, const std::vecto
   const bool mlp = !cfg.attn_only;
   const size_t TC = static_cast<size_t>(T) * C;    // one layer of the trace
   const size_t QC = static_cast<size_t>(Tq) * C;   // one sequence of the scan
-  std::vector<float> gains(H);       // (H) one layer's gains, with the ablated head's
-  std::vector<ZReplacement> zrep(H);  // (H) the same for replaced z
+  std::vector<float> base_gained(QC);  // (Tq, C) one layer's c_proj input with the base edits
 
   for (int l = 0; l < L; l++) {
     std::vector<int> heads;  // this layer's heads to scan
     for (int h = 0; h < H; h++) {
       if (skip.empty() || !skip[static_cast<size_t>(l) * H + h]) heads.push_back(h);
     }
+    const size_t lh = static_cast<size_t>(l) * H;
+    const float* z = tr.head_z.data() + l * TC;  // (T, C) the base pass's z of layer l
+    for (int h = 0; h < H; h++) {
+      gained_head_rows(base_gained.data(), z, Tq, C, D, h, base.gains[lh + h], base_z[lh + h]);
+    }
     for (size_t first = 0; first < heads.size(); first += G) {
       const int n = static_cast<int>(std::min<size_t>(G, heads.size() - first));
-      // Layer l, once per head: its attention is the base pass's (its input
-      // is unchanged), then the ablated head's z, c_proj and the MLP, as the
-      // Session's first rerun layer does (block_after_qkv_forward, !attend).
-      // The layers above overwrite s.z: the base z again for each group.
-      std::copy(tr.head_z.begin() + l * TC, tr.head_z.begin() + l * TC + QC, s.z.begin());
+      // Layer l after its attention (c_proj of the edited z, residual, ln_2,
+      // the MLP) as the Session's first rerun layer runs it
+      // (block_after_qkv_forward, !attend), for the n sequences as one batch
+      // of n * Tq rows: sequence i's c_proj input is the base one with head
+      // heads[first + i] ablated (gain 0, or its mean z times its gain), made
+      // here as the block would make it, so the block runs with no gains.
+      // Every step is row-wise (block.h): the bits of a call per head.
       for (int i = 0; i < n; i++) {
         const int h = heads[first + i];
-        const size_t lh = static_cast<size_t>(l) * H;
-        std::copy(base.gains.begin() + lh, base.gains.begin() + lh + H, gains.begin());
-        std::copy(base_z.begin() + lh, base_z.begin() + lh + H, zrep.begin());
+        float* zi = s.z.data() + i * QC;
+        std::copy(base_gained.begin(), base_gained.end(), zi);
         if (mode == AblationMode::zero) {
-          gains[h] = 0.0f;
+          gained_head_rows(zi, z, Tq, C, D, h, 0.0f, base_z[lh + h]);
         } else {
-          zrep[h] = ZReplacement{means.data() + (lh + h) * D, 0};
+          gained_head_rows(zi, z, Tq, C, D, h, base.gains[lh + h],
+                           ZReplacement{means.data() + (lh + h) * D, 0});
         }
-        const BlockPass pass{cfg, model.weights.layers[l], model.packed[l], 1, Tq, gains.data(),
-                             mlp, rows, zrep.data()};
-        BlockActivations a = s.block();
-        a.input = tr.residual.data() + l * TC;
-        a.residual_2 = a.output = s.x_out.data() + i * QC;
-        block_after_qkv_forward(pass, a, 0, Tq, /*attend=*/false);
+        std::copy(tr.residual.begin() + l * TC, tr.residual.begin() + l * TC + QC,
+                  s.x_in.begin() + i * QC);
       }
+      const BlockPass pass{cfg, model.weights.layers[l], model.packed[l], n, Tq, nullptr, mlp, rows,
+                           nullptr};
+      block_after_qkv_forward(pass, s.block(), 0, Tq, /*attend=*/false);
       // The layers above: the n sequences as one batch, with the base edits.
       run_layers_batched(model, l + 1, L, n, Tq, s, base.gains.data(), base_z.data());
       token_losses(model, tr.ids, s.x_out.data(), n, s);

@@ -259,6 +259,17 @@ const CopyingRun& Engine::step_copying(int n_parts) {
   return *copying_run_;
 }
 
+const SyntaxRun& Engine::start_syntax(const PosProbe& probe) {
+  syntax_run_ = std::make_unique<SyntaxRun>(model_, probe);
+  return *syntax_run_;
+}
+
+const SyntaxRun& Engine::step_syntax(int n_parts) {
+  if (!syntax_run_) throw Error("syntax probe: no run begun (start_syntax first)");
+  syntax_run_->step(n_parts);
+  return *syntax_run_;
+}
+
 void Engine::check_trace() const {
   if (!has_trace_) throw Error("nothing to update: call run() first");
 }

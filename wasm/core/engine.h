@@ -16,6 +16,7 @@
 #include "model.h"
 #include "patching.h"
 #include "session.h"
+#include "syntax_run.h"
 
 namespace hl {
 
@@ -138,6 +139,12 @@ class Engine {
   // reader's requests, for a model too large to score at load). The trace
   // and edits are not touched.
   const CopyingRun& step_copying(int n_parts);
+  // The syntax probe (syntax_run.h) of the unedited model in parts:
+  // start_syntax tokenizes the probe and begins a run (replacing one held),
+  // step_syntax runs n_parts more parts of it (throws when none was begun).
+  // The trace and edits are not touched.
+  const SyntaxRun& start_syntax(const PosProbe& probe);
+  const SyntaxRun& step_syntax(int n_parts);
 
   // Session::update: reruns from the lowest edited layer; returns it (L if none).
   int update();
@@ -191,6 +198,7 @@ class Engine {
   std::vector<float> reference_z_;     // (L, T', H, D)
   std::unique_ptr<PruningRun> pruning_run_;  // the last start_pruning's
   std::unique_ptr<CopyingRun> copying_run_;  // begun by the first step_copying
+  std::unique_ptr<SyntaxRun> syntax_run_;    // the last start_syntax's
 };
 
 }  // namespace hl

@@ -47,7 +47,7 @@ FineTuneEffects finetune_effects(std::shared_ptr<const Model> before,
     const Trace& a = session_before.trace();
     const Trace& b = session_after.trace();
     const int T = a.T;
-    out.example_tokens.push_back(T);
+    out.example_token_counts.push_back(T);
     const size_t TT = static_cast<size_t>(T) * T;
     for (const HeadIndex& hd : heads) {
       const size_t at = (static_cast<size_t>(hd.layer) * H + hd.head) * TT;

@@ -23,9 +23,9 @@ struct FineTuneEffects {
   // Mean next-token loss (nats/token) over every example's targets.
   float examples_loss_before = 0.0f, examples_loss_after = 0.0f;
   float heldout_loss_before = 0.0f, heldout_loss_after = 0.0f;
-  int heldout_tokens = 0;             // T: the held-out ids run (at most P)
-  std::vector<float> moved;           // (L, H) mean JS distance on the held-out text
-  std::vector<int> example_tokens;    // (E) T_e
+  int heldout_tokens = 0;                 // T: the held-out ids run (at most P)
+  std::vector<float> moved;               // (L, H) mean JS distance on the held-out text
+  std::vector<int> example_token_counts;  // (E) T_e: each example's tokens as run
   // For each example e, for each edited head k in order: (T_e, T_e), one
   // after another (example-major).
   std::vector<float> edited_before, edited_after;

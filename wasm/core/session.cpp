@@ -169,6 +169,17 @@ Session::Session(std::shared_ptr<const Model> model, int top_k)
   s.exp_row.resize(cfg.vocab_size);
 }
 
+void embed_tokens(const Model& model, const std::vector<int>& ids, float* x) {
+  const Weights& w = model.weights;
+  const size_t C = model.config.n_embd;
+  for (size_t t = 0; t < ids.size(); t++) {
+    const float* tok = w.wte + static_cast<size_t>(ids[t]) * C;
+    const float* pos = w.wpe + t * C;
+    float* row = x + t * C;
+    for (size_t i = 0; i < C; i++) row[i] = tok[i] + pos[i];
+  }
+}
+
 void Session::run(const std::vector<int>& ids) {
   const ModelConfig& cfg = model_->config;
   if (ids.empty()) throw Error("empty input: nothing to run");
@@ -199,15 +210,7 @@ void Session::run(const std::vector<int>& ids) {
   tr.truncated = tr.n_input_tokens > T;
   tr.top_k = static_cast<int>(K);
 
-  // residual[0] = wte[id] + wpe[t]   (T, C)
-  const Weights& w = model_->weights;
-  float* x0 = tr.residual.data();
-  for (int t = 0; t < T; t++) {
-    const float* tok = w.wte + static_cast<size_t>(tr.ids[t]) * C;
-    const float* pos = w.wpe + static_cast<size_t>(t) * C;
-    float* x = x0 + t * C;
-    for (size_t i = 0; i < C; i++) x[i] = tok[i] + pos[i];
-  }
+  embed_tokens(*model_, tr.ids, tr.residual.data());  // residual[0]
   forward_layers(0, /*reuse_first_attention=*/false, 0, T);
   forward_head();
   dirty_from_ = cfg.n_layer;

@@ -41,6 +41,12 @@ struct HeadEdits {
 // every row, or (T, D) row by row; an empty z gives {} (the head's own z).
 ZReplacement z_replacement_of(const std::vector<float>& z, int D);
 
+// The residual stream entering layer 0 of a sequence run alone:
+// x (T, C) = wte[ids[t]] + wpe[t], T = ids.size() <= n_positions, every id
+// in the vocabulary (the caller checks). Shared by the Session and the
+// syntax probe's batches (syntax_run.cpp), so both give the same bits.
+void embed_tokens(const Model& model, const std::vector<int>& ids, float* x);
+
 // The LM head, shared by Session and the ablation scan (ablation.cpp) so
 // that both give the same bits. logits (n, V) = ln_f(x (n, C)) @ wte^T, with
 // ln (n, C) scratch.

@@ -6,7 +6,6 @@
 
 #include "error.h"
 #include "json_limits.h"
-#include "session.h"
 
 namespace hl {
 
@@ -98,13 +97,27 @@ SyntaxAccumulator::SyntaxAccumulator(int n_layer, int n_head, int n_tags, int ma
       sentences_longer_than(max_T_, 0) {}
 
 void SyntaxAccumulator::add(const float* attn, const std::vector<int>& tags) {
+  add_sentence(tags);
+  const size_t HTT = static_cast<size_t>(H) * tags.size() * tags.size();
+  for (int l = 0; l < L; ++l) add_layer(l, attn + l * HTT, tags);
+}
+
+void SyntaxAccumulator::add_sentence(const std::vector<int>& tags) {
   const int T = static_cast<int>(tags.size());
   if (T > max_T) throw Error("syntax probe: a sentence of " + std::to_string(T) + " tokens, more than " +
                              std::to_string(max_T));
   for (int q = 0; q < T; ++q) sentences_longer_than[q] += 1;
+  sentence_tags.push_back(tags);
+}
+
+void SyntaxAccumulator::add_layer(int layer, const float* attn, const std::vector<int>& tags) {
+  const int T = static_cast<int>(tags.size());
+  if (T > max_T || layer < 0 || layer >= L)
+    throw Error("syntax probe: layer " + std::to_string(layer) + " of a sentence of " + std::to_string(T) +
+                " tokens does not fit " + std::to_string(L) + " layers of at most " + std::to_string(max_T));
   const size_t TT = static_cast<size_t>(T) * T, MM = static_cast<size_t>(max_T) * max_T;
-  for (int i = 0; i < L * H; ++i) {
-    const float* A = attn + i * TT;
+  for (int i = layer * H; i < (layer + 1) * H; ++i) {
+    const float* A = attn + (i - layer * H) * TT;
     double* pairs = mass.data() + static_cast<size_t>(i) * G * G;
     double* sum = attn_sum.data() + i * MM;
     for (int q = 1; q < T; ++q) {
@@ -115,7 +128,6 @@ void SyntaxAccumulator::add(const float* attn, const std::vector<int>& tags) {
       }
     }
   }
-  sentence_tags.push_back(tags);
 }
 
 SyntaxProbeResult syntax_result(const SyntaxAccumulator& acc, const std::vector<std::string>& tags) {
@@ -180,24 +192,6 @@ std::vector<SyntaxPair> SyntaxProbeResult::top_pairs(int layer, int head, int n)
 bool SyntaxProbeResult::is_syntactic(int layer, int head) const {
   const std::vector<SyntaxPair> best = top_pairs(layer, head, 1);
   return !best.empty() && best[0].ratio >= kSyntaxRatio;
-}
-
-SyntaxProbeResult syntax_probe(std::shared_ptr<const Model> model, const PosProbe& probe) {
-  const ModelConfig& config = model->config;
-  std::vector<std::vector<int>> ids(probe.sentences.size());
-  int max_T = 1;
-  for (size_t s = 0; s < ids.size(); ++s) {
-    ids[s] = model->tokenizer.encode(probe.sentences[s].text);
-    if (static_cast<int>(ids[s].size()) > config.n_positions) ids[s].resize(config.n_positions);
-    max_T = std::max(max_T, static_cast<int>(ids[s].size()));
-  }
-  SyntaxAccumulator acc(config.n_layer, config.n_head, static_cast<int>(probe.tags.size()), max_T);
-  Session session(model, 1);
-  for (size_t s = 0; s < ids.size(); ++s) {
-    session.run(ids[s]);
-    acc.add(session.trace().attn_probs.data(), token_tags(model->tokenizer, ids[s], probe.sentences[s]));
-  }
-  return syntax_result(acc, probe.tags);
 }
 
 }  // namespace hl

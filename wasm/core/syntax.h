@@ -26,7 +26,6 @@
 // and its share is at least kSyntaxMinShare; a head is syntactic when one of
 // its counted pairs has a ratio of at least kSyntaxRatio.
 #pragma once
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -74,7 +73,14 @@ class SyntaxAccumulator {
   // max_T: the longest sentence that will be added.
   SyntaxAccumulator(int n_layer, int n_head, int n_tags, int max_T);
   // One sentence: attn (L, H, T, T) as in the Trace, tags (T) in -1..G-1.
+  // The same as add_sentence, then add_layer for every layer.
   void add(const float* attn, const std::vector<int>& tags);
+  // A sentence's tags (T), before its layers are added.
+  void add_sentence(const std::vector<int>& tags);
+  // One layer of a sentence: attn (H, T, T), tags (T). The sums of a head
+  // take its sentences in the order they come, so adding every sentence's
+  // layer l in probe order gives the bits of add() a sentence at a time.
+  void add_layer(int layer, const float* attn, const std::vector<int>& tags);
 
   int L, H, G, max_T;
   std::vector<std::vector<int>> sentence_tags;  // every sentence added, (T) each
@@ -107,8 +113,6 @@ struct SyntaxProbeResult {
 // needs every sentence's profile first).
 SyntaxProbeResult syntax_result(const SyntaxAccumulator& acc, const std::vector<std::string>& tags);
 
-// The whole probe on a model: each sentence tokenised (cut to n_positions),
-// run alone by a Session of its own with every gain 1.
-SyntaxProbeResult syntax_probe(std::shared_ptr<const Model> model, const PosProbe& probe);
+// The whole probe on a model, in one call or in parts: syntax_run.h.
 
 }  // namespace hl

@@ -23,7 +23,7 @@
 #include "commands.h"
 #include "error.h"
 #include "model_dir.h"
-#include "syntax.h"
+#include "syntax_run.h"
 
 namespace {
 

@@ -21,8 +21,8 @@ export type CopyingStatus =
   | { kind: 'ready'; scores: Float32Array }  // [L x H]
   | { kind: 'failed'; error: string };
 
-/** A macrotask later: the page's requests made meanwhile reach the worker before the next part. */
-const afterPageTasks = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+/** A macrotask later: the page's requests made meanwhile reach the worker before the next part (also app/syntax-runs.ts and views/finetune-run.ts). */
+export const afterPageTasks = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export class CopyingStore {
   /** The model the status is of, and the status. */

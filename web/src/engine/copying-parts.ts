@@ -13,6 +13,7 @@
  */
 import type { Engine, ModelInfo } from './headlight-wasm';
 import { owned, unwrap } from './engine-calls';
+import { partsWithin } from './engine-parts';
 import type { CopyingPart } from './protocol';
 
 /** The largest copying cost scored at load (about 0.2 s of wasm); above it, in parts after. */
@@ -41,23 +42,18 @@ export function copyingAtLoad(info: Pick<ModelInfo, 'vocab_size' | 'n_embd' | 'n
  */
 export function copyingPart(engine: Engine, model: string, budgetMs = COPYING_PART_MS): CopyingPart {
   const t0 = performance.now();
-  for (;;) {
-    const t = performance.now();
-    const step = unwrap(engine.copyingStep(1), `Model "${model}": copying scores`);
-    const now = performance.now();
-    const part = {
-      model,
-      cancelled: false,
-      done: step.done,
-      parts_done: step.parts_done,
-      parts_total: step.parts_total,
-      work_done: step.work_done,
-      work_total: step.work_total,
-      compute_ms: now - t0,
-    };
-    if (step.done) return { ...part, copying: owned(step.copying) };
-    if (now - t0 + (now - t) > budgetMs) return { ...part, copying: undefined };
-  }
+  const step = partsWithin(() => unwrap(engine.copyingStep(1), `Model "${model}": copying scores`), budgetMs, t0);
+  return {
+    model,
+    cancelled: false,
+    done: step.done,
+    parts_done: step.parts_done,
+    parts_total: step.parts_total,
+    work_done: step.work_done,
+    work_total: step.work_total,
+    compute_ms: performance.now() - t0,
+    copying: step.done ? owned(step.copying) : undefined,
+  };
 }
 
 /** The answer to a part of a model that is no longer the loaded one. */

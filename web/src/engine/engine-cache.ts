@@ -19,9 +19,10 @@ import type {
   LoadedModel,
   Methods,
   PredictionsPart,
-  SyntaxProbe,
+  SyntaxPart,
 } from './protocol';
 import { copyingPart } from './copying-parts';
+import { noSyntaxRun, syntaxPart } from './syntax-parts';
 import { owned, sameValues, TOKENS_COUNTED, unwrap } from './engine-calls';
 
 type AnalyzeParams = Methods['analyze']['params'];
@@ -64,6 +65,8 @@ export class EngineCache {
    */
   private attentionVersion = 0;
   private prepared: PreparedEdit | null = null;
+  /** The syntax probe run the engine holds (syntax-parts.ts). */
+  private readonly syntaxRun = noSyntaxRun();
 
   /**
    * Takes ownership of `engine`, which has `model` loaded (delete() frees
@@ -82,11 +85,9 @@ export class EngineCache {
     this.engine.delete();
   }
 
-  /** Methods.syntax: the syntax probe of this model (unedited; the text and edits are untouched). */
-  syntax(probeJson: string): SyntaxProbe {
-    const t0 = performance.now();
-    const { ok: _ok, ...result } = unwrap(this.engine.syntaxProbe(probeJson), 'syntax probe');
-    return { ...result, model: this.model.name, compute_ms: performance.now() - t0 };
+  /** Methods.syntaxPart: the next parts of this model's syntax probe (unedited; the text and edits are untouched). */
+  syntaxPart(probeJson: string, budgetMs?: number): SyntaxPart {
+    return syntaxPart(this.engine, this.model.name, probeJson, this.syntaxRun, budgetMs);
   }
 
   /** Methods.copyingPart: the next parts of this model's copying scores (weights only; the text and edits are untouched). */

@@ -1,14 +1,26 @@
 /**
- * Small helpers for calling the wasm engine from the worker's side
- * (engine-cache.ts, importance-jobs.ts, pass-questions.ts): a result or a
- * named Error, JS-owned typed arrays, token texts and the tokenizing bound.
+ * Small helpers for calling the wasm engine from the workers' side
+ * (engine-cache.ts, importance-jobs.ts, pass-questions.ts, finetune-job.ts,
+ * train-worker.ts): a result or a named Error, JS-owned typed arrays,
+ * token texts and the tokenizing bound.
  */
 import type { Engine } from './headlight-wasm';
 
-
-/** The success case of an engine call, or an Error naming `what` and the engine's message. */
-export function unwrap<T extends { ok: boolean }>(result: T | { ok: false; error: string }, what: string) {
-  if (!result.ok) throw new Error(`${what}: ${(result as { error: string }).error}`);
+/**
+ * The success case of an { ok } answer of a wasm module (the engine's, the
+ * trainer's), or an Error with its message. The bindings' messages start
+ * with the method's name (js_values.h guarded: "finetuneStart: fine-tune:
+ * head 9.0 is outside ..."). prefix: what failed, said first
+ * (`${prefix}: ${message}`); '' leaves the message as the module gave it.
+ * drop: a leading part of the message the reader need not see (the
+ * method's name, a core area's tag), taken off before the prefix is put on.
+ */
+export function unwrap<T extends { ok: boolean }>(result: T | { ok: false; error: string }, prefix = '', drop?: RegExp) {
+  if (!result.ok) {
+    const error = (result as { error: string }).error;
+    const message = drop ? error.replace(drop, '') : error;
+    throw new Error(prefix ? `${prefix}: ${message}` : message);
+  }
   return result as Exclude<T, { ok: false }>;
 }
 

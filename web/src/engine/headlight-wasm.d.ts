@@ -211,8 +211,8 @@ export interface FineTuneStartResult {
 }
 
 /**
- * What fine-tuning did (wasm/core/finetune_effects.h) and both models'
- * files, from finetuneFinish(). E examples, K edited heads, T_e example e's tokens.
+ * What fine-tuning did (wasm/core/finetune_effects.h) and the fine-tuned
+ * model's files, from finetuneFinish(). E examples, K edited heads, T_e example e's tokens.
  */
 export interface FineTuneFinishResult {
   ok: true;
@@ -221,14 +221,13 @@ export interface FineTuneFinishResult {
   heldout_loss_before: number;
   heldout_loss_after: number;
   heldout_tokens: number;
-  moved: Float32Array;          // [L x H] mean JS distance of each head's pattern on the held-out text
-  example_tokens: Int32Array;   // [E] T_e
-  edited_before: Float32Array;  // for each example e, each edited head k: [T_e x T_e]
+  moved: Float32Array;               // [L x H] mean JS distance of each head's pattern on the held-out text
+  example_token_counts: Int32Array;  // [E] T_e: each example's tokens as run
+  edited_before: Float32Array;       // for each example e, each edited head k: [T_e x T_e]
   edited_after: Float32Array;
   steps_done: number;
   config_json: string;
   safetensors: Uint8Array;           // the fine-tuned weights (F32)
-  original_safetensors: Uint8Array;  // the loaded model's (F32), for Undo
 }
 
 /**
@@ -363,6 +362,23 @@ export interface SyntaxProbeResult {
   min_queries: number;          // ... and this many queries of its query tag (20)
 }
 
+/** How far a syntax run is (syntaxStart, syntaxStep; wasm/core/syntax_run.h SyntaxRun). */
+export interface SyntaxProgress {
+  /** Parts (a layer over a batch of sentences, then the result) done and in all. */
+  parts_done: number;
+  parts_total: number;
+  /** Their multiply-adds: what a progress bar moves with. */
+  work_done: number;
+  work_total: number;
+  /** The kind of the next part; '' once done. */
+  next_kind: 'layer' | 'result' | '';
+}
+
+/** The syntax probe in parts: how far; once done, syntaxProbe's fields, bit for bit. */
+export type SyntaxStepResult =
+  | ({ ok: true; done: false } & SyntaxProgress)
+  | (SyntaxProbeResult & { done: true } & SyntaxProgress);
+
 export interface Engine {
   loadModel(configJson: string, safetensors: Uint8Array, vocabJson: string, mergesTxt: string):
     ({ ok: true } & ModelInfo) | Fail;
@@ -481,6 +497,10 @@ export interface Engine {
   decode(ids: Int32Array): { ok: true; text: string } | Fail;
   /** The syntax probe (a probe file's JSON text) on the loaded model, unedited. */
   syntaxProbe(probeJson: string): SyntaxProbeResult | Fail;
+  /** syntaxProbe in parts: tokenizes the probe and begins a run (the engine holds it, replacing one held). */
+  syntaxStart(probeJson: string): SyntaxStepResult | Fail;
+  /** nParts more parts of the run syntaxStart began. */
+  syntaxStep(nParts: number): SyntaxStepResult | Fail;
   /**
    * Logit lens at one position (-1 = the last; every position with
    * allPositions: L times the LM head of a pass) and, with answer and foil
@@ -499,9 +519,11 @@ export interface Engine {
   finetuneStart(heads: Int32Array, exampleIds: Int32Array, exampleLengths: Int32Array, lr: number): FineTuneStartResult | Fail;
   /** n more AdamW steps: each step's loss before its update. */
   finetuneStep(n: number): { ok: true; losses: Float32Array; steps_done: number } | Fail;
-  /** The effects on the held-out ids and both models' files; releases the run. */
+  /** The effects on the held-out ids and the fine-tuned model's files; releases the run. */
   finetuneFinish(heldoutIds: Int32Array): FineTuneFinishResult | Fail;
   finetuneCancel(): { ok: true } | Fail;
+  /** The loaded model's config.json and safetensors (F32). */
+  modelFiles(): { ok: true; config_json: string; safetensors: Uint8Array } | Fail;
   delete(): void;
 }
 

@@ -14,7 +14,7 @@ import type {
 } from './headlight-wasm';
 
 import type { LensReply, PatchedRunReply, PatchMapsReply, RunCompareReply, RunPair, TokenPick } from './protocol-circuits';
-import type { FineTuneReply, FineTuneRequest } from './protocol-finetune';
+import type { FineTunePart, FineTuneReply, FineTuneRequest, FineTuneStarted } from './protocol-finetune';
 
 export type {
   LensReply,
@@ -27,13 +27,18 @@ export type {
   RunSide,
   TokenPick,
 } from './protocol-circuits';
-export type { FineTuneReply, FineTuneRequest } from './protocol-finetune';
+export type { FineTunePart, FineTuneReply, FineTuneRequest, FineTuneStarted } from './protocol-finetune';
 
 /** Every head's type scores on a pass's attention (docs/heads.md): [L x H] arrays, types, threshold. */
 export type HeadTypes = Omit<HeadTypeScoresResult, 'ok'>;
 
-/** The syntax probe of a model (docs/heads.md, "Syntactic heads"), with the model it is of and its time. */
+/** The syntax probe of a model (docs/heads.md, "Syntactic heads"), with the model it is of and its time (all its parts'). */
 export type SyntaxProbe = Omit<SyntaxProbeResult, 'ok'> & { model: string; compute_ms: number };
+
+/** How far the syntax probe of a model is (syntaxPart: engine parts are a layer over a batch of sentences, then the result), and the probe once done. */
+export interface SyntaxPart extends PartsProgress {
+  probe: SyntaxProbe | undefined;
+}
 
 export interface Progress {
   /** What is being read, e.g. "engine" or "model.safetensors". */
@@ -267,22 +272,26 @@ export interface LoadedModel extends ModelInfo {
   copying: Float32Array | undefined;
 }
 
-/** How far the copying scores of a model not scored at load are (copyingPart), and the scores once done. */
-export interface CopyingPart {
+/** How far a computation the worker runs in parts for a model is (copyingPart, syntaxPart). */
+export interface PartsProgress {
   model: string;
   /** true: another model is loaded now; nothing else is set. */
   cancelled: boolean;
   done: boolean;
-  /** Engine parts (blocks of wte rows, then layers) done and in all. */
+  /** Engine parts done and in all. */
   parts_done: number;
   parts_total: number;
   /** Their multiply-adds: what a progress bar moves with. */
   work_done: number;
   work_total: number;
-  /** [L x H] once done. */
-  copying: Float32Array | undefined;
   /** This request's compute time. */
   compute_ms: number;
+}
+
+/** How far the copying scores of a model not scored at load are (copyingPart: engine parts are blocks of wte rows, then layers), and the scores once done. */
+export interface CopyingPart extends PartsProgress {
+  /** [L x H] once done. */
+  copying: Float32Array | undefined;
 }
 
 /** The pass a view's own request is about: the text and edits the page ran (analyze's). */
@@ -352,10 +361,14 @@ export interface Methods {
     result: { prepared: boolean; compute_ms: number };
   };
   /**
-   * The syntax probe of the loaded model, unedited: the worker reads the
-   * probe file at probeUrl (once per url) and runs each sentence alone.
+   * The next parts of the syntax probe of the loaded model, unedited, for
+   * about SYNTAX_PART_MS (syntax-parts.ts): the worker reads the probe file
+   * at probeUrl (once per url), begins the run at the first request and
+   * answers the probe once done (again, without work, after that); the page
+   * asks again until then, so its other requests wait at most one part. For
+   * a model that is no longer the loaded one: cancelled.
    */
-  syntax: { params: { probeUrl: string }; result: SyntaxProbe };
+  syntaxPart: { params: { model: string; probeUrl: string }; result: SyntaxPart };
   /**
    * One head's arithmetic at a query position (the arithmetic panel), on
    * the pass of this text and these edits: the text must be the one the
@@ -457,12 +470,17 @@ export interface Methods {
     result: RunCompareReply;
   };
   /**
-   * Fine-tunes only the given heads of the loaded model on the examples
-   * (a copy of its weights; the loaded model stays), a progress message
-   * after each step (its loss in the label), then the effects and both
-   * models' files.
+   * Fine-tuning only the given heads of the loaded model on the examples,
+   * in parts (engine/finetune-job.ts): finetuneStart holds a run on a copy
+   * of the weights (the loaded model stays as it is), each finetunePart
+   * runs the next steps for about FINETUNE_PART_MS, so that the page's
+   * requests made meanwhile wait one part at most; finetuneFinish gives the
+   * effects and the fine-tuned model's files; finetuneCancel drops the run.
    */
-  finetune: { params: FineTuneRequest; result: FineTuneReply };
+  finetuneStart: { params: FineTuneRequest; result: FineTuneStarted };
+  finetunePart: { params: { model: string }; result: FineTunePart };
+  finetuneFinish: { params: { model: string }; result: FineTuneReply };
+  finetuneCancel: { params: Record<string, never>; result: { cancelled: boolean } };
   /** Frees the other model of a pair of models (the panel closed or the pair changed). */
   releaseCompare: { params: Record<string, never>; result: { released: boolean } };
 }

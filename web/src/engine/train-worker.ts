@@ -9,6 +9,7 @@
  * A classic worker, like worker.ts: the module is a MODULARIZE'd script
  * loaded with importScripts (the page's CSP forbids eval).
  */
+import { unwrap } from './engine-calls';
 import { fetchBytes, fetchText } from './fetch-bytes';
 import type { HeadlightModuleOptions } from './headlight-wasm';
 import type { CreateHeadlightTrain, HeadlightTrainModule, JsTraining } from './headlight-train-wasm';
@@ -61,11 +62,6 @@ function post(event: TrainEvent, transfer: Transferable[] = []): void {
 // The kit and the module are small: no download progress to show.
 const noProgress = (): void => {};
 
-/** Unwraps an { ok } answer of the module, or throws its message. */
-function ok<T extends { ok: true }>(answer: T | { ok: false; error: string }): T {
-  if (!answer.ok) throw new Error(answer.error);
-  return answer;
-}
 
 async function init(scriptUrl: string, wasmUrl: string, kitUrl: string): Promise<void> {
   if (!state.module) {
@@ -132,7 +128,7 @@ function play(on: boolean): void {
 
 function probe(): void {
   const training = state.training!;
-  const { ok: _ok, ...probe } = ok(training.probe());
+  const { ok: _ok, ...probe } = unwrap(training.probe());
   state.lastProbeMs = performance.now();
   post({ kind: 'probe', run: state.run, probe }, [probe.attn.buffer, probe.induction.buffer, probe.prev_token.buffer]);
 }
@@ -144,7 +140,7 @@ function tick(): void {
   if (!training || !state.playing) return;
   try {
     const t0 = performance.now();
-    const done = ok(training.step(state.chunk));
+    const done = unwrap(training.step(state.chunk));
     const ms = performance.now() - t0;
     const n = done.losses.length;
     // Next chunk: about CHUNK_MS of steps at the speed just measured.
@@ -180,7 +176,7 @@ function files(id: number): void {
   const training = state.training;
   const kit = state.kit;
   if (!training || !kit) throw new Error('there is no trained model yet: press Train first');
-  const made = ok(training.files());
+  const made = unwrap(training.files());
   post(
     {
       kind: 'files',
@@ -209,7 +205,7 @@ function handle(command: TrainCommand): Promise<void> | void {
       return play(true);
     case 'settings':
       // Between two chunks, like every command: the next chunk steps at this rate.
-      if (state.training) ok(state.training.setLearningRate(command.lr));
+      if (state.training) unwrap(state.training.setLearningRate(command.lr));
       return;
     case 'reset':
       dropRun();

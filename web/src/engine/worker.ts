@@ -11,6 +11,7 @@
  */
 import { CircuitCache } from './circuit-cache';
 import { cancelledCopyingPart, copyingAtLoad } from './copying-parts';
+import { cancelledSyntaxPart } from './syntax-parts';
 import { EngineCache } from './engine-cache';
 import { unwrap } from './engine-calls';
 import { composition, headArithmetic } from './pass-questions';
@@ -18,7 +19,7 @@ import { gradientOf, pruningOf, scanByLayer } from './importance-jobs';
 import { fetchBytes, fetchModelFiles, fetchText } from './fetch-bytes';
 import { explainLoadError } from './open-local';
 import { RunCompare } from './run-compare';
-import { finetuneHeads } from './finetune-job';
+import { cancelledFineTunePart, FineTuneJob } from './finetune-job';
 import { formatBytes } from '../state/format';
 import type { Engine, HeadlightModule, HeadlightModuleOptions } from './headlight-wasm';
 import type {
@@ -62,6 +63,8 @@ const worker: {
   runs: RunCompare | null;
   /** The loaded model's engine and tokenizer files: fine-tuning writes a model folder of its own. */
   loaded: { engine: Engine; vocabJson: string; mergesTxt: string } | null;
+  /** The fine-tuning run the page is stepping in parts, on the loaded model (finetune-job.ts). */
+  finetune: FineTuneJob | null;
 } = {
   headlight: null,
   cache: null,
@@ -73,6 +76,7 @@ const worker: {
   cancelledJobs: new Set(),
   runs: null,
   loaded: null,
+  finetune: null,
 };
 
 type Handler<M extends Method> = (
@@ -110,10 +114,8 @@ const handlers: { [M in Method]: Handler<M> } = {
 
   estimateMemory({ configJson, safetensorsBytes }) {
     if (!worker.headlight) throw new Error('the engine is not loaded yet');
-    const estimate = worker.headlight.estimateMemory(configJson, safetensorsBytes);
     // The engine's message names the file ("config.json: missing n_head").
-    if (!estimate.ok) throw new Error(estimate.error.replace(/^estimateMemory: /, ''));
-    return estimate;
+    return unwrap(worker.headlight.estimateMemory(configJson, safetensorsBytes), '', /^estimateMemory: /);
   },
 
   loadModelFiles(files, report) {
@@ -127,19 +129,49 @@ const handlers: { [M in Method]: Handler<M> } = {
     return result;
   },
 
-  async syntax({ probeUrl }, report) {
+  async syntaxPart({ model, probeUrl }, report) {
     let probe = worker.probes.get(probeUrl);
     if (probe === undefined) {
       probe = await fetchText(probeUrl, 'syntax probe', report);
       worker.probes.set(probeUrl, probe);
     }
-    return loadedCache().syntax(probe);
+    // A part asked for before another model was loaded: that run is gone.
+    const cache = worker.cache;
+    return cache && cache.model.name === model ? cache.syntaxPart(probe) : cancelledSyntaxPart(model);
   },
 
-  finetune(request, report) {
+  finetuneStart(request) {
     const cache = loadedCache();
     const { engine, vocabJson, mergesTxt } = worker.loaded!;
-    return finetuneHeads(engine, { ...cache.model, vocabJson, mergesTxt }, request, report);
+    worker.finetune = null;  // the engine's start replaces a run it held
+    worker.finetune = FineTuneJob.start(engine, { ...cache.model, vocabJson, mergesTxt }, request);
+    return worker.finetune.started;
+  },
+
+  finetunePart({ model }) {
+    // A part asked for after a cancel or another model's load: that run is gone.
+    const job = worker.finetune;
+    if (!job || job.modelName !== model) return cancelledFineTunePart(model);
+    try {
+      return job.part();
+    } catch (error) {
+      worker.finetune = null;
+      throw error;
+    }
+  },
+
+  finetuneFinish({ model }) {
+    const job = worker.finetune;
+    if (!job || job.modelName !== model) throw new Error('the fine-tuning was cancelled: another model was opened');
+    worker.finetune = null;
+    return job.finish();
+  },
+
+  finetuneCancel() {
+    const job = worker.finetune;
+    worker.finetune = null;
+    job?.cancel();
+    return { cancelled: job !== null };
   },
 
   prepare(params) {
@@ -270,7 +302,8 @@ function installModel(files: LocalModelFiles, t0: number, report: (progress: Pro
     n_params: info.n_params,
     copying,
   };
-  worker.cache?.delete();
+  worker.cache?.delete();  // and the old engine with it, a fine-tuning run it held included
+  worker.finetune = null;
   worker.runs?.release();  // a pair of models is of the model loaded before
   worker.cache = new EngineCache(fresh, model, worker.attentionVersions);
   worker.circuits = new CircuitCache(fresh, worker.cache, model);

@@ -55,6 +55,11 @@ export const DEFAULT_HELDOUT =
   'The ship left the harbour at dawn. By noon the wind had turned, and the captain ordered the sails ' +
   'taken in. Nobody on board had seen a storm like it before.';
 
+/** Whether a loaded model's name is of the reader's own files (engine/open-local.ts names them so), not a served model. */
+export function isReadersFiles(name: string): boolean {
+  return name === 'your files' || name.endsWith(' (your files)');
+}
+
 /** The shipped model a loaded model's name comes from: "gpt-4l-8k-tuned-1.3 (your files)" -> "gpt-4l-8k". */
 export function shippedNameOf(name: string): string {
   return name.replace(/ \(your files\)$/, '').replace(/-tuned-.*$/, '');

@@ -1,14 +1,18 @@
 /**
  * The Syntax view: which parts of speech each head connects, from the syntax
- * probe of the loaded model (protocol.ts Methods.syntax; docs/heads.md,
- * "Syntactic heads"). The probe holds the worker for about 1.4 s of one core
- * on gpt-4l, so the view asks for it only once the reader shows interest
- * (the panel scrolls into view, or the "syn" toggle is pressed), then once
- * per model, after its first analysis is drawn. It shows the selected head's top tag pairs, the
+ * probe of the loaded model (protocol.ts Methods.syntaxPart; docs/heads.md,
+ * "Syntactic heads"). The probe is about half a second of one core on gpt-4l
+ * and about 12 s on the GPT-2-small shape, so the view asks for it only once the
+ * reader shows interest (the panel scrolls into view, or the "syn" toggle is
+ * pressed), then once per model, after its first analysis is drawn; the
+ * worker computes it a part at a time between the page's other requests
+ * (app/syntax-runs.ts), and the view shows "computing… N%" with a progress
+ * bar meanwhile. It shows the selected head's top tag pairs, the
  * list of syntactic heads (a click selects one), a "syn" toggle in the
  * head-type legend (addLegendFilter) that dims every other head of the grid,
  * and the definition beside the other head types'.
  */
+import { SyntaxRuns } from '../app/syntax-runs';
 import type { ViewFactory } from '../app/view';
 import type { SyntaxProbe } from '../engine/protocol';
 import { headName } from '../state/heads';
@@ -20,6 +24,7 @@ const FILTER = { filter: 'syntactic', name: 'syntactic', meaning: 'it links word
 
 interface SyntaxElements {
   status: HTMLElement;
+  progress: HTMLElement;
   head: HTMLElement;
   heads: HTMLElement;
   grid: HTMLElement;
@@ -42,11 +47,11 @@ class SyntaxView {
 
   constructor(
     private readonly el: SyntaxElements,
-    private readonly ask: (model: string) => Promise<SyntaxProbe>,
+    private readonly ask: (model: string, onProgress: (fraction: number) => void) => Promise<SyntaxProbe | null>,
     private readonly select: (layer: number, head: number) => void,
   ) {
     setLegendCount(el.toggle, 'syn', FILTER.name, null);
-    el.status.textContent = 'The heads are probed when this panel comes into view, or with “syn” above the grid.';
+    this.setState('waiting', 'The heads are probed when this panel comes into view, or with “syn” above the grid.');
     el.toggle.addEventListener('click', () => this.want());
     el.heads.addEventListener('click', (event) => {
       const button = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-layer]');
@@ -75,19 +80,38 @@ class SyntaxView {
     this.shown.head = -1;
     this.el.head.replaceChildren();
     this.el.heads.replaceChildren();
-    this.el.status.textContent = 'Probing the heads on 180 tagged sentences…';
+    this.setState('computing', 'Probing the heads on 180 tagged sentences, a few at a time between your edits…');
+    this.showProgress(0);
     setLegendCount(this.el.toggle, 'syn', FILTER.name, null);
-    this.ask(model).then(
+    this.ask(model, (fraction) => {
+      if (this.shown.asked === model) this.showProgress(fraction);
+    }).then(
       (probe) => {
-        if (this.shown.asked !== probe.model) return;  // another model meanwhile
+        // null: stopped for another model; a probe of a model asked before.
+        if (!probe || this.shown.asked !== probe.model) return;
         this.shown.probe = probe;
         this.renderAll();
       },
       (error: unknown) => {
         if (this.shown.asked !== model) return;
-        this.el.status.textContent = `Could not probe the heads: ${error instanceof Error ? error.message : String(error)}`;
+        this.setState('failed', `Could not probe the heads: ${error instanceof Error ? error.message : String(error)}`);
       },
     );
+  }
+
+  /** The status line and its state (data-state: waiting, computing, ready, failed); the progress bar only while computing. */
+  private setState(state: 'waiting' | 'computing' | 'ready' | 'failed', text: string): void {
+    this.el.status.textContent = text;
+    this.el.status.dataset['state'] = state;
+    this.el.progress.hidden = state !== 'computing';
+  }
+
+  /** The progress bar and "computing… N%" (fraction of the probe's work, 0..1; data-progress on the bar's row). */
+  private showProgress(fraction: number): void {
+    const bar = this.el.progress.querySelector('progress')!;
+    bar.value = fraction;
+    this.el.progress.dataset['progress'] = String(fraction);
+    this.el.progress.querySelector('[data-role="syntax-progress-label"]')!.textContent = `computing… ${Math.floor(fraction * 100)}%`;
   }
 
   /** The grid's cells again (a new model's grid, drawn after the probe came). */
@@ -135,10 +159,10 @@ class SyntaxView {
     const heads = syntacticHeads(probe);
     const n = probe.n_layer * probe.n_head;
     setLegendCount(this.el.toggle, 'syn', FILTER.name, heads.length);
-    this.el.status.textContent =
+    this.setState('ready',
       `${heads.length} of ${n} heads are syntactic: a tag pair at ${probe.ratio_threshold}× chance or more, ` +
       `with ${Math.round(probe.min_share * 100)}% or more of its queries’ attention ` +
-      `(${probe.n_sentences} sentences, ${probe.n_tokens} tokens, ${(probe.compute_ms / 1000).toFixed(2)} s).`;
+      `(${probe.n_sentences} sentences, ${probe.n_tokens} tokens, ${(probe.compute_ms / 1000).toFixed(2)} s of compute).`);
     const buttons = heads.map((i) => {
       const layer = Math.floor(i / probe.n_head), head = i % probe.n_head;
       const button = document.createElement('button');
@@ -183,15 +207,18 @@ function appendDefinition(definitions: HTMLElement): void {
 export const syntaxView: ViewFactory = ({ root, page, engine }) => {
   const find = (role: string) => root.querySelector<HTMLElement>(`[data-role="${role}"]`)!;
   appendDefinition(find('head-type-definitions'));
+  const runs = new SyntaxRuns(engine);
+  const probeUrl = new URL(PROBE_PATH, document.baseURI).href;
   const view = new SyntaxView(
     {
       status: find('syntax-status'),
+      progress: find('syntax-progress'),
       head: find('syntax-head'),
       heads: find('syntax-heads'),
       grid: find('head-grid'),
       toggle: addLegendFilter(find('head-type-legend'), FILTER),
     },
-    () => engine.call('syntax', { probeUrl: new URL(PROBE_PATH, document.baseURI).href }),
+    (model, onProgress) => runs.probe(model, probeUrl, onProgress),
     (layer, head) => page.selectHead(layer, head),
   );
   new IntersectionObserver((entries) => {
