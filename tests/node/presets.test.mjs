@@ -1,9 +1,11 @@
 // Each preset's claim, checked on the shipped models its guide names heads
 // of (web/src/views/presets.ts, HEADS_OF): the named heads score as the
 // guide says (head-type scores from the float64 definitions in
-// tests/reference/head-types-reference.mjs), the predicted tokens are in the
-// top k, and muting the named heads breaks the prediction. Runs the native
-// engine (`headlight run --json`); prints every figure it checks.
+// tests/reference/head-types-reference.mjs; the copying heads' OV copying
+// score from `headlight analyze --json`), the predicted tokens are in the
+// top k, and muting the named heads (the induction heads with the copying
+// heads that share their job) breaks the prediction. Runs the native engine
+// (`headlight run --json`); prints every figure it checks.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { REPO_ROOT } from './wasm-helpers.mjs';
 const BIN = path.resolve(REPO_ROOT, process.env.HEADLIGHT_BIN ?? 'build/native/headlight');
 const { PRESETS, HEADS_OF } = await importTs('web/src/views/presets.ts');
 const THRESHOLD = 0.4; // docs/heads.md: a head's type is the score that passes 0.4
+const COPYING = 0.7; // presets.ts KnownHeads.copying: heads that copy, named with this score or more
 
 function run(model, text, muted = [], topK = 5) {
   const args = ['run', '--model', path.join(REPO_ROOT, 'models', model), '--text', text, '--top-k', String(topK), '--json'];
@@ -27,6 +30,13 @@ const preset = (id) => PRESETS.find((p) => p.id === id);
 const top = (r, t) => r.top_k[t].map((x) => `${JSON.stringify(x.token)} ${(100 * x.prob).toFixed(1)}%`).join(', ');
 const fmt = (scores, heads, key) => heads.map((h) => `${h} ${scores[h][key].toFixed(2)}`).join(', ');
 
+/** Each head's OV copying score (docs/heads.md "Copying"), by name "L.H". */
+function copyingScores(model) {
+  const r = JSON.parse(execFileSync(BIN, ['analyze', '--model', path.join(REPO_ROOT, 'models', model), '--text', 'a b', '--json'],
+    { maxBuffer: 1 << 28 }).toString());
+  return Object.fromEntries(r.copying.flatMap((row, l) => row.map((v, h) => [`${l}.${h}`, { copying: v }])));
+}
+
 function checkScores(scores, heads, key, min, what) {
   for (const h of heads) assert.ok(scores[h][key] >= min, `${what}: head ${h} ${key} ${scores[h][key].toFixed(3)} < ${min}`);
 }
@@ -34,6 +44,11 @@ function checkScores(scores, heads, key, min, what) {
 for (const [model, heads] of Object.entries(HEADS_OF)) {
   test(`presets on ${model}: the named heads do what the guides say`, async (t) => {
     assert.ok(existsSync(BIN), `no engine binary at ${BIN}`);
+    // The heads muted to break a copy: the induction heads and the copying heads that share their job.
+    const copiers = [...heads.induction, ...heads.copying];
+    const copying = copyingScores(model);
+    console.log(`${model} copying heads: ${heads.copying.length ? fmt(copying, heads.copying, 'copying') : 'none named'}`);
+    checkScores(copying, heads.copying, 'copying', COPYING, 'copying');
 
     await t.test('a name that comes back', () => {
       const text = preset('name').text(1);
@@ -45,7 +60,11 @@ for (const [model, heads] of Object.entries(HEADS_OF)) {
       assert.equal(r.top_k[last][0].token, 'b', 'the model completes Bracken-b-ury');
       checkScores(scores, heads.induction, 'induction', THRESHOLD, 'name');
       checkScores(scores, heads.previousToken, 'previous_token', 0.9, 'name');
-      for (const [what, muted] of [['induction', heads.induction], ['previous-token', heads.previousToken]]) {
+      // The layer-0 heads the guide names: the previous-token heads (keys) and
+      // the duplicate-token heads (queries). On attn-only-2l the previous-token
+      // head 0.2 muted alone leaves "b" second (13.5%); with 0.5 it is gone.
+      const layer0 = [...heads.previousToken, ...heads.duplicateToken];
+      for (const [what, muted] of [['induction and copying', copiers], ['previous-token and duplicate-token', layer0]]) {
         const m = run(model, text, muted);
         const w = m.top_k[last].find((x) => x.token === 'b');
         console.log(`  ${what} heads ${muted.join(',')} muted: top 5 ${top(m, last)}`);
@@ -58,7 +77,7 @@ for (const [model, heads] of Object.entries(HEADS_OF)) {
       const foil = r.top_k[last].find((x) => x.token !== answer).token;
       const patched = JSON.parse(execFileSync(BIN, ['patch', '--model', path.join(REPO_ROOT, 'models', model),
         '--clean', text, '--corrupted', corrupted, '--answer', answer, '--foil', foil, '--json']).toString());
-      const named = [...heads.previousToken, ...heads.induction, ...heads.duplicateToken];
+      const named = [...heads.previousToken, ...heads.induction, ...heads.duplicateToken, ...heads.copying];
       const recovery = patched.head_z.flatMap((row, l) => row.map((v, h) => [`${l}.${h}`, Math.max(0, v)]));
       const share = recovery.filter(([n]) => named.includes(n)).reduce((a, [, v]) => a + v, 0) /
         recovery.reduce((a, [, v]) => a + v, 0);
@@ -86,15 +105,15 @@ for (const [model, heads] of Object.entries(HEADS_OF)) {
       for (let t = n1; t < T - 1; t++) hits += r.top_k[t][0].id === r.ids[t + 1] ? 1 : 0;
       const half = n1;
       const scores = allHeadTypeScores(r.attn, r.ids);
-      const m = run(model, text, heads.induction);
+      const m = run(model, text, copiers);
       const mutedSecond = mean(half, T - 1, m.loss);
       console.log(`${model} induction: loss first copy ${first.toFixed(2)}, second ${second.toFixed(2)} ` +
-        `(induction heads muted: ${mutedSecond.toFixed(2)}); second copy top-1 right ${hits} of ${T - 1 - half}; ` +
+        `(heads ${copiers.join(',')} muted: ${mutedSecond.toFixed(2)}); second copy top-1 right ${hits} of ${T - 1 - half}; ` +
         `induction ${fmt(scores, heads.induction, 'induction')}`);
       assert.ok(second < first - 3, 'the second copy is predicted from the first');
       assert.ok(hits >= 0.7 * (T - 1 - half), 'the next token is the top prediction in most of the second copy');
       checkScores(scores, heads.induction, 'induction', THRESHOLD, 'induction');
-      assert.ok(mutedSecond > second + 3, 'muting the induction heads breaks the copy');
+      assert.ok(mutedSecond > second + 3, 'muting the induction (and copying) heads breaks the copy');
     });
 
     await t.test('plain prose', () => {
@@ -108,7 +127,9 @@ for (const [model, heads] of Object.entries(HEADS_OF)) {
 
     // The guide names exactly these heads.
     const guide = preset('name').guide(model);
-    for (const h of [...heads.induction, ...heads.previousToken]) assert.ok(guide.includes(h), `guide names ${h}`);
+    for (const h of [...heads.induction, ...heads.previousToken, ...heads.duplicateToken, ...heads.copying]) {
+      assert.ok(guide.includes(h), `guide names ${h}`);
+    }
     console.log(`${model} guide: ${guide}`);
   });
 }

@@ -87,12 +87,18 @@ export interface KnownHeads {
   previousToken: string[];
   induction: string[];
   duplicateToken: string[];
+  /**
+   * Heads with no induction badge whose OV circuit copies (copying score at
+   * least 0.7) and which write the answer the induction heads find: where the
+   * copying is shared, muting the induction heads alone does not break it.
+   */
+  copying: string[];
 }
 
 export const HEADS_OF: Readonly<Record<string, KnownHeads>> = {
-  'gpt-4l-8k': { previousToken: ['0.1'], induction: ['1.5', '1.6'], duplicateToken: ['0.4'] },
-  'gpt-4l': { previousToken: ['0.1'], induction: ['1.2', '1.5', '1.6'], duplicateToken: ['0.4'] },
-  'attn-only-2l': { previousToken: ['0.2'], induction: ['1.7'], duplicateToken: ['0.5'] },
+  'gpt-4l-8k': { previousToken: ['0.1'], induction: ['1.5', '1.6'], duplicateToken: ['0.4'], copying: [] },
+  'gpt-4l': { previousToken: ['0.1'], induction: ['1.2', '1.5', '1.6'], duplicateToken: ['0.4'], copying: [] },
+  'attn-only-2l': { previousToken: ['0.2'], induction: ['1.7'], duplicateToken: ['0.5'], copying: ['1.3', '1.5', '1.6'] },
 };
 
 /** "1.2, 1.5 and 1.6" */
@@ -102,6 +108,12 @@ function listHeads(heads: string[]): string {
 
 function plural(heads: string[], one: string, many: string): string {
   return heads.length === 1 ? `${one} ${heads[0]}` : `${many} ${listHeads(heads)}`;
+}
+
+/** ", copying heads 1.3, 1.5 and 1.6 write the same answer", or '' when the model has none named. */
+function copiers(heads: KnownHeads): string {
+  if (heads.copying.length === 0) return '';
+  return `, ${plural(heads.copying, 'copying head', 'copying heads')} ${heads.copying.length === 1 ? 'writes' : 'write'} the same answer`;
 }
 
 export interface Preset {
@@ -154,9 +166,13 @@ export const PRESETS: readonly Preset[] = [
       if (!heads || heads.induction.length === 0) {
         return 'The name Brackenbury comes back: look for heads that attend to the token after its first mention, and mute them.';
       }
+      const dup = heads.duplicateToken.length > 0
+        ? ` and ${plural(heads.duplicateToken, 'duplicate-token head', 'duplicate-token heads')}`
+        : '';
       return `The name Brackenbury comes back: ${plural(heads.induction, 'induction head', 'induction heads')} ` +
-        `attend to what followed its first mention (with ${plural(heads.previousToken, 'previous-token head', 'previous-token heads')}) ` +
-        `and the model predicts “b”. Mute them and it cannot finish the name.`;
+        `${heads.induction.length === 1 ? 'attends' : 'attend'} to what followed its first mention ` +
+        `(with ${plural(heads.previousToken, 'previous-token head', 'previous-token heads')}${dup})` +
+        `${copiers(heads)}, and the model predicts “b”. Mute them and it cannot finish the name.`;
     },
   },
   {
@@ -167,7 +183,7 @@ export const PRESETS: readonly Preset[] = [
     guide: (model) => {
       const heads = HEADS_OF[model];
       const who = heads && heads.induction.length > 0
-        ? `${plural(heads.induction, 'induction head', 'induction heads')} look at the word after the earlier copy (the stripe below the diagonal)`
+        ? `${plural(heads.induction, 'induction head', 'induction heads')} look at the word after the earlier copy (the stripe below the diagonal)${copiers(heads)}`
         : 'induction heads look at the word after the earlier copy (a stripe below the diagonal)';
       return `The second copy is predicted from the first: ${who}. Compare the losses of the two halves, then mute them.`;
     },
@@ -184,7 +200,8 @@ export const PRESETS: readonly Preset[] = [
     guide: (model) => {
       const heads = HEADS_OF[model];
       const who = heads && heads.induction.length > 0
-        ? `${plural(heads.induction, 'induction head', 'induction heads')} (with ${plural(heads.previousToken, 'previous-token head', 'previous-token heads')})`
+        ? `${plural(heads.induction, 'induction head', 'induction heads')} (with ${plural(heads.previousToken, 'previous-token head', 'previous-token heads')})` +
+          (heads.copying.length > 0 ? ` and ${plural(heads.copying, 'copying head', 'copying heads')}` : '')
         : 'the induction heads';
       return `The last word is predictable only from the first copy, which the corrupted prompt changes (Circuits panel). ` +
         `Click heads in the patching map to take them from the clean run, e.g. ${who}, and see how much of the answer comes back.`;
