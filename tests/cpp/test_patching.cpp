@@ -1,8 +1,8 @@
 // Activation patching (patching.h): the identities that hold exactly in this
 // architecture, bit for bit, on the fixtures; the maps equal single patches
 // and the Session's own rerun with a replaced z; and on the shipped models
-// with repeated random tokens (first copy corrupted) the previous-token and
-// induction heads carry the head-z recovery (their share printed).
+// with repeated random tokens (first copy corrupted) the previous-token,
+// induction (and copying) heads carry the head-z recovery (their share printed).
 // (Against the float64 reference: tests/node/patch-cli.test.mjs.)
 #include <doctest/doctest.h>
 
@@ -183,9 +183,12 @@ TEST_CASE("activation patching: bad inputs name the problem") {
 TEST_CASE("activation patching on repeated random tokens: the induction circuit recovers it") {
   struct Case {
     const char* model;
-    std::vector<int> heads;  // l * H + h: previous-token and induction heads (models/README.md)
+    // l * H + h: previous-token and induction heads, and on attn-only-2l the
+    // copying heads 1.3, 1.5, 1.6 that write the induction head's answer with it
+    // (models/README.md; web/src/views/presets.ts HEADS_OF)
+    std::vector<int> heads;
   };
-  for (const Case& k : {Case{"attn-only-2l", {0 * 8 + 2, 1 * 8 + 7}},
+  for (const Case& k : {Case{"attn-only-2l", {0 * 8 + 2, 1 * 8 + 3, 1 * 8 + 5, 1 * 8 + 6, 1 * 8 + 7}},
                         Case{"gpt-4l", {0 * 8 + 1, 1 * 8 + 2, 1 * 8 + 5, 1 * 8 + 6}}}) {
     const auto model = hl_test::load_shipped(k.model);
     const int L = model->config.n_layer, H = model->config.n_head, V = model->config.vocab_size;
@@ -251,7 +254,7 @@ TEST_CASE("activation patching on repeated random tokens: the induction circuit 
       }
     }
     const double share = share_sum / cases;
-    std::printf("%s: previous-token + induction heads' mean share of the positive head z recovery "
+    std::printf("%s: named heads' (previous-token, induction, copying) mean share of the positive head z recovery "
                 "over %d prompts: %.2f\n",
                 k.model, cases, share);
     CHECK(cases >= 3);

@@ -4,8 +4,8 @@
 // predictions panel, bit for bit), the direct effects (their sum against
 // the real logit difference), compare prompts with the patching maps on the
 // induction-circuit preset of gpt-4l and attn-only-2l (map shapes, the
-// share of recovery the model card's previous-token and induction heads
-// carry, a head patched live equals its map cell, the metric switched to
+// share of recovery the model card's previous-token, induction and copying
+// heads carry, a head patched live equals its map cell, the metric switched to
 // the answer's log-prob by keyboard), token counts that
 // differ, bad link values, the PNG/SVG/CSV exports, and screenshots at 1280
 // and 375 px, light and dark. Prints the figures it checks.
@@ -19,13 +19,16 @@ import { DIST_DIR, PREDICTION_LIST, artifactPath, assertCleanPage, downloadOf, p
 const { HEADS_OF } = await importTs('web/src/views/presets.ts');
 
 // The heads whose joint patch brings the answer back, measured on the
-// induction-circuit preset (seeds 1, 2, 3, 5, 8): on gpt-4l the model card's
+// induction-circuit preset (seeds 1-8): on gpt-4l the model card's
 // previous-token and induction heads (about 100%); on attn-only-2l its
-// induction heads alone recover only 17-44%, and with head 1.4 (no
-// induction badge; patched alone it lowers the metric) 76-96%.
+// previous-token head 0.2, induction head 1.7 and copying heads 1.3, 1.5,
+// 1.6 together recover only 18-23%, and with head 1.1 (no badge; OV copying
+// -0.98, it lowers the logit of what it reads; patched alone it lowers the
+// metric) 91-100%.
+const namedOf = (model) => [...HEADS_OF[model].previousToken, ...HEADS_OF[model].induction, ...HEADS_OF[model].copying];
 const CIRCUIT_OF = {
-  'gpt-4l': [...HEADS_OF['gpt-4l'].previousToken, ...HEADS_OF['gpt-4l'].induction],
-  'attn-only-2l': [...HEADS_OF['attn-only-2l'].induction, '1.4'],
+  'gpt-4l': namedOf('gpt-4l'),
+  'attn-only-2l': [...namedOf('attn-only-2l'), '1.1'],
 };
 
 const LENS = '[data-role="lens-grid"]';
@@ -218,7 +221,7 @@ for (const model of ['gpt-4l', 'attn-only-2l']) {
     const { n_layer: L, n_head: H } = configOf(model);
     await page.click('[data-preset="circuit"]');
     await patchReady(page);
-    const named = [...HEADS_OF[model].previousToken, ...HEADS_OF[model].induction];
+    const named = namedOf(model);
 
     await t.test('map shapes, both metrics, the recovery the named heads carry', async () => {
       const T = await page.locator('[data-role="token-list"] .token').count();
@@ -235,7 +238,7 @@ for (const model of ['gpt-4l', 'attn-only-2l']) {
       const share = positive(heads.filter(([h]) => named.includes(h))) / positive(heads);
       const top = [...heads].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([h, r]) => `${h} ${r.toFixed(2)}`);
       console.log(`  top heads: ${top.join(', ')}; share of the positive recovery on ${named.join(', ')}: ${(share * 100).toFixed(1)}%`);
-      assert.ok(share > 0.5, `the previous-token and induction heads carry most of the recovery (${share})`);
+      assert.ok(share > 0.5, `the previous-token, induction and copying heads carry most of the recovery (${share})`);
       const residual = await page.$$eval('[data-role="patch-residual"] .patch-cell', (c) => c.map((x) => Number(x.dataset.recovery)));
       const last = residual[L * T + T - 1];
       console.log(`  residual: ln_f's input at the last position recovers ${last}`);
@@ -357,7 +360,7 @@ test('compare prompts on the name preset: the first mention swapped, the answer 
   const answer = await page.$eval('[data-role="answer-chip"]', (c) => c.dataset.text);
   const heads = await page.$$eval(`${HEADS} button.patch-cell`, (c) => c.map((x) => [x.dataset.head, Number(x.dataset.recovery)]));
   const known = HEADS_OF[model];
-  const named = [...known.previousToken, ...known.induction, ...known.duplicateToken];
+  const named = [...known.previousToken, ...known.induction, ...known.duplicateToken, ...known.copying];
   const positive = (list) => list.reduce((s, [, r]) => s + Math.max(0, r), 0);
   const share = positive(heads.filter(([h]) => named.includes(h))) / positive(heads);
   console.log(`  ${model}: corrupted "${corrupted.slice(0, 40)}…"; answer chip "${answer}"; metric clean ${clean.toFixed(3)}, corrupted ${bad.toFixed(3)}; ` +
