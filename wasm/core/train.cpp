@@ -1,5 +1,6 @@
-// The trainer: forward with activations kept, backward through every op,
-// AdamW. See train.h for the layout and the conventions.
+// The trainer: forward with activations kept, backward through every op
+// (its scratch: train_scratch.h; its AdamW step: train_step.cpp; what a step
+// trains: train_mask.cpp). See train.h for the layout and the conventions.
 #include "train.h"
 
 #include <algorithm>
@@ -15,135 +16,9 @@
 #include "session.h"
 #include "model.h"
 #include "thread_pool.h"
+#include "train_scratch.h"
 
 namespace hl {
-
-namespace {
-
-// Row blocks of the layernorm backward: each block sums its own partial
-// dweight/dbias, then the blocks are added in order, so the result is the same
-// for any thread count.
-constexpr int kLnBlocks = 16;
-// GEMM row chunks are multiples of this (a multiple of every micro-tile height).
-constexpr int kRowGrain = 24;
-constexpr int kMaxRowChunk = 192;
-
-}  // namespace
-
-// ---- scratch ----------------------------------------------------------------
-
-// Also the RowRunner the trainer's blocks run on: their rows split over the pool.
-struct Trainer::Scratch final : RowRunner {
-  explicit Scratch(int n_threads) : pool(n_threads) {}
-  ThreadPool pool;
-
-  std::vector<PackedLayer> packed;    // (L) forward operands, repacked after each step
-  std::vector<float> packed_lm_head;  // wte^T packed as (C, V)
-  std::vector<float> packed_w;        // W^T packed for a dX product
-  std::vector<float> packed_dy;       // dY packed for a dW product
-  std::vector<float> x_t;             // X^T (K, N) for a dW product
-  std::vector<float> dwte_t;          // (C, V) LM-head part of dwte, transposed
-  std::vector<float> d_residual;      // (N, C) gradient flowing down the residual stream
-  std::vector<float> d_ln;            // (N, C) gradient of a layernorm output
-  std::vector<float> d_z;             // (N, C)
-  std::vector<float> d_qkv;           // (N, 3C)
-  std::vector<float> d_fc_gelu;       // (N, F)
-  std::vector<float> d_fc;            // (N, F)
-  std::vector<float> d_scores;        // (threads, T) attention backward row scratch
-  std::vector<float> ln_partials;     // (kLnBlocks, 2C) partial dweight | dbias
-  std::vector<double> sumsq_partials;
-
-  // Calls fn(begin, end) on about 4 chunks per thread of [0, n), chunk
-  // boundaries multiples of grain.
-  void parallel_for(int n, int grain, const std::function<void(int, int)>& fn) {
-    if (n <= 0) return;
-    const int n_grains = (n + grain - 1) / grain;
-    const int n_chunks = std::max(1, std::min(n_grains, 4 * pool.size()));
-    pool.run(n_chunks, [&](int task, int) {
-      const int g0 = static_cast<int>(static_cast<long long>(n_grains) * task / n_chunks);
-      const int g1 = static_cast<int>(static_cast<long long>(n_grains) * (task + 1) / n_chunks);
-      const int begin = std::min(n, g0 * grain);
-      const int end = std::min(n, g1 * grain);
-      if (begin < end) fn(begin, end);
-    });
-  }
-
-  // C (M, N) = A (M, K) @ packed B (K, N) (+ bias) (+ C when accumulate),
-  // split by rows: every row is computed exactly as by one gemm_packed call.
-  // Each row chunk streams all of packed B, so chunks are as tall as the
-  // kernel's M block (kMaxRowChunk) when there are rows enough for every thread.
-  void matmul(float* C, const float* A, const float* packed_B, const float* bias, int M, int K,
-              int N, bool accumulate) override {
-    const int rows_per_thread = (M + pool.size() - 1) / pool.size();
-    const int grain = std::max(kRowGrain, std::min(kMaxRowChunk, (rows_per_thread + kRowGrain - 1) /
-                                                                     kRowGrain * kRowGrain));
-    parallel_for(M, grain, [&](int m0, int m1) {
-      gemm_packed(C + static_cast<size_t>(m0) * N, A + static_cast<size_t>(m0) * K, packed_B, bias,
-                  m1 - m0, K, N, accumulate);
-    });
-  }
-
-  void for_rows(int n, int grain, const std::function<void(int, int)>& fn) override {
-    parallel_for(n, grain, fn);
-  }
-
-  // Backward of Y (M, OC) = X (M, IC) @ W (IC, OC) + b:
-  //   dX = dY @ W^T (overwritten), dW += X^T @ dY, db += column sums of dY.
-  // Any of dX, dW, db may be nullptr (not wanted).
-  void matmul_backward(float* dX, float* dW, float* db, const float* dY, const float* X,
-                       const float* W, int M, int IC, int OC) {
-    if (dX) {
-      packed_w.resize(packed_b_size(OC, IC));
-      pack_b_transposed(packed_w.data(), W, OC, IC);  // W^T (OC, IC) from W (IC, OC)
-      matmul(dX, dY, packed_w.data(), nullptr, M, OC, IC, false);
-    }
-    if (dW) weight_gradient(dW, X, dY, M, IC, OC);
-    if (db) {
-      parallel_for(OC, 64, [&](int j0, int j1) { bias_backward(db, dY, M, OC, j0, j1); });
-    }
-  }
-
-  // dW (IC, OC) += X (M, IC)^T @ dY (M, OC).
-  void weight_gradient(float* dW, const float* X, const float* dY, int M, int IC, int OC) {
-    x_t.resize(static_cast<size_t>(IC) * M);
-    parallel_for(IC, 32, [&](int r0, int r1) { transpose(x_t.data(), X, M, IC, r0, r1); });
-    packed_dy.resize(packed_b_size(M, OC));
-    pack_b(packed_dy.data(), dY, M, OC, OC);
-    matmul(dW, x_t.data(), packed_dy.data(), nullptr, IC, M, OC, true);
-  }
-
-  // dinp (N, C) += layernorm backward; dweight, dbias (C) += their gradients
-  // (both nullptr: not wanted).
-  void layernorm_backward_mt(float* dinp, float* dweight, float* dbias, const float* dout,
-                             const float* inp, const float* weight, const float* mean,
-                             const float* rstd, int N, int C) {
-    ln_partials.assign(static_cast<size_t>(kLnBlocks) * 2 * C, 0.0f);
-    pool.run(kLnBlocks, [&](int block, int) {
-      const int i0 = static_cast<int>(static_cast<long long>(N) * block / kLnBlocks);
-      const int i1 = static_cast<int>(static_cast<long long>(N) * (block + 1) / kLnBlocks);
-      if (i0 >= i1) return;
-      float* part = ln_partials.data() + static_cast<size_t>(block) * 2 * C;
-      const size_t off = static_cast<size_t>(i0) * C;
-      layernorm_backward(dinp + off, part, part + C, dout + off, inp + off, weight, mean + i0,
-                         rstd + i0, i1 - i0, C);
-    });
-    for (int block = 0; block < kLnBlocks && dweight; ++block) {
-      const float* part = ln_partials.data() + static_cast<size_t>(block) * 2 * C;
-      for (int c = 0; c < C; ++c) {
-        dweight[c] += part[c];
-        dbias[c] += part[C + c];
-      }
-    }
-  }
-
-  void layernorm_forward_mt(float* out, float* mean, float* rstd, const float* inp,
-                            const float* weight, const float* bias, int N, int C, float eps) {
-    parallel_for(N, 16, [&](int i0, int i1) {
-      const size_t off = static_cast<size_t>(i0) * C;
-      layernorm_forward(out + off, mean + i0, rstd + i0, inp + off, weight, bias, i1 - i0, C, eps);
-    });
-  }
-};
 
 // ---- Trainer ----------------------------------------------------------------
 
@@ -549,57 +424,6 @@ void Trainer::backward() {
       }
     }
   });
-}
-
-float Trainer::step(const OptimizerConfig& opt) {
-  if (!params_) throw Error("trainer: a model's trainer cannot step (it reads the model in place)");
-  Scratch& s = *scratch_;
-  // Global gradient norm, in fixed chunks summed in order (thread-count independent).
-  const size_t n = grads_.block.size();
-  constexpr size_t kChunk = 1 << 16;
-  const int n_chunks = static_cast<int>((n + kChunk - 1) / kChunk);
-  s.sumsq_partials.assign(n_chunks, 0.0);
-  s.pool.run(n_chunks, [&](int chunk, int) {
-    const size_t i0 = chunk * kChunk, i1 = std::min(n, i0 + kChunk);
-    double sum = 0.0;
-    for (size_t i = i0; i < i1; ++i) {
-      if (!trainable_.empty() && !trainable_[i]) continue;  // frozen: not in the clipping norm
-      sum += static_cast<double>(grads_.block[i]) * grads_.block[i];
-    }
-    s.sumsq_partials[chunk] = sum;
-  });
-  double sumsq = 0.0;
-  for (double part : s.sumsq_partials) sumsq += part;
-  const float norm = static_cast<float>(std::sqrt(sumsq));
-  const float clip_scale =
-      (opt.grad_clip > 0.0f && norm > opt.grad_clip) ? opt.grad_clip / norm : 1.0f;
-
-  const float lr = learning_rate(opt, step_);
-  ++step_;
-  const float bias1 = 1.0f - std::pow(opt.beta1, static_cast<float>(step_));
-  const float bias2 = 1.0f - std::pow(opt.beta2, static_cast<float>(step_));
-  float* const base = params_->block.data();
-  for (const ParamEntry& p : param_table(*params_)) {
-    if (!mlp_on_ && is_mlp_param(p)) continue;  // frozen: moments and decay included
-    if (param_layer(p) >= active_layers_) continue;  // a block left out: frozen too
-    const size_t off = static_cast<size_t>(p.data - base);
-    const size_t count = numel(p.shape);
-    const float wd = decays_weight(p) ? opt.weight_decay : 0.0f;
-    s.parallel_for(static_cast<int>(count), 4096, [&](int i0, int i1) {
-      for (size_t i = off + i0; i < off + i1; ++i) {
-        if (!trainable_.empty() && !trainable_[i]) continue;  // frozen: bits kept, no moment
-        const float g = grads_.block[i] * clip_scale;
-        float& m = adam_m_[i];
-        float& v = adam_v_[i];
-        m = opt.beta1 * m + (1.0f - opt.beta1) * g;
-        v = opt.beta2 * v + (1.0f - opt.beta2) * g * g;
-        const float m_hat = m / bias1;
-        const float v_hat = v / bias2;
-        base[i] -= lr * (m_hat / (std::sqrt(v_hat) + opt.eps) + wd * base[i]);
-      }
-    });
-  }
-  return norm;
 }
 
 }  // namespace hl
