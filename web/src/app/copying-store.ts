@@ -12,6 +12,7 @@
  */
 import type { EngineClient } from '../engine/client';
 import type { LoadedModel } from '../engine/protocol';
+import { afterPageTasks } from './page-tasks';
 
 /** What the page knows of the loaded model's copying scores. */
 export type CopyingStatus =
@@ -20,9 +21,6 @@ export type CopyingStatus =
   | { kind: 'computing'; fraction: number; partsDone: number; partsTotal: number }
   | { kind: 'ready'; scores: Float32Array }  // [L x H]
   | { kind: 'failed'; error: string };
-
-/** A macrotask later: the page's requests made meanwhile reach the worker before the next part (also app/syntax-runs.ts and views/finetune-run.ts). */
-export const afterPageTasks = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export class CopyingStore {
   /** The model the status is of, and the status. */

@@ -10,7 +10,7 @@
  */
 import type { EngineClient } from '../engine/client';
 import type { SyntaxProbe } from '../engine/protocol';
-import { afterPageTasks } from './copying-store';
+import { afterPageTasks } from './page-tasks';
 
 export class SyntaxRuns {
   /** Bumped by every probe() and stop(): a loop whose number is old stops. */
