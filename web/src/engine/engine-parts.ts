@@ -1,6 +1,7 @@
 /**
  * How the worker runs a long engine computation a part at a time (the
- * copying scores, copying-parts.ts; the syntax probe, syntax-parts.ts): one
+ * copying scores, copying-parts.ts; the syntax probe, syntax-parts.ts;
+ * fine-tuning's steps, finetune-job.ts): one
  * request runs engine parts while the next, judged by the last, still fits
  * its budget, at least one, so the page's other requests wait at most about
  * the budget plus one part.

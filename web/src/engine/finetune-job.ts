@@ -13,6 +13,7 @@
  */
 import type { Engine } from './headlight-wasm';
 import { tokenTexts, unwrap } from './engine-calls';
+import { partsWithin } from './engine-parts';
 import type { FineTunePart, FineTuneReply, FineTuneRequest, FineTuneStarted } from './protocol';
 
 /** What the job needs of the loaded model: its name, context, and tokenizer files (for the new folder). */
@@ -99,13 +100,12 @@ export class FineTuneJob {
     const t0 = performance.now();
     const total = this.request.steps;
     const first = this.stepsDone;
+    const step = () => {
+      this.losses[this.stepsDone++] = unwrap(this.engine.finetuneStep(1), '', ENGINE_PREFIXES).losses[0]!;
+      return { done: this.stepsDone === total };
+    };
     try {
-      while (this.stepsDone < total) {
-        const t = performance.now();
-        this.losses[this.stepsDone++] = unwrap(this.engine.finetuneStep(1), '', ENGINE_PREFIXES).losses[0]!;
-        const now = performance.now();
-        if (now - t0 + (now - t) > budgetMs) break;
-      }
+      if (this.stepsDone < total) partsWithin(step, budgetMs, t0);
     } catch (error) {
       this.cancel();
       throw error;

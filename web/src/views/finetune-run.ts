@@ -10,7 +10,7 @@
  */
 import type { EngineClient } from '../engine/client';
 import type { FineTunePart, FineTuneReply, FineTuneRequest } from '../engine/protocol';
-import { afterPageTasks } from '../app/copying-store';
+import { afterPageTasks } from '../app/page-tasks';
 
 /** How a run ended: its effects, or cancelled after some steps. */
 export type FineTuneOutcome =
