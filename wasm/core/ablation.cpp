@@ -24,25 +24,20 @@ namespace {
 // block. The sequences of a batch lie one after another in x_out, so a call
 // takes 128 rows whichever sequences they belong to (rows are independent).
 constexpr int kLmHeadRows = 128;
-// Logits rows through the log-softmax at a time: their exp (4 x V) stays in
-// cache and their double sums interleave (log_softmax_rows).
-constexpr int kSoftmaxRows = 4;
 
 // The scan's activations for G sequences of T tokens (the scan passes T - 1
 // of the text's T), and the LM head's for up to kLmHeadRows of their rows.
 struct ScanScratch : BatchScratch {
   int lm_rows;                      // R = min(kLmHeadRows, G * T)
   std::vector<float> logits;        // (R, V)
-  std::vector<float> exp_rows;      // (kSoftmaxRows, V)
-  std::vector<LogSoftmaxRow> soft;  // (kSoftmaxRows)
+  std::vector<LogSoftmaxRow> soft;  // (R) the log-softmax of each logits row
   std::vector<float> token_loss;    // (G, T)
 
   ScanScratch(const ModelConfig& cfg, int G, int T)
       : BatchScratch(cfg, G, T),
         lm_rows(std::min(kLmHeadRows, G * T)),
         logits(static_cast<size_t>(lm_rows) * cfg.vocab_size),
-        exp_rows(static_cast<size_t>(kSoftmaxRows) * cfg.vocab_size),
-        soft(kSoftmaxRows),
+        soft(lm_rows),
         token_loss(static_cast<size_t>(G) * T) {}
 };
 
@@ -57,15 +52,12 @@ void token_losses(const Model& model, const std::vector<int>& ids, const float* 
   for (int r0 = 0; r0 < N; r0 += s.lm_rows) {
     const int r1 = std::min(N, r0 + s.lm_rows);
     lm_head_logits(model, x + static_cast<size_t>(r0) * C, r1 - r0, s.ln.data(), s.logits.data());
-    for (int r = r0; r < r1; r += kSoftmaxRows) {
-      const int m = std::min(kSoftmaxRows, r1 - r);
-      const float* rows = s.logits.data() + static_cast<size_t>(r - r0) * V;  // (m, V)
-      log_softmax_rows(rows, m, V, s.exp_rows.data(), s.soft.data());
-      for (int i = 0; i < m; i++) {
-        const int t = (r + i) % Tq;  // position within its sequence
-        const float* row = rows + static_cast<size_t>(i) * V;
-        s.token_loss[r + i] = s.soft[i].log_sum - (row[ids[t + 1]] - s.soft[i].max);
-      }
+    // The losses need each row's max and log-sum only: no exps kept.
+    log_softmax_rows(s.logits.data(), r1 - r0, V, nullptr, s.soft.data());
+    for (int r = r0; r < r1; r++) {
+      const int t = r % Tq;  // position within its sequence
+      const float* row = s.logits.data() + static_cast<size_t>(r - r0) * V;
+      s.token_loss[r] = s.soft[r - r0].log_sum - (row[ids[t + 1]] - s.soft[r - r0].max);
     }
   }
 }

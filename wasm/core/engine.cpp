@@ -71,11 +71,8 @@ void Engine::keep_baseline() {
   std::vector<float> e(V);  // (V) exp(row - max) of one position
   for (int t = 0; t < T; t++) {
     const float* row = b.logits.data() + static_cast<size_t>(t) * V;
-    const float max = *std::max_element(row, row + V);
-    for (int v = 0; v < V; v++) e[v] = row[v] - max;
-    exp_forward(e.data(), e.data(), V);
-    double sum = 0.0;  // V terms: in double, as the session's softmax
-    for (int v = 0; v < V; v++) sum += e[v];
+    const float max = row_max(row, V);
+    const double sum = exp_shift_sum_f64(e.data(), row, V, max);  // as the session's softmax
     b.log_sum_exp[t] = max + std::log(sum);
   }
 }

@@ -186,13 +186,17 @@ void gemm_block(float* C, const float* A, const float* packed_B, const float* bi
 constexpr float kExpMax = 88.72283935546875f;   // ln(FLT_MAX)
 constexpr float kExpMin = -87.33654022216797f;  // ln(FLT_MIN): below it we flush to 0
 
-inline batch exp_batch(batch x) {
+// 2^n * exp(r) for xc in [kExpMin, 0] (up to kExpMax when kUpper). Below
+// kExpMin n stays -126 and the result is not exp(xc): callers clamp or
+// select there.
+template <bool kUpper>
+inline batch exp_core(batch xc) {
   const batch magic(12582912.0f);  // 1.5 * 2^23
-  const batch xc = xsimd::min(xsimd::max(x, batch(kExpMin)), batch(kExpMax));
   batch t = xsimd::fma(xc, batch(1.44269504088896341f), magic);
   // Keep n in [-126, 127] so 2^n is a normal float; r may then reach ln2 near
   // the top end, where the polynomial is still accurate to ~1e-6.
-  t = xsimd::min(xsimd::max(t, batch(12582912.0f - 126.0f)), batch(12582912.0f + 127.0f));
+  t = xsimd::max(t, batch(12582912.0f - 126.0f));
+  if (kUpper) t = xsimd::min(t, batch(12582912.0f + 127.0f));
   const batch n = t - magic;
   // Cody-Waite: ln2 = 0.693359375 - 2.12194440e-4; n * 0.693359375 is exact.
   batch r = xsimd::fnma(n, batch(0.693359375f), xc);
@@ -208,12 +212,25 @@ inline batch exp_batch(batch x) {
   // t's bits are 0x4B400000 + n; (bits + 127) << 23 drops the 0x4B4 part and
   // leaves the biased exponent n + 127.
   const batch_i32 bits = xsimd::bitwise_cast<batch_i32>(t);
-  const batch scale = xsimd::bitwise_cast<batch>((bits + batch_i32(127)) << 23);
-  batch y = p * scale;
+  return p * xsimd::bitwise_cast<batch>((bits + batch_i32(127)) << 23);
+}
+
+inline batch exp_batch(batch x) {
+  const batch xc = xsimd::min(xsimd::max(x, batch(kExpMin)), batch(kExpMax));
+  batch y = exp_core<true>(xc);
   y = xsimd::select(x < batch(kExpMin), batch(0.0f), y);
   y = xsimd::select(x > batch(kExpMax), batch(std::numeric_limits<float>::infinity()), y);
   // The clamps above turn NaN into a number; keep it NaN so bad input shows.
   return xsimd::select(xsimd::isnan(x), x, y);
+}
+
+// exp for x <= 0 (or NaN): a softmax row less its max. The same bits as
+// exp_batch there, with neither clamp of x: below kExpMin, where r runs out
+// of the polynomial's range, the select gives 0 (-inf included), and a NaN
+// x stays NaN through r.
+inline batch exp_nonpositive_batch(batch x) {
+  const batch y = exp_core<false>(x);
+  return xsimd::select(x < batch(kExpMin), batch(0.0f), y);
 }
 
 float exp_scalar(float x) {
@@ -228,8 +245,12 @@ float exp_scalar(float x) {
 constexpr float kGeluScale = 0.7978845608028654f;  // sqrt(2 / pi)
 
 inline batch gelu_batch(batch x) {
-  const batch u = batch(kGeluScale) * xsimd::fma(batch(0.044715f) * x, x * x, x);
-  return x / (batch(1.0f) + exp_batch(batch(-2.0f) * u));
+  // e^(-2u), -2u = -2 sqrt(2/pi) x (1 + 0.044715 x^2), clamped to exp's range
+  // and no selects: NaN x stays NaN through x / (...), and at either end of
+  // the range the quotient is already x or 0 to float precision.
+  const batch m2u = batch(-2.0f * kGeluScale) * (x * xsimd::fma(x * x, batch(0.044715f), batch(1.0f)));
+  const batch e = exp_core<true>(xsimd::min(xsimd::max(m2u, batch(kExpMin)), batch(kExpMax)));
+  return x / (batch(1.0f) + e);
 }
 
 inline float hsum(batch v) { return xsimd::hadd(v); }
@@ -259,7 +280,7 @@ float exp_shift_sum(float* x, int n, float shift) {
   batch vsum(0.0f);
   int i = 0;
   for (; i + kLanes <= n; i += kLanes) {
-    const batch e = exp_batch(batch::load_unaligned(x + i) - vshift);
+    const batch e = exp_nonpositive_batch(batch::load_unaligned(x + i) - vshift);
     e.store_unaligned(x + i);
     vsum += e;
   }
@@ -538,6 +559,57 @@ void gelu_forward(float* out, const float* inp, size_t n) {
     gelu_batch(batch::load_aligned(lane)).store_aligned(lane);
     for (size_t j = i; j < n; ++j) out[j] = lane[j - i];
   }
+}
+
+namespace {
+
+template <bool kStore>
+double exp_shift_sum_f64_impl(float* e, const float* x, int n, float shift) {
+  // Blocks of kBlock batches are summed in float lanes (kBlock terms of at
+  // most 1 each: a few ulp), then each lane in double; the lanes' doubles
+  // and the tail's terms are added last, in a fixed order.
+  constexpr int kBlock = 8;
+  const batch vshift(shift);
+  alignas(64) float lane[kLanes];
+  double lane_sum[kLanes] = {};
+  auto add_lanes = [&](batch s) {
+    s.store_aligned(lane);
+    for (int l = 0; l < kLanes; ++l) lane_sum[l] += lane[l];
+  };
+  int i = 0;
+  for (; i + kBlock * kLanes <= n; i += kBlock * kLanes) {
+    batch s(0.0f);
+    for (int j = i; j < i + kBlock * kLanes; j += kLanes) {
+      const batch ev = exp_nonpositive_batch(batch::load_unaligned(x + j) - vshift);
+      if (kStore) ev.store_unaligned(e + j);
+      s += ev;
+    }
+    add_lanes(s);
+  }
+  if (i + kLanes <= n) {
+    batch s(0.0f);
+    for (; i + kLanes <= n; i += kLanes) {
+      const batch ev = exp_nonpositive_batch(batch::load_unaligned(x + i) - vshift);
+      if (kStore) ev.store_unaligned(e + i);
+      s += ev;
+    }
+    add_lanes(s);
+  }
+  double sum = 0.0;
+  for (int l = 0; l < kLanes; ++l) sum += lane_sum[l];
+  for (; i < n; ++i) {
+    const float ei = exp_scalar(x[i] - shift);
+    if (kStore) e[i] = ei;
+    sum += ei;
+  }
+  return sum;
+}
+
+}  // namespace
+
+double exp_shift_sum_f64(float* e, const float* x, int n, float shift) {
+  return e ? exp_shift_sum_f64_impl<true>(e, x, n, shift)
+           : exp_shift_sum_f64_impl<false>(nullptr, x, n, shift);
 }
 
 void exp_forward(float* out, const float* inp, size_t n) {

@@ -50,6 +50,13 @@ void gelu_forward(float* out, const float* inp, size_t n);
 // exp with the 2^k bit trick (no float->int convert), rel. error ~1e-7.
 void exp_forward(float* out, const float* inp, size_t n);
 
+// e[i] = exp(x[i] - shift) for i < n (e may be x, or nullptr: the sum
+// alone, the same bits) and their sum, in double lanes: a softmax over a vocabulary row, shift its max (so every
+// x - shift <= 0). The one kernel of every path whose figures must agree bit
+// for bit (the session's log-softmax and the scans over it, the logit lens,
+// the engine's baseline).
+double exp_shift_sum_f64(float* e, const float* x, int n, float shift);
+
 // The largest of x (n), lanes side by side: the value a scan in order with
 // std::max gives whenever x holds no NaN (a tie of +0 and -0 may come out as
 // the other zero; x - max then differs only in the sign of a zero, which exp

@@ -19,12 +19,8 @@ constexpr int kRowsPerChunk = 64;
 
 void summarise_logits(const float* logits, int V, int K, int answer, float* exp_row, int* top_ids,
                       float* top_probs, int* answer_rank, float* answer_prob) {
-  float max = logits[0];
-  for (int v = 1; v < V; v++) max = std::max(max, logits[v]);
-  for (int v = 0; v < V; v++) exp_row[v] = logits[v] - max;
-  exp_forward(exp_row, exp_row, V);
-  double sum = 0.0;  // V terms: in double, as the session's softmax
-  for (int v = 0; v < V; v++) sum += exp_row[v];
+  const float max = row_max(logits, V);
+  const double sum = exp_shift_sum_f64(exp_row, logits, V, max);  // as the session's softmax
 
   // The K best by a sorted insertion (K is small); a tie keeps the lower id first.
   int filled = 0;

@@ -73,39 +73,11 @@ LogSoftmaxRow log_softmax_row(const float* row, int V, float* e) {
 
 void log_softmax_rows(const float* rows, int n, int V, float* e, LogSoftmaxRow* out) {
   // log-softmax: log p(v) = row[v] - max - log(sum exp(row - max))
-  constexpr int kSide = 4;  // rows whose sums run side by side
-  for (int i0 = 0; i0 < n; i0 += kSide) {
-    const int m = std::min(kSide, n - i0);
-    double sum[kSide] = {};  // V terms: accumulate in double so large vocabularies stay accurate
-    const float* ei[kSide];  // (V) each row's exp(row - max)
-    for (int i = 0; i < m; i++) {
-      const float* row = rows + static_cast<size_t>(i0 + i) * V;
-      float* er = e + static_cast<size_t>(i0 + i) * V;
-      const float max = row_max(row, V);
-      for (int v = 0; v < V; v++) er[v] = row[v] - max;
-      exp_forward(er, er, V);
-      out[i0 + i].max = max;
-      ei[i] = er;
-    }
-    // One row's sum is a chain of V dependent additions, in v order; the
-    // chains of m rows are independent, so they interleave (each its own
-    // order: the same bits as one row at a time).
-    if (m == kSide) {
-      for (int v = 0; v < V; v++) {
-        sum[0] += ei[0][v];
-        sum[1] += ei[1][v];
-        sum[2] += ei[2][v];
-        sum[3] += ei[3][v];
-      }
-    } else {
-      for (int i = 0; i < m; i++) {
-        for (int v = 0; v < V; v++) sum[i] += ei[i][v];
-      }
-    }
-    for (int i = 0; i < m; i++) {
-      out[i0 + i].sum = sum[i];
-      out[i0 + i].log_sum = static_cast<float>(std::log(sum[i]));
-    }
+  for (int i = 0; i < n; i++) {
+    const float* row = rows + static_cast<size_t>(i) * V;
+    const float max = row_max(row, V);
+    const double sum = exp_shift_sum_f64(e ? e + static_cast<size_t>(i) * V : nullptr, row, V, max);
+    out[i] = {max, sum, static_cast<float>(std::log(sum))};
   }
 }
 

@@ -52,16 +52,15 @@ void embed_tokens(const Model& model, const std::vector<int>& ids, float* x);
 // ln (n, C) scratch.
 void lm_head_logits(const Model& model, const float* x, int n, float* ln, float* logits);
 // log(sum(exp(row - max))) of one logits row (V), its max and the sum in
-// double (V terms); e (V) receives exp(row - max).
+// double (V terms, exp_shift_sum_f64); e (V) receives exp(row - max).
 struct LogSoftmaxRow {
   float max;
   double sum;
   float log_sum;
 };
 LogSoftmaxRow log_softmax_row(const float* row, int V, float* e);
-// The same for n rows (n, V) at once, e (n, V), out (n): each row's figures
-// the bits log_softmax_row gives; rows side by side run faster (the double
-// sum of one row is a chain of V dependent additions).
+// The same for n rows (n, V) at once, e (n, V) or nullptr (no exps kept),
+// out (n): each row's figures the bits log_softmax_row gives.
 void log_softmax_rows(const float* rows, int n, int V, float* e, LogSoftmaxRow* out);
 // Mean of token_loss[0 .. T-2] (the T-1 defined losses) in position order;
 // NaN when T < 2.
