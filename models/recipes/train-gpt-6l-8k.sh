@@ -15,11 +15,13 @@
 #   STAGE=all   both (the default).
 # Environment as common.sh, and TEXT_LR (default here 3e-4, as gpt-4l-8k's
 # continuations), TRAIN_TEXT (default here build/corpus-plus/train.txt).
+# TRAIN_TEXT is set before common.sh, whose own default (build/corpus) would
+# otherwise win.
+TRAIN_TEXT=${TRAIN_TEXT:-build/corpus-plus/train.txt}
 source "$(dirname "$0")/common.sh"
 GPT4L_LAYERS=6
 TEXT_LR=${TEXT_LR:-3e-4}
 TIME_LIMIT_MIN=${TIME_LIMIT_MIN:-88}
-TRAIN_TEXT=${TRAIN_TEXT:-build/corpus-plus/train.txt}
 source "$(dirname "$0")/gpt-4l-phases.sh"
 prepare
 STAGE=${STAGE:-all}
