@@ -18,19 +18,11 @@ import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSafetensors } from '../../tests/reference/gpt2-reference.mjs';
 import { writeSafetensors } from './write-safetensors.mjs';
+import { parseFlags } from './flags.mjs';
 
 function parseArgs(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new Error(`${flag} needs a value`);
-    if (flag === '--model') o.model = value;
-    else if (flag === '--tokenizer') o.tokenizer = value;
-    else if (flag === '--out') o.out = value;
-    else throw new Error(`unknown option ${flag}`);
-  }
-  for (const key of ['model', 'tokenizer', 'out']) if (!o[key]) throw new Error(`missing --${key}`);
-  return o;
+  return parseFlags(argv, { '--model': 'model', '--tokenizer': 'tokenizer', '--out': 'out' },
+    { required: ['model', 'tokenizer', 'out'] });
 }
 
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));

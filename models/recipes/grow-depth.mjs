@@ -18,19 +18,13 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSafetensors } from '../../tests/reference/gpt2-reference.mjs';
 import { writeSafetensors } from './write-safetensors.mjs';
+import { parseFlags } from './flags.mjs';
 
 function parseArgs(argv) {
-  const o = { seed: 1 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new Error(`${flag} needs a value`);
-    if (flag === '--model') o.model = value;
-    else if (flag === '--out') o.out = value;
-    else if (flag === '--n-layer') o.nLayer = Number(value);
-    else if (flag === '--seed') o.seed = Number(value);
-    else throw new Error(`unknown option ${flag}`);
-  }
-  for (const key of ['model', 'out', 'nLayer']) if (o[key] === undefined) throw new Error(`missing --${key}`);
+  const o = parseFlags(argv, { '--model': 'model', '--out': 'out', '--n-layer': 'nLayer', '--seed': 'seed' },
+    { required: ['model', 'out', 'nLayer'], defaults: { seed: 1 } });
+  o.nLayer = Number(o.nLayer);
+  o.seed = Number(o.seed);
   if (!Number.isInteger(o.nLayer) || o.nLayer < 1) throw new Error(`--n-layer ${o.nLayer} is not a positive integer`);
   return o;
 }

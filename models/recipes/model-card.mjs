@@ -119,6 +119,15 @@ function dataText(log) {
     `${fmt(100 * (mix.repeat_text_frac ?? 0), 0)}% repeated natural-text spans, the rest plain text.`;
 }
 
+// A run whose weights were then grown (grow-context.mjs records it in the
+// log it copies): one sentence after the run's own.
+function grownText(log) {
+  const g = log.grown;
+  if (!g || g.n_positions === undefined) return '';
+  return `\nAfter this run its context grew from ${g.n_positions_from} to ${g.n_positions} positions ` +
+    `(\`${g.by}\`: the new position embeddings repeat trained ones), before the next run trained them.`;
+}
+
 // The runs that made the model, first to last: a run started with
 // --init-from records the log of the folder it started from (a folder made
 // without training, e.g. by expand-vocab.mjs, records only its dir).
@@ -235,7 +244,7 @@ sources and licences.
 ${many ? `Trained in ${phases.length} phases, each starting from the weights the one before wrote, with
 fresh optimiser state and a learning-rate schedule of its own (\`--init-from\`).
 
-` : ''}${phases.map((ph, i) => (many ? `**Phase ${i + 1}** (${ph.steps.toLocaleString('en-US')} steps). ` : '') + dataText(ph)).join('\n\n')}
+` : ''}${phases.map((ph, i) => (many ? `**Phase ${i + 1}** (${ph.steps.toLocaleString('en-US')} steps). ` : '') + dataText(ph) + grownText(ph)).join('\n\n')}
 
 ## Training
 

@@ -22,11 +22,22 @@
 #                  round, models/README.md); then STAGE=text INIT=that;
 #   STAGE=warmup   both; STAGE=text one text run of TIME_LIMIT_MIN minutes
 #                  from INIT (default the last warm-up) into models/gpt-4l-8k;
-#   STAGE=all      everything (the default).
+#   STAGE=context  a longer context (issue 15, the thirteenth round of
+#                  models/README.md): INIT (default models/gpt-4l-8k) grown
+#                  to CONTEXT positions (default 256) by grow-context.mjs
+#                  into build/gpt-4l-8k-<CONTEXT>-grown, then one text run at
+#                  that length (batch 8 x 256: the same tokens a step) into
+#                  MODELS_OUT/gpt-4l-8k, TEXT_LR (default here 2e-4), the
+#                  added text unless TRAIN_TEXT says otherwise;
+#   STAGE=all      everything but context (the default).
 # A later session continues with STAGE=text INIT=<the last run's folder>
 # (DTYPE=f32 for a run that another continues), and the card lists every run.
 # Runs that a session could not finish are committed under models/training/
 # (not served: the page lists only models/<name>/ folders).
+if [[ ${STAGE:-} == context ]]; then
+  TRAIN_TEXT=${TRAIN_TEXT:-build/corpus-plus/train.txt}  # before common.sh's default
+  TEXT_LR=${TEXT_LR:-2e-4}
+fi
 source "$(dirname "$0")/common.sh"
 GPT4L_TOKENIZER=models/tokenizer-8192
 GPT4L_PHASE1=${GPT4L_PHASE1:-build/gpt-4l-8k-phase1}
@@ -61,4 +72,12 @@ if [[ $STAGE == all || $STAGE == text ]]; then
   # DTYPE=f32 for a run that a later one continues (F16 rounds the weights).
   train_model gpt-4l-8k "$GPT4L_TOKENIZER" --init-from "$INIT" "${GPT4L_TEXT[@]}" \
     --dtype "${DTYPE:-f16}"
+fi
+if [[ $STAGE == context ]]; then
+  CONTEXT=${CONTEXT:-256}
+  INIT=${INIT:-models/gpt-4l-8k}
+  grown=build/gpt-4l-8k-$CONTEXT-grown
+  node models/recipes/grow-context.mjs --model "$INIT" --n-positions "$CONTEXT" --out "$grown"
+  train_model gpt-4l-8k "$GPT4L_TOKENIZER" --init-from "$grown" "${GPT4L_TEXT[@]}" \
+    --n-positions "$CONTEXT" --batch $((16 * 128 / CONTEXT)) --dtype "${DTYPE:-f16}"
 fi
