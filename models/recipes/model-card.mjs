@@ -256,7 +256,7 @@ ${perPhase((ph) => `command | \`${ph.command}\``)}
 ${log.checkpoints?.length ? `| checkpoints | ${log.checkpoints.length} written, at steps ${log.checkpoints.map((c) => c.step.toLocaleString('en-US')).join(', ')}; those kept in \`checkpoints/\` are measured in \`timeline.json\` (the page's Training view) |\n` : ''}| tokens seen | ${Math.round(tokensSeen).toLocaleString('en-US')} (${fmt(tokensSeen / log.train_tokens, 2)} epochs) |
 | training time | ${fmt(trainSeconds / 60, 1)} min in steps, ${fmt(sum('total_seconds') / 60, 1)} min in all${many ? ` (${phases.map((ph) => fmt(ph.total_seconds / 60, 1)).join(' + ')})` : ''} |
 ${perPhase((ph) => `throughput | ${Math.round(ph.tokens_per_s).toLocaleString('en-US')} tokens/s, ${fmt(ph.gflops, 1)} GFLOPS`)}
-${perPhase((ph) => `optimiser | ${optimiserText(ph, cfg.n_positions)}`)}
+${perPhase((ph) => `optimiser | ${optimiserText(ph, ph.model?.n_positions ?? cfg.n_positions)}`)}
 
 ## Loss
 

@@ -29,6 +29,8 @@
 #                  that length (batch 8 x 256: the same tokens a step) into
 #                  MODELS_OUT/gpt-4l-8k, TEXT_LR (default here 2e-4), the
 #                  added text unless TRAIN_TEXT says otherwise;
+#                  A later run continues it with STAGE=text CONTEXT=256
+#                  INIT=<that folder> (and TRAIN_TEXT, TEXT_LR);
 #   STAGE=all      everything but context (the default).
 # A later session continues with STAGE=text INIT=<the last run's folder>
 # (DTYPE=f32 for a run that another continues), and the card lists every run.
@@ -70,8 +72,9 @@ if [[ $STAGE == all || $STAGE == text ]]; then
     rm -rf build/gpt-4l-8k-init && cp -r "$INIT" build/gpt-4l-8k-init && INIT=build/gpt-4l-8k-init
   fi
   # DTYPE=f32 for a run that a later one continues (F16 rounds the weights).
+  # CONTEXT=256 continues a model whose context grew (STAGE=context).
   train_model gpt-4l-8k "$GPT4L_TOKENIZER" --init-from "$INIT" "${GPT4L_TEXT[@]}" \
-    --dtype "${DTYPE:-f16}"
+    ${CONTEXT:+--n-positions "$CONTEXT" --batch $((16 * 128 / CONTEXT))} --dtype "${DTYPE:-f16}"
 fi
 if [[ $STAGE == context ]]; then
   CONTEXT=${CONTEXT:-256}
