@@ -128,6 +128,16 @@ function grownText(log) {
     `(\`${g.by}\`: the new position embeddings repeat trained ones), before the next run trained them.`;
 }
 
+// A model whose weights are the mean of several folders' (average-weights.mjs
+// marks the log it copies): one paragraph after the runs.
+function averagedText(log) {
+  const a = log.averaged;
+  if (!a || !Array.isArray(a.folders)) return '';
+  return `\n\nThe weights are then the mean of ${a.folders.length} folders' weights, tensor by tensor ` +
+    `(\`${a.by}\`: ${a.folders.map((f) => `\`${f}\``).join(', ')}; the phases above are the first's, ` +
+    'and the others continued it: see `models/README.md`).';
+}
+
 // The runs that made the model, first to last: a run started with
 // --init-from records the log of the folder it started from (a folder made
 // without training, e.g. by expand-vocab.mjs, records only its dir).
@@ -244,7 +254,7 @@ sources and licences.
 ${many ? `Trained in ${phases.length} phases, each starting from the weights the one before wrote, with
 fresh optimiser state and a learning-rate schedule of its own (\`--init-from\`).
 
-` : ''}${phases.map((ph, i) => (many ? `**Phase ${i + 1}** (${ph.steps.toLocaleString('en-US')} steps). ` : '') + dataText(ph) + grownText(ph)).join('\n\n')}
+` : ''}${phases.map((ph, i) => (many ? `**Phase ${i + 1}** (${ph.steps.toLocaleString('en-US')} steps). ` : '') + dataText(ph) + grownText(ph)).join('\n\n')}${averagedText(log)}
 
 ## Training
 
