@@ -360,3 +360,48 @@ TEST_CASE("data mix: the batches of a seed are pinned") {
   std::printf("data mix: hash of 6 batches %016llx\n", static_cast<unsigned long long>(hash));
   CHECK(hash == 0xa3526d3153213b87ull);
 }
+
+TEST_CASE("copy_targets marks a target whose pair came earlier; copy_loss weighs only them") {
+  // Sequence 0: 5 6 7 | 5 6 8: target 3 (input 5, next 6) repeats the pair
+  // at 0; target 4 (6 -> 8) does not, and nothing else does.
+  const int Tq = 6;
+  const std::vector<int> in = {5, 6, 7, 5, 6, 8}, out = {6, 7, 5, 6, 8, 9};
+  std::vector<uint8_t> copy(Tq);
+  CHECK(hl::copy_targets(in.data(), out.data(), 1, Tq, copy.data()) == 1);
+  CHECK(copy == std::vector<uint8_t>{0, 0, 0, 1, 0, 0});
+
+  // The fill with copy_loss: weights are 0/1, exactly copy_targets' marks
+  // plus the two-back targets, none on the first token of a sequence.
+  const std::vector<int> ids = counting_text();
+  hl::DataMixConfig config;
+  config.induction_fill = true;
+  config.fill_alternations = 1;
+  config.copy_loss = true;
+  hl::DataMix mix(ids, kVocab, config);
+  std::vector<int> inputs(static_cast<size_t>(B) * T), targets(inputs.size());
+  mix.next(B, T, inputs, targets, /*warmup=*/true);
+  const std::vector<float>& w = mix.target_weights();
+  REQUIRE(w.size() == inputs.size());
+  std::vector<uint8_t> marks(inputs.size());
+  const int copies = hl::copy_targets(inputs.data(), targets.data(), B, T, marks.data());
+  int ones = 0, two_back = 0, mismatched = 0;
+  for (size_t i = 0; i < w.size(); ++i) {
+    CHECK((w[i] == 0.0f || w[i] == 1.0f));
+    ones += w[i] == 1.0f;
+    if (w[i] == 1.0f && !marks[i]) {
+      ++two_back;
+      const int p = mix.two_back_map()[static_cast<size_t>(inputs[i - 1])];
+      mismatched += !(i % T != 0 && p == targets[i]);
+    }
+    if (marks[i] && w[i] != 1.0f) ++mismatched;
+  }
+  std::printf("copy_loss fill batch %d x %d: %d targets weigh 1 (%d copy targets, %d two-back), %.1f%% "
+              "of the batch\n",
+              B, T, ones, copies, two_back, 100.0 * ones / static_cast<double>(w.size()));
+  CHECK(mismatched == 0);
+  CHECK(copies > static_cast<int>(w.size()) / 5);
+  CHECK(two_back > 0);
+  // Text batches (not warm-up) keep every target.
+  mix.next(B, T, inputs, targets, /*warmup=*/false);
+  CHECK(mix.target_weights().empty());
+}

@@ -228,6 +228,52 @@ TEST_CASE("training on a repeated pattern: loss falls, same seed same curve, any
 // A context-length curriculum reshapes the batch in place: a trainer built for
 // (2, 6) and reshaped to (4, 3) must compute exactly what a trainer built for
 // (4, 3) computes (losses and every gradient), over two optimiser steps.
+TEST_CASE("target weights with zeros: the LM head on the counted rows only, the same loss and gradients") {
+  // Rows of weight 0 are left out of the LM head (gathered rows); the loss
+  // and every gradient must be those of the full head, where the same rows
+  // weigh next to nothing (1e-30: their part is far below float noise).
+  for (bool attn_only : {false, true}) {
+    const hl::ModelConfig cfg = tiny_config(attn_only);
+    hl::Weights w_gather = hl::allocate_weights(cfg), w_full = hl::allocate_weights(cfg);
+    init_for_gradcheck(w_gather, 3);
+    init_for_gradcheck(w_full, 3);
+    const int B = 3, T = cfg.n_positions, N = B * T;
+    hl::Trainer gather(w_gather, B, T, 2), full(w_full, B, T, 2);
+    hl::Rng rng(21);
+    std::vector<int> inputs, targets;
+    random_batch(rng, N, cfg.vocab_size, inputs, targets);
+    std::vector<float> zeros(N), tiny(N);
+    int counted = 0;
+    for (int i = 0; i < N; ++i) {
+      const bool keep = rng.below(3) == 0;
+      zeros[i] = keep ? 1.0f + 0.5f * static_cast<float>(i % 3) : 0.0f;
+      tiny[i] = keep ? zeros[i] : 1e-30f;
+      counted += keep;
+    }
+    gather.set_target_weights(zeros);
+    full.set_target_weights(tiny);
+    const float loss_gather = gather.forward(inputs.data(), targets.data());
+    const float loss_full = full.forward(inputs.data(), targets.data());
+    gather.backward();
+    full.backward();
+    double worst = 0.0, scale = 0.0;
+    for (size_t i = 0; i < w_full.block.size(); ++i) {
+      worst = std::max(worst, std::fabs(double(gather.grads().block[i]) - full.grads().block[i]));
+      scale = std::max(scale, std::fabs(double(full.grads().block[i])));
+    }
+    int zero_losses = 0;
+    for (int i = 0; i < N; ++i) zero_losses += zeros[i] == 0.0f && gather.token_losses()[i] == 0.0f;
+    std::printf("%s model, %d of %d targets counted: loss %.7f gathered vs %.7f full head, max abs "
+                "gradient diff %.2e (largest gradient %.2e)\n",
+                attn_only ? "attention-only" : "MLP", counted, N, loss_gather, loss_full, worst, scale);
+    CHECK(counted > 0);
+    CHECK(counted < N);
+    CHECK(std::fabs(loss_gather - loss_full) <= 1e-6f * std::fabs(loss_full));
+    CHECK(worst <= 1e-5 * scale);
+    CHECK(zero_losses == N - counted);
+  }
+}
+
 TEST_CASE("set_batch_shape: a reshaped trainer equals one built for that shape") {
   const hl::ModelConfig cfg = tiny_config(false);
   hl::Weights w_reshaped = hl::allocate_weights(cfg), w_direct = hl::allocate_weights(cfg);

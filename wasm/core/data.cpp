@@ -136,6 +136,56 @@ void DataMix::next(int B, int T, std::vector<int>& inputs, std::vector<int>& tar
     std::copy(seq.begin(), seq.begin() + T, inputs.begin() + static_cast<size_t>(b) * T);
     std::copy(seq.begin() + 1, seq.end(), targets.begin() + static_cast<size_t>(b) * T);
   }
+  weights_.clear();
+  if (warmup && config_.copy_loss) {
+    const size_t N = static_cast<size_t>(B) * T;
+    std::vector<uint8_t> copy(N);
+    // A batch without a target to learn (not possible with the fill, whose
+    // copies are half of every sequence) keeps every target rather than none.
+    int counted = copy_targets(inputs.data(), targets.data(), B, T, copy.data());
+    // With two-back segments, their targets count too (each the permutation
+    // of the token before the current one): the loss that rewards a
+    // previous-token head on its own.
+    if (!two_back_.empty() && two_back) {
+      for (size_t i = 0; i < N; ++i) {
+        const int t = static_cast<int>(i % static_cast<size_t>(T));
+        if (t == 0 || copy[i]) continue;
+        const int before = two_back_[static_cast<size_t>(inputs[i - 1])];
+        if (before >= 0 && before == targets[i]) {
+          copy[i] = 1;
+          ++counted;
+        }
+      }
+    }
+    if (counted > 0) {
+      weights_.assign(copy.begin(), copy.end());
+      if (config_.copy_loss_others > 0.0f) {
+        const float other = 1.0f / config_.copy_loss_others;
+        for (size_t i = 0; i < N; ++i)
+          if (!copy[i] && rng_.uniform() < config_.copy_loss_others) weights_[i] = other;
+      }
+    }
+  }
+}
+
+int copy_targets(const int* inputs, const int* targets, int B, int T, uint8_t* copy) {
+  int count = 0;
+  for (int b = 0; b < B; ++b) {
+    const int* in = inputs + static_cast<size_t>(b) * T;
+    const int* out = targets + static_cast<size_t>(b) * T;
+    uint8_t* c = copy + static_cast<size_t>(b) * T;
+    for (int t = 0; t < T; ++t) {
+      c[t] = 0;
+      for (int s = 0; s < t; ++s) {
+        if (in[s] == in[t] && out[s] == out[t]) {
+          c[t] = 1;
+          ++count;
+          break;
+        }
+      }
+    }
+  }
+  return count;
 }
 
 void DataMix::induction_losses(const float* losses, int T, double* first, double* second,

@@ -53,8 +53,27 @@ struct DataMixConfig {
   // Random-span tokens are drawn from the K most frequent tokens of the
   // training text (0: from the whole vocabulary).
   int random_vocab = 0;
+  // Warm-up batches weigh only their copy targets in the loss (target_weights):
+  // a target that repeats an earlier pair (the token before it and itself
+  // stood together earlier in the sequence), and with fill_alternations the
+  // targets of its two-back segments. The other targets of random
+  // data are unpredictable: their gradient is noise to a copying circuit, and
+  // the trainer skips the LM head on rows of weight 0.
+  bool copy_loss = false;
+  // With copy_loss, each other target still counts with this probability,
+  // weighted 1 / it (0: none): an unbiased estimate of the whole batch's
+  // loss at the cost of its copy targets and a sample of the rest, and a
+  // model that stays calibrated on the unpredictable tokens.
+  float copy_loss_others = 0.0f;
   uint64_t seed = 1;
 };
+
+// Marks the copy targets of a batch (B, T) in `copy` (B * T): target t of a
+// sequence is one when some earlier position s < t holds the same pair,
+// inputs[s] == inputs[t] and targets[s] == targets[t], so that in-context
+// copying (find the earlier occurrence of the current token, copy what
+// followed it) predicts it. Returns how many there are.
+int copy_targets(const int* inputs, const int* targets, int B, int T, uint8_t* copy);
 
 class DataMix {
  public:
@@ -84,6 +103,10 @@ class DataMix {
     int n = 0;  // span length
   };
   const std::vector<Span>& spans() const { return spans_; }  // (B) of the last batch
+  // The loss weight of each target of the last batch (B * T): with
+  // copy_loss on a warm-up batch, 1 for its copy targets (copy_targets) and
+  // 0 for the rest; empty otherwise (every target counts).
+  const std::vector<float>& target_weights() const { return weights_; }
 
   // The two-back permutation p (V): p[x] follows x two positions later in a
   // two-back segment; -1 for tokens outside its pool. Empty without
@@ -99,6 +122,7 @@ class DataMix {
   DataMixConfig config_;
   Rng rng_;
   std::vector<Span> spans_;         // (B) of the last batch
+  std::vector<float> weights_;      // (B * T) of the last batch, or empty
   std::vector<int> random_ids_;     // the random-span token pool (empty: all ids)
   std::vector<int> two_back_pool_;  // tokens of the two-back segments
   std::vector<int> two_back_;       // (V) their permutation p; -1 outside the pool

@@ -117,6 +117,8 @@ std::string train_flags(const TrainingSetup& s) {
                 s.mix.periodic_fill ? " --periodic-fill" : "", s.mix.fill_alternations,
                 float_text(s.mix.induction_frac).c_str(), float_text(s.mix.repeat_text_frac).c_str());
   std::string flags = text;
+  if (s.mix.copy_loss)
+    flags += " --copy-loss --copy-loss-others " + float_text(s.mix.copy_loss_others);
   if (!s.plan.seq_schedule.empty()) {
     flags += " --seq-schedule ";
     for (size_t i = 0; i < s.plan.seq_schedule.size(); ++i) {
@@ -164,6 +166,7 @@ std::vector<float> LiveTraining::step(int n) {
     const StepPlan p = plan_.at(step);
     if (p.seq_len != trainer_->seq_len()) trainer_->set_batch_shape(p.batch, p.seq_len);
     mix_->next(p.batch, p.seq_len, inputs_, targets_, p.warmup, p.two_back);
+    trainer_->set_target_weights(mix_->target_weights());
     const float loss = trainer_->forward(inputs_.data(), targets_.data());
     if (!std::isfinite(loss))
       throw Error("loss is " + std::to_string(loss) + " at step " + std::to_string(step) +

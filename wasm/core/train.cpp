@@ -257,19 +257,37 @@ float Trainer::forward(const int* inputs, const int* targets) {
   const float* last = L > 0 ? acts_.layers[L - 1].output : acts_.encoded;
   s.layernorm_forward_mt(acts_.ln_f, acts_.ln_f_mean, acts_.ln_f_rstd, last, weights_.ln_f_w,
                          weights_.ln_f_b, N, C, eps);
-  // Tied LM head: logits = ln_f @ wte^T, then softmax in place.
-  s.matmul(acts_.probs, acts_.ln_f, packed_lm_head_->data(), nullptr, N, C, V, false);
-  s.parallel_for(N, 8, [&](int i0, int i1) {
-    float* rows = acts_.probs + static_cast<size_t>(i0) * V;
-    softmax_rows(rows, i1 - i0, V);
-    for (int i = i0; i < i1; ++i) {
-      const float p = acts_.probs[static_cast<size_t>(i) * V + targets_[i]];
+  if (!target_weights_.empty() && target_weights_.size() != static_cast<size_t>(N))
+    throw Error("trainer: the target weights are of another batch shape");
+  // The LM head runs on the rows whose target counts: all of them, or, when
+  // target weights leave some out, those rows gathered (head_rows_).
+  head_rows_.clear();
+  for (int i = 0; i < static_cast<int>(target_weights_.size()); ++i)
+    if (target_weights_[i] > 0.0f) head_rows_.push_back(i);
+  if (head_rows_.size() == static_cast<size_t>(N)) head_rows_.clear();
+  const int R = head_rows_.empty() ? N : static_cast<int>(head_rows_.size());
+  const float* head_in = acts_.ln_f;
+  if (!head_rows_.empty()) {
+    s.head_rows.resize(static_cast<size_t>(R) * C);
+    for (int r = 0; r < R; ++r)
+      std::memcpy(s.head_rows.data() + static_cast<size_t>(r) * C,
+                  acts_.ln_f + static_cast<size_t>(head_rows_[r]) * C, sizeof(float) * C);
+    head_in = s.head_rows.data();
+    std::fill(acts_.losses, acts_.losses + N, 0.0f);
+  }
+  // Tied LM head: logits = ln_f @ wte^T (row r of probs is target row(r)),
+  // then softmax in place.
+  s.matmul(acts_.probs, head_in, packed_lm_head_->data(), nullptr, R, C, V, false);
+  s.parallel_for(R, 8, [&](int r0, int r1) {
+    float* rows = acts_.probs + static_cast<size_t>(r0) * V;
+    softmax_rows(rows, r1 - r0, V);
+    for (int r = r0; r < r1; ++r) {
+      const int i = head_rows_.empty() ? r : head_rows_[r];
+      const float p = acts_.probs[static_cast<size_t>(r) * V + targets_[i]];
       // p underflows to 0 only for a hopeless prediction; cap the loss at ~87.
       acts_.losses[i] = -std::log(std::max(p, 1e-38f));
     }
   });
-  if (!target_weights_.empty() && target_weights_.size() != static_cast<size_t>(N))
-    throw Error("trainer: the target weights are of another batch shape");
   double sum = 0.0, weight_sum = 0.0;
   for (int i = 0; i < N; ++i) {
     const double w = target_weights_.empty() ? 1.0 : target_weights_[i];
@@ -292,7 +310,9 @@ void Trainer::backward() {
   if (param_grads) std::fill(grads_.block.begin(), grads_.block.end(), 0.0f);
 
   // Loss = mean over the N tokens: dlogits = (probs - onehot) / N, in place;
-  // with target weights, row i scaled by w_i / sum w instead.
+  // with target weights, row i scaled by w_i / sum w instead (and only the
+  // R rows the forward ran the LM head on).
+  const int R = head_rows_.empty() ? N : static_cast<int>(head_rows_.size());
   if (target_weights_.empty()) {
     const float loss_scale = 1.0f / static_cast<float>(N);
     s.parallel_for(N, 8, [&](int i0, int i1) {
@@ -302,23 +322,35 @@ void Trainer::backward() {
   } else {
     double weight_sum = 0.0;
     for (float w : target_weights_) weight_sum += w;
-    s.parallel_for(N, 8, [&](int i0, int i1) {
-      for (int i = i0; i < i1; ++i) {
+    s.parallel_for(R, 8, [&](int r0, int r1) {
+      for (int r = r0; r < r1; ++r) {
+        const int i = head_rows_.empty() ? r : head_rows_[r];
         const float scale = static_cast<float>(target_weights_[i] / weight_sum);
-        crossentropy_softmax_backward(acts_.probs + static_cast<size_t>(i) * V,
+        crossentropy_softmax_backward(acts_.probs + static_cast<size_t>(r) * V,
                                       targets_.data() + i, 1, V, scale);
       }
     });
   }
   const float* dlogits = acts_.probs;
+  const float* head_in = head_rows_.empty() ? acts_.ln_f : s.head_rows.data();
 
   // LM head (tied): d_ln_f = dlogits @ wte; dwte += (ln_f^T @ dlogits)^T.
+  // Gathered rows: their d_ln_f rows scattered back, 0 on the rest.
   s.packed_w.resize(packed_b_size(V, C));
   pack_b(s.packed_w.data(), weights_.wte, V, C, C);
-  s.matmul(s.d_ln.data(), dlogits, s.packed_w.data(), nullptr, N, V, C, false);
+  if (head_rows_.empty()) {
+    s.matmul(s.d_ln.data(), dlogits, s.packed_w.data(), nullptr, N, V, C, false);
+  } else {
+    s.d_head_rows.resize(static_cast<size_t>(R) * C);
+    s.matmul(s.d_head_rows.data(), dlogits, s.packed_w.data(), nullptr, R, V, C, false);
+    std::fill(s.d_ln.begin(), s.d_ln.end(), 0.0f);
+    for (int r = 0; r < R; ++r)
+      std::memcpy(s.d_ln.data() + static_cast<size_t>(head_rows_[r]) * C,
+                  s.d_head_rows.data() + static_cast<size_t>(r) * C, sizeof(float) * C);
+  }
   if (param_grads && wanted(grads_.wte)) {
     std::fill(s.dwte_t.begin(), s.dwte_t.end(), 0.0f);
-    s.weight_gradient(s.dwte_t.data(), acts_.ln_f, dlogits, N, C, V);
+    s.weight_gradient(s.dwte_t.data(), head_in, dlogits, R, C, V);
     s.parallel_for(V, 64, [&](int v0, int v1) {
       for (int v = v0; v < v1; ++v) {
         float* row = grads_.wte + static_cast<size_t>(v) * C;

@@ -108,7 +108,8 @@ class Trainer {
   // (nats/token) and keeps the activations for backward(). Throws hl::Error
   // for an id outside the vocabulary.
   float forward(const int* inputs, const int* targets);
-  // Per-token losses of the last forward (N).
+  // Per-token losses of the last forward (N); 0 for a target of weight 0
+  // (set_target_weights), whose row the LM head skips.
   const float* token_losses() const { return acts_.losses; }
 
   // Gradients of the mean loss of the last forward with respect to every
@@ -200,9 +201,11 @@ class Trainer {
   // batch shape; forward() returns sum_i w_i loss_i / sum_i w_i and
   // backward() differentiates that. A 0 leaves a target out (the padding
   // of a batch of sequences of different lengths). Empty: every target 1
-  // (the plain mean). Copied. Throws hl::Error for another size, a
+  // (the plain mean). The LM head (most of a small model's step) runs only
+  // on the rows of weight > 0. Copied. Throws hl::Error for another size, a
   // negative weight or an all-zero one.
   void set_target_weights(const std::vector<float>& weights);
+  const std::vector<float>& target_weights() const { return target_weights_; }
 
  private:
   // What both public constructors share: the shape, the activation block and
@@ -227,6 +230,9 @@ class Trainer {
   int active_layers_;  // blocks that run: n_layer, or fewer after set_active_layers
   Activations acts_;
   std::vector<int> inputs_, targets_;  // (B, T) copies of the last forward's ids
+  // The rows the last forward ran the LM head on, when target weights left
+  // some out (weight 0): their indices in (B * T), in order; empty: all rows.
+  std::vector<int> head_rows_;
   std::vector<uint8_t> trainable_;     // params block layout; empty: all trainable
   std::vector<std::pair<size_t, size_t>> frozen_tensors_;  // [begin, end) offsets of wholly frozen tensors
   int lowest_trainable_layer_ = 0;     // backward() stops there (0 with trainable embeddings)

@@ -38,6 +38,8 @@ struct Trainer::Scratch final : RowRunner {
   std::vector<float> dwte_t;          // (C, V) LM-head part of dwte, transposed
   std::vector<float> d_residual;      // (N, C) gradient flowing down the residual stream
   std::vector<float> d_ln;            // (N, C) gradient of a layernorm output
+  std::vector<float> head_rows;       // (R, C) ln_f rows of the targets that count (head_rows_)
+  std::vector<float> d_head_rows;     // (R, C) their gradient
   std::vector<float> d_z;             // (N, C)
   std::vector<float> d_qkv;           // (N, 3C)
   std::vector<float> d_fc_gelu;       // (N, F)

@@ -73,6 +73,10 @@ ValidationLoss validation_loss(Trainer& trainer, const std::vector<int>& ids, in
   const std::vector<TokenWindow> windows =
       validation_windows(static_cast<int64_t>(ids.size()), T, max_tokens);
   std::vector<int> inputs(static_cast<size_t>(B) * T), targets(inputs.size());
+  // Every target counts here: a training step's weights (--copy-loss) are
+  // set aside and put back after.
+  const std::vector<float> step_weights = trainer.target_weights();
+  trainer.set_target_weights({});
   ValidationLoss out;
   for (size_t w0 = 0; w0 < windows.size(); w0 += B) {
     const int used = static_cast<int>(std::min<size_t>(B, windows.size() - w0));
@@ -93,6 +97,7 @@ ValidationLoss validation_loss(Trainer& trainer, const std::vector<int>& ids, in
       add_window(out, ids, windows[w0 + b], trainer.token_losses() + static_cast<size_t>(b) * T,
                  tokenizer);
   }
+  trainer.set_target_weights(step_weights);
   return merge_validation_losses({out});
 }
 

@@ -240,11 +240,14 @@ int cmd_train(int argc, char** argv) {
       std::fprintf(stderr, "step %d: sequences of %d tokens, batch %d\n", step, p.seq_len, p.batch);
     }
     mix.next(p.batch, p.seq_len, inputs, targets, p.warmup, p.two_back);
+    trainer.set_target_weights(mix.target_weights());  // empty unless --copy-loss
     const float loss = trainer.forward(inputs.data(), targets.data());
     if (!std::isfinite(loss))
       throw hl::Error("loss is " + std::to_string(loss) + " at step " + std::to_string(step) +
                       " (diverged: lower --lr)");
-    if (o.mix.induction_frac > 0 || p.warmup) {
+    // (With --copy-loss a warm-up batch's loss is its copies' alone: the
+    // first copies are not computed, so no random-span gap either.)
+    if ((o.mix.induction_frac > 0 || p.warmup) && mix.target_weights().empty()) {
       since_eval.add(mix, trainer.token_losses(), p.seq_len);
       since_log.add(mix, trainer.token_losses(), p.seq_len);
     }
