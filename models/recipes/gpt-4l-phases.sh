@@ -65,5 +65,5 @@ train_gpt4l_phase1b() {
 
 GPT4L_TEXT=(--n-layer "$GPT4L_LAYERS" --n-head 8 --n-embd 256 --n-positions 128
   --batch 16 --steps 20000 --lr "${TEXT_LR:-1e-3}" --warmup 100 --min-lr-frac 0.1 --weight-decay 0.1
-  --induction-frac 0.2 --repeat-text-frac 0.1
+  --induction-frac "${INDUCTION_FRAC:-0.2}" --repeat-text-frac 0.1
   --eval-every 500 --eval-tokens 65536 --seed 1 --time-limit-min "${TIME_LIMIT_MIN:-45}")

@@ -134,8 +134,8 @@ function averagedText(log) {
   const a = log.averaged;
   if (!a || !Array.isArray(a.folders)) return '';
   return `\n\nThe weights are then the mean of ${a.folders.length} folders' weights, tensor by tensor ` +
-    `(\`${a.by}\`: ${a.folders.map((f) => `\`${f}\``).join(', ')}; the phases above are the first's, ` +
-    'and the others continued it: see `models/README.md`).';
+    `(\`${a.by}\`: ${a.folders.map((f) => `\`${f}\``).join(', ')}; the phases above are the first's; ` +
+    '`models/README.md` says how the others were trained).';
 }
 
 // The runs that made the model, first to last: a run started with

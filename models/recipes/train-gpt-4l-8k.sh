@@ -32,6 +32,9 @@
 #                  A later run continues it with STAGE=text CONTEXT=256
 #                  INIT=<that folder> (and TRAIN_TEXT, TEXT_LR);
 #   STAGE=all      everything but context (the default).
+# INDUCTION_FRAC (default 0.2): the share of text-run sequences that hold a
+# repeated random-token span (the fourteenth round ran its context stage at
+# 0.1: more plain text a step).
 # A later session continues with STAGE=text INIT=<the last run's folder>
 # (DTYPE=f32 for a run that another continues), and the card lists every run.
 # Runs that a session could not finish are committed under models/training/
