@@ -301,7 +301,10 @@ async function main() {
           target === 128 ? m <= TARGET_EDIT_MS : null,
         ),
       );
-      if (T !== target) lines.push(`  (${target} tokens asked: the model's context holds ${T})`);
+      if (T !== target) {
+        const why = T < target && T === config.n_positions ? "the model's context holds" : 'the nearest cut of the text gives';
+        lines.push(`  (${target} tokens asked: ${why} ${T})`);
+      }
       lines.push(row(`  clicks whose edit was prepared before the click`, `${preparedRounds} of ${times.length}`, '', null));
       lines.push(
         row(
