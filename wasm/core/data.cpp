@@ -140,8 +140,6 @@ void DataMix::next(int B, int T, std::vector<int>& inputs, std::vector<int>& tar
   if (warmup && config_.copy_loss) {
     const size_t N = static_cast<size_t>(B) * T;
     std::vector<uint8_t> copy(N);
-    // A batch without a target to learn (not possible with the fill, whose
-    // copies are half of every sequence) keeps every target rather than none.
     int counted = copy_targets(inputs.data(), targets.data(), B, T, copy.data());
     // With two-back segments, their targets count too (each the permutation
     // of the token before the current one): the loss that rewards a
@@ -157,6 +155,8 @@ void DataMix::next(int B, int T, std::vector<int>& inputs, std::vector<int>& tar
         }
       }
     }
+    // A batch without a target to learn (not possible with the fill, whose
+    // copies are half of every sequence) keeps every target rather than none.
     if (counted > 0) {
       weights_.assign(copy.begin(), copy.end());
       if (config_.copy_loss_others > 0.0f) {

@@ -105,7 +105,8 @@ class DataMix {
   const std::vector<Span>& spans() const { return spans_; }  // (B) of the last batch
   // The loss weight of each target of the last batch (B * T): with
   // copy_loss on a warm-up batch, 1 for its copy targets (copy_targets) and
-  // 0 for the rest; empty otherwise (every target counts).
+  // two-back targets, 1 / copy_loss_others for the sampled rest and 0 for
+  // the others; empty otherwise (every target counts).
   const std::vector<float>& target_weights() const { return weights_; }
 
   // The two-back permutation p (V): p[x] follows x two positions later in a
