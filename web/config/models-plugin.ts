@@ -31,12 +31,13 @@ const OPTIONAL_FILES = ['README.md'] as const;
 // apart lives here; a folder not listed falls back to its card's first paragraph.
 const DESCRIPTIONS: Record<string, string> = {
   'gpt-4l-8k':
-    'gpt-4l grown to an 8192-token vocabulary and trained on: the same heads (previous-token 0.1, induction 1.2, 1.5, 1.6), better English.',
+    'gpt-4l grown to an 8192-token vocabulary and trained on: the same heads (previous-token 0.1, induction 1.5, 1.6, weaker 1.2), better English.',
   'gpt-4l':
     '4 layers with MLPs, a previous-token head (0.1) and induction heads (1.2, 1.5, 1.6); trained from scratch on English.',
-  'gpt-6l': '6 layers with MLPs, text only: predicts best, but grew no induction head (compare gpt-4l).',
+  'gpt-6l':
+    "gpt-4l's recipe at 6 layers: a previous-token head (0.1) and one induction head (1.0), where gpt-4l has three.",
   'attn-only-2l':
-    '2 attention-only layers with a previous-token head (0.2) and induction heads (1.1, 1.2, 1.3, 1.5).',
+    '2 attention-only layers with a previous-token head (0.2) and an induction head (1.7).',
 };
 
 // The model the page opens first, when it is served.
