@@ -79,9 +79,10 @@ TEST_CASE("live training: steps lower the loss, the probe has its shapes, the fi
   CHECK(late < early);
 
   const hl::LiveProbe probe = run.probe();
-  CHECK(probe.T == 64);
-  CHECK(probe.ids.size() == 64u);
-  CHECK(probe.attn_probs.size() == static_cast<size_t>(2 * 2 * 64 * 64));
+  // 32 tokens: two copies of the 16-token half of the first (32-token) sequences.
+  CHECK(probe.T == 32);
+  CHECK(probe.ids.size() == 32u);
+  CHECK(probe.attn_probs.size() == static_cast<size_t>(2 * 2 * 32 * 32));
   CHECK(probe.result.heads.induction.size() == 4u);
 
   hl::ModelFileBytes files = run.files();
@@ -91,7 +92,7 @@ TEST_CASE("live training: steps lower the loss, the probe has its shapes, the fi
   CHECK(back->config.attn_only);
   // F32: the loaded weights are the trained ones bit for bit; the probe of
   // the loaded model is the probe of the run.
-  const hl::ProbeResult again = hl::run_repeated_sequence_probe(back, {32, 4, 1});
+  const hl::ProbeResult again = hl::run_repeated_sequence_probe(back, {16, 4, 1});
   CHECK(again.icl_score() == probe.result.icl_score());
 }
 

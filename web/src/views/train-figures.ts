@@ -38,6 +38,7 @@ export class TrainFigures {
   private readonly icl = element('canvas', 'train-chart', 'train-icl');
   private readonly multiples: HTMLElement;
   private readonly attention: HTMLElement;
+  private readonly attentionTitle: HTMLElement;
   private cells: HeadCell[] = [];
   /** The shape the cells were made for ("L x H"), and the probe step last painted into them. */
   private cellShape = '';
@@ -52,7 +53,8 @@ export class TrainFigures {
     multiples.root.firstElementChild!.append(swatch('train-swatch-induction', 'induction'), swatch('train-swatch-prev', 'previous-token'));
     this.multiples = multiples.body;
     this.multiples.classList.add('train-heads');
-    const attention = figure('Each head’s attention on the probe (32 random tokens, then the same 32 again)', 'train-fig-attn');
+    const attention = figure('Each head’s attention on the probe', 'train-fig-attn');
+    this.attentionTitle = attention.root.firstElementChild as HTMLElement;
     this.attention = attention.body;
     this.attention.classList.add('train-heads');
     this.root.append(loss.root, icl.root, multiples.root, attention.root);
@@ -131,6 +133,8 @@ export class TrainFigures {
     if (latest && latest.steps_done !== this.paintedProbe) {
       this.paintedProbe = latest.steps_done;
       const T = latest.T;
+      this.attentionTitle.textContent =
+        `Each head’s attention on the probe (${T / 2} random tokens, then the same ${T / 2} again)`;
       for (const [i, cell] of this.cells.entries()) {
         cell.attention.draw(latest.attn, i * T * T, T);
         const ind = latest.induction[i]!, prev = latest.prev_token[i]!;
