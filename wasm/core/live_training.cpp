@@ -1,5 +1,6 @@
 #include "live_training.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -38,13 +39,15 @@ void check_range(const char* what, int value, int lo, int hi) {
                 std::to_string(lo) + ".." + std::to_string(hi));
 }
 
-// The probe is as long as the recipe's first sequences (kShortSteps of
-// kPositions / 2 tokens): a longer probe would score, in the first minutes,
-// positions the model has not trained yet, and a probe whose length followed
-// the curriculum would make the score curves jump where it steps.
-RepeatedSequenceProbe live_probe(const ModelConfig& c) {
+// The probe is as long as the run's shortest sequences (the curriculum's
+// stages, else n_positions): a longer probe would score, in the first
+// minutes, positions the model has not trained yet, and a probe whose length
+// followed the curriculum would make the score curves jump where it steps.
+RepeatedSequenceProbe live_probe(const TrainingSetup& s) {
+  int shortest = s.model.n_positions;
+  for (const SeqStage& stage : s.plan.seq_schedule) shortest = std::min(shortest, stage.seq_len);
   RepeatedSequenceProbe probe;
-  probe.half_len = c.n_positions / 4;
+  probe.half_len = shortest / 2;
   probe.n_sequences = 4;
   probe.seed = 1;
   return probe;
@@ -195,7 +198,7 @@ std::shared_ptr<const Model> LiveTraining::snapshot() const {
 
 LiveProbe LiveTraining::probe() const {
   const std::shared_ptr<const Model> model = snapshot();
-  const RepeatedSequenceProbe spec = live_probe(model->config);
+  const RepeatedSequenceProbe spec = live_probe(setup_);
   LiveProbe out;
   out.result = run_repeated_sequence_probe(model, spec);
   out.ids = probe_sequence(*model, spec, 0);

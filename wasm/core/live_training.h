@@ -87,8 +87,9 @@ class LiveTraining {
   void set_learning_rate(float lr);
   float learning_rate() const { return setup_.opt.lr; }
 
-  // The repeated random-token probe (probe(): half length P / 4, the first
-  // sequences' half, 4 sequences, seed 1) on the weights as they are now.
+  // The repeated random-token probe (probe(): half length = half the run's
+  // shortest sequences, 16 for the live recipe; 4 sequences, seed 1) on the
+  // weights as they are now.
   LiveProbe probe() const;
 
   // config.json and model.safetensors (F32) of the weights as they are now;
