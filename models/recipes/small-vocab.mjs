@@ -13,20 +13,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { parseFlags } from './flags.mjs';
+
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const source = path.join(repoRoot, 'web/public/train/vocab.json');
 
+// Numbers checked here; flags, values and --out by parseFlags (flags.mjs).
 function parseArgs(argv) {
-  const o = { k: 0, out: null, chars: 200_000 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new Error(`small-vocab: ${flag} needs a value`);
-    if (flag === '--k') o.k = Number(value);
-    else if (flag === '--out') o.out = value;
-    else if (flag === '--chars') o.chars = Number(value);
-    else throw new Error(`small-vocab: unknown option ${flag}`);
-  }
-  if (!o.out) throw new Error('small-vocab: missing --out DIR');
+  const flags = parseFlags(
+    argv,
+    { '--k': 'k', '--out': 'out', '--chars': 'chars' },
+    { required: ['out'], defaults: { k: '0', chars: '200000' } },
+  );
+  const o = { k: Number(flags.k), out: flags.out, chars: Number(flags.chars) };
   if (!(Number.isInteger(o.k) && o.k >= 2 && o.k <= 256)) {
     throw new Error('small-vocab: --k must be an integer in 2..256 (the byte tokens)');
   }

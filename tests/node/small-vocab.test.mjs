@@ -1,7 +1,8 @@
 // models/recipes/small-vocab.mjs: the K-token kit for quick induction-head
 // experiments. The vocabulary is the live tokenizer's first K byte tokens
-// with their own ids, the text encodes with it (`headlight tokenize`: every id
-// below K), and bad options are refused by name.
+// with their own ids, every character of the text is one of them and
+// `headlight train` reads the kit (vocab_size 32), and bad options are
+// refused by name.
 // Binary: $HEADLIGHT_BIN, or build/native/headlight.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
