@@ -47,6 +47,9 @@ TEST_CASE("live recipe: the reader's choices are checked, with messages that nam
   c.task = "poetry";
   CHECK_THROWS_WITH_AS(hl::live_recipe(c, 100), doctest::Contains("task 'poetry'"), hl::Error);
   c = {};
+  c.schedule = "forever";
+  CHECK_THROWS_WITH_AS(hl::live_recipe(c, 100), doctest::Contains("schedule 'forever'"), hl::Error);
+  c = {};
   c.lr = 0.5f;
   CHECK_THROWS_WITH_AS(hl::live_recipe(c, 100), doctest::Contains("learning rate"), hl::Error);
   c = {};
@@ -57,6 +60,19 @@ TEST_CASE("live recipe: the reader's choices are checked, with messages that nam
   INFO(flags);
   CHECK(flags.find("--n-layer 2 --n-head 4 --n-embd 64") != std::string::npos);
   CHECK(flags.find("--lr 0.005 ") != std::string::npos);  // the float's shortest text
+  CHECK(flags.find("--batch 8 --steps 3000 ") != std::string::npos);
+  CHECK(flags.find("--seq-schedule 32:2000") != std::string::npos);
+  // The long run: attn-only-2l's warm-up at 64 x 32 tokens a step.
+  hl::LiveChoices long_run;
+  long_run.n_head = 8;
+  long_run.n_embd = 128;
+  long_run.schedule = "long";
+  const std::string long_flags = hl::train_flags(hl::live_recipe(long_run, 100));
+  INFO(long_flags);
+  CHECK(long_flags.find("--batch 32 --steps 8000 ") != std::string::npos);
+  CHECK(long_flags.find("--warmup 200 ") != std::string::npos);
+  CHECK(long_flags.find("--induction-warmup-steps 8000 ") != std::string::npos);
+  CHECK(long_flags.find("--seq-schedule 32:7000") != std::string::npos);
   hl::TrainingSetup periodic = s;
   periodic.mix.periodic_fill = true;
   CHECK(hl::train_flags(periodic).find(" --periodic-fill ") != std::string::npos);

@@ -117,6 +117,36 @@ test('train panel: train, pause, resume, reset, open in the explorer, download',
     assert.match(await page.textContent('[data-role="train-status"]'), /Press Train/);
   });
 
+  await t.test('the long run: its menu entry picks 2 x 8, d 128 and steps of 64 x 32 tokens; the page keeps painting', async () => {
+    await page.selectOption('[data-role="train-schedule"]', 'long');
+    const size = await page.$eval('[data-role="train-size"]', (select) => select.selectedOptions[0]?.textContent ?? '');
+    assert.match(size, /^2 layers × 8 heads, d 128/);
+    const t0 = Date.now();
+    await click(page, 'train-start');
+    await page.waitForFunction((sel) => Number(document.querySelector(sel).dataset.steps) >= 3, PANEL, { timeout: RUN_TIMEOUT_MS });
+    const command = await page.textContent('[data-role="train-command"]');
+    const status = await page.textContent('[data-role="train-status"]');
+    // Steps of half a second or more: the panel still repaints (the status
+    // line's seconds, the charts) at least 10 times a second.
+    const frames = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          let frames = 0;
+          const t0 = performance.now();
+          const frame = () => (++frames, performance.now() - t0 < 1000 ? requestAnimationFrame(frame) : resolve(frames));
+          requestAnimationFrame(frame);
+        }),
+    );
+    console.log(`  long run: ${size}; "${status.split(' · ').slice(0, 2).join(' · ')}" after ${((Date.now() - t0) / 1000).toFixed(1)} s; ${frames} frames in 1 s`);
+    assert.match(status, /^Step \d+ of 8000/);
+    assert.match(command, / --n-layer 2 --n-head 8 --n-embd 128 --n-positions 64 --attn-only --batch 32 --steps 8000 /);
+    assert.match(command, /--seq-schedule 32:7000/);
+    assert.ok(frames >= 10, `the page keeps drawing frames (${frames})`);
+    await click(page, 'train-reset');
+    await page.selectOption('[data-role="train-schedule"]', 'short');
+    await page.selectOption('[data-role="train-size"]', '0');
+  });
+
   await t.test('screenshots at 1280 and 375 px, light and dark', async () => {
     await click(page, 'train-start');
     await page.waitForFunction((sel) => Number(document.querySelector(sel).dataset.steps) >= 80, PANEL, { timeout: RUN_TIMEOUT_MS });

@@ -46,16 +46,18 @@ function nativeLosses(flags, dir, steps) {
 }
 
 for (const choices of [
-  { size: [2, 4, 64], task: 'repeat', lr: 0.005, seed: 1 },
-  { size: [1, 2, 32], task: 'text', lr: 0.01, seed: 7 },
+  { size: [2, 4, 64], task: 'repeat', schedule: 'short', lr: 0.005, seed: 1 },
+  { size: [1, 2, 32], task: 'text', schedule: 'short', lr: 0.01, seed: 7 },
+  // The long run: 64 x 32 tokens a step and its own learning-rate warm-up.
+  { size: [2, 8, 128], task: 'repeat', schedule: 'long', lr: 0.005, seed: 1 },
 ]) {
-  const label = `${choices.size.join('/')} ${choices.task} lr ${choices.lr} seed ${choices.seed}`;
+  const label = `${choices.size.join('/')} ${choices.task} ${choices.schedule} lr ${choices.lr} seed ${choices.seed}`;
   test(`live trainer (wasm) = headlight train (native), first ${STEPS} losses: ${label}`, async () => {
     assert.ok(existsSync(BIN), `no engine binary at ${BIN} (build it, or set HEADLIGHT_BIN)`);
     const module = await createTrainModule();
     const training = new module.Training();
     const read = (name) => readFileSync(path.join(KIT, name), 'utf8');
-    const created = training.create(...choices.size, choices.task, choices.lr, choices.seed,
+    const created = training.create(...choices.size, choices.task, choices.schedule, choices.lr, choices.seed,
       read('vocab.json'), read('merges.txt'), read('sample.txt'));
     assert.ok(created.ok, created.error);
     const stepped = training.step(STEPS);

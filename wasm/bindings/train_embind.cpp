@@ -25,7 +25,8 @@ class JsTraining {
   // A new run (replacing the last): the reader's choices, the tokenizer's
   // files, the training text. Answers the model's shape, its parameter
   // count, the schedule's length and the `headlight train` flags of the run.
-  val create(int n_layer, int n_head, int n_embd, const std::string& task, float lr, double seed,
+  val create(int n_layer, int n_head, int n_embd, const std::string& task,
+             const std::string& schedule, float lr, double seed,
              const std::string& vocab_json, const std::string& merges_txt,
              const std::string& text) {
     return guarded("create", [&] {
@@ -35,6 +36,7 @@ class JsTraining {
       choices.n_head = n_head;
       choices.n_embd = n_embd;
       choices.task = task;
+      choices.schedule = schedule;
       choices.lr = lr;
       if (!(seed >= 0 && seed <= 9e15)) throw hl::Error("seed must be a whole number >= 0");
       choices.seed = static_cast<uint64_t>(seed);

@@ -32,6 +32,12 @@ struct LiveChoices {
   // recipes: random tokens with spans copied forward). "text": the warm-up,
   // then training text in which some sequences hold a repeated random span.
   std::string task = "repeat";
+  // "short": the one the page starts with, a few minutes of steps of 512
+  // tokens. "long": attn-only-2l's warm-up (models/recipes/
+  // train-attn-only-2l.sh) at the page's 64 positions, steps of 2,048
+  // tokens, long enough for an induction head to form from scratch at
+  // 2 x 8, d 128 (models/README.md, "Live training in the page").
+  std::string schedule = "short";
   float lr = 5e-3f;
   uint64_t seed = 1;
 };

@@ -57,6 +57,8 @@ export interface JsTraining {
     nHead: number,
     nEmbd: number,
     task: string,
+    /** 'short' or 'long' (core/live_training.h LiveChoices::schedule). */
+    schedule: string,
     lr: number,
     seed: number,
     vocabJson: string,

@@ -14,6 +14,8 @@ export interface TrainChoices {
   n_embd: number;
   /** 'repeat': repeated random tokens; 'text': the warm-up, then the shipped corpus sample. */
   task: 'repeat' | 'text';
+  /** 'short': a few minutes of steps of 512 tokens; 'long': attn-only-2l's warm-up, steps of 2,048 tokens. */
+  schedule: 'short' | 'long';
   lr: number;
   seed: number;
 }

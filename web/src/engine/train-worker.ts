@@ -98,6 +98,7 @@ function start(choices: TrainChoices): void {
     choices.n_head,
     choices.n_embd,
     choices.task,
+    choices.schedule,
     choices.lr,
     choices.seed,
     kit.vocabJson,

@@ -27,6 +27,14 @@ const SIZES: readonly { label: string; n_layer: number; n_head: number; n_embd: 
   { label: '2 layers × 8 heads, d 128', n_layer: 2, n_head: 8, n_embd: 128 },
   { label: '3 layers × 4 heads, d 96', n_layer: 3, n_head: 4, n_embd: 96 },
 ];
+/** The long run's size: the one it was measured at (models/README.md, "Live training in the page"). */
+const LONG_SIZE = 3;
+/** How long a run is (core/live_training.cpp, kShort and kLong). */
+const SCHEDULES: readonly { value: 'short' | 'long'; label: string }[] = [
+  { value: 'short', label: 'Short: 3,000 steps, minutes' },
+  // attn-only-2l's warm-up, steps of 2,048 tokens: about 45 minutes at 2 x 8, d 128 in Chromium.
+  { value: 'long', label: 'Long: 8,000 steps, about 45 min' },
+];
 const RATES = [0.001, 0.002, 0.005, 0.01] as const;
 const DEFAULT_RATE = 0.005;
 
@@ -43,6 +51,7 @@ class TrainPanel {
   private readonly figures: TrainFigures;
   private readonly size = element('select', 'train-select', 'train-size');
   private readonly task = element('select', 'train-select', 'train-task');
+  private readonly schedule = element('select', 'train-select', 'train-schedule');
   private readonly rate = element('select', 'train-select', 'train-lr');
   private readonly seed = element('input', 'train-seed', 'train-seed');
   private readonly trainButton = button('Train', 'train-start', true);
@@ -61,6 +70,7 @@ class TrainPanel {
   constructor(private readonly host: HTMLElement, private readonly openFiles: (files: File[]) => Promise<string | null>) {
     for (const [i, size] of SIZES.entries()) this.size.append(option(String(i), size.label));
     this.task.append(option('repeat', 'Repeated random tokens'), option('text', 'English text (with repeats)'));
+    for (const s of SCHEDULES) this.schedule.append(option(s.value, s.label));
     for (const lr of RATES) this.rate.append(option(String(lr), String(lr)));
     this.rate.value = String(DEFAULT_RATE);
     this.seed.type = 'number';
@@ -73,6 +83,7 @@ class TrainPanel {
     controls.append(
       labelled('Model', this.size),
       labelled('Task', this.task),
+      labelled('Run', this.schedule),
       labelled('Learning rate', this.rate),
       labelled('Seed', this.seed),
     );
@@ -98,7 +109,12 @@ class TrainPanel {
       }
       this.paint();
     });
-    for (const control of [this.size, this.task, this.seed]) control.addEventListener('change', () => this.paint());
+    // The long run is offered for the size it was measured at: picking it
+    // picks that size too (the reader can change it again).
+    this.schedule.addEventListener('change', () => {
+      if (this.schedule.value === 'long') this.size.value = String(LONG_SIZE);
+    });
+    for (const control of [this.size, this.task, this.schedule, this.seed]) control.addEventListener('change', () => this.paint());
     new ResizeObserver(() => this.askPaint()).observe(host);
     window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => this.askPaint());
     this.paint();
@@ -112,6 +128,7 @@ class TrainPanel {
       n_head: size.n_head,
       n_embd: size.n_embd,
       task: this.task.value === 'text' ? 'text' : 'repeat',
+      schedule: this.schedule.value === 'long' ? 'long' : 'short',
       lr: Number(this.rate.value) || DEFAULT_RATE,
       seed,
     };
