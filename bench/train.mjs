@@ -9,7 +9,7 @@
 //
 // `--schedule long` runs the page's long choice instead (attn-only-2l's
 // warm-up at 2 x 8, d 128, steps of 2,048 tokens; picked in the panel's Run
-// menu, which picks that size with it): give it --limit-s 3600 or more.
+// menu, which picks that size with it): give it --limit-s 4200.
 //
 // usage: node bench/train.mjs [--runs N] [--limit-s S] [--only node|chromium] [--schedule short|long]
 //                            [--screenshot PREFIX]   (the panel at each Chromium run's end: PREFIX-N.png)

@@ -73,6 +73,12 @@ TEST_CASE("live recipe: the reader's choices are checked, with messages that nam
   CHECK(long_flags.find("--warmup 200 ") != std::string::npos);
   CHECK(long_flags.find("--induction-warmup-steps 8000 ") != std::string::npos);
   CHECK(long_flags.find("--seq-schedule 32:7000") != std::string::npos);
+  // Long, on text: the warm-up for the 7,000 short-sequence steps, then text.
+  long_run.task = "text";
+  const std::string long_text = hl::train_flags(hl::live_recipe(long_run, 100));
+  INFO(long_text);
+  CHECK(long_text.find("--induction-warmup-steps 7000 ") != std::string::npos);
+  CHECK(long_text.find("--induction-frac 0.3 --repeat-text-frac 0.1") != std::string::npos);
   hl::TrainingSetup periodic = s;
   periodic.mix.periodic_fill = true;
   CHECK(hl::train_flags(periodic).find(" --periodic-fill ") != std::string::npos);

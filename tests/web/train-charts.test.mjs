@@ -39,6 +39,10 @@ test('train charts: a long curve is thinned to its columns, keeping each column\
     drawn.set(c, [Math.min(lo, ys[i]), Math.max(hi, ys[i])]);
   }
   for (const [c, range] of byColumn) assert.deepEqual(drawn.get(c), range, `column ${c}`);
+  // On a screen of two device pixels per CSS pixel, twice the columns.
+  const sharp = drawnPoints({ xs, ys, color: '--accent' }, x, 2);
+  console.log(`the same at pixel ratio 2: ${sharp.length} drawn (at most ${4 * (2 * width + 1)})`);
+  assert.ok(sharp.length > kept.length && sharp.length <= 4 * (2 * width + 1));
 });
 
 test('train charts: a short curve keeps every point; missing values are skipped', () => {

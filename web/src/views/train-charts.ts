@@ -53,13 +53,14 @@ function extent(lines: Line[]): [number, number] {
 }
 
 /**
- * The indices of line's finite points to draw, in order: all of them while
- * there are few; else, in each pixel column, the first, the lowest, the
- * highest and the last (in step order), which draws the same picture as
- * every point does. A long run (8,000 steps, a probe a step) would
+ * The indices of line's finite points to draw, in step order: in each
+ * device-pixel column (x in CSS pixels times pixelRatio) the first, the
+ * lowest, the highest and the last, so every point of a column that holds
+ * four or fewer, and the same picture as every point draws where more
+ * fall into one column. A long run (8,000 steps, a probe a step) would
  * otherwise stroke 16,000 segments per small chart on every repaint.
  */
-export function drawnPoints(line: Line, x: (step: number) => number): number[] {
+export function drawnPoints(line: Line, x: (step: number) => number, pixelRatio = 1): number[] {
   const out: number[] = [];
   let column = NaN;
   let group: number[] = [];
@@ -76,7 +77,7 @@ export function drawnPoints(line: Line, x: (step: number) => number): number[] {
   };
   for (let i = 0; i < line.xs.length; i++) {
     if (!Number.isFinite(line.ys[i]!)) continue;
-    const c = Math.floor(x(line.xs[i]!));
+    const c = Math.floor(x(line.xs[i]!) * pixelRatio);
     if (c !== column) {
       flush();
       column = c;
@@ -153,7 +154,7 @@ export function drawChart(canvas: HTMLCanvasElement, lines: Line[], frame: Chart
     ctx.lineWidth = line.width ?? 1.5;
     ctx.beginPath();
     let started = false;
-    for (const i of drawnPoints(line, x)) {
+    for (const i of drawnPoints(line, x, ctx.getTransform().a)) {
       if (started) ctx.lineTo(x(line.xs[i]!), y(line.ys[i]!));
       else ctx.moveTo(x(line.xs[i]!), y(line.ys[i]!));
       started = true;

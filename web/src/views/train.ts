@@ -1,6 +1,7 @@
 /**
  * The "Train a model live" panel (issue 18): the reader picks a small
- * attention-only model, a task, a learning rate and a seed, presses Train,
+ * attention-only model, a task, a run length (short, or the long run that
+ * grows an induction head from scratch), a learning rate and a seed, presses Train,
  * and watches the loss curve, the steps per second, the in-context-learning
  * score, every head's induction and previous-token scores over time (small
  * multiples) and every head's attention on the fixed probe. The training runs
@@ -99,7 +100,8 @@ class TrainPanel {
     this.openButton.addEventListener('click', () => void this.openInExplorer());
     this.downloadButton.addEventListener('click', () => void this.download());
     // The learning rate applies to the run at once (from the worker's next
-    // chunk); size, task and seed to the next run: the Train button says so.
+    // chunk); size, task, run length and seed to the next run: the Train
+    // button says so.
     this.rate.addEventListener('change', () => {
       if (this.run.info) {
         const lr = Number(this.rate.value);
