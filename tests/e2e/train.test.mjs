@@ -29,6 +29,29 @@ const pixels = (page, role) =>
     return hash;
   });
 
+/** Animation frames and changes of the status line during ms of wall time in the page. */
+const paintsDuring = (page, ms) =>
+  page.evaluate(
+    (ms) =>
+      new Promise((resolve) => {
+        const status = document.querySelector('[data-role="train-status"]');
+        let frames = 0, updates = 0;
+        const observer = new MutationObserver(() => updates++);
+        observer.observe(status, { childList: true, characterData: true, subtree: true });
+        const t0 = performance.now();
+        const frame = () => {
+          frames++;
+          if (performance.now() - t0 < ms) requestAnimationFrame(frame);
+          else {
+            observer.disconnect();
+            resolve({ frames, updates });
+          }
+        };
+        requestAnimationFrame(frame);
+      }),
+    ms,
+  );
+
 test('train panel: train, pause, resume, reset, open in the explorer, download', async (t) => {
   const context = await state.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
@@ -43,25 +66,7 @@ test('train panel: train, pause, resume, reset, open in the explorer, download',
     await page.waitForFunction((sel) => Number(document.querySelector(sel).dataset.steps) >= 20, PANEL, { timeout: RUN_TIMEOUT_MS });
     // While it trains, the page keeps painting: animation frames and status
     // updates in one second of wall time.
-    const paints = await page.evaluate(
-      () =>
-        new Promise((resolve) => {
-          const status = document.querySelector('[data-role="train-status"]');
-          let frames = 0, updates = 0;
-          const observer = new MutationObserver(() => updates++);
-          observer.observe(status, { childList: true, characterData: true, subtree: true });
-          const t0 = performance.now();
-          const frame = () => {
-            frames++;
-            if (performance.now() - t0 < 1000) requestAnimationFrame(frame);
-            else {
-              observer.disconnect();
-              resolve({ frames, updates });
-            }
-          };
-          requestAnimationFrame(frame);
-        }),
-    );
+    const paints = await paintsDuring(page, 1000);
     console.log(`  while training: ${paints.frames} animation frames and ${paints.updates} panel updates in 1 s`);
     assert.ok(paints.updates >= 10, `the panel repaints at least 10 times a second (${paints.updates})`);
     assert.ok(paints.frames >= 10, `the page keeps drawing frames (${paints.frames})`);
@@ -128,25 +133,7 @@ test('train panel: train, pause, resume, reset, open in the explorer, download',
     const status = await page.textContent('[data-role="train-status"]');
     // Steps of about a third of a second (a chunk is one step at least): the
     // page keeps drawing frames, and the panel is updated with each step.
-    const paints = await page.evaluate(
-      () =>
-        new Promise((resolve) => {
-          const status = document.querySelector('[data-role="train-status"]');
-          let frames = 0, updates = 0;
-          const observer = new MutationObserver(() => updates++);
-          observer.observe(status, { childList: true, characterData: true, subtree: true });
-          const t0 = performance.now();
-          const frame = () => {
-            frames++;
-            if (performance.now() - t0 < 2000) requestAnimationFrame(frame);
-            else {
-              observer.disconnect();
-              resolve({ frames, updates });
-            }
-          };
-          requestAnimationFrame(frame);
-        }),
-    );
+    const paints = await paintsDuring(page, 2000);
     const frames = paints.frames / 2;
     console.log(
       `  long run: ${size}; "${status.split(' · ').slice(0, 2).join(' · ')}" after ${((Date.now() - t0) / 1000).toFixed(1)} s; ` +
