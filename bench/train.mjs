@@ -75,7 +75,7 @@ async function nodeRun() {
       console.log(`  node ${seconds.toFixed(0)} s: step ${steps}, best induction ${best.toFixed(3)}, ICL ${probe.icl_score.toFixed(2)}`);
     }
     if (best >= FORMED) {
-      formed = { step: steps, seconds: (performance.now() - t0) / 1000 };
+      formed = { step: steps, seconds };
       break;
     }
     if (steps >= stepped.total_steps) break;

@@ -28,8 +28,8 @@ const SIZES: readonly { label: string; n_layer: number; n_head: number; n_embd: 
   { label: '2 layers × 8 heads, d 128', n_layer: 2, n_head: 8, n_embd: 128 },
   { label: '3 layers × 4 heads, d 96', n_layer: 3, n_head: 4, n_embd: 96 },
 ];
-/** The long run's size: the one it was measured at (models/README.md, "Live training in the page"). */
-const LONG_SIZE = 3;
+/** The long run's size: the one it was measured at, 2 x 8, d 128 (models/README.md, "Live training in the page"). */
+const LONG_SIZE = SIZES.findIndex((s) => s.n_layer === 2 && s.n_head === 8 && s.n_embd === 128);
 /** How long a run is (core/live_training.cpp, kShort and kLong). */
 const SCHEDULES: readonly { value: 'short' | 'long'; label: string }[] = [
   { value: 'short', label: 'Short: 3,000 steps, minutes' },
